@@ -1,0 +1,55 @@
+package callflow
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// FieldError is one failed rule at one path of a document, in the shape
+// Kazoo reports: data: {path: {rule: {message, target, value}}}.
+type FieldError struct {
+	Path    string // dotted path, "flow.data.voice_url"; literal dots escaped as %2E
+	Rule    string // "required", "type", "pattern", "enum", "unique" …
+	Message string
+	Target  any // what the rule wanted, when there is one
+	Value   any // what was found, when there is one
+	Cause   any // Kazoo's "cause" (the conflicting number), when there is one
+}
+
+// ValidationError lists every failed rule of a document; the API answers it
+// with 400 "validation failed".
+type ValidationError []FieldError
+
+func (v ValidationError) Error() string {
+	parts := make([]string, 0, len(v))
+	for _, f := range v {
+		parts = append(parts, fmt.Sprintf("%s: %s: %s", f.Path, f.Rule, f.Message))
+	}
+	sort.Strings(parts)
+	return "validation failed: " + strings.Join(parts, "; ")
+}
+
+// Data renders the errors as Kazoo's error "data" object.
+func (v ValidationError) Data() map[string]map[string]map[string]any {
+	out := map[string]map[string]map[string]any{}
+	for _, f := range v {
+		rules := out[f.Path]
+		if rules == nil {
+			rules = map[string]map[string]any{}
+			out[f.Path] = rules
+		}
+		e := map[string]any{"message": f.Message}
+		if f.Target != nil {
+			e["target"] = f.Target
+		}
+		if f.Value != nil {
+			e["value"] = f.Value
+		}
+		if f.Cause != nil {
+			e["cause"] = f.Cause
+		}
+		rules[f.Rule] = e
+	}
+	return out
+}

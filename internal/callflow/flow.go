@@ -1,0 +1,35 @@
+// Package callflow is the call-flow document: its decoding, validation
+// against our own schemas (with Kazoo's defaults), number normalisation and
+// the Router that matches a dialled number to a flow.
+package callflow
+
+import (
+	"encoding/json"
+
+	"github.com/switchboard/switchboard/internal/engine"
+)
+
+// Flow is a validated call-flow document, compatible with Kazoo's
+// "callflows" document.
+type Flow struct {
+	ID       string
+	Name     string
+	Numbers  []string // normalised (see Normalize)
+	Patterns []string // regular expressions, compiled at validation
+	Root     *Node    // the "flow" key; nil when the document has none
+	// Doc is the whole document as it is stored: defaults applied, numbers
+	// normalised, unknown keys kept (Kazoo clients round-trip them).
+	Doc map[string]any
+}
+
+// Node is one block of the tree, decoded once when the flow is saved or
+// loaded, never per call.
+type Node struct {
+	Module   string
+	Data     json.RawMessage
+	Children map[string]*Node
+	// Path is where the node sits in the document, "flow.children._".
+	Path string
+	// Action is the module's executor decoded from Data.
+	Action engine.Action
+}

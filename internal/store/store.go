@@ -1,0 +1,115 @@
+// Package store is where accounts, API keys, auth tokens and call-flow
+// documents live. Store is the interface the rest of Switchboard uses;
+// store/sqlite is the embedded default, PostgreSQL comes later. Nothing of a
+// backend's SQL leaks past its package.
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Sentinel errors every backend returns (wrapped) so callers can use
+// errors.Is without knowing the backend.
+var (
+	// ErrNotFound: no such account, key, token or document.
+	ErrNotFound = errors.New("not found")
+	// ErrStaleRevision: the caller's revision is not the stored one; someone
+	// else saved meanwhile.
+	ErrStaleRevision = errors.New("stale revision")
+	// ErrExists: an id that must be new is taken.
+	ErrExists = errors.New("already exists")
+)
+
+// ConflictError is a number or pattern already used by another call flow of
+// the same account.
+type ConflictError struct {
+	Kind       string // "number" or "pattern"
+	Value      string // the number or pattern
+	CallflowID string // the flow that holds it
+	Name       string // that flow's name
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("%s %s exists in callflow %s %s", e.Kind, e.Value, e.CallflowID, e.Name)
+}
+
+// Account is a tenant. Everything else belongs to exactly one account.
+type Account struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// SigningSecret signs webhooks (X-Twilio-Signature uses it as Twilio's
+	// auth token). It is never sent by the API except to the account itself.
+	SigningSecret string    `json:"-"`
+	Created       time.Time `json:"created"`
+}
+
+// Token is a session token handed out by PUT /v2/api_auth; only its hash is
+// stored.
+type Token struct {
+	Hash      string
+	AccountID string
+	Expires   time.Time
+}
+
+// Callflow is a stored call-flow document.
+type Callflow struct {
+	ID        string
+	AccountID string
+	Name      string
+	Numbers   []string // normalised; unique within the account
+	Patterns  []string // unique (as strings) within the account
+	// Body is the whole JSON document as saved (id included).
+	Body     json.RawMessage
+	Revision string // "N-hex", N counting writes from 1
+	Created  time.Time
+	Modified time.Time
+}
+
+// ListOptions pages through a listing ordered by id.
+type ListOptions struct {
+	Limit int    // at most this many; 0 means all
+	After string // only ids greater than this
+}
+
+// Store is the storage interface. Every method is safe for concurrent use
+// and returns once the write is durable (acknowledged = kept, even if the
+// process is killed right after).
+type Store interface {
+	// CreateAccount stores a new account; ErrExists when the id is taken.
+	CreateAccount(ctx context.Context, a Account) (Account, error)
+	GetAccount(ctx context.Context, id string) (Account, error)
+	ListAccounts(ctx context.Context) ([]Account, error)
+
+	// AddAPIKey stores the hash of an API key for an account.
+	AddAPIKey(ctx context.Context, accountID, keyHash string) error
+	// AccountByAPIKey finds the account of a key hash; ErrNotFound if none.
+	AccountByAPIKey(ctx context.Context, keyHash string) (string, error)
+	// AddToken stores a session token hash.
+	AddToken(ctx context.Context, t Token) error
+	// AccountByToken finds the account of an unexpired token hash;
+	// ErrNotFound when unknown or expired at now.
+	AccountByToken(ctx context.Context, hash string, now time.Time) (string, error)
+
+	// CreateCallflow stores a new document with revision "1-…"; ErrExists
+	// when the id is taken, *ConflictError when a number or pattern is used
+	// by another flow of the account.
+	CreateCallflow(ctx context.Context, c Callflow) (Callflow, error)
+	// UpdateCallflow replaces a document. When ifRevision is not empty and is
+	// not the stored revision it fails with ErrStaleRevision and changes
+	// nothing. ErrNotFound, *ConflictError as for create.
+	UpdateCallflow(ctx context.Context, c Callflow, ifRevision string) (Callflow, error)
+	// DeleteCallflow removes a document (with the same revision rule).
+	DeleteCallflow(ctx context.Context, accountID, id, ifRevision string) error
+	GetCallflow(ctx context.Context, accountID, id string) (Callflow, error)
+	// ListCallflows returns one page ordered by id, and whether more follow.
+	ListCallflows(ctx context.Context, accountID string, o ListOptions) (page []Callflow, more bool, err error)
+	// EachCallflow calls fn for every document of every account (to build
+	// the router at start).
+	EachCallflow(ctx context.Context, fn func(Callflow) error) error
+
+	Close() error
+}
