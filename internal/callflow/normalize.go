@@ -26,11 +26,11 @@ func Normalize(number string) string {
 	if digits == "" || !allDigits(digits) {
 		return n
 	}
-	if nanp, ok := nanpNumber(digits); ok {
-		return "+1" + nanp
-	}
 	if plus {
 		return "+" + digits
+	}
+	if nanp, ok := nanpNumber(digits); ok {
+		return "+1" + nanp
 	}
 	switch {
 	case strings.HasPrefix(digits, "011") && len(digits) > 3:
