@@ -1,0 +1,177 @@
+// Package api is Switchboard's REST API, compatible with Kazoo's Crossbar
+// for call flows: the same paths, envelope, auth flow and error shapes.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/switchboard/switchboard/internal/callflow"
+	"github.com/switchboard/switchboard/internal/store"
+)
+
+// Config holds the API's settings; a zero field means the documented
+// default.
+type Config struct {
+	// MaxBodyBytes bounds a request body; 1 MiB by default.
+	MaxBodyBytes int64
+	// TokenTTL is how long an auth token from PUT /v2/api_auth lives; 1 h by
+	// default, as Kazoo.
+	TokenTTL time.Duration
+	// Version is reported in the envelope.
+	Version string
+}
+
+func (c Config) withDefaults() Config {
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = 1 << 20
+	}
+	if c.TokenTTL <= 0 {
+		c.TokenTTL = time.Hour
+	}
+	if c.Version == "" {
+		c.Version = "dev"
+	}
+	return c
+}
+
+// API serves the REST endpoints over a store and keeps the router in step
+// with every write.
+type API struct {
+	cfg    Config
+	store  store.Store
+	router *callflow.Router
+	log    *slog.Logger
+	now    func() time.Time
+
+	// writeMu orders each store write with its router update, so the router
+	// always reflects the last committed document.
+	writeMu sync.Mutex
+}
+
+// New builds the API. The router must already hold the stored flows.
+func New(cfg Config, st store.Store, r *callflow.Router, log *slog.Logger) *API {
+	return &API{cfg: cfg.withDefaults(), store: st, router: r, log: log, now: time.Now}
+}
+
+type ctxKey int
+
+const (
+	keyRequestID ctxKey = iota
+	keyAccount
+	keyToken
+)
+
+func requestID(r *http.Request) string {
+	id, _ := r.Context().Value(keyRequestID).(string)
+	return id
+}
+
+// route is one endpoint; the table feeds the mux and the OpenAPI test.
+type route struct {
+	method, path string
+	auth         bool
+	h            func(a *API, w http.ResponseWriter, r *http.Request) error
+}
+
+var routes = []route{
+	{"PUT", "/v2/api_auth", false, (*API).apiAuth},
+	{"GET", "/v2/accounts/{account_id}", true, (*API).getAccount},
+	{"PUT", "/v2/accounts/{account_id}", true, (*API).createSubAccount},
+	{"GET", "/v2/accounts/{account_id}/callflows", true, (*API).listCallflows},
+	{"PUT", "/v2/accounts/{account_id}/callflows", true, (*API).createCallflow},
+	{"GET", "/v2/accounts/{account_id}/callflows/actions", true, (*API).catalog},
+	{"GET", "/v2/accounts/{account_id}/callflows/{callflow_id}", true, (*API).getCallflow},
+	{"POST", "/v2/accounts/{account_id}/callflows/{callflow_id}", true, (*API).updateCallflow},
+	{"PATCH", "/v2/accounts/{account_id}/callflows/{callflow_id}", true, (*API).patchCallflow},
+	{"DELETE", "/v2/accounts/{account_id}/callflows/{callflow_id}", true, (*API).deleteCallflow},
+	{"GET", "/v2/openapi.json", false, (*API).openAPI},
+	{"GET", "/healthz", false, (*API).health},
+}
+
+// Handler returns the http.Handler serving every route, with request ids,
+// Kazoo verb tunnelling, authentication and JSON errors for unknown paths.
+func (a *API) Handler() http.Handler {
+	mux := http.NewServeMux()
+	for _, rt := range routes {
+		fn := rt.h
+		h := a.handle(func(w http.ResponseWriter, r *http.Request) error { return fn(a, w, r) })
+		if rt.auth {
+			h = a.authenticate(h)
+		}
+		mux.Handle(rt.method+" "+rt.path, h)
+	}
+	mux.Handle("/v2/", a.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return &Error{Status: http.StatusNotFound, Message: "not found", Data: map[string]any{"path": r.URL.Path}}
+	}))
+	return a.envelope(mux)
+}
+
+// envelope gives every request an id and honours Kazoo's ?verb= tunnelling.
+func (a *API) envelope(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-ID")
+		if id == "" || len(id) > 64 {
+			id = newID()
+		}
+		w.Header().Set("X-Request-ID", id)
+		if v := r.URL.Query().Get("verb"); v != "" && r.Method == http.MethodPost {
+			switch v = upper(v); v {
+			case "PUT", "PATCH", "DELETE", "GET":
+				r.Method = v
+			}
+		}
+		r = r.WithContext(context.WithValue(r.Context(), keyRequestID, id))
+		next.ServeHTTP(w, r)
+	})
+}
+
+func upper(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'a' <= c && c <= 'z' {
+			b[i] = c - 32
+		}
+	}
+	return string(b)
+}
+
+// success writes Kazoo's success envelope.
+func (a *API) success(w http.ResponseWriter, r *http.Request, status int, data any, revision string, extra map[string]any) error {
+	env := map[string]any{
+		"data":       data,
+		"status":     "success",
+		"request_id": requestID(r),
+		"timestamp":  a.now().UTC().Format("2006-01-02T15:04:05Z"),
+		"version":    a.cfg.Version,
+		"node":       "switchboard",
+	}
+	if revision != "" {
+		env["revision"] = revision
+		w.Header().Set("ETag", `"`+revision+`"`)
+	}
+	if tok, _ := r.Context().Value(keyToken).(string); tok != "" {
+		env["auth_token"] = tok
+	}
+	for k, v := range extra {
+		env[k] = v
+	}
+	writeJSON(w, status, env)
+	return nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+func (a *API) health(w http.ResponseWriter, r *http.Request) error {
+	return a.success(w, r, http.StatusOK, map[string]any{"ok": true}, "", nil)
+}

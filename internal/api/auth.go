@@ -1,0 +1,90 @@
+package api
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/switchboard/switchboard/internal/store"
+)
+
+// HashSecret is how API keys and auth tokens are stored: both are long
+// random strings, so one SHA-256 is enough and a stolen database holds no
+// usable credential.
+func HashSecret(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+var errUnauthorized = &Error{Status: http.StatusUnauthorized, Message: "invalid credentials",
+	Data: map[string]any{"message": "send a valid X-Auth-Token header; get one from PUT /v2/api_auth"}}
+
+// apiAuth trades an API key for an auth token, as Kazoo's PUT /v2/api_auth.
+func (a *API) apiAuth(w http.ResponseWriter, r *http.Request) error {
+	req, err := a.readRequest(w, r)
+	if err != nil {
+		return err
+	}
+	key, ok := dataString(req.Data, "api_key")
+	if !ok || key == "" {
+		return fieldError(http.StatusBadRequest, "validation failed", "api_key", "required", "Field is required but missing")
+	}
+	accountID, err := a.store.AccountByAPIKey(r.Context(), HashSecret(key))
+	if errors.Is(err, store.ErrNotFound) {
+		return errUnauthorized
+	}
+	if err != nil {
+		return err
+	}
+	acct, err := a.store.GetAccount(r.Context(), accountID)
+	if err != nil {
+		return err
+	}
+	token := newID() + newID()
+	expires := a.now().Add(a.cfg.TokenTTL)
+	if err := a.store.AddToken(r.Context(), store.Token{Hash: HashSecret(token), AccountID: accountID, Expires: expires}); err != nil {
+		return err
+	}
+	r = r.WithContext(context.WithValue(r.Context(), keyToken, token))
+	return a.success(w, r, http.StatusCreated, map[string]any{
+		"account_id":   acct.ID,
+		"account_name": acct.Name,
+		"expires_at":   expires.UTC().Format("2006-01-02T15:04:05Z"),
+		"ttl":          int(a.cfg.TokenTTL.Seconds()),
+	}, "", nil)
+}
+
+// authenticate lets a request through only with a live token of the
+// account named in the path; a token of one account sees nothing of
+// another.
+func (a *API) authenticate(next http.Handler) http.Handler {
+	return a.handle(func(w http.ResponseWriter, r *http.Request) error {
+		token := r.Header.Get("X-Auth-Token")
+		if token == "" {
+			if b, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+				token = strings.TrimSpace(b)
+			}
+		}
+		if token == "" || len(token) > 256 {
+			return errUnauthorized
+		}
+		accountID, err := a.store.AccountByToken(r.Context(), HashSecret(token), a.now())
+		if errors.Is(err, store.ErrNotFound) {
+			return errUnauthorized
+		}
+		if err != nil {
+			return err
+		}
+		if want := r.PathValue("account_id"); want != "" && want != accountID {
+			return &Error{Status: http.StatusForbidden, Message: "forbidden",
+				Data: map[string]any{"message": "this token does not give access to account " + want}}
+		}
+		ctx := context.WithValue(r.Context(), keyAccount, accountID)
+		ctx = context.WithValue(ctx, keyToken, token)
+		next.ServeHTTP(w, r.WithContext(ctx))
+		return nil
+	})
+}

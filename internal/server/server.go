@@ -1,0 +1,226 @@
+// Package server builds Switchboard from one Config: the store, the router,
+// the API (and, as they land, the engine, SIP and media). The command and
+// the tests both start it through New and Start.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/switchboard/switchboard/internal/api"
+	"github.com/switchboard/switchboard/internal/callflow"
+	"github.com/switchboard/switchboard/internal/store"
+	"github.com/switchboard/switchboard/internal/store/sqlite"
+)
+
+// Config is every process setting; a zero field means the documented
+// default.
+type Config struct {
+	// HTTPAddr is where the API and the web UI listen; ":8080" by default.
+	HTTPAddr string
+	// DataDir holds the database and recordings; "./data" by default.
+	DataDir string
+	// AdminKey, when set, is an API key of the default account (created on
+	// an empty data dir, added to it otherwise). When empty on an empty data
+	// dir a key is generated and reported once in Bootstrap.
+	AdminKey string
+	// API tunes the REST API.
+	API api.Config
+	// ShutdownTimeout bounds a graceful stop; 10 s by default.
+	ShutdownTimeout time.Duration
+}
+
+func (c Config) withDefaults() Config {
+	if c.HTTPAddr == "" {
+		c.HTTPAddr = ":8080"
+	}
+	if c.DataDir == "" {
+		c.DataDir = "./data"
+	}
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = 10 * time.Second
+	}
+	return c
+}
+
+// Bootstrap says what New created on an empty data dir.
+type Bootstrap struct {
+	// Created is true when the data dir was empty and the default account
+	// was made.
+	Created bool
+	// AccountID is the default account.
+	AccountID string
+	// GeneratedKey is the admin API key New generated; it is stored hashed
+	// and never shown again. Empty when the key was given in Config.
+	GeneratedKey string
+}
+
+// Server is a running Switchboard.
+type Server struct {
+	cfg       Config
+	log       *slog.Logger
+	store     store.Store
+	router    *callflow.Router
+	api       *api.API
+	bootstrap Bootstrap
+
+	httpLn  net.Listener
+	httpSrv *http.Server
+}
+
+// DatabaseFile is the SQLite file inside the data dir.
+const DatabaseFile = "switchboard.db"
+
+// New opens the data dir, creates the default account on first start, and
+// loads every call flow into the router. It does not listen yet: Start does.
+func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
+	cfg = cfg.withDefaults()
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("create data dir %s: %w", cfg.DataDir, err)
+	}
+	db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, DatabaseFile), log.With("component", "store"))
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	s := &Server{cfg: cfg, log: log, store: db, router: callflow.NewRouter()}
+	if err := s.init(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.api = api.New(cfg.API, db, s.router, log.With("component", "api"))
+	return s, nil
+}
+
+func (s *Server) init(ctx context.Context) error {
+	b, err := bootstrap(ctx, s.store, s.cfg.AdminKey)
+	if err != nil {
+		return err
+	}
+	s.bootstrap = b
+	n := 0
+	err = s.store.EachCallflow(ctx, func(c store.Callflow) error {
+		if err := s.router.Put(c.AccountID, c.ID, c.Numbers, c.Patterns); err != nil {
+			// A stored flow that no longer compiles must not stop the server.
+			s.log.Warn("callflow not routable", "account_id", c.AccountID, "callflow_id", c.ID, "err", err)
+			return nil
+		}
+		n++
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("load callflows: %w", err)
+	}
+	s.log.Info("callflows loaded", "count", n)
+	return nil
+}
+
+// bootstrap creates the default account and its admin key on an empty
+// store, or registers a given admin key with the default account.
+func bootstrap(ctx context.Context, st store.Store, adminKey string) (Bootstrap, error) {
+	accts, err := st.ListAccounts(ctx)
+	if err != nil {
+		return Bootstrap{}, fmt.Errorf("list accounts: %w", err)
+	}
+	if len(accts) == 0 {
+		acct, key, err := api.CreateAccount(ctx, st, "Default", adminKey)
+		if err != nil {
+			return Bootstrap{}, err
+		}
+		b := Bootstrap{Created: true, AccountID: acct.ID}
+		if adminKey == "" {
+			b.GeneratedKey = key
+		}
+		return b, nil
+	}
+	b := Bootstrap{AccountID: accts[0].ID}
+	if adminKey == "" {
+		return b, nil
+	}
+	hash := api.HashSecret(adminKey)
+	switch _, err := st.AccountByAPIKey(ctx, hash); {
+	case errors.Is(err, store.ErrNotFound):
+		if err := st.AddAPIKey(ctx, b.AccountID, hash); err != nil {
+			return Bootstrap{}, fmt.Errorf("add admin key: %w", err)
+		}
+	case err != nil:
+		return Bootstrap{}, fmt.Errorf("look up admin key: %w", err)
+	}
+	return b, nil
+}
+
+// Bootstrap reports what New created.
+func (s *Server) Bootstrap() Bootstrap { return s.bootstrap }
+
+// Store is the server's store, for tests and the CLI.
+func (s *Server) Store() store.Store { return s.store }
+
+// Router is the server's number router.
+func (s *Server) Router() *callflow.Router { return s.router }
+
+// Start listens on every configured address and serves in the background;
+// it returns once the listeners are bound (so port 0 works in tests).
+func (s *Server) Start(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen http %s: %w", s.cfg.HTTPAddr, err)
+	}
+	s.httpLn = ln
+	s.httpSrv = &http.Server{
+		Handler:           s.api.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	go func() {
+		if err := s.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("http server stopped", "err", err)
+		}
+	}()
+	s.log.Info("http listening", "addr", ln.Addr().String())
+	return nil
+}
+
+// HTTPAddr is the bound address of the API ("127.0.0.1:41234").
+func (s *Server) HTTPAddr() string {
+	if s.httpLn == nil {
+		return ""
+	}
+	return s.httpLn.Addr().String()
+}
+
+// Run starts the server and blocks until ctx ends, then shuts down
+// gracefully: in-flight requests finish, then the store closes.
+func (s *Server) Run(ctx context.Context) error {
+	if err := s.Start(ctx); err != nil {
+		s.store.Close()
+		return err
+	}
+	<-ctx.Done()
+	s.log.Info("shutting down")
+	return s.Close(context.WithoutCancel(ctx))
+}
+
+// Close stops listening, waits for in-flight requests (up to
+// ShutdownTimeout) and closes the store.
+func (s *Server) Close(ctx context.Context) error {
+	var errs []error
+	if s.httpSrv != nil {
+		sctx, cancel := context.WithTimeout(ctx, s.cfg.ShutdownTimeout)
+		defer cancel()
+		if err := s.httpSrv.Shutdown(sctx); err != nil {
+			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+		}
+	}
+	if err := s.store.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close store: %w", err))
+	}
+	return errors.Join(errs...)
+}

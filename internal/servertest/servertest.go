@@ -1,0 +1,214 @@
+// Package servertest boots a real Switchboard (server.New, SQLite in a
+// temporary data dir, API on 127.0.0.1:0) for tests, and speaks its API:
+// PocketBase's tests.NewTestApp and ApiScenario, for us.
+package servertest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	_ "github.com/switchboard/switchboard/internal/actions"
+	"github.com/switchboard/switchboard/internal/server"
+)
+
+// AdminKey is the admin API key every test server starts with.
+const AdminKey = "test-admin-key-0123456789abcdef"
+
+// Server is a running test server.
+type Server struct {
+	*server.Server
+	URL       string // "http://127.0.0.1:port"
+	DataDir   string
+	AccountID string // the default account
+	Token     string // an auth token of the default account
+
+	t      testing.TB
+	cfg    server.Config
+	closed bool
+}
+
+// Option changes the Config before the server starts.
+type Option func(*server.Config)
+
+// WithDataDir reuses a data dir (to test restarts).
+func WithDataDir(dir string) Option { return func(c *server.Config) { c.DataDir = dir } }
+
+// New starts a server and stops it when the test ends.
+func New(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+	cfg := server.Config{HTTPAddr: "127.0.0.1:0", DataDir: t.TempDir(), AdminKey: AdminKey}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	s := &Server{t: t, cfg: cfg, DataDir: cfg.DataDir}
+	s.start()
+	t.Cleanup(s.Stop)
+	return s
+}
+
+func (s *Server) start() {
+	t := s.t
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(&testWriter{t: t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	srv, err := server.New(t.Context(), s.cfg, log)
+	if err != nil {
+		t.Fatalf("server.New: %v", err)
+	}
+	if err := srv.Start(context.WithoutCancel(t.Context())); err != nil {
+		t.Fatalf("server.Start: %v", err)
+	}
+	s.Server, s.closed = srv, false
+	s.URL = "http://" + srv.HTTPAddr()
+	s.AccountID = srv.Bootstrap().AccountID
+	s.Token = s.SignIn(AdminKey)
+}
+
+// Stop shuts the server down (idempotent).
+func (s *Server) Stop() {
+	if s.closed || s.Server == nil {
+		return
+	}
+	s.closed = true
+	if err := s.Server.Close(context.WithoutCancel(s.t.Context())); err != nil {
+		s.t.Errorf("close server: %v", err)
+	}
+}
+
+// Restart stops the server and starts a new one on the same data dir.
+func (s *Server) Restart() {
+	s.Stop()
+	s.cfg.HTTPAddr = "127.0.0.1:0"
+	s.start()
+}
+
+// SignIn trades an API key for a token, failing the test on error.
+func (s *Server) SignIn(apiKey string) string {
+	s.t.Helper()
+	status, env := s.Do("PUT", "/v2/api_auth", "", map[string]any{"data": map[string]any{"api_key": apiKey}})
+	if status != http.StatusCreated {
+		s.t.Fatalf("api_auth: status %d: %v", status, env)
+	}
+	tok, _ := env["auth_token"].(string)
+	return tok
+}
+
+// Do sends a request with a token (none when empty) and a body (a string
+// is sent as is, anything else as JSON) and decodes the answer.
+func (s *Server) Do(method, path, token string, body any) (int, map[string]any) {
+	s.t.Helper()
+	status, raw := s.DoRaw(method, path, token, body, nil)
+	var env map[string]any
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &env); err != nil {
+			s.t.Fatalf("%s %s: answer is not JSON: %v: %s", method, path, err, raw)
+		}
+	}
+	return status, env
+}
+
+// DoRaw is Do with extra headers, returning the body as bytes.
+func (s *Server) DoRaw(method, path, token string, body any, header http.Header) (int, []byte) {
+	s.t.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	case []byte:
+		r = bytes.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			s.t.Fatalf("encode body: %v", err)
+		}
+		r = bytes.NewReader(j)
+	}
+	req, err := http.NewRequestWithContext(s.t.Context(), method, s.URL+path, r)
+	if err != nil {
+		s.t.Fatalf("new request: %v", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("X-Auth-Token", token)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		s.t.Fatalf("read answer: %v", err)
+	}
+	return resp.StatusCode, raw
+}
+
+// APIScenario is one request and what its answer must hold.
+type APIScenario struct {
+	Name               string
+	Method             string
+	URL                string // path; "{account}" is replaced by the default account id
+	Token              string // "" uses the server's token; "-" sends none
+	Body               any
+	Header             http.Header
+	ExpectedStatus     int
+	ExpectedContent    []string // substrings of the raw answer
+	NotExpectedContent []string
+}
+
+// Test runs the scenario as a subtest.
+func (sc APIScenario) Test(t *testing.T, s *Server) {
+	t.Helper()
+	t.Run(sc.Name, func(t *testing.T) {
+		token := sc.Token
+		switch token {
+		case "":
+			token = s.Token
+		case "-":
+			token = ""
+		}
+		url := strings.ReplaceAll(sc.URL, "{account}", s.AccountID)
+		saved := s.t
+		s.t = t
+		defer func() { s.t = saved }()
+		status, raw := s.DoRaw(sc.Method, url, token, sc.Body, sc.Header)
+		if status != sc.ExpectedStatus {
+			t.Errorf("status %d, want %d: %s", status, sc.ExpectedStatus, raw)
+		}
+		for _, c := range sc.ExpectedContent {
+			if !bytes.Contains(raw, []byte(c)) {
+				t.Errorf("answer lacks %q: %s", c, raw)
+			}
+		}
+		for _, c := range sc.NotExpectedContent {
+			if bytes.Contains(raw, []byte(c)) {
+				t.Errorf("answer has %q: %s", c, raw)
+			}
+		}
+	})
+}
+
+// testWriter sends log lines to t.Log until the test ends, then drops them
+// (a goroutine may still log during shutdown).
+type testWriter struct {
+	mu sync.Mutex
+	t  testing.TB
+}
+
+func (w *testWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	defer func() { _ = recover() }() // t.Log after the test ended panics
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
