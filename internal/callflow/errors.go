@@ -53,3 +53,9 @@ func (v ValidationError) Data() map[string]map[string]map[string]any {
 	}
 	return out
 }
+
+// Error makes a FieldError usable as an error, so an Action's Validator can
+// return one (its Path relative to the node's "data").
+func (f FieldError) Error() string {
+	return fmt.Sprintf("%s: %s: %s", f.Path, f.Rule, f.Message)
+}

@@ -5,6 +5,7 @@ package callflow
 
 import (
 	"encoding/json"
+	"regexp"
 
 	"github.com/switchboard/switchboard/internal/engine"
 )
@@ -20,6 +21,8 @@ type Flow struct {
 	// Doc is the whole document as it is stored: defaults applied, numbers
 	// normalised, unknown keys kept (Kazoo clients round-trip them).
 	Doc map[string]any
+	// Regexps are Patterns compiled, in the same order.
+	Regexps []*regexp.Regexp
 }
 
 // Node is one block of the tree, decoded once when the flow is saved or

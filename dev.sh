@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The two things a newcomer does on a fresh Debian machine:
+#   ./dev.sh run    install what is missing, build, and run the server on its embedded defaults
+#   ./dev.sh test   install what is missing and run every test (what CI runs)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+# Debian packages the build and the tests need.
+DEBIAN_PACKAGES=(ca-certificates git gcc)
+
+need_root() {
+	if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+		echo "dev.sh: need root to run: $*" >&2
+		exit 1
+	fi
+}
+
+install_packages() {
+	local missing=()
+	for p in "${DEBIAN_PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+	done
+	if [ ${#missing[@]} -gt 0 ]; then
+		echo "dev.sh: installing ${missing[*]}" >&2
+		need_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+		need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+	fi
+	if ! command -v go >/dev/null; then
+		if [ -x /usr/local/go/bin/go ]; then
+			export PATH="/usr/local/go/bin:$PATH"
+		else
+			echo "dev.sh: Go 1.26 or newer is needed (https://go.dev/dl/); it is not on PATH" >&2
+			exit 1
+		fi
+	fi
+}
+
+case "${1:-}" in
+run)
+	shift
+	install_packages
+	mkdir -p bin
+	go build -o bin/switchboard ./cmd/switchboard
+	exec ./bin/switchboard serve "$@"
+	;;
+test)
+	shift
+	install_packages
+	echo "== go vet"
+	go vet ./...
+	unformatted=$(gofmt -l cmd internal e2e)
+	if [ -n "$unformatted" ]; then
+		echo "gofmt would change: $unformatted" >&2
+		exit 1
+	fi
+	echo "== fuzz (short runs; bench/ has the long ones)"
+	go test -run '^$' -fuzz '^FuzzDecodeRequest$' -fuzztime 15s ./internal/api/
+	go test -run '^$' -fuzz '^FuzzPrepare$' -fuzztime 15s ./internal/callflow/
+	echo "== benchmarks (one short pass)"
+	go test -run '^$' -bench . -benchtime 2000x ./internal/callflow/
+	echo "== tests"
+	go test -race -count=1 ./...
+	;;
+*)
+	echo "usage: ./dev.sh run [serve flags…] | ./dev.sh test" >&2
+	exit 2
+	;;
+esac
