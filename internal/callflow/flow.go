@@ -4,7 +4,6 @@
 package callflow
 
 import (
-	"encoding/json"
 	"regexp"
 
 	"github.com/switchboard/switchboard/internal/engine"
@@ -26,13 +25,6 @@ type Flow struct {
 }
 
 // Node is one block of the tree, decoded once when the flow is saved or
-// loaded, never per call.
-type Node struct {
-	Module   string
-	Data     json.RawMessage
-	Children map[string]*Node
-	// Path is where the node sits in the document, "flow.children._".
-	Path string
-	// Action is the module's executor decoded from Data.
-	Action engine.Action
-}
+// loaded, never per call. It is the engine's node: the engine walks what
+// this package compiles.
+type Node = engine.Node

@@ -36,6 +36,18 @@ type Exec struct {
 	Log *slog.Logger
 }
 
+// Node is one block of a compiled call-flow tree. Package callflow builds
+// it from a document; the engine only walks it.
+type Node struct {
+	Module   string
+	Data     json.RawMessage
+	Children map[string]*Node
+	// Path is where the node sits in the document, "flow.children._".
+	Path string
+	// Action is the module's executor decoded from Data.
+	Action Action
+}
+
 // Spec describes a call-flow module: its Kazoo name, where it sits in the
 // palette, the schema of its "data" and how to build its Action.
 type Spec struct {

@@ -1,0 +1,163 @@
+// Package call is the seam between call logic and telephony: the Channel
+// interface every running call offers (a SIP/RTP leg, or a simulated one),
+// and the call trace that records every operation on it.
+package call
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrHangup is the cause of a call's context when the caller hung up:
+// context.Cause(ctx) == ErrHangup. Engines stop without calling it a
+// failure.
+var ErrHangup = errors.New("caller hung up")
+
+// Info is what is known of a call when it arrives; no I/O.
+type Info struct {
+	ID         string    // the call id: the SIP Call-ID, sent as CallSid / Call-ID
+	AccountID  string    // the account whose flow runs the call
+	From       string    // caller number (SIP From user)
+	FromName   string    // caller display name
+	FromRealm  string    // SIP From host
+	To         string    // SIP To user
+	ToRealm    string    // SIP To host
+	Request    string    // the dialled number (Request-URI user), as dialled
+	Direction  string    // "inbound"
+	Started    time.Time // when the call arrived
+	CallflowID string    // the flow the call was routed to
+	// SIPHeaders are custom X- headers of the INVITE, sent on to webhooks.
+	SIPHeaders map[string]string
+}
+
+// PlayOptions describe audio to play.
+type PlayOptions struct {
+	URL     string // http(s) URL, file path, or "media:<id>" for a stored media
+	MediaID string // a stored media id (Kazoo "id")
+	Loop    int    // times to play; 0 means as many as the cap allows (TwiML loop="0")
+	// Terminators are keys that stop the audio (Kazoo "terminators").
+	Terminators string
+	// Digits, when set, are sent as DTMF instead of playing audio (TwiML
+	// <Play digits="…">); "w" waits half a second.
+	Digits string
+}
+
+// SayOptions describe text to speak.
+type SayOptions struct {
+	Text     string
+	Voice    string // "man", "woman", "alice", "Polly.Joanna", "female" …
+	Language string // "en-US", "en", "fr-FR" …
+	Loop     int    // times to speak; 0 means as many as the cap allows
+	// Terminators are keys that stop the speech.
+	Terminators string
+}
+
+// Prompt is one thing said while waiting for digits: exactly one field set.
+type Prompt struct {
+	Say   *SayOptions
+	Play  *PlayOptions
+	Pause time.Duration
+}
+
+// GatherOptions describe a digit collection. A digit pressed during the
+// prompts stops them (barge-in) and counts as the first digit.
+type GatherOptions struct {
+	NumDigits int           // stop after this many digits; 0 = no limit
+	Timeout   time.Duration // wait for the first digit (after the prompts) and between digits
+	// InterDigitTimeout, when set, replaces Timeout between digits.
+	InterDigitTimeout time.Duration
+	FinishOnKey       string // keys that end the input (not included in the digits); "" = none
+	Prompts           []Prompt
+}
+
+// RecordOptions describe a recording of the caller.
+type RecordOptions struct {
+	MaxLength   time.Duration // longest recording
+	Timeout     time.Duration // silence that ends it; 0 = never
+	FinishOnKey string        // keys that end it
+	PlayBeep    bool
+	Trim        bool // trim leading and trailing silence
+}
+
+// Recording is a finished recording.
+type Recording struct {
+	URL      string        // where it can be fetched (authenticated)
+	Path     string        // file in the data dir, when stored locally
+	Duration time.Duration // length of the audio
+	// Digits is the key that ended the recording, "hangup" when the caller
+	// hung up, "" when it ended on silence or length.
+	Digits string
+}
+
+// Target is one party a Dial rings.
+type Target struct {
+	Kind  string `json:"kind"`  // number, sip, user, device, client, conference, queue
+	Value string `json:"value"` // the number, URI, id or name
+}
+
+// DialOptions describe a call to other parties; the first to answer is
+// bridged to the caller.
+type DialOptions struct {
+	Targets      []Target
+	Timeout      time.Duration // ring time
+	CallerID     string
+	TimeLimit    time.Duration // longest bridged call
+	HangupOnStar bool
+	Record       bool
+	// Strategy is "simultaneous" (the default) or "single" (one after another).
+	Strategy string
+}
+
+// DialResult is how a dial ended.
+type DialResult struct {
+	// Status is completed, answered, busy, no-answer, failed or canceled.
+	Status   string
+	CallID   string        // the other leg's id
+	Duration time.Duration // talk time
+	// Cause is the hangup cause (USER_BUSY, NO_ANSWER …) or SIP code
+	// ("sip:486"), for bridge failure branches.
+	Cause string
+}
+
+// Channel is what a running call offers. Every method returns promptly when
+// ctx ends; when the caller hung up, context.Cause(ctx) is ErrHangup.
+// Methods that need an answered call answer it first.
+type Channel interface {
+	Info() Info
+	Answer(ctx context.Context) error
+	Play(ctx context.Context, o PlayOptions) error
+	Say(ctx context.Context, o SayOptions) error
+	Pause(ctx context.Context, d time.Duration) error
+	// Gather collects digits; "" when none were pressed before the timeout.
+	Gather(ctx context.Context, o GatherOptions) (digits string, err error)
+	Record(ctx context.Context, o RecordOptions) (Recording, error)
+	Dial(ctx context.Context, o DialOptions) (DialResult, error)
+	// Reject refuses an unanswered call: reason "busy" (486), "rejected"
+	// (603), or a SIP code as "sip:404".
+	Reject(ctx context.Context, reason string) error
+	// Hangup ends the call; cause is a Kazoo/Q.850-style cause
+	// ("NORMAL_CLEARING") or a SIP code.
+	Hangup(ctx context.Context, cause string) error
+	// Answered reports whether the call has been answered.
+	Answered() bool
+}
+
+// Clock tells a call's time. A simulated call's clock jumps over waits, so
+// a 5 s timeout costs no real 5 s; actions and traces read time from it,
+// never from time.Now.
+type Clock interface {
+	Now() time.Time
+}
+
+// Clocked is implemented by channels with their own clock (the simulated
+// one).
+type Clocked interface {
+	Clock() Clock
+}
+
+// RealClock is the wall clock.
+type RealClock struct{}
+
+// Now is time.Now.
+func (RealClock) Now() time.Time { return time.Now() }

@@ -1,0 +1,148 @@
+package call
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"sync"
+	"time"
+)
+
+// Event is one line of a call trace: an op, its time, and the op's fields
+// (see shared/spec/call-trace.md).
+type Event struct {
+	Op     string
+	TMS    int64 // milliseconds since the call arrived
+	Fields map[string]any
+}
+
+// MarshalJSON writes {"op":…, "t_ms":…, fields…} with op and t_ms first.
+func (e Event) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteString(`{"op":`)
+	op, _ := json.Marshal(e.Op)
+	b.Write(op)
+	fmt.Fprintf(&b, `,"t_ms":%d`, e.TMS)
+	if len(e.Fields) > 0 {
+		rest, err := marshalNoEscape(e.Fields)
+		if err != nil {
+			return nil, err
+		}
+		b.WriteByte(',')
+		b.Write(rest[1 : len(rest)-1])
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// UnmarshalJSON reads a trace line back.
+func (e *Event) UnmarshalJSON(data []byte) error {
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		return err
+	}
+	e.Op, _ = m["op"].(string)
+	if t, ok := m["t_ms"].(float64); ok {
+		e.TMS = int64(t)
+	}
+	delete(m, "op")
+	delete(m, "t_ms")
+	e.Fields = m
+	return nil
+}
+
+func marshalNoEscape(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(b.Bytes(), "\n"), nil
+}
+
+// Trace collects a call's events in order, and streams each as a JSON line
+// to an optional writer (simulate's standard output). Safe for concurrent
+// use.
+type Trace struct {
+	mu     sync.Mutex
+	start  time.Time
+	clock  Clock
+	events []Event
+	w      io.Writer
+	ended  bool
+}
+
+// NewTrace starts a trace at the clock's now. w may be nil.
+func NewTrace(clock Clock, w io.Writer) *Trace {
+	if clock == nil {
+		clock = RealClock{}
+	}
+	return &Trace{start: clock.Now(), clock: clock, w: w}
+}
+
+// Add records an op with fields given as key, value pairs. After the
+// hangup line nothing more is recorded: hangup is always the last line.
+func (t *Trace) Add(op string, kv ...any) {
+	fields := make(map[string]any, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		k, _ := kv[i].(string)
+		fields[k] = kv[i+1]
+	}
+	t.AddFields(op, fields)
+}
+
+// AddFields records an op with a field map (copied).
+func (t *Trace) AddFields(op string, fields map[string]any) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.ended {
+		return
+	}
+	e := Event{Op: op, TMS: t.clock.Now().Sub(t.start).Milliseconds(), Fields: maps.Clone(fields)}
+	if e.TMS < 0 {
+		e.TMS = 0
+	}
+	t.events = append(t.events, e)
+	if op == "hangup" {
+		t.ended = true
+	}
+	if t.w != nil {
+		if line, err := json.Marshal(e); err == nil {
+			_, _ = t.w.Write(append(line, '\n'))
+		}
+	}
+}
+
+// Events returns a copy of the events so far.
+func (t *Trace) Events() []Event {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]Event(nil), t.events...)
+}
+
+// Ended reports whether the hangup line was written.
+func (t *Trace) Ended() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.ended
+}
+
+// JSONL renders the trace as JSON Lines.
+func (t *Trace) JSONL() []byte {
+	var b bytes.Buffer
+	for _, e := range t.Events() {
+		line, err := json.Marshal(e)
+		if err != nil {
+			continue
+		}
+		b.Write(line)
+		b.WriteByte('\n')
+	}
+	return b.Bytes()
+}
+
+// Start is when the call arrived.
+func (t *Trace) Start() time.Time { return t.start }
