@@ -94,6 +94,8 @@ type rtPattern struct {
 	// whole: every match spans the whole input.
 	minLen, maxLen int
 	whole          bool
+	// needs is a literal every match contains (the longest one found).
+	needs string
 
 	nsub     int
 	names    []string // SubexpNames
@@ -331,6 +333,8 @@ func (a *rtAccount) matchPatterns(norm, raw string, same bool) (Match, bool) {
 				continue
 			}
 			loc = p.litLoc
+		} else if p.needs != "" && !strings.Contains(s, p.needs) {
+			continue
 		} else if loc = p.re.FindStringSubmatchIndex(s); loc == nil {
 			continue
 		}
@@ -587,6 +591,7 @@ func compilePattern(src string) (*rtPattern, error) {
 	p.anchoredKeys, p.floatingKeys, p.always = patternKeys(tree)
 	p.minLen, p.maxLen = lenRange(tree)
 	p.whole = startAnchored(tree) && endAnchored(tree)
+	p.needs = requiredLiteral(tree)
 	p.litText, p.litLoc, p.literal = pureLiteral(tree, p.nsub)
 	return p, nil
 }
@@ -947,6 +952,32 @@ func endAnchored(re *syntax.Regexp) bool {
 		return len(re.Sub) > 0
 	}
 	return false
+}
+
+// requiredLiteral returns the longest literal that every match contains,
+// found on the regexp's concatenation spine, or "".
+func requiredLiteral(re *syntax.Regexp) string {
+	switch re.Op {
+	case syntax.OpLiteral:
+		if re.Flags&syntax.FoldCase == 0 && !slices.Contains(re.Rune, utf8.RuneError) {
+			return string(re.Rune)
+		}
+	case syntax.OpCapture, syntax.OpPlus:
+		return requiredLiteral(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min > 0 {
+			return requiredLiteral(re.Sub[0])
+		}
+	case syntax.OpConcat:
+		best := ""
+		for _, sub := range re.Sub {
+			if l := requiredLiteral(sub); len(l) > len(best) {
+				best = l
+			}
+		}
+		return best
+	}
+	return ""
 }
 
 // pureLiteral recognises ^literal$, with literal pieces possibly captured

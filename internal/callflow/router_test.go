@@ -281,6 +281,26 @@ func TestRouterBadPattern(t *testing.T) {
 	}
 }
 
+func TestRequiredLiteral(t *testing.T) {
+	for src, want := range map[string]string{
+		`^\+?1?(\d{3}555\d{4})$`: "555",
+		`^.*(\d{3})#$`:           "#",
+		`^\+1415555(\d{4})$`:     "+1415555",
+		`^(?:12)+3$`:             "12",
+		`^(?:12)?3$`:             "3",
+		`^(?i)ab\d$`:             "",
+		`^1|2$`:                  "",
+	} {
+		p, err := compilePattern(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.needs != want {
+			t.Errorf("%s: needs %q, want %q", src, p.needs, want)
+		}
+	}
+}
+
 func TestPatternKeys(t *testing.T) {
 	tests := []struct {
 		pattern            string
@@ -485,9 +505,9 @@ func randomPattern(rng *rand.Rand) string {
 		case k < 9:
 			return `\d`
 		case k == 9:
-			return fmt.Sprintf(`\d{%d}`, rng.Intn(3))
+			return fmt.Sprintf(`\d{%d}`, 1+rng.Intn(3))
 		case k == 10:
-			return fmt.Sprintf(`\d{%d,%d}`, rng.Intn(2), 1+rng.Intn(3))
+			return fmt.Sprintf(`\d{%d,%d}`, rng.Intn(2), 2+rng.Intn(2))
 		case k == 11:
 			return []string{`[1-3]`, `[0-9+]`, `[^2]`, `.`, `[a1]`, `\w`}[rng.Intn(6)]
 		case k == 12:
@@ -515,7 +535,7 @@ func randomPattern(rng *rand.Rand) string {
 	var b strings.Builder
 	b.WriteString([]string{"^", "^", "^", "", `\A`, `^\+?1?`, `(?m)^`, `^(`}[rng.Intn(8)])
 	open := strings.HasSuffix(b.String(), "(")
-	for n := 1 + rng.Intn(4); n > 0; n-- {
+	for n := 2 + rng.Intn(4); n > 0; n-- {
 		b.WriteString(atom(0))
 	}
 	if open {
@@ -554,8 +574,8 @@ func TestRouterMatchesBruteForce(t *testing.T) {
 	numbers := []string{"1000", "1001", "+11", "12", "*1", NoMatchNumber, "+14155551234", "21", "3"}
 	r, m := NewRouter(), newModel()
 	accounts := []string{"a", "b"}
-	checks, hits := 0, 0
-	for round := 0; round < 60; round++ {
+	checks, hits, keyed := 0, 0, 0
+	for round := 0; round < 40; round++ {
 		for op := 0; op < 20; op++ {
 			acct := accounts[rng.Intn(len(accounts))]
 			id := fmt.Sprintf("f%d", rng.Intn(40))
@@ -579,7 +599,7 @@ func TestRouterMatchesBruteForce(t *testing.T) {
 		if want := len(m.flows); r.Len() != want {
 			t.Fatalf("Len = %d, want %d", r.Len(), want)
 		}
-		for q := 0; q < 300; q++ {
+		for q := 0; q < 200; q++ {
 			acct := accounts[rng.Intn(len(accounts))]
 			d := randomNumber(rng)
 			allow := rng.Intn(2) == 0
@@ -588,16 +608,19 @@ func TestRouterMatchesBruteForce(t *testing.T) {
 			checks++
 			if wok && want.Pattern != "" {
 				hits++
+				if p, _ := compilePattern(want.Pattern); !p.always {
+					keyed++
+				}
 			}
 			if ok != wok || !reflect.DeepEqual(got, want) {
 				t.Fatalf("RouteWith(%s, %q, %v) = %+v, %v; brute force %+v, %v", acct, d, allow, got, ok, want, wok)
 			}
 		}
 	}
-	if hits < checks/10 {
-		t.Fatalf("only %d of %d lookups matched a pattern: the test is too weak", hits, checks)
+	if hits < checks/10 || hits > checks*9/10 || keyed < hits/2 {
+		t.Fatalf("%d of %d lookups matched a pattern, %d of them keyed: the test is too weak", hits, checks, keyed)
 	}
-	t.Logf("%d lookups, %d pattern matches", checks, hits)
+	t.Logf("%d lookups, %d pattern matches, %d by a pattern with keys", checks, hits, keyed)
 }
 
 // For each pattern alone: any match must start with one of its keys, and
@@ -621,6 +644,9 @@ func TestPatternKeysSound(t *testing.T) {
 			}
 			if p.literal && s != p.litText {
 				t.Fatalf("%s: literal %q but matches %q", src, p.litText, s)
+			}
+			if !strings.Contains(s[loc[0]:loc[1]], p.needs) {
+				t.Fatalf("%s on %q: match %v lacks required %q", src, s, loc, p.needs)
 			}
 			n := loc[1] - loc[0]
 			if n < p.minLen || p.maxLen >= 0 && n > p.maxLen || p.whole && (loc[0] != 0 || loc[1] != len(s)) {
