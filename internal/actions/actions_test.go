@@ -33,18 +33,18 @@ import (
 var notYetDone = setOf(
 	"acdc_agent", "acdc_member", "acdc_queue", "acdc_wait_time", "after_bridge",
 	"answer", "audio_macro", "branch_bnumber", "branch_variable", "call_forward",
-	"call_waiting", "callflow", "camping_feature", "check_cid", "cidlistmatch",
-	"collect_dtmf", "conference", "conference_feature", "dead_air", "device",
+	"call_waiting", "camping_feature", "check_cid", "cidlistmatch",
+	"conference", "conference_feature", "dead_air", "device",
 	"directory", "disa", "do_not_disturb", "dynamic_cid", "eavesdrop",
 	"eavesdrop_feature", "edr", "fax_detect", "faxbox", "flush_dtmf", "function",
 	"group", "group_pickup", "group_pickup_feature", "hangup", "hotdesk",
 	"intercept", "intercept_feature", "intercom", "language", "lookupcidname",
 	"manual_presence", "menu", "missed_call_alert", "move", "nomorobo", "noop",
-	"notification", "offnet", "page_group", "park", "play", "prepend_cid",
+	"notification", "offnet", "page_group", "park", "prepend_cid",
 	"privacy", "receive_fax", "record_call", "record_caller", "resources",
-	"response", "ring_group", "ring_group_toggle", "route_to_cid", "send_dtmf",
+	"ring_group", "ring_group_toggle", "route_to_cid", "send_dtmf",
 	"set", "set_alert_info", "set_cid", "set_variable", "set_variables", "skel",
-	"sleep", "temporal_route", "transfer", "tts", "user", "voicemail",
+	"temporal_route", "transfer", "user", "voicemail",
 	"wait_for_hangup", "webhook",
 )
 

@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -27,13 +26,6 @@ type Action interface {
 // it runs when a flow is saved or loaded, never per call.
 type Validator interface {
 	Validate() error
-}
-
-// Exec is one call's state as an Action sees it. It is never shared between
-// calls.
-type Exec struct {
-	// Log carries the call's attributes (call_id, account_id, module, node).
-	Log *slog.Logger
 }
 
 // Node is one block of a compiled call-flow tree. Package callflow builds

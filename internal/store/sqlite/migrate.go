@@ -18,21 +18,27 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// migrate applies every migration not yet recorded in schema_migrations,
-// each in its own transaction together with its record.
+// migrate applies the main database's migrations.
 func (d *DB) migrate(ctx context.Context) error {
+	return d.migrateFS(ctx, migrations, "migrations")
+}
+
+// migrateFS applies every migration of fsys's directory dir not yet
+// recorded in schema_migrations, each in its own transaction together with
+// its record.
+func (d *DB) migrateFS(ctx context.Context, fsys fs.FS, dir string) error {
 	if _, err := d.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		name    TEXT    NOT NULL PRIMARY KEY,
 		applied INTEGER NOT NULL
 	) STRICT`); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	names, err := migrationNames()
+	names, err := migrationNames(fsys, dir)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	for _, name := range names {
-		script, err := fs.ReadFile(migrations, path.Join("migrations", name))
+		script, err := fs.ReadFile(fsys, path.Join(dir, name))
 		if err != nil {
 			return fmt.Errorf("migrate %s: %w", name, err)
 		}
@@ -67,9 +73,10 @@ func (d *DB) migrate(ctx context.Context) error {
 	return nil
 }
 
-// migrationNames lists the embedded migration files in name order.
-func migrationNames() ([]string, error) {
-	entries, err := fs.ReadDir(migrations, "migrations")
+// migrationNames lists the migration files of fsys's directory dir in name
+// order.
+func migrationNames(fsys fs.FS, dir string) ([]string, error) {
+	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,232 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+
+	"github.com/switchboard/switchboard/internal/call"
+)
+
+// Config limits a call; a zero field means the documented default.
+type Config struct {
+	// MaxNodes is how many nodes one call may visit (50; Kazoo has none).
+	MaxNodes int
+	// MaxDocuments is how many webhook documents one call may fetch (20).
+	MaxDocuments int
+	// ApologyText is spoken when a call fails with nowhere to go.
+	ApologyText string
+}
+
+func (c Config) withDefaults() Config {
+	if c.MaxNodes <= 0 {
+		c.MaxNodes = 50
+	}
+	if c.MaxDocuments <= 0 {
+		c.MaxDocuments = 20
+	}
+	if c.ApologyText == "" {
+		c.ApologyText = "We are sorry, an application error has occurred. Goodbye."
+	}
+	return c
+}
+
+// Engine walks call-flow trees on calls. One Engine serves every call.
+type Engine struct {
+	cfg Config
+	svc *Services
+	log *slog.Logger
+}
+
+// New builds an engine.
+func New(cfg Config, svc *Services, log *slog.Logger) *Engine {
+	if svc == nil {
+		svc = &Services{}
+	}
+	return &Engine{cfg: cfg.withDefaults(), svc: svc, log: log}
+}
+
+// Services returns the shared services (the server adds to them).
+func (e *Engine) Services() *Services { return e.svc }
+
+// Config returns the engine's limits.
+func (e *Engine) Config() Config { return e.cfg }
+
+// Result says how a call ended.
+type Result struct {
+	Cause string // hangup cause
+	By    string // switchboard, caller or callee
+	Nodes int    // nodes visited
+	Err   error  // the failure that ended the call, if one did
+}
+
+// RunOptions are one call's inputs besides its channel and tree.
+type RunOptions struct {
+	Account    Account
+	CallflowID string
+	Vars    *Vars // nil = empty
+}
+
+type run struct {
+	cfg       Config
+	clock     call.Clock
+	next      *Node
+	documents int
+}
+
+// errorCode names a failure for the trace's error line.
+func errorCode(err error) string {
+	type coder interface {
+		error
+		ErrorCode() string
+	}
+	if c, ok := errors.AsType[coder](err); ok {
+		return c.ErrorCode()
+	}
+	if errors.Is(err, ErrLimit) {
+		return "limit"
+	}
+	return "module_failed"
+}
+
+// Run executes the tree on the call until it ends, the caller hangs up, or a
+// limit is reached. The call is always left hung up and the trace always
+// ends with a hangup line. ch should be the traced channel writing to tr.
+func (e *Engine) Run(ctx context.Context, ch call.Channel, tr *call.Trace, root *Node, o RunOptions) Result {
+	info := ch.Info()
+	log := e.log.With("call_id", info.ID, "account_id", info.AccountID, "callflow_id", o.CallflowID)
+	r := &run{cfg: e.cfg, clock: call.RealClock{}}
+	if c, ok := ch.(call.Clocked); ok {
+		r.clock = c.Clock()
+	}
+	vars := o.Vars
+	if vars == nil {
+		vars = NewVars()
+	}
+	res := Result{}
+	node := root
+	if node == nil {
+		tr.Add("error", "code", "empty_flow", "message", "the call flow has no blocks")
+		res.Err = errors.New("empty flow")
+	}
+	for node != nil {
+		if ctx.Err() != nil {
+			break
+		}
+		res.Nodes++
+		if res.Nodes > e.cfg.MaxNodes {
+			tr.Add("error", "code", "node_limit", "message", fmt.Sprintf("the call visited more than %d blocks; a loop?", e.cfg.MaxNodes), "node", node.Path)
+			res.Err = fmt.Errorf("node %s: %w", node.Path, ErrLimit)
+			log.Warn("call ended by node limit", "limit", e.cfg.MaxNodes)
+			break
+		}
+		tr.Add("module", "module", node.Module, "node", node.Path)
+		x := &Exec{
+			Call: ch, Trace: tr, Vars: vars, Account: o.Account, Node: node, Services: e.svc, run: r,
+			Log: log.With("module", node.Module, "node", node.Path),
+		}
+		r.next = nil
+		branch, err := e.exec(ctx, x)
+		if ctx.Err() != nil {
+			break // the caller hung up: not a failure
+		}
+		if r.next != nil {
+			node = r.next
+			continue
+		}
+		if err != nil {
+			err = fmt.Errorf("module %s at %s: %w", node.Module, node.Path, err)
+			tr.Add("error", "code", errorCode(err), "message", err.Error(), "module", node.Module, "node", node.Path)
+			x.Log.Warn("module failed", "err", err)
+			if errors.Is(err, ErrLimit) || branch == "" {
+				res.Err = err
+				e.apologise(ctx, ch, log)
+				break
+			}
+		}
+		if branch == BranchEnd {
+			res.Cause = "NORMAL_CLEARING"
+			break
+		}
+		node = child(node, branch)
+	}
+	return e.finish(ctx, ch, tr, res, log)
+}
+
+// child picks the child under key, falling back to "_".
+func child(n *Node, key string) *Node {
+	if key == "" {
+		key = "_"
+	}
+	if c, ok := n.Children[key]; ok {
+		return c
+	}
+	return n.Children["_"]
+}
+
+// exec runs one Action, turning a panic into an error.
+func (e *Engine) exec(ctx context.Context, x *Exec) (branch string, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			x.Log.Error("module panicked", "panic", p, "stack", string(debug.Stack()))
+			branch, err = "", fmt.Errorf("module panicked: %v", p)
+		}
+	}()
+	if x.Node.Action == nil {
+		return "", errors.New("block has no executor")
+	}
+	if skip(x.Node) {
+		return "_", nil
+	}
+	return x.Node.Action.Exec(ctx, x)
+}
+
+// skip reports Kazoo's generic skip_module flag.
+func skip(n *Node) bool {
+	return strings.Contains(string(n.Data), `"skip_module"`) && strings.Contains(strings.ReplaceAll(string(n.Data), " ", ""), `"skip_module":true`)
+}
+
+// apologise speaks the application-error prompt on an answered call, so a
+// failure is never dead air.
+func (e *Engine) apologise(ctx context.Context, ch call.Channel, log *slog.Logger) {
+	if ctx.Err() != nil {
+		return
+	}
+	if err := ch.Say(ctx, call.SayOptions{Text: e.cfg.ApologyText, Voice: "woman", Language: "en-US", Loop: 1}); err != nil {
+		log.Debug("apology not spoken", "err", err)
+	}
+}
+
+// finish writes the last line: the caller's hangup, or ours.
+func (e *Engine) finish(ctx context.Context, ch call.Channel, tr *call.Trace, res Result, log *slog.Logger) Result {
+	if errors.Is(context.Cause(ctx), call.ErrHangup) {
+		res.Cause, res.By = "NORMAL_CLEARING", "caller"
+		call.RecordCallerHangup(tr, res.Cause)
+		log.Info("call ended", "by", res.By, "nodes", res.Nodes)
+		return res
+	}
+	if res.Cause == "" {
+		res.Cause = "NORMAL_CLEARING"
+		if res.Err != nil {
+			res.Cause = "NORMAL_TEMPORARY_FAILURE"
+		}
+	}
+	res.By = "switchboard"
+	if !tr.Ended() {
+		hctx := ctx
+		if ctx.Err() != nil {
+			hctx = context.WithoutCancel(ctx)
+		}
+		if err := ch.Hangup(hctx, res.Cause); err != nil {
+			log.Debug("hangup failed", "err", err)
+		}
+		if !tr.Ended() { // a channel that is not traced
+			tr.Add("hangup", "cause", res.Cause, "by", res.By)
+		}
+	}
+	log.Info("call ended", "by", res.By, "cause", res.Cause, "nodes", res.Nodes)
+	return res
+}

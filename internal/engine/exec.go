@@ -1,0 +1,172 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/switchboard/switchboard/internal/call"
+)
+
+// BranchEnd is returned by an Action that ended the call itself (hangup,
+// response, a TwiML document that hung up): the engine walks no further.
+const BranchEnd = "\x00end"
+
+// ErrLimit is the failure of a call that went over a per-call limit
+// (nodes visited, chained webhook documents).
+var ErrLimit = errors.New("per-call limit reached")
+
+// FlowSource loads a stored call flow's tree, for the callflow module.
+type FlowSource interface {
+	LoadFlow(ctx context.Context, accountID, id string) (*Node, error)
+}
+
+// Account is what actions need to know of the call's account.
+type Account struct {
+	ID string
+	// SigningSecret signs webhooks (X-Twilio-Signature's auth token).
+	SigningSecret string
+}
+
+// Services are the shared parts actions use, built once by the server.
+// Fields an action needs but finds nil make it fail cleanly, never panic.
+type Services struct {
+	Flows FlowSource
+	// Extra holds services registered by packages the engine must not
+	// import (the webhook client, the call log, queues), by key.
+	Extra map[string]any
+}
+
+// Service returns an extra service of type T registered under key.
+func Service[T any](s *Services, key string) (T, bool) {
+	var zero T
+	if s == nil {
+		return zero, false
+	}
+	v, ok := s.Extra[key].(T)
+	if !ok {
+		return zero, false
+	}
+	return v, true
+}
+
+// Exec is one call's state as an Action sees it; it is never shared
+// between calls.
+type Exec struct {
+	// Call is the running call (traced).
+	Call call.Channel
+	// Trace is the call's trace, for ops that are not Channel operations
+	// (webhook, redirect, set, error).
+	Trace *call.Trace
+	// Log carries call_id, account_id, callflow_id, module and node.
+	Log *slog.Logger
+	// Vars are the call's variables.
+	Vars *Vars
+	// Account is the call's account.
+	Account Account
+	// Node is the node being run.
+	Node *Node
+	// Services are shared by every call.
+	Services *Services
+
+	run *run
+}
+
+// HasChild reports whether the current node has a child under key.
+func (x *Exec) HasChild(key string) bool {
+	_, ok := x.Node.Children[key]
+	return ok
+}
+
+// Now is the call's time: simulated calls jump over waits.
+func (x *Exec) Now() time.Time { return x.run.clock.Now() }
+
+// Continue replaces the rest of the flow with n (Kazoo's pivot JSON, the
+// callflow module): after the Action returns, the engine runs n instead of
+// the node's children.
+func (x *Exec) Continue(n *Node) { x.run.next = n }
+
+// CountDocument counts one more webhook document fetched by the call, and
+// fails with ErrLimit past the limit, so chained pivots and redirect loops
+// end.
+func (x *Exec) CountDocument() error {
+	x.run.documents++
+	if x.run.documents > x.run.cfg.MaxDocuments {
+		return ErrLimit
+	}
+	return nil
+}
+
+// Documents is how many webhook documents the call has fetched.
+func (x *Exec) Documents() int { return x.run.documents }
+
+// Vars are a call's variables: Kazoo's custom variables and TwiML
+// <Set><Variable>, and the digit collections of collect_dtmf. Safe for
+// concurrent use.
+type Vars struct {
+	mu          sync.Mutex
+	values      map[string]string
+	order       []string
+	collections map[string]string
+}
+
+// NewVars makes an empty set.
+func NewVars() *Vars {
+	return &Vars{values: map[string]string{}, collections: map[string]string{}}
+}
+
+// Set sets a variable.
+func (v *Vars) Set(key, value string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if _, ok := v.values[key]; !ok {
+		v.order = append(v.order, key)
+	}
+	v.values[key] = value
+}
+
+// Get reads a variable.
+func (v *Vars) Get(key string) (string, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	s, ok := v.values[key]
+	return s, ok
+}
+
+// All returns the variables in the order they were first set.
+func (v *Vars) All() [][2]string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	out := make([][2]string, 0, len(v.order))
+	for _, k := range v.order {
+		out = append(out, [2]string{k, v.values[k]})
+	}
+	return out
+}
+
+// SetDigits stores collected digits under a collection name ("default").
+func (v *Vars) SetDigits(collection, digits string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.collections[collection] = digits
+}
+
+// Digits returns the digit collections (a copy).
+func (v *Vars) Digits() map[string]string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	out := make(map[string]string, len(v.collections))
+	for k, d := range v.collections {
+		out[k] = d
+	}
+	return out
+}
+
+// ClearDigits empties the collections (after they were sent to a webhook).
+func (v *Vars) ClearDigits() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	clear(v.collections)
+}

@@ -1,0 +1,150 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/switchboard/switchboard/internal/call"
+	"github.com/switchboard/switchboard/internal/callflow"
+	"github.com/switchboard/switchboard/internal/engine"
+	"github.com/switchboard/switchboard/internal/store"
+)
+
+// Calls runs inbound calls, whatever their channel: route the dialled
+// number, run the flow on the engine, keep the trace in the call log.
+type Calls struct {
+	store    store.Store
+	callLog  store.CallLog
+	router   *callflow.Router
+	flows    *flowCache
+	engine   *engine.Engine
+	log      *slog.Logger
+	keepLast int
+
+	mu       sync.Mutex
+	accounts map[string]engine.Account
+	count    atomic.Int64
+}
+
+// Handle runs one call to its end. ch is the raw channel; tr receives the
+// trace (Handle wraps ch with call.Traced). The account is the channel's
+// Info().AccountID.
+func (c *Calls) Handle(ctx context.Context, ch call.Channel, tr *call.Trace) engine.Result {
+	info := ch.Info()
+	traced := call.Traced(ch, tr)
+	log := c.log.With("call_id", info.ID, "account_id", info.AccountID)
+	rec := store.CallRecord{ID: info.ID, AccountID: info.AccountID, From: info.From, To: info.Request, Started: tr.Start()}
+
+	res, err := c.route(ctx, traced, tr, info, &rec, log)
+	if err != nil {
+		res = c.refuse(ctx, traced, tr, err, log)
+	}
+	rec.Ended = tr.Start().Add(time.Duration(lastTMS(tr)) * time.Millisecond)
+	rec.HangupCause, rec.HangupBy = res.Cause, res.By
+	rec.Trace = tr.JSONL()
+	c.save(ctx, rec, log)
+	return res
+}
+
+// routeError is a call that cannot run; the SIP code says why.
+type routeError struct {
+	sip string
+	err error
+}
+
+func (e *routeError) Error() string { return e.err.Error() }
+func (e *routeError) Unwrap() error { return e.err }
+
+func (c *Calls) route(ctx context.Context, ch call.Channel, tr *call.Trace, info call.Info, rec *store.CallRecord, log *slog.Logger) (engine.Result, error) {
+	m, ok := c.router.Route(info.AccountID, info.Request)
+	if !ok {
+		tr.Add("route", "number", info.Request, "error", "no call flow handles this number")
+		return engine.Result{}, &routeError{sip: "sip:404", err: fmt.Errorf("no call flow for %q", info.Request)}
+	}
+	tr.Add("route", "number", m.Number, "callflow_id", m.CallflowID, "pattern", m.Pattern)
+	rec.CallflowID = m.CallflowID
+	flow, err := c.flows.Flow(ctx, info.AccountID, m.CallflowID)
+	if err != nil {
+		tr.Add("error", "code", "flow_unavailable", "message", err.Error())
+		return engine.Result{}, &routeError{sip: "sip:500", err: err}
+	}
+	acct, err := c.account(ctx, info.AccountID)
+	if err != nil {
+		tr.Add("error", "code", "account_unavailable", "message", err.Error())
+		return engine.Result{}, &routeError{sip: "sip:500", err: err}
+	}
+	vars := engine.NewVars()
+	if m.CaptureGroup != "" {
+		vars.Set("capture_group", m.CaptureGroup)
+	}
+	c.save(ctx, *rec, log)
+	return c.engine.Run(ctx, ch, tr, flow.Root, engine.RunOptions{Account: acct, CallflowID: m.CallflowID, Vars: vars}), nil
+}
+
+// refuse ends a call that could not run with a SIP error (unanswered) and
+// the hangup line.
+func (c *Calls) refuse(ctx context.Context, ch call.Channel, tr *call.Trace, err error, log *slog.Logger) engine.Result {
+	code := "sip:500"
+	if re, ok := errors.AsType[*routeError](err); ok {
+		code = re.sip
+	}
+	log.Info("call refused", "code", code, "err", err)
+	if rerr := ch.Reject(ctx, code); rerr != nil {
+		log.Debug("reject failed", "err", rerr)
+	}
+	if herr := ch.Hangup(ctx, code); herr != nil {
+		log.Debug("hangup failed", "err", herr)
+	}
+	if !tr.Ended() {
+		tr.Add("hangup", "cause", code, "by", call.HangupBySwitchboard)
+	}
+	return engine.Result{Cause: code, By: call.HangupBySwitchboard, Err: err}
+}
+
+func (c *Calls) account(ctx context.Context, id string) (engine.Account, error) {
+	c.mu.Lock()
+	a, ok := c.accounts[id]
+	c.mu.Unlock()
+	if ok {
+		return a, nil
+	}
+	acct, err := c.store.GetAccount(ctx, id)
+	if err != nil {
+		return engine.Account{}, fmt.Errorf("load account %s: %w", id, err)
+	}
+	a = engine.Account{ID: acct.ID, SigningSecret: acct.SigningSecret}
+	c.mu.Lock()
+	c.accounts[id] = a
+	c.mu.Unlock()
+	return a, nil
+}
+
+// save writes the call record; the call log is best effort: a failure is
+// logged, the call goes on.
+func (c *Calls) save(ctx context.Context, rec store.CallRecord, log *slog.Logger) {
+	if c.callLog == nil {
+		return
+	}
+	ctx = context.WithoutCancel(ctx)
+	if err := c.callLog.SaveCall(ctx, rec); err != nil {
+		log.Warn("call log write failed", "err", err)
+	}
+	if !rec.Ended.IsZero() && c.keepLast > 0 && c.count.Add(1)%100 == 0 {
+		if err := c.callLog.Prune(ctx, c.keepLast); err != nil {
+			log.Warn("call log prune failed", "err", err)
+		}
+	}
+}
+
+func lastTMS(tr *call.Trace) int64 {
+	ev := tr.Events()
+	if len(ev) == 0 {
+		return 0
+	}
+	return ev[len(ev)-1].TMS
+}
