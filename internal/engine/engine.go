@@ -121,6 +121,7 @@ func (e *Engine) Run(ctx context.Context, ch call.Channel, tr *call.Trace, root 
 			tr.Add("error", "code", "node_limit", "message", fmt.Sprintf("the call visited more than %d blocks; a loop?", e.cfg.MaxNodes), "node", node.Path)
 			res.Err = fmt.Errorf("node %s: %w", node.Path, ErrLimit)
 			log.Warn("call ended by node limit", "limit", e.cfg.MaxNodes)
+			e.apologise(ctx, ch, log)
 			break
 		}
 		tr.Add("module", "module", node.Module, "node", node.Path)
@@ -215,7 +216,13 @@ func (e *Engine) finish(ctx context.Context, ch call.Channel, tr *call.Trace, re
 		}
 	}
 	res.By = "switchboard"
-	if !tr.Ended() {
+	if tr.Ended() { // an action hung up or refused the call: its line says how
+		ev := tr.Events()
+		last := ev[len(ev)-1]
+		if c, ok := last.Fields["cause"].(string); ok && c != "" {
+			res.Cause = c
+		}
+	} else {
 		hctx := ctx
 		if ctx.Err() != nil {
 			hctx = context.WithoutCancel(ctx)
