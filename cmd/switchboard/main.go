@@ -34,7 +34,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCmd(), newCallflowCmd(), newVersionCmd())
+	root.AddCommand(newServeCmd(), newCallflowCmd(), newSimulateCmd(), newVersionCmd())
 	return root
 }
 

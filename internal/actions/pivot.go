@@ -3,8 +3,16 @@ package actions
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
+	"time"
 
+	"github.com/switchboard/switchboard/internal/call"
+	"github.com/switchboard/switchboard/internal/callflow"
 	"github.com/switchboard/switchboard/internal/engine"
+	"github.com/switchboard/switchboard/internal/pivot"
+	"github.com/switchboard/switchboard/internal/store"
+	"github.com/switchboard/switchboard/internal/twiml"
 )
 
 func init() {
@@ -20,37 +28,238 @@ func init() {
 	})
 }
 
+// Service keys under which the server registers what Pivot uses.
+const (
+	// ServiceWebhooks is a *pivot.Client.
+	ServiceWebhooks = "pivot.client"
+	// ServiceCallLog is a store.CallLog keeping every webhook exchange.
+	ServiceCallLog = "calllog"
+	// ServiceQueues is a *Queues for <Enqueue> and <Dial><Queue>.
+	ServiceQueues = "queues"
+)
+
 // Pivot hands the call to the customer's web server, which answers with
 // TwiML or a Kazoo JSON node tree. The "_" child is taken when the server
-// cannot be used.
+// cannot be used and no fallback_url saves the call.
 type Pivot struct {
 	// VoiceURL is asked for instructions.
 	VoiceURL string `json:"voice_url"`
 	// Method is get or post, in either case.
 	Method string `json:"method,omitempty"`
-	// ReqFormat is kazoo or twiml: what the server answers with.
+	// ReqFormat is kazoo or twiml: the parameter names sent. The answer's
+	// own Content-Type (or its content) decides how it is read.
 	ReqFormat string `json:"req_format,omitempty"`
 	// ReqBodyFormat is form or json, for POST.
 	ReqBodyFormat string `json:"req_body_format,omitempty"`
 	// ReqTimeoutMS bounds each request; 0 means 5000.
 	ReqTimeoutMS int `json:"req_timeout_ms,omitempty"`
-	// Debug keeps every request and response of the call.
+	// Debug keeps every request and response of the call beyond the
+	// per-account limit of the call log.
 	Debug bool `json:"debug,omitempty"`
 	// CDRURL receives the call's detail record when the call ends.
 	CDRURL string `json:"cdr_url,omitempty"`
-	// FallbackURL is asked when VoiceURL fails.
+	// FallbackURL is asked when VoiceURL fails (with ErrorCode, ErrorUrl).
 	FallbackURL string `json:"fallback_url,omitempty"`
-	// Retries is how many more attempts follow a connection failure.
+	// Retries is how many more attempts follow a connection failure
+	// (default 1).
 	Retries *int `json:"retries,omitempty"`
 }
 
-// errNotExecutable marks modules whose executor lands with the engine issue.
-var errNotExecutable = errors.New("module cannot run calls yet")
+var _ engine.Action = (*Pivot)(nil)
 
-// Exec is not yet wired to the webhook client; the engine turns the error
-// into a defined next step (the "_" child, else a spoken apology and hangup).
-func (p *Pivot) Exec(ctx context.Context, x *engine.Exec) (string, error) {
-	return "", errNotExecutable
+var errNoWebhooks = errors.New("no webhook client configured")
+
+// request is the next document to fetch.
+type request struct {
+	url    string
+	method string
+	params pivot.Params // verb callback parameters (Digits, RecordingUrl …)
 }
 
-var _ engine.Action = (*Pivot)(nil)
+// session is one pivot node's conversation with the customer's server.
+type session struct {
+	p       *Pivot
+	x       *engine.Exec
+	client  *pivot.Client
+	callLog store.CallLog
+	queues  *Queues
+	format  string
+	// fallbackUsed is set once fallback_url was asked.
+	fallbackUsed bool
+}
+
+// Exec runs the conversation until the call ends, the server's answer
+// replaces the rest of the flow (Kazoo JSON), or a failure sends the call to
+// the "_" child.
+func (p *Pivot) Exec(ctx context.Context, x *engine.Exec) (string, error) {
+	client, ok := engine.Service[*pivot.Client](x.Services, ServiceWebhooks)
+	if !ok {
+		return "", errNoWebhooks
+	}
+	s := &session{p: p, x: x, client: client, format: strings.ToLower(p.ReqFormat)}
+	s.callLog, _ = engine.Service[store.CallLog](x.Services, ServiceCallLog)
+	s.queues, _ = engine.Service[*Queues](x.Services, ServiceQueues)
+	if s.format != "kazoo" {
+		s.format = "twiml"
+	}
+	if p.Debug {
+		x.Vars.MarkDebug()
+	}
+	if p.CDRURL != "" {
+		x.OnEnd(s.postCDR)
+	}
+	next := &request{url: p.VoiceURL, method: p.method()}
+	for next != nil {
+		cur := *next
+		resp, err := s.fetch(ctx, cur)
+		branch := ""
+		if err == nil {
+			branch, next, err = s.handle(ctx, resp)
+		}
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+		if err == nil {
+			if next == nil {
+				return branch, nil
+			}
+			continue
+		}
+		branch, next, err = s.fail(cur.url, err)
+		if next == nil {
+			return branch, err
+		}
+	}
+	return engine.BranchEnd, nil
+}
+
+func (p *Pivot) method() string {
+	if strings.EqualFold(p.Method, "post") {
+		return "POST"
+	}
+	return "GET"
+}
+
+// fail decides what a failure leads to: the fallback URL once, else the
+// "_" child, else an apology and a hangup (the engine's). The failure is
+// traced here with its code.
+func (s *session) fail(failedURL string, err error) (string, *request, error) {
+	code := failureCode(err)
+	s.x.Trace.Add("error", "code", code, "message", err.Error(), "url", failedURL)
+	s.x.Log.Warn("webhook failed", "url", failedURL, "code", code, "err", err)
+	if errors.Is(err, engine.ErrLimit) {
+		return "", nil, engine.Reported(err)
+	}
+	if s.p.FallbackURL != "" && !s.fallbackUsed {
+		s.fallbackUsed = true
+		return "", &request{url: s.p.FallbackURL, method: s.p.method(), params: pivot.Params{
+			{Key: "ErrorCode", Value: fmt.Sprint(code)},
+			{Key: "ErrorUrl", Value: failedURL},
+		}}, nil
+	}
+	if s.x.HasChild("_") {
+		return "_", nil, nil
+	}
+	return "", nil, engine.Reported(err)
+}
+
+// failureCode is the Twilio code of a failure (11200 when none fits).
+func failureCode(err error) int {
+	if pe, ok := errors.AsType[*pivot.Error](err); ok {
+		return pe.Code
+	}
+	if te, ok := errors.AsType[*twiml.Error](err); ok {
+		return te.Code
+	}
+	if _, ok := errors.AsType[callflow.ValidationError](err); ok {
+		return 12200
+	}
+	if errors.Is(err, engine.ErrLimit) {
+		return 11200
+	}
+	return 12400
+}
+
+// fetch asks for one document, traces the exchange and keeps it in the call
+// log.
+func (s *session) fetch(ctx context.Context, r request) (*pivot.Response, error) {
+	if err := s.x.CountDocument(); err != nil {
+		return nil, fmt.Errorf("more than %d webhook documents in one call: %w", s.x.Documents()-1, err)
+	}
+	params := s.params(r.params)
+	timeout := time.Duration(s.p.ReqTimeoutMS) * time.Millisecond
+	retries := 1
+	if s.p.Retries != nil {
+		retries = *s.p.Retries
+	}
+	resp, ex, err := s.client.Do(ctx, pivot.Request{
+		URL: r.url, Method: r.method, Format: s.format, BodyFormat: s.p.ReqBodyFormat,
+		Params: params, Timeout: timeout, Retries: retries,
+		SigningKey: s.x.Account.SigningSecret, SwitchboardKey: s.x.Account.SigningSecret,
+		Now: s.x.Now,
+	})
+	s.x.Vars.ClearDigits()
+	fields := []any{"method", ex.Method, "url", ex.URL, "format", s.format, "status", ex.Status,
+		"params", paramsObject(params), "duration_ms", ex.Duration.Milliseconds(), "iteration", s.x.Documents()}
+	if resp != nil && err == nil {
+		fields = append(fields, "response", resp.Kind.String())
+	}
+	if ex.FinalURL != "" && ex.FinalURL != ex.URL {
+		fields = append(fields, "final_url", ex.FinalURL)
+	}
+	if err != nil {
+		fields = append(fields, "error", err.Error())
+	}
+	s.x.Trace.Add("webhook", fields...)
+	if s.callLog != nil {
+		info := s.x.Call.Info()
+		if lerr := s.callLog.AddWebhook(context.WithoutCancel(ctx), ex.Record(info.AccountID, info.ID, s.x.Documents())); lerr != nil {
+			s.x.Log.Warn("webhook log write failed", "err", lerr)
+		}
+	}
+	return resp, err
+}
+
+// handle runs a document: Kazoo JSON replaces the rest of the flow, TwiML
+// runs verb by verb until it ends or asks for the next document.
+func (s *session) handle(ctx context.Context, resp *pivot.Response) (string, *request, error) {
+	switch resp.Kind {
+	case pivot.KindKazoo:
+		root, err := callflow.CompileNode(resp.Body)
+		if err != nil {
+			return "", nil, fmt.Errorf("kazoo answer: %w", err)
+		}
+		s.x.Continue(root)
+		return "_", nil, nil
+	case pivot.KindTwiML:
+		doc, err := twiml.Parse(resp.Body)
+		if err != nil {
+			return "", nil, err
+		}
+		for _, w := range doc.Warnings {
+			s.x.Trace.Add("warning", "code", w.Code, "message", w.Message, "verb", w.Verb, "attr", w.Attr)
+		}
+		base := resp.FinalURL
+		next, err := s.run(ctx, doc.Verbs, base)
+		if err != nil || next != nil {
+			return "", next, err
+		}
+		return engine.BranchEnd, nil, nil
+	case pivot.KindText:
+		// Twilio reads a text/plain answer out, then hangs up.
+		if err := s.x.Call.Answer(ctx); err != nil {
+			return "", nil, err
+		}
+		text := strings.Join(strings.Fields(string(resp.Body)), " ")
+		if len(text) > 4000 {
+			text = text[:4000]
+		}
+		return engine.BranchEnd, nil, s.x.Call.Say(ctx, call.SayOptions{Text: text, Loop: 1})
+	case pivot.KindAudio:
+		if err := s.x.Call.Answer(ctx); err != nil {
+			return "", nil, err
+		}
+		return engine.BranchEnd, nil, s.x.Call.Play(ctx, call.PlayOptions{URL: resp.FinalURL, Loop: 1})
+	}
+	return "", nil, &pivot.Error{Code: pivot.CodeContentType, Message: "answer is neither TwiML, Kazoo JSON, text nor audio"}
+}

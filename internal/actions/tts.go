@@ -41,7 +41,11 @@ func (a *TTS) Exec(ctx context.Context, x *engine.Exec) (string, error) {
 	if a.EndlessPlayback {
 		loop = 0
 	}
-	err := x.Call.Say(ctx, call.SayOptions{Text: a.Text, Voice: a.Voice, Language: a.Language, Loop: loop, Terminators: keys(a.Terminators)})
+	lang := a.Language
+	if lang == "" {
+		lang = "en-US"
+	}
+	err := x.Call.Say(ctx, call.SayOptions{Text: a.Text, Voice: a.Voice, Language: lang, Loop: loop, Terminators: keys(a.Terminators)})
 	return "_", err
 }
 

@@ -48,6 +48,9 @@ type API struct {
 	log    *slog.Logger
 	now    func() time.Time
 
+	callLog store.CallLog
+	sim     Simulator
+
 	// writeMu orders each store write with its router update, so the router
 	// always reflects the last committed document.
 	writeMu sync.Mutex
@@ -89,6 +92,11 @@ var routes = []route{
 	{"POST", "/v2/accounts/{account_id}/callflows/{callflow_id}", true, (*API).updateCallflow},
 	{"PATCH", "/v2/accounts/{account_id}/callflows/{callflow_id}", true, (*API).patchCallflow},
 	{"DELETE", "/v2/accounts/{account_id}/callflows/{callflow_id}", true, (*API).deleteCallflow},
+	{"POST", "/v2/accounts/{account_id}/simulate", true, (*API).simulate},
+	{"GET", "/v2/accounts/{account_id}/calls", true, (*API).listCalls},
+	{"GET", "/v2/accounts/{account_id}/calls/{call_id}/trace", true, (*API).callTrace},
+	{"GET", "/v2/accounts/{account_id}/pivot/debug", true, (*API).pivotDebugList},
+	{"GET", "/v2/accounts/{account_id}/pivot/debug/{call_id}", true, (*API).pivotDebugCall},
 	{"GET", "/v2/openapi.json", false, (*API).openAPI},
 	{"GET", "/healthz", false, (*API).health},
 }

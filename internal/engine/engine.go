@@ -75,6 +75,7 @@ type run struct {
 	clock     call.Clock
 	next      *Node
 	documents int
+	onEnd     []func(context.Context, Result)
 }
 
 // errorCode names a failure for the trace's error line.
@@ -139,8 +140,11 @@ func (e *Engine) Run(ctx context.Context, ch call.Channel, tr *call.Trace, root 
 			continue
 		}
 		if err != nil {
+			_, reported := errors.AsType[*reportedError](err)
 			err = fmt.Errorf("module %s at %s: %w", node.Module, node.Path, err)
-			tr.Add("error", "code", errorCode(err), "message", err.Error(), "module", node.Module, "node", node.Path)
+			if !reported {
+				tr.Add("error", "code", errorCode(err), "message", err.Error(), "module", node.Module, "node", node.Path)
+			}
 			x.Log.Warn("module failed", "err", err)
 			if errors.Is(err, ErrLimit) || branch == "" {
 				res.Err = err
@@ -154,7 +158,11 @@ func (e *Engine) Run(ctx context.Context, ch call.Channel, tr *call.Trace, root 
 		}
 		node = child(node, branch)
 	}
-	return e.finish(ctx, ch, tr, res, log)
+	res = e.finish(ctx, ch, tr, res, log)
+	for _, fn := range r.onEnd {
+		fn(context.WithoutCancel(ctx), res)
+	}
+	return res
 }
 
 // child picks the child under key, falling back to "_".

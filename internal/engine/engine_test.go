@@ -157,7 +157,7 @@ func TestEngine(t *testing.T) {
 		{
 			name:    "a failure with no branch ends the call",
 			flow:    `{"module":"test_fail","data":{},"children":{"_":` + tts("never", "") + `}}`,
-			wantOps: "module error answer say hangup",
+			wantOps: "module error say hangup",
 		},
 		{
 			name:    "a failure with a branch goes on",
@@ -174,7 +174,7 @@ func TestEngine(t *testing.T) {
 			name:    "a missing flow is an error, not dead air",
 			flow:    `{"module":"callflow","data":{"id":"gone"}}`,
 			src:     flows{},
-			wantOps: "module error answer say hangup",
+			wantOps: "module error say hangup",
 		},
 		{
 			name: "flows that jump to each other hit the node limit",

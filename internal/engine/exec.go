@@ -99,6 +99,26 @@ func (x *Exec) CountDocument() error {
 	return nil
 }
 
+// OnEnd registers fn to run once the call has ended (after its hangup
+// line): pivot's cdr_url uses it.
+func (x *Exec) OnEnd(fn func(ctx context.Context, res Result)) {
+	x.run.onEnd = append(x.run.onEnd, fn)
+}
+
+// Reported wraps an error the Action already wrote to the trace with its
+// own code, so the engine does not write a second line for it.
+func Reported(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &reportedError{err}
+}
+
+type reportedError struct{ err error }
+
+func (e *reportedError) Error() string { return e.err.Error() }
+func (e *reportedError) Unwrap() error { return e.err }
+
 // Documents is how many webhook documents the call has fetched.
 func (x *Exec) Documents() int { return x.run.documents }
 
@@ -107,6 +127,7 @@ func (x *Exec) Documents() int { return x.run.documents }
 // concurrent use.
 type Vars struct {
 	mu          sync.Mutex
+	debug       bool
 	values      map[string]string
 	order       []string
 	collections map[string]string
@@ -144,6 +165,20 @@ func (v *Vars) All() [][2]string {
 		out = append(out, [2]string{k, v.values[k]})
 	}
 	return out
+}
+
+// MarkDebug notes that a module asked for the call's debug log to be kept.
+func (v *Vars) MarkDebug() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.debug = true
+}
+
+// Debug reports whether MarkDebug was called.
+func (v *Vars) Debug() bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.debug
 }
 
 // SetDigits stores collected digits under a collection name ("default").

@@ -14,8 +14,11 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/switchboard/switchboard/internal/actions"
 	"github.com/switchboard/switchboard/internal/api"
 	"github.com/switchboard/switchboard/internal/callflow"
+	"github.com/switchboard/switchboard/internal/engine"
+	"github.com/switchboard/switchboard/internal/pivot"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/store/sqlite"
 )
@@ -35,6 +38,21 @@ type Config struct {
 	API api.Config
 	// ShutdownTimeout bounds a graceful stop; 10 s by default.
 	ShutdownTimeout time.Duration
+	// Engine limits every call (nodes visited, webhook documents).
+	Engine engine.Config
+	// Webhooks tunes the Pivot webhook client.
+	Webhooks pivot.Config
+	// CallLogKeep is how many recent calls of each account keep their trace
+	// and webhook log (calls with a debug pivot are kept too); 1000 by
+	// default.
+	CallLogKeep int
+	// QueueMaxWait bounds a caller's wait in a TwiML <Enqueue>; 1 h by
+	// default.
+	QueueMaxWait time.Duration
+	// NoBootstrap opens an existing data dir without creating an account or
+	// adding a key (switchboard simulate); the default account is the first
+	// one.
+	NoBootstrap bool
 }
 
 func (c Config) withDefaults() Config {
@@ -43,6 +61,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.DataDir == "" {
 		c.DataDir = "./data"
+	}
+	if c.CallLogKeep <= 0 {
+		c.CallLogKeep = 1000
 	}
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = 10 * time.Second
@@ -67,7 +88,10 @@ type Server struct {
 	cfg       Config
 	log       *slog.Logger
 	store     store.Store
+	callLog   *sqlite.CallLogDB
 	router    *callflow.Router
+	engine    *engine.Engine
+	calls     *Calls
 	api       *api.API
 	bootstrap Bootstrap
 
@@ -75,8 +99,14 @@ type Server struct {
 	httpSrv *http.Server
 }
 
-// DatabaseFile is the SQLite file inside the data dir.
-const DatabaseFile = "switchboard.db"
+// Files inside the data dir.
+const (
+	// DatabaseFile holds accounts, keys and call flows.
+	DatabaseFile = "switchboard.db"
+	// CallLogFile holds call traces and webhook exchanges, apart so call
+	// volume never blocks an admin's save.
+	CallLogFile = "calls.db"
+)
 
 // New opens the data dir, creates the default account on first start, and
 // loads every call flow into the router. It does not listen yet: Start does.
@@ -89,17 +119,40 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	s := &Server{cfg: cfg, log: log, store: db, router: callflow.NewRouter()}
+	callLog, err := sqlite.OpenCallLog(ctx, filepath.Join(cfg.DataDir, CallLogFile), log.With("component", "calllog"))
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open call log: %w", err)
+	}
+	s := &Server{cfg: cfg, log: log, store: db, callLog: callLog, router: callflow.NewRouter()}
 	if err := s.init(ctx); err != nil {
 		db.Close()
+		callLog.Close()
 		return nil, err
 	}
+	flows := newFlowCache(db)
+	queues := actions.NewQueues()
+	queues.MaxWait = cfg.QueueMaxWait
+	s.engine = engine.New(cfg.Engine, &engine.Services{
+		Flows: flows,
+		Extra: map[string]any{
+			actions.ServiceWebhooks: pivot.NewClient(cfg.Webhooks),
+			actions.ServiceCallLog:  store.CallLog(callLog),
+			actions.ServiceQueues:   queues,
+		},
+	}, log.With("component", "engine"))
+	s.calls = &Calls{
+		store: db, callLog: callLog, router: s.router, flows: flows, engine: s.engine,
+		log: log.With("component", "calls"), keepLast: cfg.CallLogKeep, accounts: map[string]engine.Account{},
+	}
 	s.api = api.New(cfg.API, db, s.router, log.With("component", "api"))
+	s.api.SetCallLog(callLog)
+	s.api.SetSimulator(s)
 	return s, nil
 }
 
 func (s *Server) init(ctx context.Context) error {
-	b, err := bootstrap(ctx, s.store, s.cfg.AdminKey)
+	b, err := bootstrap(ctx, s.store, s.cfg.AdminKey, s.cfg.NoBootstrap)
 	if err != nil {
 		return err
 	}
@@ -123,10 +176,16 @@ func (s *Server) init(ctx context.Context) error {
 
 // bootstrap creates the default account and its admin key on an empty
 // store, or registers a given admin key with the default account.
-func bootstrap(ctx context.Context, st store.Store, adminKey string) (Bootstrap, error) {
+func bootstrap(ctx context.Context, st store.Store, adminKey string, readOnly bool) (Bootstrap, error) {
 	accts, err := st.ListAccounts(ctx)
 	if err != nil {
 		return Bootstrap{}, fmt.Errorf("list accounts: %w", err)
+	}
+	if readOnly {
+		if len(accts) == 0 {
+			return Bootstrap{}, errors.New("the data dir has no account: start `switchboard serve` on it once")
+		}
+		return Bootstrap{AccountID: accts[0].ID}, nil
 	}
 	if len(accts) == 0 {
 		acct, key, err := api.CreateAccount(ctx, st, "Default", adminKey)
@@ -160,6 +219,12 @@ func (s *Server) Bootstrap() Bootstrap { return s.bootstrap }
 
 // Store is the server's store, for tests and the CLI.
 func (s *Server) Store() store.Store { return s.store }
+
+// Calls runs inbound calls (SIP legs and simulations).
+func (s *Server) Calls() *Calls { return s.calls }
+
+// CallLog keeps traces and webhook exchanges.
+func (s *Server) CallLog() store.CallLog { return s.callLog }
 
 // Router is the server's number router.
 func (s *Server) Router() *callflow.Router { return s.router }
@@ -200,7 +265,7 @@ func (s *Server) HTTPAddr() string {
 // gracefully: in-flight requests finish, then the store closes.
 func (s *Server) Run(ctx context.Context) error {
 	if err := s.Start(ctx); err != nil {
-		s.store.Close()
+		s.Close(context.WithoutCancel(ctx))
 		return err
 	}
 	<-ctx.Done()
@@ -221,6 +286,9 @@ func (s *Server) Close(ctx context.Context) error {
 	}
 	if err := s.store.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("close store: %w", err))
+	}
+	if err := s.callLog.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close call log: %w", err))
 	}
 	return errors.Join(errs...)
 }

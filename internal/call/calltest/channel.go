@@ -154,7 +154,7 @@ func (c *Channel) Answer(ctx context.Context) error {
 func (c *Channel) Say(ctx context.Context, o call.SayOptions) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	err := c.mediaLocked(ctx, "say")
+	err := c.checkLocked(ctx, "say")
 	if err == nil {
 		c.clock.advance(sayDuration(o))
 	}
@@ -167,7 +167,7 @@ func (c *Channel) Say(ctx context.Context, o call.SayOptions) error {
 func (c *Channel) Play(ctx context.Context, o call.PlayOptions) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	err := c.mediaLocked(ctx, "play")
+	err := c.checkLocked(ctx, "play")
 	if err == nil {
 		c.clock.advance(c.playLength(o))
 	}
@@ -179,7 +179,7 @@ func (c *Channel) Play(ctx context.Context, o call.PlayOptions) error {
 func (c *Channel) Pause(ctx context.Context, d time.Duration) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	err := c.mediaLocked(ctx, "pause")
+	err := c.checkLocked(ctx, "pause")
 	if err == nil {
 		c.clock.advance(d)
 	}

@@ -1,0 +1,28 @@
+package callflow
+
+import (
+	"bytes"
+	"fmt"
+)
+
+// CompileNode validates and compiles a bare flow node, as a Kazoo JSON
+// Pivot answer carries it ({"module":…, "data":…, "children":…}), with the
+// same rules and defaults as a saved document's "flow".
+func CompileNode(raw []byte) (*Node, error) {
+	t := bytes.TrimSpace(raw)
+	if len(t) == 0 || t[0] != '{' {
+		return nil, ValidationError{{Path: "flow", Rule: "type", Message: "Value did not match type: object", Target: "object"}}
+	}
+	doc := make([]byte, 0, len(t)+10)
+	doc = append(doc, `{"flow":`...)
+	doc = append(doc, t...)
+	doc = append(doc, '}')
+	f, err := Prepare(doc)
+	if err != nil {
+		return nil, err
+	}
+	if f.Root == nil {
+		return nil, fmt.Errorf("compile node: no node")
+	}
+	return f.Root, nil
+}

@@ -1,0 +1,547 @@
+// Package pivot is the webhook client of the Pivot block: it sends a call's
+// parameters to a customer's web server the way Kazoo's pivot and Twilio do,
+// follows redirects, signs the request, bounds the answer and says whether it
+// is TwiML, a Kazoo callflow node, text to read out or audio to play. It runs
+// no call logic.
+package pivot
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/switchboard/switchboard/internal/store"
+)
+
+// Twilio error codes returned in Error.Code.
+const (
+	CodeInvalidURL       = 11100 // not an http/https URL, or unparseable
+	CodeRetrieval        = 11200 // timeout, cancellation, other retrieval failure
+	CodeConnection       = 11205 // the connection could not be made (after retries)
+	CodeTooManyRedirects = 11215 // more than Config.MaxRedirects redirects
+	CodeHTTPStatus       = 11217 // final status not 2xx
+	CodeBodyTooLarge     = 11750 // body larger than Config.MaxBodyBytes
+	CodeEmptyBody        = 11770 // 2xx with an empty body
+	CodeParse            = 12100 // body not recognisable (bad XML, no <Response>, bad JSON)
+	CodeContentType      = 12300 // content type not usable and body not sniffable
+)
+
+// Defaults of Config.
+const (
+	DefaultMaxBodyBytes = 64 << 10
+	DefaultTimeout      = 5 * time.Second
+	DefaultMaxRedirects = 10
+	DefaultUserAgent    = "Switchboard/1 (TwilioProxy/1.1 compatible)"
+	// LogBodyBytes bounds Exchange.ResponseBody.
+	LogBodyBytes = 8 << 10
+)
+
+// Accept headers by Request.Format.
+const (
+	AcceptTwiML = "application/xml, text/xml, application/json;q=0.9, text/html;q=0.5, text/plain;q=0.2"
+	AcceptKazoo = "application/json, application/xml;q=0.9, text/xml;q=0.9, text/html;q=0.5, text/plain;q=0.2"
+)
+
+// Content types of POST bodies.
+const (
+	ContentTypeForm = "application/x-www-form-urlencoded; charset=utf-8"
+	ContentTypeJSON = "application/json"
+)
+
+// ErrTimeout is matched (errors.Is) by the error of a request that did not
+// complete within its timeout.
+var ErrTimeout = errors.New("timeout")
+
+// Error is a failed webhook request, with the Twilio error code that
+// describes it.
+type Error struct {
+	Code    int
+	Message string
+	Status  int   // the final HTTP status when an answer came, else 0
+	Err     error // the underlying error, if any
+}
+
+func newError(code int, msg string, err error) *Error {
+	return &Error{Code: code, Message: msg, Err: err}
+}
+
+func (e *Error) Error() string {
+	s := "pivot " + strconv.Itoa(e.Code) + ": " + e.Message
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Config tunes a Client. Zero values take the defaults.
+type Config struct {
+	// MaxBodyBytes is the largest answer accepted (default 64 KiB, Twilio's
+	// limit); one byte more is read so that an oversize body is detected
+	// (11750) rather than cut.
+	MaxBodyBytes int64
+	// DefaultTimeout applies when Request.Timeout is 0 (default 5 s, Kazoo's
+	// request_timeout_ms).
+	DefaultTimeout time.Duration
+	// MaxRedirects is the number of redirects followed (default 10, as
+	// Twilio); one more is 11215. Negative: follow none.
+	MaxRedirects int
+	// UserAgent (default DefaultUserAgent).
+	UserAgent string
+	// Transport (nil: a clone of http.DefaultTransport keeping up to 64 idle
+	// connections per host).
+	Transport http.RoundTripper
+}
+
+// Client sends webhook requests. It is safe for concurrent use.
+type Client struct {
+	cfg Config
+	hc  *http.Client
+}
+
+// NewClient returns a client with cfg's zero fields defaulted.
+func NewClient(cfg Config) *Client {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.DefaultTimeout <= 0 {
+		cfg.DefaultTimeout = DefaultTimeout
+	}
+	if cfg.MaxRedirects == 0 {
+		cfg.MaxRedirects = DefaultMaxRedirects
+	} else if cfg.MaxRedirects < 0 {
+		cfg.MaxRedirects = 0
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = DefaultUserAgent
+	}
+	if cfg.Transport == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConns = 1024
+		t.MaxIdleConnsPerHost = 64
+		t.DisableKeepAlives = false
+		cfg.Transport = t
+	}
+	return &Client{
+		cfg: cfg,
+		hc: &http.Client{
+			Transport: cfg.Transport,
+			// Redirects are followed by Do, which re-signs each hop.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+	}
+}
+
+// Request is one webhook request.
+type Request struct {
+	// URL is the voice_url or action URL. It may carry a query string; a
+	// #fragment (Twilio's connection overrides) is stripped, never sent.
+	// user:password@ in it is sent as Basic authentication.
+	URL string
+	// Method is GET or POST in any case; anything else is POST (Kazoo).
+	Method string
+	// Format is "twiml" or "kazoo"; it only chooses the Accept header.
+	Format string
+	// BodyFormat is "form" (default) or "json", for POST.
+	BodyFormat string
+	Params     Params
+	// Timeout bounds one attempt, redirects and body included (0: the
+	// client's DefaultTimeout).
+	Timeout time.Duration
+	// Retries is the number of extra attempts made when the connection could
+	// not be made (dial, DNS, refused), never after an answer or a timeout.
+	Retries int
+	// SigningKey, when set, signs the request with X-Twilio-Signature (the
+	// account's auth token).
+	SigningKey string
+	// SwitchboardKey, when set, adds X-Switchboard-Signature and
+	// X-Switchboard-Timestamp (see SwitchboardSignature).
+	SwitchboardKey string
+	// Now gives the signature timestamp (nil: time.Now).
+	Now func() time.Time
+}
+
+// Response is a 2xx answer, classified. With an error, Do still returns the
+// Response when a final (non-redirect) answer came, e.g. 11217, 11750, 11770,
+// 12100, 12300; Kind is then KindUnknown.
+type Response struct {
+	Status   int
+	Header   http.Header
+	Body     []byte
+	FinalURL string // the URL after redirects: the base for relative URLs
+	Kind     Kind
+}
+
+// Exchange records a request and its answer for the debug log (Kazoo's
+// pivot_debug documents, store.WebhookRecord).
+type Exchange struct {
+	Method          string
+	URL             string // as requested, query included, password masked
+	RequestHeaders  map[string]string
+	RequestBody     string
+	Status          int               // final status; 0 when no answer came
+	ResponseHeaders map[string]string // lower-cased names
+	ResponseBody    string            // at most LogBodyBytes
+	Err             string
+	Started         time.Time
+	Duration        time.Duration
+	Attempts        int    // connection attempts (1 + retries used)
+	FinalURL        string // the last URL requested, after redirects
+}
+
+// Record converts the exchange for the call log.
+func (e *Exchange) Record(accountID, callID string, iteration int) store.WebhookRecord {
+	return store.WebhookRecord{
+		AccountID:       accountID,
+		CallID:          callID,
+		Iteration:       iteration,
+		Method:          e.Method,
+		URL:             e.URL,
+		RequestHeaders:  e.RequestHeaders,
+		RequestBody:     e.RequestBody,
+		Status:          e.Status,
+		ResponseHeaders: e.ResponseHeaders,
+		ResponseBody:    e.ResponseBody,
+		Error:           e.Err,
+		Started:         e.Started,
+		Duration:        e.Duration,
+	}
+}
+
+// hop is one HTTP request of a (possibly redirected) exchange.
+type hop struct {
+	method string
+	u      *url.URL
+	signed string // u without user info: the URL signatures cover
+	body   []byte
+	ctype  string
+	form   url.Values // POST form fields, for X-Twilio-Signature
+}
+
+var errAttemptTimeout = errors.New("pivot attempt timeout")
+
+// Do sends r and classifies the answer. The Exchange is always returned; the
+// Response whenever an answer came, even with an error. Errors are *Error; a
+// cancelled ctx gives an error matching both ctx.Err() and context.Cause(ctx).
+func (c *Client) Do(ctx context.Context, r Request) (*Response, *Exchange, error) {
+	start := time.Now()
+	ex := &Exchange{Started: start}
+	resp, err := c.do(ctx, r, ex)
+	ex.Duration = time.Since(start)
+	if err != nil {
+		ex.Err = err.Error()
+		return resp, ex, err
+	}
+	return resp, ex, nil
+}
+
+func (c *Client) do(ctx context.Context, r Request, ex *Exchange) (*Response, error) {
+	h, err := c.prepare(r, ex)
+	if err != nil {
+		return nil, err
+	}
+	now := r.Now
+	if now == nil {
+		now = time.Now
+	}
+	accept := AcceptTwiML
+	if strings.EqualFold(r.Format, "kazoo") {
+		accept = AcceptKazoo
+	}
+	timeout := r.Timeout
+	if timeout <= 0 {
+		timeout = c.cfg.DefaultTimeout
+	}
+	newAttempt := func() (context.Context, context.CancelFunc) {
+		return context.WithTimeoutCause(ctx, timeout, errAttemptTimeout)
+	}
+	actx, cancel := newAttempt()
+	defer func() { cancel() }()
+
+	retries := r.Retries
+	redirects := 0
+	ex.Attempts = 1
+	for {
+		req, err := http.NewRequestWithContext(actx, h.method, h.u.String(), bytes.NewReader(h.body))
+		if err != nil {
+			return nil, newError(CodeInvalidURL, "invalid URL", err)
+		}
+		if h.body == nil {
+			req.Body, req.GetBody, req.ContentLength = nil, nil, 0
+		}
+		req.Header.Set("User-Agent", c.cfg.UserAgent)
+		req.Header.Set("Accept", accept)
+		if h.ctype != "" {
+			req.Header.Set("Content-Type", h.ctype)
+		}
+		if r.SigningKey != "" {
+			req.Header.Set("X-Twilio-Signature", TwilioSignature(r.SigningKey, h.signed, h.form))
+		}
+		if r.SwitchboardKey != "" {
+			ts := now().Unix()
+			req.Header.Set("X-Switchboard-Timestamp", strconv.FormatInt(ts, 10))
+			req.Header.Set("X-Switchboard-Signature", SwitchboardSignature(r.SwitchboardKey, ts, h.method, h.signed, h.body))
+		}
+		if ex.RequestHeaders == nil {
+			ex.RequestHeaders = make(map[string]string, len(req.Header))
+			for k, v := range req.Header {
+				ex.RequestHeaders[k] = strings.Join(v, ", ")
+			}
+		}
+		ex.FinalURL = h.u.Redacted()
+
+		hr, err := c.hc.Do(req)
+		if err != nil {
+			if e := c.failure(ctx, actx, timeout, "", err); e != nil {
+				return nil, e
+			}
+			// A dial failure: nothing reached the server.
+			if retries > 0 {
+				retries--
+				if err := sleepCtx(ctx, 50*time.Millisecond); err != nil {
+					return nil, cancelled(ctx)
+				}
+				cancel()
+				actx, cancel = newAttempt()
+				ex.Attempts++
+				continue
+			}
+			return nil, newError(CodeConnection, "connection failure", unwrapURLError(err))
+		}
+
+		limit := c.cfg.MaxBodyBytes
+		body, rerr := io.ReadAll(io.LimitReader(hr.Body, limit+1))
+		hr.Body.Close()
+		ex.Status = hr.StatusCode
+		ex.ResponseHeaders = lowerHeaders(hr.Header)
+		ex.ResponseBody = truncateUTF8(body, LogBodyBytes)
+		if rerr != nil {
+			if e := c.failure(ctx, actx, timeout, " reading the body", rerr); e != nil {
+				e.Status = hr.StatusCode
+				return nil, e
+			}
+			return nil, &Error{Code: CodeRetrieval, Message: "HTTP retrieval failure reading the body", Status: hr.StatusCode, Err: rerr}
+		}
+
+		if loc := hr.Header.Get("Location"); loc != "" && isRedirect(hr.StatusCode) {
+			redirects++
+			if redirects > c.cfg.MaxRedirects {
+				return nil, &Error{Code: CodeTooManyRedirects, Message: fmt.Sprintf("too many redirects (more than %d)", c.cfg.MaxRedirects), Status: hr.StatusCode}
+			}
+			next, err := c.redirect(h, hr.StatusCode, loc)
+			if err != nil {
+				err.Status = hr.StatusCode
+				return nil, err
+			}
+			h = next
+			continue
+		}
+
+		resp := &Response{Status: hr.StatusCode, Header: hr.Header, Body: body, FinalURL: h.u.String()}
+		switch {
+		case hr.StatusCode < 200 || hr.StatusCode > 299:
+			return resp, &Error{Code: CodeHTTPStatus, Message: "HTTP error response code " + strconv.Itoa(hr.StatusCode), Status: hr.StatusCode}
+		case int64(len(body)) > limit:
+			return resp, &Error{Code: CodeBodyTooLarge, Message: fmt.Sprintf("response body larger than %d bytes", limit), Status: hr.StatusCode}
+		case len(body) == 0:
+			return resp, &Error{Code: CodeEmptyBody, Message: "empty response body", Status: hr.StatusCode}
+		}
+		kind, err := Classify(hr.Header.Get("Content-Type"), body)
+		if err != nil {
+			e := err.(*Error)
+			e.Status = hr.StatusCode
+			return resp, e
+		}
+		resp.Kind = kind
+		return resp, nil
+	}
+}
+
+// prepare validates the URL and builds the first hop.
+func (c *Client) prepare(r Request, ex *Exchange) (*hop, error) {
+	raw := strings.TrimSpace(r.URL)
+	raw, _, _ = strings.Cut(raw, "#")
+	method := http.MethodPost
+	if strings.EqualFold(strings.TrimSpace(r.Method), http.MethodGet) {
+		method = http.MethodGet
+	}
+	ex.Method, ex.URL = method, raw
+	if u, err := url.Parse(raw); err == nil {
+		ex.URL = u.Redacted()
+	}
+	if err := checkURL(raw); err != nil {
+		return nil, err
+	}
+
+	ps := dedupe(r.Params)
+	h := &hop{method: method}
+	target := raw
+	switch {
+	case method == http.MethodGet:
+		target = appendQuery(raw, encodeForm(flatten(ps)))
+	case strings.EqualFold(r.BodyFormat, "json"):
+		body, err := encodeJSON(ps)
+		if err != nil {
+			return nil, newError(CodeRetrieval, "cannot encode the request", err)
+		}
+		h.body, h.ctype = body, ContentTypeJSON
+		if r.SigningKey != "" {
+			target = appendQuery(raw, "bodySHA256="+bodySHA256(body))
+		}
+	default:
+		fields := flatten(ps)
+		h.body, h.ctype = []byte(encodeForm(fields)), ContentTypeForm
+		h.form = make(url.Values, len(fields))
+		for _, f := range fields {
+			h.form[f.key] = append(h.form[f.key], f.value)
+		}
+	}
+	u, err := url.Parse(target)
+	if err != nil {
+		return nil, newError(CodeInvalidURL, "invalid URL", err)
+	}
+	h.setURL(u)
+	ex.URL = u.Redacted()
+	ex.RequestBody = string(h.body)
+	return h, nil
+}
+
+func (h *hop) setURL(u *url.URL) {
+	u.Fragment, u.RawFragment = "", ""
+	if u.Path == "" && u.RawPath == "" {
+		u.Path = "/" // what goes on the wire, and what a server reconstructs
+	}
+	h.u = u
+	if u.User == nil {
+		h.signed = u.String()
+	} else {
+		v := *u
+		v.User = nil
+		h.signed = v.String()
+	}
+}
+
+func checkURL(raw string) *Error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return newError(CodeInvalidURL, "invalid URL", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return newError(CodeInvalidURL, "invalid URL: scheme must be http or https", nil)
+	}
+	if u.Host == "" || u.Hostname() == "" {
+		return newError(CodeInvalidURL, "invalid URL: no host", nil)
+	}
+	return nil
+}
+
+func isRedirect(code int) bool {
+	switch code {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
+		http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		return true
+	}
+	return false
+}
+
+// redirect builds the hop that follows a 3xx: 301/302/303 turn a POST into a
+// GET without body; 307/308 repeat the method and body.
+func (c *Client) redirect(h *hop, status int, loc string) (*hop, *Error) {
+	ref, err := url.Parse(strings.TrimSpace(loc))
+	if err != nil {
+		return nil, newError(CodeInvalidURL, "invalid redirect URL", err)
+	}
+	u := h.u.ResolveReference(ref)
+	if err := checkURL(u.String()); err != nil {
+		err.Message = "invalid redirect " + strings.TrimPrefix(err.Message, "invalid ")
+		return nil, err
+	}
+	if ref.User == nil && u.Host != h.u.Host {
+		u.User = nil // no credentials to another host
+	}
+	next := &hop{method: h.method, body: h.body, ctype: h.ctype, form: h.form}
+	if status != http.StatusTemporaryRedirect && status != http.StatusPermanentRedirect && h.method != http.MethodGet {
+		next.method, next.body, next.ctype, next.form = http.MethodGet, nil, "", nil
+	}
+	next.setURL(u)
+	return next, nil
+}
+
+// failure classifies a transport error: the caller's cancellation, the
+// attempt's timeout, or (nil) a dial failure that may be retried; any other
+// error is a generic retrieval failure.
+func (c *Client) failure(ctx, actx context.Context, timeout time.Duration, phase string, err error) *Error {
+	if ctx.Err() != nil {
+		return cancelled(ctx)
+	}
+	if errors.Is(context.Cause(actx), errAttemptTimeout) {
+		return newError(CodeRetrieval, "timeout: no complete answer within "+timeout.String()+phase, ErrTimeout)
+	}
+	if phase == "" && isDialError(err) {
+		return nil
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return newError(CodeRetrieval, "timeout"+phase, fmt.Errorf("%w: %w", ErrTimeout, unwrapURLError(err)))
+	}
+	return newError(CodeRetrieval, "HTTP retrieval failure"+phase, unwrapURLError(err))
+}
+
+func cancelled(ctx context.Context) *Error {
+	err, cause := ctx.Err(), context.Cause(ctx)
+	if cause != nil && cause != err {
+		err = fmt.Errorf("%w: %w", err, cause)
+	}
+	return newError(CodeRetrieval, "request cancelled", err)
+}
+
+// isDialError reports whether err means no connection was made: the dial
+// failed (refused, unreachable, DNS), so the server saw nothing.
+func isDialError(err error) bool {
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return true
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && (op.Op == "dial" || op.Op == "proxyconnect") {
+		return true
+	}
+	return errors.Is(err, syscall.ECONNREFUSED)
+}
+
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func lowerHeaders(h http.Header) map[string]string {
+	m := make(map[string]string, len(h))
+	for k, v := range h {
+		m[strings.ToLower(k)] = strings.Join(v, ", ")
+	}
+	return m
+}
