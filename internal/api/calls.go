@@ -197,4 +197,3 @@ func (a *API) pivotDebugCall(w http.ResponseWriter, r *http.Request) error {
 	}
 	return a.success(w, r, http.StatusOK, out, "", nil)
 }
-

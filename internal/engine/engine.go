@@ -67,7 +67,7 @@ type Result struct {
 type RunOptions struct {
 	Account    Account
 	CallflowID string
-	Vars    *Vars // nil = empty
+	Vars       *Vars // nil = empty
 }
 
 type run struct {
