@@ -5,13 +5,16 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/switchboard/switchboard/internal/callflow"
 	"github.com/switchboard/switchboard/internal/store"
+	"github.com/switchboard/switchboard/web"
 )
 
 // Config holds the API's settings; a zero field means the documented
@@ -113,6 +116,7 @@ func (a *API) Handler() http.Handler {
 		}
 		mux.Handle(rt.method+" "+rt.path, h)
 	}
+	mux.Handle("/", uiHandler())
 	mux.Handle("/v2/", a.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return &Error{Status: http.StatusNotFound, Message: "not found", Data: map[string]any{"path": r.URL.Path}}
 	}))
@@ -135,6 +139,30 @@ func (a *API) envelope(next http.Handler) http.Handler {
 		}
 		r = r.WithContext(context.WithValue(r.Context(), keyRequestID, id))
 		next.ServeHTTP(w, r)
+	})
+}
+
+// uiHandler serves the configurator; unknown paths get index.html so the
+// single-page app can route them.
+func uiHandler() http.Handler {
+	files := web.FS()
+	fileServer := http.FileServerFS(files)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		p := strings.TrimPrefix(r.URL.Path, "/")
+		if p != "" {
+			if _, err := fs.Stat(files, p); err != nil {
+				r = r.Clone(r.Context())
+				r.URL.Path = "/"
+			}
+		}
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Cache-Control", "no-cache")
+		fileServer.ServeHTTP(w, r)
 	})
 }
 
