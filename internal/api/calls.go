@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -63,10 +64,16 @@ func (a *API) simulate(w http.ResponseWriter, r *http.Request) error {
 	defer cancel()
 	id, tr, res, err := a.sim.Simulate(ctx, o, nil)
 	if err != nil {
-		if strings.Contains(err.Error(), "no call flow") {
+		if _, ok := errors.AsType[interface {
+			error
+			NoRoute() bool
+		}](err); ok {
 			return fieldError(http.StatusNotFound, "no call flow for this number", "to", "route", err.Error())
 		}
-		if strings.HasPrefix(err.Error(), "script:") {
+		if _, ok := errors.AsType[interface {
+			error
+			BadScript() bool
+		}](err); ok {
 			return fieldError(http.StatusBadRequest, "validation failed", "inputs", "script", err.Error())
 		}
 		return err

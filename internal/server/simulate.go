@@ -20,6 +20,16 @@ type SimulateOptions = api.SimulateOptions
 // ErrNoRoute is returned by Simulate when no flow handles the number.
 type ErrNoRoute struct{ Number, AccountID string }
 
+// NoRoute marks the error for the API (404).
+func (e *ErrNoRoute) NoRoute() bool { return true }
+
+// scriptError is a script the simulated caller cannot follow.
+type scriptError struct{ err error }
+
+func (e *scriptError) Error() string   { return "script: " + e.err.Error() }
+func (e *scriptError) Unwrap() error   { return e.err }
+func (e *scriptError) BadScript() bool { return true }
+
 func (e *ErrNoRoute) Error() string {
 	return fmt.Sprintf("no call flow of account %s handles %q", e.AccountID, e.Number)
 }
@@ -37,7 +47,7 @@ func (s *Server) Simulate(ctx context.Context, o SimulateOptions, w io.Writer) (
 	}
 	script := calltest.Script{Inputs: o.Inputs, Dials: o.Dials}
 	if err := script.Validate(); err != nil {
-		return "", nil, engine.Result{}, fmt.Errorf("script: %w", err)
+		return "", nil, engine.Result{}, &scriptError{err}
 	}
 	from := o.From
 	if from == "" {
