@@ -54,10 +54,14 @@ test)
 		exit 1
 	fi
 	echo "== fuzz (short runs; bench/ has the long ones)"
-	go test -run '^$' -fuzz '^FuzzDecodeRequest$' -fuzztime 15s ./internal/api/
-	go test -run '^$' -fuzz '^FuzzPrepare$' -fuzztime 15s ./internal/callflow/
-	echo "== benchmarks (one short pass)"
-	go test -run '^$' -bench . -benchtime 2000x ./internal/callflow/
+	go test -run '^$' -fuzz '^FuzzDecodeRequest$' -fuzztime 10s ./internal/api/
+	go test -run '^$' -fuzz '^FuzzPrepare$' -fuzztime 10s ./internal/callflow/
+	go test -run '^$' -fuzz '^FuzzCompileNode$' -fuzztime 10s ./internal/callflow/
+	go test -run '^$' -fuzz '^FuzzParse$' -fuzztime 10s ./internal/twiml/
+	echo "== benchmarks (one short pass; bench/ has the long runs)"
+	go test -run '^$' -bench . -benchtime 2000x ./internal/callflow/ ./internal/twiml/
+	go test -run 'TestPivot' -short -v ./bench/ | grep -E 'µs|ok|FAIL'
+	go test -run '^$' -bench . -benchtime 2s ./bench/
 	echo "== tests"
 	go test -race -count=1 ./...
 	;;
