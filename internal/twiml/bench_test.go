@@ -33,3 +33,17 @@ func BenchmarkParse(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "docs/s")
 }
+
+// BenchmarkParseEncodingXML is the same parse with encoding/xml's
+// tokenizer instead of the scanner, for comparison.
+func BenchmarkParseEncodingXML(b *testing.B) {
+	b.SetBytes(int64(len(benchDoc)))
+	b.ReportAllocs()
+	for b.Loop() {
+		p, lines, _ := prepare(benchDoc)
+		if _, err := parse(newXMLSource(p), lines); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "docs/s")
+}

@@ -2,7 +2,9 @@ package twiml
 
 import (
 	"net/url"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // ResolveURL resolves ref (an action, Redirect, Play or callback URL as
@@ -37,9 +39,14 @@ func isHTTP(u *url.URL) bool {
 	return (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.Opaque == ""
 }
 
+// quote quotes a URL for a message, shortened.
 func quote(s string) string {
 	if len(s) > 200 {
-		s = s[:200] + "…"
+		i := 200
+		for i > 0 && !utf8.RuneStart(s[i]) {
+			i--
+		}
+		s = s[:i] + "…"
 	}
-	return `"` + s + `"`
+	return strconv.Quote(s)
 }
