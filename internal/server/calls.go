@@ -83,7 +83,9 @@ func (c *Calls) route(ctx context.Context, ch call.Channel, tr *call.Trace, info
 		vars.Set("capture_group", m.CaptureGroup)
 	}
 	c.save(ctx, *rec, log)
-	return c.engine.Run(ctx, ch, tr, flow.Root, engine.RunOptions{Account: acct, CallflowID: m.CallflowID, Vars: vars}), nil
+	res := c.engine.Run(ctx, ch, tr, flow.Root, engine.RunOptions{Account: acct, CallflowID: m.CallflowID, Vars: vars})
+	rec.Debug = vars.Debug()
+	return res, nil
 }
 
 // refuse ends a call that could not run with a SIP error (unanswered) and
