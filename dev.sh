@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Debian packages the build and the tests need.
-DEBIAN_PACKAGES=(ca-certificates git gcc)
+DEBIAN_PACKAGES=(ca-certificates git gcc sip-tester baresip-core flite espeak-ng sox tshark)
 
 need_root() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
@@ -62,6 +62,29 @@ test)
 	go test -run '^$' -bench . -benchtime 2000x ./internal/callflow/ ./internal/twiml/
 	go test -run 'TestPivot' -short -v ./bench/ | grep -E 'µs|ok|FAIL'
 	go test -run '^$' -bench . -benchtime 2s ./bench/
+	# ---- configurator (web/static): JSDoc type check and browser tests (e2e/browser) ----
+	echo "== configurator: type check and browser tests"
+	browser_missing=()
+	[ -x /usr/bin/chromium ] || browser_missing+=(chromium)
+	command -v node >/dev/null || browser_missing+=(nodejs)
+	if [ ${#browser_missing[@]} -gt 0 ]; then
+		echo "dev.sh: installing ${browser_missing[*]}" >&2
+		need_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+		need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${browser_missing[@]}" >/dev/null
+	fi
+	if ! command -v npm >/dev/null; then # Debian's nodejs comes without npm
+		need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null
+	fi
+	(cd e2e/browser && npm ci --no-audit --no-fund --loglevel=error)
+	(cd e2e/browser && npx tsc --noEmit -p . && npx tsc --noEmit -p tsconfig.tests.json)
+	# One test file at a time (each starts its own server and browser); the
+	# flag needs Node 20.10 or newer.
+	node_test_flags=()
+	if node -e 'const [a,b]=process.versions.node.split(".").map(Number);process.exit(a>20||(a===20&&b>=10)?0:1)'; then
+		node_test_flags+=(--test-concurrency=1)
+	fi
+	node --test "${node_test_flags[@]}" e2e/browser/
+	# ---- end of the configurator block ----
 	echo "== tests"
 	go test -race -count=1 ./...
 	;;

@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/switchboard/switchboard/internal/server"
+	"github.com/switchboard/switchboard/internal/sip"
 )
 
 func newServeCmd() *cobra.Command {
@@ -16,10 +18,11 @@ func newServeCmd() *cobra.Command {
 		cfg       server.Config
 		logLevel  string
 		logFormat string
+		rtpPorts  string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Run the server (HTTP API and web UI)",
+		Short: "Run the server (SIP, HTTP API and web UI)",
 		Long: "Run the server. Every flag also reads an environment variable, named beside it.\n" +
 			"On an empty data dir it creates the default account and an admin API key:\n" +
 			"the one given with --admin-key, or a generated one printed once.",
@@ -30,7 +33,12 @@ func newServeCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			sip.SetProcessLogger(log)
 			cfg.API.Version = version
+			if err := parsePorts(rtpPorts, &cfg.Media.PortMin, &cfg.Media.PortMax); err != nil {
+				return err
+			}
+			cfg.SIP.Host = cfg.Media.PublicIP
 			srv, err := server.New(cmd.Context(), cfg, log)
 			if err != nil {
 				return err
@@ -47,6 +55,13 @@ func newServeCmd() *cobra.Command {
 	f.StringVar(&cfg.AdminKey, "admin-key", "", "admin API key of the default account; generated and printed once when empty (SWITCHBOARD_ADMIN_KEY)")
 	f.Int64Var(&cfg.API.MaxBodyBytes, "max-body-bytes", 1<<20, "largest API request body (SWITCHBOARD_MAX_BODY_BYTES)")
 	f.DurationVar(&cfg.API.TokenTTL, "token-ttl", 0, "lifetime of an auth token from PUT /v2/api_auth; 1h when 0 (SWITCHBOARD_TOKEN_TTL)")
+	f.StringVar(&cfg.SIP.Addr, "sip-addr", ":5060", "SIP listen address, UDP and TCP on the same port; empty turns SIP off (SWITCHBOARD_SIP_ADDR)")
+	f.StringVar(&cfg.SIP.TLSAddr, "sip-tls-addr", "", "SIP over TLS listen address, e.g. :5061; needs --sip-tls-cert and --sip-tls-key (SWITCHBOARD_SIP_TLS_ADDR)")
+	f.StringVar(&cfg.SIP.TLSCert, "sip-tls-cert", "", "PEM certificate file for SIP over TLS (SWITCHBOARD_SIP_TLS_CERT)")
+	f.StringVar(&cfg.SIP.TLSKey, "sip-tls-key", "", "PEM private key file for SIP over TLS (SWITCHBOARD_SIP_TLS_KEY)")
+	f.StringVar(&cfg.Media.PublicIP, "public-ip", "", "address written in SDP and in SIP Contact headers, when not the listen address, e.g. behind NAT (SWITCHBOARD_PUBLIC_IP)")
+	f.StringVar(&rtpPorts, "rtp-ports", "10000-20000", "UDP port range for RTP, MIN-MAX (SWITCHBOARD_RTP_PORTS)")
+	f.StringSliceVar(&cfg.Trust, "trust", nil, "trusted SIP source, an IP address or CIDR, whose calls belong to the default account; repeatable, comma-separated in the variable (SWITCHBOARD_TRUST)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error (SWITCHBOARD_LOG_LEVEL)")
 	f.StringVar(&logFormat, "log-format", "text", "text or json (SWITCHBOARD_LOG_FORMAT)")
 	return cmd
@@ -65,4 +80,19 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}
+
+// parsePorts reads "MIN-MAX" into min and max.
+func parsePorts(v string, lo, hi *int) error {
+	a, b, ok := strings.Cut(strings.TrimSpace(v), "-")
+	if !ok {
+		return fmt.Errorf("--rtp-ports %q: want MIN-MAX, e.g. 10000-20000", v)
+	}
+	mn, err1 := strconv.Atoi(strings.TrimSpace(a))
+	mx, err2 := strconv.Atoi(strings.TrimSpace(b))
+	if err1 != nil || err2 != nil || mn < 1024 || mx > 65535 || mn+1 >= mx {
+		return fmt.Errorf("--rtp-ports %q: want MIN-MAX with 1024 <= MIN < MAX <= 65535 and room for a port pair", v)
+	}
+	*lo, *hi = mn, mx
+	return nil
 }

@@ -17,6 +17,7 @@ func newSimulateCmd() *cobra.Command {
 		o        server.SimulateOptions
 		dataDir  string
 		logLevel string
+		at       string
 	)
 	cmd := &cobra.Command{
 		Use:   "simulate --to NUMBER",
@@ -28,13 +29,21 @@ func newSimulateCmd() *cobra.Command {
 			"the caller, in order: \"1234#\" presses those keys, \"\" presses nothing (the\n" +
 			"operation times out, in simulated time), \"hangup\" hangs up there.\n" +
 			"--dial values are the outcomes of each dial: completed, busy, no-answer,\n" +
-			"failed (completed when they run out).",
+			"failed (completed when they run out). --at sets the call's clock, for\n" +
+			"time-of-day rules.",
 		Example: "  switchboard simulate --to 1000 --input 2 --input \"\" --input hangup",
 		Args:    cobra.NoArgs,
 		PreRunE: bindEnvAll,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.To == "" {
 				return errors.New("--to NUMBER is required")
+			}
+			if at != "" {
+				t, err := time.Parse(time.RFC3339, at)
+				if err != nil {
+					return fmt.Errorf("--at %q: want an RFC 3339 time such as 2025-12-25T09:30:00+01:00", at)
+				}
+				o.At = t
 			}
 			db := filepath.Join(dataDir, server.DatabaseFile)
 			if _, err := os.Stat(db); err != nil {
@@ -60,6 +69,7 @@ func newSimulateCmd() *cobra.Command {
 	f.StringVar(&o.CallerName, "caller-name", "", "the caller's name")
 	f.StringArrayVar(&o.Inputs, "input", nil, "the caller's answer at the next wait: keys, \"\" or hangup (repeatable)")
 	f.StringArrayVar(&o.Dials, "dial", nil, "the outcome of the next dial: completed, busy, no-answer, failed (repeatable)")
+	f.StringVar(&at, "at", "", "when the call happens, RFC 3339 (2025-12-25T09:30:00+01:00), for time-of-day rules; now by default")
 	f.StringVar(&o.AccountID, "account", "", "account whose call flows route the number; the default account when empty (SWITCHBOARD_ACCOUNT)")
 	f.StringVar(&dataDir, "data-dir", "./data", "data dir of the store (SWITCHBOARD_DATA_DIR)")
 	f.StringVar(&logLevel, "log-level", "warn", "debug, info, warn or error, on standard error (SWITCHBOARD_LOG_LEVEL)")

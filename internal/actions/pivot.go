@@ -111,10 +111,10 @@ func (p *Pivot) Exec(ctx context.Context, x *engine.Exec) (string, error) {
 	next := &request{url: p.VoiceURL, method: p.method()}
 	for next != nil {
 		cur := *next
-		resp, err := s.fetch(ctx, cur)
+		resp, base, err := s.fetch(ctx, cur)
 		branch := ""
 		if err == nil {
-			branch, next, err = s.handle(ctx, resp)
+			branch, next, err = s.handle(ctx, resp, base)
 		}
 		if ctx.Err() != nil {
 			return "", ctx.Err()
@@ -181,10 +181,11 @@ func failureCode(err error) int {
 }
 
 // fetch asks for one document, traces the exchange and keeps it in the call
-// log.
-func (s *session) fetch(ctx context.Context, r request) (*pivot.Response, error) {
+// log. base is the document's URL: the base of its relative URLs and its
+// verbs' default action.
+func (s *session) fetch(ctx context.Context, r request) (resp *pivot.Response, base string, err error) {
 	if err := s.x.CountDocument(); err != nil {
-		return nil, fmt.Errorf("more than %d webhook documents in one call: %w", s.x.Documents()-1, err)
+		return nil, "", fmt.Errorf("more than %d webhook documents in one call: %w", s.x.Documents()-1, err)
 	}
 	params := s.params(r.params)
 	timeout := time.Duration(s.p.ReqTimeoutMS) * time.Millisecond
@@ -192,11 +193,13 @@ func (s *session) fetch(ctx context.Context, r request) (*pivot.Response, error)
 	if s.p.Retries != nil {
 		retries = *s.p.Retries
 	}
+	// X-Switchboard-Timestamp is wall-clock time (Now nil), not the call's:
+	// a simulated call's clock runs ahead, and the receiver checks the
+	// timestamp against its own clock.
 	resp, ex, err := s.client.Do(ctx, pivot.Request{
 		URL: r.url, Method: r.method, Format: s.format, BodyFormat: s.p.ReqBodyFormat,
 		Params: params, Timeout: timeout, Retries: retries,
 		SigningKey: s.x.Account.SigningSecret, SwitchboardKey: s.x.Account.SigningSecret,
-		Now: s.x.Now,
 	})
 	s.x.Vars.ClearDigits()
 	fields := []any{"method", ex.Method, "url", ex.URL, "format", s.format, "status", ex.Status,
@@ -217,12 +220,21 @@ func (s *session) fetch(ctx context.Context, r request) (*pivot.Response, error)
 			s.x.Log.Warn("webhook log write failed", "err", lerr)
 		}
 	}
-	return resp, err
+	if resp != nil {
+		base = resp.FinalURL
+		if ex.FinalURL == ex.URL {
+			// Not redirected: the URL asked for, without the parameters a
+			// GET (or a signed JSON body's bodySHA256) appended to it, which
+			// would be sent twice when the document is asked for again.
+			base, _, _ = strings.Cut(strings.TrimSpace(r.url), "#")
+		}
+	}
+	return resp, base, err
 }
 
 // handle runs a document: Kazoo JSON replaces the rest of the flow, TwiML
 // runs verb by verb until it ends or asks for the next document.
-func (s *session) handle(ctx context.Context, resp *pivot.Response) (string, *request, error) {
+func (s *session) handle(ctx context.Context, resp *pivot.Response, base string) (string, *request, error) {
 	switch resp.Kind {
 	case pivot.KindKazoo:
 		root, err := callflow.CompileNode(resp.Body)
@@ -239,7 +251,6 @@ func (s *session) handle(ctx context.Context, resp *pivot.Response) (string, *re
 		for _, w := range doc.Warnings {
 			s.x.Trace.Add("warning", "code", w.Code, "message", w.Message, "verb", w.Verb, "attr", w.Attr)
 		}
-		base := resp.FinalURL
 		next, err := s.run(ctx, doc.Verbs, base)
 		if err != nil || next != nil {
 			return "", next, err

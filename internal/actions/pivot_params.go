@@ -20,6 +20,8 @@ func (s *session) params(extra pivot.Params) pivot.Params {
 		status = "in-progress"
 	}
 	var ps pivot.Params
+	// The caller id as set_cid / prepend_cid left it (info's when unset).
+	cidNumber, cidName := x.Vars.CallerID(info)
 	vars := x.Vars.All()
 	digits := x.Vars.Digits()
 	if s.format == "kazoo" {
@@ -35,12 +37,12 @@ func (s *session) params(extra pivot.Params) pivot.Params {
 			pivot.Param{Key: "Api-Version", Value: "4.x"},
 			pivot.Param{Key: "Call-ID", Value: info.ID},
 			pivot.Param{Key: "Call-Status", Value: status},
-			pivot.Param{Key: "Caller-ID-Name", Value: nonEmpty(info.FromName, info.From)},
-			pivot.Param{Key: "Caller-ID-Number", Value: info.From},
+			pivot.Param{Key: "Caller-ID-Name", Value: nonEmpty(cidName, cidNumber)},
+			pivot.Param{Key: "Caller-ID-Number", Value: cidNumber},
 			pivot.Param{Key: "Direction", Value: "inbound"},
 			pivot.Param{Key: "From", Value: info.From},
 			pivot.Param{Key: "From-Realm", Value: info.FromRealm},
-			pivot.Param{Key: "Language", Value: "en-US"},
+			pivot.Param{Key: "Language", Value: x.Vars.Language("en-US")},
 			pivot.Param{Key: "Request", Value: info.Request},
 			pivot.Param{Key: "Request-Realm", Value: info.ToRealm},
 			pivot.Param{Key: "To", Value: nonEmpty(info.To, info.Request)},
@@ -65,7 +67,7 @@ func (s *session) params(extra pivot.Params) pivot.Params {
 	for _, kv := range vars {
 		ps = append(ps, pivot.Param{Key: kv[0], Value: kv[1]})
 	}
-	from, to := info.From, nonEmpty(info.To, info.Request)
+	from, to := cidNumber, nonEmpty(info.To, info.Request)
 	ps = append(ps,
 		pivot.Param{Key: "CallSid", Value: info.ID},
 		pivot.Param{Key: "AccountSid", Value: info.AccountID},
@@ -73,7 +75,7 @@ func (s *session) params(extra pivot.Params) pivot.Params {
 		pivot.Param{Key: "To", Value: to},
 		pivot.Param{Key: "Caller", Value: from},
 		pivot.Param{Key: "Called", Value: to},
-		pivot.Param{Key: "CallerName", Value: info.FromName},
+		pivot.Param{Key: "CallerName", Value: cidName},
 		pivot.Param{Key: "CallStatus", Value: status},
 		pivot.Param{Key: "ApiVersion", Value: "2010-04-01"},
 		pivot.Param{Key: "Direction", Value: "inbound"},

@@ -124,7 +124,11 @@ func (s *session) gather(ctx context.Context, v *twiml.Gather, base string) (*re
 	if err != nil {
 		return nil, err
 	}
-	return &request{url: u, method: v.Method, params: pivot.Params{{Key: "Digits", Value: digits}}}, nil
+	var params pivot.Params
+	if digits != "" { // actionOnEmptyResult with no input: no Digits, as Twilio
+		params = pivot.Params{{Key: "Digits", Value: digits}}
+	}
+	return &request{url: u, method: v.Method, params: params}, nil
 }
 
 // actionURL resolves an action; absent, it is the current document.
@@ -168,7 +172,7 @@ func (s *session) record(ctx context.Context, v *twiml.Record, base string) (*re
 	}
 	if rec.Digits == "hangup" || ctx.Err() != nil {
 		params = append(params, pivot.Param{Key: "CallStatus", Value: "completed"})
-		if _, err := s.fetch(context.WithoutCancel(ctx), request{url: u, method: v.Method, params: params}); err != nil {
+		if _, _, err := s.fetch(context.WithoutCancel(ctx), request{url: u, method: v.Method, params: params}); err != nil {
 			s.x.Log.Info("record action after hangup failed", "err", err)
 		}
 		return nil, true, nil
@@ -197,6 +201,8 @@ func (s *session) dial(ctx context.Context, v *twiml.Dial, base string) (*reques
 	)
 	if q, ok := queueNoun(v.Nouns); ok {
 		res, err = s.dequeue(ctx, v, q)
+	} else if len(v.Nouns) == 0 {
+		res.Status = "failed" // nothing to dial: no call is made (the parser warned, 13215)
 	} else {
 		targets := make([]call.Target, 0, len(v.Nouns))
 		for _, n := range v.Nouns {
@@ -246,11 +252,7 @@ func queueNoun(nouns []twiml.Noun) (twiml.Noun, bool) {
 
 func (s *session) redirect(v *twiml.Redirect, base string) (*request, error) {
 	s.set(v.Variables)
-	if v.URL == "" {
-		s.x.Trace.Add("warning", "code", twiml.CodeSchema, "message", "<Redirect> without a URL is skipped", "verb", "Redirect")
-		return nil, nil
-	}
-	u, err := resolve(base, v.URL)
+	u, err := resolve(base, v.URL) // "" is the current document (RFC 3986), as Twilio's <Redirect/>
 	if err != nil {
 		return nil, &twiml.Error{Code: twiml.CodeInvalidURL, Message: fmt.Sprintf("<Redirect>%s</Redirect>: %v", v.URL, err)}
 	}

@@ -236,7 +236,7 @@ func (s *session) waitMusic(ctx context.Context, v *twiml.Enqueue, base, sid str
 func (s *session) fetchWait(ctx context.Context, r request) (*pivot.Response, error) {
 	resp, ex, err := s.client.Do(ctx, pivot.Request{
 		URL: r.url, Method: r.method, Format: "twiml", Params: s.params(r.params),
-		SigningKey: s.x.Account.SigningSecret, SwitchboardKey: s.x.Account.SigningSecret, Now: s.x.Now,
+		SigningKey: s.x.Account.SigningSecret, SwitchboardKey: s.x.Account.SigningSecret, // wall-clock timestamp, as fetch
 	})
 	s.x.Trace.Add("webhook", "method", ex.Method, "url", ex.URL, "format", "twiml", "status", ex.Status,
 		"params", paramsObject(s.params(r.params)), "purpose", "wait")

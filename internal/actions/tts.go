@@ -43,7 +43,7 @@ func (a *TTS) Exec(ctx context.Context, x *engine.Exec) (string, error) {
 	}
 	lang := a.Language
 	if lang == "" {
-		lang = "en-US"
+		lang = x.Vars.Language("en-US") // the language block's, if any
 	}
 	err := x.Call.Say(ctx, call.SayOptions{Text: a.Text, Voice: a.Voice, Language: lang, Loop: loop, Terminators: keys(a.Terminators)})
 	return "_", err

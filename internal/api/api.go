@@ -27,6 +27,9 @@ type Config struct {
 	TokenTTL time.Duration
 	// Version is reported in the envelope.
 	Version string
+	// RecordingsDir holds recordings, one directory per account id;
+	// GET …/recordings/{file} serves from it. Empty: none are served.
+	RecordingsDir string
 }
 
 func (c Config) withDefaults() Config {
@@ -95,6 +98,25 @@ var routes = []route{
 	{"POST", "/v2/accounts/{account_id}/callflows/{callflow_id}", true, (*API).updateCallflow},
 	{"PATCH", "/v2/accounts/{account_id}/callflows/{callflow_id}", true, (*API).patchCallflow},
 	{"DELETE", "/v2/accounts/{account_id}/callflows/{callflow_id}", true, (*API).deleteCallflow},
+	{"GET", "/v2/accounts/{account_id}/temporal_rules", true, ruleHandlers.list},
+	{"PUT", "/v2/accounts/{account_id}/temporal_rules", true, ruleHandlers.create},
+	{"GET", "/v2/accounts/{account_id}/temporal_rules/{rule_id}", true, ruleHandlers.get},
+	{"POST", "/v2/accounts/{account_id}/temporal_rules/{rule_id}", true, ruleHandlers.update},
+	{"PATCH", "/v2/accounts/{account_id}/temporal_rules/{rule_id}", true, ruleHandlers.patch},
+	{"DELETE", "/v2/accounts/{account_id}/temporal_rules/{rule_id}", true, ruleHandlers.remove},
+	{"GET", "/v2/accounts/{account_id}/temporal_rules_sets", true, ruleSetHandlers.list},
+	{"PUT", "/v2/accounts/{account_id}/temporal_rules_sets", true, ruleSetHandlers.create},
+	{"GET", "/v2/accounts/{account_id}/temporal_rules_sets/{rule_set_id}", true, ruleSetHandlers.get},
+	{"POST", "/v2/accounts/{account_id}/temporal_rules_sets/{rule_set_id}", true, ruleSetHandlers.update},
+	{"PATCH", "/v2/accounts/{account_id}/temporal_rules_sets/{rule_set_id}", true, ruleSetHandlers.patch},
+	{"DELETE", "/v2/accounts/{account_id}/temporal_rules_sets/{rule_set_id}", true, ruleSetHandlers.remove},
+	{"GET", "/v2/accounts/{account_id}/trunks", true, (*API).listTrunks},
+	{"PUT", "/v2/accounts/{account_id}/trunks", true, (*API).createTrunk},
+	{"GET", "/v2/accounts/{account_id}/trunks/{trunk_id}", true, (*API).getTrunk},
+	{"POST", "/v2/accounts/{account_id}/trunks/{trunk_id}", true, (*API).updateTrunk},
+	{"PATCH", "/v2/accounts/{account_id}/trunks/{trunk_id}", true, (*API).patchTrunk},
+	{"DELETE", "/v2/accounts/{account_id}/trunks/{trunk_id}", true, (*API).deleteTrunk},
+	{"GET", "/v2/accounts/{account_id}/recordings/{file}", true, (*API).getRecording},
 	{"POST", "/v2/accounts/{account_id}/simulate", true, (*API).simulate},
 	{"GET", "/v2/accounts/{account_id}/calls", true, (*API).listCalls},
 	{"GET", "/v2/accounts/{account_id}/calls/{call_id}/trace", true, (*API).callTrace},

@@ -23,6 +23,9 @@ type SimulateOptions struct {
 	CallerName string   `json:"caller_name,omitempty"`
 	Inputs     []string `json:"inputs,omitempty"`
 	Dials      []string `json:"dials,omitempty"`
+	// At is when the simulated call happens (RFC 3339), for time-of-day
+	// rules; now when zero.
+	At time.Time `json:"at,omitzero"`
 }
 
 // Simulator runs simulated calls (the server).
@@ -49,6 +52,11 @@ func (a *API) simulate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var o SimulateOptions
+	if at, ok := dataString(req.Data, "at"); ok {
+		if _, err := time.Parse(time.RFC3339, at); err != nil {
+			return fieldError(http.StatusBadRequest, "validation failed", "at", "format", "at must be an RFC 3339 time such as 2025-12-25T09:30:00+01:00")
+		}
+	}
 	if err := json.Unmarshal(req.Data, &o); err != nil {
 		return fieldError(http.StatusBadRequest, "validation failed", "data", "type", "to must be a string, inputs and dials lists of strings: "+err.Error())
 	}

@@ -110,7 +110,7 @@ func (t *Trace) AddFields(op string, fields map[string]any) {
 		t.ended = true
 	}
 	if t.w != nil {
-		if line, err := json.Marshal(e); err == nil {
+		if line, err := marshalNoEscape(e); err == nil {
 			_, _ = t.w.Write(append(line, '\n'))
 		}
 	}
@@ -134,7 +134,7 @@ func (t *Trace) Ended() bool {
 func (t *Trace) JSONL() []byte {
 	var b bytes.Buffer
 	for _, e := range t.Events() {
-		line, err := json.Marshal(e)
+		line, err := marshalNoEscape(e)
 		if err != nil {
 			continue
 		}

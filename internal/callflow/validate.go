@@ -418,6 +418,11 @@ func (c *checker) node(v any, path string, depth int) *Node {
 	if data, ok := obj["data"].(map[string]any); ok && known {
 		c.data(n, spec, data)
 	}
+	if v, ok := n.Action.(engine.NodeValidator); ok {
+		if err := v.ValidateNode(n); err != nil {
+			c.errs = append(c.errs, validatorErrors(n.Path, err)...)
+		}
+	}
 	return n
 }
 

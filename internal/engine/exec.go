@@ -23,6 +23,14 @@ type FlowSource interface {
 	LoadFlow(ctx context.Context, accountID, id string) (*Node, error)
 }
 
+// NumberRouter finds the flow that handles a number of an account, as a
+// call dialling it would be routed (exact numbers, then patterns; never
+// no_match): the menu's dial-by-extension and disa use it. A nil root and
+// nil error mean that no flow handles the number.
+type NumberRouter interface {
+	RouteNumber(ctx context.Context, accountID, number string) (callflowID string, root *Node, err error)
+}
+
 // Account is what actions need to know of the call's account.
 type Account struct {
 	ID string
@@ -34,6 +42,8 @@ type Account struct {
 // Fields an action needs but finds nil make it fail cleanly, never panic.
 type Services struct {
 	Flows FlowSource
+	// Numbers routes numbers dialled inside a call (menu hunting, disa).
+	Numbers NumberRouter
 	// Extra holds services registered by packages the engine must not
 	// import (the webhook client, the call log, queues), by key.
 	Extra map[string]any
@@ -131,6 +141,8 @@ type Vars struct {
 	values      map[string]string
 	order       []string
 	collections map[string]string
+	callerID    callerID // set_cid, prepend_cid (vars_call.go)
+	language    string   // the language module
 }
 
 // NewVars makes an empty set.

@@ -28,6 +28,14 @@ type Validator interface {
 	Validate() error
 }
 
+// NodeValidator is implemented by Actions whose rules involve the node
+// around their data (a menu needs children). It runs at save and load,
+// after the node's children are compiled; the error's paths are relative to
+// the node ("children", "children.1").
+type NodeValidator interface {
+	ValidateNode(n *Node) error
+}
+
 // Node is one block of a compiled call-flow tree. Package callflow builds
 // it from a document; the engine only walks it.
 type Node struct {

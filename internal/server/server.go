@@ -18,7 +18,9 @@ import (
 	"github.com/switchboard/switchboard/internal/api"
 	"github.com/switchboard/switchboard/internal/callflow"
 	"github.com/switchboard/switchboard/internal/engine"
+	"github.com/switchboard/switchboard/internal/media"
 	"github.com/switchboard/switchboard/internal/pivot"
+	"github.com/switchboard/switchboard/internal/sip"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/store/sqlite"
 )
@@ -49,6 +51,16 @@ type Config struct {
 	// QueueMaxWait bounds a caller's wait in a TwiML <Enqueue>; 1 h by
 	// default.
 	QueueMaxWait time.Duration
+	// SIP configures the SIP listeners. An empty SIP.Addr leaves SIP off
+	// (the serve command's default is ":5060").
+	SIP sip.Config
+	// Media configures RTP (public IP, ports); its DataDir defaults to
+	// DataDir, its RecordingURL to the API's recordings endpoint.
+	Media media.Config
+	// Trust lists source networks ("10.0.0.0/8", "192.0.2.7") whose SIP
+	// calls belong to the default account: an inbound trunk that is not
+	// stored.
+	Trust []string
 	// NoBootstrap opens an existing data dir without creating an account or
 	// adding a key (switchboard simulate); the default account is the first
 	// one.
@@ -97,6 +109,9 @@ type Server struct {
 
 	httpLn  net.Listener
 	httpSrv *http.Server
+
+	trunks *trunkTable
+	sip    *sip.Server
 }
 
 // Files inside the data dir.
@@ -130,22 +145,33 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		callLog.Close()
 		return nil, err
 	}
+	s.trunks, err = newTrunkTable(ctx, db, cfg.Trust, s.bootstrap.AccountID, log.With("component", "trunks"))
+	if err != nil {
+		db.Close()
+		callLog.Close()
+		return nil, err
+	}
+	if cfg.API.RecordingsDir == "" {
+		cfg.API.RecordingsDir = filepath.Join(cfg.DataDir, "recordings")
+	}
 	flows := newFlowCache(db)
 	queues := actions.NewQueues()
 	queues.MaxWait = cfg.QueueMaxWait
 	s.engine = engine.New(cfg.Engine, &engine.Services{
-		Flows: flows,
+		Flows:   flows,
+		Numbers: numberRouter{router: s.router, flows: flows},
 		Extra: map[string]any{
-			actions.ServiceWebhooks: pivot.NewClient(cfg.Webhooks),
-			actions.ServiceCallLog:  store.CallLog(callLog),
-			actions.ServiceQueues:   queues,
+			actions.ServiceWebhooks:      pivot.NewClient(cfg.Webhooks),
+			actions.ServiceCallLog:       store.CallLog(callLog),
+			actions.ServiceQueues:        queues,
+			actions.ServiceTemporalRules: actions.TemporalRules(db),
 		},
 	}, log.With("component", "engine"))
 	s.calls = &Calls{
 		store: db, callLog: callLog, router: s.router, flows: flows, engine: s.engine,
 		log: log.With("component", "calls"), keepLast: cfg.CallLogKeep, accounts: map[string]engine.Account{},
 	}
-	s.api = api.New(cfg.API, db, s.router, log.With("component", "api"))
+	s.api = api.New(cfg.API, watchedStore{db, s.trunks}, s.router, log.With("component", "api"))
 	s.api.SetCallLog(callLog)
 	s.api.SetSimulator(s)
 	return s, nil
@@ -250,7 +276,7 @@ func (s *Server) Start(ctx context.Context) error {
 		}
 	}()
 	s.log.Info("http listening", "addr", ln.Addr().String())
-	return nil
+	return s.startSIP(ctx)
 }
 
 // HTTPAddr is the bound address of the API ("127.0.0.1:41234").
@@ -277,6 +303,13 @@ func (s *Server) Run(ctx context.Context) error {
 // ShutdownTimeout) and closes the store.
 func (s *Server) Close(ctx context.Context) error {
 	var errs []error
+	if s.sip != nil {
+		sctx, cancel := context.WithTimeout(ctx, s.cfg.ShutdownTimeout)
+		if err := s.sip.Close(sctx); err != nil {
+			errs = append(errs, fmt.Errorf("sip close: %w", err))
+		}
+		cancel()
+	}
 	if s.httpSrv != nil {
 		sctx, cancel := context.WithTimeout(ctx, s.cfg.ShutdownTimeout)
 		defer cancel()

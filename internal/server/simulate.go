@@ -58,7 +58,11 @@ func (s *Server) Simulate(ctx context.Context, o SimulateOptions, w io.Writer) (
 		ID: id, AccountID: acct, From: from, FromName: o.CallerName, FromRealm: "simulator.invalid",
 		To: o.To, ToRealm: "switchboard.invalid", Request: o.To, Direction: "inbound",
 	}
-	cctx, ch := calltest.New(ctx, info, script)
+	var opts []calltest.Option
+	if !o.At.IsZero() {
+		opts = append(opts, calltest.WithClock(o.At))
+	}
+	cctx, ch := calltest.New(ctx, info, script, opts...)
 	tr := call.NewTrace(ch.Clock(), w)
 	res := s.calls.Handle(cctx, ch, tr)
 	return id, tr, res, nil

@@ -17,7 +17,8 @@ import (
 
 var (
 	// ErrEnded is returned by operations on a call that Switchboard already
-	// hung up or rejected; it is also the call context's cause then.
+	// hung up or rejected (except the one Hangup that may follow a Reject);
+	// it is also the call context's cause then.
 	ErrEnded = errors.New("calltest: call ended")
 	// ErrAnswered is returned by Reject on an answered call.
 	ErrAnswered = errors.New("calltest: call already answered")
@@ -72,10 +73,12 @@ type Channel struct {
 	dials      []string
 	answered   bool
 	ended      bool // hung up or rejected by Switchboard
+	hungUp     bool // Hangup was called
 	gone       bool // the caller hung up
 	recordings int
 	legs       int
 	ops        []Op
+	callRec    *callRecording // StartRecording's, until StopRecording (recorder.go)
 }
 
 var (
@@ -361,16 +364,20 @@ func (c *Channel) Reject(ctx context.Context, reason string) error {
 }
 
 // Hangup ends the call and cancels its context with ErrEnded. After the
-// caller hung up it only marks the call ended; a second Hangup returns
-// ErrEnded.
+// caller hung up, or after Reject, it only marks the call ended (callers
+// hang up after a Reject so the trace's hangup line carries the cause); a
+// second Hangup returns ErrEnded.
 func (c *Channel) Hangup(_ context.Context, cause string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var err error
-	if c.ended {
+	switch {
+	case c.hungUp:
 		err = fmt.Errorf("hangup: %w", ErrEnded)
-	} else {
-		c.ended = true
+	case c.ended: // rejected
+		c.hungUp = true
+	default:
+		c.hungUp, c.ended = true, true
 		c.cancel(ErrEnded)
 	}
 	c.addLocked(Op{Name: "hangup", Options: cause, Err: err})

@@ -1,0 +1,247 @@
+#!/usr/bin/env bash
+# SIP load benchmarks for Switchboard: see README.md beside this script.
+#
+#   bench/sip/run.sh cps [RATE] [CALLS]          call setup rate: answer, 1 s prompt, hang up
+#   bench/sip/run.sh baseline [RATE] [CALLS]     the same sipp caller against `sipp -sn uas`
+#   bench/sip/run.sh concurrent [CALLS] [HOLD_S] G.711 both ways on CALLS calls, RTP pacing
+#   bench/sip/run.sh smoke                       a short run of each (well under a minute)
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+SCEN=$ROOT/testdata/sipp
+KEY=bench-admin-key-0123456789abcdef
+W=$(mktemp -d /tmp/switchboard-bench.XXXXXX)
+SB_PID=""
+BG_PIDS=()
+# Thousands of calls need thousands of sockets (switchboard and sipp).
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+need() {
+	command -v "$1" >/dev/null || {
+		echo "run.sh: '$1' is missing; on Debian: sudo apt-get install $2" >&2
+		exit 1
+	}
+}
+
+cleanup() {
+	for p in "${BG_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	if [ -n "$SB_PID" ]; then kill "$SB_PID" 2>/dev/null || true; wait "$SB_PID" 2>/dev/null || true; fi
+	if [ -z "${KEEP:-}" ]; then rm -rf "$W"; else echo "work dir kept: $W" >&2; fi
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+
+# start_switchboard builds and starts the server (SIP and HTTP on free
+# ports, 127.0.0.1 trusted, RTP ports 40000-59999) and signs in.
+start_switchboard() {
+	need go "golang (Go 1.26+)"
+	need curl curl
+	(cd "$ROOT" && go build -o "$W/switchboard" ./cmd/switchboard)
+	SIP_PORT=$(free_port)
+	HTTP_PORT=$(free_port)
+	"$W/switchboard" serve --http-addr "127.0.0.1:$HTTP_PORT" --data-dir "$W/data" --admin-key "$KEY" \
+		--sip-addr "127.0.0.1:$SIP_PORT" --trust 127.0.0.1 --rtp-ports 40000-59999 \
+		--log-format json --log-level "${LOG_LEVEL:-warn}" >"$W/switchboard.log" 2>&1 &
+	SB_PID=$!
+	API="http://127.0.0.1:$HTTP_PORT"
+	for _ in $(seq 100); do
+		curl -fs "$API/healthz" >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	local auth
+	auth=$(curl -fs -X PUT "$API/v2/api_auth" -d "{\"data\":{\"api_key\":\"$KEY\"}}")
+	TOKEN=$(echo "$auth" | python3 -c 'import json,sys;print(json.load(sys.stdin)["auth_token"])')
+	ACCOUNT=$(echo "$auth" | python3 -c 'import json,sys;print(json.load(sys.stdin)["data"]["account_id"])')
+}
+
+# flow NUMBER JSON stores a call flow.
+flow() {
+	curl -fs -X PUT "$API/v2/accounts/$ACCOUNT/callflows" -H "X-Auth-Token: $TOKEN" \
+		-d "{\"data\":{\"name\":\"bench $1\",\"numbers\":[\"$1\"],\"flow\":$2}}" >/dev/null
+}
+
+# audio writes the prompts: 1 s and 10 s tones (8 kHz mono WAV) and a
+# 10 s raw A-law tone for sipp's rtp_stream.
+audio() {
+	python3 - "$W" <<'PY'
+import math, struct, sys, wave
+w = sys.argv[1]
+def tone(sec, f):
+    return [int(8000 * math.sin(2 * math.pi * f * i / 8000)) for i in range(8000 * sec)]
+for name, sec in (("prompt1s.wav", 1), ("prompt10s.wav", 10)):
+    with wave.open(f"{w}/{name}", "wb") as o:
+        o.setnchannels(1); o.setsampwidth(2); o.setframerate(8000)
+        o.writeframes(struct.pack(f"<{8000*sec}h", *tone(sec, 440)))
+def alaw(s):
+    sign = 0x80 if s >= 0 else 0
+    s = min(abs(s), 32635)
+    if s >= 256:
+        e = int(math.log2(s >> 8)) + 1
+        m = (s >> (e + 3)) & 0x0F
+    else:
+        e, m = 0, s >> 4
+    return ((sign | (e << 4) | m) ^ 0x55)
+with open(f"{w}/bench.al", "wb") as o:
+    o.write(bytes(alaw(v) for v in tone(10, 300)))
+PY
+}
+
+# sipp_stats CSV START END prints the totals of a sipp -trace_stat file.
+sipp_stats() {
+	python3 - "$1" "$2" "$3" <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1]), delimiter=";"))
+h, v = rows[0], rows[-1]
+g = lambda k: v[h.index(k)]
+wall = float(sys.argv[3]) - float(sys.argv[2])
+ok = int(g("SuccessfulCall(C)"))
+print(f"created={g('OutgoingCall(C)')} ok={ok} failed={g('FailedCall(C)')} "
+      f"retrans={g('Retransmissions(C)')} created/s={float(g('CallRate(C)')):.1f} "
+      f"completed/s={ok/wall:.1f} wall={wall:.1f}s rtt(INVITE-200)={g('ResponseTime1(C)')}")
+PY
+}
+
+# run_sipp NAME TARGET ARGS… runs sipp to its end and prints its totals.
+run_sipp() {
+	local name=$1 target=$2
+	shift 2
+	local start end rc=0
+	start=$(date +%s.%N)
+	(cd "$W" && sipp "$target" -i 127.0.0.1 -p "$(free_port)" -nostdin -timeout 300s \
+		-trace_stat -stf "$W/$name.csv" -fd 1 -default_behaviors all,-abortunexp "$@" >"$W/$name.out" 2>&1) || rc=$?
+	end=$(date +%s.%N)
+	echo "$name: sipp rc=$rc $(sipp_stats "$W/$name.csv" "$start" "$end")"
+}
+
+cps() {
+	local rate=${1:-1000} calls=${2:-$((${1:-1000} * 10))}
+	need sipp sip-tester
+	start_switchboard
+	audio
+	flow 1000 "{\"module\":\"play\",\"data\":{\"id\":\"$W/prompt1s.wav\",\"answer\":true}}"
+	echo "== call setup rate: $calls calls at $rate/s; each: INVITE, 200, ACK, 1 s prompt (50 RTP packets), BYE from Switchboard"
+	run_sipp cps "127.0.0.1:$SIP_PORT" -sf "$SCEN/uac_load.xml" -s 1000 -mp "$(free_port)" \
+		-r "$rate" -m "$calls" -l "$((rate * 4 + 100))"
+	echo "switchboard: $(ps -o rss=,cputime= -p "$SB_PID" | awk '{printf "RSS %d MB, CPU time %s", $1/1024, $2}')"
+}
+
+baseline() {
+	local rate=${1:-1000} calls=${2:-$((${1:-1000} * 10))}
+	need sipp sip-tester
+	local port
+	port=$(free_port)
+	# -bg forks and the parent exits 99: read the child's PID.
+	(cd "$W" && sipp -sn uas -i 127.0.0.1 -p "$port" -nostdin -bg >"$W/uas.out" 2>&1) || true
+	local uas
+	uas=$(grep -o 'PID=\[[0-9]*' "$W/uas.out" | tr -dc 0-9)
+	BG_PIDS+=("$uas")
+	sleep 0.3
+	echo "== baseline: sipp -sn uac → sipp -sn uas, $calls calls at $rate/s"
+	run_sipp baseline "127.0.0.1:$port" -sn uac -r "$rate" -m "$calls" -l "$((rate * 4 + 100))"
+}
+
+# pacing PCAP prints the deviation of Switchboard's RTP from 20 ms: per
+# stream (source port), |Δt − 20 ms| between consecutive sequence numbers.
+pacing() {
+	python3 - "$1" <<'PY'
+import struct, sys
+from collections import defaultdict
+f = open(sys.argv[1], "rb")
+magic = struct.unpack("<I", f.read(4))[0]
+nano = magic == 0xA1B23C4D
+f.read(20)
+streams = defaultdict(list)
+while True:
+    h = f.read(16)
+    if len(h) < 16:
+        break
+    sec, frac, incl, orig = struct.unpack("<IIII", h)
+    d = f.read(incl)
+    t = sec + frac / (1e9 if nano else 1e6)
+    if len(d) < 14 + 20 + 8 + 12 or d[12:14] != b"\x08\x00":
+        continue
+    ihl = (d[14] & 0x0F) * 4
+    udp = 14 + ihl
+    sport, dport = struct.unpack(">HH", d[udp:udp + 4])
+    rtp = udp + 8
+    if d[rtp] >> 6 != 2 or 200 <= d[rtp + 1] <= 204:  # not RTP, or RTCP
+        continue
+    seq = struct.unpack(">H", d[rtp + 2:rtp + 4])[0]
+    streams[(sport, dport)].append((t, seq))
+devs, lost, n = [], 0, 0
+for pk in streams.values():
+    n += len(pk)
+    for (t1, s1), (t2, s2) in zip(pk, pk[1:]):
+        step = (s2 - s1) & 0xFFFF
+        if step == 1:
+            devs.append(abs((t2 - t1) - 0.020) * 1000)
+        elif 1 < step < 1000:
+            lost += step - 1
+devs.sort()
+q = lambda p: devs[min(len(devs) - 1, int(p * len(devs)))] if devs else float("nan")
+span = max((pk[-1][0] - pk[0][0] for pk in streams.values()), default=0)
+busy = sum(1 for pk in streams.values() if len(pk) >= 40)
+print(f"RTP streams={len(streams)} (≥40 packets in the window: {busy}) packets={n} window={span:.1f}s "
+      f"rate={n/max(span,1e-9):.0f} packets/s gaps(lost seq)={lost}")
+print(f"pacing deviation |Δt-20ms|: p50={q(0.5):.2f}ms p90={q(0.9):.2f}ms p99={q(0.99):.2f}ms p99.9={q(0.999):.2f}ms max={devs[-1] if devs else float('nan'):.2f}ms")
+PY
+}
+
+concurrent() {
+	local calls=${1:-1500} hold=${2:-40}
+	need sipp sip-tester
+	need dumpcap "tshark (for dumpcap; say yes to non-root capture or run as root)"
+	start_switchboard
+	audio
+	flow 1001 "{\"module\":\"play\",\"data\":{\"id\":\"$W/prompt10s.wav\",\"answer\":true,\"endless_playback\":true}}"
+	local rate=$((calls / 10 > 50 ? calls / 10 : 50))
+	echo "== concurrency: $calls calls (ramp at $rate/s), each $hold s of G.711 both ways (sipp rtp_stream in, looped prompt out)"
+	(cd "$W" && sipp "127.0.0.1:$SIP_PORT" -sf "$SCEN/uac_rtp_hold.xml" -s 1001 -i 127.0.0.1 -p "$(free_port)" \
+		-mp "${MEDIA_PORT:-21000}" -r "$rate" -m "$calls" -l "$calls" -d "$((hold * 1000))" -nostdin -timeout 600s \
+		-trace_stat -stf "$W/conc.csv" -fd 1 -default_behaviors all,-abortunexp >"$W/conc.out" 2>&1) &
+	local sipp_pid=$!
+	BG_PIDS+=("$sipp_pid")
+	local start
+	start=$(date +%s.%N)
+	local ramp=$((calls / rate + 2))
+	sleep "$ramp"
+	local window=$((hold - ramp - 4 > 10 ? 10 : hold - ramp - 4))
+	if [ "$window" -lt 3 ]; then
+		echo "run.sh: hold time too short for the ramp; give HOLD_S > $((ramp + 7))" >&2
+		exit 1
+	fi
+	echo "Switchboard RTP+RTCP sockets open: $(ss -uan 'sport >= :40000 and sport <= :59999' | tail -n +2 | wc -l)"
+	echo "capturing Switchboard's RTP for ${window}s (dumpcap -i lo -B 128 -s 64, source ports 40000-59999)"
+	dumpcap -q -P -i lo -B 128 -s 64 -f "udp and src portrange 40000-59999" -a "duration:$window" -w "$W/rtp.pcap" 2>"$W/dumpcap.err" ||
+		{ cat "$W/dumpcap.err" >&2; exit 1; }
+	echo "switchboard: $(ps -o rss=,pcpu= -p "$SB_PID" | awk '{printf "RSS %d MB, %s%% CPU (average since start)", $1/1024, $2}')"
+	pacing "$W/rtp.pcap"
+	wait "$sipp_pid" || true
+	local end
+	end=$(date +%s.%N)
+	echo "conc: $(sipp_stats "$W/conc.csv" "$start" "$end")"
+}
+
+smoke() {
+	cps 50 100
+	kill "$SB_PID" 2>/dev/null || true
+	wait "$SB_PID" 2>/dev/null || true
+	SB_PID=""
+	baseline 200 400
+	concurrent 60 18
+}
+
+need python3 python3
+case "${1:-}" in
+cps | baseline | concurrent | smoke)
+	cmd=$1
+	shift
+	"$cmd" "$@"
+	;;
+*)
+	sed -n '2,8p' "$0" >&2
+	exit 2
+	;;
+esac

@@ -1,0 +1,267 @@
+package e2e
+
+import (
+	binenc "encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Helpers of the SIP end-to-end tests: a switchboard with SIP on a free
+// port, the peers (sipp, baresip) found or skipped, WAV measurements.
+
+// sipTool finds a peer program: the test skips without it, and fails
+// without it under CI=true.
+func sipTool(t *testing.T, name string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s not found (CI=true): install it (./dev.sh test does)", name)
+		}
+		t.Skipf("%s not found; set CI=true to make this fatal", name)
+	}
+	return path
+}
+
+// sipFreePort finds a port free for both UDP and TCP on 127.0.0.1.
+func sipFreePort(t *testing.T) int {
+	t.Helper()
+	for range 50 {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := pc.LocalAddr().(*net.UDPAddr).Port
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		pc.Close()
+		if err == nil {
+			ln.Close()
+			return port
+		}
+	}
+	t.Fatal("no free port")
+	return 0
+}
+
+// sipServer is a running switchboard with SIP on 127.0.0.1, trusting
+// 127.0.0.1 as a trunk of the default account.
+type sipServer struct {
+	*proc
+	SIP     string // "127.0.0.1:port"
+	Data    string
+	Token   string
+	Account string
+}
+
+func serveSIP(t *testing.T, extra ...string) *sipServer {
+	t.Helper()
+	data := t.TempDir()
+	key := "sip-e2e-key-0123456789abcdef"
+	sipAddr := fmt.Sprintf("127.0.0.1:%d", sipFreePort(t))
+	args := append([]string{"--http-addr", "127.0.0.1:0", "--data-dir", data, "--admin-key", key,
+		"--sip-addr", sipAddr, "--trust", "127.0.0.1", "--rtp-ports", "32000-32998"}, extra...)
+	p := serve(t, nil, args...)
+	s := &sipServer{proc: p, SIP: sipAddr, Data: data}
+	s.Token, s.Account = signIn(t, p.URL, key)
+	return s
+}
+
+// flow stores a call flow answering number.
+func (s *sipServer) flow(t *testing.T, number string, flow map[string]any) {
+	t.Helper()
+	body := map[string]any{"data": map[string]any{"name": "e2e " + number, "numbers": []string{number}, "flow": flow}}
+	if status, env := api(t, "PUT", s.URL+"/v2/accounts/"+s.Account+"/callflows", s.Token, body); status != 201 {
+		t.Fatalf("create flow %s: %d %v", number, status, env)
+	}
+}
+
+// traceOf waits until the call whose id starts with prefix has ended and
+// returns its trace lines.
+func (s *sipServer) traceOf(t *testing.T, prefix string) []map[string]any {
+	t.Helper()
+	base := s.URL + "/v2/accounts/" + s.Account
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		_, env := api(t, "GET", base+"/calls", s.Token, nil)
+		calls, _ := env["data"].([]any)
+		for _, c := range calls {
+			c := c.(map[string]any)
+			id, _ := c["call_id"].(string)
+			if !strings.HasPrefix(id, prefix) || c["ended"] == nil {
+				continue
+			}
+			_, env = api(t, "GET", base+"/calls/"+id+"/trace", s.Token, nil)
+			var out []map[string]any
+			for _, l := range env["data"].([]any) {
+				out = append(out, l.(map[string]any))
+			}
+			if len(out) > 0 && out[len(out)-1]["op"] == "hangup" {
+				return out
+			}
+		}
+	}
+	t.Fatalf("no ended call %s* in the call log", prefix)
+	return nil
+}
+
+// traceOps lists the ops of a trace.
+func traceOps(trace []map[string]any) string {
+	var out []string
+	for _, l := range trace {
+		out = append(out, l["op"].(string))
+	}
+	return strings.Join(out, " ")
+}
+
+// traceLines returns the trace lines of op.
+func traceLines(trace []map[string]any, op string) []map[string]any {
+	var out []map[string]any
+	for _, l := range trace {
+		if l["op"] == op {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func sipDump(v any) string {
+	b, _ := json.MarshalIndent(v, "", " ")
+	return string(b)
+}
+
+// runSipp runs one call of a scenario from testdata/sipp against the
+// server, in a directory holding sipp's pcaps; the Call-ID starts with
+// prefix.
+func runSipp(t *testing.T, s *sipServer, scenario, service, prefix string) error {
+	t.Helper()
+	return sippCmd(t, scenario, s.SIP, "-s", service, "-cid_str", prefix+"%u-%p@%s",
+		"-p", fmt.Sprint(sipFreePort(t)))().Wait()
+}
+
+// sippRun is a started sipp.
+type sippRun struct {
+	cmd  *exec.Cmd
+	dir  string
+	name string
+	out  *syncBuffer
+}
+
+// sippCmd prepares one call of a scenario from testdata/sipp (args name
+// the target, port and the rest) in a directory holding sipp's pcaps;
+// calling the result starts it.
+func sippCmd(t *testing.T, scenario string, args ...string) func() *sippRun {
+	t.Helper()
+	sipp := sipTool(t, "sipp")
+	dir := t.TempDir()
+	pcaps, _ := filepath.Glob("/usr/share/sip-tester/*.pcap")
+	for _, p := range pcaps {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, filepath.Base(p)), b, 0o600)
+	}
+	sf, err := filepath.Abs(filepath.Join("..", "testdata", "sipp", scenario))
+	if err != nil {
+		t.Fatal(err)
+	}
+	args = append(args, "-sf", sf, "-m", "1", "-i", "127.0.0.1", "-mp", fmt.Sprint(sipFreePort(t)),
+		"-timeout", "60s", "-timeout_error", "-nostdin",
+		"-trace_err", "-error_file", filepath.Join(dir, "errors.log"),
+		"-trace_screen", "-screen_file", filepath.Join(dir, "screen.log"))
+	return func() *sippRun {
+		r := &sippRun{cmd: exec.Command(sipp, args...), dir: dir, name: scenario, out: &syncBuffer{}}
+		r.cmd.Dir = dir
+		r.cmd.Stdout, r.cmd.Stderr = r.out, r.out
+		if err := r.cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if r.cmd.ProcessState == nil {
+				r.cmd.Process.Kill()
+				r.cmd.Wait()
+			}
+		})
+		return r
+	}
+}
+
+// Wait waits for sipp's end; an error holds its output and error log.
+func (r *sippRun) Wait() error {
+	if err := r.cmd.Wait(); err != nil {
+		errs, _ := os.ReadFile(filepath.Join(r.dir, "errors.log"))
+		screen, _ := os.ReadFile(filepath.Join(r.dir, "screen.log"))
+		return fmt.Errorf("sipp %s: %v\n%s\n%s\n%s", r.name, err, lastBytes(r.out.String(), 1500), errs, lastBytes(string(screen), 3000))
+	}
+	return nil
+}
+
+func lastBytes(s string, n int) string {
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
+}
+
+// wavStats measures a 16-bit PCM WAV: its length, its RMS level in dBFS,
+// and how long it is louder than -40 dBFS (in 20 ms windows).
+type wavInfo struct {
+	Rate     int
+	Duration time.Duration
+	RMSdB    float64
+	Voiced   time.Duration
+}
+
+func wavStats(b []byte) (wavInfo, error) {
+	if len(b) < 12 || string(b[:4]) != "RIFF" || string(b[8:12]) != "WAVE" {
+		return wavInfo{}, errors.New("not a RIFF WAVE file")
+	}
+	var info wavInfo
+	var channels, bits int
+	var data []byte
+	for p := 12; p+8 <= len(b); {
+		id, size := string(b[p:p+4]), int(binenc.LittleEndian.Uint32(b[p+4:p+8]))
+		body := b[p+8 : min(len(b), p+8+size)]
+		switch id {
+		case "fmt ":
+			if len(body) < 16 {
+				return info, errors.New("short fmt chunk")
+			}
+			channels = int(binenc.LittleEndian.Uint16(body[2:]))
+			info.Rate = int(binenc.LittleEndian.Uint32(body[4:]))
+			bits = int(binenc.LittleEndian.Uint16(body[14:]))
+		case "data":
+			data = body
+		}
+		p += 8 + size + size%2
+	}
+	if bits != 16 || channels < 1 || info.Rate == 0 || data == nil {
+		return info, fmt.Errorf("want 16-bit PCM, got %d bits, %d channels, %d Hz", bits, channels, info.Rate)
+	}
+	n := len(data) / 2 / channels
+	info.Duration = time.Duration(n) * time.Second / time.Duration(info.Rate)
+	var sum float64
+	win := info.Rate / 50
+	var wsum float64
+	for i := range n {
+		v := float64(int16(binenc.LittleEndian.Uint16(data[2*i*channels:]))) / 32768
+		sum += v * v
+		wsum += v * v
+		if (i+1)%win == 0 {
+			if 10*math.Log10(wsum/float64(win)+1e-12) > -40 {
+				info.Voiced += 20 * time.Millisecond
+			}
+			wsum = 0
+		}
+	}
+	info.RMSdB = 10 * math.Log10(sum/float64(max(n, 1))+1e-12)
+	return info, nil
+}

@@ -1,0 +1,259 @@
+package actions_test
+
+// Kazoo JSON answers (a call-flow node that replaces the rest of the flow,
+// and may hold further pivots) and the kazoo request format.
+
+import (
+	"fmt"
+	"maps"
+	"strings"
+	"testing"
+
+	"github.com/switchboard/switchboard/internal/call/calltest"
+	"github.com/switchboard/switchboard/internal/engine"
+)
+
+type kazooCase struct {
+	name string
+	// docs are served; the call starts at /start.
+	docs     map[string][]reply
+	data     map[string]any // added to the pivot's data (default: GET, kazoo)
+	children map[string]any
+	script   calltest.Script
+	ops      []string
+	check    func(t *testing.T, r callRun, c *customer)
+}
+
+func runKazooCases(t *testing.T, cases []kazooCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			data := map[string]any{"voice_url": "{{base}}/start", "method": "get", "req_format": "kazoo"}
+			maps.Copy(data, tc.data)
+			r, c := runPivot(t, tc.docs, data, tc.children, runOpt{script: tc.script})
+			calltest.AssertOps(t, r.tr, tc.ops...)
+			if tc.check != nil {
+				tc.check(t, r, c)
+			}
+		})
+	}
+}
+
+func TestKazooAnswers(t *testing.T) {
+	t.Parallel()
+	runKazooCases(t, []kazooCase{
+		{
+			name: "the answer replaces the rest of the flow",
+			docs: map[string][]reply{"/start": {kazooAnswer(`{"module":"tts","data":{"text":"from kazoo"},
+				"children":{"_":{"module":"play","data":{"id":"https://cdn.example.com/bye.mp3"}}}}`)}},
+			children: map[string]any{"_": ttsNode("the pivot's own child is dropped")},
+			ops:      []string{"module", "webhook", "module", "answer", "say", "module", "play", "hangup"},
+			check: func(t *testing.T, r callRun, c *customer) {
+				wantFields(t, line(t, r.tr, "webhook", 0), map[string]any{"format": "kazoo", "response": "kazoo", "method": "GET", "status": 200})
+				wantFields(t, line(t, r.tr, "module", 1), map[string]any{"module": "tts", "node": "flow"})
+				wantFields(t, line(t, r.tr, "module", 2), map[string]any{"module": "play", "node": "flow.children._"})
+				// The answer gets the module's schema defaults, as a saved flow.
+				wantFields(t, line(t, r.tr, "say", 0), map[string]any{"text": "from kazoo", "voice": "female", "language": "en-US"})
+				wantFields(t, line(t, r.tr, "play", 0), map[string]any{"url": "https://cdn.example.com/bye.mp3", "loop": 1})
+				wantHangup(t, r, "NORMAL_CLEARING", "switchboard")
+				if r.res.Nodes != 3 {
+					t.Errorf("%d nodes visited, want 3", r.res.Nodes)
+				}
+			},
+		},
+		{
+			name: "an answer may hold a further pivot, here answered in TwiML",
+			docs: map[string][]reply{
+				"/start":  {kazooAnswer(`{"module":"pivot","data":{"voice_url":"{{base}}/second","req_format":"twiml","method":"post"}}`)},
+				"/second": {doc(`<Say>second document</Say>`)},
+			},
+			ops: []string{"module", "webhook", "module", "webhook", "answer", "say", "hangup"},
+			check: func(t *testing.T, r callRun, c *customer) {
+				wantRequests(t, c, "GET /start", "POST /second")
+				wantExactly(t, c.request(t, "/start", 0), kazooBase("ringing"))
+				// the second pivot asks with its own settings; the call's second document
+				wantExactly(t, c.request(t, "/second", 0), twimlBase("in-progress"))
+				wantFields(t, line(t, r.tr, "webhook", 1), map[string]any{"format": "twiml", "iteration": 2})
+				wantFields(t, line(t, r.tr, "say", 0), map[string]any{"text": "second document"})
+			},
+		},
+		{
+			name: "a TwiML Redirect to a Kazoo answer",
+			docs: map[string][]reply{
+				"/start": {doc(`<Redirect method="GET">/json</Redirect>`)},
+				"/json":  {kazooAnswer(`{"module":"tts","data":{"text":"now in kazoo"}}`)},
+			},
+			ops: []string{"module", "webhook", "redirect", "webhook", "module", "answer", "say", "hangup"},
+			check: func(t *testing.T, r callRun, c *customer) {
+				wantFields(t, line(t, r.tr, "say", 0), map[string]any{"text": "now in kazoo"})
+			},
+		},
+		{
+			name: "collect_dtmf then a pivot: the digits by collection, sent once",
+			docs: map[string][]reply{
+				"/start": {kazooAnswer(`{"module":"collect_dtmf","data":{"max_digits":4,"collection_name":"pin"},
+					"children":{"_":{"module":"pivot","data":{"voice_url":"{{base}}/check"}}}}`)},
+				"/check": {doc(`<Gather numDigits="1" action="/menu" method="GET"/>`)},
+				"/menu":  {doc(`<Hangup/>`)},
+			},
+			script: calltest.Script{Inputs: []string{"1234", "9"}},
+			ops:    []string{"module", "webhook", "module", "answer", "gather", "module", "webhook", "gather", "webhook", "hangup"},
+			check: func(t *testing.T, r callRun, c *customer) {
+				wantRequests(t, c, "GET /start", "GET /check", "GET /menu")
+				want := kazooBase("in-progress")
+				want["Digits[pin]"] = "1234"
+				wantExactly(t, c.request(t, "/check", 0), want)
+				if !strings.Contains(c.request(t, "/check", 0).RawQuery, "&Digits[pin]=1234") {
+					t.Errorf("query %q", c.request(t, "/check", 0).RawQuery)
+				}
+				want = kazooBase("in-progress")
+				want["Digits"] = "9"
+				wantExactly(t, c.request(t, "/menu", 0), want)
+				wantFields(t, line(t, r.tr, "webhook", 1), map[string]any{"params": map[string]any{
+					"Account-ID": "acct", "Api-Version": "4.x", "Call-ID": "call-1", "Call-Status": "in-progress",
+					"Caller-ID-Name": "Alice", "Caller-ID-Number": testFrom, "Direction": "inbound",
+					"From": testFrom, "From-Realm": "caller.example.com", "Language": "en-US",
+					"Request": testTo, "Request-Realm": "sb.example.com", "To": testTo, "To-Realm": "sb.example.com",
+					"Custom-SIP-Headers": map[string]any{"X-Ticket": "T-42"}, "Digits": map[string]any{"pin": "1234"},
+				}})
+			},
+		},
+		{
+			name: "collect_dtmf then a twiml-format pivot: Digits and Digits[name]",
+			docs: map[string][]reply{
+				"/start": {kazooAnswer(`{"module":"collect_dtmf","data":{"max_digits":2},
+					"children":{"_":{"module":"collect_dtmf","data":{"max_digits":3,"collection_name":"acct"},
+					"children":{"_":{"module":"pivot","data":{"voice_url":"{{base}}/check","req_format":"twiml","method":"POST"}}}}}}`)},
+				"/check": {doc(`<Hangup/>`)},
+			},
+			script: calltest.Script{Inputs: []string{"12", "345"}},
+			ops:    []string{"module", "webhook", "module", "answer", "gather", "module", "gather", "module", "webhook", "hangup"},
+			check: func(t *testing.T, r callRun, c *customer) {
+				want := twimlBase("in-progress")
+				want["Digits"], want["Digits[acct]"] = "12", "345"
+				wantExactly(t, c.request(t, "/check", 0), want)
+			},
+		},
+		{
+			name: "Set variables go as Custom-Application-Vars",
+			docs: map[string][]reply{
+				"/start": {doc(`<Set><Variable key="tier" value="gold"/></Set><Redirect>/next</Redirect>`)},
+				"/next":  {doc(`<Hangup/>`)},
+			},
+			data: map[string]any{"method": "POST", "req_body_format": "json"},
+			ops:  []string{"module", "webhook", "set", "redirect", "webhook", "answer", "hangup"},
+			check: func(t *testing.T, r callRun, c *customer) {
+				got := c.request(t, "/next", 0)
+				want := kazooBase("in-progress")
+				want["Custom-Application-Vars[tier]"] = "gold"
+				wantExactly(t, got, want, "bodySHA256")
+				if v, ok := got.JSON["Custom-Application-Vars"].(map[string]any); !ok || v["tier"] != "gold" {
+					t.Errorf("Custom-Application-Vars %v, want an object", got.JSON["Custom-Application-Vars"])
+				}
+				if !strings.HasPrefix(string(got.Body), `{"Custom-Application-Vars":{"tier":"gold"},"Account-ID":"acct",`) {
+					t.Errorf("body %s: the variables first, the call's parameters over them", got.Body)
+				}
+			},
+		},
+		{
+			name: "verb callback parameters take Kazoo's names",
+			docs: map[string][]reply{
+				"/start":    {doc(`<Dial action="/dialed">+15557770000</Dial>`)},
+				"/dialed":   {doc(`<Record action="/recorded" finishOnKey="#"/>`)},
+				"/recorded": {doc(`<Hangup/>`)},
+			},
+			script: calltest.Script{Inputs: []string{"#"}, Dials: []string{"busy"}},
+			ops:    []string{"module", "webhook", "answer", "dial", "webhook", "record", "webhook", "hangup"},
+			check: func(t *testing.T, r callRun, c *customer) {
+				want := kazooBase("in-progress")
+				want["Dial-Call-Status"], want["Dial-Call-ID"], want["Dial-Call-Duration"] = "busy", "", "0"
+				wantExactly(t, c.request(t, "/dialed", 0), want)
+				want = kazooBase("in-progress")
+				want["Recording-Url"], want["Recording-Duration"], want["Digits"] = "sim://recordings/call-1/1.wav", "3", "#"
+				got := c.request(t, "/recorded", 0)
+				wantExactly(t, got, want, "Recording-ID")
+				if !recordingID.MatchString(got.Param("Recording-ID")) {
+					t.Errorf("Recording-ID %q", got.Param("Recording-ID"))
+				}
+			},
+		},
+		{
+			name:     "the fallback gets Error-Code and Error-Url",
+			docs:     map[string][]reply{"/start": {{Status: 503, Body: "down"}}, "/fallback": {kazooAnswer(`{"module":"tts","data":{"text":"fallback"}}`)}},
+			data:     map[string]any{"fallback_url": "{{base}}/fallback"},
+			children: map[string]any{"_": ttsNode("not this")},
+			ops:      []string{"module", "webhook", "error", "webhook", "module", "answer", "say", "hangup"},
+			check: func(t *testing.T, r callRun, c *customer) {
+				want := kazooBase("")
+				delete(want, "Call-Status") // not pinned down for a fallback (see the report)
+				want["Error-Code"], want["Error-Url"] = "11217", c.URL+"/start"
+				wantExactly(t, c.request(t, "/fallback", 0), want, "Call-Status")
+				wantFields(t, line(t, r.tr, "say", 0), map[string]any{"text": "fallback"})
+			},
+		},
+		{
+			name: "a nested pivot that fails takes its own child",
+			docs: map[string][]reply{
+				"/start":  {kazooAnswer(`{"module":"pivot","data":{"voice_url":"{{base}}/broken"},"children":{"_":{"module":"tts","data":{"text":"inner child"}}}}`)},
+				"/broken": {{Status: 500, Body: "oops"}},
+			},
+			children: map[string]any{"_": ttsNode("outer child, dropped")},
+			ops:      []string{"module", "webhook", "module", "webhook", "error", "module", "answer", "say", "hangup"},
+			check: func(t *testing.T, r callRun, c *customer) {
+				wantFields(t, line(t, r.tr, "error", 0), map[string]any{"code": 11217, "url": c.URL + "/broken"})
+				wantFields(t, line(t, r.tr, "module", 2), map[string]any{"module": "tts", "node": "flow.children._"})
+				wantFields(t, line(t, r.tr, "say", 0), map[string]any{"text": "inner child"})
+			},
+		},
+		{
+			name: "a response node refuses the unanswered call",
+			docs: map[string][]reply{"/start": {kazooAnswer(`{"module":"response","data":{"code":486}}`)}},
+			ops:  []string{"module", "webhook", "module", "reject", "hangup"},
+			check: func(t *testing.T, r callRun, c *customer) {
+				wantFields(t, line(t, r.tr, "reject", 0), map[string]any{"reason": "sip:486"})
+				wantHangup(t, r, "sip:486", "switchboard")
+			},
+		},
+		{
+			name:   "the caller hangs up in the answer's collect_dtmf",
+			docs:   map[string][]reply{"/start": {kazooAnswer(`{"module":"collect_dtmf","data":{"max_digits":4},"children":{"_":{"module":"tts","data":{"text":"never"}}}}`)}},
+			script: calltest.Script{Inputs: []string{"hangup"}},
+			ops:    []string{"module", "webhook", "module", "answer", "gather", "hangup"},
+			check: func(t *testing.T, r callRun, c *customer) {
+				wantFields(t, line(t, r.tr, "gather", 0), map[string]any{"interrupted": true})
+				wantHangup(t, r, "NORMAL_CLEARING", "caller")
+			},
+		},
+	})
+}
+
+func TestKazooChainLimit(t *testing.T) {
+	t.Parallel()
+	// Every answer is a pivot asking again: the call's document limit ends
+	// the chain, with the apology, whatever the nested pivots' children.
+	for _, limit := range []int{0, 5} {
+		t.Run(fmt.Sprintf("MaxDocuments %d", limit), func(t *testing.T) {
+			t.Parallel()
+			want := limit
+			if want == 0 {
+				want = 20 // the default
+			}
+			r, c := runPivot(t, map[string][]reply{
+				"/loop": {kazooAnswer(`{"module":"pivot","data":{"voice_url":"{{base}}/loop"},"children":{"_":{"module":"tts","data":{"text":"child"}}}}`)},
+			}, map[string]any{"voice_url": "{{base}}/loop"}, nil, runOpt{cfg: engine.Config{MaxDocuments: limit, MaxNodes: 100}})
+			var ops []string
+			for range want {
+				ops = append(ops, "module", "webhook")
+			}
+			ops = append(ops, "module", "error", "say", "hangup")
+			calltest.AssertOps(t, r.tr, ops...)
+			if n := len(c.requests()); n != want {
+				t.Errorf("%d requests, want %d", n, want)
+			}
+			wantFields(t, line(t, r.tr, "error", 0), map[string]any{"code": 11200, "url": c.URL + "/loop"})
+			wantFields(t, line(t, r.tr, "say", 0), map[string]any{"text": apology})
+			wantHangup(t, r, "NORMAL_TEMPORARY_FAILURE", "switchboard")
+		})
+	}
+}

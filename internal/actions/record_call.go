@@ -1,0 +1,79 @@
+package actions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/switchboard/switchboard/internal/call"
+	"github.com/switchboard/switchboard/internal/engine"
+)
+
+func init() {
+	engine.Register(engine.Spec{
+		Name: "record_call", Group: "Advanced", Label: "Record call", Icon: "record",
+		Doc:    "Start or stop recording the rest of the call.",
+		Schema: schema("record_call"), Branches: []string{"_"},
+		New: func() engine.Action { return new(RecordCall) },
+	})
+}
+
+// RecordCall starts or stops a recording of the rest of the call, both
+// parties, in the background (Kazoo's record_call). It needs a channel that
+// implements call.CallRecorder; on one that does not, it writes an error
+// line and goes on.
+type RecordCall struct {
+	Action string `json:"action"`
+	// Format is mp3 or wav.
+	Format string `json:"format,omitempty"`
+	// URL receives the file when the recording ends (HTTP PUT or POST).
+	URL    string `json:"url,omitempty"`
+	Method string `json:"method,omitempty"`
+	// TimeLimit is the longest recording, in seconds.
+	TimeLimit int    `json:"time_limit,omitempty"`
+	Label     string `json:"label,omitempty"`
+	// Kazoo's other options are kept; Switchboard records from the block
+	// on, answered or not, and keeps every recording.
+	RecordOnAnswer bool `json:"record_on_answer,omitempty"`
+	RecordOnBridge bool `json:"record_on_bridge,omitempty"`
+	RecordMinSec   int  `json:"record_min_sec,omitempty"`
+}
+
+var errNoRecorder = errors.New("this call cannot be recorded in the background")
+
+// Exec starts or stops the recording and writes a "record_call" line.
+func (a *RecordCall) Exec(ctx context.Context, x *engine.Exec) (string, error) {
+	rec, ok := call.As[call.CallRecorder](x.Call)
+	if !ok {
+		return "_", errNoRecorder
+	}
+	if a.Action == "stop" {
+		r, err := rec.StopRecording(ctx)
+		if errors.Is(err, call.ErrNotRecording) {
+			x.Trace.Add("record_call", "action", "stop", "recording", false)
+			return "_", nil
+		}
+		if err != nil {
+			return "_", fmt.Errorf("stop recording: %w", err)
+		}
+		x.Trace.Add("record_call", "action", "stop", "recording", true, "url", r.URL, "duration", r.Duration.Seconds())
+		return "_", nil
+	}
+	format := a.Format
+	if format == "" {
+		format = "mp3"
+	}
+	limit := a.TimeLimit
+	if limit <= 0 {
+		limit = 3600
+	}
+	o := call.CallRecordingOptions{Format: format, URL: a.URL, Method: a.Method, TimeLimit: time.Duration(limit) * time.Second, Label: a.Label}
+	if err := rec.StartRecording(ctx, o); err != nil {
+		return "_", fmt.Errorf("start recording: %w", err)
+	}
+	x.Trace.Add("record_call", "action", "start", "format", format, "url", a.URL, "time_limit", limit)
+	return "_", nil
+}
+
+var _ engine.Action = (*RecordCall)(nil)

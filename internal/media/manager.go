@@ -1,0 +1,145 @@
+package media
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/switchboard/switchboard/internal/media/tts"
+)
+
+// Defaults for a zero Config field.
+const (
+	DefaultPortMin = 10000
+	DefaultPortMax = 20000
+	fetchTimeout   = 10 * time.Second
+)
+
+// Manager allocates RTP sessions; one per server. NewManager builds it.
+type Manager struct {
+	cfg      Config
+	log      *slog.Logger
+	publicIP netip.Addr
+	bindIP   netip.Addr
+	ports    *portAllocator
+	pacers   []*pacer
+	prompts  *promptCache
+	http     *http.Client
+	tts      *tts.Engine
+	fetches  flights
+	builtins builtins
+}
+
+// NewManager checks the configuration (port range, TTS engine found) and
+// returns the manager. An empty TTS picks flite, else espeak-ng; when
+// neither is installed the manager still works and Say fails with
+// ErrNoTTS. A TTS named but missing is an error.
+func NewManager(cfg Config, log *slog.Logger) (*Manager, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.PortMin == 0 && cfg.PortMax == 0 {
+		cfg.PortMin, cfg.PortMax = DefaultPortMin, DefaultPortMax
+	}
+	if cfg.PortMin < 1 || cfg.PortMax > 65535 || cfg.PortMin >= cfg.PortMax {
+		return nil, fmt.Errorf("media: bad RTP port range %d-%d", cfg.PortMin, cfg.PortMax)
+	}
+	if (cfg.PortMin+1)&^1 > cfg.PortMax-1 {
+		return nil, fmt.Errorf("media: RTP port range %d-%d holds no even/odd pair", cfg.PortMin, cfg.PortMax)
+	}
+	if cfg.PublicIP == "" {
+		cfg.PublicIP = "127.0.0.1"
+	}
+	if cfg.BindIP == "" {
+		cfg.BindIP = "0.0.0.0"
+	}
+	pub, err := netip.ParseAddr(cfg.PublicIP)
+	if err != nil {
+		return nil, fmt.Errorf("media: public IP: %w", err)
+	}
+	bind, err := netip.ParseAddr(cfg.BindIP)
+	if err != nil {
+		return nil, fmt.Errorf("media: bind IP: %w", err)
+	}
+	if cfg.DataDir == "" {
+		cfg.DataDir = filepath.Join(os.TempDir(), "switchboard")
+	}
+	m := &Manager{
+		cfg:      cfg,
+		log:      log,
+		publicIP: pub.Unmap(),
+		bindIP:   bind.Unmap(),
+		ports:    newPortAllocator(cfg.PortMin, cfg.PortMax),
+		prompts:  newPromptCache(256 << 20),
+	}
+	switch c := cfg.HTTPClient.(type) {
+	case nil:
+		m.http = &http.Client{Timeout: fetchTimeout}
+	case *http.Client:
+		m.http = c
+	default:
+		return nil, fmt.Errorf("media: HTTPClient is %T, want *http.Client", cfg.HTTPClient)
+	}
+	engine, err := tts.Find(cfg.TTS, filepath.Join(cfg.DataDir, "cache", "tts"))
+	switch {
+	case err == nil:
+		m.tts = engine
+	case cfg.TTS == "" && err == tts.ErrNoEngine:
+		log.Warn("no tts engine installed", "err", err)
+	default:
+		return nil, fmt.Errorf("media: %w", err)
+	}
+	n := min(max(runtime.GOMAXPROCS(0), 1), 8)
+	for i := range n {
+		m.pacers = append(m.pacers, newPacer(time.Duration(i)*ptime/time.Duration(n)))
+	}
+	return m, nil
+}
+
+// TTSEngine is the TTS engine in use ("flite", "espeak-ng"), "" for none.
+func (m *Manager) TTSEngine() string {
+	if m.tts == nil {
+		return ""
+	}
+	return m.tts.Name()
+}
+
+// DataDir is the data directory in use.
+func (m *Manager) DataDir() string { return m.cfg.DataDir }
+
+// NewSession allocates an RTP port pair for a leg: an even RTP port in the
+// range and the next one for RTCP. ctx bounds only the allocation; the
+// session lives until Close.
+func (m *Manager) NewSession(ctx context.Context, accountID, callID string) (*Session, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, context.Cause(ctx)
+	}
+	rtpConn, rtcpConn, port, err := m.ports.listen(ctx, m.bindIP)
+	if err != nil {
+		return nil, err
+	}
+	s := newSession(m, accountID, callID)
+	s.port, s.rtpConn, s.rtcpConn, s.w = port, rtpConn, rtcpConn, rtpConn
+	return s, nil
+}
+
+// pacerFor picks the least loaded pacer.
+func (m *Manager) pacerFor() *pacer {
+	best := m.pacers[0]
+	bestN := best.load()
+	for _, p := range m.pacers[1:] {
+		if n := p.load(); n < bestN {
+			best, bestN = p, n
+		}
+	}
+	return best
+}
+
+func randUint32() uint32 { return rand.Uint32() }

@@ -1,0 +1,70 @@
+package media
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"sync"
+)
+
+// ErrNoPorts is returned when every RTP port pair in the range is taken.
+var ErrNoPorts = errors.New("no free RTP port pair")
+
+// portAllocator hands out even RTP ports (RTCP on the next odd one) from a
+// range, round robin from a random start, skipping pairs in use here or
+// taken by another process (the bind fails).
+type portAllocator struct {
+	mu    sync.Mutex
+	first int // first even port
+	pairs int
+	next  int
+	used  map[int]bool
+}
+
+func newPortAllocator(min, max int) *portAllocator {
+	first := (min + 1) &^ 1
+	pairs := (max - first + 1) / 2
+	return &portAllocator{first: first, pairs: pairs, next: rand.IntN(pairs), used: map[int]bool{}}
+}
+
+func (a *portAllocator) listen(ctx context.Context, ip netip.Addr) (rtp, rtcp *net.UDPConn, port int, err error) {
+	for range a.pairs {
+		if ctx.Err() != nil {
+			return nil, nil, 0, context.Cause(ctx)
+		}
+		a.mu.Lock()
+		p := -1
+		for range a.pairs {
+			cand := a.first + 2*a.next
+			a.next = (a.next + 1) % a.pairs
+			if !a.used[cand] {
+				p = cand
+				a.used[cand] = true
+				break
+			}
+		}
+		a.mu.Unlock()
+		if p < 0 {
+			break
+		}
+		rtp, err = net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(p))))
+		if err == nil {
+			rtcp, err = net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(p+1))))
+			if err == nil {
+				return rtp, rtcp, p, nil
+			}
+			rtp.Close()
+		}
+		a.release(p)
+	}
+	return nil, nil, 0, fmt.Errorf("%w in %d-%d", ErrNoPorts, a.first, a.first+2*a.pairs-1)
+}
+
+func (a *portAllocator) release(p int) {
+	a.mu.Lock()
+	delete(a.used, p)
+	a.mu.Unlock()
+}

@@ -1,0 +1,234 @@
+package media
+
+import (
+	"container/list"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/switchboard/switchboard/internal/call"
+	"github.com/switchboard/switchboard/internal/media/codec"
+	"github.com/switchboard/switchboard/internal/media/wav"
+)
+
+// maxFileSize bounds a local audio file.
+const maxFileSize = 100 << 20
+
+// ErrNotFound is returned for a stored media id or file that does not
+// exist.
+var ErrNotFound = errors.New("media not found")
+
+// prompt is audio ready to send: 8 kHz mono PCM, and its G.711 frames per
+// codec, encoded once on first use and shared by every call that plays it.
+type prompt struct {
+	pcm  []int16
+	once [2]sync.Once
+	enc  [2][]byte
+}
+
+func newPrompt(pcm []int16) *prompt { return &prompt{pcm: pcm} }
+
+func (p *prompt) frames(c codec.Codec) []byte {
+	i := 0
+	if c == codec.PCMA {
+		i = 1
+	}
+	p.once[i].Do(func() { p.enc[i] = c.EncodeFrames(p.pcm) })
+	return p.enc[i]
+}
+
+func (p *prompt) size() int64 { return int64(len(p.pcm)) * 4 }
+
+// promptCache keeps decoded and encoded prompts, least recently used out
+// first once over max bytes.
+type promptCache struct {
+	mu      sync.Mutex
+	max     int64
+	bytes   int64
+	lru     *list.List // of *cacheEntry, most recent first
+	entries map[string]*list.Element
+	loads   flights
+}
+
+type cacheEntry struct {
+	key string
+	p   *prompt
+}
+
+func newPromptCache(max int64) *promptCache {
+	return &promptCache{max: max, lru: list.New(), entries: map[string]*list.Element{}}
+}
+
+func (c *promptCache) get(key string, load func() (*prompt, error)) (*prompt, error) {
+	c.mu.Lock()
+	if e, ok := c.entries[key]; ok {
+		c.lru.MoveToFront(e)
+		p := e.Value.(*cacheEntry).p
+		c.mu.Unlock()
+		return p, nil
+	}
+	c.mu.Unlock()
+	var p *prompt
+	_, err := c.loads.do(context.Background(), key, false, func() (string, error) {
+		var err error
+		p, err = load()
+		return "", err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if p == nil { // another caller loaded it
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if e, ok := c.entries[key]; ok {
+			return e.Value.(*cacheEntry).p, nil
+		}
+		return nil, fmt.Errorf("media: %s evicted while loading", key)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.entries[key]; !ok {
+		c.entries[key] = c.lru.PushFront(&cacheEntry{key: key, p: p})
+		c.bytes += p.size()
+		for c.bytes > c.max && c.lru.Len() > 1 {
+			last := c.lru.Back()
+			ce := last.Value.(*cacheEntry)
+			c.lru.Remove(last)
+			delete(c.entries, ce.key)
+			c.bytes -= ce.p.size()
+		}
+	}
+	return p, nil
+}
+
+// loadFile is a WAV file as a prompt; the cache key includes its size and
+// modification time, so a replaced file is read again.
+func (m *Manager) loadFile(path string) (*prompt, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%w: %s", ErrNotFound, path)
+		}
+		return nil, fmt.Errorf("media: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("media: %s is not a file", path)
+	}
+	if fi.Size() > maxFileSize {
+		return nil, fmt.Errorf("media: %s is larger than %d bytes", path, maxFileSize)
+	}
+	key := fmt.Sprintf("file:%s|%d|%d", path, fi.Size(), fi.ModTime().UnixNano())
+	return m.prompts.get(key, func() (*prompt, error) {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("media: %w", err)
+		}
+		defer f.Close()
+		data, err := io.ReadAll(io.LimitReader(f, maxFileSize))
+		if err != nil {
+			return nil, fmt.Errorf("media: read %s: %w", path, err)
+		}
+		a, err := wav.Decode(data)
+		if err != nil {
+			return nil, fmt.Errorf("media: %s: %w", path, err)
+		}
+		return newPrompt(a.To8kMono()), nil
+	})
+}
+
+// loadPlay resolves what a Play names.
+func (m *Manager) loadPlay(ctx context.Context, o call.PlayOptions) (*prompt, error) {
+	ref := strings.TrimSpace(o.URL)
+	if o.MediaID != "" {
+		ref = "media:" + o.MediaID
+	}
+	switch {
+	case ref == "":
+		return nil, errors.New("media: nothing to play")
+	case strings.HasPrefix(ref, "builtin:"):
+		return m.builtin(strings.TrimPrefix(ref, "builtin:"))
+	case strings.HasPrefix(ref, "media:"):
+		path, err := m.MediaPath(strings.TrimPrefix(ref, "media:"))
+		if err != nil {
+			return nil, err
+		}
+		return m.loadFile(path)
+	case strings.HasPrefix(ref, "http://"), strings.HasPrefix(ref, "https://"):
+		path, err := m.fetch(ctx, ref)
+		if err != nil {
+			return nil, err
+		}
+		return m.loadFile(path)
+	case strings.HasPrefix(ref, "file://"):
+		return m.loadFile(strings.TrimPrefix(ref, "file://"))
+	}
+	return m.loadFile(ref)
+}
+
+// MediaPath is where a stored media id's audio lives:
+// DataDir/media/<id>.wav. Ids are letters, digits, '.', '_' and '-', not
+// starting with '.'.
+func (m *Manager) MediaPath(id string) (string, error) {
+	id = strings.TrimSuffix(id, ".wav")
+	if id == "" || len(id) > 200 || id[0] == '.' {
+		return "", fmt.Errorf("%w: bad media id %q", ErrNotFound, id)
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return "", fmt.Errorf("%w: bad media id %q", ErrNotFound, id)
+		}
+	}
+	return filepath.Join(m.cfg.DataDir, "media", id+".wav"), nil
+}
+
+// flights runs one load per key at a time; later callers wait for it.
+type flights struct {
+	mu sync.Mutex
+	m  map[string]*flight
+}
+
+type flight struct {
+	done chan struct{}
+	val  string
+	err  error
+}
+
+// With async, fn runs in its own goroutine (which fn must bound in time)
+// and every caller, the first included, stops waiting when its ctx ends.
+func (f *flights) do(ctx context.Context, key string, async bool, fn func() (string, error)) (string, error) {
+	f.mu.Lock()
+	if f.m == nil {
+		f.m = map[string]*flight{}
+	}
+	fl, ok := f.m[key]
+	if !ok {
+		fl = &flight{done: make(chan struct{})}
+		f.m[key] = fl
+		f.mu.Unlock()
+		run := func() {
+			fl.val, fl.err = fn()
+			f.mu.Lock()
+			delete(f.m, key)
+			f.mu.Unlock()
+			close(fl.done)
+		}
+		if !async {
+			run()
+			return fl.val, fl.err
+		}
+		go run()
+	} else {
+		f.mu.Unlock()
+	}
+	select {
+	case <-fl.done:
+		return fl.val, fl.err
+	case <-ctx.Done():
+		return "", context.Cause(ctx)
+	}
+}

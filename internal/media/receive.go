@@ -1,0 +1,176 @@
+package media
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"sync/atomic"
+	"time"
+
+	"github.com/switchboard/switchboard/internal/media/codec"
+	"github.com/switchboard/switchboard/internal/media/dtmf"
+)
+
+// receiver is the reader goroutine's state.
+type receiver struct {
+	s            *Session
+	jb           jitter
+	dtmf         dtmf.Receiver
+	det          dtmf.Detector
+	teNegotiated atomic.Bool
+	gotTE        bool
+	deadline     bool
+	codec        codec.Codec
+	pcm          [maxPayload]int16
+}
+
+func (r *receiver) init(s *Session) {
+	r.s = s
+	r.jb.deliver = r.deliver
+	r.dtmf.Emit = s.digits.push
+	r.det.Emit = s.digits.push
+}
+
+// rxStats feed RTCP reception reports.
+type rxStats struct {
+	init        bool
+	ssrc        uint32
+	baseSeq     uint32
+	maxSeq      uint16
+	cycles      uint32
+	received    uint32
+	jitter      float64
+	lastTransit int64
+	expPrior    uint32
+	recvPrior   uint32
+}
+
+func (st *rxStats) update(h rtpHeader, audio bool, now time.Time) {
+	if !st.init || st.ssrc != h.ssrc {
+		*st = rxStats{init: true, ssrc: h.ssrc, baseSeq: uint32(h.seq), maxSeq: h.seq - 1}
+	}
+	st.received++
+	if d := h.seq - st.maxSeq; d < 0x8000 && d != 0 {
+		if h.seq < st.maxSeq {
+			st.cycles += 1 << 16
+		}
+		st.maxSeq = h.seq
+	}
+	if audio {
+		arrival := now.UnixNano() / (1e9 / codec.Rate)
+		transit := arrival - int64(h.ts)
+		if st.lastTransit != 0 {
+			d := transit - st.lastTransit
+			if d < 0 {
+				d = -d
+			}
+			st.jitter += (float64(d) - st.jitter) / 16
+		}
+		st.lastTransit = transit
+	}
+}
+
+func (s *Session) readRTP() {
+	buf := make([]byte, 2048)
+	for {
+		n, src, err := s.rtpConn.ReadFromUDPAddrPort(buf)
+		now := time.Now()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				s.rx.housekeep(now)
+				continue
+			}
+			select {
+			case <-s.done:
+				return
+			case <-time.After(time.Millisecond): // an unexpected error: do not spin
+				continue
+			}
+		}
+		s.handlePacket(buf[:n], src, now)
+		s.rx.housekeep(now)
+	}
+}
+
+// housekeep releases what waited too long (jitter buffer, a digit whose
+// end packets were lost) and sets a read deadline only while something
+// waits, so that an idle stream costs nothing.
+func (r *receiver) housekeep(now time.Time) {
+	r.jb.expire(now)
+	r.dtmf.Expire(now)
+	waiting := r.jb.count > 0 || r.dtmf.Pending()
+	if waiting {
+		r.s.rtpConn.SetReadDeadline(now.Add(jbMaxWait))
+		r.deadline = true
+	} else if r.deadline {
+		r.s.rtpConn.SetReadDeadline(time.Time{})
+		r.deadline = false
+	}
+}
+
+// handlePacket checks one datagram: RTP with a negotiated payload type,
+// from the latched source (the first valid packet latches it: symmetric
+// RTP). Anything else is dropped and counted.
+func (s *Session) handlePacket(b []byte, src netip.AddrPort, now time.Time) {
+	h, payload, ok := parseRTP(b)
+	if !ok || len(payload) > maxPayload {
+		s.dropped.Add(1)
+		return
+	}
+	src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
+	s.mu.Lock()
+	neg := s.neg
+	te := neg.hasTE && h.pt == neg.tePT
+	switch {
+	case !s.haveNeg || s.closed,
+		h.pt != neg.pt && !te,
+		te && len(payload) < dtmf.PayloadSize,
+		!te && len(payload) == 0,
+		s.latched && src != s.remote:
+		s.mu.Unlock()
+		s.dropped.Add(1)
+		return
+	}
+	if !s.latched {
+		s.remote, s.latched = src, true
+		if !s.rtcpLatched {
+			s.remoteRTCP = netip.AddrPortFrom(src.Addr(), src.Port()+1)
+		}
+	}
+	s.rxStats.update(h, !te, now)
+	s.mu.Unlock()
+	s.packetsReceived.Add(1)
+	s.bytesReceived.Add(uint64(len(b)))
+	if l := s.link.Load(); l != nil {
+		l.relay(h, payload, te, neg.codec, now)
+	}
+	s.rx.codec = neg.codec
+	s.rx.jb.push(h, te, payload, now)
+}
+
+// deliver gets packets in sequence order from the jitter buffer.
+func (r *receiver) deliver(h rtpHeader, te bool, payload []byte, now time.Time) {
+	if te {
+		if p, ok := dtmf.ParsePayload(payload); ok {
+			r.gotTE = true
+			r.dtmf.Packet(h.ts, p, now)
+		}
+		return
+	}
+	rec := r.s.rec.Load()
+	inband := !r.teNegotiated.Load() && !r.gotTE
+	if rec == nil && !inband {
+		return
+	}
+	pcm := r.codec.Decode(r.pcm[:], payload)
+	if rec != nil {
+		rec.write(h.ts, pcm, now)
+	}
+	if inband {
+		r.det.Write(pcm)
+	}
+}

@@ -1,0 +1,217 @@
+package media
+
+import (
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/switchboard/switchboard/internal/media/codec"
+	"github.com/switchboard/switchboard/internal/media/sdp"
+)
+
+// packetWriter is where RTP goes: the session's UDP socket, or a recorder
+// in tests.
+type packetWriter interface {
+	WriteToUDPAddrPort(b []byte, addr netip.AddrPort) (int, error)
+}
+
+// negotiation is the outcome of offer/answer.
+type negotiation struct {
+	codec      codec.Codec
+	pt         uint8 // the far end's payload type number for codec
+	tePT       uint8
+	hasTE      bool
+	dir        sdp.Direction // our direction, as in our SDP
+	remote     netip.AddrPort
+	remoteRTCP netip.AddrPort
+}
+
+// Session is one call leg's media: one audio stream.
+//
+// One goroutine reads RTP (and one RTCP) from Start to Close; the
+// manager's pacer sends. Everything the pacer, the reader and the caller's
+// methods share is under mu, apart from counters (atomics), the digit queue
+// (its own lock), and the recorder and bridge links (atomic pointers).
+type Session struct {
+	m         *Manager
+	log       *slog.Logger
+	accountID string
+	callID    string
+	port      int
+	rtpConn   *net.UDPConn
+	rtcpConn  *net.UDPConn
+	w         packetWriter
+
+	done      chan struct{} // closed by Close
+	closeOnce sync.Once
+	wg        sync.WaitGroup
+
+	mu sync.Mutex
+	// offer/answer
+	neg        negotiation
+	haveNeg    bool
+	localDir   sdp.Direction
+	sdpID      uint64
+	sdpVersion uint64
+	lastSDP    []byte
+	started    bool
+	closed     bool
+	pacer      *pacer
+	pacerIdx   int
+	// where RTP and RTCP go: the SDP's addresses until packets arrive,
+	// then wherever they come from (symmetric RTP)
+	remote      netip.AddrPort
+	remoteRTCP  netip.AddrPort
+	latched     bool
+	rtcpLatched bool
+	// sending
+	ssrc      uint32
+	seq       uint16
+	ts        uint32
+	lastSend  time.Time
+	sentAny   bool
+	marker    bool
+	out       *output
+	sendBuf   [rtpHeaderLen + maxPayload]byte
+	rtcpCount int
+	// bridging: while relayActive the far leg's packets are relayed to us
+	// and the pacer only fills gaps
+	relayActive bool
+	lastRelay   time.Time
+	resync      bool
+	// receive statistics for RTCP (set by the reader, under mu)
+	rxStats rxStats
+
+	rx     receiver // reader goroutine only
+	rec    atomic.Pointer[recorder]
+	link   atomic.Pointer[bridgeLink]
+	digits digitQueue
+	recN   atomic.Int64
+
+	packetsSent, packetsReceived atomic.Uint64
+	bytesSent, bytesReceived     atomic.Uint64
+	octetsSent                   atomic.Uint64 // payload bytes, for RTCP
+	dropped                      atomic.Uint64
+}
+
+func newSession(m *Manager, accountID, callID string) *Session {
+	s := &Session{
+		m:         m,
+		log:       m.log.With("call_id", callID, "account_id", accountID),
+		accountID: accountID,
+		callID:    callID,
+		done:      make(chan struct{}),
+		localDir:  sdp.SendRecv,
+		sdpID:     uint64(randUint32()),
+		ssrc:      randUint32(),
+		seq:       uint16(randUint32()),
+		ts:        randUint32(),
+		marker:    true,
+		pacerIdx:  -1,
+		rtcpCount: int(randUint32() % rtcpEvery),
+	}
+	s.sdpVersion = s.sdpID
+	s.rx.init(s)
+	return s
+}
+
+// Start begins sending and receiving RTP. It needs a negotiated session
+// (Answer, or Offer and SetAnswer); the other methods call it as needed.
+func (s *Session) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.startLocked()
+}
+
+func (s *Session) startLocked() error {
+	if s.closed {
+		return ErrClosed
+	}
+	if !s.haveNeg {
+		return ErrNotNegotiated
+	}
+	if s.started {
+		return nil
+	}
+	s.started = true
+	if s.rtpConn != nil {
+		s.wg.Go(s.readRTP)
+		s.wg.Go(s.readRTCP)
+	}
+	s.pacer = s.m.pacerFor()
+	s.pacer.add(s)
+	return nil
+}
+
+// ready is the check every media operation starts with: the session is
+// open and negotiated, and started.
+func (s *Session) ready() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.startLocked()
+}
+
+// Stats are the session's counters.
+func (s *Session) Stats() Stats {
+	s.mu.Lock()
+	c := ""
+	if s.haveNeg {
+		c = s.neg.codec.String()
+	}
+	s.mu.Unlock()
+	return Stats{
+		PacketsSent:     s.packetsSent.Load(),
+		PacketsReceived: s.packetsReceived.Load(),
+		BytesSent:       s.bytesSent.Load(),
+		BytesReceived:   s.bytesReceived.Load(),
+		Dropped:         s.dropped.Load(),
+		Codec:           c,
+	}
+}
+
+// LocalPort is the session's RTP port (RTCP is the next one).
+func (s *Session) LocalPort() int { return s.port }
+
+// Close releases the session's sockets and goroutines. A Play, Gather or
+// Record in progress returns ErrClosed. Close is idempotent.
+func (s *Session) Close() error {
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		out := s.out
+		s.out = nil
+		p := s.pacer
+		s.mu.Unlock()
+		out.finish()
+		close(s.done)
+		if p != nil {
+			p.remove(s)
+		}
+		if s.rtpConn != nil {
+			s.rtpConn.Close()
+			s.rtcpConn.Close()
+		}
+		s.wg.Wait()
+		if s.port != 0 {
+			s.m.ports.release(s.port)
+		}
+	})
+	return nil
+}
+
+// Hold puts the far end on hold (our direction becomes sendonly, or
+// inactive if they hold us too) or takes it off hold. It takes effect in
+// the next Offer, Answer or Update, which the SIP layer sends in a
+// re-INVITE.
+func (s *Session) Hold(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if on {
+		s.localDir = sdp.SendOnly
+	} else {
+		s.localDir = sdp.SendRecv
+	}
+}

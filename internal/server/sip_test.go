@@ -1,0 +1,313 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/switchboard/switchboard/internal/server"
+	"github.com/switchboard/switchboard/internal/servertest"
+	"github.com/switchboard/switchboard/internal/sip/siptest"
+)
+
+// withSIP turns SIP on at 127.0.0.1:0, trusting trust.
+func withSIP(trust ...string) servertest.Option {
+	return func(c *server.Config) {
+		c.SIP.Addr = "127.0.0.1:0"
+		c.Trust = trust
+	}
+}
+
+func putFlow(t *testing.T, s *servertest.Server, number string, flow map[string]any) {
+	t.Helper()
+	status, env := s.Do("PUT", "/v2/accounts/"+s.AccountID+"/callflows", s.Token,
+		map[string]any{"data": map[string]any{"name": "f" + number, "numbers": []string{number}, "flow": flow}})
+	if status != http.StatusCreated {
+		t.Fatalf("create flow: %d %v", status, env)
+	}
+}
+
+func TestSIPCallRunsTheFlow(t *testing.T) {
+	t.Parallel()
+	s := servertest.New(t, withSIP("127.0.0.1"))
+	putFlow(t, s, "1000", map[string]any{"module": "tts", "data": map[string]any{"text": "Hello."}})
+	p := siptest.NewPhone(t, "udp")
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	c, err := p.Call(ctx, s.SIPAddr(), "1000", siptest.CallOptions{})
+	if err != nil || c.Status != 200 {
+		t.Fatalf("call: %d %v", c.Status, err)
+	}
+	select {
+	case <-c.Ended():
+	case <-ctx.Done():
+		t.Fatal("no BYE after the prompt")
+	}
+	c.Close()
+	if n := c.Packets(0) + c.Packets(8); n < 20 {
+		t.Errorf("%d audio packets for the prompt", n)
+	}
+	// The call log is written once the engine is done, just after the BYE.
+	rec, err := s.CallLog().GetCall(ctx, s.AccountID, c.CallID())
+	for ; err == nil && !strings.Contains(string(rec.Trace), `"op":"hangup"`) && ctx.Err() == nil; time.Sleep(20 * time.Millisecond) {
+		rec, err = s.CallLog().GetCall(ctx, s.AccountID, c.CallID())
+	}
+	if err != nil {
+		t.Fatalf("call log: %v", err)
+	}
+	var ops []string
+	for _, line := range strings.Split(strings.TrimSpace(string(rec.Trace)), "\n") {
+		op, _, _ := strings.Cut(strings.TrimPrefix(line, `{"op":"`), `"`)
+		ops = append(ops, op)
+	}
+	if got := strings.Join(ops, " "); got != "route module answer say hangup" {
+		t.Errorf("trace ops %q:\n%s", got, rec.Trace)
+	}
+}
+
+func TestSIPUnknownNumberAndUntrustedSource(t *testing.T) {
+	t.Parallel()
+	s := servertest.New(t, withSIP())
+	p := siptest.NewPhone(t, "udp")
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	c, err := p.Call(ctx, s.SIPAddr(), "4040", siptest.CallOptions{})
+	if err != nil || c.Status != 403 {
+		t.Fatalf("untrusted: %d %v, want 403", c.Status, err)
+	}
+	// A trunk of the account makes 127.0.0.1 trusted.
+	base := "/v2/accounts/" + s.AccountID + "/trunks"
+	status, env := s.Do("PUT", base, s.Token, map[string]any{"data": map[string]any{
+		"name": "lab", "source_cidrs": []string{"127.0.0.1"}, "outbound_uri": "sip:gw.example.net;transport=tcp", "note": "kept",
+	}})
+	if status != http.StatusCreated {
+		t.Fatalf("create trunk: %d %v", status, env)
+	}
+	doc := env["data"].(map[string]any)
+	if doc["note"] != "kept" || doc["source_cidrs"].([]any)[0] != "127.0.0.1/32" {
+		t.Errorf("stored trunk %v", doc)
+	}
+	c, err = p.Call(ctx, s.SIPAddr(), "4040", siptest.CallOptions{})
+	if err != nil || c.Status != 404 {
+		t.Fatalf("unknown number: %d %v, want 404", c.Status, err)
+	}
+	status, _ = s.Do("DELETE", base+"/"+doc["id"].(string), s.Token, nil)
+	if status != http.StatusOK {
+		t.Fatalf("delete trunk: %d", status)
+	}
+	c, err = p.Call(ctx, s.SIPAddr(), "4040", siptest.CallOptions{})
+	if err != nil || c.Status != 403 {
+		t.Fatalf("after delete: %d %v, want 403", c.Status, err)
+	}
+}
+
+func TestTrunksAPI(t *testing.T) {
+	t.Parallel()
+	s := servertest.New(t)
+	base := "/v2/accounts/{account}/trunks"
+	for _, sc := range []servertest.APIScenario{
+		{Name: "no name", Method: "PUT", URL: base, Body: map[string]any{"data": map[string]any{"source_cidrs": []string{"10.0.0.1"}}},
+			ExpectedStatus: 400, ExpectedContent: []string{`"name"`}},
+		{Name: "bad cidr", Method: "PUT", URL: base, Body: map[string]any{"data": map[string]any{"name": "x", "source_cidrs": []string{"10.0.0.300"}}},
+			ExpectedStatus: 400, ExpectedContent: []string{`"source_cidrs.0"`}},
+		{Name: "bad uri", Method: "PUT", URL: base, Body: map[string]any{"data": map[string]any{"name": "x", "outbound_uri": "http://x"}},
+			ExpectedStatus: 400, ExpectedContent: []string{`"outbound_uri"`}},
+		{Name: "no token", Method: "GET", URL: base, Token: "-", ExpectedStatus: 401},
+		{Name: "missing", Method: "GET", URL: base + "/nope", ExpectedStatus: 404},
+	} {
+		sc.Test(t, s)
+	}
+	status, env := s.Do("PUT", "/v2/accounts/"+s.AccountID+"/trunks", s.Token, map[string]any{"data": map[string]any{
+		"name": "carrier", "source_cidrs": []string{"203.0.113.0/24"},
+	}})
+	if status != 201 {
+		t.Fatalf("create: %d %v", status, env)
+	}
+	id := env["data"].(map[string]any)["id"].(string)
+	rev := env["revision"].(string)
+	status, env = s.Do("PATCH", "/v2/accounts/"+s.AccountID+"/trunks/"+id, s.Token, map[string]any{"data": map[string]any{"outbound_uri": "sip:gw.example.net:5080"}})
+	if status != 200 || env["data"].(map[string]any)["outbound_uri"] != "sip:gw.example.net:5080" || env["data"].(map[string]any)["name"] != "carrier" {
+		t.Fatalf("patch: %d %v", status, env)
+	}
+	status, _ = s.Do("POST", "/v2/accounts/"+s.AccountID+"/trunks/"+id, s.Token, map[string]any{"data": map[string]any{"name": "x"}, "revision": rev})
+	if status != 409 {
+		t.Errorf("stale update: %d, want 409", status)
+	}
+	status, env = s.Do("GET", "/v2/accounts/"+s.AccountID+"/trunks", s.Token, nil)
+	if status != 200 || len(env["data"].([]any)) != 1 {
+		t.Errorf("list: %d %v", status, env)
+	}
+	// Another account may not claim an overlapping network.
+	status, env = s.Do("PUT", "/v2/accounts/"+s.AccountID, s.Token, map[string]any{"data": map[string]any{"name": "other"}})
+	if status != 201 {
+		t.Fatalf("sub-account: %d %v", status, env)
+	}
+	other := env["data"].(map[string]any)
+	tok := s.SignIn(other["api_key"].(string))
+	status, env = s.Do("PUT", "/v2/accounts/"+other["id"].(string)+"/trunks", tok, map[string]any{"data": map[string]any{
+		"name": "steal", "source_cidrs": []string{"203.0.113.7"},
+	}})
+	if status != 400 || !strings.Contains(strings.ToLower(toJSON(env)), "overlaps") {
+		t.Errorf("overlapping trunk of another account: %d %v", status, env)
+	}
+}
+
+func toJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func TestRecordingsAPI(t *testing.T) {
+	t.Parallel()
+	s := servertest.New(t)
+	dir := filepath.Join(s.DataDir, "recordings", s.AccountID)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	wav := []byte("RIFF....WAVEfmt fake")
+	if err := os.WriteFile(filepath.Join(dir, "call@host-1.wav"), wav, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(s.DataDir, "secret.wav"), wav, 0o640)
+	base := "/v2/accounts/{account}/recordings/"
+	for _, sc := range []servertest.APIScenario{
+		{Name: "own file", Method: "GET", URL: base + "call@host-1.wav", ExpectedStatus: 200, ExpectedContent: []string{"RIFF"}},
+		{Name: "no token", Method: "GET", URL: base + "call@host-1.wav", Token: "-", ExpectedStatus: 401},
+		{Name: "missing", Method: "GET", URL: base + "nope.wav", ExpectedStatus: 404},
+		{Name: "traversal", Method: "GET", URL: base + "..%2F..%2Fsecret.wav", ExpectedStatus: 404, NotExpectedContent: []string{"RIFF"}},
+		{Name: "dot file", Method: "GET", URL: base + ".hidden", ExpectedStatus: 404},
+	} {
+		sc.Test(t, s)
+	}
+	status, raw := s.DoRaw("GET", "/v2/accounts/"+s.AccountID+"/recordings/call@host-1.wav", s.Token, nil, http.Header{"Range": {"bytes=0-3"}})
+	if status != 206 || string(raw) != "RIFF" {
+		t.Errorf("range: %d %q", status, raw)
+	}
+}
+
+// TestSIPCallsReleaseResources places 200 calls (answer, a short prompt,
+// hang up) and checks that goroutines and open files come back to where
+// they were.
+func TestSIPCallsReleaseResources(t *testing.T) {
+	if testing.Short() {
+		t.Skip("200 calls")
+	}
+	s := servertest.New(t, withSIP("127.0.0.1"))
+	putFlow(t, s, "2000", map[string]any{"module": "tts", "data": map[string]any{"text": "Hi."}})
+	p := siptest.NewPhone(t, "udp")
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	calls := func(n int, p *siptest.Phone) {
+		var wg sync.WaitGroup
+		errs := make(chan error, n)
+		sem := make(chan struct{}, 20)
+		for range n {
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				if err := callAndWaitBye(ctx, s, p); err != nil {
+					errs <- err
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Errorf("call: %v", err)
+		}
+		settle(s)
+	}
+	// Warm up: the TTS cache, media pacers, the database's reader pool
+	// (which opens files up to its size under concurrent calls).
+	calls(40, p)
+	g0, f0 := runtime.NumGoroutine(), openFiles(t)
+	calls(200, p)
+	var g1, f1 int
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		g1, f1 = runtime.NumGoroutine(), openFiles(t)
+		if g1 <= g0+5 && f1 <= f0+2 || time.Now().After(deadline) {
+			break
+		}
+	}
+	t.Logf("UDP: goroutines %d -> %d, open files %d -> %d", g0, g1, f0, f1)
+	if g1 > g0+5 {
+		buf := make([]byte, 1<<20)
+		t.Errorf("goroutines grew from %d to %d:\n%s", g0, g1, buf[:runtime.Stack(buf, true)])
+	}
+	if f1 > f0+2 {
+		t.Errorf("open files grew from %d to %d: %v", f0, f1, fdList())
+	}
+
+	// Over TCP: a phone's connection is the server's too; when the phone
+	// goes, nothing of it stays.
+	tp := siptest.NewPhone(t, "tcp")
+	calls(50, tp)
+	tp.Close()
+	settle(s)
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		g1, f1 = runtime.NumGoroutine(), openFiles(t)
+		if g1 <= g0+5 && f1 <= f0+2 || time.Now().After(deadline) {
+			break
+		}
+	}
+	t.Logf("TCP: goroutines %d -> %d, open files %d -> %d", g0, g1, f0, f1)
+	if g1 > g0+5 || f1 > f0+2 {
+		buf := make([]byte, 1<<20)
+		t.Errorf("after TCP calls: goroutines %d -> %d, files %d -> %d: %v\n%s", g0, g1, f0, f1, fdList(), buf[:runtime.Stack(buf, true)])
+	}
+}
+
+// callAndWaitBye places one call to 2000 and waits for the server's BYE.
+func callAndWaitBye(ctx context.Context, s *servertest.Server, p *siptest.Phone) error {
+	c, err := p.Call(ctx, s.SIPAddr(), "2000", siptest.CallOptions{})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if c.Status != 200 {
+		return &statusError{c.Status}
+	}
+	select {
+	case <-c.Ended():
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+type statusError struct{ code int }
+
+func (e *statusError) Error() string { return "status " + strconv.Itoa(e.code) }
+
+// settle waits until no SIP call is in progress.
+func settle(s *servertest.Server) {
+	for deadline := time.Now().Add(10 * time.Second); s.SIP().Calls() > 0 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func fdList() []string {
+	entries, _ := os.ReadDir("/proc/self/fd")
+	var out []string
+	for _, e := range entries {
+		l, _ := os.Readlink("/proc/self/fd/" + e.Name())
+		out = append(out, e.Name()+"="+l)
+	}
+	return out
+}
+
+func openFiles(t *testing.T) int {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd")
+	}
+	return len(entries)
+}

@@ -1,0 +1,507 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emiago/sipgo"
+	sipmsg "github.com/emiago/sipgo/sip"
+
+	"github.com/switchboard/switchboard/internal/call"
+)
+
+var (
+	// errCalleeHangup ends an outbound leg whose far end sent BYE.
+	errCalleeHangup = errors.New("sip: callee hung up")
+	// errRingTimeout ends the ringing of a Dial that nobody answered.
+	errRingTimeout = errors.New("sip: no answer before the ring timeout")
+	// errLost ends a leg that answered after another one won the Dial.
+	errLost = errors.New("sip: another leg answered first")
+)
+
+// Dial rings the targets (all at once, or one after another with
+// Strategy "single"), bridges the caller to the first that answers, and
+// returns when either side hangs up. The caller is answered when the
+// callee answers, if it was not already.
+func (l *inLeg) Dial(ctx context.Context, o call.DialOptions) (call.DialResult, error) {
+	if err := l.goneErr("dial"); err != nil {
+		return call.DialResult{Status: "canceled"}, err
+	}
+	timeout := o.Timeout
+	if timeout <= 0 {
+		timeout = l.s.cfg.RingTimeout
+	}
+	var (
+		uris  []sipmsg.Uri
+		cause string
+	)
+	for _, t := range o.Targets {
+		u, c := l.s.resolve(l.info.AccountID, t)
+		if c != "" {
+			l.log.Info("dial target not reachable", "kind", t.Kind, "value", t.Value, "cause", c)
+			if cause == "" {
+				cause = c
+			}
+			continue
+		}
+		uris = append(uris, u)
+	}
+	if len(uris) == 0 {
+		if cause == "" {
+			cause = "NO_ROUTE_DESTINATION"
+		}
+		return call.DialResult{Status: "failed", Cause: cause}, nil
+	}
+	var (
+		won *outLeg
+		res call.DialResult
+	)
+	if strings.EqualFold(o.Strategy, "single") {
+		for _, u := range uris {
+			won, res = l.ring(ctx, []sipmsg.Uri{u}, timeout, o.CallerID)
+			if won != nil || ctx.Err() != nil {
+				break
+			}
+		}
+	} else {
+		won, res = l.ring(ctx, uris, timeout, o.CallerID)
+	}
+	if won == nil {
+		if ctx.Err() != nil {
+			return call.DialResult{Status: "canceled"}, fmt.Errorf("dial: %w", context.Cause(ctx))
+		}
+		return res, nil
+	}
+	return l.bridge(ctx, won, o)
+}
+
+// bridge answers the caller if needed and relays media between the
+// caller and the leg that answered until one of them hangs up or the time
+// limit passes.
+func (l *inLeg) bridge(ctx context.Context, b *outLeg, o call.DialOptions) (call.DialResult, error) {
+	defer b.hangup()
+	res := call.DialResult{Status: "completed", CallID: b.id}
+	if err := l.Answer(ctx); err != nil {
+		res.Status = "canceled"
+		return res, err
+	}
+	bctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if o.TimeLimit > 0 {
+		var c2 context.CancelFunc
+		bctx, c2 = context.WithTimeout(bctx, o.TimeLimit)
+		defer c2()
+	}
+	stop := context.AfterFunc(b.ctx, cancel)
+	defer stop()
+	start := time.Now()
+	err := l.sess.Bridge(bctx, b.sess)
+	res.Duration = time.Since(start)
+	switch {
+	case errors.Is(context.Cause(b.ctx), errCalleeHangup):
+		res.Cause = "NORMAL_CLEARING"
+		l.log.Debug("callee hung up", "leg", b.id)
+		return res, nil
+	case ctx.Err() != nil || bctx.Err() != nil:
+		return res, nil // the caller hung up or the time limit passed
+	case err != nil:
+		res.Status, res.Cause = "failed", "MEDIA_FAILURE"
+		return res, fmt.Errorf("dial: bridge: %w", err)
+	}
+	return res, nil
+}
+
+// attempt is how one outbound leg's ringing ended.
+type attempt struct {
+	leg    *outLeg // the winner; nil otherwise
+	code   int     // the final response, 0 when none
+	status string  // busy, no-answer, failed, canceled
+	cause  string
+}
+
+// ring places a leg to each URI and waits for the first to answer, at
+// most timeout. The losers are cancelled (or hung up when they answer
+// late) in the background.
+func (l *inLeg) ring(ctx context.Context, uris []sipmsg.Uri, timeout time.Duration, callerID string) (*outLeg, call.DialResult) {
+	rctx, cancel := context.WithTimeoutCause(ctx, timeout, errRingTimeout)
+	defer cancel()
+	var claimed atomic.Bool
+	results := make(chan attempt, len(uris))
+	for _, u := range uris {
+		l.s.wg.Go(func() { results <- l.place(rctx, u, callerID, &claimed) })
+	}
+	var done []attempt
+	for len(done) < len(uris) {
+		select {
+		case a := <-results:
+			if a.leg != nil {
+				return a.leg, call.DialResult{}
+			}
+			done = append(done, a)
+		case <-rctx.Done():
+			if ctx.Err() != nil {
+				return nil, call.DialResult{Status: "canceled"}
+			}
+			done = append(done, attempt{status: "no-answer", cause: "NO_ANSWER"})
+			return nil, summarize(done)
+		}
+	}
+	return nil, summarize(done)
+}
+
+// summarize is a failed Dial's outcome: no-answer if any leg rang out,
+// else busy if any was busy, else failed.
+func summarize(as []attempt) call.DialResult {
+	for _, st := range []string{"no-answer", "busy", "failed", "canceled"} {
+		for _, a := range as {
+			if a.status == st {
+				return call.DialResult{Status: st, Cause: a.cause}
+			}
+		}
+	}
+	return call.DialResult{Status: "failed", Cause: "NORMAL_TEMPORARY_FAILURE"}
+}
+
+// outLeg is an outbound leg placed by Dial: the client side of its
+// INVITE dialog.
+type outLeg struct {
+	s        *Server
+	id       string // its Call-ID
+	dlg      *sipgo.DialogClientSession
+	sess     MediaSession
+	dialogID string
+	ctx      context.Context // ends when the leg does
+	cancel   context.CancelCauseFunc
+	once     sync.Once
+
+	mu         sync.Mutex
+	remoteCSeq uint32
+	sdp        []byte
+	pending    *reinvite
+}
+
+// place rings one URI until it answers, fails or ctx ends.
+func (l *inLeg) place(ctx context.Context, u sipmsg.Uri, callerID string, claimed *atomic.Bool) attempt {
+	s := l.s
+	b := &outLeg{s: s, id: sipmsg.GenerateTagN(24) + "@switchboard"}
+	b.ctx, b.cancel = context.WithCancelCause(s.ctx)
+	log := l.log.With("leg", b.id, "target", u.String())
+	sess, err := s.media.NewSession(b.ctx, l.info.AccountID, b.id)
+	if err != nil {
+		log.Warn("dial: no media", "err", err)
+		return attempt{status: "failed", cause: "MEDIA_FAILURE"}
+	}
+	b.sess = sess
+	req := l.outboundInvite(u, b.id, callerID, sess.Offer())
+	contact := req.Contact()
+	ua := sipgo.DialogUA{Client: s.client, ContactHDR: *contact}
+	dlg, err := ua.WriteInvite(ctx, req, keep)
+	if err != nil {
+		sess.Close()
+		log.Info("dial: invite not sent", "err", err)
+		return attempt{status: "failed", cause: "NETWORK_OUT_OF_ORDER"}
+	}
+	b.dlg = dlg
+	err = dlg.WaitAnswer(ctx, sipgo.AnswerOptions{OnResponse: func(r *sipmsg.Response) error {
+		if r.StatusCode == 180 || r.StatusCode == 183 {
+			l.ringing()
+		}
+		return nil
+	}})
+	if err != nil {
+		sess.Close()
+		b.cancel(errEnded)
+		return failure(ctx, err)
+	}
+	b.dialogID = dialogID(b.id, fromTag(req), toTag(dlg.InviteResponse))
+	s.addDialog(b.dialogID, b)
+	if err := dlg.Ack(context.WithoutCancel(ctx)); err != nil {
+		log.Info("dial: ACK not sent", "err", err)
+	}
+	if err := sess.SetAnswer(dlg.InviteResponse.Body()); err != nil {
+		log.Info("dial: answer not usable", "err", err)
+		b.hangup()
+		return attempt{status: "failed", code: 488, cause: "sip:488"}
+	}
+	if !claimed.CompareAndSwap(false, true) || ctx.Err() != nil {
+		b.cancel(errLost)
+		b.hangup()
+		return attempt{status: "canceled"}
+	}
+	if err := sess.Start(); err != nil {
+		log.Warn("dial: media did not start", "err", err)
+	}
+	log.Debug("dial answered")
+	return attempt{leg: b}
+}
+
+// failure classifies a leg that did not answer.
+func failure(ctx context.Context, err error) attempt {
+	if de, ok := errors.AsType[*sipgo.ErrDialogResponse](err); ok {
+		code := de.Res.StatusCode
+		a := attempt{code: code, cause: fmt.Sprintf("sip:%d", code), status: "failed"}
+		switch code {
+		case 486, 600:
+			a.status = "busy"
+		case 408, 480:
+			a.status = "no-answer"
+		case 487:
+			a.status = "canceled"
+			if errors.Is(context.Cause(ctx), errRingTimeout) {
+				a.status, a.cause = "no-answer", "NO_ANSWER"
+			}
+		}
+		return a
+	}
+	switch {
+	case errors.Is(context.Cause(ctx), errRingTimeout):
+		return attempt{status: "no-answer", cause: "NO_ANSWER"}
+	case ctx.Err() != nil:
+		return attempt{status: "canceled"}
+	case errors.Is(err, sipmsg.ErrTransactionTimeout):
+		return attempt{status: "no-answer", cause: "sip:408"}
+	}
+	return attempt{status: "failed", cause: "NETWORK_OUT_OF_ORDER"}
+}
+
+// ringing tells an unanswered caller that the callee rings (once).
+func (l *inLeg) ringing() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.state != stateRinging || l.rang || l.ctx.Err() != nil {
+		return
+	}
+	l.rang = true
+	if err := l.tx.Respond(l.response(180, "Ringing", nil)); err != nil {
+		l.log.Debug("180 not sent", "err", err)
+	}
+}
+
+// outboundInvite is the INVITE of an outbound leg, from the caller id
+// (or the caller) at our host.
+func (l *inLeg) outboundInvite(u sipmsg.Uri, id, callerID string, offer []byte) *sipmsg.Request {
+	s := l.s
+	transport := "udp"
+	if t, ok := u.UriParams.Get("transport"); ok && t != "" {
+		transport = strings.ToLower(t)
+	} else if strings.EqualFold(u.Scheme, "sips") {
+		transport = "tls"
+	}
+	req := sipmsg.NewRequest(sipmsg.INVITE, u)
+	user := callerID
+	if user == "" {
+		user = l.info.From
+	}
+	from := &sipmsg.FromHeader{
+		DisplayName: l.info.FromName,
+		Address:     sipmsg.Uri{Scheme: "sip", User: user, Host: s.host(nil)},
+		Params:      sipmsg.NewParams(),
+	}
+	from.Params.Add("tag", sipmsg.GenerateTagN(16))
+	to := &sipmsg.ToHeader{Address: sipmsg.Uri{Scheme: u.Scheme, User: u.User, Host: u.Host, Port: u.Port}}
+	cid := sipmsg.CallIDHeader(id)
+	req.AppendHeader(from)
+	req.AppendHeader(to)
+	req.AppendHeader(&cid)
+	req.AppendHeader(&sipmsg.CSeqHeader{SeqNo: 1, MethodName: sipmsg.INVITE})
+	req.AppendHeader(s.contact(nil, transport))
+	req.AppendHeader(sipmsg.NewHeader("Allow", allowed))
+	req.AppendHeader(sipmsg.NewHeader("Content-Type", "application/sdp"))
+	req.SetBody(offer)
+	s.prepare(req, transport)
+	return req
+}
+
+func fromTag(m interface{ From() *sipmsg.FromHeader }) string {
+	t, _ := m.From().Params.Get("tag")
+	return t
+}
+
+func toTag(m interface{ To() *sipmsg.ToHeader }) string {
+	t, _ := m.To().Params.Get("tag")
+	return t
+}
+
+// resolve turns a Dial target into a SIP URI, or says why it cannot.
+func (s *Server) resolve(account string, t call.Target) (sipmsg.Uri, string) {
+	var u sipmsg.Uri
+	switch t.Kind {
+	case "sip":
+		v := strings.TrimSpace(t.Value)
+		if !strings.HasPrefix(strings.ToLower(v), "sip:") && !strings.HasPrefix(strings.ToLower(v), "sips:") {
+			v = "sip:" + v
+		}
+		if err := sipmsg.ParseUri(v, &u); err != nil || u.Host == "" {
+			return u, "INVALID_NUMBER_FORMAT"
+		}
+		return u, ""
+	case "number":
+		gw, ok := s.trunks.Outbound(account)
+		if !ok {
+			return u, "NO_ROUTE_DESTINATION"
+		}
+		if err := sipmsg.ParseUri(gw, &u); err != nil || u.Host == "" {
+			return u, "NO_ROUTE_DESTINATION"
+		}
+		u.User = strings.Map(func(r rune) rune {
+			if strings.ContainsRune("0123456789+*#", r) {
+				return r
+			}
+			return -1
+		}, t.Value)
+		if u.User == "" {
+			return u, "INVALID_NUMBER_FORMAT"
+		}
+		return u, ""
+	case "user", "device", "client":
+		return u, "USER_NOT_REGISTERED" // devices are not served yet
+	}
+	return u, "FACILITY_NOT_IMPLEMENTED"
+}
+
+// hangup ends the leg: BYE unless its far end hung up, then its media
+// closes. Safe to call more than once.
+func (b *outLeg) hangup() {
+	b.once.Do(func() {
+		if !errors.Is(context.Cause(b.ctx), errCalleeHangup) && b.dlg != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), byeTimeout)
+			bye := sipmsg.NewRequest(sipmsg.BYE, b.remoteTarget())
+			b.s.prepare(bye, b.dlg.InviteRequest.Transport())
+			if err := b.dlg.WriteBye(ctx, bye); err != nil {
+				b.s.log.Debug("dial: bye failed", "leg", b.id, "err", err)
+			}
+			cancel()
+		}
+		b.cancel(errEnded)
+		if b.sess != nil {
+			_ = b.sess.Close()
+		}
+		if b.dialogID != "" {
+			b.s.removeDialog(b.dialogID)
+		}
+	})
+}
+
+// remoteTarget is the callee's Contact, or the URI dialled.
+func (b *outLeg) remoteTarget() sipmsg.Uri {
+	if c := b.dlg.InviteResponse.Contact(); c != nil {
+		return *c.Address.Clone()
+	}
+	return *b.dlg.InviteRequest.Recipient.Clone()
+}
+
+func (b *outLeg) onAck(req *sipmsg.Request) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.pending != nil && req.CSeq().SeqNo == b.pending.cseq {
+		b.pending.ack(req.Body())
+	}
+}
+
+// onBye is the callee hanging up.
+func (b *outLeg) onBye(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	b.s.respond(tx, req, 200, "OK")
+	b.cancel(errCalleeHangup)
+}
+
+// onInfo acknowledges the callee's INFO (digits from the callee are not
+// collected).
+func (b *outLeg) onInfo(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	b.s.respond(tx, req, 200, "OK")
+}
+
+// onReinvite takes the callee's hold, resume or media change.
+func (b *outLeg) onReinvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	b.mu.Lock()
+	if b.ctx.Err() != nil {
+		b.mu.Unlock()
+		b.s.respond(tx, req, 481, reason(481))
+		return
+	}
+	if b.pending != nil {
+		b.mu.Unlock()
+		b.s.respond(tx, req, 491, reason(491))
+		return
+	}
+	p := &reinvite{cseq: req.CSeq().SeqNo, acked: make(chan struct{}), sess: b.sess, log: b.s.log}
+	sdp := b.sdp
+	if offer := req.Body(); len(offer) > 0 {
+		answer, err := b.sess.Update(offer)
+		if err != nil {
+			b.mu.Unlock()
+			b.s.respond(tx, req, 488, reason(488))
+			return
+		}
+		b.sdp, sdp = answer, answer
+	} else {
+		p.offerless = true
+		if sdp == nil {
+			sdp = b.sess.Offer()
+		}
+	}
+	b.pending = p
+	b.mu.Unlock()
+	res := sipmsg.NewResponseFromRequest(req, 200, "OK", nil)
+	res.AppendHeader(b.s.contact(nil, req.Transport()))
+	res.AppendHeader(sipmsg.NewHeader("Content-Type", "application/sdp"))
+	res.SetBody(sdp)
+	if err := tx.Respond(res); err != nil {
+		b.s.log.Debug("re-INVITE 200 not sent", "leg", b.id, "err", err)
+	}
+	wait := t1()
+	tick := time.NewTimer(wait)
+	giveUp := time.NewTimer(64 * t1())
+	defer tick.Stop()
+	defer giveUp.Stop()
+loop:
+	for {
+		select {
+		case <-p.acked:
+			break loop
+		case <-b.ctx.Done():
+			break loop
+		case <-giveUp.C:
+			break loop
+		case <-tick.C:
+			if !sipmsg.IsReliable(req.Transport()) {
+				_ = tx.Respond(res)
+			}
+			wait = min(2*wait, t2())
+			tick.Reset(wait)
+		}
+	}
+	b.mu.Lock()
+	b.pending = nil
+	b.mu.Unlock()
+}
+
+// onUpdate takes the callee's session refresh or offer.
+func (b *outLeg) onUpdate(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	res := sipmsg.NewResponseFromRequest(req, 200, "OK", nil)
+	if offer := req.Body(); len(offer) > 0 {
+		answer, err := b.sess.Update(offer)
+		if err != nil {
+			b.s.respond(tx, req, 488, reason(488))
+			return
+		}
+		b.mu.Lock()
+		b.sdp = answer
+		b.mu.Unlock()
+		res.AppendHeader(sipmsg.NewHeader("Content-Type", "application/sdp"))
+		res.SetBody(answer)
+	}
+	res.AppendHeader(b.s.contact(nil, req.Transport()))
+	if err := tx.Respond(res); err != nil {
+		b.s.log.Debug("UPDATE 200 not sent", "leg", b.id, "err", err)
+	}
+}
+
+var (
+	_ dialog = (*inLeg)(nil)
+	_ dialog = (*outLeg)(nil)
+)

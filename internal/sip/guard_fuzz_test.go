@@ -1,0 +1,112 @@
+package sip
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	sipmsg "github.com/emiago/sipgo/sip"
+)
+
+// tortureDir finds shared/reference/rfc4475 beside the repository (CI has
+// shared/ there). Missing, the test is skipped locally and fails in CI.
+func tortureDir(t testing.TB) string {
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the test")
+		}
+		dir = parent
+	}
+	rfc := filepath.Join(dir, "..", "shared", "reference", "rfc4475")
+	if _, err := os.Stat(rfc); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("RFC 4475 messages missing at %s", rfc)
+		}
+		t.Skipf("RFC 4475 messages not found at %s", rfc)
+	}
+	return rfc
+}
+
+// torture are the RFC 4475 messages.
+func torture(t testing.TB) map[string][]byte {
+	files, _ := filepath.Glob(filepath.Join(tortureDir(t), "*.dat"))
+	out := map[string][]byte{}
+	for _, p := range files {
+		if b, err := os.ReadFile(p); err == nil {
+			out[filepath.Base(p)] = b
+		}
+	}
+	return out
+}
+
+// TestAddRport: every request that parses, with a plain top Via and no
+// rport, still parses after the rewrite, with rport on its top Via (RFC
+// 4475's folded and spaced headers included).
+func TestAddRport(t *testing.T) {
+	msgs := torture(t)
+	msgs["two vias on a line"] = []byte("OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx , SIP/2.0/UDP g\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: 1\r\nCSeq: 1 OPTIONS\r\n\r\n")
+	msgs["trailing semicolon"] = []byte("OPTIONS sip:a@b SIP/2.0\r\nv: SIP/2.0/TCP h:5;\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: 1\r\nCSeq: 1 OPTIONS\r\n\r\n")
+	parser := sipmsg.NewParser()
+	n := 0
+	for name, data := range msgs {
+		msg, err := parser.ParseSIP(data)
+		if err != nil {
+			continue
+		}
+		req, ok := msg.(*sipmsg.Request)
+		if !ok || req.Via() == nil || req.Via().Params.Has("rport") || !wellFormed(req.Via()) {
+			continue
+		}
+		n++
+		out := addRport(data)
+		m2, err := parser.ParseSIP(out)
+		if err != nil {
+			t.Errorf("%s: the rewrite does not parse: %v\n%q", name, err, out)
+			continue
+		}
+		// (sipgo keeps the space before a comma in the last parameter's
+		// name: "rport ", hence Contains.)
+		if v := m2.(*sipmsg.Request).Via(); !strings.Contains(v.Value(), ";rport") || v.Host != req.Via().Host {
+			t.Errorf("%s: top Via after the rewrite: %s", name, v.Value())
+		}
+	}
+	if n < 20 {
+		t.Errorf("only %d messages rewritten", n)
+	}
+}
+
+// FuzzGuard feeds arbitrary datagrams to what the UDP guard does before
+// sipgo: the stateless 400 and the rport rewrite never panic, and the
+// rewrite only inserts "rport".
+func FuzzGuard(f *testing.F) {
+	for _, b := range torture(f) {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if res := badRequest(data); res != nil && !bytes.HasPrefix(res, []byte("SIP/2.0 400 ")) {
+			t.Fatalf("400 starts %q", res[:min(len(res), 20)])
+		}
+		out := addRport(data)
+		if out == nil {
+			return
+		}
+		i := 0
+		for i < len(data) && data[i] == out[i] {
+			i++
+		}
+		added := string(out[i : i+len(out)-len(data)])
+		if (added != ";rport" && added != "rport") || !bytes.Equal(out[i+len(added):], data[i:]) {
+			t.Fatalf("the rewrite changed more than rport: %q -> %q", data, out)
+		}
+	})
+}

@@ -1,0 +1,529 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	sipmsg "github.com/emiago/sipgo/sip"
+
+	"github.com/switchboard/switchboard/internal/call"
+)
+
+var (
+	// errEnded is the cause of a call's context once Switchboard ended it
+	// (hung up, rejected); operations after that return it.
+	errEnded = errors.New("sip: call ended")
+	// errAnswered is returned by Reject on an answered call.
+	errAnswered = errors.New("sip: call already answered")
+	// errExpired ends a call whose session timer ran out (RFC 4028).
+	errExpired = errors.New("sip: session expired without refresh")
+	// errShutdown ends the calls of a server that stops.
+	errShutdown = errors.New("sip: server shutting down")
+)
+
+type legState int32
+
+const (
+	stateRinging  legState = iota // provisional responses without SDP at most
+	stateEarly                    // 183 with our SDP sent: early media
+	stateAnswered                 // 200 sent
+	stateEnded                    // final response sent or BYE either way
+)
+
+// inLeg is an inbound call: the server side of its INVITE dialog and the
+// call.Channel the engine drives.
+type inLeg struct {
+	s          *Server
+	log        *slog.Logger
+	info       call.Info
+	invite     *sipmsg.Request // the INVITE with our To tag; responses are built from it
+	tx         sipmsg.ServerTransaction
+	localTag   string
+	remoteTag  string
+	dialogID   string
+	inviteCSeq uint32
+	sess       MediaSession
+	offerless  bool // the INVITE had no SDP: our 200 offers, the ACK answers
+	ctx        context.Context
+	cancel     context.CancelCauseFunc
+	final      atomic.Bool // a final response to the INVITE was sent
+	answered   atomic.Bool // the 200 was sent
+	acked      chan struct{}
+	ackOnce    sync.Once
+	refresh    chan sessionTimer // session refreshes for the timer goroutine
+	wg         sync.WaitGroup    // helpers: 2xx retransmission, session timer
+
+	mu           sync.Mutex
+	state        legState
+	sdp          []byte // our current SDP
+	mediaStarted bool
+	remoteCSeq   uint32
+	localCSeq    uint32
+	target       sipmsg.Uri // the remote target (Contact)
+	timer        sessionTimer
+	pending      *reinvite // a re-INVITE answered, awaiting its ACK
+	rang         bool      // 180 sent
+}
+
+var _ call.Channel = (*inLeg)(nil)
+
+func (l *inLeg) Info() call.Info { return l.info }
+
+func (l *inLeg) loadState() legState {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.state
+}
+
+// Answered reports whether the 200 was sent.
+func (l *inLeg) Answered() bool { return l.answered.Load() }
+
+// goneErr is why no operation can run any more, or nil.
+func (l *inLeg) goneErr(op string) error {
+	if l.ctx.Err() != nil {
+		return fmt.Errorf("%s: %w", op, context.Cause(l.ctx))
+	}
+	return nil
+}
+
+// Answer sends 200 OK with our SDP; answering an answered call does
+// nothing. It returns once the 200 is sent; the ACK is awaited (and the
+// 200 retransmitted) in the background.
+func (l *inLeg) Answer(ctx context.Context) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.answerLocked(ctx)
+}
+
+func (l *inLeg) answerLocked(ctx context.Context) error {
+	switch l.state {
+	case stateAnswered:
+		return nil
+	case stateEnded:
+		return fmt.Errorf("answer: %w", errEnded)
+	}
+	if err := l.goneErr("answer"); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("answer: %w", context.Cause(ctx))
+	}
+	res := l.response(200, "OK", l.sdp)
+	l.timerHeaders(res, l.timer)
+	l.final.Store(true)
+	if err := l.tx.Respond(res); err != nil {
+		return fmt.Errorf("answer: %w", err)
+	}
+	l.state = stateAnswered
+	l.answered.Store(true)
+	l.startMediaLocked()
+	l.wg.Go(func() { l.retransmit(res, l.acked) })
+	if l.timer.enforced() {
+		timer := l.timer
+		l.wg.Go(func() { l.watchSession(timer) })
+	}
+	return nil
+}
+
+// early sends 183 Session Progress with our SDP the first time an
+// unanswered call plays something, so the caller hears it (early media).
+// A call whose INVITE had no offer is answered instead.
+func (l *inLeg) early(ctx context.Context, op string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch l.state {
+	case stateEnded:
+		return fmt.Errorf("%s: %w", op, errEnded)
+	case stateRinging:
+		if err := l.goneErr(op); err != nil {
+			return err
+		}
+		if l.offerless {
+			return l.answerLocked(ctx)
+		}
+		if err := l.tx.Respond(l.response(183, "Session Progress", l.sdp)); err != nil {
+			return fmt.Errorf("%s: early media: %w", op, err)
+		}
+		l.state = stateEarly
+		l.startMediaLocked()
+	}
+	return l.goneErr(op)
+}
+
+func (l *inLeg) startMediaLocked() {
+	if l.mediaStarted {
+		return
+	}
+	l.mediaStarted = true
+	if err := l.sess.Start(); err != nil {
+		l.log.Warn("media did not start", "err", err)
+	}
+}
+
+// response builds a response to the INVITE (with our To tag); a body is
+// SDP.
+func (l *inLeg) response(code int, reason string, sdp []byte) *sipmsg.Response {
+	res := sipmsg.NewResponseFromRequest(l.invite, code, reason, nil)
+	if code > 100 && code < 300 {
+		res.AppendHeader(l.s.contact(l.invite, l.invite.Transport()))
+		res.AppendHeader(sipmsg.NewHeader("Allow", allowed))
+		res.AppendHeader(sipmsg.NewHeader("Supported", strings.Join(supported, ", ")))
+	}
+	res.AppendHeader(sipmsg.NewHeader("Server", l.s.cfg.UserAgent))
+	if len(sdp) > 0 {
+		res.AppendHeader(sipmsg.NewHeader("Content-Type", "application/sdp"))
+		res.SetBody(sdp)
+	}
+	return res
+}
+
+// retransmit resends a 2xx over UDP (T1 doubling to T2) until its ACK
+// arrives, the call ends or 64·T1 pass (RFC 3261 §13.3.1.4). Without an
+// ACK the call is hung up.
+func (l *inLeg) retransmit(res *sipmsg.Response, acked <-chan struct{}) {
+	reliable := sipmsg.IsReliable(l.invite.Transport())
+	wait := t1()
+	tick := time.NewTimer(wait)
+	defer tick.Stop()
+	giveUp := time.NewTimer(64 * t1())
+	defer giveUp.Stop()
+	for {
+		select {
+		case <-acked:
+			return
+		case <-l.ctx.Done():
+			return
+		case <-giveUp.C:
+			l.log.Warn("no ACK for 200 OK: hanging up")
+			l.wg.Go(func() { l.end(context.WithoutCancel(l.ctx), errEnded, true) })
+			return
+		case <-tick.C:
+			if !reliable {
+				if err := l.tx.Respond(res); err != nil {
+					l.log.Debug("200 retransmission failed", "err", err)
+				}
+			}
+			wait = min(2*wait, t2())
+			tick.Reset(wait)
+		}
+	}
+}
+
+func (l *inLeg) Play(ctx context.Context, o call.PlayOptions) error {
+	if err := l.early(ctx, "play"); err != nil {
+		return err
+	}
+	if o.Digits != "" && o.URL == "" && o.MediaID == "" {
+		return l.check(ctx, "play", l.sess.SendDigits(ctx, o.Digits))
+	}
+	return l.check(ctx, "play", l.sess.Play(ctx, o))
+}
+
+func (l *inLeg) Say(ctx context.Context, o call.SayOptions) error {
+	if err := l.early(ctx, "say"); err != nil {
+		return err
+	}
+	return l.check(ctx, "say", l.sess.Say(ctx, o))
+}
+
+func (l *inLeg) Pause(ctx context.Context, d time.Duration) error {
+	if err := l.early(ctx, "pause"); err != nil {
+		return err
+	}
+	return l.check(ctx, "pause", l.sess.Pause(ctx, d))
+}
+
+func (l *inLeg) Gather(ctx context.Context, o call.GatherOptions) (string, error) {
+	if err := l.Answer(ctx); err != nil {
+		return "", err
+	}
+	digits, err := l.sess.Gather(ctx, o)
+	return digits, l.check(ctx, "gather", err)
+}
+
+func (l *inLeg) Record(ctx context.Context, o call.RecordOptions) (call.Recording, error) {
+	if err := l.Answer(ctx); err != nil {
+		return call.Recording{}, err
+	}
+	rec, err := l.sess.Record(ctx, o)
+	if err != nil && errors.Is(context.Cause(l.ctx), call.ErrHangup) && rec.Duration > 0 {
+		// The caller hung up during the recording: it is kept, as Twilio
+		// still posts it.
+		rec.Digits = "hangup"
+		return rec, nil
+	}
+	return rec, l.check(ctx, "record", err)
+}
+
+// check turns a media error after the call ended into the call's cause.
+func (l *inLeg) check(ctx context.Context, op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if l.ctx.Err() != nil && !errors.Is(err, context.Cause(l.ctx)) {
+		return fmt.Errorf("%s: %w", op, context.Cause(l.ctx))
+	}
+	if ctx.Err() != nil && !errors.Is(err, context.Cause(ctx)) {
+		return fmt.Errorf("%s: %w", op, context.Cause(ctx))
+	}
+	return err
+}
+
+// Reject refuses an unanswered call: 486 busy, 603 rejected, or the code
+// of "sip:NNN".
+func (l *inLeg) Reject(ctx context.Context, reason string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case l.state == stateAnswered:
+		return fmt.Errorf("reject: %w", errAnswered)
+	case l.state == stateEnded:
+		return fmt.Errorf("reject: %w", errEnded)
+	}
+	if err := l.goneErr("reject"); err != nil {
+		return err
+	}
+	l.finalLocked(rejectCode(reason))
+	return nil
+}
+
+// reject refuses the call before the handler runs.
+func (l *inLeg) reject(code int, hdrs ...sipmsg.Header) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.finalLocked(code, hdrs...)
+}
+
+func (l *inLeg) finalLocked(code int, hdrs ...sipmsg.Header) {
+	res := l.response(code, reason(code), nil)
+	for _, h := range hdrs {
+		res.AppendHeader(h)
+	}
+	l.final.Store(true)
+	if err := l.tx.Respond(res); err != nil {
+		l.log.Debug("final response not sent", "code", code, "err", err)
+	}
+	l.state = stateEnded
+	l.cancel(errEnded)
+}
+
+// Hangup ends the call: a final response when unanswered (480, or the
+// code the cause names), BYE when answered. After the caller hung up it
+// does nothing.
+func (l *inLeg) Hangup(ctx context.Context, cause string) error {
+	l.mu.Lock()
+	switch l.state {
+	case stateEnded:
+		l.mu.Unlock()
+		return nil
+	case stateRinging, stateEarly:
+		// After a CANCEL the transaction layer already answered 487.
+		if !errors.Is(context.Cause(l.ctx), call.ErrHangup) {
+			code := hangupCode(cause)
+			if errors.Is(context.Cause(l.ctx), errShutdown) {
+				code = 503
+			}
+			l.finalLocked(code)
+		}
+		l.state = stateEnded
+		l.mu.Unlock()
+		return nil
+	}
+	l.mu.Unlock()
+	return l.end(ctx, errEnded, true)
+}
+
+// end ends an answered call: BYE (once the 2xx was ACKed, RFC 3261 §15)
+// unless the caller hung up, then the context's cause.
+func (l *inLeg) end(ctx context.Context, cause error, bye bool) error {
+	l.mu.Lock()
+	if l.state == stateEnded {
+		l.mu.Unlock()
+		return nil
+	}
+	l.state = stateEnded
+	l.mu.Unlock()
+	defer l.cancel(cause)
+	if !bye || errors.Is(context.Cause(l.ctx), call.ErrHangup) {
+		return nil
+	}
+	wait := time.NewTimer(64 * t1())
+	defer wait.Stop()
+	select {
+	case <-l.acked:
+	case <-wait.C:
+	case <-l.ctx.Done():
+		if errors.Is(context.Cause(l.ctx), call.ErrHangup) {
+			return nil // the caller's BYE crossed ours
+		}
+	}
+	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), byeTimeout)
+	defer cancel()
+	res, err := l.s.do(bctx, l.newRequest(sipmsg.BYE))
+	switch {
+	case err != nil:
+		return fmt.Errorf("hangup: bye: %w", err)
+	case res.StatusCode >= 300 && res.StatusCode != 481:
+		return fmt.Errorf("hangup: bye answered %d", res.StatusCode)
+	}
+	return nil
+}
+
+// byeTimeout bounds the wait for a BYE's answer (UDP retransmits it at
+// T1, 2·T1, … meanwhile).
+const byeTimeout = 8 * time.Second
+
+// newRequest builds a request in the dialog: From us, To the caller, the
+// next CSeq, the route set of the INVITE's Record-Route, to the remote
+// target (over the caller's own connection for TCP and TLS).
+func (l *inLeg) newRequest(method sipmsg.RequestMethod) *sipmsg.Request {
+	l.mu.Lock()
+	l.localCSeq++
+	cseq := l.localCSeq
+	target := l.target
+	l.mu.Unlock()
+	req := sipmsg.NewRequest(method, *target.Clone())
+	from := l.invite.To().AsFrom()
+	to := l.invite.From().AsTo()
+	cid := sipmsg.CallIDHeader(l.info.ID)
+	req.AppendHeader(&from)
+	req.AppendHeader(&to)
+	req.AppendHeader(&cid)
+	req.AppendHeader(&sipmsg.CSeqHeader{SeqNo: cseq, MethodName: method})
+	transport := l.invite.Transport()
+	req.AppendHeader(l.s.contact(l.invite, transport))
+	rrs := l.invite.GetHeaders("Record-Route")
+	for _, rr := range rrs {
+		req.AppendHeader(sipmsg.NewHeader("Route", rr.Value()))
+	}
+	if r := req.Route(); r != nil {
+		req.SetDestination(r.Address.HostPort())
+	}
+	l.s.prepare(req, transport)
+	if sipmsg.IsReliable(transport) && len(rrs) == 0 {
+		req.SetDestination(l.invite.Source())
+	}
+	return req
+}
+
+// shutdown ends the call because the server stops: its context ends, the
+// engine stops and hangs up (BYE, or 503 when unanswered).
+func (l *inLeg) shutdown() { l.cancel(errShutdown) }
+
+// onAck takes the ACK of our 2xx (to the INVITE or a re-INVITE); with an
+// offerless INVITE it carries the caller's answer.
+func (l *inLeg) onAck(req *sipmsg.Request) {
+	seq := req.CSeq().SeqNo
+	body := req.Body()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case seq == l.inviteCSeq:
+		first := false
+		l.ackOnce.Do(func() { close(l.acked); first = true })
+		if first && l.offerless && len(body) > 0 {
+			if err := l.sess.SetAnswer(body); err != nil {
+				l.log.Info("answer in ACK not usable", "err", err)
+			}
+		}
+	case l.pending != nil && seq == l.pending.cseq:
+		l.pending.ack(body)
+	}
+}
+
+// onBye is the caller hanging up: 200, then the call's context ends with
+// call.ErrHangup.
+func (l *inLeg) onBye(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	l.s.respond(tx, req, 200, "OK")
+	l.mu.Lock()
+	if req.CSeq().SeqNo > l.remoteCSeq {
+		l.remoteCSeq = req.CSeq().SeqNo
+	}
+	ended := l.state == stateEnded
+	l.state = stateEnded
+	l.mu.Unlock()
+	if !ended {
+		l.log.Debug("caller hung up")
+		l.cancel(call.ErrHangup)
+	}
+}
+
+// onInfo takes digits sent by SIP INFO (application/dtmf-relay, or
+// application/dtmf) into digit collection.
+func (l *inLeg) onInfo(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	if !l.inSequence(req) {
+		l.s.respond(tx, req, 500, "CSeq Out of Order")
+		return
+	}
+	body := req.Body()
+	var d byte
+	switch contentType(req) {
+	case "application/dtmf-relay":
+		d = relayDigit(string(body))
+	case "application/dtmf":
+		d = digit(strings.TrimSpace(string(body)))
+	case "":
+		if len(body) == 0 {
+			l.s.respond(tx, req, 200, "OK") // an empty INFO: a keep-alive
+			return
+		}
+	default:
+		l.s.respond(tx, req, 415, reason(415), sipmsg.NewHeader("Accept", "application/dtmf-relay, application/dtmf"))
+		return
+	}
+	if d == 0 {
+		l.s.respond(tx, req, 400, "Bad DTMF")
+		return
+	}
+	// The digit is queued before the 200, so digits sent one INFO after
+	// another's answer keep their order.
+	if st := l.loadState(); st == stateEarly || st == stateAnswered {
+		l.log.Debug("digit by SIP INFO", "digit", string(d))
+		l.sess.InjectDigit(d)
+	}
+	l.s.respond(tx, req, 200, "OK")
+}
+
+// relayDigit reads "Signal=5\r\nDuration=160".
+func relayDigit(body string) byte {
+	for _, line := range strings.Split(body, "\n") {
+		k, v, ok := strings.Cut(line, "=")
+		if ok && strings.EqualFold(strings.TrimSpace(k), "signal") {
+			return digit(strings.TrimSpace(v))
+		}
+	}
+	return 0
+}
+
+// digit is a DTMF key from its name or event number ("10" is *, "11" #).
+func digit(v string) byte {
+	switch v {
+	case "10":
+		return '*'
+	case "11":
+		return '#'
+	}
+	if len(v) == 1 && strings.ContainsRune("0123456789*#ABCDabcd", rune(v[0])) {
+		return strings.ToUpper(v)[0]
+	}
+	return 0
+}
+
+// inSequence checks and records a request's CSeq (RFC 3261 §12.2.2: a
+// lower one gets 500).
+func (l *inLeg) inSequence(req *sipmsg.Request) bool {
+	seq := req.CSeq().SeqNo
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if seq <= l.remoteCSeq {
+		return false
+	}
+	l.remoteCSeq = seq
+	return true
+}

@@ -1,0 +1,192 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+
+	sipmsg "github.com/emiago/sipgo/sip"
+
+	"github.com/switchboard/switchboard/internal/call"
+	"github.com/switchboard/switchboard/internal/media"
+)
+
+// onInvite takes a new call (or hands a re-INVITE to its dialog): check
+// the source trunk, negotiate the offer, then run the handler on the leg
+// until the call ends. sipgo gives each request its own goroutine; this
+// one lives as long as the call.
+func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	if r := s.check(req); r != nil {
+		s.refuse(tx, req, r)
+		return
+	}
+	if hasTag(req) {
+		if d, ok := s.matchDialog(req); ok {
+			d.onReinvite(req, tx)
+			return
+		}
+		s.respond(tx, req, 481, reason(481))
+		return
+	}
+	if req.Contact() == nil {
+		s.refuse(tx, req, &refusal{code: 400, reason: "Missing Contact"})
+		return
+	}
+	src, _ := netip.ParseAddr(sourceIP(req))
+	account, ok := s.trunks.Inbound(src.Unmap())
+	if !ok {
+		s.log.Info("call refused: untrusted source", "source", req.Source(), "sip_call_id", callID(req))
+		s.respond(tx, req, 403, "Forbidden")
+		return
+	}
+	timer, r := s.negotiateTimer(req, nil)
+	if r != nil {
+		s.refuse(tx, req, r)
+		return
+	}
+	s.respond(tx, req, 100, "Trying")
+
+	l := newInLeg(s, req, tx, account, timer)
+	s.mu.Lock()
+	switch {
+	case s.closed:
+		s.mu.Unlock()
+		s.respond(tx, req, 503, reason(503))
+		l.cancel(errEnded)
+		return
+	case s.calls[l.info.ID] != nil:
+		s.mu.Unlock()
+		s.respond(tx, req, 482, reason(482))
+		l.cancel(errEnded)
+		return
+	}
+	s.calls[l.info.ID] = l
+	s.callWG.Add(1)
+	s.mu.Unlock()
+	defer l.finish()
+
+	// The transaction layer answers a matching CANCEL (200, and 487 to
+	// the INVITE); the callback runs under the transaction's lock, so it
+	// only cancels the context.
+	if !tx.OnCancel(func(*sipmsg.Request) { l.cancel(call.ErrHangup) }) {
+		l.cancel(call.ErrHangup)
+		return
+	}
+	tx.OnTerminate(func(string, error) {
+		if !l.final.Load() { // the transport failed before we answered
+			l.cancel(call.ErrHangup)
+		}
+	})
+
+	sess, err := s.media.NewSession(l.ctx, account, l.info.ID)
+	if err != nil {
+		l.log.Warn("call refused: no media", "err", err)
+		l.reject(503)
+		return
+	}
+	l.sess = sess
+	if offer := req.Body(); len(offer) > 0 {
+		answer, err := sess.Answer(offer)
+		if err != nil {
+			code := 500
+			if errors.Is(err, media.ErrBadSDP) || errors.Is(err, media.ErrNoCodec) {
+				code = 488
+			}
+			l.log.Info("call refused: offer not acceptable", "code", code, "err", err)
+			l.reject(code, sipmsg.NewHeader("Warning", `399 switchboard "`+strings.ReplaceAll(err.Error(), `"`, `'`)+`"`))
+			return
+		}
+		l.sdp = answer
+	} else {
+		l.offerless = true
+		l.sdp = sess.Offer()
+	}
+	// In-dialog requests can come once our To tag is out (with 18x or
+	// 200), after this: the leg is complete when they find it.
+	s.addDialog(l.dialogID, l)
+	l.log.Debug("call arrived", "from", l.info.From, "to", l.info.Request, "source", req.Source())
+	s.handle(l.ctx, l)
+}
+
+// newInLeg builds the leg of an INVITE: our To tag, the call's info and
+// its context.
+func newInLeg(s *Server, req *sipmsg.Request, tx sipmsg.ServerTransaction, account string, timer sessionTimer) *inLeg {
+	invite := req.Clone()
+	tag := sipmsg.GenerateTagN(16)
+	invite.To().Params.Add("tag", tag)
+	from, to := invite.From(), invite.To()
+	id := callID(req)
+	l := &inLeg{
+		s: s, invite: invite, tx: tx, localTag: tag, timer: timer,
+		inviteCSeq: req.CSeq().SeqNo, remoteCSeq: req.CSeq().SeqNo,
+		acked: make(chan struct{}), refresh: make(chan sessionTimer, 1),
+		target: req.Contact().Address,
+		info: call.Info{
+			ID: id, AccountID: account,
+			From: unescape(from.Address.User), FromName: from.DisplayName, FromRealm: from.Address.Host,
+			To: unescape(to.Address.User), ToRealm: to.Address.Host,
+			Request: unescape(req.Recipient.User), Direction: "inbound", Started: time.Now(),
+			SIPHeaders: customHeaders(req),
+		},
+	}
+	if fromTag, ok := from.Params.Get("tag"); ok {
+		l.remoteTag = fromTag
+	}
+	l.dialogID = dialogID(id, tag, l.remoteTag)
+	l.ctx, l.cancel = context.WithCancelCause(s.ctx)
+	l.log = s.log.With("call_id", id, "account_id", account)
+	return l
+}
+
+func unescape(s string) string {
+	if u, err := url.PathUnescape(s); err == nil {
+		return u
+	}
+	return s
+}
+
+// customHeaders are the INVITE's X- headers, sent on to webhooks.
+func customHeaders(req *sipmsg.Request) map[string]string {
+	var out map[string]string
+	for _, h := range req.Headers() {
+		if n := h.Name(); len(n) > 2 && strings.EqualFold(n[:2], "x-") {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[n] = h.Value()
+		}
+	}
+	return out
+}
+
+// finish runs when the handler returns: the call is hung up if it still
+// runs, its helpers stop, its media closes and it leaves the tables.
+func (l *inLeg) finish() {
+	if st := l.loadState(); st != stateEnded && !errors.Is(context.Cause(l.ctx), call.ErrHangup) {
+		if err := l.Hangup(context.WithoutCancel(l.ctx), "NORMAL_CLEARING"); err != nil {
+			l.log.Debug("hangup at end failed", "err", err)
+		}
+	}
+	l.cancel(errEnded)
+	l.wg.Wait()
+	if l.sess != nil {
+		if err := l.sess.Close(); err != nil {
+			l.log.Debug("media close failed", "err", err)
+		}
+	}
+	s := l.s
+	s.mu.Lock()
+	if s.calls[l.info.ID] == l {
+		delete(s.calls, l.info.ID)
+	}
+	delete(s.dialogs, l.dialogID)
+	s.mu.Unlock()
+	s.callWG.Done()
+	if l.log.Enabled(context.Background(), slog.LevelDebug) {
+		l.log.Debug("call finished", "cause", context.Cause(l.ctx))
+	}
+}

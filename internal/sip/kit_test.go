@@ -1,0 +1,450 @@
+package sip_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo"
+	sipmsg "github.com/emiago/sipgo/sip"
+
+	"github.com/switchboard/switchboard/internal/call"
+	"github.com/switchboard/switchboard/internal/media"
+	"github.com/switchboard/switchboard/internal/sip"
+)
+
+// fakeMedia stands in for internal/media: SDP is checked for "v=0" and
+// answered with a fixed body; audio operations just take time; digits
+// come from InjectDigit.
+type fakeMedia struct {
+	mu       sync.Mutex
+	sessions []*fakeSession
+}
+
+func (m *fakeMedia) NewSession(ctx context.Context, accountID, callID string) (sip.MediaSession, error) {
+	s := &fakeSession{id: callID, digits: make(chan byte, 32), closed: make(chan struct{})}
+	m.mu.Lock()
+	m.sessions = append(m.sessions, s)
+	m.mu.Unlock()
+	return s, nil
+}
+
+// open counts sessions not closed.
+func (m *fakeMedia) open() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for _, s := range m.sessions {
+		select {
+		case <-s.closed:
+		default:
+			n++
+		}
+	}
+	return n
+}
+
+type fakeSession struct {
+	id        string
+	digits    chan byte
+	closed    chan struct{}
+	closeOnce sync.Once
+
+	mu      sync.Mutex
+	updates [][]byte
+	started bool
+	bridged bool
+}
+
+const fakeSDP = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n"
+
+func (s *fakeSession) Answer(offer []byte) ([]byte, error) {
+	if !bytes.HasPrefix(offer, []byte("v=0")) {
+		return nil, fmt.Errorf("parse offer: %w", media.ErrBadSDP)
+	}
+	if !bytes.Contains(offer, []byte("m=audio")) {
+		return nil, media.ErrNoCodec
+	}
+	return []byte(fakeSDP), nil
+}
+func (s *fakeSession) Offer() []byte { return []byte(fakeSDP) }
+func (s *fakeSession) SetAnswer(answer []byte) error {
+	if !bytes.HasPrefix(answer, []byte("v=0")) {
+		return media.ErrBadSDP
+	}
+	return nil
+}
+func (s *fakeSession) Update(offer []byte) ([]byte, error) {
+	a, err := s.Answer(offer)
+	if err == nil {
+		s.mu.Lock()
+		s.updates = append(s.updates, offer)
+		s.mu.Unlock()
+	}
+	return a, err
+}
+func (s *fakeSession) Start() error {
+	s.mu.Lock()
+	s.started = true
+	s.mu.Unlock()
+	return nil
+}
+func (s *fakeSession) wait(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-s.closed:
+		return errors.New("closed")
+	}
+}
+func (s *fakeSession) Play(ctx context.Context, o call.PlayOptions) error {
+	return s.wait(ctx, 100*time.Millisecond)
+}
+func (s *fakeSession) Say(ctx context.Context, o call.SayOptions) error {
+	return s.wait(ctx, 100*time.Millisecond)
+}
+func (s *fakeSession) Pause(ctx context.Context, d time.Duration) error { return s.wait(ctx, d) }
+func (s *fakeSession) Gather(ctx context.Context, o call.GatherOptions) (string, error) {
+	var got []byte
+	t := time.NewTimer(o.Timeout)
+	defer t.Stop()
+	for {
+		select {
+		case d := <-s.digits:
+			if strings.IndexByte(o.FinishOnKey, d) >= 0 {
+				return string(got), nil
+			}
+			got = append(got, d)
+			if o.NumDigits > 0 && len(got) == o.NumDigits {
+				return string(got), nil
+			}
+			t.Reset(o.Timeout)
+		case <-t.C:
+			return string(got), nil
+		case <-ctx.Done():
+			return string(got), context.Cause(ctx)
+		}
+	}
+}
+func (s *fakeSession) Record(ctx context.Context, o call.RecordOptions) (call.Recording, error) {
+	err := s.wait(ctx, o.MaxLength)
+	return call.Recording{Duration: o.MaxLength}, err
+}
+func (s *fakeSession) SendDigits(ctx context.Context, digits string) error { return nil }
+func (s *fakeSession) InjectDigit(d byte)                                  { s.digits <- d }
+func (s *fakeSession) Bridge(ctx context.Context, other sip.MediaSession) error {
+	s.mu.Lock()
+	s.bridged = true
+	s.mu.Unlock()
+	o := other.(*fakeSession)
+	select {
+	case <-ctx.Done():
+	case <-s.closed:
+	case <-o.closed:
+	}
+	return nil
+}
+func (s *fakeSession) Close() error {
+	s.closeOnce.Do(func() { close(s.closed) })
+	return nil
+}
+
+// fakeTrunks trusts 127.0.0.0/8 for account "acct" unless refused, and
+// sends numbers to gateway.
+type fakeTrunks struct {
+	mu      sync.Mutex
+	refuse  bool
+	gateway string
+}
+
+func (f *fakeTrunks) Inbound(a netip.Addr) (string, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.refuse || !a.IsLoopback() {
+		return "", false
+	}
+	return "acct", true
+}
+
+func (f *fakeTrunks) Outbound(string) (string, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.gateway, f.gateway != ""
+}
+
+// result is what the handler saw of one call.
+type result struct {
+	info   call.Info
+	cause  error
+	digits string
+	dial   call.DialResult
+	err    error
+}
+
+// testServer is a sip.Server on 127.0.0.1:0 whose handler acts on the
+// dialled number: see script.
+type testServer struct {
+	*sip.Server
+	media   *fakeMedia
+	trunks  *fakeTrunks
+	results chan result
+}
+
+func newServer(t *testing.T, cfg sip.Config) *testServer {
+	t.Helper()
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:0"
+	}
+	ts := &testServer{media: &fakeMedia{}, trunks: &fakeTrunks{}, results: make(chan result, 1000)}
+	log := slog.New(slog.NewTextHandler(newTestWriter(t), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	srv, err := sip.New(cfg, ts.media, ts.trunks, ts.script, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	ts.Server = srv
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := srv.Close(ctx); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	return ts
+}
+
+// script runs a call by its number:
+//
+//	answer-hangup   answer, pause 200 ms, hang up
+//	answer-wait     answer, wait for the caller to hang up
+//	early           play before answering, then answer and wait
+//	ring            wait unanswered
+//	gather          answer, gather 4 digits (or # ends), hang up
+//	busy, rejected  Reject with that reason
+//	sip-NNN         Reject "sip:NNN"
+//	dial-PORT       Dial sip:far@127.0.0.1:PORT and report
+//	dial-number     Dial the number 5551234 (outbound trunk)
+//	dial-user       Dial user "bob"
+func (ts *testServer) script(ctx context.Context, ch call.Channel) {
+	info := ch.Info()
+	r := result{info: info}
+	defer func() {
+		r.cause = context.Cause(ctx)
+		ts.results <- r
+	}()
+	num := info.Request
+	switch {
+	case num == "answer-hangup":
+		r.err = errors.Join(ch.Answer(ctx), ch.Pause(ctx, 200*time.Millisecond))
+		_ = ch.Hangup(ctx, "NORMAL_CLEARING")
+	case num == "answer-wait":
+		r.err = ch.Answer(ctx)
+		<-ctx.Done()
+	case num == "early":
+		r.err = ch.Play(ctx, call.PlayOptions{URL: "x"})
+		if r.err == nil {
+			r.err = ch.Answer(ctx)
+		}
+		<-ctx.Done()
+	case num == "ring":
+		<-ctx.Done()
+	case num == "gather":
+		r.digits, r.err = ch.Gather(ctx, call.GatherOptions{NumDigits: 4, FinishOnKey: "#", Timeout: 5 * time.Second})
+		_ = ch.Hangup(ctx, "NORMAL_CLEARING")
+	case num == "busy" || num == "rejected":
+		r.err = ch.Reject(ctx, num)
+	case strings.HasPrefix(num, "sip-"):
+		r.err = ch.Reject(ctx, "sip:"+strings.TrimPrefix(num, "sip-"))
+	case num == "dial-number":
+		r.dial, r.err = ch.Dial(ctx, call.DialOptions{Targets: []call.Target{{Kind: "number", Value: "5551234"}}, Timeout: 3 * time.Second})
+		_ = ch.Hangup(ctx, "NORMAL_CLEARING")
+	case num == "dial-user":
+		r.dial, r.err = ch.Dial(ctx, call.DialOptions{Targets: []call.Target{{Kind: "user", Value: "bob"}}})
+		_ = ch.Hangup(ctx, "NORMAL_CLEARING")
+	case strings.HasPrefix(num, "dial-"):
+		r.dial, r.err = ch.Dial(ctx, call.DialOptions{
+			Targets: []call.Target{{Kind: "sip", Value: "sip:far@127.0.0.1:" + strings.TrimPrefix(num, "dial-")}},
+			Timeout: 2 * time.Second,
+		})
+		_ = ch.Hangup(ctx, "NORMAL_CLEARING")
+	default:
+		r.err = ch.Reject(ctx, "sip:404")
+	}
+}
+
+// next waits for the handler's result of a call.
+func (ts *testServer) next(t *testing.T) result {
+	t.Helper()
+	select {
+	case r := <-ts.results:
+		return r
+	case <-time.After(15 * time.Second):
+		t.Fatal("no call ended within 15 s")
+	}
+	return result{}
+}
+
+// testWriter sends log lines to t.Log until the test's cleanups run
+// (goroutines of sipgo may log after), then drops them.
+type testWriter struct {
+	mu   sync.Mutex
+	t    testing.TB
+	done bool
+}
+
+func newTestWriter(t testing.TB) *testWriter {
+	w := &testWriter{t: t}
+	t.Cleanup(func() {
+		w.mu.Lock()
+		w.done = true
+		w.mu.Unlock()
+	})
+	return w
+}
+
+func (w *testWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.done {
+		w.t.Log(strings.TrimRight(string(p), "\n"))
+	}
+	return len(p), nil
+}
+
+// phone is a SIP user agent for tests, on sipgo: it places calls with
+// DialogUA and answers BYEs; as a callee it runs onInvite.
+type phone struct {
+	t       testing.TB
+	ua      *sipgo.UserAgent
+	srv     *sipgo.Server
+	cli     *sipgo.Client
+	dc      *sipgo.DialogClientCache
+	addr    string // host:port it listens on
+	network string
+	contact sipmsg.ContactHeader
+	byes    chan *sipmsg.Request
+	hooks   atomic.Pointer[hooks]
+}
+
+// hooks replace the phone's default handling of requests.
+type hooks struct {
+	invite, ack, bye func(req *sipmsg.Request, tx sipmsg.ServerTransaction)
+}
+
+func newPhone(t testing.TB, network string) *phone {
+	t.Helper()
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent("phone"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &phone{t: t, ua: ua, network: network, byes: make(chan *sipmsg.Request, 100)}
+	p.srv, _ = sipgo.NewServer(ua)
+	var (
+		port  int
+		serve func()
+	)
+	switch network {
+	case "udp":
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port = pc.LocalAddr().(*net.UDPAddr).Port
+		serve = func() { p.srv.ServeUDP(pc) }
+		t.Cleanup(func() { pc.Close() })
+	case "tcp":
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port = ln.Addr().(*net.TCPAddr).Port
+		serve = func() { p.srv.ServeTCP(ln) }
+		t.Cleanup(func() { ln.Close() })
+	}
+	p.addr = fmt.Sprintf("127.0.0.1:%d", port)
+	p.cli, _ = sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.1"), sipgo.WithClientPort(port))
+	p.contact = sipmsg.ContactHeader{Address: sipmsg.Uri{Scheme: "sip", User: "phone", Host: "127.0.0.1", Port: port}}
+	if network == "tcp" {
+		p.contact.Address.UriParams = sipmsg.NewParams()
+		p.contact.Address.UriParams.Add("transport", "tcp")
+	}
+	p.dc = sipgo.NewDialogClientCache(p.cli, p.contact)
+	p.srv.OnBye(func(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+		if h := p.hooks.Load(); h != nil && h.bye != nil {
+			h.bye(req, tx)
+			return
+		}
+		p.byes <- req
+		if err := p.dc.ReadBye(req, tx); err != nil {
+			tx.Respond(sipmsg.NewResponseFromRequest(req, 200, "OK", nil))
+		}
+	})
+	p.srv.OnInvite(func(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+		if h := p.hooks.Load(); h != nil && h.invite != nil {
+			h.invite(req, tx)
+			return
+		}
+		tx.Respond(sipmsg.NewResponseFromRequest(req, 486, "Busy Here", nil))
+	})
+	p.srv.OnAck(func(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+		if h := p.hooks.Load(); h != nil && h.ack != nil {
+			h.ack(req, tx)
+		}
+	})
+	go serve() // handlers are set: serve
+	t.Cleanup(func() { ua.Close() })
+	return p
+}
+
+const offer = "v=0\r\no=phone 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n"
+
+// invite starts a call to number at the server; the dialog is returned
+// before the answer (WaitAnswer follows).
+func (p *phone) invite(ctx context.Context, server, number string, body string, hdrs ...sipmsg.Header) (*sipgo.DialogClientSession, error) {
+	u := sipmsg.Uri{Scheme: "sip", User: number, Host: strings.Split(server, ":")[0]}
+	fmt.Sscanf(strings.Split(server, ":")[1], "%d", &u.Port)
+	if p.network == "tcp" {
+		u.UriParams = sipmsg.NewParams()
+		u.UriParams.Add("transport", "tcp")
+	}
+	var b []byte
+	if body != "" {
+		b = []byte(body)
+		hdrs = append(hdrs, sipmsg.NewHeader("Content-Type", "application/sdp"))
+	}
+	return p.dc.Invite(ctx, u, b, hdrs...)
+}
+
+// call places a call and waits for the final answer; for a 2xx it ACKs.
+func (p *phone) call(ctx context.Context, server, number string, hdrs ...sipmsg.Header) (*sipgo.DialogClientSession, int, error) {
+	d, err := p.invite(ctx, server, number, offer, hdrs...)
+	if err != nil {
+		return nil, 0, err
+	}
+	err = d.WaitAnswer(ctx, sipgo.AnswerOptions{})
+	if de, ok := errors.AsType[*sipgo.ErrDialogResponse](err); ok {
+		return d, de.Res.StatusCode, nil
+	}
+	if err != nil {
+		return d, 0, err
+	}
+	if err := d.Ack(ctx); err != nil {
+		return d, 200, err
+	}
+	return d, 200, nil
+}

@@ -1,0 +1,180 @@
+package sip
+
+import (
+	"slices"
+	"strings"
+
+	sipmsg "github.com/emiago/sipgo/sip"
+)
+
+// refusal is why a request is refused before any handling: the response
+// code and headers to send.
+type refusal struct {
+	code    int
+	reason  string
+	headers []sipmsg.Header
+}
+
+// supported are the option tags we implement (Require/Supported).
+var supported = []string{"timer"}
+
+// check applies RFC 3261 §8.2 (and RFC 4475's cases) to a request:
+// version, required and single-valued headers, CSeq method, URI scheme,
+// Require, body type and Accept. nil means go on.
+func (s *Server) check(req *sipmsg.Request) *refusal {
+	if req.SipVersion != "SIP/2.0" {
+		return &refusal{code: 505}
+	}
+	if req.From() == nil || req.To() == nil || req.CallID() == nil || req.CSeq() == nil || req.Via() == nil {
+		return &refusal{code: 400, reason: "Missing Required Header"}
+	}
+	for _, name := range []string{"From", "To", "Call-ID", "CSeq", "Max-Forwards", "Content-Length", "Content-Type"} {
+		if len(req.GetHeaders(name)) > 1 {
+			return &refusal{code: 400, reason: "Multiple " + name + " Headers"}
+		}
+	}
+	if !strings.EqualFold(string(req.CSeq().MethodName), string(req.Method)) {
+		return &refusal{code: 400, reason: "CSeq Method Mismatch"}
+	}
+	switch strings.ToLower(req.Recipient.Scheme) {
+	case "sip", "sips", "tel":
+	default:
+		return &refusal{code: 416}
+	}
+	if len(req.Recipient.Headers) > 0 {
+		return &refusal{code: 400, reason: "Headers In Request-URI"}
+	}
+	if req.IsAck() || req.IsCancel() {
+		return nil
+	}
+	var unsupported []string
+	for _, tag := range headerValues(req, "Require") {
+		if !slices.Contains(supported, tag) {
+			unsupported = append(unsupported, tag)
+		}
+	}
+	if len(unsupported) > 0 {
+		return &refusal{code: 420, headers: []sipmsg.Header{sipmsg.NewHeader("Unsupported", strings.Join(unsupported, ", "))}}
+	}
+	if req.IsInvite() || req.Method == sipmsg.UPDATE {
+		if len(req.Body()) > 0 && contentType(req) != "application/sdp" {
+			return &refusal{code: 415, headers: []sipmsg.Header{sipmsg.NewHeader("Accept", "application/sdp")}}
+		}
+		if accept := headerValues(req, "Accept"); len(accept) > 0 && !acceptsSDP(accept) {
+			return &refusal{code: 406, headers: []sipmsg.Header{sipmsg.NewHeader("Accept", "application/sdp")}}
+		}
+	}
+	return nil
+}
+
+func acceptsSDP(accept []string) bool {
+	for _, a := range accept {
+		a, _, _ = strings.Cut(a, ";")
+		switch strings.TrimSpace(a) {
+		case "application/sdp", "application/*", "*/*":
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) refuse(tx sipmsg.ServerTransaction, req *sipmsg.Request, r *refusal) {
+	if r.reason == "" {
+		r.reason = reason(r.code)
+	}
+	s.log.Debug("sip request refused", "method", req.Method.String(), "code", r.code, "reason", r.reason, "call_id", callID(req))
+	s.respond(tx, req, r.code, r.reason, r.headers...)
+}
+
+func (s *Server) onAck(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	if s.check(req) != nil {
+		return
+	}
+	if d, ok := s.matchDialog(req); ok {
+		d.onAck(req)
+	}
+}
+
+func (s *Server) onBye(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	if r := s.check(req); r != nil {
+		s.refuse(tx, req, r)
+		return
+	}
+	if d, ok := s.matchDialog(req); ok {
+		d.onBye(req, tx)
+		return
+	}
+	s.respond(tx, req, 481, reason(481))
+}
+
+// onCancel sees only CANCELs that match no INVITE: the transaction layer
+// answers the others (200, then 487 to the INVITE).
+func (s *Server) onCancel(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	if r := s.check(req); r != nil {
+		s.refuse(tx, req, r)
+		return
+	}
+	s.respond(tx, req, 481, reason(481))
+}
+
+func (s *Server) onInfo(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	if r := s.check(req); r != nil {
+		s.refuse(tx, req, r)
+		return
+	}
+	if d, ok := s.matchDialog(req); ok {
+		d.onInfo(req, tx)
+		return
+	}
+	s.respond(tx, req, 481, reason(481))
+}
+
+func (s *Server) onUpdate(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	if r := s.check(req); r != nil {
+		s.refuse(tx, req, r)
+		return
+	}
+	if d, ok := s.matchDialog(req); ok {
+		d.onUpdate(req, tx)
+		return
+	}
+	s.respond(tx, req, 481, reason(481))
+}
+
+// onOptions answers capability queries and keep-alives, in a dialog or
+// not, with what we allow and accept.
+func (s *Server) onOptions(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	if r := s.check(req); r != nil {
+		s.refuse(tx, req, r)
+		return
+	}
+	s.respond(tx, req, 200, "OK",
+		sipmsg.NewHeader("Allow", allowed),
+		sipmsg.NewHeader("Accept", "application/sdp"),
+		sipmsg.NewHeader("Accept-Language", "en"),
+		sipmsg.NewHeader("Supported", strings.Join(supported, ", ")),
+	)
+}
+
+// known are methods we recognise but do not serve (405); anything else is
+// unknown (501).
+var known = []sipmsg.RequestMethod{sipmsg.REGISTER, sipmsg.SUBSCRIBE, sipmsg.NOTIFY, sipmsg.REFER,
+	sipmsg.MESSAGE, sipmsg.PUBLISH, sipmsg.PRACK}
+
+func (s *Server) onNoRoute(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	if r := s.check(req); r != nil {
+		s.refuse(tx, req, r)
+		return
+	}
+	code := 501
+	if slices.Contains(known, req.Method) {
+		code = 405
+	}
+	s.respond(tx, req, code, reason(code), sipmsg.NewHeader("Allow", allowed))
+}
+
+// onStrayResponse sees responses that match no client transaction: late
+// 2xx retransmissions of an outbound INVITE already ACKed.
+func (s *Server) onStrayResponse(r *sipmsg.Response) {
+	s.log.Debug("sip response matches no transaction", "status", r.StatusCode, "call_id", callID(r))
+}

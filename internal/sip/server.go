@@ -1,0 +1,376 @@
+// Package sip puts Switchboard on the phone network: a SIP user agent on
+// sipgo that answers INVITEs from trusted trunks, turns each into a
+// call.Channel for the engine, and places the outbound legs of a Dial. It
+// owns dialogs (re-INVITE, UPDATE, session timers, INFO digits, BYE both
+// ways, CANCEL); internal/media owns the RTP. sipgo's types stop here.
+package sip
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	sipmsg "github.com/emiago/sipgo/sip"
+
+	"github.com/switchboard/switchboard/internal/call"
+)
+
+// Config sets up the SIP side of the server; a zero field means the
+// documented default.
+type Config struct {
+	// Addr is where SIP listens, on UDP and TCP with the same port;
+	// ":5060" by default. Port 0 picks a free port for both.
+	Addr string
+	// TLSAddr, when set, is where SIP over TLS listens, with the PEM
+	// certificate and key files TLSCert and TLSKey.
+	TLSAddr, TLSCert, TLSKey string
+	// Host is the address written in Contact and Via headers: by default
+	// the listen IP, or when listening on every interface, the address
+	// the caller reached us at.
+	Host string
+	// UserAgent is the User-Agent and Server header; "switchboard" by
+	// default.
+	UserAgent string
+	// MinSE is the shortest session interval accepted (RFC 4028 Min-SE);
+	// 90 s by default.
+	MinSE time.Duration
+	// SessionExpires is the session interval offered to a caller that
+	// supports session timers but asked for none; 30 min by default.
+	SessionExpires time.Duration
+	// RingTimeout is how long an outbound leg rings when a Dial sets no
+	// timeout; 30 s by default.
+	RingTimeout time.Duration
+	// StrictVia sends UDP responses to the port of the request's Via
+	// (RFC 3261 §18.2.2). By default they go back to the port the request
+	// came from, as if it had asked with rport (RFC 3581): what phones
+	// behind NAT need.
+	StrictVia bool
+}
+
+func (c Config) withDefaults() Config {
+	if c.Addr == "" {
+		c.Addr = ":5060"
+	}
+	if c.UserAgent == "" {
+		c.UserAgent = "switchboard"
+	}
+	if c.MinSE <= 0 {
+		c.MinSE = 90 * time.Second
+	}
+	if c.SessionExpires <= 0 {
+		c.SessionExpires = 30 * time.Minute
+	}
+	if c.SessionExpires < c.MinSE {
+		c.SessionExpires = c.MinSE
+	}
+	if c.RingTimeout <= 0 {
+		c.RingTimeout = 30 * time.Second
+	}
+	return c
+}
+
+// Handler runs one inbound call to its end. ctx is the call's context: it
+// is cancelled with call.ErrHangup when the caller hangs up.
+type Handler func(ctx context.Context, ch call.Channel)
+
+// Trunks tells which account a call from an address belongs to, and where
+// an account's calls to phone numbers go.
+type Trunks interface {
+	// Inbound returns the account of a trunk whose source CIDRs hold addr.
+	Inbound(addr netip.Addr) (accountID string, ok bool)
+	// Outbound returns the SIP URI of the account's outbound gateway
+	// ("sip:gw.example.net:5060;transport=tcp").
+	Outbound(accountID string) (uri string, ok bool)
+}
+
+// Server is the SIP user agent: listeners, transactions, dialogs.
+type Server struct {
+	cfg    Config
+	log    *slog.Logger
+	media  Media
+	trunks Trunks
+	handle Handler
+
+	parser *sipmsg.Parser // read only: safe for every goroutine
+	ua     *sipgo.UserAgent
+	srv    *sipgo.Server
+	client *sipgo.Client
+
+	mu      sync.Mutex
+	dialogs map[string]dialog // callID|localTag|remoteTag
+	calls   map[string]*inLeg // inbound calls by Call-ID
+	closed  bool
+
+	udp       net.PacketConn
+	tcp, tls  net.Listener
+	bindIP    netip.Addr // the listen IP; unspecified when on every interface
+	port      int
+	tlsPort   int
+	ctx       context.Context // ends when the server closes
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup // listeners and call helpers
+	callWG    sync.WaitGroup // inbound calls
+	outOnce   sync.Once
+	outIP     string
+	closeOnce sync.Once
+}
+
+// dialog is what in-dialog requests are matched to: an inbound call or
+// an outbound leg.
+type dialog interface {
+	onAck(req *sipmsg.Request)
+	onBye(req *sipmsg.Request, tx sipmsg.ServerTransaction)
+	onInfo(req *sipmsg.Request, tx sipmsg.ServerTransaction)
+	onReinvite(req *sipmsg.Request, tx sipmsg.ServerTransaction)
+	onUpdate(req *sipmsg.Request, tx sipmsg.ServerTransaction)
+}
+
+// New builds the server; Start listens. log receives the server's lines
+// and, demoted, sipgo's own.
+func New(cfg Config, m Media, trunks Trunks, h Handler, log *slog.Logger) (*Server, error) {
+	cfg = cfg.withDefaults()
+	if m == nil || trunks == nil || h == nil {
+		return nil, errors.New("sip: media, trunks and handler are required")
+	}
+	s := &Server{
+		cfg: cfg, log: log, media: m, trunks: trunks, handle: h,
+		dialogs: map[string]dialog{}, calls: map[string]*inLeg{}, parser: sipmsg.NewParser(),
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	libLog := slog.New(demote{log.Handler()}).With("component", "sipgo")
+	ua, err := sipgo.NewUA(
+		sipgo.WithUserAgent(cfg.UserAgent),
+		sipgo.WithUserAgentTransactionLayerOptions(
+			sipmsg.WithTransactionLayerLogger(libLog),
+			sipmsg.WithTransactionLayerUnhandledResponseHandler(func(r *sipmsg.Response) {
+				// 2xx retransmissions after the transaction ended: ours
+				// were ACKed already, or the leg is gone.
+				s.onStrayResponse(r)
+			}),
+		),
+		sipgo.WithUserAgentTransportLayerOptions(
+			sipmsg.WithTransportLayerLogger(libLog),
+			sipmsg.WithTransportLayerReadFilter(s.guard),
+		),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("sip: user agent: %w", err)
+	}
+	s.ua = ua
+	s.srv, err = sipgo.NewServer(ua, sipgo.WithServerLogger(libLog))
+	if err != nil {
+		return nil, fmt.Errorf("sip: server: %w", err)
+	}
+	s.client, err = sipgo.NewClient(ua, sipgo.WithClientLogger(libLog))
+	if err != nil {
+		return nil, fmt.Errorf("sip: client: %w", err)
+	}
+	s.srv.OnInvite(s.onInvite)
+	s.srv.OnAck(s.onAck)
+	s.srv.OnBye(s.onBye)
+	s.srv.OnCancel(s.onCancel)
+	s.srv.OnOptions(s.onOptions)
+	s.srv.OnInfo(s.onInfo)
+	s.srv.OnUpdate(s.onUpdate)
+	s.srv.OnNoRoute(s.onNoRoute)
+	return s, nil
+}
+
+// Start binds the listeners and serves in the background; it returns once
+// they are bound, so Addr reports real ports. ctx only bounds the setup.
+func (s *Server) Start(ctx context.Context) error {
+	if err := s.bind(ctx); err != nil {
+		return err
+	}
+	s.serve(s.udp, s.tcp, s.tls)
+	s.log.Info("sip listening", "transport", "udp", "addr", s.udp.LocalAddr().String())
+	s.log.Info("sip listening", "transport", "tcp", "addr", s.tcp.Addr().String())
+	if s.tls != nil {
+		s.log.Info("sip listening", "transport", "tls", "addr", s.tls.Addr().String())
+	}
+	return nil
+}
+
+func (s *Server) bind(ctx context.Context) error {
+	host, portStr, err := net.SplitHostPort(s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("sip addr %q: %w", s.cfg.Addr, err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil || port < 0 || port > 65535 {
+		return fmt.Errorf("sip addr %q: bad port", s.cfg.Addr)
+	}
+	if host != "" {
+		ip, err := netip.ParseAddr(host)
+		if err != nil {
+			ips, lerr := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+			if lerr != nil || len(ips) == 0 {
+				return fmt.Errorf("sip addr %q: %w", s.cfg.Addr, err)
+			}
+			ip = ips[0]
+		}
+		s.bindIP = ip.Unmap()
+	}
+	var lc net.ListenConfig
+	// With port 0 the UDP port is free but its TCP twin may not be: retry.
+	for attempt := 0; ; attempt++ {
+		pc, err := lc.ListenPacket(ctx, "udp", net.JoinHostPort(host, strconv.Itoa(port)))
+		if err != nil {
+			return fmt.Errorf("listen sip udp %s: %w", s.cfg.Addr, err)
+		}
+		bound := pc.LocalAddr().(*net.UDPAddr).Port
+		ln, err := lc.Listen(ctx, "tcp", net.JoinHostPort(host, strconv.Itoa(bound)))
+		if err != nil {
+			pc.Close()
+			if port == 0 && attempt < 20 {
+				continue
+			}
+			return fmt.Errorf("listen sip tcp %s: %w", net.JoinHostPort(host, strconv.Itoa(bound)), err)
+		}
+		s.udp, s.tcp, s.port = pc, ln, bound
+		break
+	}
+	if s.cfg.TLSAddr != "" {
+		cert, err := tls.LoadX509KeyPair(s.cfg.TLSCert, s.cfg.TLSKey)
+		if err != nil {
+			s.udp.Close()
+			s.tcp.Close()
+			return fmt.Errorf("sip tls certificate: %w", err)
+		}
+		ln, err := lc.Listen(ctx, "tcp", s.cfg.TLSAddr)
+		if err != nil {
+			s.udp.Close()
+			s.tcp.Close()
+			return fmt.Errorf("listen sip tls %s: %w", s.cfg.TLSAddr, err)
+		}
+		s.tls = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+		s.tlsPort = ln.Addr().(*net.TCPAddr).Port
+	}
+	return nil
+}
+
+func (s *Server) serve(udp net.PacketConn, tcp, tlsLn net.Listener) {
+	s.wg.Go(func() {
+		if err := s.srv.ServeUDP(udp); err != nil && !errors.Is(err, net.ErrClosed) {
+			s.log.Error("sip udp stopped", "err", err)
+		}
+	})
+	s.wg.Go(func() {
+		if err := s.srv.ServeTCP(tcp); err != nil && !errors.Is(err, net.ErrClosed) {
+			s.log.Error("sip tcp stopped", "err", err)
+		}
+	})
+	if tlsLn != nil {
+		s.wg.Go(func() {
+			if err := s.srv.ServeTLS(tlsLn); err != nil && !errors.Is(err, net.ErrClosed) {
+				s.log.Error("sip tls stopped", "err", err)
+			}
+		})
+	}
+}
+
+// Addr is the bound UDP and TCP address ("127.0.0.1:5060").
+func (s *Server) Addr() string {
+	if s.udp == nil {
+		return ""
+	}
+	return s.udp.LocalAddr().String()
+}
+
+// TLSAddr is the bound TLS address, "" without TLS.
+func (s *Server) TLSAddr() string {
+	if s.tls == nil {
+		return ""
+	}
+	return s.tls.Addr().String()
+}
+
+// Calls is the number of inbound calls in progress.
+func (s *Server) Calls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.calls)
+}
+
+// Close refuses new calls, hangs up the calls in progress, waits for them
+// (up to ctx) and stops listening. Later calls do nothing.
+func (s *Server) Close(ctx context.Context) error {
+	var err error
+	s.closeOnce.Do(func() { err = s.close(ctx) })
+	return err
+}
+
+func (s *Server) close(ctx context.Context) error {
+	s.mu.Lock()
+	s.closed = true
+	legs := make([]*inLeg, 0, len(s.calls))
+	for _, l := range s.calls {
+		legs = append(legs, l)
+	}
+	s.mu.Unlock()
+	for _, l := range legs {
+		l.shutdown()
+	}
+	done := make(chan struct{})
+	go func() {
+		s.callWG.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		s.log.Warn("sip calls still running at shutdown")
+	}
+	s.cancel()
+	var errs []error
+	for _, c := range []interface{ Close() error }{s.udp, s.tcp, s.tls} {
+		if c == nil {
+			continue
+		}
+		if err := c.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+			errs = append(errs, err)
+		}
+	}
+	if err := s.ua.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+		errs = append(errs, err)
+	}
+	s.wg.Wait()
+	return errors.Join(errs...)
+}
+
+func (s *Server) addDialog(id string, d dialog) {
+	s.mu.Lock()
+	s.dialogs[id] = d
+	s.mu.Unlock()
+}
+
+func (s *Server) removeDialog(id string) {
+	s.mu.Lock()
+	delete(s.dialogs, id)
+	s.mu.Unlock()
+}
+
+// matchDialog finds the dialog of an in-dialog request: its To tag is our
+// local tag, its From tag the remote one, whichever side began it.
+func (s *Server) matchDialog(req *sipmsg.Request) (dialog, bool) {
+	id, err := sipmsg.DialogIDFromRequestUAS(req)
+	if err != nil {
+		return nil, false
+	}
+	s.mu.Lock()
+	d, ok := s.dialogs[id]
+	s.mu.Unlock()
+	return d, ok
+}
+
+func dialogID(callID, localTag, remoteTag string) string {
+	return sipmsg.DialogIDMake(callID, localTag, remoteTag)
+}

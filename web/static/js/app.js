@@ -1,0 +1,295 @@
+// @ts-check
+// <sb-app>: sign-in, the call-flow list, the editor and the right-hand
+// panel (Catalog of Actions, Test call). Paths: / (list), /callflows/ID,
+// /callflows/new.
+
+import { h } from './dom.js';
+import { icon } from './icons.js';
+import { Api, ApiError, describeError } from './api.js';
+import './catalog.js';
+import './editor.js';
+import './testcall.js';
+
+/** @typedef {import('./types.js').CallflowSummary} CallflowSummary */
+/** @typedef {import('./catalog.js').SbCatalog} SbCatalog */
+/** @typedef {import('./editor.js').SbEditor} SbEditor */
+/** @typedef {import('./testcall.js').SbTestCall} SbTestCall */
+
+export class SbApp extends HTMLElement {
+  constructor() {
+    super();
+    this.api = new Api();
+    this.api.onSignedOut = () => this.showSignIn('Your session has ended. Sign in again to go on; your unsaved changes are kept.');
+    /** @type {CallflowSummary[]} */
+    this.flows = [];
+    this.listState = 'loading';
+    this.listError = '';
+    this.catalogLoaded = false;
+
+    this.editor = /** @type {SbEditor} */ (/** @type {unknown} */ (document.createElement('sb-editor')));
+    this.editor.api = this.api;
+    this.catalog = /** @type {SbCatalog} */ (/** @type {unknown} */ (document.createElement('sb-catalog')));
+    this.testCall = /** @type {SbTestCall} */ (/** @type {unknown} */ (document.createElement('sb-test-call')));
+    this.testCall.api = this.api;
+    this.testCall.entryOf = (n) => this.editor.entryOf(n);
+
+    this.catalog.onDrag = (entry) => this.editor.setDrag(entry ? { kind: 'new', entry } : null);
+    this.catalog.onPick = (entry) => {
+      if (!this.editor.isOpen) {
+        this.editor.toast('Open or create a call flow first.', { kind: 'info' });
+        return;
+      }
+      void this.editor.insertNew(this.editor.diagram.selected, entry);
+    };
+    this.editor.addEventListener('sb-new', () => void this.openNew());
+    this.editor.addEventListener('sb-saved', () => void this.loadList());
+    this.editor.addEventListener('sb-opened', () => this.syncURL());
+    this.editor.addEventListener('sb-closed', () => this.syncURL());
+    this.editor.addEventListener('sb-changed', () => {
+      this.testCall.setFlow(this.editor.savedNumbers, this.editor.dirty, this.editor.isOpen);
+      this.renderList();
+    });
+
+    // sign-in
+    this.keyInput = h('input', { id: 'api-key', type: 'password', class: 'input', autocomplete: 'current-password', required: true, 'aria-describedby': 'signin-help signin-error', 'data-testid': 'api-key' });
+    this.signInError = h('p', { id: 'signin-error', class: 'form-error', role: 'alert' });
+    this.signInNote = h('p', { class: 'note', hidden: true });
+    this.signInBtn = h('button', { type: 'submit', class: 'btn primary wide', 'data-testid': 'sign-in' }, 'Sign in');
+    const signInForm = h('form', { class: 'signin-card', novalidate: true },
+      h('div', { class: 'brand big' }, icon('flow', 'icon lg'), 'Switchboard'),
+      h('h1', null, 'Sign in'),
+      this.signInNote,
+      h('div', { class: 'field' }, h('label', { for: 'api-key', class: 'field-label' }, 'Admin API key'), this.keyInput,
+        h('p', { id: 'signin-help', class: 'help' }, 'The key printed when the server first started, or the one given with --admin-key. It is kept for this browser tab only.')),
+      this.signInBtn, this.signInError);
+    signInForm.addEventListener('submit', (e) => { e.preventDefault(); void this.signIn(); });
+    this.signInEl = h('div', { class: 'signin', hidden: true }, signInForm);
+
+    // list
+    this.search = h('input', { type: 'search', class: 'input', placeholder: 'Search call flows', 'aria-label': 'Search call flows', autocomplete: 'off', 'data-testid': 'flow-search' });
+    this.search.addEventListener('input', () => this.renderList());
+    this.listEl = h('ul', { class: 'flow-list', 'aria-label': 'Call flows', 'data-testid': 'flow-list' });
+    this.listStatus = h('div', { class: 'list-status' });
+
+    // right-hand tabs
+    this.tabActions = h('button', { type: 'button', role: 'tab', id: 'tab-actions', 'aria-controls': 'panel-actions', 'aria-selected': 'true', class: 'tab' }, 'Actions');
+    this.tabTest = h('button', { type: 'button', role: 'tab', id: 'tab-test', 'aria-controls': 'panel-test', 'aria-selected': 'false', tabindex: '-1', class: 'tab', 'data-testid': 'tab-test' }, 'Test call');
+    for (const t of [this.tabActions, this.tabTest]) {
+      t.addEventListener('click', () => this.selectTab(t));
+      t.addEventListener('keydown', (e) => {
+        if (e.key === 'ArrowRight' || e.key === 'ArrowLeft') {
+          const other = t === this.tabActions ? this.tabTest : this.tabActions;
+          this.selectTab(other);
+          other.focus();
+          e.preventDefault();
+        }
+      });
+    }
+    this.panelActions = h('div', { role: 'tabpanel', id: 'panel-actions', 'aria-labelledby': 'tab-actions', class: 'tabpanel' },
+      h('h2', { class: 'panel-title' }, 'Catalog of Actions'), this.catalog);
+    this.panelTest = h('div', { role: 'tabpanel', id: 'panel-test', 'aria-labelledby': 'tab-test', class: 'tabpanel', hidden: true },
+      h('h2', { class: 'panel-title' }, 'Test call'), this.testCall);
+
+    this.accountEl = h('span', { class: 'account' });
+    this.shell = h('div', { class: 'shell' },
+      h('header', { class: 'topbar' },
+        h('div', { class: 'brand' }, icon('flow', 'icon'), 'Switchboard'),
+        h('span', { class: 'topbar-sep' }, 'Call flows'),
+        h('div', { class: 'spacer' }),
+        this.accountEl,
+        h('button', { type: 'button', class: 'btn ghost small', onclick: () => void this.signOut(), 'data-testid': 'sign-out' }, icon('logout', 'icon sm'), 'Sign out')),
+      h('main', { class: 'layout' },
+        h('nav', { class: 'sidebar', 'aria-label': 'Call flows' },
+          h('div', { class: 'sidebar-head' },
+            h('button', { type: 'button', class: 'btn primary wide', onclick: () => void this.openNew(), 'data-testid': 'new-flow' }, icon('plus'), 'New call flow'),
+            h('div', { class: 'catalog-search' }, icon('search', 'icon search-icon'), this.search)),
+          this.listStatus, this.listEl),
+        h('section', { class: 'center', 'aria-labelledby': 'flow-title' }, this.editor),
+        h('aside', { class: 'rightbar', 'aria-label': 'Actions and test call' },
+          h('div', { role: 'tablist', class: 'tabs', 'aria-label': 'Right panel' }, this.tabActions, this.tabTest),
+          this.panelActions, this.panelTest)));
+  }
+
+  connectedCallback() {
+    if (this.shell.isConnected) return;
+    this.append(this.shell, this.signInEl);
+    window.addEventListener('beforeunload', (e) => {
+      if (this.editor.dirty) {
+        e.preventDefault();
+        e.returnValue = '';
+      }
+    });
+    window.addEventListener('popstate', () => void this.route(true));
+    if (this.api.signedIn) void this.start();
+    else this.showSignIn('');
+  }
+
+  /** @param {string} note */
+  showSignIn(note) {
+    this.signInNote.hidden = !note;
+    this.signInNote.textContent = note;
+    this.signInError.textContent = '';
+    this.signInEl.hidden = false;
+    this.shell.inert = true;
+    this.keyInput.focus();
+  }
+
+  async signIn() {
+    const key = this.keyInput.value.trim();
+    if (!key) {
+      this.signInError.textContent = 'Enter the admin API key.';
+      this.keyInput.setAttribute('aria-invalid', 'true');
+      this.keyInput.focus();
+      return;
+    }
+    this.signInBtn.disabled = true;
+    this.signInError.textContent = '';
+    try {
+      await this.api.signIn(key);
+      this.keyInput.value = '';
+      this.keyInput.removeAttribute('aria-invalid');
+      this.signInEl.hidden = true;
+      this.shell.inert = false;
+      if (this.editor.isOpen) {
+        void this.loadList();
+        this.accountEl.textContent = this.api.accountName;
+      } else {
+        await this.start();
+      }
+    } catch (e) {
+      this.keyInput.setAttribute('aria-invalid', 'true');
+      this.signInError.textContent = e instanceof ApiError && e.status === 401 ? 'This key was not accepted. Check it and try again.' : describeError(e);
+      this.keyInput.select();
+    } finally {
+      this.signInBtn.disabled = false;
+    }
+  }
+
+  async signOut() {
+    if (!(await this.editor.confirmDiscard('sign out'))) return;
+    this.api.signOut();
+    this.editor.close();
+    this.flows = [];
+    this.renderList();
+    history.replaceState(null, '', '/');
+    this.showSignIn('');
+  }
+
+  async start() {
+    this.signInEl.hidden = true;
+    this.shell.inert = false;
+    this.accountEl.textContent = this.api.accountName;
+    await Promise.all([this.loadCatalog(), this.loadList()]);
+    await this.route(false);
+  }
+
+  async loadCatalog() {
+    try {
+      const entries = await this.api.catalog();
+      this.catalog.setEntries(entries);
+      this.editor.setCatalog(entries);
+      this.catalogLoaded = true;
+    } catch (e) {
+      this.catalog.setError(`The actions could not be loaded: ${describeError(e)}`);
+    }
+  }
+
+  async loadList() {
+    try {
+      this.flows = await this.api.listCallflows();
+      this.listState = 'ready';
+    } catch (e) {
+      this.listState = 'error';
+      this.listError = describeError(e);
+    }
+    this.renderList();
+  }
+
+  renderList() {
+    if (this.listState === 'loading') {
+      this.listStatus.replaceChildren(h('p', { class: 'empty small' }, 'Loading call flows…'));
+      this.listEl.replaceChildren();
+      return;
+    }
+    if (this.listState === 'error') {
+      this.listStatus.replaceChildren(h('div', { class: 'empty small', role: 'alert' }, h('p', null, `The call flows could not be loaded: ${this.listError}`),
+        h('button', { type: 'button', class: 'btn secondary small', onclick: () => void this.loadList() }, 'Try again')));
+      this.listEl.replaceChildren();
+      return;
+    }
+    const q = this.search.value.trim().toLowerCase();
+    const shown = this.flows
+      .filter((f) => !q || `${f.name || ''} ${f.numbers.join(' ')} ${f.patterns.join(' ')}`.toLowerCase().includes(q))
+      .sort((a, b) => (a.name || a.numbers[0] || '').localeCompare(b.name || b.numbers[0] || ''));
+    if (!this.flows.length) this.listStatus.replaceChildren(h('p', { class: 'empty small' }, 'No call flows yet. Create the first one with “New call flow”.'));
+    else if (!shown.length) this.listStatus.replaceChildren(h('p', { class: 'empty small' }, `No call flow matches “${this.search.value.trim()}”.`));
+    else this.listStatus.replaceChildren(h('p', { class: 'list-count' }, q ? `${shown.length} of ${this.flows.length}` : `${this.flows.length} call flow${this.flows.length === 1 ? '' : 's'}`));
+    const current = this.editor.isOpen ? this.editor.flowId : null;
+    this.listEl.replaceChildren(...shown.map((f) => h('li', null,
+      h('a', {
+        href: `/callflows/${encodeURIComponent(f.id)}`, class: 'flow-item', 'aria-current': f.id === current ? 'page' : undefined, 'data-id': f.id,
+        onclick: (/** @type {MouseEvent} */ e) => { if (e.button === 0 && !e.ctrlKey && !e.metaKey && !e.shiftKey) { e.preventDefault(); void this.openFlow(f.id); } },
+      },
+      h('span', { class: 'flow-name' }, f.name || (f.numbers.length ? f.numbers.join(', ') : 'Unnamed call flow')),
+      h('span', { class: 'flow-numbers' }, f.numbers.length ? f.numbers.slice(0, 3).join(', ') + (f.numbers.length > 3 ? ` +${f.numbers.length - 3}` : '') : f.patterns.length ? `${f.patterns.length} pattern${f.patterns.length === 1 ? '' : 's'}` : 'No numbers')))));
+  }
+
+  /** @param {HTMLElement} tab */
+  selectTab(tab) {
+    const test = tab === this.tabTest;
+    this.tabActions.setAttribute('aria-selected', test ? 'false' : 'true');
+    this.tabTest.setAttribute('aria-selected', test ? 'true' : 'false');
+    this.tabActions.tabIndex = test ? -1 : 0;
+    this.tabTest.tabIndex = test ? 0 : -1;
+    this.panelActions.hidden = test;
+    this.panelTest.hidden = !test;
+  }
+
+  /** @param {string} id */
+  async openFlow(id) {
+    if (this.editor.isOpen && this.editor.flowId === id && !this.editor.dirty) return;
+    if (!(await this.editor.confirmDiscard('open another call flow'))) return;
+    try {
+      await this.editor.open(id);
+    } catch (e) {
+      this.editor.close();
+      this.editor.toast(`The call flow could not be opened: ${describeError(e)}`, { kind: 'error' });
+    }
+    this.renderList();
+  }
+
+  async openNew() {
+    if (!(await this.editor.confirmDiscard('start a new call flow'))) return;
+    this.editor.newFlow();
+    this.renderList();
+  }
+
+  syncURL() {
+    const path = !this.editor.isOpen ? '/' : this.editor.flowId ? `/callflows/${encodeURIComponent(this.editor.flowId)}` : '/callflows/new';
+    if (location.pathname !== path) history.pushState(null, '', path);
+    document.title = this.editor.isOpen ? `${this.editor.displayName} · Switchboard` : 'Call flows · Switchboard';
+    this.renderList();
+  }
+
+  /** @param {boolean} guard whether to ask before leaving unsaved changes */
+  async route(guard) {
+    const m = location.pathname.match(/^\/callflows\/([^/]+)$/);
+    const want = m ? decodeURIComponent(m[1]) : null;
+    const cur = this.editor.isOpen ? this.editor.flowId || 'new' : null;
+    if (want === cur) return;
+    if (guard && !(await this.editor.confirmDiscard('leave this call flow'))) {
+      this.syncURL();
+      return;
+    }
+    if (want === 'new') this.editor.newFlow();
+    else if (want) {
+      try { await this.editor.open(want); } catch (e) {
+        this.editor.close();
+        this.editor.toast(`The call flow could not be opened: ${describeError(e)}`, { kind: 'error' });
+      }
+    } else this.editor.close();
+    this.renderList();
+  }
+}
+
+customElements.define('sb-app', SbApp);

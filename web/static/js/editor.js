@@ -1,0 +1,887 @@
+// @ts-check
+// <sb-editor>: one call flow being edited: the toolbar (undo, redo, add,
+// move, delete, zoom, Cancel, Save menu), the diagram, the markers, and
+// saving with stale-revision and number-conflict handling.
+
+import { h } from './dom.js';
+import { icon } from './icons.js';
+import { ApiError, describeError } from './api.js';
+import {
+  ROOT, History, attach, canTakeChild, canonical, contains, detach, docFromJSON, docToJSON, emptyDoc, find,
+  keyLabel, newUid, openKeys, pathsOf, rekey, size, uidForPath, walk,
+} from './model.js';
+import { captionOf, validateData } from './schema.js';
+import { confirmDialog, keyDialog, modal, pickerDialog } from './dialogs.js';
+import { mainBlockDialog, paramsDialog } from './forms.js';
+import { openMenu } from './menu.js';
+import './diagram.js';
+
+/** @typedef {import('./types.js').CatalogEntry} CatalogEntry */
+/** @typedef {import('./types.js').FlowDoc} FlowDoc */
+/** @typedef {import('./types.js').FlowNode} FlowNode */
+/** @typedef {import('./api.js').Api} Api */
+/** @typedef {import('./diagram.js').SbDiagram} SbDiagram */
+/** @typedef {import('./diagram.js').Marker} Marker */
+
+/** @typedef {{kind: 'new', entry: CatalogEntry}|{kind: 'move', uid: string}} DragState */
+
+/**
+ * @param {string} label
+ * @param {string} iconId
+ * @param {() => void} run
+ * @param {{testid?: string, text?: boolean, shortcut?: string}} [o]
+ */
+function toolButton(label, iconId, run, o = {}) {
+  return h('button', {
+    type: 'button', class: `btn ${o.text ? 'ghost' : 'icon-btn'}`, 'aria-label': o.text ? undefined : label,
+    title: o.shortcut ? `${label} (${o.shortcut})` : label, 'aria-keyshortcuts': o.shortcut, onclick: run, 'data-testid': o.testid,
+  }, icon(iconId), o.text ? h('span', null, label) : null);
+}
+
+export class SbEditor extends HTMLElement {
+  constructor() {
+    super();
+    /** @type {Api|null} */
+    this.api = null;
+    /** @type {CatalogEntry[]} */
+    this.catalog = [];
+    /** @type {Map<string, CatalogEntry>} */
+    this.entries = new Map();
+    /** @type {string|null} */
+    this.flowId = null;
+    /** @type {string|undefined} */
+    this.revision = undefined;
+    /** @type {FlowDoc|null} null when no flow is open */
+    this.doc = null;
+    this.baseline = '';
+    /** @type {string[]} the numbers as last saved */
+    this.savedNumbers = [];
+    this.history = new History();
+    /** @type {Map<string, string[]>} */
+    this.serverErrors = new Map();
+    /** @type {DragState|null} */
+    this.dragging = null;
+    this.busy = false;
+    this.stale = false;
+    /** @type {Map<string, Marker>} */
+    this.markers = new Map();
+
+    this.diagram = /** @type {SbDiagram} */ (/** @type {unknown} */ (document.createElement('sb-diagram')));
+    this.diagram.host = {
+      entryOf: (n) => this.entries.get(n),
+      select: () => this.renderToolbar(false),
+      edit: (id) => void this.edit(id),
+      addAction: (id) => void this.addAction(id),
+      move: (id) => void this.move(id),
+      remove: (id) => void this.removeBlock(id),
+      changeKey: (id) => void this.changeKey(id),
+      blockMenu: (id, anchor) => this.blockMenu(id, anchor),
+      canDrop: (t) => this.canDrop(t),
+      drop: (t) => void this.drop(t),
+      dragBlock: (id) => this.setDrag(id ? { kind: 'move', uid: id } : null),
+      branching: (id) => this.branching(id),
+    };
+
+    this.titleEl = h('h1', { class: 'flow-title', id: 'flow-title' });
+    this.stateEl = h('span', { class: 'state-chip', 'data-testid': 'save-state' });
+    this.undoBtn = toolButton('Undo', 'undo', () => this.undo(), { shortcut: 'Control+Z', testid: 'undo' });
+    this.redoBtn = toolButton('Redo', 'redo', () => this.redo(), { shortcut: 'Control+Shift+Z', testid: 'redo' });
+    this.addBtn = toolButton('Add action…', 'plus', () => void this.addAction(this.diagram.selected), { text: true, shortcut: 'A', testid: 'add-action' });
+    this.moveBtn = toolButton('Move…', 'move', () => void this.move(this.diagram.selected), { text: true, shortcut: 'M', testid: 'move' });
+    this.deleteBtn = toolButton('Delete', 'trash', () => void this.removeBlock(this.diagram.selected), { text: true, shortcut: 'Delete', testid: 'delete' });
+    this.zoomOut = toolButton('Zoom out', 'zoom_out', () => this.setZoom(this.diagram.zoom - 0.1));
+    this.zoomIn = toolButton('Zoom in', 'zoom_in', () => this.setZoom(this.diagram.zoom + 0.1));
+    this.zoomLabel = h('button', { type: 'button', class: 'btn ghost zoom-label', title: 'Reset zoom to 100%', 'aria-label': 'Reset zoom', onclick: () => this.setZoom(1) }, '100%');
+    this.fitBtn = h('button', { type: 'button', class: 'btn ghost small', title: 'Zoom to fit the whole flow', onclick: () => this.fit() }, 'Fit');
+    this.cancelBtn = h('button', { type: 'button', class: 'btn secondary', onclick: () => void this.cancel(), 'data-testid': 'cancel' }, 'Cancel');
+    this.saveBtn = h('button', {
+      type: 'button', class: 'btn primary', 'aria-haspopup': 'menu', 'aria-expanded': 'false', 'data-testid': 'save',
+      onclick: () => this.saveMenu(),
+    }, h('span', null, 'Save'), icon('chevron_down', 'icon sm'));
+    this.saveBtn.addEventListener('keydown', (e) => {
+      if (e.key === 'ArrowDown' || e.key === 'ArrowUp') { e.preventDefault(); this.saveMenu(e.key === 'ArrowUp'); }
+    });
+    this.toasts = h('div', { class: 'toasts', 'aria-live': 'polite' });
+    this.announcer = h('p', { class: 'sr-only', role: 'status', 'aria-live': 'polite' });
+    this.emptyEl = h('div', { class: 'editor-empty' },
+      h('div', { class: 'empty-card' }, icon('flow', 'icon xl'),
+        h('h2', null, 'No call flow open'),
+        h('p', null, 'Choose a call flow on the left, or create a new one.'),
+        h('button', { type: 'button', class: 'btn primary', onclick: () => this.dispatchEvent(new CustomEvent('sb-new')) }, icon('plus'), 'New call flow')));
+    this.mainEl = h('div', { class: 'editor-main', hidden: true },
+      h('div', { class: 'toolbar' },
+        h('div', { class: 'title-row' },
+          h('div', { class: 'title-block' }, this.titleEl, this.stateEl),
+          h('div', { class: 'save-group' }, this.cancelBtn, this.saveBtn)),
+        h('div', { class: 'tools', 'aria-label': 'Edit tools', role: 'group' },
+          h('div', { class: 'tool-group' }, this.undoBtn, this.redoBtn),
+          h('div', { class: 'tool-group' }, this.addBtn, this.moveBtn, this.deleteBtn),
+          h('div', { class: 'spacer' }),
+          h('div', { class: 'tool-group' }, this.zoomOut, this.zoomLabel, this.zoomIn, this.fitBtn))),
+      h('div', { class: 'canvas' }, this.diagram),
+      h('p', { class: 'keys-help', id: 'diagram-keys' }, 'Keys: ',
+        h('kbd', null, '↑↓←→'), ' go · ', h('kbd', null, 'Enter'), ' edit · ', h('kbd', null, 'A'), ' add · ',
+        h('kbd', null, 'M'), ' move · ', h('kbd', null, 'K'), ' branch · ', h('kbd', null, 'Del'), ' delete · ',
+        h('kbd', null, 'Shift+F10'), ' menu · ', h('kbd', null, 'Ctrl+Z'), ' undo'),
+      this.announcer);
+    this.addEventListener('keydown', (e) => this.onKey(e));
+  }
+
+  connectedCallback() {
+    if (!this.emptyEl.isConnected) this.append(this.emptyEl, this.mainEl, this.toasts);
+  }
+
+  /** @param {CatalogEntry[]} entries */
+  setCatalog(entries) {
+    this.catalog = entries;
+    this.entries = new Map(entries.map((e) => [e.name, e]));
+    if (this.doc) this.render();
+  }
+
+  /** @param {string} name */
+  entryOf(name) {
+    return this.entries.get(name);
+  }
+
+  get dirty() {
+    return Boolean(this.doc) && canonical(docToJSON(/** @type {FlowDoc} */ (this.doc))) !== this.baseline;
+  }
+
+  get isOpen() {
+    return this.doc !== null;
+  }
+
+  get displayName() {
+    if (!this.doc) return '';
+    return this.doc.name || (this.doc.numbers.length ? this.doc.numbers.join(', ') : this.flowId ? 'Unnamed call flow' : 'New call flow');
+  }
+
+  // ---- opening and closing ----
+
+  /**
+   * Shows a stored document.
+   * @param {Record<string, unknown>} raw
+   * @param {string|undefined} revision
+   * @param {{keepView?: boolean}} [o]
+   */
+  load(raw, revision, o = {}) {
+    const old = this.doc;
+    const selPath = old && o.keepView ? pathOfUid(old, this.diagram.selected) : null;
+    const collapsedPaths = old && o.keepView ? [...this.diagram.collapsed].map((u) => pathOfUid(old, u)) : [];
+    this.flowId = typeof raw.id === 'string' ? raw.id : null;
+    this.revision = revision;
+    this.doc = docFromJSON(raw);
+    this.baseline = canonical(docToJSON(this.doc));
+    this.savedNumbers = [...this.doc.numbers];
+    this.serverErrors.clear();
+    this.stale = false;
+    const paths = pathsOf(this.doc);
+    paths.set('', ROOT);
+    if (o.keepView) {
+      this.diagram.selected = (selPath !== null && paths.get(selPath)) || ROOT;
+      this.diagram.collapsed = new Set(collapsedPaths.map((p) => (p !== null && paths.get(p)) || '').filter(Boolean));
+    } else {
+      this.history.clear();
+      this.diagram.selected = ROOT;
+      this.diagram.collapsed = new Set();
+      this.clearToasts();
+    }
+    this.show();
+  }
+
+  /** @param {string} id */
+  async open(id) {
+    if (!this.api) return;
+    const r = await this.api.getCallflow(id);
+    this.load(r.data, r.revision);
+    this.emit('sb-opened');
+  }
+
+  newFlow() {
+    this.flowId = null;
+    this.revision = undefined;
+    this.doc = emptyDoc();
+    this.baseline = canonical(docToJSON(this.doc));
+    this.savedNumbers = [];
+    this.history.clear();
+    this.serverErrors.clear();
+    this.stale = false;
+    this.diagram.selected = ROOT;
+    this.diagram.collapsed = new Set();
+    this.clearToasts();
+    this.show();
+    this.emit('sb-opened');
+  }
+
+  close() {
+    this.doc = null;
+    this.flowId = null;
+    this.revision = undefined;
+    this.history.clear();
+    this.clearToasts();
+    this.emptyEl.hidden = false;
+    this.mainEl.hidden = true;
+    this.emit('sb-closed');
+  }
+
+  show() {
+    this.emptyEl.hidden = true;
+    this.mainEl.hidden = false;
+    this.render();
+    this.diagram.focusBlock(this.diagram.selected);
+  }
+
+  /** @param {string} type */
+  emit(type) {
+    this.dispatchEvent(new CustomEvent(type, { bubbles: true }));
+  }
+
+  /**
+   * Asks before throwing away unsaved changes; true when it may go ahead.
+   * @param {string} [action]
+   */
+  async confirmDiscard(action = 'leave') {
+    if (!this.dirty) return true;
+    return confirmDialog({
+      title: 'Discard unsaved changes?',
+      message: `You have changed “${this.displayName}” and not saved it. If you ${action}, your changes are lost.`,
+      confirm: 'Discard changes', cancel: 'Keep editing', danger: true,
+    });
+  }
+
+  // ---- rendering ----
+
+  render() {
+    if (!this.doc) return;
+    this.computeMarkers();
+    this.diagram.doc = this.doc;
+    this.diagram.markers = this.markers;
+    this.diagram.untitled = this.flowId ? 'Unnamed call flow' : 'New call flow';
+    this.diagram.render();
+    this.renderToolbar();
+  }
+
+  /** @param {boolean} [notify] tell the page (list, test call) too; not on a mere selection */
+  renderToolbar(notify = true) {
+    if (!this.doc) return;
+    const dirty = this.dirty;
+    this.titleEl.textContent = this.displayName;
+    this.stateEl.textContent = this.busy ? 'Saving…' : dirty ? 'Unsaved changes' : this.flowId ? 'Saved' : 'Not saved yet';
+    this.stateEl.className = `state-chip${dirty ? ' dirty' : ''}`;
+    this.undoBtn.disabled = !this.history.canUndo;
+    this.redoBtn.disabled = !this.history.canRedo;
+    const sel = this.diagram.selected;
+    this.addBtn.disabled = !canTakeChild(this.doc, sel, (n) => this.entryOf(n));
+    this.moveBtn.disabled = sel === ROOT;
+    this.deleteBtn.disabled = sel === ROOT;
+    this.saveBtn.disabled = !dirty || this.busy;
+    this.zoomLabel.textContent = `${Math.round(this.diagram.zoom * 100)}%`;
+    if (notify) this.emit('sb-changed');
+  }
+
+  computeMarkers() {
+    /** @type {Map<string, Marker>} */
+    const out = new Map();
+    const doc = /** @type {FlowDoc} */ (this.doc);
+    for (const { node } of walk(doc)) {
+      const entry = this.entryOf(node.module);
+      const incomplete = entry ? validateData(entry.schema, node.data).map((p) => p.message) : [];
+      const errors = [...(this.serverErrors.get(node.uid) || [])];
+      if (!entry && this.catalog.length) errors.push(`This server has no action “${node.module}”`);
+      if (incomplete.length || errors.length) out.set(node.uid, { incomplete, errors });
+    }
+    const rootErr = this.serverErrors.get(ROOT);
+    if (rootErr && rootErr.length) out.set(ROOT, { incomplete: [], errors: rootErr });
+    this.markers = out;
+  }
+
+  /** @param {number} z */
+  setZoom(z) {
+    this.diagram.zoom = Math.min(1.5, Math.max(0.5, Math.round(z * 10) / 10));
+    this.render();
+  }
+
+  /** Zooms so the whole flow shows, between 50% and 100%. */
+  fit() {
+    const canvas = this.diagram.parentElement;
+    if (!canvas) return;
+    const root = this.diagram.tree.firstElementChild;
+    if (!root) return;
+    const z = this.diagram.zoom;
+    const r = root.getBoundingClientRect();
+    const w = r.width / z + 80;
+    const hgt = r.height / z + 90;
+    const scale = Math.min(1, canvas.clientWidth / w, canvas.clientHeight / hgt);
+    this.diagram.zoom = Math.max(0.5, Math.floor(scale * 10) / 10);
+    this.render();
+    canvas.scrollTo({ left: 0, top: 0 });
+  }
+
+  // ---- messages ----
+
+  /**
+   * @param {string} message
+   * @param {{kind?: 'info'|'success'|'error', actions?: Array<{label: string, run: () => void}>, persist?: boolean, testid?: string}} [o]
+   */
+  toast(message, o = {}) {
+    const kind = o.kind || 'info';
+    const el = h('div', { class: `toast ${kind}`, role: kind === 'error' ? 'alert' : 'status', 'data-testid': o.testid || `toast-${kind}` },
+      icon(kind === 'error' ? 'error' : kind === 'success' ? 'check' : 'info'),
+      h('div', { class: 'toast-text' }, message),
+      (o.actions || []).map((a) => h('button', { type: 'button', class: 'btn secondary small', onclick: () => { el.remove(); a.run(); } }, a.label)),
+      h('button', { type: 'button', class: 'icon-btn small', 'aria-label': 'Dismiss', title: 'Dismiss', onclick: () => el.remove() }, icon('close', 'icon sm')));
+    while (this.toasts.childElementCount >= 3) this.toasts.firstElementChild?.remove();
+    this.toasts.append(el);
+    if (!o.persist && kind !== 'error') window.setTimeout(() => el.remove(), 5000);
+  }
+
+  clearToasts() {
+    this.toasts.replaceChildren();
+  }
+
+  /** @param {string} text */
+  announce(text) {
+    this.announcer.textContent = '';
+    window.setTimeout(() => { this.announcer.textContent = text; }, 30);
+  }
+
+  // ---- changes ----
+
+  /**
+   * Applies one undoable change.
+   * @param {(doc: FlowDoc) => void} fn
+   * @param {{select?: string}} [o]
+   */
+  change(fn, o = {}) {
+    const doc = /** @type {FlowDoc} */ (this.doc);
+    this.history.push(doc);
+    fn(doc);
+    if (o.select) this.diagram.selected = o.select;
+    this.render();
+  }
+
+  undo() {
+    if (!this.doc) return;
+    const prev = this.history.undo(this.doc);
+    if (!prev) return;
+    this.doc = prev;
+    this.keepSelection();
+    this.render();
+    this.diagram.focusBlock(this.diagram.selected);
+    this.announce('Undone');
+  }
+
+  redo() {
+    if (!this.doc) return;
+    const next = this.history.redo(this.doc);
+    if (!next) return;
+    this.doc = next;
+    this.keepSelection();
+    this.render();
+    this.diagram.focusBlock(this.diagram.selected);
+    this.announce('Redone');
+  }
+
+  keepSelection() {
+    const doc = /** @type {FlowDoc} */ (this.doc);
+    if (this.diagram.selected !== ROOT && !find(doc, this.diagram.selected)) this.diagram.selected = ROOT;
+  }
+
+  /** @param {string} id */
+  labelOf(id) {
+    if (id === ROOT) return 'the Main Callflow Block';
+    const loc = this.doc ? find(this.doc, id) : null;
+    if (!loc) return 'the block';
+    const e = this.entryOf(loc.node.module);
+    return e ? e.label : loc.node.module;
+  }
+
+  /**
+   * A block's label with its caption: "Text to speech: Welcome".
+   * @param {string} id
+   */
+  titleOf(id) {
+    const loc = id === ROOT || !this.doc ? null : find(this.doc, id);
+    if (!loc) return capital(this.labelOf(id));
+    const e = this.entryOf(loc.node.module);
+    const caption = e ? captionOf(e.schema, loc.node.data) : '';
+    return `${capital(this.labelOf(id))}${caption ? `: ${caption}` : ''}`;
+  }
+
+  /** @param {string} id */
+  branching(id) {
+    if (id === ROOT || !this.doc) return false;
+    const loc = find(this.doc, id);
+    const e = loc ? this.entryOf(loc.node.module) : undefined;
+    return Boolean(e && (e.free_branches || e.branches.length > 1));
+  }
+
+  /**
+   * Picks a key for a new child of parent: the only one left, or asks.
+   * @param {string} parent
+   * @param {string} childLabel
+   * @param {string} [suggested]
+   * @returns {Promise<string|null>}
+   */
+  async chooseKey(parent, childLabel, suggested) {
+    const doc = /** @type {FlowDoc} */ (this.doc);
+    const k = openKeys(doc, parent, (n) => this.entryOf(n));
+    if (!k.free && k.keys.length === 0) return null;
+    if (!k.free && k.keys.length === 1) return k.keys[0];
+    const loc = parent === ROOT ? null : find(doc, parent);
+    const used = loc ? loc.node.children.map((b) => b.key) : [];
+    return keyDialog({ parentLabel: this.labelOf(parent), childLabel, keys: k.keys, used, free: k.free, suggested, keyLabel });
+  }
+
+  /**
+   * Adds a new block of a catalog action under a parent: key first (for a
+   * branching parent), then the block's pop-up; Cancel there removes it.
+   * @param {string} parent
+   * @param {CatalogEntry} entry
+   */
+  async insertNew(parent, entry) {
+    if (!this.doc) return;
+    if (!canTakeChild(this.doc, parent, (n) => this.entryOf(n))) {
+      this.toast(`${capital(this.labelOf(parent))} takes no further block.`, { kind: 'error' });
+      return;
+    }
+    const key = await this.chooseKey(parent, entry.label);
+    if (key === null) return;
+    /** @type {FlowNode} */
+    const node = { uid: newUid(), module: entry.name, data: {}, children: [], extra: {} };
+    this.change((d) => attach(d, parent, key, node), { select: node.uid });
+    this.diagram.focusBlock(node.uid);
+    const data = await paramsDialog(entry, entry.name, {}, { isNew: true });
+    if (data === null) {
+      // Cancel on a new block's pop-up takes the block away again.
+      const d = /** @type {FlowDoc} */ (this.doc);
+      detach(d, node.uid);
+      this.history.drop();
+      this.diagram.selected = parent;
+      this.render();
+      this.diagram.focusBlock(parent);
+      this.announce(`${entry.label} not added`);
+      return;
+    }
+    node.data = data;
+    this.render();
+    this.diagram.focusBlock(node.uid);
+    this.announce(`${entry.label} added under ${this.labelOf(parent)}${key !== '_' ? `, ${keyLabel(key)}` : ''}`);
+  }
+
+  /** @param {string} id */
+  async addAction(id) {
+    if (!this.doc) return;
+    if (!canTakeChild(this.doc, id, (n) => this.entryOf(n))) {
+      this.toast(`${capital(this.labelOf(id))} takes no further block${id === ROOT ? ': it already leads to the first block' : ''}.`, { kind: 'error' });
+      return;
+    }
+    const chosen = await pickerDialog({
+      title: `Add action after ${this.labelOf(id)}`,
+      label: 'Actions',
+      empty: 'No action matches.',
+      items: this.catalog.map((e) => ({ id: e.name, label: e.label, detail: e.group, icon: e.icon })).sort((a, b) => a.label.localeCompare(b.label)),
+    });
+    if (!chosen) return;
+    const entry = this.entryOf(chosen);
+    if (entry) await this.insertNew(id, entry);
+  }
+
+  /**
+   * Moves a block with its subtree under another block.
+   * @param {string} id
+   * @param {string} target
+   */
+  async moveTo(id, target) {
+    const doc = /** @type {FlowDoc} */ (this.doc);
+    const loc = find(doc, id);
+    if (!loc) return;
+    const key = await this.chooseKey(target, this.labelOf(id), loc.key || '_');
+    if (key === null) return;
+    this.change((d) => {
+      const n = detach(d, id);
+      if (n) attach(d, target, key, n);
+    }, { select: id });
+    this.diagram.focusBlock(id);
+    this.announce(`Moved ${this.labelOf(id)} under ${this.labelOf(target)}`);
+  }
+
+  /** @param {string} id */
+  async move(id) {
+    const doc = this.doc;
+    if (!doc || id === ROOT) return;
+    const loc = find(doc, id);
+    if (!loc) return;
+    const targets = this.moveTargets(id);
+    const chosen = await pickerDialog({
+      title: `Move ${this.labelOf(id)}`,
+      label: 'New place',
+      help: `${capital(this.labelOf(id))}${loc.node.children.length ? ' and the blocks after it go' : ' goes'} after the block you choose.`,
+      empty: 'No block can take it.',
+      items: targets.map((t) => ({ id: t, label: this.titleOf(t), detail: this.pathLabel(t), icon: t === ROOT ? 'flow' : this.entryOf(find(doc, t)?.node.module || '')?.icon })),
+    });
+    if (chosen) await this.moveTo(id, chosen);
+  }
+
+  /** @param {string} id */
+  moveTargets(id) {
+    const doc = /** @type {FlowDoc} */ (this.doc);
+    const loc = find(doc, id);
+    if (!loc) return [];
+    /** @type {string[]} */
+    const out = [];
+    if (canTakeChild(doc, ROOT, (n) => this.entryOf(n))) out.push(ROOT);
+    for (const { node } of walk(doc)) {
+      if (contains(loc.node, node.uid)) continue;
+      if (canTakeChild(doc, node.uid, (n) => this.entryOf(n))) out.push(node.uid);
+    }
+    return out;
+  }
+
+  /** "Main › Menu › Key 1" */
+  /** @param {string} id */
+  pathLabel(id) {
+    const doc = /** @type {FlowDoc} */ (this.doc);
+    if (id === ROOT) return 'Start';
+    /** @type {string[]} */
+    const parts = [];
+    let cur = find(doc, id);
+    while (cur) {
+      const e = this.entryOf(cur.node.module);
+      parts.unshift(`${cur.parent && cur.key !== '_' ? `${keyLabel(cur.key || '_')} → ` : ''}${e ? e.label : cur.node.module}`);
+      cur = cur.parent ? find(doc, cur.parent.uid) : null;
+    }
+    return parts.join(' › ');
+  }
+
+  /** @param {string} id */
+  async removeBlock(id) {
+    const doc = this.doc;
+    if (!doc) return;
+    if (id === ROOT) {
+      this.toast('The Main Callflow Block cannot be deleted.', { kind: 'error' });
+      return;
+    }
+    const loc = find(doc, id);
+    if (!loc) return;
+    const n = size(loc.node) - 1;
+    const label = this.labelOf(id);
+    const ok = await confirmDialog({
+      title: `Delete ${label}?`,
+      message: n ? `This deletes ${label} and the ${n === 1 ? 'block' : `${n} blocks`} after it. You can undo it.` : `This deletes the ${label} block. You can undo it.`,
+      confirm: 'Delete', danger: true,
+    });
+    if (!ok) return;
+    const parent = loc.parent ? loc.parent.uid : ROOT;
+    this.change((d) => { detach(d, id); }, { select: parent });
+    this.diagram.focusBlock(parent);
+    this.announce(`${label} deleted`);
+  }
+
+  /** @param {string} id */
+  async changeKey(id) {
+    const doc = this.doc;
+    if (!doc || id === ROOT) return;
+    const loc = find(doc, id);
+    if (!loc || !loc.parent) {
+      this.toast('The first block has no branch key.', { kind: 'info' });
+      return;
+    }
+    const parent = loc.parent;
+    const k = openKeys(doc, parent.uid, (n) => this.entryOf(n));
+    const current = loc.key || '_';
+    const keys = [current, ...k.keys.filter((x) => x !== current)];
+    if (!k.free && keys.length === 1) {
+      this.toast(`${capital(this.labelOf(parent.uid))} has no other branch.`, { kind: 'info' });
+      return;
+    }
+    const used = parent.children.map((b) => b.key).filter((x) => x !== current);
+    const key = await keyDialog({ parentLabel: this.labelOf(parent.uid), childLabel: this.labelOf(id), keys, used, free: k.free, suggested: current, keyLabel });
+    if (key === null || key === current) return;
+    this.change((d) => rekey(d, id, key), { select: id });
+    this.diagram.focusBlock(id);
+  }
+
+  /** @param {string} id */
+  async edit(id) {
+    const doc = this.doc;
+    if (!doc) return;
+    if (id === ROOT) {
+      const errs = this.serverErrors.get(ROOT);
+      const r = await mainBlockDialog({ name: doc.name, numbers: doc.numbers, patterns: doc.patterns }, errs ? errs.join(' ') : undefined);
+      if (!r) return;
+      if (r.name === doc.name && canonical(r.numbers) === canonical(doc.numbers) && canonical(r.patterns) === canonical(doc.patterns)) return;
+      this.serverErrors.delete(ROOT);
+      this.change((d) => { d.name = r.name; d.numbers = r.numbers; d.patterns = r.patterns; }, { select: ROOT });
+      this.diagram.focusBlock(ROOT);
+      return;
+    }
+    const loc = find(doc, id);
+    if (!loc) return;
+    const node = loc.node;
+    const data = await paramsDialog(this.entryOf(node.module), node.module, node.data, { isNew: false });
+    if (!data || canonical(data) === canonical(node.data)) return;
+    this.serverErrors.delete(id);
+    this.change((d) => {
+      const l = find(d, id);
+      if (l) l.node.data = data;
+    }, { select: id });
+    this.diagram.focusBlock(id);
+  }
+
+  /**
+   * @param {string} id
+   * @param {HTMLElement} anchor
+   */
+  blockMenu(id, anchor) {
+    const doc = this.doc;
+    if (!doc) return;
+    const canAdd = canTakeChild(doc, id, (n) => this.entryOf(n));
+    /** @type {import('./menu.js').MenuItem[]} */
+    const items = [
+      { label: id === ROOT ? 'Edit name and numbers…' : 'Edit settings…', icon: 'edit', hint: 'Enter', run: () => void this.edit(id), testid: 'menu-edit' },
+      { label: 'Add action…', icon: 'plus', hint: 'A', disabled: !canAdd, run: () => void this.addAction(id), testid: 'menu-add' },
+    ];
+    if (id !== ROOT) {
+      const loc = find(doc, id);
+      items.push(
+        { label: 'Change branch key…', icon: 'key', hint: 'K', disabled: !loc || !loc.parent, run: () => void this.changeKey(id), testid: 'menu-key' },
+        { label: 'Move…', icon: 'move', hint: 'M', run: () => void this.move(id), testid: 'menu-move' },
+        { label: 'Delete…', icon: 'trash', hint: 'Del', danger: true, run: () => void this.removeBlock(id), testid: 'menu-delete' });
+    }
+    openMenu(anchor, items, { label: `Actions for ${this.labelOf(id)}` });
+  }
+
+  // ---- drag and drop ----
+
+  /** @param {DragState|null} d */
+  setDrag(d) {
+    this.dragging = d;
+    if (d) this.diagram.markTargets();
+    else this.diagram.clearTargets();
+  }
+
+  /** @param {string} target */
+  canDrop(target) {
+    const doc = this.doc;
+    const d = this.dragging;
+    if (!doc || !d) return false;
+    if (d.kind === 'new') return canTakeChild(doc, target, (n) => this.entryOf(n));
+    const loc = find(doc, d.uid);
+    if (!loc || contains(loc.node, target)) return false;
+    return canTakeChild(doc, target, (n) => this.entryOf(n));
+  }
+
+  /** @param {string} target */
+  async drop(target) {
+    const d = this.dragging;
+    this.setDrag(null);
+    if (!d) return;
+    if (d.kind === 'new') await this.insertNew(target, d.entry);
+    else await this.moveTo(d.uid, target);
+  }
+
+  // ---- saving ----
+
+  saveMenu(focusLast = false) {
+    if (this.saveBtn.disabled) return;
+    openMenu(this.saveBtn, [
+      { label: 'Save Changes', icon: 'check', hint: 'Ctrl+S', run: () => void this.save(), testid: 'save-changes' },
+      { label: 'Save and Duplicate', icon: 'copy', run: () => void this.saveAndDuplicate(), testid: 'save-duplicate' },
+      { label: 'Save and Create', icon: 'plus', run: () => void this.saveAndCreate(), testid: 'save-create' },
+      { label: 'Cancel', icon: 'close', run: () => void this.cancel(), testid: 'save-cancel' },
+    ], { label: 'Save', align: 'right', focusLast });
+  }
+
+  /**
+   * Saves the flow. True when it was stored.
+   * @returns {Promise<boolean>}
+   */
+  async save() {
+    const doc = this.doc;
+    const api = this.api;
+    if (!doc || !api || this.busy) return false;
+    this.computeMarkers();
+    const bad = walk(doc).filter(({ node }) => {
+      const m = this.markers.get(node.uid);
+      return m && (m.incomplete.length || m.errors.some((x) => x.startsWith('This server has no action')));
+    });
+    if (bad.length) {
+      const first = bad[0].node;
+      const m = this.markers.get(first.uid);
+      this.toast(`Not saved: ${bad.length === 1 ? '1 block is' : `${bad.length} blocks are`} incomplete. ${capital(this.labelOf(first.uid))}: ${m ? [...m.errors, ...m.incomplete][0] : ''}.`, { kind: 'error', testid: 'toast-incomplete' });
+      this.diagram.selected = first.uid;
+      this.render();
+      this.diagram.focusBlock(first.uid);
+      return false;
+    }
+    this.busy = true;
+    this.renderToolbar();
+    try {
+      const body = docToJSON(doc);
+      const r = this.flowId ? await api.updateCallflow(this.flowId, body, this.revision) : await api.createCallflow(body);
+      this.busy = false;
+      this.load(r.data, r.revision, { keepView: true });
+      for (const t of this.toasts.querySelectorAll('.toast.error')) t.remove();
+      this.toast(`Saved “${this.displayName}”.`, { kind: 'success', testid: 'toast-saved' });
+      this.emit('sb-saved');
+      this.emit('sb-opened');
+      return true;
+    } catch (e) {
+      this.busy = false;
+      this.renderToolbar();
+      if (e instanceof ApiError && e.status === 409) {
+        await this.staleConflict();
+        return false;
+      }
+      if (e instanceof ApiError && e.status === 400) {
+        this.showServerErrors(e);
+        return false;
+      }
+      this.toast(`Not saved: ${describeError(e)}`, { kind: 'error' });
+      return false;
+    } finally {
+      this.busy = false;
+      this.renderToolbar();
+    }
+  }
+
+  /** @param {ApiError} e */
+  showServerErrors(e) {
+    const doc = /** @type {FlowDoc} */ (this.doc);
+    this.serverErrors.clear();
+    /** @type {string[]} */
+    const messages = [];
+    for (const f of e.fieldErrors()) {
+      let msg = f.message;
+      if (f.rule === 'unique' && (f.path === 'numbers' || f.path === 'patterns')) {
+        const d = /** @type {Record<string, Record<string, {callflow_id?: string, name?: string, cause?: string}>>} */ (e.data);
+        const u = d[f.path] && d[f.path].unique;
+        const other = u && (u.name || u.callflow_id);
+        msg = `${f.path === 'numbers' ? 'Number' : 'Pattern'} ${u && u.cause ? u.cause : ''} is already used by call flow “${other || 'another flow'}”.`;
+      }
+      const id = uidForPath(doc, f.path) || ROOT;
+      const list = this.serverErrors.get(id) || [];
+      list.push(msg);
+      this.serverErrors.set(id, list);
+      messages.push(msg);
+    }
+    this.render();
+    const first = this.serverErrors.keys().next().value;
+    if (first) this.diagram.focusBlock(first);
+    this.toast(`Not saved: ${messages.join(' ') || e.message}`, { kind: 'error', testid: 'toast-not-saved' });
+  }
+
+  async staleConflict() {
+    this.stale = true;
+    const reload = await modal({
+      title: 'Someone else saved this call flow',
+      role: 'alertdialog',
+      className: 'confirm stale',
+      body: [
+        h('p', null, `“${this.displayName}” was changed and saved by someone else after you opened it. Your changes are not saved, and nothing was overwritten.`),
+        h('p', null, 'Reload to see their version (your changes are dropped), or keep editing here to copy what you need first.'),
+      ],
+      actions: [
+        { label: 'Keep my changes', kind: 'secondary', testid: 'stale-keep' },
+        { label: 'Reload their version', kind: 'primary', submit: true, value: 'reload', testid: 'stale-reload' },
+      ],
+      onSubmit: () => true,
+    });
+    if (reload) {
+      await this.reload();
+      return;
+    }
+    this.toast('Not saved: someone else saved this call flow meanwhile. Saving again will not overwrite their version.', {
+      kind: 'error', testid: 'toast-stale', actions: [{ label: 'Reload their version', run: () => void this.reload() }],
+    });
+  }
+
+  async reload() {
+    if (!this.flowId || !this.api) return;
+    try {
+      const r = await this.api.getCallflow(this.flowId);
+      this.load(r.data, r.revision);
+      this.toast('Reloaded the latest saved version.', { kind: 'info' });
+    } catch (e) {
+      this.toast(`Could not reload: ${describeError(e)}`, { kind: 'error' });
+    }
+  }
+
+  async saveAndDuplicate() {
+    if (this.dirty && !(await this.save())) return;
+    const doc = this.doc;
+    const api = this.api;
+    if (!doc || !api) return;
+    const copy = docToJSON(doc);
+    delete copy.id;
+    copy.name = `${doc.name || 'Call flow'} copy`;
+    copy.numbers = [];
+    copy.patterns = [];
+    try {
+      const original = this.displayName;
+      const r = await api.createCallflow(copy);
+      this.load(r.data, r.revision);
+      this.emit('sb-saved');
+      this.emit('sb-opened');
+      this.toast(`Saved “${original}” and opened its copy “${this.displayName}”. The copy has no numbers yet.`, { kind: 'success', testid: 'toast-duplicated' });
+    } catch (e) {
+      this.toast(`Saved, but the copy could not be made: ${describeError(e)}`, { kind: 'error' });
+    }
+  }
+
+  async saveAndCreate() {
+    if (this.dirty && !(await this.save())) return;
+    this.newFlow();
+    this.toast('Saved. This is a new call flow: click the Main Callflow Block to name it and add numbers.', { kind: 'success', testid: 'toast-created' });
+  }
+
+  async cancel() {
+    if (this.dirty) {
+      const ok = await confirmDialog({
+        title: 'Discard your changes?',
+        message: `Your changes to “${this.displayName}” since it was last saved will be lost.`,
+        confirm: 'Discard changes', cancel: 'Keep editing', danger: true,
+      });
+      if (!ok) return;
+    }
+    this.close();
+  }
+
+  /** @param {KeyboardEvent} e */
+  onKey(e) {
+    if (!this.doc) return;
+    const t = e.target;
+    if (t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement || t instanceof HTMLSelectElement) return;
+    const mod = e.ctrlKey || e.metaKey;
+    if (mod && !e.altKey && e.key.toLowerCase() === 'z') {
+      if (e.shiftKey) this.redo(); else this.undo();
+      e.preventDefault();
+    } else if (mod && e.key.toLowerCase() === 'y') {
+      this.redo();
+      e.preventDefault();
+    } else if (mod && e.key.toLowerCase() === 's') {
+      e.preventDefault();
+      if (this.dirty) void this.save();
+    }
+  }
+}
+
+/**
+ * The document path of a block ("" for the main block).
+ * @param {FlowDoc} doc
+ * @param {string} id
+ * @returns {string|null}
+ */
+function pathOfUid(doc, id) {
+  if (id === ROOT) return '';
+  for (const [p, u] of pathsOf(doc)) if (u === id) return p;
+  return null;
+}
+
+/** @param {string} s */
+function capital(s) {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+customElements.define('sb-editor', SbEditor);
