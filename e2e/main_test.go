@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -68,6 +69,10 @@ func (s *syncBuffer) String() string {
 // and returns once it logs its HTTP address.
 func serve(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
+	// SIP on a free port unless the test chose one: :5060 may be taken.
+	if !slices.Contains(args, "--sip-addr") && !slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "SWITCHBOARD_SIP_ADDR=") }) {
+		args = append([]string{"--sip-addr", "127.0.0.1:0"}, args...)
+	}
 	cmd := exec.Command(binary, append([]string{"serve", "--log-format", "json"}, args...)...)
 	cmd.Env = append(cleanEnv(), env...)
 	stderr, err := cmd.StderrPipe()

@@ -270,13 +270,19 @@ func (s *Server) Start(ctx context.Context) error {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	// SIP binds before "http listening" is logged, so whoever waits for that
+	// line (tests, scripts) finds every listener ready.
+	if err := s.startSIP(ctx); err != nil {
+		ln.Close()
+		return err
+	}
 	go func() {
 		if err := s.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("http server stopped", "err", err)
 		}
 	}()
 	s.log.Info("http listening", "addr", ln.Addr().String())
-	return s.startSIP(ctx)
+	return nil
 }
 
 // HTTPAddr is the bound address of the API ("127.0.0.1:41234").
