@@ -91,17 +91,22 @@ func (t *Trace) Add(op string, kv ...any) {
 		k, _ := kv[i].(string)
 		fields[k] = kv[i+1]
 	}
-	t.AddFields(op, fields)
+	t.add(op, fields)
 }
 
 // AddFields records an op with a field map (copied).
 func (t *Trace) AddFields(op string, fields map[string]any) {
+	t.add(op, maps.Clone(fields))
+}
+
+// add records an op, keeping fields as they are.
+func (t *Trace) add(op string, fields map[string]any) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.ended {
 		return
 	}
-	e := Event{Op: op, TMS: t.clock.Now().Sub(t.start).Milliseconds(), Fields: maps.Clone(fields)}
+	e := Event{Op: op, TMS: t.clock.Now().Sub(t.start).Milliseconds(), Fields: fields}
 	if e.TMS < 0 {
 		e.TMS = 0
 	}

@@ -98,7 +98,7 @@ func errorCode(err error) string {
 // ends with a hangup line. ch should be the traced channel writing to tr.
 func (e *Engine) Run(ctx context.Context, ch call.Channel, tr *call.Trace, root *Node, o RunOptions) Result {
 	info := ch.Info()
-	log := e.log.With("call_id", info.ID, "account_id", info.AccountID, "callflow_id", o.CallflowID)
+	log := withAttrs(e.log, slog.String("call_id", info.ID), slog.String("account_id", info.AccountID), slog.String("callflow_id", o.CallflowID))
 	r := &run{cfg: e.cfg, clock: call.RealClock{}}
 	if c, ok := ch.(call.Clocked); ok {
 		r.clock = c.Clock()
@@ -128,7 +128,7 @@ func (e *Engine) Run(ctx context.Context, ch call.Channel, tr *call.Trace, root 
 		tr.Add("module", "module", node.Module, "node", node.Path)
 		x := &Exec{
 			Call: ch, Trace: tr, Vars: vars, Account: o.Account, Node: node, Services: e.svc, run: r,
-			Log: log.With("module", node.Module, "node", node.Path),
+			Log: withAttrs(log, slog.String("module", node.Module), slog.String("node", node.Path)),
 		}
 		r.next = nil
 		branch, err := e.exec(ctx, x)

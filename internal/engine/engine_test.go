@@ -206,3 +206,22 @@ func TestEngine(t *testing.T) {
 		})
 	}
 }
+
+func TestNodeLoggerCarriesCallAndNode(t *testing.T) {
+	var buf strings.Builder
+	ctx, ch := calltest.New(t.Context(), call.Info{ID: "call-log", AccountID: "acct", Request: "1"}, calltest.Script{})
+	tr := call.NewTrace(ch.Clock(), nil)
+	e := engine.New(engine.Config{}, &engine.Services{}, slog.New(slog.NewTextHandler(&buf, nil)))
+	e.Run(ctx, call.Traced(ch, tr), tr, compile(t, `{"module":"test_fail","data":{}}`), engine.RunOptions{CallflowID: "cf-1"})
+	line := ""
+	for _, l := range strings.Split(buf.String(), "\n") {
+		if strings.Contains(l, "module failed") {
+			line = l
+		}
+	}
+	for _, want := range []string{"call_id=call-log", "account_id=acct", "callflow_id=cf-1", "module=test_fail", "node=flow"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("log line %q lacks %s", line, want)
+		}
+	}
+}

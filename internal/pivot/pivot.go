@@ -225,7 +225,7 @@ type hop struct {
 	signed string // u without user info: the URL signatures cover
 	body   []byte
 	ctype  string
-	form   url.Values // POST form fields, for X-Twilio-Signature
+	form   []pair // POST form fields in signing order, for X-Twilio-Signature
 }
 
 var errAttemptTimeout = errors.New("pivot attempt timeout")
@@ -285,7 +285,7 @@ func (c *Client) do(ctx context.Context, r Request, ex *Exchange) (*Response, er
 			req.Header.Set("Content-Type", h.ctype)
 		}
 		if r.SigningKey != "" {
-			req.Header.Set("X-Twilio-Signature", TwilioSignature(r.SigningKey, h.signed, h.form))
+			req.Header.Set("X-Twilio-Signature", twilioSignature(r.SigningKey, h.signed, h.form))
 		}
 		if r.SwitchboardKey != "" {
 			ts := now().Unix()
@@ -401,10 +401,7 @@ func (c *Client) prepare(r Request, ex *Exchange) (*hop, error) {
 	default:
 		fields := flatten(ps)
 		h.body, h.ctype = []byte(encodeForm(fields)), ContentTypeForm
-		h.form = make(url.Values, len(fields))
-		for _, f := range fields {
-			h.form[f.key] = append(h.form[f.key], f.value)
-		}
+		h.form = signPairs(fields)
 	}
 	u, err := url.Parse(target)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"io"
 	"net/url"
 	"slices"
 	"strconv"
@@ -23,20 +24,39 @@ import (
 // For JSON bodies the URL carries bodySHA256=<hex sha256 of the body> and form
 // is nil.
 func TwilioSignature(authToken, url string, form url.Values) string {
-	mac := hmac.New(sha1.New, []byte(authToken))
-	mac.Write([]byte(url))
-	if len(form) > 0 {
-		for _, k := range sortedKeys(form) {
-			vs := slices.Clone(form[k])
-			slices.Sort(vs)
-			vs = slices.Compact(vs)
-			for _, v := range vs {
-				mac.Write([]byte(k))
-				mac.Write([]byte(v))
-			}
+	var fields []pair
+	for k, vs := range form {
+		for _, v := range vs {
+			fields = append(fields, pair{k, v})
 		}
 	}
-	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
+	return twilioSignature(authToken, url, signPairs(fields))
+}
+
+// signPairs orders form fields as Twilio signs them: by name, then value
+// (byte-wise), each identical pair once.
+func signPairs(fields []pair) []pair {
+	out := slices.Clone(fields)
+	slices.SortFunc(out, func(a, b pair) int {
+		if c := strings.Compare(a.key, b.key); c != 0 {
+			return c
+		}
+		return strings.Compare(a.value, b.value)
+	})
+	return slices.Compact(out)
+}
+
+// twilioSignature signs the URL and fields already in signPairs order,
+// without building a url.Values per request.
+func twilioSignature(authToken, url string, sorted []pair) string {
+	mac := hmac.New(sha1.New, []byte(authToken))
+	io.WriteString(mac, url)
+	for _, p := range sorted {
+		io.WriteString(mac, p.key)
+		io.WriteString(mac, p.value)
+	}
+	var sum [sha1.Size]byte
+	return base64.StdEncoding.EncodeToString(mac.Sum(sum[:0]))
 }
 
 // SwitchboardSignature computes the X-Switchboard-Signature header.
