@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -92,26 +91,6 @@ const menuScenario = `<?xml version="1.0" encoding="ISO-8859-1" ?>
 </scenario>
 `
 
-// menuFreePort finds a port free for both UDP and TCP on 127.0.0.1.
-func menuFreePort(t *testing.T) int {
-	t.Helper()
-	for range 20 {
-		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := pc.LocalAddr().(*net.UDPAddr).Port
-		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		pc.Close()
-		if err == nil {
-			ln.Close()
-			return port
-		}
-	}
-	t.Fatal("no free port")
-	return 0
-}
-
 // TestMenuOverSIP calls a menu with SIPp and presses 1 by SIP INFO; the
 // call trace shows the gather, the branch and the option's prompt.
 func TestMenuOverSIP(t *testing.T) {
@@ -122,7 +101,7 @@ func TestMenuOverSIP(t *testing.T) {
 		}
 		t.Skip("sipp not found; set CI=true to make this fatal")
 	}
-	sipPort := menuFreePort(t)
+	sipPort := sipFreePort(t)
 	data := t.TempDir()
 	key := "menu-sip-key-0123456789"
 	p := serve(t, nil, "--http-addr", "127.0.0.1:0", "--data-dir", data, "--admin-key", key,
@@ -145,7 +124,7 @@ func TestMenuOverSIP(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(sipp, "-sf", scenario, "-s", "3000", "-m", "1", "-i", "127.0.0.1",
-		"-p", fmt.Sprint(menuFreePort(t)), "-mp", fmt.Sprint(menuFreePort(t)), "-timeout", "40s", "-timeout_error",
+		"-p", fmt.Sprint(sipFreePort(t)), "-mp", fmt.Sprint(sipFreePort(t)), "-timeout", "40s", "-timeout_error",
 		"-trace_err", "-error_file", filepath.Join(dir, "errors.log"), "-nostdin",
 		fmt.Sprintf("127.0.0.1:%d", sipPort))
 	cmd.Dir = dir
