@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"strings"
 	"time"
 
@@ -44,44 +43,9 @@ var _ store.CallLog = (*CallLogDB)(nil)
 // OpenCallLog opens (creating if needed) the call log file at path and
 // applies pending migrations. ctx bounds the setup only. log may be nil.
 func OpenCallLog(ctx context.Context, path string, log *slog.Logger) (*CallLogDB, error) {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	if path == "" {
-		return nil, errors.New("open call log: empty path")
-	}
-	d := &DB{log: log, now: time.Now}
-
-	w, err := sql.Open("sqlite", dsn(path, false))
+	d, err := open(ctx, path, log, "call log", callLogMigrations, "calllog_migrations")
 	if err != nil {
-		return nil, fmt.Errorf("open call log %s: %w", path, err)
-	}
-	w.SetMaxOpenConns(1)
-	w.SetMaxIdleConns(1)
-	w.SetConnMaxIdleTime(0)
-	w.SetConnMaxLifetime(0)
-	d.w = w
-	if err := w.PingContext(ctx); err != nil {
-		w.Close()
-		return nil, fmt.Errorf("open call log %s: %w", path, err)
-	}
-	if err := d.migrateFS(ctx, callLogMigrations, "calllog_migrations"); err != nil {
-		w.Close()
-		return nil, fmt.Errorf("open call log %s: %w", path, err)
-	}
-
-	r, err := sql.Open("sqlite", dsn(path, true))
-	if err != nil {
-		w.Close()
-		return nil, fmt.Errorf("open call log %s: %w", path, err)
-	}
-	n := max(4, runtime.GOMAXPROCS(0))
-	r.SetMaxOpenConns(n)
-	r.SetMaxIdleConns(n)
-	d.r = r
-	if err := r.PingContext(ctx); err != nil {
-		d.Close()
-		return nil, fmt.Errorf("open call log %s: %w", path, err)
+		return nil, err
 	}
 	return &CallLogDB{db: d}, nil
 }

@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
 	"path/filepath"
@@ -48,17 +49,28 @@ var pragmas = []string{
 // Open opens (creating if needed) the database file at path and applies
 // pending migrations. ctx bounds the setup only. log may be nil.
 func Open(ctx context.Context, path string, log *slog.Logger) (*DB, error) {
+	return open(ctx, path, log, "sqlite", migrations, "migrations")
+}
+
+// open builds a DB on path, the one writer and the read pool, with the
+// migrations of fsys's directory dir applied. what names the database in
+// errors.
+func open(ctx context.Context, path string, log *slog.Logger, what string, fsys fs.FS, dir string) (*DB, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	if path == "" {
-		return nil, errors.New("open sqlite: empty path")
+		return nil, fmt.Errorf("open %s: empty path", what)
 	}
 	d := &DB{log: log, now: time.Now}
+	fail := func(err error) (*DB, error) {
+		d.Close()
+		return nil, fmt.Errorf("open %s %s: %w", what, path, err)
+	}
 
 	w, err := sql.Open("sqlite", dsn(path, false))
 	if err != nil {
-		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+		return fail(err)
 	}
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
@@ -66,26 +78,22 @@ func Open(ctx context.Context, path string, log *slog.Logger) (*DB, error) {
 	w.SetConnMaxLifetime(0)
 	d.w = w
 	if err := w.PingContext(ctx); err != nil {
-		w.Close()
-		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+		return fail(err)
 	}
-	if err := d.migrate(ctx); err != nil {
-		w.Close()
-		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	if err := d.migrateFS(ctx, fsys, dir); err != nil {
+		return fail(err)
 	}
 
 	r, err := sql.Open("sqlite", dsn(path, true))
 	if err != nil {
-		w.Close()
-		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+		return fail(err)
 	}
 	n := max(4, runtime.GOMAXPROCS(0))
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	d.r = r
 	if err := r.PingContext(ctx); err != nil {
-		d.Close()
-		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+		return fail(err)
 	}
 	return d, nil
 }
