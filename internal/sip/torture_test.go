@@ -95,39 +95,12 @@ var deviations = map[string]struct {
 		"a CRLF then a second request follow the REGISTER; sipgo's stream parser fails on the CRLF (RFC 3261 §7.5 says to skip it) and closes the connection"},
 }
 
-// tortureDir finds shared/reference/rfc4475 beside the repository (CI has
-// shared/ there). Missing, the test is skipped locally and fails in CI.
-func tortureDir(t testing.TB) string {
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test")
-		}
-		dir = parent
-	}
-	rfc := filepath.Join(dir, "..", "shared", "reference", "rfc4475")
-	if _, err := os.Stat(rfc); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("RFC 4475 messages missing at %s", rfc)
-		}
-		t.Skipf("RFC 4475 messages not found at %s", rfc)
-	}
-	return rfc
-}
-
 // TestTorture sends every RFC 4475 message over UDP and over TCP, checks
 // the answer against what the RFC allows, and after each checks that the
 // server still answers OPTIONS.
 func TestTorture(t *testing.T) {
 	t.Parallel()
-	dir := tortureDir(t)
+	dir := sip.TortureDir(t)
 	files, _ := filepath.Glob(filepath.Join(dir, "*.dat"))
 	if len(files) != 50 {
 		t.Fatalf("found %d RFC 4475 messages in %s, want 50", len(files), dir)
