@@ -217,16 +217,9 @@ func (a *API) patchCallflow(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var doc, patch map[string]any
-	if err := json.Unmarshal(cur.Body, &doc); err != nil {
-		return fmt.Errorf("decode stored callflow %s: %w", id, err)
-	}
-	if err := json.Unmarshal(req.Data, &patch); err != nil {
-		return fieldError(http.StatusBadRequest, "invalid JSON", "data", "json", err.Error())
-	}
-	merged, err := json.Marshal(mergePatch(doc, patch))
+	merged, err := mergeDocument(cur.Body, req.Data, "callflow", id)
 	if err != nil {
-		return fmt.Errorf("encode patched callflow %s: %w", id, err)
+		return err
 	}
 	flow, body, err := prepare(merged, id)
 	if err != nil {
@@ -252,10 +245,7 @@ func (a *API) save(w http.ResponseWriter, r *http.Request, flow *callflow.Flow, 
 
 func (a *API) deleteCallflow(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("callflow_id")
-	rev := r.URL.Query().Get("revision")
-	if m := r.Header.Get("If-Match"); m != "" && m != "*" {
-		rev = trimQuotes(m)
-	}
+	rev := deleteRevision(r)
 	a.writeMu.Lock()
 	defer a.writeMu.Unlock()
 	cur, err := a.store.GetCallflow(r.Context(), accountOf(r), id)

@@ -101,3 +101,30 @@ func dataString(data json.RawMessage, key string) (string, bool) {
 	}
 	return "", false
 }
+
+// mergeDocument is PATCH for every stored document: the request's data
+// merged into the stored body as an RFC 7386 merge patch (a null removes a
+// key). what and id name the document in errors.
+func mergeDocument(stored []byte, data json.RawMessage, what, id string) ([]byte, error) {
+	var doc, patch map[string]any
+	if err := json.Unmarshal(stored, &doc); err != nil {
+		return nil, fmt.Errorf("decode stored %s %s: %w", what, id, err)
+	}
+	if err := json.Unmarshal(data, &patch); err != nil {
+		return nil, fieldError(http.StatusBadRequest, "invalid JSON", "data", "json", err.Error())
+	}
+	merged, err := json.Marshal(mergePatch(doc, patch))
+	if err != nil {
+		return nil, fmt.Errorf("encode patched %s %s: %w", what, id, err)
+	}
+	return merged, nil
+}
+
+// deleteRevision is the revision a DELETE is based on: the If-Match header,
+// else ?revision=; "" deletes whatever is stored.
+func deleteRevision(r *http.Request) string {
+	if m := r.Header.Get("If-Match"); m != "" && m != "*" {
+		return trimQuotes(m)
+	}
+	return r.URL.Query().Get("revision")
+}

@@ -174,16 +174,9 @@ func (h temporalHandlers) patch(a *API, w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
-	var doc, patch map[string]any
-	if err := json.Unmarshal(cur.Body, &doc); err != nil {
-		return fmt.Errorf("decode stored %s %s: %w", h.kind, id, err)
-	}
-	if err := json.Unmarshal(req.Data, &patch); err != nil {
-		return fieldError(http.StatusBadRequest, "invalid JSON", "data", "json", err.Error())
-	}
-	merged, err := json.Marshal(mergePatch(doc, patch))
+	merged, err := mergeDocument(cur.Body, req.Data, string(h.kind), id)
 	if err != nil {
-		return fmt.Errorf("encode patched %s %s: %w", h.kind, id, err)
+		return err
 	}
 	d, err := h.prepare(a, r, ts, merged, id)
 	if err != nil {
@@ -206,10 +199,7 @@ func (h temporalHandlers) remove(a *API, w http.ResponseWriter, r *http.Request)
 		return err
 	}
 	id := r.PathValue(h.param)
-	rev := r.URL.Query().Get("revision")
-	if m := r.Header.Get("If-Match"); m != "" && m != "*" {
-		rev = trimQuotes(m)
-	}
+	rev := deleteRevision(r)
 	cur, err := ts.GetTemporal(r.Context(), h.kind, accountOf(r), id)
 	if err != nil {
 		return err

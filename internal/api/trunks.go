@@ -117,16 +117,9 @@ func (a *API) patchTrunk(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var doc, patch map[string]any
-	if err := json.Unmarshal(cur.Body, &doc); err != nil {
-		return fmt.Errorf("decode stored trunk %s: %w", id, err)
-	}
-	if err := json.Unmarshal(req.Data, &patch); err != nil {
-		return fieldError(http.StatusBadRequest, "invalid JSON", "data", "json", err.Error())
-	}
-	merged, err := json.Marshal(mergePatch(doc, patch))
+	merged, err := mergeDocument(cur.Body, req.Data, "trunk", id)
 	if err != nil {
-		return fmt.Errorf("encode patched trunk %s: %w", id, err)
+		return err
 	}
 	t, err := a.prepareTrunk(r, ts, merged, id)
 	if err != nil {
@@ -155,10 +148,7 @@ func (a *API) deleteTrunk(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := r.PathValue("trunk_id")
-	rev := r.URL.Query().Get("revision")
-	if m := r.Header.Get("If-Match"); m != "" && m != "*" {
-		rev = trimQuotes(m)
-	}
+	rev := deleteRevision(r)
 	a.writeMu.Lock()
 	defer a.writeMu.Unlock()
 	cur, err := ts.GetTrunk(r.Context(), accountOf(r), id)
