@@ -18,7 +18,7 @@ import (
 
 	"github.com/switchboard/switchboard/internal/actions"
 	"github.com/switchboard/switchboard/internal/call"
-	"github.com/switchboard/switchboard/internal/call/calltest"
+	"github.com/switchboard/switchboard/internal/call/sim"
 	"github.com/switchboard/switchboard/internal/callflow"
 	"github.com/switchboard/switchboard/internal/engine"
 	"github.com/switchboard/switchboard/internal/pivot"
@@ -83,7 +83,7 @@ func TestPivotOverhead(t *testing.T) {
 	}
 	var pre, post []time.Duration
 	for i := range n + 50 {
-		ctx, sim := calltest.New(t.Context(), call.Info{ID: fmt.Sprint("call-", i), AccountID: "acct", From: "+15555550100", Request: "1"}, calltest.Script{})
+		ctx, sim := sim.New(t.Context(), call.Info{ID: fmt.Sprint("call-", i), AccountID: "acct", From: "+15555550100", Request: "1"}, sim.Script{})
 		ch := &stamped{Channel: sim}
 		tr := call.NewTrace(sim.Clock(), nil)
 		start := time.Now().UnixNano()
@@ -150,7 +150,7 @@ func BenchmarkSimulatedCalls(b *testing.B) {
 		i := 0
 		for pb.Next() {
 			i++
-			ctx, sim := calltest.New(context.Background(), call.Info{ID: fmt.Sprint("c", i), AccountID: "acct", Request: "1"}, calltest.Script{Inputs: []string{"1"}})
+			ctx, sim := sim.New(context.Background(), call.Info{ID: fmt.Sprint("c", i), AccountID: "acct", Request: "1"}, sim.Script{Inputs: []string{"1"}})
 			tr := call.NewTrace(sim.Clock(), nil)
 			res := e.Run(ctx, call.Traced(sim, tr), tr, root, engine.RunOptions{Account: engine.Account{ID: "acct", SigningSecret: "s"}})
 			if res.Err != nil {
@@ -219,7 +219,7 @@ func TestPivotEngineTime(t *testing.T) {
 	}
 	var pre, post []time.Duration
 	for i := range n + 100 {
-		ctx, sim := calltest.New(t.Context(), call.Info{ID: fmt.Sprint("call-", i), AccountID: "acct", From: "+15555550100", Request: "1"}, calltest.Script{})
+		ctx, sim := sim.New(t.Context(), call.Info{ID: fmt.Sprint("call-", i), AccountID: "acct", From: "+15555550100", Request: "1"}, sim.Script{})
 		ch := &stamped{Channel: sim}
 		tr := call.NewTrace(sim.Clock(), nil)
 		start := time.Now().UnixNano()

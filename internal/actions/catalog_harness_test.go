@@ -18,7 +18,7 @@ import (
 
 	"github.com/switchboard/switchboard/internal/actions"
 	"github.com/switchboard/switchboard/internal/call"
-	"github.com/switchboard/switchboard/internal/call/calltest"
+	"github.com/switchboard/switchboard/internal/call/sim"
 	"github.com/switchboard/switchboard/internal/callflow"
 	"github.com/switchboard/switchboard/internal/engine"
 	"github.com/switchboard/switchboard/internal/store"
@@ -38,7 +38,7 @@ type catOpts struct {
 // catCall is a finished test call.
 type catCall struct {
 	tr  *call.Trace
-	ch  *calltest.Channel
+	ch  *sim.Channel
 	res engine.Result
 }
 
@@ -62,11 +62,11 @@ func catRun(t *testing.T, flow string, o catOpts) catCall {
 	}
 	info := call.Info{ID: "call-1", AccountID: "acct", From: from, FromName: o.name, FromRealm: "example.com",
 		To: "3000", ToRealm: "sb.example.com", Request: "3000", Direction: "inbound"}
-	var copts []calltest.Option
+	var copts []sim.Option
 	if !o.at.IsZero() {
-		copts = append(copts, calltest.WithClock(o.at))
+		copts = append(copts, sim.WithClock(o.at))
 	}
-	ctx, ch := calltest.New(t.Context(), info, calltest.Script{Inputs: o.inputs, Dials: o.dials}, copts...)
+	ctx, ch := sim.New(t.Context(), info, sim.Script{Inputs: o.inputs, Dials: o.dials}, copts...)
 	tr := call.NewTrace(ch.Clock(), nil)
 	extra := map[string]any{}
 	if !o.noTemporal {
@@ -97,18 +97,18 @@ func catRunOptions() engine.RunOptions {
 }
 
 // ops are the trace's op names.
-func (c catCall) ops() []string { return calltest.Ops(c.tr) }
+func (c catCall) ops() []string { return sim.Ops(c.tr) }
 
 // wantOps fails unless the trace's ops are want.
 func (c catCall) wantOps(t *testing.T, want ...string) {
 	t.Helper()
-	calltest.AssertOps(t, c.tr, want...)
+	sim.AssertOps(t, c.tr, want...)
 }
 
 // find returns the fields of the trace's lines with op.
 func (c catCall) find(op string) []map[string]any {
 	var out []map[string]any
-	for _, e := range calltest.Find(c.tr, op) {
+	for _, e := range sim.Find(c.tr, op) {
 		out = append(out, e.Fields)
 	}
 	return out

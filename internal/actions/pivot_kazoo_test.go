@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/switchboard/switchboard/internal/call/calltest"
+	"github.com/switchboard/switchboard/internal/call/sim"
 	"github.com/switchboard/switchboard/internal/engine"
 )
 
@@ -19,7 +19,7 @@ type kazooCase struct {
 	docs     map[string][]reply
 	data     map[string]any // added to the pivot's data (default: GET, kazoo)
 	children map[string]any
-	script   calltest.Script
+	script   sim.Script
 	ops      []string
 	check    func(t *testing.T, r callRun, c *customer)
 }
@@ -32,7 +32,7 @@ func runKazooCases(t *testing.T, cases []kazooCase) {
 			data := map[string]any{"voice_url": "{{base}}/start", "method": "get", "req_format": "kazoo"}
 			maps.Copy(data, tc.data)
 			r, c := runPivot(t, tc.docs, data, tc.children, runOpt{script: tc.script})
-			calltest.AssertOps(t, r.tr, tc.ops...)
+			sim.AssertOps(t, r.tr, tc.ops...)
 			if tc.check != nil {
 				tc.check(t, r, c)
 			}
@@ -97,7 +97,7 @@ func TestKazooAnswers(t *testing.T) {
 				"/check": {doc(`<Gather numDigits="1" action="/menu" method="GET"/>`)},
 				"/menu":  {doc(`<Hangup/>`)},
 			},
-			script: calltest.Script{Inputs: []string{"1234", "9"}},
+			script: sim.Script{Inputs: []string{"1234", "9"}},
 			ops:    []string{"module", "webhook", "module", "answer", "gather", "module", "webhook", "gather", "webhook", "hangup"},
 			check: func(t *testing.T, r callRun, c *customer) {
 				wantRequests(t, c, "GET /start", "GET /check", "GET /menu")
@@ -127,7 +127,7 @@ func TestKazooAnswers(t *testing.T) {
 					"children":{"_":{"module":"pivot","data":{"voice_url":"{{base}}/check","req_format":"twiml","method":"POST"}}}}}}`)},
 				"/check": {doc(`<Hangup/>`)},
 			},
-			script: calltest.Script{Inputs: []string{"12", "345"}},
+			script: sim.Script{Inputs: []string{"12", "345"}},
 			ops:    []string{"module", "webhook", "module", "answer", "gather", "module", "gather", "module", "webhook", "hangup"},
 			check: func(t *testing.T, r callRun, c *customer) {
 				want := twimlBase("in-progress")
@@ -163,7 +163,7 @@ func TestKazooAnswers(t *testing.T) {
 				"/dialed":   {doc(`<Record action="/recorded" finishOnKey="#"/>`)},
 				"/recorded": {doc(`<Hangup/>`)},
 			},
-			script: calltest.Script{Inputs: []string{"#"}, Dials: []string{"busy"}},
+			script: sim.Script{Inputs: []string{"#"}, Dials: []string{"busy"}},
 			ops:    []string{"module", "webhook", "answer", "dial", "webhook", "record", "webhook", "hangup"},
 			check: func(t *testing.T, r callRun, c *customer) {
 				want := kazooBase("in-progress")
@@ -218,7 +218,7 @@ func TestKazooAnswers(t *testing.T) {
 		{
 			name:   "the caller hangs up in the answer's collect_dtmf",
 			docs:   map[string][]reply{"/start": {kazooAnswer(`{"module":"collect_dtmf","data":{"max_digits":4},"children":{"_":{"module":"tts","data":{"text":"never"}}}}`)}},
-			script: calltest.Script{Inputs: []string{"hangup"}},
+			script: sim.Script{Inputs: []string{"hangup"}},
 			ops:    []string{"module", "webhook", "module", "answer", "gather", "hangup"},
 			check: func(t *testing.T, r callRun, c *customer) {
 				wantFields(t, line(t, r.tr, "gather", 0), map[string]any{"interrupted": true})
@@ -247,7 +247,7 @@ func TestKazooChainLimit(t *testing.T) {
 				ops = append(ops, "module", "webhook")
 			}
 			ops = append(ops, "module", "error", "say", "hangup")
-			calltest.AssertOps(t, r.tr, ops...)
+			sim.AssertOps(t, r.tr, ops...)
 			if n := len(c.requests()); n != want {
 				t.Errorf("%d requests, want %d", n, want)
 			}

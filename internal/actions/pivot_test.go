@@ -24,7 +24,7 @@ import (
 
 	"github.com/switchboard/switchboard/internal/actions"
 	"github.com/switchboard/switchboard/internal/call"
-	"github.com/switchboard/switchboard/internal/call/calltest"
+	"github.com/switchboard/switchboard/internal/call/sim"
 	"github.com/switchboard/switchboard/internal/callflow"
 	"github.com/switchboard/switchboard/internal/engine"
 	"github.com/switchboard/switchboard/internal/pivot"
@@ -288,7 +288,7 @@ func expand(data map[string]any, base string) map[string]any {
 // ---- running a call ----
 
 type runOpt struct {
-	script calltest.Script
+	script sim.Script
 	info   *call.Info      // testInfo() when nil
 	queues *actions.Queues // a fresh set when nil
 	vars   *engine.Vars
@@ -297,13 +297,13 @@ type runOpt struct {
 	noQueues bool
 	// onStart sees the call's channel and trace before it runs (another
 	// goroutine may watch the call progress).
-	onStart func(*calltest.Channel, *call.Trace)
+	onStart func(*sim.Channel, *call.Trace)
 }
 
 type callRun struct {
 	res engine.Result
 	tr  *call.Trace
-	ch  *calltest.Channel
+	ch  *sim.Channel
 }
 
 var discard = slog.New(slog.DiscardHandler)
@@ -319,7 +319,7 @@ func runCall(t *testing.T, root *engine.Node, o runOpt) callRun {
 	if queues == nil {
 		queues = actions.NewQueues()
 	}
-	ctx, ch := calltest.New(t.Context(), info, o.script)
+	ctx, ch := sim.New(t.Context(), info, o.script)
 	tr := call.NewTrace(ch.Clock(), nil)
 	svc := &engine.Services{Extra: map[string]any{
 		actions.ServiceWebhooks: pivot.NewClient(pivot.Config{}),
@@ -388,7 +388,7 @@ func line(t *testing.T, tr *call.Trace, op string, i int) map[string]any {
 }
 
 // count is how many lines have op.
-func count(tr *call.Trace, op string) int { return len(calltest.Find(tr, op)) }
+func count(tr *call.Trace, op string) int { return len(sim.Find(tr, op)) }
 
 // noField, as a wanted field value, means the field must be absent.
 type noField struct{}
@@ -582,8 +582,8 @@ func TestRequestFormats(t *testing.T) {
 			r, c := runPivot(t, map[string][]reply{
 				"/ivr/start": {doc(answer)},
 				"/ivr/next":  {doc(`<Hangup/>`)},
-			}, data, nil, runOpt{script: calltest.Script{Inputs: []string{"1234"}}})
-			calltest.AssertOps(t, r.tr, "module", "webhook", "answer", "say", "gather", "webhook", "hangup")
+			}, data, nil, runOpt{script: sim.Script{Inputs: []string{"1234"}}})
+			sim.AssertOps(t, r.tr, "module", "webhook", "answer", "say", "gather", "webhook", "hangup")
 			if got := c.paths(); len(got) != 2 {
 				t.Fatalf("requests %q, want 2", got)
 			}
@@ -617,7 +617,7 @@ func TestRequestGetNoQuery(t *testing.T) {
 	// A GET with no parameters of its own still sends them after "?".
 	r, c := runPivot(t, map[string][]reply{"/start": {doc(`<Hangup/>`)}},
 		map[string]any{"voice_url": "{{base}}/start", "method": "GET", "req_format": "twiml"}, nil, runOpt{})
-	calltest.AssertOps(t, r.tr, "module", "webhook", "answer", "hangup")
+	sim.AssertOps(t, r.tr, "module", "webhook", "answer", "hangup")
 	got := c.request(t, "/start", 0)
 	if !strings.HasPrefix(got.RawQuery, "CallSid=call-1&AccountSid=acct&From=%2B15551230001&") {
 		t.Errorf("query %q", got.RawQuery)
@@ -639,8 +639,8 @@ func TestCallStatusAndVariables(t *testing.T) {
 		"/3": {doc(`<Redirect><Variable key="lang" value="fr &amp; de"/>/4</Redirect>`)},
 		"/4": {doc(`<Hangup/>`)},
 	}, map[string]any{"voice_url": "{{base}}/1", "method": "POST", "req_format": "twiml"}, nil,
-		runOpt{script: calltest.Script{Inputs: []string{"42"}}})
-	calltest.AssertOps(t, r.tr, "module", "webhook", "pause", "set", "redirect", "webhook",
+		runOpt{script: sim.Script{Inputs: []string{"42"}}})
+	sim.AssertOps(t, r.tr, "module", "webhook", "pause", "set", "redirect", "webhook",
 		"answer", "gather", "webhook", "set", "redirect", "webhook", "hangup")
 	wantParams(t, c.request(t, "/1", 0), map[string]string{"CallStatus": "ringing", "tier": absent, "Digits": absent})
 	wantParams(t, c.request(t, "/2", 0), map[string]string{"CallStatus": "in-progress", "tier": "gold", "Digits": absent})
@@ -678,8 +678,8 @@ func TestSignatures(t *testing.T) {
 			r, c := runPivot(t, map[string][]reply{
 				"/start": {doc(`<Dial timeout="600" action="/after">+15550000000</Dial>`)},
 				"/after": {doc(`<Hangup/>`)},
-			}, data, nil, runOpt{script: calltest.Script{Dials: []string{"no-answer"}}})
-			calltest.AssertOps(t, r.tr, "module", "webhook", "answer", "dial", "webhook", "hangup")
+			}, data, nil, runOpt{script: sim.Script{Dials: []string{"no-answer"}}})
+			sim.AssertOps(t, r.tr, "module", "webhook", "answer", "dial", "webhook", "hangup")
 			if r.ch.Skipped() < 10*time.Minute {
 				t.Fatalf("simulated time %v, want 10 min", r.ch.Skipped())
 			}
@@ -789,7 +789,7 @@ func TestAnswerContentTypes(t *testing.T) {
 			r, c := runPivot(t, map[string][]reply{"/start": {tc.reply}},
 				map[string]any{"voice_url": "{{base}}/start", "method": "POST", "req_format": "twiml"},
 				map[string]any{"_": ttsNode("the failure branch")}, runOpt{})
-			calltest.AssertOps(t, r.tr, tc.ops...)
+			sim.AssertOps(t, r.tr, tc.ops...)
 			if tc.check != nil {
 				tc.check(t, r, c)
 			} else {
@@ -810,7 +810,7 @@ func TestHTTPRedirects(t *testing.T) {
 			"/moved/again/doc":  {doc(`<Redirect>next</Redirect>`)},
 			"/moved/again/next": {doc(`<Say>arrived</Say>`)},
 		}, map[string]any{"voice_url": "{{base}}/start", "method": "POST", "req_format": "twiml"}, nil, runOpt{})
-		calltest.AssertOps(t, r.tr, "module", "webhook", "redirect", "webhook", "answer", "say", "hangup")
+		sim.AssertOps(t, r.tr, "module", "webhook", "redirect", "webhook", "answer", "say", "hangup")
 		if got := strings.Join(c.paths(), ", "); got != "POST /start, GET /moved/here, GET /moved/again/doc, POST /moved/again/next" {
 			t.Errorf("requests: %s", got)
 		}
@@ -827,7 +827,7 @@ func TestHTTPRedirects(t *testing.T) {
 			docs[fmt.Sprintf("/r%d", i)] = []reply{{Status: http.StatusTemporaryRedirect, Location: fmt.Sprintf("/r%d", i+1)}}
 		}
 		r, c := runPivot(t, docs, map[string]any{"voice_url": "{{base}}/r0", "method": "GET", "req_format": "twiml"}, nil, runOpt{})
-		calltest.AssertOps(t, r.tr, "module", "webhook", "answer", "say", "hangup")
+		sim.AssertOps(t, r.tr, "module", "webhook", "answer", "say", "hangup")
 		if n := len(c.requests()); n != 11 {
 			t.Errorf("%d requests, want 11", n)
 		}
@@ -836,7 +836,7 @@ func TestHTTPRedirects(t *testing.T) {
 		t.Parallel()
 		r, c := runPivot(t, map[string][]reply{"/loop": {{Status: http.StatusFound, Location: "/loop"}}},
 			map[string]any{"voice_url": "{{base}}/loop", "method": "GET", "req_format": "twiml"}, nil, runOpt{})
-		calltest.AssertOps(t, r.tr, "module", "webhook", "error", "say", "hangup")
+		sim.AssertOps(t, r.tr, "module", "webhook", "error", "say", "hangup")
 		if n := len(c.requests()); n != 11 {
 			t.Errorf("%d requests, want 11", n)
 		}
@@ -942,19 +942,19 @@ func TestFailures(t *testing.T) {
 
 					switch with {
 					case "nothing":
-						calltest.AssertOps(t, r.tr, "module", "webhook", "error", "say", "hangup")
+						sim.AssertOps(t, r.tr, "module", "webhook", "error", "say", "hangup")
 						wantFields(t, line(t, r.tr, "say", 0), map[string]any{"text": apology, "voice": "woman", "language": "en-US", "loop": 1})
 						wantFields(t, line(t, r.tr, "hangup", 0), map[string]any{"cause": "NORMAL_TEMPORARY_FAILURE", "by": "switchboard"})
 						if r.res.Err == nil {
 							t.Error("the call's result has no error")
 						}
 					case "child":
-						calltest.AssertOps(t, r.tr, "module", "webhook", "error", "module", "answer", "say", "hangup")
+						sim.AssertOps(t, r.tr, "module", "webhook", "error", "module", "answer", "say", "hangup")
 						wantFields(t, line(t, r.tr, "module", 1), map[string]any{"module": "tts", "node": "flow.children._"})
 						wantFields(t, line(t, r.tr, "say", 0), map[string]any{"text": "child speaking"})
 						wantFields(t, line(t, r.tr, "hangup", 0), map[string]any{"cause": "NORMAL_CLEARING", "by": "switchboard"})
 					default: // the fallback saves the call; the child is not used
-						calltest.AssertOps(t, r.tr, "module", "webhook", "error", "webhook", "answer", "say", "hangup")
+						sim.AssertOps(t, r.tr, "module", "webhook", "error", "webhook", "answer", "say", "hangup")
 						fb := c.request(t, "/fallback", 0)
 						wantParams(t, fb, map[string]string{
 							"ErrorCode": fmt.Sprint(f.code), "ErrorUrl": voiceURL, "CallSid": testCallID,
@@ -1046,8 +1046,8 @@ func TestFailureMidCall(t *testing.T) {
 				"/broken":             {{Status: 500, Body: "oops"}},
 				"/fallback":           {doc(`<Say>fallback speaking</Say>`)},
 				"/fallback-redirects": {doc(`<Redirect>/broken</Redirect>`)},
-			}, data, tc.children, runOpt{script: calltest.Script{Inputs: []string{"3"}}})
-			calltest.AssertOps(t, r.tr, tc.ops...)
+			}, data, tc.children, runOpt{script: sim.Script{Inputs: []string{"3"}}})
+			sim.AssertOps(t, r.tr, tc.ops...)
 			if tc.check != nil {
 				tc.check(t, r, c)
 			}
@@ -1081,7 +1081,7 @@ func TestDocumentLimit(t *testing.T) {
 				want = append(want, "webhook", "redirect")
 			}
 			want = append(want, "error", "say", "hangup")
-			calltest.AssertOps(t, r.tr, want...)
+			sim.AssertOps(t, r.tr, want...)
 			if n := len(c.requests()); n != tc.limit {
 				t.Errorf("%d requests, want %d", n, tc.limit)
 			}
@@ -1103,13 +1103,13 @@ func TestCDR(t *testing.T) {
 	tests := []struct {
 		name   string
 		doc    string
-		script calltest.Script
+		script sim.Script
 		by     string
 		cause  string
 	}{
-		{"Switchboard hangs up", `<Say>bye</Say><Hangup/>`, calltest.Script{}, "switchboard", "NORMAL_CLEARING"},
-		{"the caller hangs up", `<Gather/>`, calltest.Script{Inputs: []string{"hangup"}}, "caller", "NORMAL_CLEARING"},
-		{"rejected", `<Reject reason="busy"/>`, calltest.Script{}, "switchboard", "USER_BUSY"},
+		{"Switchboard hangs up", `<Say>bye</Say><Hangup/>`, sim.Script{}, "switchboard", "NORMAL_CLEARING"},
+		{"the caller hangs up", `<Gather/>`, sim.Script{Inputs: []string{"hangup"}}, "caller", "NORMAL_CLEARING"},
+		{"rejected", `<Reject reason="busy"/>`, sim.Script{}, "switchboard", "USER_BUSY"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1118,7 +1118,7 @@ func TestCDR(t *testing.T) {
 			root := compileFlow(t, pivotNode(map[string]any{
 				"voice_url": c.URL + "/start", "method": "GET", "req_format": "twiml", "cdr_url": c.URL + "/cdr?k=v",
 			}, nil))
-			ctx, ch := calltest.New(t.Context(), testInfo(), tc.script, calltest.WithClock(start))
+			ctx, ch := sim.New(t.Context(), testInfo(), tc.script, sim.WithClock(start))
 			tr := call.NewTrace(ch.Clock(), nil)
 			e := engine.New(engine.Config{}, &engine.Services{Extra: map[string]any{
 				actions.ServiceWebhooks: pivot.NewClient(pivot.Config{}),
@@ -1181,10 +1181,10 @@ func TestNoWebhookClient(t *testing.T) {
 	t.Parallel()
 	// A server built without the webhook service fails cleanly.
 	root := compileFlow(t, pivotNode(map[string]any{"voice_url": "http://127.0.0.1:1/x"}, map[string]any{"_": ttsNode("never")}))
-	ctx, ch := calltest.New(t.Context(), testInfo(), calltest.Script{})
+	ctx, ch := sim.New(t.Context(), testInfo(), sim.Script{})
 	tr := call.NewTrace(ch.Clock(), nil)
 	res := engine.New(engine.Config{}, nil, discard).Run(ctx, call.Traced(ch, tr), tr, root, engine.RunOptions{})
-	calltest.AssertOps(t, tr, "module", "error", "say", "hangup")
+	sim.AssertOps(t, tr, "module", "error", "say", "hangup")
 	if res.Err == nil || !strings.Contains(res.Err.Error(), "no webhook client") {
 		t.Errorf("result %+v", res)
 	}

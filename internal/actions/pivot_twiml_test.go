@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/internal/call"
-	"github.com/switchboard/switchboard/internal/call/calltest"
+	"github.com/switchboard/switchboard/internal/call/sim"
 )
 
 const startPath = "/ivr/start"
@@ -29,7 +29,7 @@ type verbCase struct {
 	// data is added to the pivot's data (default: POST, twiml).
 	data     map[string]any
 	children map[string]any
-	script   calltest.Script
+	script   sim.Script
 	ops      []string
 	check    func(t *testing.T, r callRun, c *customer)
 }
@@ -47,7 +47,7 @@ func runVerbCases(t *testing.T, cases []verbCase) {
 			data := map[string]any{"voice_url": "{{base}}" + startPath, "method": "POST", "req_format": "twiml"}
 			maps.Copy(data, tc.data)
 			r, c := runPivot(t, docs, data, tc.children, runOpt{script: tc.script})
-			calltest.AssertOps(t, r.tr, tc.ops...)
+			sim.AssertOps(t, r.tr, tc.ops...)
 			if tc.check != nil {
 				tc.check(t, r, c)
 			}
@@ -65,7 +65,7 @@ func chOps(r callRun) []string {
 }
 
 // chOp returns the first channel operation named name.
-func chOp(t *testing.T, r callRun, name string) calltest.Op {
+func chOp(t *testing.T, r callRun, name string) sim.Op {
 	t.Helper()
 	for _, op := range r.ch.Ops() {
 		if op.Name == name {
@@ -73,7 +73,7 @@ func chOp(t *testing.T, r callRun, name string) calltest.Op {
 		}
 	}
 	t.Fatalf("no %s operation on the channel: %q", name, chOps(r))
-	return calltest.Op{}
+	return sim.Op{}
 }
 
 func wantRequests(t *testing.T, c *customer, want ...string) {
@@ -348,7 +348,7 @@ func TestTwiMLGather(t *testing.T) {
 		{
 			name: "digits go to the action",
 			doc:  `<Gather action="/ivr/menu" numDigits="4"><Say>Enter your PIN</Say></Gather><Say>not reached</Say>`,
-			docs: menu, script: calltest.Script{Inputs: []string{"1234"}}, ops: gatherOps,
+			docs: menu, script: sim.Script{Inputs: []string{"1234"}}, ops: gatherOps,
 			check: func(t *testing.T, r callRun, c *customer) {
 				digits("1234")(t, r, c)
 				wantFields(t, line(t, r.tr, "gather", 0), map[string]any{
@@ -361,11 +361,11 @@ func TestTwiMLGather(t *testing.T) {
 		},
 		{
 			name: "the finish key ends the input and is not sent", doc: `<Gather action="/ivr/menu"/>`,
-			docs: menu, script: calltest.Script{Inputs: []string{"12#34"}}, ops: gatherOps, check: digits("12"),
+			docs: menu, script: sim.Script{Inputs: []string{"12#34"}}, ops: gatherOps, check: digits("12"),
 		},
 		{
 			name: "finishOnKey *", doc: `<Gather action="/ivr/menu" finishOnKey="*"/>`,
-			docs: menu, script: calltest.Script{Inputs: []string{"9#8*7"}}, ops: gatherOps,
+			docs: menu, script: sim.Script{Inputs: []string{"9#8*7"}}, ops: gatherOps,
 			check: func(t *testing.T, r callRun, c *customer) {
 				digits("9#8")(t, r, c)
 				wantFields(t, line(t, r.tr, "gather", 0), map[string]any{"finish_on_key": "*"})
@@ -373,7 +373,7 @@ func TestTwiMLGather(t *testing.T) {
 		},
 		{
 			name: `finishOnKey "": no key ends the input`, doc: `<Gather action="/ivr/menu" finishOnKey=""/>`,
-			docs: menu, script: calltest.Script{Inputs: []string{"12#"}}, ops: gatherOps,
+			docs: menu, script: sim.Script{Inputs: []string{"12#"}}, ops: gatherOps,
 			check: func(t *testing.T, r callRun, c *customer) {
 				digits("12#")(t, r, c)
 				wantFields(t, line(t, r.tr, "gather", 0), map[string]any{"finish_on_key": ""})
@@ -381,7 +381,7 @@ func TestTwiMLGather(t *testing.T) {
 		},
 		{
 			name: "invalid finishOnKey falls back to # with a warning", doc: `<Gather action="/ivr/menu" finishOnKey="x"/>`,
-			docs: menu, script: calltest.Script{Inputs: []string{"5#"}},
+			docs: menu, script: sim.Script{Inputs: []string{"5#"}},
 			ops: []string{"module", "webhook", "warning", "answer", "gather", "webhook", "say", "hangup"},
 			check: func(t *testing.T, r callRun, c *customer) {
 				wantWarning(t, r, 0, 13310, "Gather", "finishOnKey")
@@ -390,7 +390,7 @@ func TestTwiMLGather(t *testing.T) {
 		},
 		{
 			name: "numDigits: later keys are dropped", doc: `<Gather action="/ivr/menu" numDigits="2"/>`,
-			docs: menu, script: calltest.Script{Inputs: []string{"987"}}, ops: gatherOps,
+			docs: menu, script: sim.Script{Inputs: []string{"987"}}, ops: gatherOps,
 			check: func(t *testing.T, r callRun, c *customer) {
 				digits("98")(t, r, c)
 				wantFields(t, line(t, r.tr, "gather", 0), map[string]any{"num_digits": 2})
@@ -398,7 +398,7 @@ func TestTwiMLGather(t *testing.T) {
 		},
 		{
 			name: "invalid numDigits: unlimited, with a warning", doc: `<Gather action="/ivr/menu" numDigits="two"/>`,
-			docs: menu, script: calltest.Script{Inputs: []string{"123#"}},
+			docs: menu, script: sim.Script{Inputs: []string{"123#"}},
 			ops: []string{"module", "webhook", "warning", "answer", "gather", "webhook", "say", "hangup"},
 			check: func(t *testing.T, r callRun, c *customer) {
 				wantWarning(t, r, 0, 13314, "Gather", "numDigits")
@@ -409,7 +409,7 @@ func TestTwiMLGather(t *testing.T) {
 		{
 			name: "no input falls through to the next verb after the timeout",
 			doc:  `<Gather action="/ivr/menu" timeout="12"><Play>/beep.wav</Play></Gather><Say>We did not get your answer</Say>`,
-			docs: menu, script: calltest.Script{Inputs: []string{""}}, ops: fallThrough,
+			docs: menu, script: sim.Script{Inputs: []string{""}}, ops: fallThrough,
 			check: func(t *testing.T, r callRun, c *customer) {
 				wantFields(t, line(t, r.tr, "gather", 0), map[string]any{
 					"digits": "", "timeout": 12,
@@ -425,7 +425,7 @@ func TestTwiMLGather(t *testing.T) {
 		},
 		{
 			name: "the finish key before any digit is no input", doc: `<Gather action="/ivr/menu"/><Say>nothing</Say>`,
-			docs: menu, script: calltest.Script{Inputs: []string{"#1"}}, ops: fallThrough,
+			docs: menu, script: sim.Script{Inputs: []string{"#1"}}, ops: fallThrough,
 			check: func(t *testing.T, r callRun, c *customer) {
 				wantFields(t, line(t, r.tr, "gather", 0), map[string]any{"digits": ""})
 				wantRequests(t, c, "POST "+startPath)
@@ -442,7 +442,7 @@ func TestTwiMLGather(t *testing.T) {
 		{
 			name: "actionOnEmptyResult requests the action with no Digits",
 			doc:  `<Gather action="/ivr/menu" actionOnEmptyResult="TRUE"/><Say>not reached</Say>`,
-			docs: menu, script: calltest.Script{Inputs: []string{""}}, ops: gatherOps,
+			docs: menu, script: sim.Script{Inputs: []string{""}}, ops: gatherOps,
 			check: func(t *testing.T, r callRun, c *customer) {
 				wantRequests(t, c, "POST "+startPath, "POST /ivr/menu")
 				wantExactly(t, c.request(t, "/ivr/menu", 0), twimlBase("in-progress"))
@@ -451,12 +451,12 @@ func TestTwiMLGather(t *testing.T) {
 		{
 			name: "actionOnEmptyResult with digits sends them",
 			doc:  `<Gather action="/ivr/menu" actionOnEmptyResult="true"/>`,
-			docs: menu, script: calltest.Script{Inputs: []string{"7#"}}, ops: gatherOps, check: digits("7"),
+			docs: menu, script: sim.Script{Inputs: []string{"7#"}}, ops: gatherOps, check: digits("7"),
 		},
 		{
 			name:   "no action: the current document again, by POST",
 			start:  []reply{doc(`<Gather numDigits="1"/><Say>not reached</Say>`), doc(`<Say>again</Say>`)},
-			script: calltest.Script{Inputs: []string{"5"}}, ops: gatherOps,
+			script: sim.Script{Inputs: []string{"5"}}, ops: gatherOps,
 			check: func(t *testing.T, r callRun, c *customer) {
 				wantRequests(t, c, "POST "+startPath, "POST "+startPath)
 				want := twimlBase("in-progress")
@@ -469,7 +469,7 @@ func TestTwiMLGather(t *testing.T) {
 			name:   "no action after a GET: the document's URL without the parameters appended",
 			start:  []reply{doc(`<Gather numDigits="1"/>`), doc(`<Say>again</Say>`)},
 			data:   map[string]any{"method": "GET", "voice_url": "{{base}}" + startPath + "?menu=main"},
-			script: calltest.Script{Inputs: []string{"5"}}, ops: gatherOps,
+			script: sim.Script{Inputs: []string{"5"}}, ops: gatherOps,
 			check: func(t *testing.T, r callRun, c *customer) {
 				wantRequests(t, c, "GET "+startPath, "POST "+startPath)
 				again := c.request(t, startPath, 1)
@@ -485,7 +485,7 @@ func TestTwiMLGather(t *testing.T) {
 			name:   "no action after a signed JSON POST: no stale bodySHA256",
 			start:  []reply{doc(`<Gather numDigits="1"/>`), doc(`<Say>again</Say>`)},
 			data:   map[string]any{"req_body_format": "json"},
-			script: calltest.Script{Inputs: []string{"5"}}, ops: gatherOps,
+			script: sim.Script{Inputs: []string{"5"}}, ops: gatherOps,
 			check: func(t *testing.T, r callRun, c *customer) {
 				again := c.request(t, startPath, 1)
 				if n := len(again.Values["bodySHA256"]); n != 1 {
@@ -496,7 +496,7 @@ func TestTwiMLGather(t *testing.T) {
 		},
 		{
 			name: "method GET, in any case", doc: `<Gather action="/ivr/menu?from=gather" method="gEt" numDigits="1"/>`,
-			docs: menu, script: calltest.Script{Inputs: []string{"3"}}, ops: gatherOps,
+			docs: menu, script: sim.Script{Inputs: []string{"3"}}, ops: gatherOps,
 			check: func(t *testing.T, r callRun, c *customer) {
 				wantRequests(t, c, "POST "+startPath, "GET /ivr/menu")
 				got := c.request(t, "/ivr/menu", 0)
@@ -508,7 +508,7 @@ func TestTwiMLGather(t *testing.T) {
 		},
 		{
 			name: "an invalid method warns and POSTs", doc: `<Gather action="/ivr/menu" method="PUT" numDigits="1"/>`,
-			docs: menu, script: calltest.Script{Inputs: []string{"3"}},
+			docs: menu, script: sim.Script{Inputs: []string{"3"}},
 			ops: []string{"module", "webhook", "warning", "answer", "gather", "webhook", "say", "hangup"},
 			check: func(t *testing.T, r callRun, c *customer) {
 				wantWarning(t, r, 0, 13312, "Gather", "method")
@@ -517,7 +517,7 @@ func TestTwiMLGather(t *testing.T) {
 		},
 		{
 			name: "a relative action resolves against the document", doc: `<Gather action="menu?step=2" numDigits="1"/>`,
-			docs: menu, script: calltest.Script{Inputs: []string{"3"}}, ops: gatherOps,
+			docs: menu, script: sim.Script{Inputs: []string{"3"}}, ops: gatherOps,
 			check: func(t *testing.T, r callRun, c *customer) {
 				if got := c.request(t, "/ivr/menu", 0).RawQuery; got != "step=2" {
 					t.Errorf("query %q", got)
@@ -526,7 +526,7 @@ func TestTwiMLGather(t *testing.T) {
 		},
 		{
 			name: "a dot-dot action", doc: `<Gather action="../top" numDigits="1"/>`,
-			docs: map[string][]reply{"/top": {doc(`<Say>top</Say>`)}}, script: calltest.Script{Inputs: []string{"3"}}, ops: gatherOps,
+			docs: map[string][]reply{"/top": {doc(`<Say>top</Say>`)}}, script: sim.Script{Inputs: []string{"3"}}, ops: gatherOps,
 			check: func(t *testing.T, r callRun, c *customer) {
 				wantRequests(t, c, "POST "+startPath, "POST /top")
 			},
@@ -534,7 +534,7 @@ func TestTwiMLGather(t *testing.T) {
 		{
 			name: "nested Say, Play and Pause are the prompts, in order",
 			doc:  `<Gather action="/ivr/menu" numDigits="1"><Say voice="alice" language="fr-FR" loop="2">Appuyez</Say><Play>beep.wav</Play><Pause length="2"/></Gather>`,
-			docs: menu, script: calltest.Script{Inputs: []string{"1"}}, ops: gatherOps,
+			docs: menu, script: sim.Script{Inputs: []string{"1"}}, ops: gatherOps,
 			check: func(t *testing.T, r callRun, c *customer) {
 				wantFields(t, line(t, r.tr, "gather", 0), map[string]any{"prompts": []map[string]any{
 					{"op": "say", "text": "Appuyez", "voice": "alice", "language": "fr-FR", "loop": 2},
@@ -550,7 +550,7 @@ func TestTwiMLGather(t *testing.T) {
 		{
 			name: "other nested verbs are dropped with a warning",
 			doc:  `<Gather action="/ivr/menu" numDigits="1"><Dial>+15550001111</Dial><Play digits="1"/><Say>only this</Say></Gather>`,
-			docs: menu, script: calltest.Script{Inputs: []string{"1"}},
+			docs: menu, script: sim.Script{Inputs: []string{"1"}},
 			ops: []string{"module", "webhook", "warning", "warning", "answer", "gather", "webhook", "say", "hangup"},
 			check: func(t *testing.T, r callRun, c *customer) {
 				wantWarning(t, r, 0, 13320, "Dial", "")
@@ -562,7 +562,7 @@ func TestTwiMLGather(t *testing.T) {
 		},
 		{
 			name: "the caller hangs up mid-gather", doc: `<Say>Welcome</Say><Gather action="/ivr/menu"><Say>Press a key</Say></Gather><Say>never</Say>`,
-			docs: menu, script: calltest.Script{Inputs: []string{"hangup"}},
+			docs: menu, script: sim.Script{Inputs: []string{"hangup"}},
 			ops: []string{"module", "webhook", "answer", "say", "gather", "hangup"},
 			check: func(t *testing.T, r callRun, c *customer) {
 				wantFields(t, line(t, r.tr, "gather", 0), map[string]any{"digits": "", "interrupted": true, "error": noField{}})
@@ -576,7 +576,7 @@ func TestTwiMLGather(t *testing.T) {
 		{
 			name: "the caller hangs up in a later document's gather", doc: `<Gather action="/ivr/menu" numDigits="1"/>`,
 			docs:   map[string][]reply{"/ivr/menu": {doc(`<Gather action="/ivr/never"/>`)}},
-			script: calltest.Script{Inputs: []string{"1", "hangup"}},
+			script: sim.Script{Inputs: []string{"1", "hangup"}},
 			ops:    []string{"module", "webhook", "answer", "gather", "webhook", "gather", "hangup"},
 			check: func(t *testing.T, r callRun, c *customer) {
 				wantFields(t, line(t, r.tr, "gather", 1), map[string]any{"interrupted": true})
@@ -672,7 +672,7 @@ func TestTwiMLDial(t *testing.T) {
 		},
 		{
 			name: "action: completed", doc: `<Dial action="/ivr/after">+15557770000</Dial><Say>never</Say>`, docs: after,
-			script: calltest.Script{Dials: []string{"completed"}}, ops: actionOps,
+			script: sim.Script{Dials: []string{"completed"}}, ops: actionOps,
 			check: func(t *testing.T, r callRun, c *customer) {
 				outcome("completed", "call-1-leg1", "30")(t, r, c)
 				wantFields(t, line(t, r.tr, "say", 0), map[string]any{"text": "after the call"})
@@ -680,12 +680,12 @@ func TestTwiMLDial(t *testing.T) {
 		},
 		{
 			name: "action: answered is reported as completed", doc: `<Dial action="/ivr/after">+15557770000</Dial>`, docs: after,
-			script: calltest.Script{Dials: []string{"answered"}}, ops: actionOps,
+			script: sim.Script{Dials: []string{"answered"}}, ops: actionOps,
 			check: outcome("completed", "call-1-leg1", "30"),
 		},
 		{
 			name: "action: busy", doc: `<Dial action="/ivr/after">+15557770000</Dial>`, docs: after,
-			script: calltest.Script{Dials: []string{"busy"}}, ops: actionOps,
+			script: sim.Script{Dials: []string{"busy"}}, ops: actionOps,
 			check: func(t *testing.T, r callRun, c *customer) {
 				outcome("busy", "", "0")(t, r, c)
 				wantFields(t, line(t, r.tr, "dial", 0), map[string]any{"status": "busy", "cause": "USER_BUSY", "call_id": ""})
@@ -693,7 +693,7 @@ func TestTwiMLDial(t *testing.T) {
 		},
 		{
 			name: "action: no-answer after the timeout", doc: `<Dial action="/ivr/after" timeout="15">+15557770000</Dial>`, docs: after,
-			script: calltest.Script{Dials: []string{"no-answer"}}, ops: actionOps,
+			script: sim.Script{Dials: []string{"no-answer"}}, ops: actionOps,
 			check: func(t *testing.T, r callRun, c *customer) {
 				outcome("no-answer", "", "0")(t, r, c)
 				wantFields(t, line(t, r.tr, "dial", 0), map[string]any{"status": "no-answer", "timeout": 15})
@@ -704,11 +704,11 @@ func TestTwiMLDial(t *testing.T) {
 		},
 		{
 			name: "action: failed", doc: `<Dial action="/ivr/after">+15557770000</Dial>`, docs: after,
-			script: calltest.Script{Dials: []string{"failed"}}, ops: actionOps, check: outcome("failed", "", "0"),
+			script: sim.Script{Dials: []string{"failed"}}, ops: actionOps, check: outcome("failed", "", "0"),
 		},
 		{
 			name: "action: a dial the channel could not place is failed", doc: `<Dial action="/ivr/after">+15557770000</Dial>`, docs: after,
-			script: calltest.Script{Dials: []string{"exploded"}}, ops: actionOps,
+			script: sim.Script{Dials: []string{"exploded"}}, ops: actionOps,
 			check: func(t *testing.T, r callRun, c *customer) {
 				outcome("failed", "", "0")(t, r, c)
 				if e, _ := line(t, r.tr, "dial", 0)["error"].(string); !strings.Contains(e, "exploded") {
@@ -771,7 +771,7 @@ func TestTwiMLDial(t *testing.T) {
 		{
 			name:   "answerOnBridge and busy: the call can still be rejected",
 			doc:    `<Dial answerOnBridge="true">+15557770000</Dial><Reject reason="busy"/>`,
-			script: calltest.Script{Dials: []string{"busy"}},
+			script: sim.Script{Dials: []string{"busy"}},
 			ops:    []string{"module", "webhook", "dial", "reject", "hangup"},
 			check: func(t *testing.T, r callRun, c *customer) {
 				wantHangup(t, r, "USER_BUSY", "switchboard")
@@ -816,7 +816,7 @@ func TestTwiMLRecord(t *testing.T) {
 		{
 			name: "attributes, and the action gets the recording",
 			doc:  `<Record action="/ivr/saved" maxLength="20" timeout="3" finishOnKey="#" playBeep="false"/><Say>never</Say>`,
-			docs: saved, script: calltest.Script{Inputs: []string{"#"}}, ops: recOps,
+			docs: saved, script: sim.Script{Inputs: []string{"#"}}, ops: recOps,
 			check: func(t *testing.T, r callRun, c *customer) {
 				wantFields(t, line(t, r.tr, "record", 0), map[string]any{
 					"max_length": 20, "timeout": 3, "finish_on_key": "#", "play_beep": false,
@@ -843,7 +843,7 @@ func TestTwiMLRecord(t *testing.T) {
 		},
 		{
 			name: "maxLength shorter than the message", doc: `<Record action="/ivr/saved" maxLength="2"/>`, docs: saved,
-			script: calltest.Script{Inputs: []string{""}}, ops: recOps,
+			script: sim.Script{Inputs: []string{""}}, ops: recOps,
 			check: func(t *testing.T, r callRun, c *customer) {
 				wantFields(t, line(t, r.tr, "record", 0), map[string]any{"max_length": 2, "duration": 2})
 				recording("/ivr/saved", "2", "")(t, r, c)
@@ -851,7 +851,7 @@ func TestTwiMLRecord(t *testing.T) {
 		},
 		{
 			name: "timeout 0 (no silence detection) runs to maxLength", doc: `<Record action="/ivr/saved" timeout="0" maxLength="10"/>`, docs: saved,
-			script: calltest.Script{Inputs: []string{""}}, ops: recOps,
+			script: sim.Script{Inputs: []string{""}}, ops: recOps,
 			check: func(t *testing.T, r callRun, c *customer) {
 				wantFields(t, line(t, r.tr, "record", 0), map[string]any{"timeout": 0, "duration": 10})
 				recording("/ivr/saved", "10", "")(t, r, c)
@@ -859,7 +859,7 @@ func TestTwiMLRecord(t *testing.T) {
 		},
 		{
 			name: "several finish keys", doc: `<Record action="/ivr/saved" finishOnKey="*#"/>`, docs: saved,
-			script: calltest.Script{Inputs: []string{"5*#"}}, ops: recOps, check: recording("/ivr/saved", "3", "*"),
+			script: sim.Script{Inputs: []string{"5*#"}}, ops: recOps, check: recording("/ivr/saved", "3", "*"),
 		},
 		{
 			name: "trim do-not-trim, playBeep in any case", doc: `<Record action="/ivr/saved" trim="do-not-trim" playBeep="FALSE"/>`, docs: saved,
@@ -889,7 +889,7 @@ func TestTwiMLRecord(t *testing.T) {
 		{
 			name: "the caller hangs up: the action still gets the recording, its answer is ignored",
 			doc:  `<Record action="/ivr/saved"/><Say>never</Say>`, docs: saved,
-			script: calltest.Script{Inputs: []string{"hangup"}},
+			script: sim.Script{Inputs: []string{"hangup"}},
 			ops:    []string{"module", "webhook", "answer", "record", "webhook", "hangup"},
 			check: func(t *testing.T, r callRun, c *customer) {
 				wantFields(t, line(t, r.tr, "record", 0), map[string]any{"digits": "hangup", "duration": 3})

@@ -12,7 +12,7 @@ import (
 
 	"github.com/switchboard/switchboard/internal/actions"
 	"github.com/switchboard/switchboard/internal/call"
-	"github.com/switchboard/switchboard/internal/call/calltest"
+	"github.com/switchboard/switchboard/internal/call/sim"
 )
 
 var queueID = regexp.MustCompile(`^QU[0-9a-f]{32}$`)
@@ -26,7 +26,7 @@ type queuedCall struct {
 }
 
 // startQueued runs run in a goroutine; run passes onStart to runCall.
-func startQueued(wg *sync.WaitGroup, run func(onStart func(*calltest.Channel, *call.Trace)) callRun) *queuedCall {
+func startQueued(wg *sync.WaitGroup, run func(onStart func(*sim.Channel, *call.Trace)) callRun) *queuedCall {
 	q := &queuedCall{done: make(chan callRun, 1)}
 	wg.Add(1)
 	go func() {
@@ -68,7 +68,7 @@ func (q *queuedCall) result(t *testing.T) callRun {
 }
 
 // traceOf keeps a call's trace, for another goroutine to watch.
-func (q *queuedCall) traceOf(_ *calltest.Channel, tr *call.Trace) {
+func (q *queuedCall) traceOf(_ *sim.Channel, tr *call.Trace) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.tr = tr
@@ -100,7 +100,7 @@ func TestQueueEnqueueThenDialQueue(t *testing.T) {
 
 	var wg sync.WaitGroup
 	t.Cleanup(wg.Wait)
-	a := startQueued(&wg, func(onStart func(*calltest.Channel, *call.Trace)) callRun {
+	a := startQueued(&wg, func(onStart func(*sim.Channel, *call.Trace)) callRun {
 		return runCall(t, rootA, runOpt{info: &infoA, queues: queues, onStart: onStart})
 	})
 	// A waits in the queue, its hold music played out (simulated time).
@@ -115,7 +115,7 @@ func TestQueueEnqueueThenDialQueue(t *testing.T) {
 	ra := a.result(t)
 
 	// B took A from the queue.
-	calltest.AssertOps(t, rb.tr, "module", "webhook", "answer", "dial", "webhook", "hangup")
+	sim.AssertOps(t, rb.tr, "module", "webhook", "answer", "dial", "webhook", "hangup")
 	wantFields(t, line(t, rb.tr, "dial", 0), map[string]any{
 		"targets": []map[string]any{{"kind": "queue", "value": "support"}},
 		"status":  "completed", "call_id": "call-A", "timeout": 20, "caller_id": "",
@@ -127,7 +127,7 @@ func TestQueueEnqueueThenDialQueue(t *testing.T) {
 	})
 
 	// A left the queue bridged to B; its action says so.
-	calltest.AssertOps(t, ra.tr, "module", "webhook", "answer", "say", "enqueue", "play", "dequeue", "webhook", "say", "hangup")
+	sim.AssertOps(t, ra.tr, "module", "webhook", "answer", "say", "enqueue", "play", "dequeue", "webhook", "say", "hangup")
 	enq := line(t, ra.tr, "enqueue", 0)
 	wantFields(t, enq, map[string]any{"queue": "support", "position": 1})
 	sid, _ := enq["queue_sid"].(string)
@@ -172,7 +172,7 @@ func TestQueueLongestWaitingFirst(t *testing.T) {
 	for i := range callers {
 		info := testInfo()
 		info.ID = "waiting-" + strconv.Itoa(i+1)
-		q := startQueued(&wg, func(onStart func(*calltest.Channel, *call.Trace)) callRun {
+		q := startQueued(&wg, func(onStart func(*sim.Channel, *call.Trace)) callRun {
 			return runCall(t, wait, runOpt{info: &info, queues: queues, onStart: onStart})
 		})
 		callers[i] = q
@@ -186,10 +186,10 @@ func TestQueueLongestWaitingFirst(t *testing.T) {
 		agent.ID = "agent-" + strconv.Itoa(i+1)
 		rb := runCall(t, take, runOpt{info: &agent, queues: queues})
 		// no action: the next verb; none, the call ends
-		calltest.AssertOps(t, rb.tr, "module", "webhook", "answer", "dial", "hangup")
+		sim.AssertOps(t, rb.tr, "module", "webhook", "answer", "dial", "hangup")
 		wantFields(t, line(t, rb.tr, "dial", 0), map[string]any{"status": "completed", "call_id": "waiting-" + strconv.Itoa(i+1)})
 		ra := q.result(t)
-		calltest.AssertOps(t, ra.tr, "module", "webhook", "answer", "enqueue", "play", "dequeue", "say", "hangup")
+		sim.AssertOps(t, ra.tr, "module", "webhook", "answer", "enqueue", "play", "dequeue", "say", "hangup")
 		wantFields(t, line(t, ra.tr, "dequeue", 0), map[string]any{"result": "bridged", "by": agent.ID})
 		wantFields(t, line(t, ra.tr, "say", 0), map[string]any{"text": "after the queue"})
 		if n := queues.Size(testAccount, "sales"); n != 1-i {
@@ -324,7 +324,7 @@ func TestQueueSingleCall(t *testing.T) {
 			}
 			r, c := runPivot(t, tc.docs, map[string]any{"voice_url": "{{base}}/start", "method": "POST", "req_format": "twiml"}, nil,
 				runOpt{queues: queues, noQueues: tc.noQueues})
-			calltest.AssertOps(t, r.tr, tc.ops...)
+			sim.AssertOps(t, r.tr, tc.ops...)
 			if tc.check != nil {
 				tc.check(t, r, c)
 			}

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/internal/call"
-	"github.com/switchboard/switchboard/internal/call/calltest"
+	"github.com/switchboard/switchboard/internal/call/sim"
 )
 
 func TestRecordCallStartStop(t *testing.T) {
@@ -52,17 +52,17 @@ type plainChannel struct{ call.Channel }
 
 func TestRecordCallUnsupported(t *testing.T) {
 	root := catCompile(t, `{"module":"record_call","data":{"action":"start"},"children":{"_":{"module":"tts","data":{"text":"Hi."}}}}`)
-	ctx, ch := calltest.New(t.Context(), call.Info{ID: "c"}, calltest.Script{})
+	ctx, ch := sim.New(t.Context(), call.Info{ID: "c"}, sim.Script{})
 	if _, ok := call.As[call.CallRecorder](call.Traced(ch, call.NewTrace(ch.Clock(), nil))); !ok {
 		t.Fatal("As does not see through Traced")
 	}
 	tr := call.NewTrace(ch.Clock(), nil)
 	res := catEngine().Run(ctx, call.Traced(plainChannel{ch}, tr), tr, root, catRunOptions())
-	errs := calltest.Find(tr, "error")
+	errs := sim.Find(tr, "error")
 	if len(errs) != 1 || res.Err != nil {
 		t.Fatalf("errors %v, result %+v", errs, res)
 	}
-	if says := calltest.Find(tr, "say"); len(says) != 1 {
+	if says := sim.Find(tr, "say"); len(says) != 1 {
 		t.Errorf("the call did not go on:\n%s", tr.JSONL())
 	}
 }

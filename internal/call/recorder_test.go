@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/internal/call"
-	"github.com/switchboard/switchboard/internal/call/calltest"
+	"github.com/switchboard/switchboard/internal/call/sim"
 )
 
 // wrapper wraps a channel without being Traced.
@@ -16,7 +16,7 @@ type wrapper struct{ call.Channel }
 func (w wrapper) Unwrap() call.Channel { return w.Channel }
 
 func TestAsFindsOptionalInterfaces(t *testing.T) {
-	_, ch := calltest.New(t.Context(), call.Info{ID: "c"}, calltest.Script{})
+	_, ch := sim.New(t.Context(), call.Info{ID: "c"}, sim.Script{})
 	tr := call.NewTrace(ch.Clock(), nil)
 	for name, c := range map[string]call.Channel{
 		"itself": ch, "traced": call.Traced(ch, tr), "wrapped twice": wrapper{call.Traced(ch, tr)},
@@ -35,7 +35,7 @@ func TestAsFindsOptionalInterfaces(t *testing.T) {
 }
 
 func TestSimulatedCallRecording(t *testing.T) {
-	ctx, ch := calltest.New(t.Context(), call.Info{ID: "c"}, calltest.Script{}, calltest.WithClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)))
+	ctx, ch := sim.New(t.Context(), call.Info{ID: "c"}, sim.Script{}, sim.WithClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)))
 	if _, err := ch.StopRecording(ctx); !errors.Is(err, call.ErrNotRecording) {
 		t.Errorf("stop before start: %v", err)
 	}

@@ -12,7 +12,7 @@ import (
 
 	_ "github.com/switchboard/switchboard/internal/actions"
 	"github.com/switchboard/switchboard/internal/call"
-	"github.com/switchboard/switchboard/internal/call/calltest"
+	"github.com/switchboard/switchboard/internal/call/sim"
 	"github.com/switchboard/switchboard/internal/callflow"
 	"github.com/switchboard/switchboard/internal/engine"
 )
@@ -70,9 +70,9 @@ type result struct {
 	lines []map[string]any
 }
 
-func runFlow(t *testing.T, flow string, script calltest.Script, src flows) result {
+func runFlow(t *testing.T, flow string, script sim.Script, src flows) result {
 	t.Helper()
-	ctx, ch := calltest.New(t.Context(), call.Info{ID: "call-1", AccountID: "acct", Request: "1"}, script)
+	ctx, ch := sim.New(t.Context(), call.Info{ID: "call-1", AccountID: "acct", Request: "1"}, script)
 	tr := call.NewTrace(ch.Clock(), nil)
 	e := engine.New(engine.Config{MaxNodes: 20}, &engine.Services{Flows: src}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	res := e.Run(ctx, call.Traced(ch, tr), tr, compile(t, flow), engine.RunOptions{Account: engine.Account{ID: "acct"}})
@@ -84,7 +84,7 @@ func runFlow(t *testing.T, flow string, script calltest.Script, src flows) resul
 		lines = append(lines, m)
 	}
 	if last := tr.Events(); len(last) == 0 || last[len(last)-1].Op != "hangup" {
-		t.Errorf("trace does not end with hangup: %v", calltest.Ops(tr))
+		t.Errorf("trace does not end with hangup: %v", sim.Ops(tr))
 	}
 	return result{res, tr, lines}
 }
@@ -96,7 +96,7 @@ func TestEngine(t *testing.T) {
 	cases := []struct {
 		name    string
 		flow    string
-		script  calltest.Script
+		script  sim.Script
 		src     flows
 		wantOps string
 		check   func(t *testing.T, r result)
@@ -122,7 +122,7 @@ func TestEngine(t *testing.T) {
 		{
 			name:    "collected digits and a caller hangup mid-collection",
 			flow:    `{"module":"collect_dtmf","data":{"max_digits":4},"children":{"_":{"module":"collect_dtmf","data":{}}}}`,
-			script:  calltest.Script{Inputs: []string{"12#", "hangup"}},
+			script:  sim.Script{Inputs: []string{"12#", "hangup"}},
 			wantOps: "module answer gather module gather hangup",
 			check: func(t *testing.T, r result) {
 				last := r.lines[len(r.lines)-1]
@@ -181,8 +181,8 @@ func TestEngine(t *testing.T) {
 			flow: `{"module":"callflow","data":{"id":"loop"}}`,
 			src:  flows{"loop": `{"numbers":["3"],"flow":{"module":"callflow","data":{"id":"loop"}}}`},
 			check: func(t *testing.T, r result) {
-				ops := calltest.Ops(r.trace)
-				errs := calltest.Find(r.trace, "error")
+				ops := sim.Ops(r.trace)
+				errs := sim.Find(r.trace, "error")
 				if len(errs) != 1 || errs[0].Fields["code"] != "node_limit" || ops[len(ops)-2] != "say" {
 					t.Errorf("ops %v", ops)
 				}
@@ -196,7 +196,7 @@ func TestEngine(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runFlow(t, tc.flow, tc.script, tc.src)
 			if tc.wantOps != "" {
-				if got := strings.Join(calltest.Ops(r.trace), " "); got != tc.wantOps {
+				if got := strings.Join(sim.Ops(r.trace), " "); got != tc.wantOps {
 					t.Errorf("ops:\n got %s\nwant %s", got, tc.wantOps)
 				}
 			}
@@ -209,7 +209,7 @@ func TestEngine(t *testing.T) {
 
 func TestNodeLoggerCarriesCallAndNode(t *testing.T) {
 	var buf strings.Builder
-	ctx, ch := calltest.New(t.Context(), call.Info{ID: "call-log", AccountID: "acct", Request: "1"}, calltest.Script{})
+	ctx, ch := sim.New(t.Context(), call.Info{ID: "call-log", AccountID: "acct", Request: "1"}, sim.Script{})
 	tr := call.NewTrace(ch.Clock(), nil)
 	e := engine.New(engine.Config{}, &engine.Services{}, slog.New(slog.NewTextHandler(&buf, nil)))
 	e.Run(ctx, call.Traced(ch, tr), tr, compile(t, `{"module":"test_fail","data":{}}`), engine.RunOptions{CallflowID: "cf-1"})

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/switchboard/switchboard/internal/call"
-	"github.com/switchboard/switchboard/internal/call/calltest"
+	"github.com/switchboard/switchboard/internal/call/sim"
 	"github.com/switchboard/switchboard/internal/server"
 	"github.com/switchboard/switchboard/internal/servertest"
 )
@@ -15,17 +15,17 @@ import (
 func TestUnknownNumberIsRefused(t *testing.T) {
 	t.Parallel()
 	s := servertest.New(t)
-	ctx, ch := calltest.New(t.Context(), call.Info{ID: "c1", AccountID: s.AccountID, Request: "4040"}, calltest.Script{})
+	ctx, ch := sim.New(t.Context(), call.Info{ID: "c1", AccountID: s.AccountID, Request: "4040"}, sim.Script{})
 	tr := call.NewTrace(ch.Clock(), nil)
 	res := s.Calls().Handle(ctx, ch, tr)
-	if got := strings.Join(calltest.Ops(tr), " "); got != "route reject hangup" {
+	if got := strings.Join(sim.Ops(tr), " "); got != "route reject hangup" {
 		t.Fatalf("ops %s", got)
 	}
-	route := calltest.Find(tr, "route")[0]
+	route := sim.Find(tr, "route")[0]
 	if route.Fields["error"] == nil || route.Fields["number"] != "4040" {
 		t.Errorf("route line %v", route.Fields)
 	}
-	if res.Cause != "sip:404" || calltest.Find(tr, "reject")[0].Fields["reason"] != "sip:404" {
+	if res.Cause != "sip:404" || sim.Find(tr, "reject")[0].Fields["reason"] != "sip:404" {
 		t.Errorf("result %+v", res)
 	}
 	// The refused call is in the call log too.
@@ -52,7 +52,7 @@ func TestSimulateKeepsDebugCalls(t *testing.T) {
 	if err != nil || res.By != "switchboard" {
 		t.Fatalf("simulate: %v %+v", err, res)
 	}
-	if got := strings.Join(calltest.Ops(tr), " "); got != "route module webhook answer say hangup" {
+	if got := strings.Join(sim.Ops(tr), " "); got != "route module webhook answer say hangup" {
 		t.Errorf("ops %s", got)
 	}
 	rec, err := s.CallLog().GetCall(t.Context(), s.AccountID, id)

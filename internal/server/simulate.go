@@ -9,7 +9,7 @@ import (
 
 	"github.com/switchboard/switchboard/internal/api"
 	"github.com/switchboard/switchboard/internal/call"
-	"github.com/switchboard/switchboard/internal/call/calltest"
+	"github.com/switchboard/switchboard/internal/call/sim"
 	"github.com/switchboard/switchboard/internal/engine"
 )
 
@@ -45,7 +45,7 @@ func (s *Server) Simulate(ctx context.Context, o SimulateOptions, w io.Writer) (
 	if _, ok := s.router.Route(acct, o.To); !ok {
 		return "", nil, engine.Result{}, &ErrNoRoute{Number: o.To, AccountID: acct}
 	}
-	script := calltest.Script{Inputs: o.Inputs, Dials: o.Dials}
+	script := sim.Script{Inputs: o.Inputs, Dials: o.Dials}
 	if err := script.Validate(); err != nil {
 		return "", nil, engine.Result{}, &scriptError{err}
 	}
@@ -58,11 +58,11 @@ func (s *Server) Simulate(ctx context.Context, o SimulateOptions, w io.Writer) (
 		ID: id, AccountID: acct, From: from, FromName: o.CallerName, FromRealm: "simulator.invalid",
 		To: o.To, ToRealm: "switchboard.invalid", Request: o.To, Direction: "inbound",
 	}
-	var opts []calltest.Option
+	var opts []sim.Option
 	if !o.At.IsZero() {
-		opts = append(opts, calltest.WithClock(o.At))
+		opts = append(opts, sim.WithClock(o.At))
 	}
-	cctx, ch := calltest.New(ctx, info, script, opts...)
+	cctx, ch := sim.New(ctx, info, script, opts...)
 	tr := call.NewTrace(ch.Clock(), w)
 	res := s.calls.Handle(cctx, ch, tr)
 	return id, tr, res, nil

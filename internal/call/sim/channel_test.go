@@ -1,4 +1,4 @@
-package calltest_test
+package sim_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/internal/call"
-	"github.com/switchboard/switchboard/internal/call/calltest"
+	"github.com/switchboard/switchboard/internal/call/sim"
 )
 
 var info = call.Info{ID: "c1", From: "+15550001", To: "+15550002", Direction: "inbound"}
@@ -40,7 +40,7 @@ func TestGather(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx, ch := calltest.New(t.Context(), info, calltest.Script{Inputs: tt.inputs})
+			ctx, ch := sim.New(t.Context(), info, sim.Script{Inputs: tt.inputs})
 			got, err := ch.Gather(ctx, tt.opts)
 			if err != nil {
 				t.Fatalf("Gather: %v", err)
@@ -62,7 +62,7 @@ func TestGather(t *testing.T) {
 }
 
 func TestGatherHangup(t *testing.T) {
-	ctx, ch := calltest.New(t.Context(), info, calltest.Script{Inputs: []string{"1#", "hangup", "2#"}})
+	ctx, ch := sim.New(t.Context(), info, sim.Script{Inputs: []string{"1#", "hangup", "2#"}})
 	if d, err := ch.Gather(ctx, call.GatherOptions{FinishOnKey: "#"}); err != nil || d != "1" {
 		t.Fatalf("first Gather = %q, %v; want 1, nil", d, err)
 	}
@@ -96,18 +96,18 @@ func TestRecord(t *testing.T) {
 		wantLen    time.Duration
 		hangup     bool
 	}{
-		{"finish key", []string{"5#"}, call.RecordOptions{FinishOnKey: "#*", Timeout: 5 * time.Second}, "#", calltest.RecordingLength, false},
-		{"first finish key present", []string{"1*#"}, call.RecordOptions{FinishOnKey: "#*"}, "*", calltest.RecordingLength, false},
-		{"keys that do not finish", []string{"12"}, call.RecordOptions{FinishOnKey: "#", Timeout: 5 * time.Second}, "", calltest.RecordingLength, false},
-		{"silence", []string{""}, call.RecordOptions{FinishOnKey: "#", Timeout: 5 * time.Second}, "", calltest.RecordingLength, false},
-		{"inputs ran out", nil, call.RecordOptions{Timeout: 5 * time.Second}, "", calltest.RecordingLength, false},
+		{"finish key", []string{"5#"}, call.RecordOptions{FinishOnKey: "#*", Timeout: 5 * time.Second}, "#", sim.RecordingLength, false},
+		{"first finish key present", []string{"1*#"}, call.RecordOptions{FinishOnKey: "#*"}, "*", sim.RecordingLength, false},
+		{"keys that do not finish", []string{"12"}, call.RecordOptions{FinishOnKey: "#", Timeout: 5 * time.Second}, "", sim.RecordingLength, false},
+		{"silence", []string{""}, call.RecordOptions{FinishOnKey: "#", Timeout: 5 * time.Second}, "", sim.RecordingLength, false},
+		{"inputs ran out", nil, call.RecordOptions{Timeout: 5 * time.Second}, "", sim.RecordingLength, false},
 		{"max length shorter", []string{"#"}, call.RecordOptions{FinishOnKey: "#", MaxLength: 2 * time.Second}, "#", 2 * time.Second, false},
 		{"no silence detection runs to max length", []string{""}, call.RecordOptions{MaxLength: 10 * time.Second}, "", 10 * time.Second, false},
-		{"hangup", []string{"hangup"}, call.RecordOptions{FinishOnKey: "#", Timeout: 5 * time.Second}, "hangup", calltest.RecordingLength, true},
+		{"hangup", []string{"hangup"}, call.RecordOptions{FinishOnKey: "#", Timeout: 5 * time.Second}, "hangup", sim.RecordingLength, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx, ch := calltest.New(t.Context(), info, calltest.Script{Inputs: tt.input})
+			ctx, ch := sim.New(t.Context(), info, sim.Script{Inputs: tt.input})
 			before := ch.Clock().Now()
 			rec, err := ch.Record(ctx, tt.opts)
 			if err != nil {
@@ -130,7 +130,7 @@ func TestRecord(t *testing.T) {
 }
 
 func TestRecordingURLsCount(t *testing.T) {
-	ctx, ch := calltest.New(t.Context(), info, calltest.Script{})
+	ctx, ch := sim.New(t.Context(), info, sim.Script{})
 	for i, want := range []string{"sim://recordings/c1/1.wav", "sim://recordings/c1/2.wav"} {
 		rec, err := ch.Record(ctx, call.RecordOptions{})
 		if err != nil || rec.URL != want {
@@ -140,7 +140,7 @@ func TestRecordingURLsCount(t *testing.T) {
 }
 
 func TestDialOutcomes(t *testing.T) {
-	ctx, ch := calltest.New(t.Context(), info, calltest.Script{
+	ctx, ch := sim.New(t.Context(), info, sim.Script{
 		Dials: []string{"busy", "no-answer", "failed", "answered", "busy:sip:486", "completed"},
 	})
 	want := []struct {
@@ -152,10 +152,10 @@ func TestDialOutcomes(t *testing.T) {
 		{"busy", "USER_BUSY", 0, false, 0},
 		{"no-answer", "NO_ANSWER", 0, false, 20 * time.Second},
 		{"failed", "NORMAL_TEMPORARY_FAILURE", 0, false, 0},
-		{"answered", "NORMAL_CLEARING", calltest.TalkTime, true, calltest.TalkTime},
+		{"answered", "NORMAL_CLEARING", sim.TalkTime, true, sim.TalkTime},
 		{"busy", "sip:486", 0, false, 0},
-		{"completed", "NORMAL_CLEARING", calltest.TalkTime, true, calltest.TalkTime},
-		{"completed", "NORMAL_CLEARING", calltest.TalkTime, true, calltest.TalkTime}, // ran out
+		{"completed", "NORMAL_CLEARING", sim.TalkTime, true, sim.TalkTime},
+		{"completed", "NORMAL_CLEARING", sim.TalkTime, true, sim.TalkTime}, // ran out
 	}
 	legs := map[string]bool{}
 	for i, w := range want {
@@ -184,7 +184,7 @@ func TestDialOutcomes(t *testing.T) {
 }
 
 func TestDialUnknownOutcome(t *testing.T) {
-	ctx, ch := calltest.New(t.Context(), info, calltest.Script{Dials: []string{"ringing"}})
+	ctx, ch := sim.New(t.Context(), info, sim.Script{Dials: []string{"ringing"}})
 	res, err := ch.Dial(ctx, call.DialOptions{})
 	if err == nil || res.Status != "failed" {
 		t.Errorf("Dial = %+v, %v; want failed and an error", res, err)
@@ -193,9 +193,9 @@ func TestDialUnknownOutcome(t *testing.T) {
 
 func TestSimulatedTime(t *testing.T) {
 	start := time.Date(2030, 5, 6, 7, 0, 0, 0, time.UTC)
-	ctx, ch := calltest.New(t.Context(), info, calltest.Script{},
-		calltest.WithClock(start),
-		calltest.WithPlayDuration(func(url string) time.Duration {
+	ctx, ch := sim.New(t.Context(), info, sim.Script{},
+		sim.WithClock(start),
+		sim.WithPlayDuration(func(url string) time.Duration {
 			if url == "media:m1" {
 				return 10 * time.Second
 			}
@@ -237,7 +237,7 @@ func TestSimulatedTime(t *testing.T) {
 
 func TestDefaultClockIsNow(t *testing.T) {
 	before := time.Now()
-	_, ch := calltest.New(t.Context(), info, calltest.Script{})
+	_, ch := sim.New(t.Context(), info, sim.Script{})
 	if now := ch.Clock().Now(); now.Before(before) || now.Sub(before) > time.Minute {
 		t.Errorf("clock starts at %v, want about %v", now, before)
 	}
@@ -245,7 +245,7 @@ func TestDefaultClockIsNow(t *testing.T) {
 }
 
 func TestLifecycle(t *testing.T) {
-	ctx, ch := calltest.New(t.Context(), info, calltest.Script{})
+	ctx, ch := sim.New(t.Context(), info, sim.Script{})
 	if got := ch.Info(); got.ID != info.ID || got.From != info.From {
 		t.Errorf("Info() = %+v", got)
 	}
@@ -258,13 +258,13 @@ func TestLifecycle(t *testing.T) {
 	if err := ch.Answer(ctx); err != nil {
 		t.Errorf("second Answer: %v", err)
 	}
-	if err := ch.Reject(ctx, "busy"); !errors.Is(err, calltest.ErrAnswered) {
+	if err := ch.Reject(ctx, "busy"); !errors.Is(err, sim.ErrAnswered) {
 		t.Errorf("Reject on an answered call: %v, want ErrAnswered", err)
 	}
 	if err := ch.Hangup(ctx, "NORMAL_CLEARING"); err != nil {
 		t.Fatal(err)
 	}
-	if !ch.Ended() || context.Cause(ctx) != calltest.ErrEnded {
+	if !ch.Ended() || context.Cause(ctx) != sim.ErrEnded {
 		t.Errorf("after Hangup: Ended %v, cause %v", ch.Ended(), context.Cause(ctx))
 	}
 	for name, op := range map[string]func() error{
@@ -274,7 +274,7 @@ func TestLifecycle(t *testing.T) {
 		"dial":   func() error { _, err := ch.Dial(ctx, call.DialOptions{}); return err },
 		"input":  func() error { _, err := ch.NextInput(); return err },
 	} {
-		if err := op(); !errors.Is(err, calltest.ErrEnded) {
+		if err := op(); !errors.Is(err, sim.ErrEnded) {
 			t.Errorf("%s after hangup: %v, want ErrEnded", name, err)
 		}
 	}
@@ -292,20 +292,20 @@ func TestLifecycle(t *testing.T) {
 }
 
 func TestReject(t *testing.T) {
-	ctx, ch := calltest.New(t.Context(), info, calltest.Script{})
+	ctx, ch := sim.New(t.Context(), info, sim.Script{})
 	if err := ch.Reject(ctx, "sip:404"); err != nil {
 		t.Fatal(err)
 	}
-	if ch.Answered() || !ch.Ended() || context.Cause(ctx) != calltest.ErrEnded {
+	if ch.Answered() || !ch.Ended() || context.Cause(ctx) != sim.ErrEnded {
 		t.Errorf("after Reject: answered %v, ended %v, cause %v", ch.Answered(), ch.Ended(), context.Cause(ctx))
 	}
-	if err := ch.Play(ctx, call.PlayOptions{URL: "x"}); !errors.Is(err, calltest.ErrEnded) {
+	if err := ch.Play(ctx, call.PlayOptions{URL: "x"}); !errors.Is(err, sim.ErrEnded) {
 		t.Errorf("Play after Reject: %v", err)
 	}
 }
 
 func TestOpsRecordsOptionsAndResults(t *testing.T) {
-	ctx, ch := calltest.New(t.Context(), info, calltest.Script{Inputs: []string{"7"}})
+	ctx, ch := sim.New(t.Context(), info, sim.Script{Inputs: []string{"7"}})
 	o := call.GatherOptions{NumDigits: 1, Timeout: time.Second}
 	if _, err := ch.Gather(ctx, o); err != nil {
 		t.Fatal(err)
@@ -326,7 +326,7 @@ func TestOpsRecordsOptionsAndResults(t *testing.T) {
 }
 
 func TestNextInput(t *testing.T) {
-	ctx, ch := calltest.New(t.Context(), info, calltest.Script{Inputs: []string{"12", "", "hangup"}})
+	ctx, ch := sim.New(t.Context(), info, sim.Script{Inputs: []string{"12", "", "hangup"}})
 	for _, want := range []string{"12", ""} {
 		if got, err := ch.NextInput(); err != nil || got != want {
 			t.Errorf("NextInput = %q, %v; want %q", got, err, want)
@@ -336,7 +336,7 @@ func TestNextInput(t *testing.T) {
 		t.Errorf("NextInput on hangup: %v, cause %v", err, context.Cause(ctx))
 	}
 
-	_, ch = calltest.New(t.Context(), info, calltest.Script{})
+	_, ch = sim.New(t.Context(), info, sim.Script{})
 	if got, err := ch.NextInput(); err != nil || got != "" {
 		t.Errorf("NextInput with no inputs = %q, %v", got, err)
 	}
@@ -344,7 +344,7 @@ func TestNextInput(t *testing.T) {
 
 func TestParentContext(t *testing.T) {
 	parent, cancel := context.WithCancelCause(t.Context())
-	ctx, ch := calltest.New(parent, info, calltest.Script{Inputs: []string{"1"}})
+	ctx, ch := sim.New(parent, info, sim.Script{Inputs: []string{"1"}})
 	cancel(errors.New("shutdown"))
 	if _, err := ch.Gather(ctx, call.GatherOptions{}); err == nil || errors.Is(err, call.ErrHangup) {
 		t.Errorf("Gather on a cancelled call: %v", err)
@@ -356,12 +356,12 @@ func TestParentContext(t *testing.T) {
 
 func TestScriptValidate(t *testing.T) {
 	tests := []struct {
-		s  calltest.Script
+		s  sim.Script
 		ok bool
 	}{
-		{calltest.Script{Inputs: []string{"1234#", "", "hangup", "*0A"}, Dials: []string{"completed", "answered", "busy", "no-answer", "failed", "busy:sip:486"}}, true},
-		{calltest.Script{Inputs: []string{"12x"}}, false},
-		{calltest.Script{Dials: []string{"ringing"}}, false},
+		{sim.Script{Inputs: []string{"1234#", "", "hangup", "*0A"}, Dials: []string{"completed", "answered", "busy", "no-answer", "failed", "busy:sip:486"}}, true},
+		{sim.Script{Inputs: []string{"12x"}}, false},
+		{sim.Script{Dials: []string{"ringing"}}, false},
 	}
 	for _, tt := range tests {
 		if err := tt.s.Validate(); (err == nil) != tt.ok {

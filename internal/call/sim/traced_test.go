@@ -1,4 +1,4 @@
-package calltest_test
+package sim_test
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/internal/call"
-	"github.com/switchboard/switchboard/internal/call/calltest"
+	"github.com/switchboard/switchboard/internal/call/sim"
 )
 
 // lineFields reads each trace line back from its JSON and returns its field
@@ -37,12 +37,12 @@ func lineFields(t *testing.T, tr *call.Trace) (ops []string, fields [][]string, 
 }
 
 func TestTracedSimulatedCall(t *testing.T) {
-	ctx, sim := calltest.New(t.Context(), info, calltest.Script{
+	ctx, simch := sim.New(t.Context(), info, sim.Script{
 		Inputs: []string{"12#", "#"},
 		Dials:  []string{"busy"},
 	})
-	tr := call.NewTrace(sim.Clock(), nil)
-	ch := call.Traced(sim, tr)
+	tr := call.NewTrace(simch.Clock(), nil)
+	ch := call.Traced(simch, tr)
 	if _, ok := ch.(call.Clocked); !ok {
 		t.Fatal("traced sim is not Clocked")
 	}
@@ -90,7 +90,7 @@ func TestTracedSimulatedCall(t *testing.T) {
 		}
 	}
 
-	calltest.AssertOps(t, tr, "answer", "say", "play", "play", "pause", "gather", "gather", "gather", "record", "dial", "dial", "hangup")
+	sim.AssertOps(t, tr, "answer", "say", "play", "play", "pause", "gather", "gather", "gather", "record", "dial", "dial", "hangup")
 
 	ops, fields, lines := lineFields(t, tr)
 	set := func(s ...string) []string { return slices.Sorted(slices.Values(s)) }
@@ -144,7 +144,7 @@ func TestTracedSimulatedCall(t *testing.T) {
 			t.Errorf("t_ms goes back at line %d: %d < %d", i, evs[i].TMS, evs[i-1].TMS)
 		}
 	}
-	if g := calltest.Find(tr, "gather"); len(g) != 3 || g[2].TMS-g[1].TMS < 30_000 {
+	if g := sim.Find(tr, "gather"); len(g) != 3 || g[2].TMS-g[1].TMS < 30_000 {
 		t.Errorf("gather lines %+v: the timeout did not move t_ms by 30 s", g)
 	}
 	if last := evs[len(evs)-1]; last.Op != "hangup" || last.TMS < 60_000 {
@@ -153,9 +153,9 @@ func TestTracedSimulatedCall(t *testing.T) {
 }
 
 func TestTracedCallerHangup(t *testing.T) {
-	ctx, sim := calltest.New(t.Context(), info, calltest.Script{Inputs: []string{"hangup"}})
-	tr := call.NewTrace(sim.Clock(), nil)
-	ch := call.Traced(sim, tr)
+	ctx, simch := sim.New(t.Context(), info, sim.Script{Inputs: []string{"hangup"}})
+	tr := call.NewTrace(simch.Clock(), nil)
+	ch := call.Traced(simch, tr)
 
 	_, err := ch.Gather(ctx, call.GatherOptions{NumDigits: 1, Timeout: 5 * time.Second,
 		Prompts: []call.Prompt{{Play: &call.PlayOptions{URL: "menu.wav", Loop: 1}}}})
@@ -167,7 +167,7 @@ func TestTracedCallerHangup(t *testing.T) {
 	_ = ch.Hangup(ctx, "NORMAL_CLEARING")
 	_ = ch.Say(ctx, call.SayOptions{Text: "nobody listens"})
 
-	calltest.AssertOps(t, tr, "answer", "gather", "hangup")
+	sim.AssertOps(t, tr, "answer", "gather", "hangup")
 	_, fields, lines := lineFields(t, tr)
 	if want := []string{"digits", "finish_on_key", "interrupted", "num_digits", "prompts", "timeout"}; !slices.Equal(fields[1], want) {
 		t.Errorf("gather fields %q, want %q", fields[1], want)
@@ -181,9 +181,9 @@ func TestTracedCallerHangup(t *testing.T) {
 }
 
 func TestTracedRecordHangup(t *testing.T) {
-	ctx, sim := calltest.New(t.Context(), info, calltest.Script{Inputs: []string{"hangup"}})
-	tr := call.NewTrace(sim.Clock(), nil)
-	ch := call.Traced(sim, tr)
+	ctx, simch := sim.New(t.Context(), info, sim.Script{Inputs: []string{"hangup"}})
+	tr := call.NewTrace(simch.Clock(), nil)
+	ch := call.Traced(simch, tr)
 
 	rec, err := ch.Record(ctx, call.RecordOptions{FinishOnKey: "#", Timeout: 5 * time.Second})
 	if err != nil || rec.Digits != "hangup" {
@@ -194,8 +194,8 @@ func TestTracedRecordHangup(t *testing.T) {
 	}
 	call.RecordCallerHangup(tr, "NORMAL_CLEARING")
 
-	calltest.AssertOps(t, tr, "answer", "record", "hangup")
-	r := calltest.Find(tr, "record")[0]
+	sim.AssertOps(t, tr, "answer", "record", "hangup")
+	r := sim.Find(tr, "record")[0]
 	if r.Fields["digits"] != "hangup" || r.Fields["interrupted"] != nil || r.Fields["error"] != nil {
 		t.Errorf("record line %+v", r)
 	}

@@ -1,4 +1,4 @@
-package calltest
+package sim
 
 import (
 	"fmt"
@@ -54,7 +54,7 @@ func parseDial(s string) (dialOutcome, error) {
 	status = strings.ToLower(status)
 	def, ok := defaultCauses[status]
 	if !ok {
-		return dialOutcome{}, fmt.Errorf("calltest: unknown dial outcome %q (want completed, answered, busy, no-answer or failed)", s)
+		return dialOutcome{}, fmt.Errorf("sim: unknown dial outcome %q (want completed, answered, busy, no-answer or failed)", s)
 	}
 	if cause == "" {
 		cause = def
@@ -71,7 +71,7 @@ func (s Script) Validate() error {
 		}
 		for _, r := range in {
 			if !strings.ContainsRune("0123456789*#ABCDabcd", r) {
-				return fmt.Errorf("calltest: input %d (%q): %q is not a key", i+1, in, r)
+				return fmt.Errorf("sim: input %d (%q): %q is not a key", i+1, in, r)
 			}
 		}
 	}

@@ -1,4 +1,4 @@
-package calltest
+package sim
 
 import (
 	"sync"

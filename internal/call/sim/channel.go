@@ -1,7 +1,7 @@
-// Package calltest runs calls without a phone: a call.Channel driven by a
+// Package sim runs calls without a phone: a call.Channel driven by a
 // scripted caller (Script) on simulated time, and helpers to check the call
 // trace. `switchboard simulate` and the engine's and actions' tests use it.
-package calltest
+package sim
 
 import (
 	"context"
@@ -19,9 +19,9 @@ var (
 	// ErrEnded is returned by operations on a call that Switchboard already
 	// hung up or rejected (except the one Hangup that may follow a Reject);
 	// it is also the call context's cause then.
-	ErrEnded = errors.New("calltest: call ended")
+	ErrEnded = errors.New("sim: call ended")
 	// ErrAnswered is returned by Reject on an answered call.
-	ErrAnswered = errors.New("calltest: call already answered")
+	ErrAnswered = errors.New("sim: call already answered")
 )
 
 // Op is one operation called on a Channel, for tests to assert without the
