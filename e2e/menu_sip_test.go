@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/switchboard/switchboard/internal/waitfor"
 )
 
 // menuScenario is a SIPp caller: it calls [service], waits for the
@@ -134,20 +136,16 @@ func TestMenuOverSIP(t *testing.T) {
 		t.Fatalf("sipp: %v\n%s\n%s", err, menuTail(string(out), 2000), errs)
 	}
 
-	var trace []any
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
+	trace := waitfor.Value(t, 10*time.Second, "the menu call ended in the call log", func() ([]any, bool) {
 		_, env := api(t, "GET", base+"/calls", token, nil)
-		if calls, _ := env["data"].([]any); len(calls) == 1 {
-			c := calls[0].(map[string]any)
-			if c["ended"] != nil {
-				_, env = api(t, "GET", base+"/calls/"+c["call_id"].(string)+"/trace", token, nil)
-				trace, _ = env["data"].([]any)
-				break
-			}
+		calls, _ := env["data"].([]any)
+		if len(calls) != 1 || calls[0].(map[string]any)["ended"] == nil {
+			return nil, false
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		_, env = api(t, "GET", base+"/calls/"+calls[0].(map[string]any)["call_id"].(string)+"/trace", token, nil)
+		trace, _ := env["data"].([]any)
+		return trace, true
+	})
 	var gathered, branch string
 	var said []string
 	for _, l := range trace {

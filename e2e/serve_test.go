@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/switchboard/switchboard/internal/waitfor"
 )
 
 func flowBody(name, number string) map[string]any {
@@ -109,11 +111,12 @@ func TestGeneratedKeyPrintedOnceAndEnvironment(t *testing.T) {
 	env := []string{"SWITCHBOARD_HTTP_ADDR=127.0.0.1:0", "SWITCHBOARD_DATA_DIR=" + data}
 	p := serve(t, env)
 	// stdout is copied by another goroutine than stderr: wait for the key.
-	var key []string
-	for deadline := time.Now().Add(20 * time.Second); key == nil && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		key = regexp.MustCompile(`(?m)^    ([0-9a-f]{64})$`).FindStringSubmatch(p.stdout.String())
-	}
-	if key == nil {
+	keyLine := regexp.MustCompile(`(?m)^    ([0-9a-f]{64})$`)
+	key, ok := waitfor.Within(20*time.Second, func() ([]string, bool) {
+		k := keyLine.FindStringSubmatch(p.stdout.String())
+		return k, k != nil
+	})
+	if !ok {
 		t.Fatalf("no generated key on stdout: %q", p.stdout.String())
 	}
 	if _, err := os.Stat(filepath.Join(data, "switchboard.db")); err != nil {

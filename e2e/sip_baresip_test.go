@@ -16,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/switchboard/switchboard/internal/waitfor"
 )
 
 // baresip is a headless baresip 1.0 softphone driven through ctrl_tcp
@@ -80,15 +82,14 @@ func startBaresip(t *testing.T) *baresip {
 			t.Logf("baresip:\n%s", lastBytes(log.String(), 4000))
 		}
 	})
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+	var dialErr error
+	b.conn, _ = waitfor.Within(10*time.Second, func() (net.Conn, bool) {
 		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", ctrlPort))
-		if err == nil {
-			b.conn = c
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("baresip ctrl_tcp not up: %v\n%s", err, log.String())
-		}
+		dialErr = err
+		return c, err == nil
+	})
+	if b.conn == nil {
+		t.Fatalf("baresip ctrl_tcp not up: %v\n%s", dialErr, log.String())
 	}
 	t.Cleanup(func() { b.conn.Close() })
 	go b.read()
@@ -231,7 +232,16 @@ func TestBaresipHearsSpeechAndSendsDigits(t *testing.T) {
 	n = bs.count()
 	bs.command(t, "dial", "sip:7002@"+s.SIP)
 	n = bs.await(t, "CALL_ESTABLISHED", n, 10*time.Second)
-	time.Sleep(1500 * time.Millisecond) // into the gather's prompt
+	// Digits queue from the moment the call is up (type-ahead), so the
+	// Gather's document being fetched is all there is to wait for.
+	waitfor.True(t, 10*time.Second, "the Gather document fetched", func() bool {
+		for _, r := range c.requests() {
+			if r["path"] == "/voice" {
+				return true
+			}
+		}
+		return false
+	})
 	bs.command(t, "sndcode", "42#")
 	bs.await(t, "CALL_CLOSED", n, 30*time.Second)
 	var digits string
@@ -247,15 +257,14 @@ func TestBaresipHearsSpeechAndSendsDigits(t *testing.T) {
 
 func singleFile(t *testing.T, pattern string) string {
 	t.Helper()
-	var files []string
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		files, _ = filepath.Glob(pattern)
-		if len(files) == 1 {
-			return files[0]
-		}
+	files, ok := waitfor.Within(5*time.Second, func() ([]string, bool) {
+		files, _ := filepath.Glob(pattern)
+		return files, len(files) == 1
+	})
+	if !ok {
+		t.Fatalf("want one %s, found %v", pattern, files)
 	}
-	t.Fatalf("want one %s, found %v", pattern, files)
-	return ""
+	return files[0]
 }
 
 func readFile(t *testing.T, path string) []byte {

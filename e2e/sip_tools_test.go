@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/switchboard/switchboard/internal/waitfor"
 )
 
 // Helpers of the SIP end-to-end tests: a switchboard with SIP on a free
@@ -89,7 +91,7 @@ func (s *sipServer) flow(t *testing.T, number string, flow map[string]any) {
 func (s *sipServer) traceOf(t *testing.T, prefix string) []map[string]any {
 	t.Helper()
 	base := s.URL + "/v2/accounts/" + s.Account
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	return waitfor.Value(t, 20*time.Second, "an ended call "+prefix+"* in the call log", func() ([]map[string]any, bool) {
 		_, env := api(t, "GET", base+"/calls", s.Token, nil)
 		calls, _ := env["data"].([]any)
 		for _, c := range calls {
@@ -104,12 +106,11 @@ func (s *sipServer) traceOf(t *testing.T, prefix string) []map[string]any {
 				out = append(out, l.(map[string]any))
 			}
 			if len(out) > 0 && out[len(out)-1]["op"] == "hangup" {
-				return out
+				return out, true
 			}
 		}
-	}
-	t.Fatalf("no ended call %s* in the call log", prefix)
-	return nil
+		return nil, false
+	})
 }
 
 // traceOps lists the ops of a trace.

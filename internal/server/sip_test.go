@@ -16,6 +16,8 @@ import (
 	"github.com/switchboard/switchboard/internal/server"
 	"github.com/switchboard/switchboard/internal/servertest"
 	"github.com/switchboard/switchboard/internal/sip/siptest"
+	"github.com/switchboard/switchboard/internal/store"
+	"github.com/switchboard/switchboard/internal/waitfor"
 )
 
 // withSIP turns SIP on at 127.0.0.1:0, trusting trust.
@@ -56,10 +58,11 @@ func TestSIPCallRunsTheFlow(t *testing.T) {
 		t.Errorf("%d audio packets for the prompt", n)
 	}
 	// The call log is written once the engine is done, just after the BYE.
-	rec, err := s.CallLog().GetCall(ctx, s.AccountID, c.CallID())
-	for ; err == nil && !strings.Contains(string(rec.Trace), `"op":"hangup"`) && ctx.Err() == nil; time.Sleep(20 * time.Millisecond) {
+	rec := waitfor.Value(t, 10*time.Second, "the call's hangup in the call log", func() (store.CallRecord, bool) {
+		var rec store.CallRecord
 		rec, err = s.CallLog().GetCall(ctx, s.AccountID, c.CallID())
-	}
+		return rec, err != nil || strings.Contains(string(rec.Trace), `"op":"hangup"`)
+	})
 	if err != nil {
 		t.Fatalf("call log: %v", err)
 	}
@@ -230,13 +233,7 @@ func TestSIPCallsReleaseResources(t *testing.T) {
 	calls(40, p)
 	g0, f0 := runtime.NumGoroutine(), openFiles(t)
 	calls(200, p)
-	var g1, f1 int
-	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		g1, f1 = runtime.NumGoroutine(), openFiles(t)
-		if g1 <= g0+5 && f1 <= f0+2 || time.Now().After(deadline) {
-			break
-		}
-	}
+	g1, f1 := settled(t, g0, f0)
 	t.Logf("UDP: goroutines %d -> %d, open files %d -> %d", g0, g1, f0, f1)
 	if g1 > g0+5 {
 		buf := make([]byte, 1<<20)
@@ -252,12 +249,7 @@ func TestSIPCallsReleaseResources(t *testing.T) {
 	calls(50, tp)
 	tp.Close()
 	settle(s)
-	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		g1, f1 = runtime.NumGoroutine(), openFiles(t)
-		if g1 <= g0+5 && f1 <= f0+2 || time.Now().After(deadline) {
-			break
-		}
-	}
+	g1, f1 = settled(t, g0, f0)
 	t.Logf("TCP: goroutines %d -> %d, open files %d -> %d", g0, g1, f0, f1)
 	if g1 > g0+5 || f1 > f0+2 {
 		buf := make([]byte, 1<<20)
@@ -289,9 +281,17 @@ func (e *statusError) Error() string { return "status " + strconv.Itoa(e.code) }
 
 // settle waits until no SIP call is in progress.
 func settle(s *servertest.Server) {
-	for deadline := time.Now().Add(10 * time.Second); s.SIP().Calls() > 0 && time.Now().Before(deadline); {
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitfor.Within(10*time.Second, func() (struct{}, bool) { return struct{}{}, s.SIP().Calls() == 0 })
+}
+
+// settled waits (up to 15 s) for the goroutines and open files to come back
+// near g0 and f0, and returns what it last counted, for the caller to judge.
+func settled(t *testing.T, g0, f0 int) (goroutines, files int) {
+	v, _ := waitfor.Within(15*time.Second, func() ([2]int, bool) {
+		g, f := runtime.NumGoroutine(), openFiles(t)
+		return [2]int{g, f}, g <= g0+5 && f <= f0+2
+	})
+	return v[0], v[1]
 }
 
 func fdList() []string {
