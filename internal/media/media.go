@@ -52,6 +52,10 @@ type Stats struct {
 	PacketsSent, PacketsReceived uint64
 	BytesSent, BytesReceived     uint64
 	Dropped                      uint64 // garbage, wrong source, wrong payload type
+	// DroppedSource counts the packets (RTP and RTCP) from addresses the
+	// call's SDP and signalling never named: a stranger spraying the port
+	// range. They are in Dropped too.
+	DroppedSource uint64
 	Codec                        string // "PCMU" or "PCMA"
 }
 

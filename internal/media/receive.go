@@ -113,8 +113,9 @@ func (r *receiver) housekeep(now time.Time) {
 }
 
 // handlePacket checks one datagram: RTP with a negotiated payload type,
-// from the latched source (the first valid packet latches it: symmetric
-// RTP). Anything else is dropped and counted.
+// from an address the call named (latch.go), on the latched port once one
+// is latched (the first valid packet latches it: symmetric RTP). Anything
+// else is dropped and counted.
 func (s *Session) handlePacket(b []byte, src netip.AddrPort, now time.Time) {
 	h, payload, ok := parseRTP(b)
 	if !ok || len(payload) > maxPayload {
@@ -126,20 +127,21 @@ func (s *Session) handlePacket(b []byte, src netip.AddrPort, now time.Time) {
 	neg := s.neg
 	te := neg.hasTE && h.pt == neg.tePT
 	switch {
-	case !s.haveNeg || s.closed,
-		h.pt != neg.pt && !te,
-		te && len(payload) < dtmf.PayloadSize,
-		!te && len(payload) == 0,
-		s.latched && src != s.remote:
+	case !s.haveNeg || s.closed:
 		s.mu.Unlock()
 		s.dropped.Add(1)
 		return
-	}
-	if !s.latched {
-		s.remote, s.latched = src, true
-		if !s.rtcpLatched {
-			s.remoteRTCP = netip.AddrPortFrom(src.Addr(), src.Port()+1)
-		}
+	case !s.allowedLocked(src.Addr()):
+		s.mu.Unlock()
+		s.dropStranger()
+		return
+	case h.pt != neg.pt && !te,
+		te && len(payload) < dtmf.PayloadSize,
+		!te && len(payload) == 0,
+		!s.latchLocked(src):
+		s.mu.Unlock()
+		s.dropped.Add(1)
+		return
 	}
 	s.rxStats.update(h, !te, now)
 	s.mu.Unlock()

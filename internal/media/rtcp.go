@@ -95,10 +95,17 @@ func (s *Session) readRTCP() {
 				continue
 			}
 		}
+		src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
+		s.mu.Lock()
+		allowed := s.haveNeg && s.allowedLocked(src.Addr())
+		s.mu.Unlock()
+		if !allowed {
+			s.dropStranger()
+			continue
+		}
 		if _, err := rtcp.Unmarshal(buf[:n]); err != nil {
 			continue
 		}
-		src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
 		s.mu.Lock()
 		if !s.latched || src.Addr() == s.remote.Addr() {
 			s.remoteRTCP, s.rtcpLatched = src, true

@@ -67,6 +67,13 @@ type Session struct {
 	remoteRTCP  netip.AddrPort
 	latched     bool
 	rtcpLatched bool
+	// who may send us media: the SDP's address and the addresses the
+	// signalling came from (AllowSource); any port on them, for NAT
+	signalAddrs []netip.Addr
+	// a latched stream moves to another port of an allowed address only
+	// after relatchAfter packets in a row from there (relatch.go)
+	candidate  netip.AddrPort
+	candidateN int
 	// sending
 	ssrc      uint32
 	seq       uint16
@@ -95,6 +102,7 @@ type Session struct {
 	bytesSent, bytesReceived     atomic.Uint64
 	octetsSent                   atomic.Uint64 // payload bytes, for RTCP
 	dropped                      atomic.Uint64
+	droppedSource                atomic.Uint64 // from an address the call never named
 }
 
 func newSession(m *Manager, accountID, callID string) *Session {
@@ -168,6 +176,7 @@ func (s *Session) Stats() Stats {
 		BytesSent:       s.bytesSent.Load(),
 		BytesReceived:   s.bytesReceived.Load(),
 		Dropped:         s.dropped.Load(),
+		DroppedSource:   s.droppedSource.Load(),
 		Codec:           c,
 	}
 }
