@@ -56,7 +56,7 @@ type Stats struct {
 	// call's SDP and signalling never named: a stranger spraying the port
 	// range. They are in Dropped too.
 	DroppedSource uint64
-	Codec                        string // "PCMU" or "PCMA"
+	Codec         string // "PCMU" or "PCMA"
 }
 
 // ErrClosed is returned by a session's methods once it is closed.
