@@ -62,6 +62,8 @@ func newServeCmd() *cobra.Command {
 	f.StringVar(&cfg.Media.PublicIP, "public-ip", "", "address written in SDP and in SIP Contact headers, when not the listen address, e.g. behind NAT (SWITCHBOARD_PUBLIC_IP)")
 	f.StringVar(&rtpPorts, "rtp-ports", "10000-20000", "UDP port range for RTP, MIN-MAX (SWITCHBOARD_RTP_PORTS)")
 	f.StringSliceVar(&cfg.Trust, "trust", nil, "trusted SIP source, an IP address or CIDR, whose calls belong to the default account; repeatable, comma-separated in the variable (SWITCHBOARD_TRUST)")
+	f.IntVar(&cfg.HTTPLimits.Total, "http-max-conns", 0, "most HTTP connections open at once, beyond which new ones get 503; a quarter of the open-file limit (at most 10000) when 0 (SWITCHBOARD_HTTP_MAX_CONNS)")
+	f.IntVar(&cfg.HTTPLimits.PerSource, "http-max-conns-per-source", 0, "most HTTP connections open at once from one IP address; 256 when 0 (SWITCHBOARD_HTTP_MAX_CONNS_PER_SOURCE)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error (SWITCHBOARD_LOG_LEVEL)")
 	f.StringVar(&logFormat, "log-format", "text", "text or json (SWITCHBOARD_LOG_FORMAT)")
 	return cmd

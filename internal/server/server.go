@@ -19,6 +19,7 @@ import (
 	"github.com/switchboard/switchboard/internal/callflow"
 	"github.com/switchboard/switchboard/internal/engine"
 	"github.com/switchboard/switchboard/internal/media"
+	"github.com/switchboard/switchboard/internal/netlimit"
 	"github.com/switchboard/switchboard/internal/pivot"
 	"github.com/switchboard/switchboard/internal/sip"
 	"github.com/switchboard/switchboard/internal/store"
@@ -61,6 +62,11 @@ type Config struct {
 	// calls belong to the default account: an inbound trunk that is not
 	// stored.
 	Trust []string
+	// HTTPLimits bound the API's connections, in total and per source
+	// address; a connection over them gets 503 at once. Zero fields mean
+	// the defaults: a quarter of the open-file limit (at most 10,000) in
+	// total, 256 per source.
+	HTTPLimits netlimit.Limits
 	// NoBootstrap opens an existing data dir without creating an account or
 	// adding a key (switchboard simulate); the default account is the first
 	// one.
@@ -79,6 +85,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = 10 * time.Second
+	}
+	if c.HTTPLimits.Total <= 0 {
+		c.HTTPLimits.Total = min(openFileLimit()/4, 10_000)
+	}
+	if c.HTTPLimits.PerSource <= 0 {
+		c.HTTPLimits.PerSource = 256
 	}
 	return c
 }
@@ -262,11 +274,16 @@ func (s *Server) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listen http %s: %w", s.cfg.HTTPAddr, err)
 	}
+	// Bounded: a flood of idle or slow connections meets a 503 long before
+	// the process runs out of descriptors, and a slow body is cut off.
+	ln = netlimit.Wrap(ln, s.cfg.HTTPLimits, netlimit.HTTP503)
 	s.httpLn = ln
 	s.httpSrv = &http.Server{
 		Handler:           s.api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
 		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
