@@ -44,6 +44,12 @@ func decodeRequest(body []byte) (request, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return request{}, fieldError(http.StatusBadRequest, "invalid request body", "data", "required", "the request needs a body: {\"data\": {…}}")
 	}
+	if path, bad := invalidUTF8Path(body); bad {
+		if p, ok := strings.CutPrefix(path, "data."); ok {
+			path = p // field paths are relative to data, as in every other error
+		}
+		return request{}, fieldError(http.StatusBadRequest, "invalid JSON", path, "encoding", "the value is not valid UTF-8")
+	}
 	var env map[string]json.RawMessage
 	if err := json.Unmarshal(body, &env); err != nil {
 		msg := "the body is not valid JSON: " + err.Error()
