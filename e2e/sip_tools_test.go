@@ -64,10 +64,13 @@ type sipServer struct {
 	Account string
 }
 
+// sipE2EKey is the admin key of serveSIP's servers.
+const sipE2EKey = "sip-e2e-key-0123456789abcdef"
+
 func serveSIP(t *testing.T, extra ...string) *sipServer {
 	t.Helper()
 	data := t.TempDir()
-	key := "sip-e2e-key-0123456789abcdef"
+	key := sipE2EKey
 	sipAddr := fmt.Sprintf("127.0.0.1:%d", sipFreePort(t))
 	args := append([]string{"--http-addr", "127.0.0.1:0", "--data-dir", data, "--admin-key", key,
 		"--sip-addr", sipAddr, "--trust", "127.0.0.1", "--rtp-ports", "32000-32998"}, extra...)

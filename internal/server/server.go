@@ -151,6 +151,13 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		db.Close()
 		return nil, fmt.Errorf("open call log: %w", err)
 	}
+	// Calls the previous process left running (it was killed) end now,
+	// so the log never shows a call in progress for ever.
+	if n, err := callLog.CloseUnended(ctx, "node_restart"); err != nil {
+		log.Warn("calls left open by the previous run not closed", "err", err)
+	} else if n > 0 {
+		log.Warn("calls left open by the previous run closed", "count", n, "cause", "node_restart")
+	}
 	s := &Server{cfg: cfg, log: log, store: db, callLog: callLog, router: callflow.NewRouter()}
 	if err := s.init(ctx); err != nil {
 		db.Close()
