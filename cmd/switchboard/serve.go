@@ -64,6 +64,7 @@ func newServeCmd() *cobra.Command {
 	f.StringSliceVar(&cfg.Trust, "trust", nil, "trusted SIP source, an IP address or CIDR, whose calls belong to the default account; repeatable, comma-separated in the variable (SWITCHBOARD_TRUST)")
 	f.IntVar(&cfg.HTTPLimits.Total, "http-max-conns", 0, "most HTTP connections open at once, beyond which new ones get 503; a quarter of the open-file limit (at most 10000) when 0 (SWITCHBOARD_HTTP_MAX_CONNS)")
 	f.IntVar(&cfg.HTTPLimits.PerSource, "http-max-conns-per-source", 0, "most HTTP connections open at once from one IP address; 256 when 0 (SWITCHBOARD_HTTP_MAX_CONNS_PER_SOURCE)")
+	f.StringVar(&cfg.DebugAddr, "debug-addr", "", "serve Go's pprof profiles at this loopback address, e.g. 127.0.0.1:6060; off when empty (SWITCHBOARD_DEBUG_ADDR)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error (SWITCHBOARD_LOG_LEVEL)")
 	f.StringVar(&logFormat, "log-format", "text", "text or json (SWITCHBOARD_LOG_FORMAT)")
 	return cmd

@@ -67,6 +67,9 @@ type Config struct {
 	// the defaults: a quarter of the open-file limit (at most 10,000) in
 	// total, 256 per source.
 	HTTPLimits netlimit.Limits
+	// DebugAddr, when set, serves Go's pprof there; loopback only, off by
+	// default.
+	DebugAddr string
 	// NoBootstrap opens an existing data dir without creating an account or
 	// adding a key (switchboard simulate); the default account is the first
 	// one.
@@ -121,6 +124,9 @@ type Server struct {
 
 	httpLn  net.Listener
 	httpSrv *http.Server
+
+	debugLn  net.Listener
+	debugSrv *http.Server
 
 	trunks *trunkTable
 	sip    *sip.Server
@@ -294,9 +300,13 @@ func (s *Server) Start(ctx context.Context) error {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	// SIP binds before "http listening" is logged, so whoever waits for that
-	// line (tests, scripts) finds every listener ready.
+	// SIP and pprof bind before "http listening" is logged, so whoever
+	// waits for that line (tests, scripts) finds every listener ready.
 	if err := s.startSIP(ctx); err != nil {
+		ln.Close()
+		return err
+	}
+	if err := s.startDebug(ctx); err != nil {
 		ln.Close()
 		return err
 	}
@@ -339,6 +349,9 @@ func (s *Server) Close(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("sip close: %w", err))
 		}
 		cancel()
+	}
+	if s.debugSrv != nil {
+		s.debugSrv.Close()
 	}
 	if s.httpSrv != nil {
 		sctx, cancel := context.WithTimeout(ctx, s.cfg.ShutdownTimeout)
