@@ -44,7 +44,7 @@ test('Save and Duplicate: saves, then opens a copy named "… copy" without numb
   await openFromList(page, 'Sales');
   assert.equal(await page.getByRole('button', { name: 'Save' }).isDisabled(), true, 'Save is disabled before a change');
   await changePivotURL(page, 'https://example.com/sales');
-  assert.equal(await page.getByTestId('save-state').innerText(), 'Unsaved changes');
+  await eventually(() => page.getByTestId('save-state').innerText(), 'Unsaved changes', 'the change is pending');
   await saveMenu(page, 'Save and Duplicate');
   await page.getByTestId('toast-duplicated').waitFor();
   await page.locator('#flow-title').filter({ hasText: 'Sales copy' }).waitFor();
@@ -160,7 +160,7 @@ test('switching call flow or leaving the page with unsaved changes asks first', 
   await d.getByRole('heading', { name: 'Discard unsaved changes?' }).waitFor();
   await d.getByTestId('confirm-cancel').click();
   assert.equal(await page.locator('#flow-title').innerText(), 'Beta');
-  assert.equal(await page.getByTestId('save-state').innerText(), 'Unsaved changes');
+  await eventually(() => page.getByTestId('save-state').innerText(), 'Unsaved changes', 'the change is pending');
 
   // Leaving the page: the browser's own beforeunload prompt.
   /** @type {string[]} */
@@ -191,7 +191,7 @@ test('a stale revision (409) is reported and never overwrites', async () => {
   assert.equal(stored.doc.flow.children['1'].data.voice_url, 'https://example.com/one', 'not overwritten');
   await d.getByTestId('stale-keep').click();
   await page.getByTestId('toast-stale').waitFor();
-  assert.equal(await page.getByTestId('save-state').innerText(), 'Unsaved changes');
+  await eventually(() => page.getByTestId('save-state').innerText(), 'Unsaved changes', 'the change is pending');
 
   // Saving again is refused again; then reload their version.
   await saveMenu(page, 'Save Changes');
