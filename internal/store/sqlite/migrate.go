@@ -18,15 +18,10 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// migrate applies the main database's migrations.
-func (d *DB) migrate(ctx context.Context) error {
-	return d.migrateFS(ctx, migrations, "migrations")
-}
-
-// migrateFS applies every migration of fsys's directory dir not yet
+// migrate applies every migration of fsys's directory dir not yet
 // recorded in schema_migrations, each in its own transaction together with
 // its record.
-func (d *DB) migrateFS(ctx context.Context, fsys fs.FS, dir string) error {
+func (d *DB) migrate(ctx context.Context, fsys fs.FS, dir string) error {
 	if _, err := d.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		name    TEXT    NOT NULL PRIMARY KEY,
 		applied INTEGER NOT NULL

@@ -80,7 +80,7 @@ func open(ctx context.Context, path string, log *slog.Logger, what string, fsys 
 	if err := w.PingContext(ctx); err != nil {
 		return fail(err)
 	}
-	if err := d.migrateFS(ctx, fsys, dir); err != nil {
+	if err := d.migrate(ctx, fsys, dir); err != nil {
 		return fail(err)
 	}
 
