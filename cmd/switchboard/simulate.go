@@ -9,12 +9,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/switchboard/switchboard/internal/call/sim"
 	"github.com/switchboard/switchboard/internal/server"
 )
 
 func newSimulateCmd() *cobra.Command {
 	var (
-		o        server.SimulateOptions
+		o        sim.SimulateOptions
 		dataDir  string
 		logLevel string
 		at       string

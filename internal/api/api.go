@@ -62,9 +62,20 @@ type API struct {
 	writeMu sync.Mutex
 }
 
+// Deps are the services the API serves besides the store, given once at
+// construction. A nil field turns its endpoints into 503s (a tool that
+// serves documents only needs neither).
+type Deps struct {
+	// CallLog answers …/calls, call traces and …/pivot/debug.
+	CallLog store.CallLog
+	// Simulator runs the test calls of POST …/simulate.
+	Simulator Simulator
+}
+
 // New builds the API. The router must already hold the stored flows.
-func New(cfg Config, st store.Store, r *callflow.Router, log *slog.Logger) *API {
-	return &API{cfg: cfg.withDefaults(), store: st, router: r, log: log, now: time.Now}
+func New(cfg Config, st store.Store, r *callflow.Router, log *slog.Logger, deps Deps) *API {
+	return &API{cfg: cfg.withDefaults(), store: st, router: r, log: log, now: time.Now,
+		callLog: deps.CallLog, sim: deps.Simulator}
 }
 
 type ctxKey int

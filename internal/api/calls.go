@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -11,33 +12,18 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/internal/call"
+	"github.com/switchboard/switchboard/internal/call/sim"
 	"github.com/switchboard/switchboard/internal/engine"
 	"github.com/switchboard/switchboard/internal/store"
 )
 
-// SimulateOptions are a simulated call's caller and script.
-type SimulateOptions struct {
-	AccountID  string   `json:"-"`
-	To         string   `json:"to"`
-	From       string   `json:"from,omitempty"`
-	CallerName string   `json:"caller_name,omitempty"`
-	Inputs     []string `json:"inputs,omitempty"`
-	Dials      []string `json:"dials,omitempty"`
-	// At is when the simulated call happens (RFC 3339), for time-of-day
-	// rules; now when zero.
-	At time.Time `json:"at,omitzero"`
-}
-
-// Simulator runs simulated calls (the server).
+// Simulator runs simulated calls: the server, which owns the router and the
+// engine the API must not import. Simulate fails with an error wrapping
+// sim.ErrNoRoute or sim.ErrBadScript before any call runs when it cannot
+// route the number or follow the script.
 type Simulator interface {
-	Simulate(ctx context.Context, o SimulateOptions, w io.Writer) (callID string, tr *call.Trace, res engine.Result, err error)
+	Simulate(ctx context.Context, o sim.SimulateOptions, w io.Writer) (callID string, tr *call.Trace, res engine.Result, err error)
 }
-
-// SetCallLog gives the API the call log for traces and webhook debug.
-func (a *API) SetCallLog(cl store.CallLog) { a.callLog = cl }
-
-// SetSimulator lets the API run test calls.
-func (a *API) SetSimulator(s Simulator) { a.sim = s }
 
 var errNoCallLog = &Error{Status: http.StatusServiceUnavailable, Message: "call log unavailable"}
 
@@ -51,7 +37,7 @@ func (a *API) simulate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var o SimulateOptions
+	var o sim.SimulateOptions
 	if at, ok := dataString(req.Data, "at"); ok {
 		if _, err := time.Parse(time.RFC3339, at); err != nil {
 			return fieldError(http.StatusBadRequest, "validation failed", "at", "format", "at must be an RFC 3339 time such as 2025-12-25T09:30:00+01:00")
@@ -72,19 +58,13 @@ func (a *API) simulate(w http.ResponseWriter, r *http.Request) error {
 	defer cancel()
 	id, tr, res, err := a.sim.Simulate(ctx, o, nil)
 	if err != nil {
-		if _, ok := errors.AsType[interface {
-			error
-			NoRoute() bool
-		}](err); ok {
+		switch {
+		case errors.Is(err, sim.ErrNoRoute):
 			return fieldError(http.StatusNotFound, "no call flow for this number", "to", "route", err.Error())
-		}
-		if _, ok := errors.AsType[interface {
-			error
-			BadScript() bool
-		}](err); ok {
+		case errors.Is(err, sim.ErrBadScript):
 			return fieldError(http.StatusBadRequest, "validation failed", "inputs", "script", err.Error())
 		}
-		return err
+		return fmt.Errorf("simulate a call to %s: %w", o.To, err)
 	}
 	return a.success(w, r, http.StatusOK, map[string]any{
 		"call_id": id, "trace": tr.Events(),

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -8,7 +9,6 @@ import (
 
 	"github.com/switchboard/switchboard/internal/call"
 	"github.com/switchboard/switchboard/internal/call/sim"
-	"github.com/switchboard/switchboard/internal/server"
 	"github.com/switchboard/switchboard/internal/servertest"
 )
 
@@ -48,7 +48,7 @@ func TestSimulateKeepsDebugCalls(t *testing.T) {
 	if status, env := s.Do("PUT", "/v2/accounts/"+s.AccountID+"/callflows", s.Token, flow); status != 201 {
 		t.Fatalf("create: %d %v", status, env)
 	}
-	id, tr, res, err := s.Simulate(t.Context(), server.SimulateOptions{To: "7100"}, nil)
+	id, tr, res, err := s.Simulate(t.Context(), sim.SimulateOptions{To: "7100"}, nil)
 	if err != nil || res.By != "switchboard" {
 		t.Fatalf("simulate: %v %+v", err, res)
 	}
@@ -64,10 +64,12 @@ func TestSimulateKeepsDebugCalls(t *testing.T) {
 		t.Errorf("webhooks %+v %v", hooks, err)
 	}
 	// Unknown numbers and bad scripts are errors, not calls.
-	if _, _, _, err := s.Simulate(t.Context(), server.SimulateOptions{To: "0000"}, nil); err == nil {
-		t.Error("simulate of an unknown number succeeded")
+	_, _, _, err = s.Simulate(t.Context(), sim.SimulateOptions{To: "0000"}, nil)
+	if want := `no call flow of account ` + s.AccountID + ` handles "0000"`; !errors.Is(err, sim.ErrNoRoute) || err.Error() != want {
+		t.Errorf("simulate of an unknown number: %v, want ErrNoRoute %q", err, want)
 	}
-	if _, _, _, err := s.Simulate(t.Context(), server.SimulateOptions{To: "7100", Dials: []string{"sideways"}}, nil); err == nil {
-		t.Error("a bad dial outcome was accepted")
+	_, _, _, err = s.Simulate(t.Context(), sim.SimulateOptions{To: "7100", Dials: []string{"sideways"}}, nil)
+	if !errors.Is(err, sim.ErrBadScript) || !strings.HasPrefix(err.Error(), "script: sim: unknown dial outcome") {
+		t.Errorf("a bad dial outcome: %v, want ErrBadScript", err)
 	}
 }
