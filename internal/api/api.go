@@ -161,7 +161,7 @@ func (a *API) envelope(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-ID")
 		if id == "" || len(id) > 64 {
-			id = newID()
+			id = store.NewID()
 		}
 		w.Header().Set("X-Request-ID", id)
 		if v := r.URL.Query().Get("verb"); v != "" && r.Method == http.MethodPost {

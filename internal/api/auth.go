@@ -2,22 +2,12 @@ package api
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"net/http"
 	"strings"
 
 	"github.com/switchboard/switchboard/internal/store"
 )
-
-// HashSecret is how API keys and auth tokens are stored: both are long
-// random strings, so one SHA-256 is enough and a stolen database holds no
-// usable credential.
-func HashSecret(secret string) string {
-	sum := sha256.Sum256([]byte(secret))
-	return hex.EncodeToString(sum[:])
-}
 
 var errUnauthorized = &Error{Status: http.StatusUnauthorized, Message: "invalid credentials",
 	Data: map[string]any{"message": "send a valid X-Auth-Token header; get one from PUT /v2/api_auth"}}
@@ -32,20 +22,12 @@ func (a *API) apiAuth(w http.ResponseWriter, r *http.Request) error {
 	if !ok || key == "" {
 		return fieldError(http.StatusBadRequest, "validation failed", "api_key", "required", "Field is required but missing")
 	}
-	accountID, err := a.store.AccountByAPIKey(r.Context(), HashSecret(key))
+	expires := a.now().Add(a.cfg.TokenTTL)
+	acct, token, err := store.SignIn(r.Context(), a.store, key, expires)
 	if errors.Is(err, store.ErrNotFound) {
 		return errUnauthorized
 	}
 	if err != nil {
-		return err
-	}
-	acct, err := a.store.GetAccount(r.Context(), accountID)
-	if err != nil {
-		return err
-	}
-	token := newID() + newID()
-	expires := a.now().Add(a.cfg.TokenTTL)
-	if err := a.store.AddToken(r.Context(), store.Token{Hash: HashSecret(token), AccountID: accountID, Expires: expires}); err != nil {
 		return err
 	}
 	r = r.WithContext(context.WithValue(r.Context(), keyToken, token))
@@ -71,7 +53,7 @@ func (a *API) authenticate(next http.Handler) http.Handler {
 		if token == "" || len(token) > 256 {
 			return errUnauthorized
 		}
-		accountID, err := a.store.AccountByToken(r.Context(), HashSecret(token), a.now())
+		accountID, err := store.AccountOfToken(r.Context(), a.store, token, a.now())
 		if errors.Is(err, store.ErrNotFound) {
 			return errUnauthorized
 		}

@@ -169,7 +169,7 @@ func (a *API) createCallflow(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	flow, body, err := prepare(req.Data, newID())
+	flow, body, err := prepare(req.Data, store.NewID())
 	if err != nil {
 		return err
 	}

@@ -1,8 +1,6 @@
 package api
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -113,10 +111,4 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, e *Error) {
 		"request_id": id,
 		"timestamp":  a.now().UTC().Format("2006-01-02T15:04:05Z"),
 	})
-}
-
-func newID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }

@@ -114,7 +114,7 @@ func (h temporalHandlers) create(a *API, w http.ResponseWriter, r *http.Request)
 	if err != nil {
 		return err
 	}
-	d, err := h.prepare(a, r, ts, req.Data, newID())
+	d, err := h.prepare(a, r, ts, req.Data, store.NewID())
 	if err != nil {
 		return err
 	}

@@ -59,7 +59,7 @@ func (a *API) createTrunk(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	t, err := a.prepareTrunk(r, ts, req.Data, newID())
+	t, err := a.prepareTrunk(r, ts, req.Data, store.NewID())
 	if err != nil {
 		return err
 	}

@@ -98,18 +98,6 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Bootstrap says what New created on an empty data dir.
-type Bootstrap struct {
-	// Created is true when the data dir was empty and the default account
-	// was made.
-	Created bool
-	// AccountID is the default account.
-	AccountID string
-	// GeneratedKey is the admin API key New generated; it is stored hashed
-	// and never shown again. Empty when the key was given in Config.
-	GeneratedKey string
-}
-
 // Server is a running Switchboard.
 type Server struct {
 	cfg       Config
@@ -120,7 +108,7 @@ type Server struct {
 	engine    *engine.Engine
 	calls     *Calls
 	api       *api.API
-	bootstrap Bootstrap
+	bootstrap store.DefaultAccount
 
 	httpLn  net.Listener
 	httpSrv *http.Server
@@ -224,48 +212,25 @@ func (s *Server) init(ctx context.Context) error {
 	return nil
 }
 
-// bootstrap creates the default account and its admin key on an empty
-// store, or registers a given admin key with the default account.
-func bootstrap(ctx context.Context, st store.Store, adminKey string, readOnly bool) (Bootstrap, error) {
-	accts, err := st.ListAccounts(ctx)
+// bootstrap readies the store's default account and admin key
+// (store.EnsureDefaultAccount), or only finds the default account when
+// readOnly.
+func bootstrap(ctx context.Context, st store.Store, adminKey string, readOnly bool) (store.DefaultAccount, error) {
+	if !readOnly {
+		return store.EnsureDefaultAccount(ctx, st, adminKey)
+	}
+	id, err := store.DefaultAccountID(ctx, st)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.DefaultAccount{}, errors.New("the data dir has no account: start `switchboard serve` on it once")
+	}
 	if err != nil {
-		return Bootstrap{}, fmt.Errorf("list accounts: %w", err)
+		return store.DefaultAccount{}, err
 	}
-	if readOnly {
-		if len(accts) == 0 {
-			return Bootstrap{}, errors.New("the data dir has no account: start `switchboard serve` on it once")
-		}
-		return Bootstrap{AccountID: accts[0].ID}, nil
-	}
-	if len(accts) == 0 {
-		acct, key, err := api.CreateAccount(ctx, st, "Default", adminKey)
-		if err != nil {
-			return Bootstrap{}, err
-		}
-		b := Bootstrap{Created: true, AccountID: acct.ID}
-		if adminKey == "" {
-			b.GeneratedKey = key
-		}
-		return b, nil
-	}
-	b := Bootstrap{AccountID: accts[0].ID}
-	if adminKey == "" {
-		return b, nil
-	}
-	hash := api.HashSecret(adminKey)
-	switch _, err := st.AccountByAPIKey(ctx, hash); {
-	case errors.Is(err, store.ErrNotFound):
-		if err := st.AddAPIKey(ctx, b.AccountID, hash); err != nil {
-			return Bootstrap{}, fmt.Errorf("add admin key: %w", err)
-		}
-	case err != nil:
-		return Bootstrap{}, fmt.Errorf("look up admin key: %w", err)
-	}
-	return b, nil
+	return store.DefaultAccount{AccountID: id}, nil
 }
 
 // Bootstrap reports what New created.
-func (s *Server) Bootstrap() Bootstrap { return s.bootstrap }
+func (s *Server) Bootstrap() store.DefaultAccount { return s.bootstrap }
 
 // Store is the server's store, for tests and the CLI.
 func (s *Server) Store() store.Store { return s.store }

@@ -1,5 +1,6 @@
 // Package store is where accounts, API keys, auth tokens and call-flow
-// documents live. Store is the interface the rest of Switchboard uses;
+// documents live, and how credentials are made and checked (AddAccount,
+// SignIn, AccountOfToken, EnsureDefaultAccount). Store is the interface the rest of Switchboard uses;
 // store/sqlite is the embedded default, PostgreSQL comes later. Nothing of a
 // backend's SQL leaks past its package.
 package store
@@ -79,8 +80,10 @@ type ListOptions struct {
 // and returns once the write is durable (acknowledged = kept, even if the
 // process is killed right after).
 type Store interface {
-	// CreateAccount stores a new account; ErrExists when the id is taken.
-	CreateAccount(ctx context.Context, a Account) (Account, error)
+	// CreateAccount stores a new account and the hashes of its first API
+	// keys in one write; ErrExists, and nothing stored, when the id or a key
+	// hash is taken. AddAccount is how callers make one.
+	CreateAccount(ctx context.Context, a Account, keyHashes ...string) (Account, error)
 	GetAccount(ctx context.Context, id string) (Account, error)
 	ListAccounts(ctx context.Context) ([]Account, error)
 

@@ -10,8 +10,9 @@ import (
 	"github.com/switchboard/switchboard/internal/store"
 )
 
-// CreateAccount stores a new account; Created is set to now when zero.
-func (d *DB) CreateAccount(ctx context.Context, a store.Account) (store.Account, error) {
+// CreateAccount stores a new account and its first API key hashes in one
+// transaction; Created is set to now when zero.
+func (d *DB) CreateAccount(ctx context.Context, a store.Account, keyHashes ...string) (store.Account, error) {
 	if a.ID == "" {
 		return store.Account{}, errors.New("create account: empty id")
 	}
@@ -26,9 +27,16 @@ func (d *DB) CreateAccount(ctx context.Context, a store.Account) (store.Account,
 		} else if ok {
 			return store.ErrExists
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO accounts (id, name, signing_secret, created) VALUES (?, ?, ?, ?)`,
-			a.ID, a.Name, a.SigningSecret, millis(a.Created))
-		return err
+		if _, err := tx.ExecContext(ctx, `INSERT INTO accounts (id, name, signing_secret, created) VALUES (?, ?, ?, ?)`,
+			a.ID, a.Name, a.SigningSecret, millis(a.Created)); err != nil {
+			return err
+		}
+		for _, h := range keyHashes {
+			if err := insertAPIKeyTx(ctx, tx, a.ID, h, millis(d.now())); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return store.Account{}, fmt.Errorf("create account %s: %w", a.ID, err)
@@ -88,19 +96,25 @@ func (d *DB) AddAPIKey(ctx context.Context, accountID, keyHash string) error {
 		if err := accountExists(ctx, tx, accountID); err != nil {
 			return err
 		}
-		if ok, err := exists(ctx, tx, `SELECT 1 FROM api_keys WHERE hash = ?`, keyHash); err != nil {
-			return err
-		} else if ok {
-			return store.ErrExists
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (hash, account_id, created) VALUES (?, ?, ?)`,
-			keyHash, accountID, millis(d.now()))
-		return err
+		return insertAPIKeyTx(ctx, tx, accountID, keyHash, millis(d.now()))
 	})
 	if err != nil {
 		return fmt.Errorf("add api key for account %s: %w", accountID, err)
 	}
 	return nil
+}
+
+// insertAPIKeyTx stores a key hash of an existing account; ErrExists when
+// the hash is already stored.
+func insertAPIKeyTx(ctx context.Context, tx *sql.Tx, accountID, keyHash string, created int64) error {
+	if ok, err := exists(ctx, tx, `SELECT 1 FROM api_keys WHERE hash = ?`, keyHash); err != nil {
+		return err
+	} else if ok {
+		return store.ErrExists
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (hash, account_id, created) VALUES (?, ?, ?)`,
+		keyHash, accountID, created)
+	return err
 }
 
 // AccountByAPIKey returns the account id of a key hash; ErrNotFound if none.

@@ -37,6 +37,7 @@ var tests = []struct {
 }{
 	{"AccountRoundTrip", accountRoundTrip},
 	{"APIKeys", apiKeys},
+	{"AccountWithKeys", accountWithKeys},
 	{"Tokens", tokens},
 	{"CallflowRoundTrip", callflowRoundTrip},
 	{"CallflowMissing", callflowMissing},
@@ -172,6 +173,26 @@ func apiKeys(t *testing.T, s store.Store) {
 	wantErr(t, "key for unknown account", err, store.ErrNotFound)
 	_, err = s.AccountByAPIKey(ctx, "h2")
 	wantErr(t, "refused key", err, store.ErrNotFound)
+}
+
+// accountWithKeys: an account and its first keys are one write; a taken
+// key hash refuses the whole account.
+func accountWithKeys(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	if _, err := s.CreateAccount(ctx, store.Account{ID: "a", Name: "A"}, "k1", "k2"); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []string{"k1", "k2"} {
+		if id, err := s.AccountByAPIKey(ctx, h); err != nil || id != "a" {
+			t.Errorf("AccountByAPIKey(%s) = %q, %v; want a", h, id, err)
+		}
+	}
+	_, err := s.CreateAccount(ctx, store.Account{ID: "b", Name: "B"}, "k3", "k1")
+	wantErr(t, "account with a taken key", err, store.ErrExists)
+	_, err = s.GetAccount(ctx, "b")
+	wantErr(t, "account refused for its key", err, store.ErrNotFound)
+	_, err = s.AccountByAPIKey(ctx, "k3")
+	wantErr(t, "key of a refused account", err, store.ErrNotFound)
 }
 
 func tokens(t *testing.T, s store.Store) {
