@@ -2,10 +2,8 @@ package server_test
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -109,90 +107,6 @@ func TestSIPUnknownNumberAndUntrustedSource(t *testing.T) {
 	c, err = p.Call(ctx, s.SIPAddr(), "4040", siptest.CallOptions{})
 	if err != nil || c.Status != 403 {
 		t.Fatalf("after delete: %d %v, want 403", c.Status, err)
-	}
-}
-
-func TestTrunksAPI(t *testing.T) {
-	t.Parallel()
-	s := servertest.New(t)
-	base := "/v2/accounts/{account}/trunks"
-	for _, sc := range []servertest.APIScenario{
-		{Name: "no name", Method: "PUT", URL: base, Body: map[string]any{"data": map[string]any{"source_cidrs": []string{"10.0.0.1"}}},
-			ExpectedStatus: 400, ExpectedContent: []string{`"name"`}},
-		{Name: "bad cidr", Method: "PUT", URL: base, Body: map[string]any{"data": map[string]any{"name": "x", "source_cidrs": []string{"10.0.0.300"}}},
-			ExpectedStatus: 400, ExpectedContent: []string{`"source_cidrs.0"`}},
-		{Name: "bad uri", Method: "PUT", URL: base, Body: map[string]any{"data": map[string]any{"name": "x", "outbound_uri": "http://x"}},
-			ExpectedStatus: 400, ExpectedContent: []string{`"outbound_uri"`}},
-		{Name: "no token", Method: "GET", URL: base, Token: "-", ExpectedStatus: 401},
-		{Name: "missing", Method: "GET", URL: base + "/nope", ExpectedStatus: 404},
-	} {
-		sc.Test(t, s)
-	}
-	status, env := s.Do("PUT", "/v2/accounts/"+s.AccountID+"/trunks", s.Token, map[string]any{"data": map[string]any{
-		"name": "carrier", "source_cidrs": []string{"203.0.113.0/24"},
-	}})
-	if status != 201 {
-		t.Fatalf("create: %d %v", status, env)
-	}
-	id := env["data"].(map[string]any)["id"].(string)
-	rev := env["revision"].(string)
-	status, env = s.Do("PATCH", "/v2/accounts/"+s.AccountID+"/trunks/"+id, s.Token, map[string]any{"data": map[string]any{"outbound_uri": "sip:gw.example.net:5080"}})
-	if status != 200 || env["data"].(map[string]any)["outbound_uri"] != "sip:gw.example.net:5080" || env["data"].(map[string]any)["name"] != "carrier" {
-		t.Fatalf("patch: %d %v", status, env)
-	}
-	status, _ = s.Do("POST", "/v2/accounts/"+s.AccountID+"/trunks/"+id, s.Token, map[string]any{"data": map[string]any{"name": "x"}, "revision": rev})
-	if status != 409 {
-		t.Errorf("stale update: %d, want 409", status)
-	}
-	status, env = s.Do("GET", "/v2/accounts/"+s.AccountID+"/trunks", s.Token, nil)
-	if status != 200 || len(env["data"].([]any)) != 1 {
-		t.Errorf("list: %d %v", status, env)
-	}
-	// Another account may not claim an overlapping network.
-	status, env = s.Do("PUT", "/v2/accounts/"+s.AccountID, s.Token, map[string]any{"data": map[string]any{"name": "other"}})
-	if status != 201 {
-		t.Fatalf("sub-account: %d %v", status, env)
-	}
-	other := env["data"].(map[string]any)
-	tok := s.SignIn(other["api_key"].(string))
-	status, env = s.Do("PUT", "/v2/accounts/"+other["id"].(string)+"/trunks", tok, map[string]any{"data": map[string]any{
-		"name": "steal", "source_cidrs": []string{"203.0.113.7"},
-	}})
-	if status != 400 || !strings.Contains(strings.ToLower(toJSON(env)), "overlaps") {
-		t.Errorf("overlapping trunk of another account: %d %v", status, env)
-	}
-}
-
-func toJSON(v any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
-}
-
-func TestRecordingsAPI(t *testing.T) {
-	t.Parallel()
-	s := servertest.New(t)
-	dir := filepath.Join(s.DataDir, "recordings", s.AccountID)
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		t.Fatal(err)
-	}
-	wav := []byte("RIFF....WAVEfmt fake")
-	if err := os.WriteFile(filepath.Join(dir, "call@host-1.wav"), wav, 0o640); err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(s.DataDir, "secret.wav"), wav, 0o640)
-	base := "/v2/accounts/{account}/recordings/"
-	for _, sc := range []servertest.APIScenario{
-		{Name: "own file", Method: "GET", URL: base + "call@host-1.wav", ExpectedStatus: 200, ExpectedContent: []string{"RIFF"}},
-		{Name: "no token", Method: "GET", URL: base + "call@host-1.wav", Token: "-", ExpectedStatus: 401},
-		{Name: "missing", Method: "GET", URL: base + "nope.wav", ExpectedStatus: 404},
-		{Name: "traversal", Method: "GET", URL: base + "..%2F..%2Fsecret.wav", ExpectedStatus: 404, NotExpectedContent: []string{"RIFF"}},
-		{Name: "dot file", Method: "GET", URL: base + ".hidden", ExpectedStatus: 404},
-	} {
-		sc.Test(t, s)
-	}
-	status, raw := s.DoRaw("GET", "/v2/accounts/"+s.AccountID+"/recordings/call@host-1.wav", s.Token, nil, http.Header{"Range": {"bytes=0-3"}})
-	if status != 206 || string(raw) != "RIFF" {
-		t.Errorf("range: %d %q", status, raw)
 	}
 }
 
