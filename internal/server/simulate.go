@@ -2,14 +2,13 @@ package server
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io"
 
 	"github.com/switchboard/switchboard/internal/call"
 	"github.com/switchboard/switchboard/internal/call/sim"
 	"github.com/switchboard/switchboard/internal/engine"
+	"github.com/switchboard/switchboard/internal/store"
 )
 
 // Simulate runs one call through the same engine as a real call, with a
@@ -32,7 +31,7 @@ func (s *Server) Simulate(ctx context.Context, o sim.SimulateOptions, w io.Write
 	if from == "" {
 		from = "+15555550100"
 	}
-	id := "sim-" + randomHex(12)
+	id := "sim-" + store.NewID()[:24]
 	info := call.Info{
 		ID: id, AccountID: acct, From: from, FromName: o.CallerName, FromRealm: "simulator.invalid",
 		To: o.To, ToRealm: "switchboard.invalid", Request: o.To, Direction: "inbound",
@@ -45,10 +44,4 @@ func (s *Server) Simulate(ctx context.Context, o sim.SimulateOptions, w io.Write
 	tr := call.NewTrace(ch.Clock(), w)
 	res := s.calls.Handle(cctx, ch, tr)
 	return id, tr, res, nil
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }

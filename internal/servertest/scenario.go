@@ -16,8 +16,8 @@ import (
 // replaced by the server's values (Set, Capture; "{account}" is the default
 // account), so a table can walk a document through its revisions.
 type APIScenario struct {
-	Name   string
-	Method string
+	Name   string // the subtest's name
+	Method string // GET, PUT, POST, PATCH, DELETE
 	URL    string // a path: "/v2/accounts/{account}/callflows"
 	// Token is the X-Auth-Token: "" the default account's token, "-" none,
 	// anything else as given after expansion ("{token_b}").
@@ -42,8 +42,8 @@ type APIScenario struct {
 
 // Response is an answer as a scenario saw it.
 type Response struct {
-	Status int
-	Body   []byte
+	Status int    // the HTTP status
+	Body   []byte // the raw answer
 }
 
 // JSON decodes the answer (failing t when it is not JSON).

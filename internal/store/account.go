@@ -16,7 +16,8 @@ import (
 // usable credential.
 
 // NewID returns a random 128-bit id in hex (32 characters): the id of a new
-// account or document, unguessable so ids leak nothing across accounts.
+// account, document or request, unguessable so ids leak nothing across
+// accounts. One generator, so every id looks the same.
 func NewID() string { return newSecret(16) }
 
 // newSecret returns n random bytes in hex.
