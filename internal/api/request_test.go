@@ -19,6 +19,8 @@ func TestBadRequestBody(t *testing.T) {
 		{Name: "not an object", Method: "PUT", URL: flows, Body: `[1,2]`, ExpectedStatus: 400},
 		{Name: "data missing", Method: "PUT", URL: flows, Body: `{"name":"x"}`, ExpectedStatus: 400, ExpectedContent: []string{`"data":{"required"`}},
 		{Name: "data not an object", Method: "PUT", URL: flows, Body: `{"data":"x"}`, ExpectedStatus: 400, ExpectedContent: []string{`"type"`}},
+		{Name: "invalid UTF-8 named by path", Method: "PUT", URL: flows, Body: "{\"data\":{\"name\":\"x\",\"numbers\":[\"80\xff(\"]}}",
+			ExpectedStatus: 400, ExpectedContent: []string{`"numbers.0"`}},
 		{Name: "body too large", Method: "PUT", URL: flows, Body: big, ExpectedStatus: 400, ExpectedContent: []string{`too large`}},
 		{Name: "nothing was stored", Method: "GET", URL: flows, ExpectedStatus: 200, After: listLen(0)},
 	})
