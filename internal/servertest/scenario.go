@@ -23,12 +23,13 @@ type APIScenario struct {
 	// anything else as given after expansion ("{token_b}").
 	Token string
 	// Body is sent as is when a string or []byte, as JSON otherwise.
-	Body   any
+	Body any
+	// Header adds request headers ("If-Match", "Range"), values expanded.
 	Header http.Header
 
-	ExpectedStatus     int
+	ExpectedStatus     int      // the HTTP status the answer must have
 	ExpectedContent    []string // substrings of the raw answer
-	NotExpectedContent []string
+	NotExpectedContent []string // substrings the raw answer must not hold
 
 	// Before runs before the request: fixtures the table does not show.
 	Before func(t testing.TB, s *Server)
