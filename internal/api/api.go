@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/switchboard/switchboard/internal/callflow"
+	"github.com/switchboard/switchboard/internal/routing"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/web"
 )
@@ -50,7 +50,7 @@ func (c Config) withDefaults() Config {
 type API struct {
 	cfg    Config
 	store  store.Store
-	router *callflow.Router
+	router *routing.Router
 	log    *slog.Logger
 	now    func() time.Time
 
@@ -63,7 +63,7 @@ type API struct {
 }
 
 // New builds the API. The router must already hold the stored flows.
-func New(cfg Config, st store.Store, r *callflow.Router, log *slog.Logger) *API {
+func New(cfg Config, st store.Store, r *routing.Router, log *slog.Logger) *API {
 	return &API{cfg: cfg.withDefaults(), store: st, router: r, log: log, now: time.Now}
 }
 

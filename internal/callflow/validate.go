@@ -18,6 +18,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 
 	"github.com/switchboard/switchboard/internal/engine"
+	"github.com/switchboard/switchboard/internal/routing"
 )
 
 // MaxDepth is how deep blocks may nest: the root is at depth 1. Kazoo has no
@@ -35,7 +36,7 @@ const (
 
 // Prepare decodes a call-flow document (the "data" of an API request),
 // validates it, applies schema defaults (as Kazoo does on save), normalises
-// its numbers (Normalize), compiles its patterns and decodes every node's
+// its numbers (routing.Normalize), compiles its patterns and decodes every node's
 // data into its engine.Action.
 //
 // The returned Flow.Doc is the document to store: unknown keys kept, numbers
@@ -331,7 +332,7 @@ func (c *checker) numbers(f *Flow) {
 	seen := make(map[string]bool, len(arr))
 	for i, e := range arr {
 		s, _ := e.(string)
-		n := Normalize(s)
+		n := routing.Normalize(s)
 		out[i] = n
 		f.Numbers = append(f.Numbers, n)
 		at := "numbers." + strconv.Itoa(i)

@@ -3,15 +3,15 @@ package server
 import (
 	"context"
 
-	"github.com/switchboard/switchboard/internal/callflow"
 	"github.com/switchboard/switchboard/internal/engine"
+	"github.com/switchboard/switchboard/internal/routing"
 )
 
 // numberRouter is engine.NumberRouter over the server's router and flow
 // cache: a number dialled inside a call (menu hunting, disa) is routed as a
 // call to it would be, never to no_match.
 type numberRouter struct {
-	router *callflow.Router
+	router *routing.Router
 	flows  *flowCache
 }
 
