@@ -268,6 +268,7 @@ func (c *checker) node(v any, path string, depth int) *Node {
 
 	if data, ok := obj["data"].(map[string]any); ok && known {
 		c.data(n, spec, data)
+		n.Skip = data["skip_module"] == true
 	}
 	if v, ok := n.Action.(engine.NodeValidator); ok {
 		if err := v.ValidateNode(n); err != nil {

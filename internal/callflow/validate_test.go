@@ -533,3 +533,33 @@ func TestPrepareConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// skip_module is read once, when the flow is compiled: only the node's own
+// flag counts, never a key of that name deeper in its data.
+func TestSkipModuleDecidedAtCompile(t *testing.T) {
+	for _, tt := range []struct {
+		name, data string
+		skip       bool
+	}{
+		{"set", `{"text":"x","skip_module":true}`, true},
+		{"false", `{"text":"x","skip_module":false}`, false},
+		{"absent", `{"text":"x"}`, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := callflow.Prepare([]byte(`{"numbers":["1"],"flow":{"module":"tts","data":` + tt.data + `,"children":{"_":{"module":"tts","data":{"text":"y"}}}}}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.Root.Skip != tt.skip || f.Root.Children["_"].Skip {
+				t.Errorf("Skip = %v (child %v), want %v", f.Root.Skip, f.Root.Children["_"].Skip, tt.skip)
+			}
+		})
+	}
+	f, err := callflow.Prepare([]byte(`{"numbers":["1"],"flow":{"module":"test_validator","data":{"nested":{"skip_module":true}}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Root.Skip {
+		t.Error("a nested skip_module key skipped the node")
+	}
+}
