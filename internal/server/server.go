@@ -196,7 +196,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		store: db, callLog: callLog, router: s.router, flows: flows, engine: s.engine,
 		log: log.With("component", "calls"), keepLast: cfg.CallLogKeep, accounts: map[string]engine.Account{},
 	}
-	s.api = api.New(cfg.API, watchedStore{db, s.trunks}, s.router, log.With("component", "api"))
+	s.api = api.New(cfg.API, watchedStore{db, s.trunks}, flowRoutes{s.router}, log.With("component", "api"))
 	s.api.SetCallLog(callLog)
 	s.api.SetSimulator(s)
 	return s, nil
