@@ -8,6 +8,9 @@ import (
 	"unicode/utf8"
 )
 
+// pattern is one flow's regular expression with what the index learnt of
+// it when it was Put (its keys, length bounds, a required literal), so a
+// lookup rules most patterns out without running them.
 type pattern struct {
 	src  string
 	re   *regexp.Regexp
