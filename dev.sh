@@ -59,7 +59,7 @@ test)
 	go test -run '^$' -fuzz '^FuzzCompileNode$' -fuzztime 10s ./internal/callflow/
 	go test -run '^$' -fuzz '^FuzzParse$' -fuzztime 10s ./internal/twiml/
 	echo "== benchmarks (one short pass; bench/ has the long runs)"
-	go test -run '^$' -bench . -benchtime 2000x ./internal/callflow/ ./internal/twiml/
+	go test -run '^$' -bench . -benchtime 2000x ./internal/routing/ ./internal/twiml/
 	go test -run 'TestPivot' -short -v ./bench/ | grep -E 'µs|ok|FAIL'
 	go test -run '^$' -bench . -benchtime 2s ./bench/
 	# ---- configurator (web/static): JSDoc type check and browser tests (e2e/browser) ----

@@ -282,7 +282,7 @@ func TestSpecs(t *testing.T) {
 	}
 	for _, s := range specs {
 		t.Run(s.Name, func(t *testing.T) {
-			if _, _, err := callflow.CompileModuleSchema(s.Name, s.Schema); err != nil {
+			if _, err := callflow.CompileModuleSchema(s.Name, s.Schema); err != nil {
 				t.Errorf("schema: %v", err)
 			}
 			var raw map[string]any

@@ -12,6 +12,7 @@ import (
 	"github.com/switchboard/switchboard/internal/actions"
 	"github.com/switchboard/switchboard/internal/callflow"
 	"github.com/switchboard/switchboard/internal/pivot"
+	"github.com/switchboard/switchboard/internal/schema"
 )
 
 // cidLines are the values of the caller id "set" lines, in order.
@@ -89,7 +90,7 @@ func TestCheckCID(t *testing.T) {
 	})
 	t.Run("a bad pattern is refused", func(t *testing.T) {
 		_, err := callflow.Prepare([]byte(`{"numbers":["1"],"flow":{"module":"check_cid","data":{"regex":"(+"}}}`))
-		ve, ok := err.(callflow.ValidationError)
+		ve, ok := err.(schema.ValidationError)
 		if !ok || ve[0].Path != "flow.data.regex" {
 			t.Errorf("err = %v", err)
 		}

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"regexp"
 
-	"github.com/switchboard/switchboard/internal/callflow"
 	"github.com/switchboard/switchboard/internal/engine"
+	sbschema "github.com/switchboard/switchboard/internal/schema"
 )
 
 func init() {
@@ -41,7 +41,7 @@ type checkCIDSet struct {
 // Validate compiles the pattern.
 func (a *CheckCID) Validate() error {
 	if _, err := regexp.Compile(a.pattern()); err != nil {
-		return callflow.FieldError{Path: "regex", Rule: "pattern", Message: "Invalid regular expression: " + err.Error(), Value: a.Regex}
+		return sbschema.FieldError{Path: "regex", Rule: "pattern", Message: "Invalid regular expression: " + err.Error(), Value: a.Regex}
 	}
 	return nil
 }

@@ -5,8 +5,8 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/internal/call"
-	"github.com/switchboard/switchboard/internal/callflow"
 	"github.com/switchboard/switchboard/internal/engine"
+	"github.com/switchboard/switchboard/internal/routing"
 )
 
 func init() {
@@ -90,7 +90,7 @@ func (a *DISA) Exec(ctx context.Context, x *engine.Exec) (string, error) {
 		if number == "" {
 			continue
 		}
-		return a.connect(ctx, x, callflow.Normalize(number))
+		return a.connect(ctx, x, routing.Normalize(number))
 	}
 	if err := (announcement{text: disaNoNumber}).play(ctx, x); err != nil {
 		return "", err

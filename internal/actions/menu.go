@@ -11,8 +11,8 @@ import (
 	"strings"
 
 	"github.com/switchboard/switchboard/internal/call"
-	"github.com/switchboard/switchboard/internal/callflow"
 	"github.com/switchboard/switchboard/internal/engine"
+	sbschema "github.com/switchboard/switchboard/internal/schema"
 )
 
 func init() {
@@ -136,13 +136,13 @@ func orDefault(n, def int) int {
 
 // Validate checks the hunt patterns.
 func (a *Menu) Validate() error {
-	var errs callflow.ValidationError
+	var errs sbschema.ValidationError
 	for _, p := range []struct{ field, re string }{{"hunt_allow", a.HuntAllow}, {"hunt_deny", a.HuntDeny}} {
 		if p.re == "" {
 			continue
 		}
 		if _, err := regexp.Compile(p.re); err != nil {
-			errs = append(errs, callflow.FieldError{Path: p.field, Rule: "pattern", Message: "Invalid regular expression: " + err.Error(), Value: p.re})
+			errs = append(errs, sbschema.FieldError{Path: p.field, Rule: "pattern", Message: "Invalid regular expression: " + err.Error(), Value: p.re})
 		}
 	}
 	if len(errs) > 0 {
@@ -155,18 +155,18 @@ func (a *Menu) Validate() error {
 // press.
 func (a *Menu) ValidateNode(n *engine.Node) error {
 	if len(n.Children) == 0 {
-		return callflow.FieldError{Path: "children", Rule: "minProperties", Target: 1,
+		return sbschema.FieldError{Path: "children", Rule: "minProperties", Target: 1,
 			Message: "A menu needs at least one option: add a child under a key, timeout, max_retries or _"}
 	}
-	var errs callflow.ValidationError
+	var errs sbschema.ValidationError
 	for _, k := range slices.Sorted(maps.Keys(n.Children)) {
 		switch {
 		case k == "_" || k == "timeout" || k == "max_retries":
 		case !menuKey.MatchString(k):
-			errs = append(errs, callflow.FieldError{Path: "children." + strings.ReplaceAll(k, ".", "%2E"), Rule: "pattern",
+			errs = append(errs, sbschema.FieldError{Path: "children." + strings.ReplaceAll(k, ".", "%2E"), Rule: "pattern",
 				Message: "A menu option is keys (0-9, *, #), timeout, max_retries or _", Value: k})
 		case len(k) > a.maxLength():
-			errs = append(errs, callflow.FieldError{Path: "children." + k, Rule: "maxLength", Target: a.maxLength(),
+			errs = append(errs, sbschema.FieldError{Path: "children." + k, Rule: "maxLength", Target: a.maxLength(),
 				Message: fmt.Sprintf("The menu collects at most %d keys (max_extension_length): no caller can press %s", a.maxLength(), k), Value: k})
 		}
 	}

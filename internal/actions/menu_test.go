@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/switchboard/switchboard/internal/callflow"
+	"github.com/switchboard/switchboard/internal/schema"
 )
 
 // menuFlow is a menu with data and children (JSON object bodies).
@@ -242,7 +243,7 @@ func TestMenuValidation(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := callflow.Prepare([]byte(`{"numbers":["1"],"flow":` + tc.flow + `}`))
-			var ve callflow.ValidationError
+			var ve schema.ValidationError
 			if !errors.As(err, &ve) {
 				t.Fatalf("err = %v, want a ValidationError", err)
 			}

@@ -11,6 +11,7 @@ import (
 	"github.com/switchboard/switchboard/internal/callflow"
 	"github.com/switchboard/switchboard/internal/engine"
 	"github.com/switchboard/switchboard/internal/pivot"
+	sbschema "github.com/switchboard/switchboard/internal/schema"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/twiml"
 )
@@ -171,7 +172,7 @@ func failureCode(err error) int {
 	if te, ok := errors.AsType[*twiml.Error](err); ok {
 		return te.Code
 	}
-	if _, ok := errors.AsType[callflow.ValidationError](err); ok {
+	if _, ok := errors.AsType[sbschema.ValidationError](err); ok {
 		return 12200
 	}
 	if errors.Is(err, engine.ErrLimit) {

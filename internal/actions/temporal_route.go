@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/internal/call"
-	"github.com/switchboard/switchboard/internal/callflow"
 	"github.com/switchboard/switchboard/internal/engine"
+	sbschema "github.com/switchboard/switchboard/internal/schema"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/temporal"
 )
@@ -57,7 +57,7 @@ var errNoTemporalRules = errors.New("no temporal rule store configured")
 // Validate checks the timezone.
 func (a *TemporalRoute) Validate() error {
 	if _, err := temporal.LoadLocation(a.Timezone); err != nil {
-		return callflow.FieldError{Path: "timezone", Rule: "enum", Message: "Unknown time zone: use an IANA name such as Europe/Paris", Value: a.Timezone}
+		return sbschema.FieldError{Path: "timezone", Rule: "enum", Message: "Unknown time zone: use an IANA name such as Europe/Paris", Value: a.Timezone}
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/internal/callflow"
+	"github.com/switchboard/switchboard/internal/schema"
 )
 
 const (
@@ -198,7 +199,7 @@ func TestTemporalRouteMenu(t *testing.T) {
 
 func TestTemporalRouteValidation(t *testing.T) {
 	_, err := callflow.Prepare([]byte(`{"numbers":["1"],"flow":{"module":"temporal_route","data":{"timezone":"Mars/Olympus"}}}`))
-	ve, ok := err.(callflow.ValidationError)
+	ve, ok := err.(schema.ValidationError)
 	if !ok || len(ve) != 1 || ve[0].Path != "flow.data.timezone" {
 		t.Errorf("err = %v", err)
 	}

@@ -12,7 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/switchboard/switchboard/internal/callflow"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/web"
 )
@@ -45,19 +44,19 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// API serves the REST endpoints over a store and keeps the router in step
-// with every write.
+// API serves the REST endpoints over a store and keeps the server's routes
+// in step with every write.
 type API struct {
 	cfg    Config
 	store  store.Store
-	router *callflow.Router
+	routes Routes
 	log    *slog.Logger
 	now    func() time.Time
 
 	callLog store.CallLog
 	sim     Simulator
 
-	// writeMu orders each store write with its router update, so the router
+	// writeMu orders each store write with its routes update, so routing
 	// always reflects the last committed document.
 	writeMu sync.Mutex
 }
@@ -72,9 +71,9 @@ type Deps struct {
 	Simulator Simulator
 }
 
-// New builds the API. The router must already hold the stored flows.
-func New(cfg Config, st store.Store, r *callflow.Router, log *slog.Logger, deps Deps) *API {
-	return &API{cfg: cfg.withDefaults(), store: st, router: r, log: log, now: time.Now,
+// New builds the API. The routes must already hold the stored flows.
+func New(cfg Config, st store.Store, rt Routes, log *slog.Logger, deps Deps) *API {
+	return &API{cfg: cfg.withDefaults(), store: st, routes: rt, log: log, now: time.Now,
 		callLog: deps.CallLog, sim: deps.Simulator}
 }
 

@@ -255,7 +255,7 @@ func (a *API) deleteCallflow(w http.ResponseWriter, r *http.Request) error {
 	if err := a.store.DeleteCallflow(r.Context(), accountOf(r), id, rev); err != nil {
 		return err
 	}
-	a.router.Remove(cur.AccountID, id)
+	a.routes.CallflowDeleted(cur.AccountID, id)
 	return a.success(w, r, http.StatusOK, json.RawMessage(cur.Body), "", nil)
 }
 
@@ -266,10 +266,22 @@ func trimQuotes(s string) string {
 	return s
 }
 
-// routeFlow brings the router in step with a saved document. The document
+// Routes is the server's routing of numbers to call flows, as the API
+// needs it: the API reports every committed call-flow write, under the lock
+// that orders the writes, so the next call routes by the last saved
+// document. The API keeps no index of its own (only the server does) and
+// never imports package routing.
+type Routes interface {
+	// CallflowSaved indexes a call flow just created or updated.
+	CallflowSaved(c store.Callflow) error
+	// CallflowDeleted forgets a call flow just deleted.
+	CallflowDeleted(accountID, id string)
+}
+
+// routeFlow brings the routes in step with a saved document. The document
 // was validated before it was stored, so a failure here is a bug: logged.
 func (a *API) routeFlow(c store.Callflow) {
-	if err := a.router.Put(c.AccountID, c.ID, c.Numbers, c.Patterns); err != nil {
+	if err := a.routes.CallflowSaved(c); err != nil {
 		a.log.Error("router update failed", "account_id", c.AccountID, "callflow_id", c.ID, "err", err)
 	}
 }

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/switchboard/switchboard/internal/callflow"
+	"github.com/switchboard/switchboard/internal/schema"
 	"github.com/switchboard/switchboard/internal/store"
 )
 
@@ -41,7 +41,7 @@ func toError(err error) *Error {
 	if e, ok := errors.AsType[*Error](err); ok {
 		return e
 	}
-	if v, ok := errors.AsType[callflow.ValidationError](err); ok {
+	if v, ok := errors.AsType[schema.ValidationError](err); ok {
 		return &Error{Status: http.StatusBadRequest, Message: "validation failed", Data: v.Data(), Err: err}
 	}
 	if c, ok := errors.AsType[*store.ConflictError](err); ok {

@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/switchboard/switchboard/internal/callflow"
+	"github.com/switchboard/switchboard/internal/schema"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/temporal"
 )
@@ -229,12 +229,12 @@ func (h temporalHandlers) prepare(a *API, r *http.Request, ts store.TemporalStor
 			return store.TemporalDoc{}, badDocument(err)
 		}
 		name = set.Name
-		var missing callflow.ValidationError
+		var missing schema.ValidationError
 		for i, rid := range set.Rules {
 			_, err := ts.GetTemporal(r.Context(), store.TemporalRuleKind, accountOf(r), rid)
 			switch {
 			case errors.Is(err, store.ErrNotFound):
-				missing = append(missing, callflow.FieldError{Path: "temporal_rules." + strconv.Itoa(i), Rule: "exists",
+				missing = append(missing, schema.FieldError{Path: "temporal_rules." + strconv.Itoa(i), Rule: "exists",
 					Message: "No temporal rule has this id", Value: rid})
 			case err != nil:
 				return store.TemporalDoc{}, err
@@ -277,7 +277,7 @@ func ruleDefaults(doc map[string]any) {
 // badDocument answers a document that did not parse: its ValidationError
 // as is, anything else as invalid JSON (never a 500).
 func badDocument(err error) error {
-	if _, ok := errors.AsType[callflow.ValidationError](err); ok {
+	if _, ok := errors.AsType[schema.ValidationError](err); ok {
 		return err
 	}
 	return fieldError(http.StatusBadRequest, "invalid JSON", "data", "json", err.Error())

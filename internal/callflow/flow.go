@@ -1,6 +1,7 @@
-// Package callflow is the call-flow document: its decoding, validation
-// against our own schemas (with Kazoo's defaults), number normalisation and
-// the Router that matches a dialled number to a flow.
+// Package callflow is the call-flow document and its compiler: decoding,
+// validation against our own schemas (with Kazoo's defaults), number
+// normalisation, and the engine.Node tree every call walks. Routing a
+// dialled number to a flow is package routing's job.
 package callflow
 
 import (
@@ -14,7 +15,7 @@ import (
 type Flow struct {
 	ID       string
 	Name     string
-	Numbers  []string // normalised (see Normalize)
+	Numbers  []string // normalised (see routing.Normalize)
 	Patterns []string // regular expressions, compiled at validation
 	Root     *Node    // the "flow" key; nil when the document has none
 	// Doc is the whole document as it is stored: defaults applied, numbers

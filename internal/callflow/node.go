@@ -3,6 +3,8 @@ package callflow
 import (
 	"bytes"
 	"fmt"
+
+	"github.com/switchboard/switchboard/internal/schema"
 )
 
 // CompileNode validates and compiles a bare flow node, as a Kazoo JSON
@@ -11,7 +13,7 @@ import (
 func CompileNode(raw []byte) (*Node, error) {
 	t := bytes.TrimSpace(raw)
 	if len(t) == 0 || t[0] != '{' {
-		return nil, ValidationError{{Path: "flow", Rule: "type", Message: "Value did not match type: object", Target: "object"}}
+		return nil, schema.ValidationError{{Path: "flow", Rule: "type", Message: "Value did not match type: object", Target: "object"}}
 	}
 	doc := make([]byte, 0, len(t)+10)
 	doc = append(doc, `{"flow":`...)

@@ -6,6 +6,7 @@ import (
 
 	_ "github.com/switchboard/switchboard/internal/actions"
 	"github.com/switchboard/switchboard/internal/callflow"
+	"github.com/switchboard/switchboard/internal/schema"
 )
 
 // FuzzCompileNode feeds arbitrary bodies to the Kazoo JSON decoder a Pivot
@@ -29,7 +30,7 @@ func FuzzCompileNode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		root, err := callflow.CompileNode(body)
 		if err != nil {
-			if _, ok := errors.AsType[callflow.ValidationError](err); !ok && root != nil {
+			if _, ok := errors.AsType[schema.ValidationError](err); !ok && root != nil {
 				t.Fatalf("error %v with a tree", err)
 			}
 			return

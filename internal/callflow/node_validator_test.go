@@ -8,6 +8,7 @@ import (
 
 	"github.com/switchboard/switchboard/internal/callflow"
 	"github.com/switchboard/switchboard/internal/engine"
+	"github.com/switchboard/switchboard/internal/schema"
 )
 
 // needsTwo is a test module that wants exactly two children, and says so
@@ -19,9 +20,9 @@ func (needsTwo) Exec(context.Context, *engine.Exec) (string, error) { return "_"
 func (needsTwo) ValidateNode(n *engine.Node) error {
 	switch {
 	case len(n.Children) < 2:
-		return callflow.FieldError{Path: "children", Rule: "minProperties", Message: fmt.Sprintf("%d children", len(n.Children))}
+		return schema.FieldError{Path: "children", Rule: "minProperties", Message: fmt.Sprintf("%d children", len(n.Children))}
 	case len(n.Children) > 2:
-		return callflow.ValidationError{
+		return schema.ValidationError{
 			{Path: "children.c", Rule: "extra", Message: "one too many"},
 			{Path: "", Rule: "", Message: "the node itself"},
 		}
@@ -58,7 +59,7 @@ func TestNodeValidator(t *testing.T) {
 				}
 				return
 			}
-			var ve callflow.ValidationError
+			var ve schema.ValidationError
 			if !errors.As(err, &ve) {
 				t.Fatalf("err = %v", err)
 			}

@@ -13,6 +13,7 @@ import (
 	_ "github.com/switchboard/switchboard/internal/actions"
 	"github.com/switchboard/switchboard/internal/callflow"
 	"github.com/switchboard/switchboard/internal/engine"
+	"github.com/switchboard/switchboard/internal/schema"
 )
 
 // Test-only modules, under names no real module will take.
@@ -49,9 +50,9 @@ func (l *lowHigh) Validate() error {
 	case l.Low > l.High && l.High < 0:
 		return errors.New("plain failure")
 	case l.Low > l.High:
-		return callflow.ValidationError{{Path: "low", Rule: "maximum", Message: "low must not exceed high", Target: l.High}}
+		return schema.ValidationError{{Path: "low", Rule: "maximum", Message: "low must not exceed high", Target: l.High}}
 	case l.Low == 42:
-		return callflow.FieldError{Path: "low", Rule: "answer", Message: "not that one"}
+		return schema.FieldError{Path: "low", Rule: "answer", Message: "not that one"}
 	}
 	return nil
 }
@@ -64,7 +65,7 @@ func pivot(data string) string {
 type want struct{ path, rule string }
 
 func rules(err error) []want {
-	var ve callflow.ValidationError
+	var ve schema.ValidationError
 	if !errors.As(err, &ve) {
 		return nil
 	}
@@ -129,7 +130,7 @@ func TestPrepare(t *testing.T) {
 			body: pivot(`{"voice_url":"ftp://example.com"}`),
 			errs: []want{{"flow.data.voice_url", "pattern"}},
 			check: func(t *testing.T, _ *callflow.Flow, err error) {
-				f := err.(callflow.ValidationError)[0]
+				f := err.(schema.ValidationError)[0]
 				if f.Message != "Failed to match pattern '^https?://'" || f.Target != "^https?://" || f.Value != "ftp://example.com" {
 					t.Errorf("got %+v", f)
 				}
@@ -140,7 +141,7 @@ func TestPrepare(t *testing.T) {
 			body: pivot(`{"voice_url":"https://x","method":"put"}`),
 			errs: []want{{"flow.data.method", "enum"}},
 			check: func(t *testing.T, _ *callflow.Flow, err error) {
-				f := err.(callflow.ValidationError)[0]
+				f := err.(schema.ValidationError)[0]
 				if f.Message != "Value not found in enumerated list of values" || f.Value != "put" {
 					t.Errorf("got %+v", f)
 				}
@@ -154,7 +155,7 @@ func TestPrepare(t *testing.T) {
 			body: pivot(`{"voice_url":"https://x","req_timeout_ms":9000,"debug":"yes"}`),
 			errs: []want{{"flow.data.debug", "type"}, {"flow.data.req_timeout_ms", "maximum"}},
 			check: func(t *testing.T, _ *callflow.Flow, err error) {
-				ve := err.(callflow.ValidationError)
+				ve := err.(schema.ValidationError)
 				if ve[0].Message != "Value did not match type: boolean" || ve[0].Target != "boolean" || ve[0].Value != "yes" {
 					t.Errorf("type: %+v", ve[0])
 				}
@@ -168,7 +169,7 @@ func TestPrepare(t *testing.T) {
 			body: `{"flow":{"module":"pivot","data":{"voice_url":"https://x"},"children":{"_":{"module":"nope","data":{}}}}}`,
 			errs: []want{{"flow.children._.module", "enum"}},
 			check: func(t *testing.T, _ *callflow.Flow, err error) {
-				f := err.(callflow.ValidationError)[0]
+				f := err.(schema.ValidationError)[0]
 				if f.Message != "unable to find callflow schema for module nope" || f.Value != "nope" {
 					t.Errorf("got %+v", f)
 				}
@@ -193,7 +194,7 @@ func TestPrepare(t *testing.T) {
 			body: `{"numbers":"1000","flow":{"module":"pivot","data":{"voice_url":"https://x"}}}`,
 			errs: []want{{"numbers", "type"}},
 			check: func(t *testing.T, _ *callflow.Flow, err error) {
-				got := err.(callflow.ValidationError).Data()
+				got := err.(schema.ValidationError).Data()
 				wantData := map[string]map[string]map[string]any{"numbers": {"type": {
 					"message": "Value did not match type: array", "target": "array", "value": "1000",
 				}}}
@@ -235,7 +236,7 @@ func TestPrepare(t *testing.T) {
 			body: `{"patterns":["^\\d+$","^(\\d+$","(?<=1)2"]}`,
 			errs: []want{{"patterns.1", "pattern"}, {"patterns.2", "pattern"}},
 			check: func(t *testing.T, _ *callflow.Flow, err error) {
-				if m := err.(callflow.ValidationError)[0].Message; !strings.Contains(m, "missing closing )") {
+				if m := err.(schema.ValidationError)[0].Message; !strings.Contains(m, "missing closing )") {
 					t.Errorf("message = %q", m)
 				}
 			},
@@ -285,7 +286,7 @@ func TestPrepare(t *testing.T) {
 			body: `{"flow":{"module":"pivot","data":{"voice_url":"https://x"},"children":{"1.5":{"module":"pivot","data":{"voice_url":"x"}}}}}`,
 			errs: []want{{"flow.children.1%2E5.data.voice_url", "pattern"}},
 			check: func(t *testing.T, f *callflow.Flow, err error) {
-				if _, ok := err.(callflow.ValidationError).Data()["flow.children.1%2E5.data.voice_url"]; !ok {
+				if _, ok := err.(schema.ValidationError).Data()["flow.children.1%2E5.data.voice_url"]; !ok {
 					t.Error("escaped path missing from Data()")
 				}
 			},
@@ -308,7 +309,7 @@ func TestPrepare(t *testing.T) {
 			body: `{"flow":{"module":"test_terminal","data":{},"children":{"_":{"module":"test_terminal","data":{}}}}}`,
 			errs: []want{{"flow.children", "terminal"}},
 			check: func(t *testing.T, _ *callflow.Flow, err error) {
-				if m := err.(callflow.ValidationError)[0].Message; m != "module test_terminal takes no children" {
+				if m := err.(schema.ValidationError)[0].Message; m != "module test_terminal takes no children" {
 					t.Errorf("message = %q", m)
 				}
 			},
@@ -363,7 +364,7 @@ func TestPrepare(t *testing.T) {
 			body: `[]`,
 			errs: []want{{"data", "type"}},
 			check: func(t *testing.T, _ *callflow.Flow, err error) {
-				w := callflow.ValidationError{{Path: "data", Rule: "type", Message: "Value did not match type: object", Target: "object"}}
+				w := schema.ValidationError{{Path: "data", Rule: "type", Message: "Value did not match type: object", Target: "object"}}
 				if !reflect.DeepEqual(err, w) {
 					t.Errorf("err = %#v", err)
 				}
@@ -416,7 +417,7 @@ func TestPrepareDeepNesting(t *testing.T) {
 	}
 	// 10,000 blocks is past encoding/json's own nesting limit: a plain error.
 	_, err := callflow.Prepare([]byte(deep(10000)))
-	var ve callflow.ValidationError
+	var ve schema.ValidationError
 	if errors.As(err, &ve) {
 		t.Errorf("10000 levels: want a JSON error, got %v", err)
 	}
@@ -430,7 +431,7 @@ func TestPrepareDeepNesting(t *testing.T) {
 func TestPrepareNotJSON(t *testing.T) {
 	for _, body := range []string{``, `{`, `{"a":1} x`, `{"a":1}{}`, `nul`} {
 		_, err := callflow.Prepare([]byte(body))
-		var ve callflow.ValidationError
+		var ve schema.ValidationError
 		if err == nil || errors.As(err, &ve) {
 			t.Errorf("%q: err = %v, want a plain error", body, err)
 		}
@@ -492,7 +493,7 @@ func FuzzPrepare(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		fl, err := callflow.Prepare(body)
 		if err != nil {
-			var ve callflow.ValidationError
+			var ve schema.ValidationError
 			if errors.As(err, &ve) && len(ve) == 0 {
 				t.Fatal("empty ValidationError")
 			}
@@ -530,5 +531,35 @@ func TestPrepareConcurrent(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// skip_module is read once, when the flow is compiled: only the node's own
+// flag counts, never a key of that name deeper in its data.
+func TestSkipModuleDecidedAtCompile(t *testing.T) {
+	for _, tt := range []struct {
+		name, data string
+		skip       bool
+	}{
+		{"set", `{"text":"x","skip_module":true}`, true},
+		{"false", `{"text":"x","skip_module":false}`, false},
+		{"absent", `{"text":"x"}`, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := callflow.Prepare([]byte(`{"numbers":["1"],"flow":{"module":"tts","data":` + tt.data + `,"children":{"_":{"module":"tts","data":{"text":"y"}}}}}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.Root.Skip != tt.skip || f.Root.Children["_"].Skip {
+				t.Errorf("Skip = %v (child %v), want %v", f.Root.Skip, f.Root.Children["_"].Skip, tt.skip)
+			}
+		})
+	}
+	f, err := callflow.Prepare([]byte(`{"numbers":["1"],"flow":{"module":"test_validator","data":{"nested":{"skip_module":true}}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Root.Skip {
+		t.Error("a nested skip_module key skipped the node")
 	}
 }

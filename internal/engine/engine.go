@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
-	"strings"
 
 	"github.com/switchboard/switchboard/internal/call"
 )
@@ -187,15 +186,10 @@ func (e *Engine) exec(ctx context.Context, x *Exec) (branch string, err error) {
 	if x.Node.Action == nil {
 		return "", errors.New("block has no executor")
 	}
-	if skip(x.Node) {
+	if x.Node.Skip {
 		return "_", nil
 	}
 	return x.Node.Action.Exec(ctx, x)
-}
-
-// skip reports Kazoo's generic skip_module flag.
-func skip(n *Node) bool {
-	return strings.Contains(string(n.Data), `"skip_module"`) && strings.Contains(strings.ReplaceAll(string(n.Data), " ", ""), `"skip_module":true`)
 }
 
 // apologise speaks the application-error prompt on an answered call, so a

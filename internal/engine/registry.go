@@ -46,6 +46,10 @@ type Node struct {
 	Path string
 	// Action is the module's executor decoded from Data.
 	Action Action
+	// Skip is Kazoo's skip_module ("data": {"skip_module": true}): the
+	// engine goes straight to the default child without running Action.
+	// The compiler decides it once, so a call never inspects Data.
+	Skip bool
 }
 
 // Spec describes a call-flow module: its Kazoo name, where it sits in the

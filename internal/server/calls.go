@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/internal/call"
-	"github.com/switchboard/switchboard/internal/callflow"
 	"github.com/switchboard/switchboard/internal/engine"
+	"github.com/switchboard/switchboard/internal/routing"
 	"github.com/switchboard/switchboard/internal/store"
 )
 
@@ -20,7 +20,7 @@ import (
 type Calls struct {
 	store    store.Store
 	callLog  store.CallLog
-	router   *callflow.Router
+	router   *routing.Router
 	flows    *flowCache
 	engine   *engine.Engine
 	log      *slog.Logger

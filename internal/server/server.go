@@ -16,11 +16,11 @@ import (
 
 	"github.com/switchboard/switchboard/internal/actions"
 	"github.com/switchboard/switchboard/internal/api"
-	"github.com/switchboard/switchboard/internal/callflow"
 	"github.com/switchboard/switchboard/internal/engine"
 	"github.com/switchboard/switchboard/internal/media"
 	"github.com/switchboard/switchboard/internal/netlimit"
 	"github.com/switchboard/switchboard/internal/pivot"
+	"github.com/switchboard/switchboard/internal/routing"
 	"github.com/switchboard/switchboard/internal/sip"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/store/sqlite"
@@ -104,7 +104,7 @@ type Server struct {
 	log       *slog.Logger
 	store     store.Store
 	callLog   *sqlite.CallLogDB
-	router    *callflow.Router
+	router    *routing.Router
 	engine    *engine.Engine
 	calls     *Calls
 	api       *api.API
@@ -152,7 +152,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	} else if n > 0 {
 		log.Warn("calls left open by the previous run closed", "count", n, "cause", "node_restart")
 	}
-	s := &Server{cfg: cfg, log: log, store: db, callLog: callLog, router: callflow.NewRouter()}
+	s := &Server{cfg: cfg, log: log, store: db, callLog: callLog, router: routing.New()}
 	if err := s.init(ctx); err != nil {
 		db.Close()
 		callLog.Close()
@@ -184,7 +184,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		store: db, callLog: callLog, router: s.router, flows: flows, engine: s.engine,
 		log: log.With("component", "calls"), keepLast: cfg.CallLogKeep, accounts: map[string]engine.Account{},
 	}
-	s.api = api.New(cfg.API, watchedStore{db, s.trunks}, s.router, log.With("component", "api"),
+	s.api = api.New(cfg.API, watchedStore{db, s.trunks}, flowRoutes{s.router}, log.With("component", "api"),
 		api.Deps{CallLog: callLog, Simulator: s})
 	return s, nil
 }
@@ -242,7 +242,7 @@ func (s *Server) Calls() *Calls { return s.calls }
 func (s *Server) CallLog() store.CallLog { return s.callLog }
 
 // Router is the server's number router.
-func (s *Server) Router() *callflow.Router { return s.router }
+func (s *Server) Router() *routing.Router { return s.router }
 
 // Start listens on every configured address and serves in the background;
 // it returns once the listeners are bound (so port 0 works in tests).

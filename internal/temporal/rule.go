@@ -16,7 +16,7 @@ import (
 	"time"
 	_ "time/tzdata" // zones work without the system's zoneinfo
 
-	"github.com/switchboard/switchboard/internal/callflow"
+	"github.com/switchboard/switchboard/internal/schema"
 )
 
 // Kazoo's defaults (cf_temporal_route.hrl, temporal_rules.json).
@@ -120,7 +120,7 @@ type Rule struct {
 // ParseRule reads a temporal rule document and checks every field, so that
 // a rule that can never make sense (time_window_start 90000, month 13, day
 // 32, 31 April, an unknown weekday) is refused when it is saved. The error
-// is a callflow.ValidationError with paths relative to the document
+// is a schema.ValidationError with paths relative to the document
 // ("days.0"), or a plain error when body is not a JSON object.
 func ParseRule(body []byte) (*Rule, error) {
 	doc, err := decodeObject(body)
@@ -178,7 +178,7 @@ func ParseRule(body []byte) (*Rule, error) {
 
 // shape checks what the fields mean together.
 func (v *checker) shape(r *Rule) {
-	if v.failed("cycle") || v.failed("days") || v.failed("wdays") || v.failed("month") || v.failed("ordinal") {
+	if v.errs.Failed("cycle") || v.errs.Failed("days") || v.errs.Failed("wdays") || v.errs.Failed("month") || v.errs.Failed("ordinal") {
 		return
 	}
 	switch r.Cycle {
@@ -205,7 +205,7 @@ func (v *checker) shape(r *Rule) {
 			}
 		}
 	}
-	if r.end.set && !v.failed("end_date") && !v.failed("start_date") {
+	if r.end.set && !v.errs.Failed("end_date") && !v.errs.Failed("start_date") {
 		loc := r.Location
 		if loc == nil {
 			loc = time.UTC
@@ -286,28 +286,18 @@ func decodeObject(body []byte) (map[string]any, error) {
 	}
 	doc, ok := v.(map[string]any)
 	if !ok {
-		return nil, callflow.ValidationError{{Path: "data", Rule: "type", Message: "Value did not match type: object", Target: "object"}}
+		return nil, schema.ValidationError{{Path: "data", Rule: "type", Message: "Value did not match type: object", Target: "object"}}
 	}
 	return doc, nil
 }
 
 type checker struct {
 	doc  map[string]any
-	errs callflow.ValidationError
+	errs schema.ValidationError
 }
 
 func (v *checker) add(path, rule, msg string, value any) {
-	v.errs = append(v.errs, callflow.FieldError{Path: path, Rule: rule, Message: msg, Value: value})
-}
-
-// failed reports whether an error was found at path or below it.
-func (v *checker) failed(path string) bool {
-	for _, f := range v.errs {
-		if f.Path == path || strings.HasPrefix(f.Path, path+".") {
-			return true
-		}
-	}
-	return false
+	v.errs = append(v.errs, schema.FieldError{Path: path, Rule: rule, Message: msg, Value: value})
 }
 
 func (v *checker) str(key string, required bool, minLen, maxLen int) string {
@@ -335,7 +325,7 @@ func (v *checker) str(key string, required bool, minLen, maxLen int) string {
 func (v *checker) enum(key string, required bool, allowed []string) string {
 	s := v.str(key, required, 0, 0)
 	if s == "" {
-		if _, given := v.doc[key]; given && !v.failed(key) {
+		if _, given := v.doc[key]; given && !v.errs.Failed(key) {
 			v.add(key, "enum", "Value not found in enumerated list of values", s)
 		}
 		return ""

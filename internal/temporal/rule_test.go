@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchboard/switchboard/internal/callflow"
+	"github.com/switchboard/switchboard/internal/schema"
 	"github.com/switchboard/switchboard/internal/temporal"
 )
 
@@ -136,7 +136,7 @@ func TestParseRuleRefuses(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := temporal.ParseRule([]byte(tc.body))
-			var ve callflow.ValidationError
+			var ve schema.ValidationError
 			if !errors.As(err, &ve) {
 				t.Fatalf("err = %v, want a ValidationError", err)
 			}

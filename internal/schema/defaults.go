@@ -1,4 +1,4 @@
-package callflow
+package schema
 
 import "encoding/json"
 

@@ -1,4 +1,4 @@
-package callflow
+package routing
 
 import (
 	"math/rand"

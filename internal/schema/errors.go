@@ -1,7 +1,8 @@
-package callflow
+package schema
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -21,6 +22,8 @@ type FieldError struct {
 // with 400 "validation failed".
 type ValidationError []FieldError
 
+// Error lists the failures sorted, so a log line or a test reads the same
+// whatever order the checks ran in.
 func (v ValidationError) Error() string {
 	parts := make([]string, 0, len(v))
 	for _, f := range v {
@@ -58,4 +61,28 @@ func (v ValidationError) Data() map[string]map[string]map[string]any {
 // return one (its Path relative to the node's "data").
 func (f FieldError) Error() string {
 	return fmt.Sprintf("%s: %s: %s", f.Path, f.Rule, f.Message)
+}
+
+// Sorted orders the errors by path then rule and drops repeats (one rule
+// failed twice at one path, as two schema branches may report it), so a
+// client sees a stable list.
+func (v ValidationError) Sorted() ValidationError {
+	slices.SortStableFunc(v, func(a, b FieldError) int {
+		if c := strings.Compare(a.Path, b.Path); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Rule, b.Rule)
+	})
+	return slices.CompactFunc(v, func(a, b FieldError) bool { return a.Path == b.Path && a.Rule == b.Rule })
+}
+
+// Failed reports whether a rule failed at path or below it, so a checker
+// skips the checks that build on a field already reported.
+func (v ValidationError) Failed(path string) bool {
+	for _, f := range v {
+		if f.Path == path || strings.HasPrefix(f.Path, path+".") {
+			return true
+		}
+	}
+	return false
 }

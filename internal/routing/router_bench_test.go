@@ -1,4 +1,4 @@
-package callflow
+package routing
 
 import (
 	"fmt"
@@ -11,9 +11,9 @@ import (
 const benchAccount = "4b31dd1d32ce6d249897c06332375d65"
 
 type benchData struct {
-	flows                  []testFlow
-	exact, national        []string // dialled as stored / in national form
-	pattern, miss, anyFlow []string
+	flows           []testFlow
+	exact, national []string // dialled as stored / in national form
+	pattern, miss   []string
 }
 
 var npas = []string{"415", "212", "646", "312", "617", "206", "303", "512", "702", "305", "404", "213"}
@@ -81,7 +81,7 @@ func makeBenchData() *benchData {
 		}
 		d.flows = append(d.flows, f)
 	}
-	r := NewRouter()
+	r := New()
 	for _, f := range d.flows {
 		if err := r.Put(benchAccount, f.id, f.numbers, f.patterns); err != nil {
 			panic(err)
@@ -174,7 +174,7 @@ func benchRouter(b *testing.B) (*benchData, *Router) {
 	if benchOnce.d == nil {
 		benchOnce.d = makeBenchData()
 		start := time.Now()
-		r := NewRouter()
+		r := New()
 		for _, f := range benchOnce.d.flows {
 			if err := r.Put(benchAccount, f.id, f.numbers, f.patterns); err != nil {
 				b.Fatal(err)
@@ -235,7 +235,7 @@ func BenchmarkLoad(b *testing.B) {
 	d, _ := benchRouter(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		r := NewRouter()
+		r := New()
 		for _, f := range d.flows {
 			if err := r.Put(benchAccount, f.id, f.numbers, f.patterns); err != nil {
 				b.Fatal(err)

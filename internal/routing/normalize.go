@@ -1,4 +1,4 @@
-package callflow
+package routing
 
 import "strings"
 
@@ -79,3 +79,47 @@ func allDigits(s string) bool {
 	}
 	return true
 }
+
+// appendNormalized appends Normalize(s) to dst without allocating; s is
+// already trimmed. It must agree with Normalize (see the tests).
+func appendNormalized(dst []byte, s string) []byte {
+	var d [64]byte
+	if len(s) > len(d) {
+		return append(dst, Normalize(s)...)
+	}
+	nd, plus, seen := 0, false, false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')':
+		case c == '+' && !seen:
+			plus, seen = true, true
+		case c >= '0' && c <= '9':
+			d[nd] = c
+			nd++
+			seen = true
+		default:
+			return append(dst, s...)
+		}
+	}
+	digits := d[:nd]
+	switch {
+	case nd == 0:
+		return append(dst, s...)
+	case plus:
+		return append(append(dst, '+'), digits...)
+	}
+	if n := digits; (len(n) == 10 || len(n) == 11 && n[0] == '1') && nanpShape(n[len(n)-10:]) {
+		return append(append(dst, '+', '1'), n[len(n)-10:]...)
+	}
+	switch {
+	case nd > 3 && digits[0] == '0' && digits[1] == '1' && digits[2] == '1':
+		return append(append(dst, '+'), digits[3:]...)
+	case nd > 2 && digits[0] == '0' && digits[1] == '0':
+		return append(append(dst, '+'), digits[2:]...)
+	case nd >= 8 && digits[0] >= '2' && digits[0] <= '9':
+		return append(append(dst, '+'), digits...)
+	}
+	return append(dst, digits...)
+}
+
+func nanpShape(d []byte) bool { return d[0] >= '2' && d[3] >= '2' }
