@@ -85,7 +85,7 @@ func (l *inLeg) Dial(ctx context.Context, o call.DialOptions) (call.DialResult, 
 // limit passes.
 func (l *inLeg) bridge(ctx context.Context, b *outLeg, o call.DialOptions) (call.DialResult, error) {
 	defer b.hangup()
-	res := call.DialResult{Status: "completed", CallID: b.id}
+	res := call.DialResult{Status: "completed", CallID: b.callID}
 	if err := l.Answer(ctx); err != nil {
 		res.Status = "canceled"
 		return res, err
@@ -105,7 +105,7 @@ func (l *inLeg) bridge(ctx context.Context, b *outLeg, o call.DialOptions) (call
 	switch {
 	case errors.Is(context.Cause(b.ctx), errCalleeHangup):
 		res.Cause = "NORMAL_CLEARING"
-		l.log.Debug("callee hung up", "leg", b.id)
+		l.log.Debug("callee hung up", "leg", b.callID)
 		return res, nil
 	case ctx.Err() != nil || bctx.Err() != nil:
 		return res, nil // the caller hung up or the time limit passed
@@ -167,46 +167,39 @@ func summarize(as []attempt) call.DialResult {
 	return call.DialResult{Status: "failed", Cause: "NORMAL_TEMPORARY_FAILURE"}
 }
 
-// outLeg is an outbound leg placed by Dial: the client side of its
-// INVITE dialog.
+// outLeg is an outbound leg placed by Dial: the UAC side of its INVITE
+// dialog (the embedded core; sipgo runs the INVITE transaction, its
+// CANCEL and the ACK), and its media session.
 type outLeg struct {
-	s        *Server
-	id       string // its Call-ID
-	dlg      *sipgo.DialogClientSession
-	sess     MediaSession
-	dialogID string
-	ctx      context.Context // ends when the leg does
-	cancel   context.CancelCauseFunc
-	once     sync.Once
-
-	mu         sync.Mutex
-	remoteCSeq uint32
-	sdp        []byte
-	pending    *reinvite
+	dialog
+	sess MediaSession
+	once sync.Once
 }
 
 // place rings one URI until it answers, fails or ctx ends.
 func (l *inLeg) place(ctx context.Context, u sipmsg.Uri, callerID string, claimed *atomic.Bool) attempt {
 	s := l.s
-	b := &outLeg{s: s, id: sipmsg.GenerateTagN(24) + "@switchboard"}
-	b.ctx, b.cancel = context.WithCancelCause(s.ctx)
-	log := l.log.With("leg", b.id, "target", u.String())
-	sess, err := s.media.NewSession(b.ctx, l.info.AccountID, b.id)
+	b := &outLeg{}
+	id := sipmsg.GenerateTagN(24) + "@switchboard"
+	log := l.log.With("leg", id, "target", u.String())
+	b.init(s, b, log)
+	sess, err := s.media.NewSession(b.ctx, l.info.AccountID, id)
 	if err != nil {
 		log.Warn("dial: no media", "err", err)
+		b.cancel(errEnded)
 		return attempt{status: "failed", cause: "MEDIA_FAILURE"}
 	}
-	b.sess = sess
-	req := l.outboundInvite(u, b.id, callerID, sess.Offer())
-	contact := req.Contact()
-	ua := sipgo.DialogUA{Client: s.client, ContactHDR: *contact}
+	b.sess, b.offers = sess, sess
+	offer := sess.Offer()
+	req := l.outboundInvite(u, id, callerID, offer)
+	ua := sipgo.DialogUA{Client: s.client, ContactHDR: *req.Contact()}
 	dlg, err := ua.WriteInvite(ctx, req, keep)
 	if err != nil {
 		sess.Close()
+		b.cancel(errEnded)
 		log.Info("dial: invite not sent", "err", err)
 		return attempt{status: "failed", cause: "NETWORK_OUT_OF_ORDER"}
 	}
-	b.dlg = dlg
 	err = dlg.WaitAnswer(ctx, sipgo.AnswerOptions{OnResponse: func(r *sipmsg.Response) error {
 		if r.StatusCode == 180 || r.StatusCode == 183 {
 			l.ringing()
@@ -218,8 +211,8 @@ func (l *inLeg) place(ctx context.Context, u sipmsg.Uri, callerID string, claime
 		b.cancel(errEnded)
 		return failure(ctx, err)
 	}
-	b.dialogID = dialogID(b.id, fromTag(req), toTag(dlg.InviteResponse))
-	s.addDialog(b.dialogID, b)
+	b.initUAC(req, dlg.InviteResponse, offer)
+	s.addDialog(&b.dialog)
 	if err := dlg.Ack(context.WithoutCancel(ctx)); err != nil {
 		log.Info("dial: ACK not sent", "err", err)
 	}
@@ -365,143 +358,40 @@ func (s *Server) resolve(account string, t call.Target) (sipmsg.Uri, string) {
 }
 
 // hangup ends the leg: BYE unless its far end hung up, then its media
-// closes. Safe to call more than once.
+// closes and it leaves the dialogs. Safe to call more than once.
 func (b *outLeg) hangup() {
 	b.once.Do(func() {
-		if !errors.Is(context.Cause(b.ctx), errCalleeHangup) && b.dlg != nil {
-			ctx, cancel := context.WithTimeout(context.Background(), byeTimeout)
-			bye := sipmsg.NewRequest(sipmsg.BYE, b.remoteTarget())
-			b.s.prepare(bye, b.dlg.InviteRequest.Transport())
-			if err := b.dlg.WriteBye(ctx, bye); err != nil {
-				b.s.log.Debug("dial: bye failed", "leg", b.id, "err", err)
+		if !errors.Is(context.Cause(b.ctx), errCalleeHangup) {
+			if err := b.bye(b.ctx); err != nil {
+				b.log.Debug("dial: bye failed", "err", err)
 			}
-			cancel()
 		}
 		b.cancel(errEnded)
-		if b.sess != nil {
-			_ = b.sess.Close()
-		}
-		if b.dialogID != "" {
-			b.s.removeDialog(b.dialogID)
-		}
+		_ = b.sess.Close()
+		b.s.removeDialog(b.id)
 	})
 }
 
-// remoteTarget is the callee's Contact, or the URI dialled.
-func (b *outLeg) remoteTarget() sipmsg.Uri {
-	if c := b.dlg.InviteResponse.Contact(); c != nil {
-		return *c.Address.Clone()
-	}
-	return *b.dlg.InviteRequest.Recipient.Clone()
-}
+// phaseLocked is confirmed from the 2xx on: an outbound leg joins the
+// dialogs only then.
+func (b *outLeg) phaseLocked() phase { return phaseConfirmed }
 
-func (b *outLeg) onAck(req *sipmsg.Request) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.pending != nil && req.CSeq().SeqNo == b.pending.cseq {
-		b.pending.ack(req.Body())
-	}
-}
+// farEndBye is the callee hanging up.
+func (b *outLeg) farEndBye() { b.cancel(errCalleeHangup) }
 
-// onBye is the callee hanging up.
-func (b *outLeg) onBye(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
-	b.s.respond(tx, req, 200, "OK")
-	b.cancel(errCalleeHangup)
-}
-
-// onInfo acknowledges the callee's INFO (digits from the callee are not
+// readInfo acknowledges the callee's INFO (digits from the callee are not
 // collected).
-func (b *outLeg) onInfo(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+func (b *outLeg) readInfo(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	b.s.respond(tx, req, 200, "OK")
 }
 
-// onReinvite takes the callee's hold, resume or media change.
-func (b *outLeg) onReinvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
-	b.mu.Lock()
-	if b.ctx.Err() != nil {
-		b.mu.Unlock()
-		b.s.respond(tx, req, 481, reason(481))
-		return
-	}
-	if b.pending != nil {
-		b.mu.Unlock()
-		b.s.respond(tx, req, 491, reason(491))
-		return
-	}
-	p := &reinvite{cseq: req.CSeq().SeqNo, acked: make(chan struct{}), sess: b.sess, log: b.s.log}
-	sdp := b.sdp
-	if offer := req.Body(); len(offer) > 0 {
-		answer, err := b.sess.Update(offer)
-		if err != nil {
-			b.mu.Unlock()
-			b.s.respond(tx, req, 488, reason(488))
-			return
-		}
-		b.sdp, sdp = answer, answer
-	} else {
-		p.offerless = true
-		if sdp == nil {
-			sdp = b.sess.Offer()
-		}
-	}
-	b.pending = p
-	b.mu.Unlock()
-	res := sipmsg.NewResponseFromRequest(req, 200, "OK", nil)
-	res.AppendHeader(b.s.contact(nil, req.Transport()))
-	res.AppendHeader(sipmsg.NewHeader("Content-Type", "application/sdp"))
-	res.SetBody(sdp)
-	if err := tx.Respond(res); err != nil {
-		b.s.log.Debug("re-INVITE 200 not sent", "leg", b.id, "err", err)
-	}
-	wait := t1()
-	tick := time.NewTimer(wait)
-	giveUp := time.NewTimer(64 * t1())
-	defer tick.Stop()
-	defer giveUp.Stop()
-loop:
-	for {
-		select {
-		case <-p.acked:
-			break loop
-		case <-b.ctx.Done():
-			break loop
-		case <-giveUp.C:
-			break loop
-		case <-tick.C:
-			if !sipmsg.IsReliable(req.Transport()) {
-				_ = tx.Respond(res)
-			}
-			wait = min(2*wait, t2())
-			tick.Reset(wait)
-		}
-	}
-	b.mu.Lock()
-	b.pending = nil
-	b.mu.Unlock()
-}
-
-// onUpdate takes the callee's session refresh or offer.
-func (b *outLeg) onUpdate(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
-	res := sipmsg.NewResponseFromRequest(req, 200, "OK", nil)
-	if offer := req.Body(); len(offer) > 0 {
-		answer, err := b.sess.Update(offer)
-		if err != nil {
-			b.s.respond(tx, req, 488, reason(488))
-			return
-		}
-		b.mu.Lock()
-		b.sdp = answer
-		b.mu.Unlock()
-		res.AppendHeader(sipmsg.NewHeader("Content-Type", "application/sdp"))
-		res.SetBody(answer)
-	}
-	res.AppendHeader(b.s.contact(nil, req.Transport()))
-	if err := tx.Respond(res); err != nil {
-		b.s.log.Debug("UPDATE 200 not sent", "leg", b.id, "err", err)
-	}
+// terminate is the dialog core ending the leg (no ACK for a 2xx).
+func (b *outLeg) terminate(_ context.Context, cause error) {
+	b.cancel(cause)
+	b.hangup()
 }
 
 var (
-	_ dialog = (*inLeg)(nil)
-	_ dialog = (*outLeg)(nil)
+	_ legRole = (*inLeg)(nil)
+	_ legRole = (*outLeg)(nil)
 )

@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -36,39 +34,23 @@ const (
 	stateEnded                    // final response sent or BYE either way
 )
 
-// inLeg is an inbound call: the server side of its INVITE dialog and the
-// call.Channel the engine drives.
+// inLeg is an inbound call: the UAS side of its INVITE dialog (the
+// embedded core), its media session, and the call.Channel the engine
+// drives.
 type inLeg struct {
-	s          *Server
-	log        *slog.Logger
-	info       call.Info
-	invite     *sipmsg.Request // the INVITE with our To tag; responses are built from it
-	tx         sipmsg.ServerTransaction
-	localTag   string
-	remoteTag  string
-	dialogID   string
-	inviteCSeq uint32
-	sess       MediaSession
-	offerless  bool // the INVITE had no SDP: our 200 offers, the ACK answers
-	ctx        context.Context
-	cancel     context.CancelCauseFunc
-	final      atomic.Bool // a final response to the INVITE was sent
-	answered   atomic.Bool // the 200 was sent
-	acked      chan struct{}
-	ackOnce    sync.Once
-	refresh    chan sessionTimer // session refreshes for the timer goroutine
-	wg         sync.WaitGroup    // helpers: 2xx retransmission, session timer
+	dialog
+	info      call.Info
+	invite    *sipmsg.Request // the INVITE with our To tag; responses are built from it
+	tx        sipmsg.ServerTransaction
+	sess      MediaSession
+	offerless bool        // the INVITE had no SDP: our 200 offers, the ACK answers
+	final     atomic.Bool // a final response to the INVITE was sent
+	answered  atomic.Bool // the 200 was sent
 
-	mu           sync.Mutex
+	// guarded by the dialog's mu
 	state        legState
-	sdp          []byte // our current SDP
 	mediaStarted bool
-	remoteCSeq   uint32
-	localCSeq    uint32
-	target       sipmsg.Uri // the remote target (Contact)
-	timer        sessionTimer
-	pending      *reinvite // a re-INVITE answered, awaiting its ACK
-	rang         bool      // 180 sent
+	rang         bool // 180 sent
 }
 
 var _ call.Channel = (*inLeg)(nil)
@@ -115,15 +97,17 @@ func (l *inLeg) answerLocked(ctx context.Context) error {
 		return fmt.Errorf("answer: %w", context.Cause(ctx))
 	}
 	res := l.response(200, "OK", l.sdp)
-	l.timerHeaders(res, l.timer)
+	timerHeaders(res, l.timer)
 	l.final.Store(true)
+	l.initial = newPendingInvite(l.invite)
 	if err := l.tx.Respond(res); err != nil {
 		return fmt.Errorf("answer: %w", err)
 	}
 	l.state = stateAnswered
 	l.answered.Store(true)
 	l.startMediaLocked()
-	l.wg.Go(func() { l.retransmit(res, l.acked) })
+	p := l.initial
+	l.wg.Go(func() { l.awaitAck(l.tx, res, p) })
 	if l.timer.enforced() {
 		timer := l.timer
 		l.wg.Go(func() { l.watchSession(timer) })
@@ -169,50 +153,7 @@ func (l *inLeg) startMediaLocked() {
 // response builds a response to the INVITE (with our To tag); a body is
 // SDP.
 func (l *inLeg) response(code int, reason string, sdp []byte) *sipmsg.Response {
-	res := sipmsg.NewResponseFromRequest(l.invite, code, reason, nil)
-	if code > 100 && code < 300 {
-		res.AppendHeader(l.s.contact(l.invite, l.invite.Transport()))
-		res.AppendHeader(sipmsg.NewHeader("Allow", allowed))
-		res.AppendHeader(sipmsg.NewHeader("Supported", strings.Join(supported, ", ")))
-	}
-	res.AppendHeader(sipmsg.NewHeader("Server", l.s.cfg.UserAgent))
-	if len(sdp) > 0 {
-		res.AppendHeader(sipmsg.NewHeader("Content-Type", "application/sdp"))
-		res.SetBody(sdp)
-	}
-	return res
-}
-
-// retransmit resends a 2xx over UDP (T1 doubling to T2) until its ACK
-// arrives, the call ends or 64·T1 pass (RFC 3261 §13.3.1.4). Without an
-// ACK the call is hung up.
-func (l *inLeg) retransmit(res *sipmsg.Response, acked <-chan struct{}) {
-	reliable := sipmsg.IsReliable(l.invite.Transport())
-	wait := t1()
-	tick := time.NewTimer(wait)
-	defer tick.Stop()
-	giveUp := time.NewTimer(64 * t1())
-	defer giveUp.Stop()
-	for {
-		select {
-		case <-acked:
-			return
-		case <-l.ctx.Done():
-			return
-		case <-giveUp.C:
-			l.log.Warn("no ACK for 200 OK: hanging up")
-			l.wg.Go(func() { l.end(context.WithoutCancel(l.ctx), errEnded, true) })
-			return
-		case <-tick.C:
-			if !reliable {
-				if err := l.tx.Respond(res); err != nil {
-					l.log.Debug("200 retransmission failed", "err", err)
-				}
-			}
-			wait = min(2*wait, t2())
-			tick.Reset(wait)
-		}
-	}
+	return l.dialog.response(l.invite, code, reason, sdp)
 }
 
 func (l *inLeg) Play(ctx context.Context, o call.PlayOptions) error {
@@ -339,8 +280,8 @@ func (l *inLeg) Hangup(ctx context.Context, cause string) error {
 	return l.end(ctx, errEnded, true)
 }
 
-// end ends an answered call: BYE (once the 2xx was ACKed, RFC 3261 §15)
-// unless the caller hung up, then the context's cause.
+// end ends an answered call: BYE (once the 2xx was ACKed or given up,
+// RFC 3261 §15) unless the caller hung up, then the context's cause.
 func (l *inLeg) end(ctx context.Context, cause error, bye bool) error {
 	l.mu.Lock()
 	if l.state == stateEnded {
@@ -348,103 +289,55 @@ func (l *inLeg) end(ctx context.Context, cause error, bye bool) error {
 		return nil
 	}
 	l.state = stateEnded
+	initial := l.initial
 	l.mu.Unlock()
 	defer l.cancel(cause)
 	if !bye || errors.Is(context.Cause(l.ctx), call.ErrHangup) {
 		return nil
 	}
-	wait := time.NewTimer(64 * t1())
-	defer wait.Stop()
-	select {
-	case <-l.acked:
-	case <-wait.C:
-	case <-l.ctx.Done():
-		if errors.Is(context.Cause(l.ctx), call.ErrHangup) {
-			return nil // the caller's BYE crossed ours
+	if initial != nil {
+		select {
+		case <-initial.done:
+		case <-l.ctx.Done():
+			if errors.Is(context.Cause(l.ctx), call.ErrHangup) {
+				return nil // the caller's BYE crossed ours
+			}
 		}
 	}
-	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), byeTimeout)
-	defer cancel()
-	res, err := l.s.do(bctx, l.newRequest(sipmsg.BYE))
-	switch {
-	case err != nil:
-		return fmt.Errorf("hangup: bye: %w", err)
-	case res.StatusCode >= 300 && res.StatusCode != 481:
-		return fmt.Errorf("hangup: bye answered %d", res.StatusCode)
+	if err := l.bye(ctx); err != nil {
+		return fmt.Errorf("hangup: %w", err)
 	}
 	return nil
 }
 
-// byeTimeout bounds the wait for a BYE's answer (UDP retransmits it at
-// T1, 2·T1, … meanwhile).
-const byeTimeout = 8 * time.Second
+// terminate is the dialog core ending the call: no ACK came for a 2xx,
+// or the session expired.
+func (l *inLeg) terminate(ctx context.Context, cause error) {
+	if err := l.end(ctx, cause, true); err != nil {
+		l.log.Debug("hangup failed", "cause", cause, "err", err)
+	}
+}
 
-// newRequest builds a request in the dialog: From us, To the caller, the
-// next CSeq, the route set of the INVITE's Record-Route, to the remote
-// target (over the caller's own connection for TCP and TLS).
-func (l *inLeg) newRequest(method sipmsg.RequestMethod) *sipmsg.Request {
-	l.mu.Lock()
-	l.localCSeq++
-	cseq := l.localCSeq
-	target := l.target
-	l.mu.Unlock()
-	req := sipmsg.NewRequest(method, *target.Clone())
-	from := l.invite.To().AsFrom()
-	to := l.invite.From().AsTo()
-	cid := sipmsg.CallIDHeader(l.info.ID)
-	req.AppendHeader(&from)
-	req.AppendHeader(&to)
-	req.AppendHeader(&cid)
-	req.AppendHeader(&sipmsg.CSeqHeader{SeqNo: cseq, MethodName: method})
-	transport := l.invite.Transport()
-	req.AppendHeader(l.s.contact(l.invite, transport))
-	rrs := l.invite.GetHeaders("Record-Route")
-	for _, rr := range rrs {
-		req.AppendHeader(sipmsg.NewHeader("Route", rr.Value()))
+// phaseLocked maps the call's state to the dialog's: re-INVITEs wait for
+// the answer.
+func (l *inLeg) phaseLocked() phase {
+	switch l.state {
+	case stateAnswered:
+		return phaseConfirmed
+	case stateEnded:
+		return phaseEnded
 	}
-	if r := req.Route(); r != nil {
-		req.SetDestination(r.Address.HostPort())
-	}
-	l.s.prepare(req, transport)
-	if sipmsg.IsReliable(transport) && len(rrs) == 0 {
-		req.SetDestination(l.invite.Source())
-	}
-	return req
+	return phaseEarly
 }
 
 // shutdown ends the call because the server stops: its context ends, the
 // engine stops and hangs up (BYE, or 503 when unanswered).
 func (l *inLeg) shutdown() { l.cancel(errShutdown) }
 
-// onAck takes the ACK of our 2xx (to the INVITE or a re-INVITE); with an
-// offerless INVITE it carries the caller's answer.
-func (l *inLeg) onAck(req *sipmsg.Request) {
-	seq := req.CSeq().SeqNo
-	body := req.Body()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	switch {
-	case seq == l.inviteCSeq:
-		first := false
-		l.ackOnce.Do(func() { close(l.acked); first = true })
-		if first && l.offerless && len(body) > 0 {
-			if err := l.sess.SetAnswer(body); err != nil {
-				l.log.Info("answer in ACK not usable", "err", err)
-			}
-		}
-	case l.pending != nil && seq == l.pending.cseq:
-		l.pending.ack(body)
-	}
-}
-
-// onBye is the caller hanging up: 200, then the call's context ends with
+// farEndBye is the caller hanging up: the call's context ends with
 // call.ErrHangup.
-func (l *inLeg) onBye(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
-	l.s.respond(tx, req, 200, "OK")
+func (l *inLeg) farEndBye() {
 	l.mu.Lock()
-	if req.CSeq().SeqNo > l.remoteCSeq {
-		l.remoteCSeq = req.CSeq().SeqNo
-	}
 	ended := l.state == stateEnded
 	l.state = stateEnded
 	l.mu.Unlock()
@@ -454,13 +347,9 @@ func (l *inLeg) onBye(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	}
 }
 
-// onInfo takes digits sent by SIP INFO (application/dtmf-relay, or
+// readInfo takes digits sent by SIP INFO (application/dtmf-relay, or
 // application/dtmf) into digit collection.
-func (l *inLeg) onInfo(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
-	if !l.inSequence(req) {
-		l.s.respond(tx, req, 500, "CSeq Out of Order")
-		return
-	}
+func (l *inLeg) readInfo(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	body := req.Body()
 	var d byte
 	switch contentType(req) {
@@ -513,17 +402,4 @@ func digit(v string) byte {
 		return strings.ToUpper(v)[0]
 	}
 	return 0
-}
-
-// inSequence checks and records a request's CSeq (RFC 3261 §12.2.2: a
-// lower one gets 500).
-func (l *inLeg) inSequence(req *sipmsg.Request) bool {
-	seq := req.CSeq().SeqNo
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if seq <= l.remoteCSeq {
-		return false
-	}
-	l.remoteCSeq = seq
-	return true
 }

@@ -12,7 +12,6 @@ import (
 	sipmsg "github.com/emiago/sipgo/sip"
 
 	"github.com/switchboard/switchboard/internal/call"
-	"github.com/switchboard/switchboard/internal/media"
 )
 
 // onInvite takes a new call (or hands a re-INVITE to its dialog): check
@@ -25,11 +24,7 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		return
 	}
 	if hasTag(req) {
-		if d, ok := s.matchDialog(req); ok {
-			d.onReinvite(req, tx)
-			return
-		}
-		s.respond(tx, req, 481, reason(481))
+		s.routeInDialog(req, tx)
 		return
 	}
 	if req.Contact() == nil {
@@ -88,16 +83,13 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		l.reject(503)
 		return
 	}
-	l.sess = sess
+	l.sess, l.offers = sess, sess
 	if offer := req.Body(); len(offer) > 0 {
 		answer, err := sess.Answer(offer)
 		if err != nil {
-			code := 500
-			if errors.Is(err, media.ErrBadSDP) || errors.Is(err, media.ErrNoCodec) {
-				code = 488
-			}
+			code, hdrs := offerRefusal(err)
 			l.log.Info("call refused: offer not acceptable", "code", code, "err", err)
-			l.reject(code, sipmsg.NewHeader("Warning", `399 switchboard "`+strings.ReplaceAll(err.Error(), `"`, `'`)+`"`))
+			l.reject(code, hdrs...)
 			return
 		}
 		l.sdp = answer
@@ -107,24 +99,20 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	}
 	// In-dialog requests can come once our To tag is out (with 18x or
 	// 200), after this: the leg is complete when they find it.
-	s.addDialog(l.dialogID, l)
+	s.addDialog(&l.dialog)
 	l.log.Debug("call arrived", "from", l.info.From, "to", l.info.Request, "source", req.Source())
 	s.handle(l.ctx, l)
 }
 
 // newInLeg builds the leg of an INVITE: our To tag, the call's info and
-// its context.
+// its dialog.
 func newInLeg(s *Server, req *sipmsg.Request, tx sipmsg.ServerTransaction, account string, timer sessionTimer) *inLeg {
 	invite := req.Clone()
-	tag := sipmsg.GenerateTagN(16)
-	invite.To().Params.Add("tag", tag)
+	invite.To().Params.Add("tag", sipmsg.GenerateTagN(16))
 	from, to := invite.From(), invite.To()
 	id := callID(req)
 	l := &inLeg{
-		s: s, invite: invite, tx: tx, localTag: tag, timer: timer,
-		inviteCSeq: req.CSeq().SeqNo, remoteCSeq: req.CSeq().SeqNo,
-		acked: make(chan struct{}), refresh: make(chan sessionTimer, 1),
-		target: req.Contact().Address,
+		invite: invite, tx: tx,
 		info: call.Info{
 			ID: id, AccountID: account,
 			From: unescape(from.Address.User), FromName: from.DisplayName, FromRealm: from.Address.Host,
@@ -133,12 +121,9 @@ func newInLeg(s *Server, req *sipmsg.Request, tx sipmsg.ServerTransaction, accou
 			SIPHeaders: customHeaders(req),
 		},
 	}
-	if fromTag, ok := from.Params.Get("tag"); ok {
-		l.remoteTag = fromTag
-	}
-	l.dialogID = dialogID(id, tag, l.remoteTag)
-	l.ctx, l.cancel = context.WithCancelCause(s.ctx)
-	l.log = s.log.With("call_id", id, "account_id", account)
+	l.init(s, l, s.log.With("call_id", id, "account_id", account))
+	l.initUAS(invite)
+	l.timer = timer
 	return l
 }
 
@@ -183,7 +168,7 @@ func (l *inLeg) finish() {
 	if s.calls[l.info.ID] == l {
 		delete(s.calls, l.info.ID)
 	}
-	delete(s.dialogs, l.dialogID)
+	delete(s.dialogs, l.id)
 	s.mu.Unlock()
 	s.callWG.Done()
 	if l.log.Enabled(context.Background(), slog.LevelDebug) {

@@ -18,6 +18,9 @@ type refusal struct {
 // supported are the option tags we implement (Require/Supported).
 var supported = []string{"timer"}
 
+// supportedTags is supported as a header value.
+var supportedTags = strings.Join(supported, ", ")
+
 // check applies RFC 3261 §8.2 (and RFC 4475's cases) to a request:
 // version, required and single-valued headers, CSeq method, URI scheme,
 // Require, body type and Accept. nil means go on.
@@ -86,27 +89,6 @@ func (s *Server) refuse(tx sipmsg.ServerTransaction, req *sipmsg.Request, r *ref
 	s.respond(tx, req, r.code, r.reason, r.headers...)
 }
 
-func (s *Server) onAck(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
-	if s.check(req) != nil {
-		return
-	}
-	if d, ok := s.matchDialog(req); ok {
-		d.onAck(req)
-	}
-}
-
-func (s *Server) onBye(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
-	if r := s.check(req); r != nil {
-		s.refuse(tx, req, r)
-		return
-	}
-	if d, ok := s.matchDialog(req); ok {
-		d.onBye(req, tx)
-		return
-	}
-	s.respond(tx, req, 481, reason(481))
-}
-
 // onCancel sees only CANCELs that match no INVITE: the transaction layer
 // answers the others (200, then 487 to the INVITE).
 func (s *Server) onCancel(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
@@ -117,42 +99,27 @@ func (s *Server) onCancel(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	s.respond(tx, req, 481, reason(481))
 }
 
-func (s *Server) onInfo(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
-	if r := s.check(req); r != nil {
-		s.refuse(tx, req, r)
-		return
-	}
-	if d, ok := s.matchDialog(req); ok {
-		d.onInfo(req, tx)
-		return
-	}
-	s.respond(tx, req, 481, reason(481))
-}
-
-func (s *Server) onUpdate(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
-	if r := s.check(req); r != nil {
-		s.refuse(tx, req, r)
-		return
-	}
-	if d, ok := s.matchDialog(req); ok {
-		d.onUpdate(req, tx)
-		return
-	}
-	s.respond(tx, req, 481, reason(481))
-}
-
 // onOptions answers capability queries and keep-alives, in a dialog or
 // not, with what we allow and accept.
 func (s *Server) onOptions(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	if hasTag(req) {
+		s.inDialog(req, tx)
+		return
+	}
 	if r := s.check(req); r != nil {
 		s.refuse(tx, req, r)
 		return
 	}
+	s.answerOptions(req, tx)
+}
+
+// answerOptions is the answer to OPTIONS, in a dialog or not.
+func (s *Server) answerOptions(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	s.respond(tx, req, 200, "OK",
 		sipmsg.NewHeader("Allow", allowed),
 		sipmsg.NewHeader("Accept", "application/sdp"),
 		sipmsg.NewHeader("Accept-Language", "en"),
-		sipmsg.NewHeader("Supported", strings.Join(supported, ", ")),
+		sipmsg.NewHeader("Supported", supportedTags),
 	)
 }
 

@@ -105,8 +105,8 @@ type Server struct {
 	client *sipgo.Client
 
 	mu      sync.Mutex
-	dialogs map[string]dialog // callID|localTag|remoteTag
-	calls   map[string]*inLeg // inbound calls by Call-ID
+	dialogs map[string]*dialog // callID|localTag|remoteTag
+	calls   map[string]*inLeg  // inbound calls by Call-ID
 	closed  bool
 
 	udp       net.PacketConn
@@ -123,16 +123,6 @@ type Server struct {
 	closeOnce sync.Once
 }
 
-// dialog is what in-dialog requests are matched to: an inbound call or
-// an outbound leg.
-type dialog interface {
-	onAck(req *sipmsg.Request)
-	onBye(req *sipmsg.Request, tx sipmsg.ServerTransaction)
-	onInfo(req *sipmsg.Request, tx sipmsg.ServerTransaction)
-	onReinvite(req *sipmsg.Request, tx sipmsg.ServerTransaction)
-	onUpdate(req *sipmsg.Request, tx sipmsg.ServerTransaction)
-}
-
 // New builds the server; Start listens. log receives the server's lines
 // and, demoted, sipgo's own.
 func New(cfg Config, m Media, trunks Trunks, h Handler, log *slog.Logger) (*Server, error) {
@@ -142,7 +132,7 @@ func New(cfg Config, m Media, trunks Trunks, h Handler, log *slog.Logger) (*Serv
 	}
 	s := &Server{
 		cfg: cfg, log: log, media: m, trunks: trunks, handle: h,
-		dialogs: map[string]dialog{}, calls: map[string]*inLeg{}, parser: sipmsg.NewParser(),
+		dialogs: map[string]*dialog{}, calls: map[string]*inLeg{}, parser: sipmsg.NewParser(),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	libLog := slog.New(demote{log.Handler()}).With("component", "sipgo")
@@ -174,12 +164,12 @@ func New(cfg Config, m Media, trunks Trunks, h Handler, log *slog.Logger) (*Serv
 		return nil, fmt.Errorf("sip: client: %w", err)
 	}
 	s.srv.OnInvite(s.onInvite)
-	s.srv.OnAck(s.onAck)
-	s.srv.OnBye(s.onBye)
+	s.srv.OnAck(s.inDialog)
+	s.srv.OnBye(s.inDialog)
 	s.srv.OnCancel(s.onCancel)
 	s.srv.OnOptions(s.onOptions)
-	s.srv.OnInfo(s.onInfo)
-	s.srv.OnUpdate(s.onUpdate)
+	s.srv.OnInfo(s.inDialog)
+	s.srv.OnUpdate(s.inDialog)
 	s.srv.OnNoRoute(s.onNoRoute)
 	return s, nil
 }
@@ -258,23 +248,20 @@ func (s *Server) bind(ctx context.Context) error {
 }
 
 func (s *Server) serve(udp net.PacketConn, tcp, tlsLn net.Listener) {
-	s.wg.Go(func() {
-		if err := s.srv.ServeUDP(udp); err != nil && !errors.Is(err, net.ErrClosed) {
-			s.log.Error("sip udp stopped", "err", err)
-		}
-	})
-	s.wg.Go(func() {
-		if err := s.srv.ServeTCP(tcp); err != nil && !errors.Is(err, net.ErrClosed) {
-			s.log.Error("sip tcp stopped", "err", err)
-		}
-	})
+	s.listen("udp", func() error { return s.srv.ServeUDP(udp) })
+	s.listen("tcp", func() error { return s.srv.ServeTCP(tcp) })
 	if tlsLn != nil {
-		s.wg.Go(func() {
-			if err := s.srv.ServeTLS(tlsLn); err != nil && !errors.Is(err, net.ErrClosed) {
-				s.log.Error("sip tls stopped", "err", err)
-			}
-		})
+		s.listen("tls", func() error { return s.srv.ServeTLS(tlsLn) })
 	}
+}
+
+// listen runs one of sipgo's serve loops until its listener closes.
+func (s *Server) listen(transport string, serve func() error) {
+	s.wg.Go(func() {
+		if err := serve(); err != nil && !errors.Is(err, net.ErrClosed) {
+			s.log.Error("sip listener stopped", "transport", transport, "err", err)
+		}
+	})
 }
 
 // Addr is the bound UDP and TCP address ("127.0.0.1:5060").
@@ -346,9 +333,9 @@ func (s *Server) close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-func (s *Server) addDialog(id string, d dialog) {
+func (s *Server) addDialog(d *dialog) {
 	s.mu.Lock()
-	s.dialogs[id] = d
+	s.dialogs[d.id] = d
 	s.mu.Unlock()
 }
 
@@ -360,7 +347,7 @@ func (s *Server) removeDialog(id string) {
 
 // matchDialog finds the dialog of an in-dialog request: its To tag is our
 // local tag, its From tag the remote one, whichever side began it.
-func (s *Server) matchDialog(req *sipmsg.Request) (dialog, bool) {
+func (s *Server) matchDialog(req *sipmsg.Request) (*dialog, bool) {
 	id, err := sipmsg.DialogIDFromRequestUAS(req)
 	if err != nil {
 		return nil, false

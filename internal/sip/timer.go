@@ -82,8 +82,17 @@ func deltaSeconds(v string) (time.Duration, bool) {
 	return time.Duration(n) * time.Second, true
 }
 
+// negotiateLocked is negotiateTimer for a re-INVITE or UPDATE in the
+// dialog; a dialog without session timers keeps none.
+func (d *dialog) negotiateLocked(req *sipmsg.Request) (sessionTimer, *refusal) {
+	if !d.timers {
+		return sessionTimer{}, nil
+	}
+	return d.s.negotiateTimer(req, &d.timer)
+}
+
 // timerHeaders adds the negotiated session timer to a 2xx.
-func (l *inLeg) timerHeaders(res *sipmsg.Response, t sessionTimer) {
+func timerHeaders(res *sipmsg.Response, t sessionTimer) {
 	if t.interval <= 0 {
 		return
 	}
@@ -96,36 +105,37 @@ func (l *inLeg) timerHeaders(res *sipmsg.Response, t sessionTimer) {
 
 // refreshed records a session refresh (a re-INVITE or UPDATE answered 2xx)
 // and restarts the expiry.
-func (l *inLeg) refreshed(t sessionTimer) {
-	l.mu.Lock()
-	l.timer = t
-	l.mu.Unlock()
+func (d *dialog) refreshed(t sessionTimer) {
+	if !d.timers {
+		return
+	}
+	d.mu.Lock()
+	d.timer = t
+	d.mu.Unlock()
 	select {
-	case <-l.refresh:
+	case <-d.refresh:
 	default:
 	}
-	l.refresh <- t
+	d.refresh <- t
 }
 
-// watchSession ends the call when the caller stops refreshing: BYE a
+// watchSession ends the call when the far end stops refreshing: BYE a
 // little before the interval runs out (RFC 4028 §10).
-func (l *inLeg) watchSession(t sessionTimer) {
+func (d *dialog) watchSession(t sessionTimer) {
 	tm := time.NewTimer(expiry(t.interval))
 	defer tm.Stop()
 	for {
 		select {
-		case <-l.ctx.Done():
+		case <-d.ctx.Done():
 			return
-		case nt := <-l.refresh:
+		case nt := <-d.refresh:
 			if !nt.enforced() {
 				return
 			}
 			tm.Reset(expiry(nt.interval))
 		case <-tm.C:
-			l.log.Info("session expired: hanging up")
-			if err := l.end(context.WithoutCancel(l.ctx), errExpired, true); err != nil {
-				l.log.Debug("bye on session expiry failed", "err", err)
-			}
+			d.log.Info("session expired: hanging up")
+			d.role.terminate(context.WithoutCancel(d.ctx), errExpired)
 			return
 		}
 	}
