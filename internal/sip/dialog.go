@@ -168,14 +168,14 @@ func (d *dialog) newRequest(method sipmsg.RequestMethod) *sipmsg.Request {
 	cseq := d.localCSeq
 	target := *d.target.Clone()
 	d.mu.Unlock()
-	routes := d.routes
-	if len(routes) > 0 && !routeLoose(routes[0]) {
-		// A strict router (RFC 3261 §12.2.1.1): it goes in the
-		// Request-URI and the remote target last in the Route.
+	routes, strict := d.routes, false
+	if len(routes) > 0 {
+		// A strict router (no lr, RFC 3261 §12.2.1.1) goes in the
+		// Request-URI, and the remote target last in the Route.
 		var u sipmsg.Uri
-		if err := sipmsg.ParseUri(routeURI(routes[0]), &u); err == nil {
+		if err := sipmsg.ParseUri(routeURI(routes[0]), &u); err == nil && !u.UriParams.Has("lr") {
 			routes = append(append([]string(nil), routes[1:]...), "<"+target.String()+">")
-			target = u
+			target, strict = u, true
 		}
 	}
 	req := sipmsg.NewRequest(method, target)
@@ -188,7 +188,7 @@ func (d *dialog) newRequest(method sipmsg.RequestMethod) *sipmsg.Request {
 	for _, r := range routes {
 		req.AppendHeader(sipmsg.NewHeader("Route", r))
 	}
-	if r := req.Route(); r != nil {
+	if r := req.Route(); r != nil && !strict {
 		req.SetDestination(r.Address.HostPort())
 	}
 	d.s.prepare(req, d.transport)
@@ -196,15 +196,6 @@ func (d *dialog) newRequest(method sipmsg.RequestMethod) *sipmsg.Request {
 		req.SetDestination(d.source)
 	}
 	return req
-}
-
-// routeLoose reports whether a Route value names a loose router (lr).
-func routeLoose(v string) bool {
-	var u sipmsg.Uri
-	if err := sipmsg.ParseUri(routeURI(v), &u); err != nil {
-		return true // unreadable: leave the Route as it is
-	}
-	return u.UriParams.Has("lr")
 }
 
 // routeURI is the URI inside a Route or Record-Route value.

@@ -49,7 +49,7 @@ func (d *dialog) serve(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		ok := d.inSequenceLocked(req)
 		d.mu.Unlock()
 		if !ok {
-			d.s.respond(tx, req, 500, "CSeq Out of Order")
+			d.s.refuse(tx, req, refuseOutOfOrder)
 			return
 		}
 		d.role.readInfo(req, tx)
@@ -89,6 +89,13 @@ func (d *dialog) readBye(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	d.role.farEndBye()
 }
 
+// Refusals of in-dialog requests.
+var (
+	refuseNoDialog   = &refusal{code: 481}
+	refusePending    = &refusal{code: 491}
+	refuseOutOfOrder = &refusal{code: 500, reason: "CSeq Out of Order"}
+)
+
 // readReinvite handles a re-INVITE (hold, resume, a new address or codec,
 // a session refresh): the offer to the negotiator, 200 with our answer
 // retransmitted until the ACK (sipgo leaves that to us), 488 when the
@@ -96,29 +103,31 @@ func (d *dialog) readBye(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 // another is pending or before the dialog is confirmed.
 func (d *dialog) readReinvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	d.mu.Lock()
+	var (
+		res   *sipmsg.Response
+		timer sessionTimer
+		r     *refusal
+	)
 	switch ph := d.phaseLocked(); {
 	case ph == phaseEnded:
-		d.mu.Unlock()
-		d.s.respond(tx, req, 481, reason(481))
-		return
+		r = refuseNoDialog
 	case ph != phaseConfirmed || d.pending != nil:
-		d.mu.Unlock()
-		d.s.respond(tx, req, 491, reason(491))
-		return
+		r = refusePending
 	case !d.inSequenceLocked(req):
-		d.mu.Unlock()
-		d.s.respond(tx, req, 500, "CSeq Out of Order")
-		return
+		r = refuseOutOfOrder
+	default:
+		res, timer, r = d.takeOfferLocked(req, true)
 	}
-	res, timer, ok := d.takeOfferLocked(req, tx, true)
-	if !ok {
-		d.mu.Unlock()
-		return
+	var p *pendingInvite
+	if r == nil {
+		p = newPendingInvite(req)
+		d.pending = p
 	}
-	p := newPendingInvite(req)
-	d.pending = p
 	d.mu.Unlock()
-
+	if r != nil {
+		d.s.refuse(tx, req, r)
+		return
+	}
 	if err := tx.Respond(res); err != nil {
 		d.log.Debug("re-INVITE 200 not sent", "err", err)
 	}
@@ -136,31 +145,31 @@ func (d *dialog) readReinvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) 
 // without a new offer, early or confirmed; it needs no ACK.
 func (d *dialog) readUpdate(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	d.mu.Lock()
+	var (
+		res   *sipmsg.Response
+		timer sessionTimer
+		r     *refusal
+	)
 	ph := d.phaseLocked()
 	switch {
 	case ph == phaseEnded:
-		d.mu.Unlock()
-		d.s.respond(tx, req, 481, reason(481))
-		return
+		r = refuseNoDialog
 	case !d.inSequenceLocked(req):
-		d.mu.Unlock()
-		d.s.respond(tx, req, 500, "CSeq Out of Order")
-		return
+		r = refuseOutOfOrder
 	case len(req.Body()) > 0 && d.pending != nil:
-		d.mu.Unlock()
-		d.s.respond(tx, req, 491, reason(491))
-		return
+		r = refusePending
+	default:
+		res, timer, r = d.takeOfferLocked(req, ph == phaseConfirmed)
 	}
-	confirmed := ph == phaseConfirmed
-	res, timer, ok := d.takeOfferLocked(req, tx, confirmed)
 	d.mu.Unlock()
-	if !ok {
+	if r != nil {
+		d.s.refuse(tx, req, r)
 		return
 	}
 	if err := tx.Respond(res); err != nil {
 		d.log.Debug("UPDATE 200 not sent", "err", err)
 	}
-	if confirmed {
+	if ph == phaseConfirmed {
 		d.refreshed(timer)
 	}
 }
@@ -168,13 +177,12 @@ func (d *dialog) readUpdate(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 // takeOfferLocked is what a re-INVITE and an UPDATE share once they are
 // in order: the session timer (422 when too short), the offer if any
 // (488 or 500 when media refuses it), the target refresh, and the 200 to
-// send, with the timer when refreshes count. ok is false when req was
-// refused. A re-INVITE without an offer gets our current SDP as one.
-func (d *dialog) takeOfferLocked(req *sipmsg.Request, tx sipmsg.ServerTransaction, refreshes bool) (*sipmsg.Response, sessionTimer, bool) {
+// send, with the timer when refreshes count; or why req is refused. A
+// re-INVITE without an offer gets our current SDP as one.
+func (d *dialog) takeOfferLocked(req *sipmsg.Request, refreshes bool) (*sipmsg.Response, sessionTimer, *refusal) {
 	timer, r := d.negotiateLocked(req)
 	if r != nil {
-		d.s.refuse(tx, req, r)
-		return nil, timer, false
+		return nil, timer, r
 	}
 	sdp := d.sdp
 	if offer := req.Body(); len(offer) > 0 {
@@ -182,8 +190,7 @@ func (d *dialog) takeOfferLocked(req *sipmsg.Request, tx sipmsg.ServerTransactio
 		if err != nil {
 			code, hdrs := offerRefusal(err)
 			d.log.Info("offer refused", "method", req.Method.String(), "code", code, "err", err)
-			d.s.respond(tx, req, code, reason(code), hdrs...)
-			return nil, timer, false
+			return nil, timer, &refusal{code: code, headers: hdrs}
 		}
 		d.sdp, sdp = answer, answer
 	} else if !req.IsInvite() {
@@ -194,5 +201,5 @@ func (d *dialog) takeOfferLocked(req *sipmsg.Request, tx sipmsg.ServerTransactio
 	if refreshes {
 		timerHeaders(res, timer)
 	}
-	return res, timer, true
+	return res, timer, nil
 }

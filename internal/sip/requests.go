@@ -82,11 +82,12 @@ func acceptsSDP(accept []string) bool {
 }
 
 func (s *Server) refuse(tx sipmsg.ServerTransaction, req *sipmsg.Request, r *refusal) {
-	if r.reason == "" {
-		r.reason = reason(r.code)
+	why := r.reason
+	if why == "" {
+		why = reason(r.code)
 	}
-	s.log.Debug("sip request refused", "method", req.Method.String(), "code", r.code, "reason", r.reason, "call_id", callID(req))
-	s.respond(tx, req, r.code, r.reason, r.headers...)
+	s.log.Debug("sip request refused", "method", req.Method.String(), "code", r.code, "reason", why, "call_id", callID(req))
+	s.respond(tx, req, r.code, why, r.headers...)
 }
 
 // onCancel sees only CANCELs that match no INVITE: the transaction layer
