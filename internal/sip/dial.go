@@ -15,15 +15,6 @@ import (
 	"github.com/switchboard/switchboard/internal/call"
 )
 
-var (
-	// errCalleeHangup ends an outbound leg whose far end sent BYE.
-	errCalleeHangup = errors.New("sip: callee hung up")
-	// errRingTimeout ends the ringing of a Dial that nobody answered.
-	errRingTimeout = errors.New("sip: no answer before the ring timeout")
-	// errLost ends a leg that answered after another one won the Dial.
-	errLost = errors.New("sip: another leg answered first")
-)
-
 // Dial rings the targets (all at once, or one after another with
 // Strategy "single"), bridges the caller to the first that answers, and
 // returns when either side hangs up. The caller is answered when the

@@ -1,29 +1,31 @@
 package sip_test
 
 import (
+	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/emiago/sipgo"
 	sipmsg "github.com/emiago/sipgo/sip"
 
-	"github.com/switchboard/switchboard/internal/call"
 	"github.com/switchboard/switchboard/internal/sip"
 )
 
-// callee makes p answer INVITEs: ring for ring, then answer (or respond
-// code when not 200) and, when hold > 0, hang up after hold.
+// calleeEvent is a request the callee saw (or CANCEL, when its ringing
+// was cancelled).
 type calleeEvent struct {
 	method string
 	req    *sipmsg.Request
 }
 
-func callee(p *phone, ring time.Duration, code int, hold time.Duration) chan calleeEvent {
-	events := make(chan calleeEvent, 20)
+// callee makes p answer INVITEs: ring for ring, then answer (or respond
+// code when not 200) and, when hold > 0, hang up after hold. Each answered
+// dialog is sent on answered once its ACK came.
+func callee(p *phone, ring time.Duration, code int, hold time.Duration) (events chan calleeEvent, answered chan *sipgo.DialogServerSession) {
+	events = make(chan calleeEvent, 20)
+	answered = make(chan *sipgo.DialogServerSession, 20)
 	ds := sipgo.NewDialogServerCache(p.cli, p.contact)
 	h := &hooks{}
 	h.ack = func(req *sipmsg.Request, tx sipmsg.ServerTransaction) { ds.ReadAck(req, tx) }
@@ -40,9 +42,7 @@ func callee(p *phone, ring time.Duration, code int, hold time.Duration) chan cal
 			return
 		}
 		d.Respond(180, "Ringing", nil)
-		select {
-		case <-time.After(ring):
-		case <-d.Context().Done():
+		if wait(d.Context(), ring, nil) != nil {
 			events <- calleeEvent{"CANCEL", req}
 			return
 		}
@@ -53,31 +53,25 @@ func callee(p *phone, ring time.Duration, code int, hold time.Duration) chan cal
 		if err := d.RespondSDP([]byte(offer)); err != nil {
 			return
 		}
-		if hold > 0 {
-			time.Sleep(hold)
+		answered <- d
+		if hold > 0 && wait(d.Context(), hold, nil) == nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			d.Bye(ctx)
 		}
 	}
 	p.hooks.Store(h)
-	return events
+	return events, answered
 }
-
-func port(p *phone) string { return strings.Split(p.addr, ":")[1] }
 
 func TestDialAnsweredThenCalleeHangsUp(t *testing.T) {
 	t.Parallel()
 	ts := newServer(t, sip.Config{})
 	b := newPhone(t, "udp")
-	ev := callee(b, 100*time.Millisecond, 200, 300*time.Millisecond)
+	ev, _ := callee(b, 100*time.Millisecond, 200, 300*time.Millisecond)
 	a := newPhone(t, "udp")
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	d, err := a.invite(ctx, ts.Addr(), "dial-"+port(b), offer)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx := testCtx(t, 10*time.Second)
+	d := a.mustInvite(ctx, ts.Addr(), dialNumber(b), offer)
 	var codes []int
 	if err := d.WaitAnswer(ctx, sipgo.AnswerOptions{OnResponse: func(r *sipmsg.Response) error {
 		if r.StatusCode != 100 { // sipgo hands responses over on goroutines: 100 may come late
@@ -96,15 +90,11 @@ func TestDialAnsweredThenCalleeHangsUp(t *testing.T) {
 		t.Errorf("caller saw %v, want 180 then 200", codes)
 	}
 	inv := (<-ev).req
-	if inv.Recipient.User != "far" || !strings.HasPrefix(string(inv.Body()), "v=0") {
+	if inv.Recipient.User != "far" || !bytes.HasPrefix(inv.Body(), []byte("v=0")) {
 		t.Errorf("callee INVITE: %s", inv.StartLine())
 	}
-	select { // the flow hung up after the dial: the caller gets BYE
-	case <-a.byes:
-	case <-time.After(5 * time.Second):
-		t.Error("caller got no BYE")
-	}
-	waitFor(t, func() bool { return ts.Calls() == 0 && ts.media.open() == 0 })
+	a.awaitBye("the caller, after the dial") // the flow hung up after the dial
+	ts.idle(t)
 }
 
 func TestDialOutcomes(t *testing.T) {
@@ -124,27 +114,30 @@ func TestDialOutcomes(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := newPhone(t, "udp")
-			ev := callee(b, tc.ring, tc.code, 0)
-			a := newPhone(t, "udp")
-			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-			defer cancel()
-			a.call(ctx, ts.Addr(), "dial-"+port(b))
+			ev, _ := callee(b, tc.ring, tc.code, 0)
+			newPhone(t, "udp").call(testCtx(t, 10*time.Second), ts.Addr(), dialNumber(b))
 			r := ts.next(t)
 			if r.dial.Status != tc.status || r.dial.Cause != tc.cause || r.err != nil {
 				t.Errorf("dial: %+v %v; want %s %s", r.dial, r.err, tc.status, tc.cause)
 			}
 			if tc.ring > 0 {
 				<-ev // INVITE
-				select {
-				case e := <-ev:
-					if e.method != "CANCEL" {
-						t.Errorf("callee saw %s, want CANCEL", e.method)
-					}
-				case <-time.After(5 * time.Second):
-					t.Error("callee was not cancelled")
-				}
+				calleeSaw(t, ev, "CANCEL", tc.name)
 			}
 		})
+	}
+}
+
+// calleeSaw checks the callee's next event.
+func calleeSaw(t *testing.T, ev chan calleeEvent, want, what string) {
+	t.Helper()
+	select {
+	case e := <-ev:
+		if e.method != want {
+			t.Errorf("%s: callee saw %s, want %s", what, e.method, want)
+		}
+	case <-time.After(5 * time.Second):
+		t.Errorf("%s: callee saw no %s", what, want)
 	}
 }
 
@@ -157,54 +150,45 @@ func TestDialCallerHangsUp(t *testing.T) {
 		if answered {
 			ring = 0
 		}
-		ev := callee(b, ring, 200, 0)
-		a := newPhone(t, "udp")
+		ev, sessions := callee(b, ring, 200, 0)
 		ctx, cancel := context.WithCancel(t.Context())
-		d, err := a.invite(ctx, ts.Addr(), "dial-"+port(b), offer)
-		if err != nil {
-			t.Fatal(err)
-		}
+		d := newPhone(t, "udp").mustInvite(ctx, ts.Addr(), dialNumber(b), offer)
 		<-ev // the callee rings
+		what := fmt.Sprintf("answered %v", answered)
 		if answered {
 			if err := d.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			d.Ack(ctx)
-			time.Sleep(100 * time.Millisecond)
+			<-sessions // the callee has its ACK: both legs are up
 			d.Bye(ctx)
+			calleeSaw(t, ev, "BYE", what)
 		} else {
-			time.Sleep(200 * time.Millisecond)
-			cancel() // CANCEL
-			d.WaitAnswer(ctx, sipgo.AnswerOptions{})
-		}
-		want := map[bool]string{false: "CANCEL", true: "BYE"}[answered]
-		select {
-		case e := <-ev:
-			if e.method != want {
-				t.Errorf("answered %v: callee saw %s, want %s", answered, e.method, want)
-			}
-		case <-time.After(5 * time.Second):
-			t.Errorf("answered %v: callee saw no %s", answered, want)
+			d.WaitAnswer(ctx, sipgo.AnswerOptions{OnResponse: func(r *sipmsg.Response) error {
+				if r.StatusCode == 180 { // the callee's ringing reached the caller: CANCEL
+					cancel()
+				}
+				return nil
+			}})
+			calleeSaw(t, ev, "CANCEL", what)
 		}
 		r := ts.next(t)
-		if !errors.Is(r.cause, call.ErrHangup) {
-			t.Errorf("answered %v: cause %v", answered, r.cause)
+		if !r.hungUp() {
+			t.Errorf("%s: cause %v", what, r.cause)
 		}
 		if wantStatus := map[bool]string{false: "canceled", true: "completed"}[answered]; r.dial.Status != wantStatus {
-			t.Errorf("answered %v: dial %+v, want %s", answered, r.dial, wantStatus)
+			t.Errorf("%s: dial %+v, want %s", what, r.dial, wantStatus)
 		}
 		cancel()
 	}
-	waitFor(t, func() bool { return ts.Calls() == 0 && ts.media.open() == 0 })
+	ts.idle(t)
 }
 
 func TestDialTargetKinds(t *testing.T) {
 	t.Parallel()
 	ts := newServer(t, sip.Config{})
+	ctx := testCtx(t, 10*time.Second)
 	a := newPhone(t, "udp")
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-
 	a.call(ctx, ts.Addr(), "dial-user")
 	if r := ts.next(t); r.dial.Status != "failed" || r.dial.Cause != "USER_NOT_REGISTERED" {
 		t.Errorf("user: %+v", r.dial)
@@ -214,13 +198,12 @@ func TestDialTargetKinds(t *testing.T) {
 		t.Errorf("number without a gateway: %+v", r.dial)
 	}
 	b := newPhone(t, "tcp")
-	ev := callee(b, 0, 200, 100*time.Millisecond)
+	ev, _ := callee(b, 0, 200, 100*time.Millisecond)
 	ts.trunks.mu.Lock()
 	ts.trunks.gateway = "sip:" + b.addr + ";transport=tcp"
 	ts.trunks.mu.Unlock()
 	a.call(ctx, ts.Addr(), "dial-number")
-	r := ts.next(t)
-	if r.dial.Status != "completed" {
+	if r := ts.next(t); r.dial.Status != "completed" {
 		t.Errorf("number through the gateway: %+v %v", r.dial, r.err)
 	}
 	if inv := (<-ev).req; inv.Recipient.User != "5551234" || inv.Transport() != "TCP" {

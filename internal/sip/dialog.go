@@ -258,10 +258,10 @@ func (p *pendingInvite) settle(d *dialog, body []byte) {
 // without one the call is hung up (RFC 3261 §13.3.1.4).
 func (d *dialog) awaitAck(tx sipmsg.ServerTransaction, res *sipmsg.Response, p *pendingInvite) {
 	reliable := sipmsg.IsReliable(d.transport)
-	wait := t1()
+	wait := d.s.t1
 	tick := time.NewTimer(wait)
 	defer tick.Stop()
-	giveUp := time.NewTimer(64 * t1())
+	giveUp := time.NewTimer(64 * d.s.t1)
 	defer giveUp.Stop()
 	for {
 		select {
@@ -280,14 +280,11 @@ func (d *dialog) awaitAck(tx sipmsg.ServerTransaction, res *sipmsg.Response, p *
 					d.log.Debug("2xx retransmission failed", "cseq", p.cseq, "err", err)
 				}
 			}
-			wait = min(2*wait, t2())
+			wait = min(2*wait, d.s.t2)
 			tick.Reset(wait)
 		}
 	}
 }
-
-// errNoAck ends a call whose 2xx was never acknowledged.
-var errNoAck = errors.New("sip: no ACK for 2xx")
 
 // response builds a response to req in the dialog; a 1xx or 2xx carries
 // our Contact and capabilities, a body is SDP.

@@ -102,34 +102,28 @@ var (
 // offer is not acceptable (the session stays as it was), 491 while
 // another is pending or before the dialog is confirmed.
 func (d *dialog) readReinvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
-	d.mu.Lock()
 	var (
-		res   *sipmsg.Response
 		timer sessionTimer
-		r     *refusal
+		p     *pendingInvite
 	)
-	switch ph := d.phaseLocked(); {
-	case ph == phaseEnded:
-		r = refuseNoDialog
-	case ph != phaseConfirmed || d.pending != nil:
-		r = refusePending
-	case !d.inSequenceLocked(req):
-		r = refuseOutOfOrder
-	default:
-		res, timer, r = d.takeOfferLocked(req, true)
-	}
-	var p *pendingInvite
-	if r == nil {
-		p = newPendingInvite(req)
-		d.pending = p
-	}
-	d.mu.Unlock()
-	if r != nil {
-		d.s.refuse(tx, req, r)
+	res, ok := d.reply(req, tx, func() (*sipmsg.Response, *refusal) {
+		switch ph := d.phaseLocked(); {
+		case ph == phaseEnded:
+			return nil, refuseNoDialog
+		case ph != phaseConfirmed || d.pending != nil:
+			return nil, refusePending
+		case !d.inSequenceLocked(req):
+			return nil, refuseOutOfOrder
+		}
+		res, t, r := d.takeOfferLocked(req, true)
+		if r == nil {
+			timer, p = t, newPendingInvite(req)
+			d.pending = p
+		}
+		return res, r
+	})
+	if !ok {
 		return
-	}
-	if err := tx.Respond(res); err != nil {
-		d.log.Debug("re-INVITE 200 not sent", "err", err)
 	}
 	d.refreshed(timer)
 	d.log.Debug("re-INVITE answered", "cseq", p.cseq)
@@ -144,34 +138,44 @@ func (d *dialog) readReinvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) 
 // readUpdate handles UPDATE (RFC 3311): a session refresh, with or
 // without a new offer, early or confirmed; it needs no ACK.
 func (d *dialog) readUpdate(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
-	d.mu.Lock()
 	var (
-		res   *sipmsg.Response
-		timer sessionTimer
-		r     *refusal
+		timer     sessionTimer
+		confirmed bool
 	)
-	ph := d.phaseLocked()
-	switch {
-	case ph == phaseEnded:
-		r = refuseNoDialog
-	case !d.inSequenceLocked(req):
-		r = refuseOutOfOrder
-	case len(req.Body()) > 0 && d.pending != nil:
-		r = refusePending
-	default:
-		res, timer, r = d.takeOfferLocked(req, ph == phaseConfirmed)
+	_, ok := d.reply(req, tx, func() (*sipmsg.Response, *refusal) {
+		ph := d.phaseLocked()
+		switch {
+		case ph == phaseEnded:
+			return nil, refuseNoDialog
+		case !d.inSequenceLocked(req):
+			return nil, refuseOutOfOrder
+		case len(req.Body()) > 0 && d.pending != nil:
+			return nil, refusePending
+		}
+		confirmed = ph == phaseConfirmed
+		res, t, r := d.takeOfferLocked(req, confirmed)
+		timer = t
+		return res, r
+	})
+	if ok && confirmed {
+		d.refreshed(timer)
 	}
+}
+
+// reply decides on req under the dialog's lock, then sends the decision:
+// the refusal, or the response, reported sent.
+func (d *dialog) reply(req *sipmsg.Request, tx sipmsg.ServerTransaction, decide func() (*sipmsg.Response, *refusal)) (*sipmsg.Response, bool) {
+	d.mu.Lock()
+	res, r := decide()
 	d.mu.Unlock()
 	if r != nil {
 		d.s.refuse(tx, req, r)
-		return
+		return nil, false
 	}
 	if err := tx.Respond(res); err != nil {
-		d.log.Debug("UPDATE 200 not sent", "err", err)
+		d.log.Debug("in-dialog response not sent", "method", req.Method.String(), "code", res.StatusCode, "err", err)
 	}
-	if ph == phaseConfirmed {
-		d.refreshed(timer)
-	}
+	return res, true
 }
 
 // takeOfferLocked is what a re-INVITE and an UPDATE share once they are

@@ -1,5 +1,28 @@
 package sip
 
+import "time"
+
 // TortureDir lets the external tests find the RFC 4475 messages the same
 // way the internal ones do.
 var TortureDir = tortureDir
+
+// SetAckTimers sets the T1 and T2 of s's 2xx retransmissions, so that a
+// test sees a call given up for want of an ACK in 64·t1; before Start.
+func SetAckTimers(s *Server, t1, t2 time.Duration) { s.t1, s.t2 = t1, t2 }
+
+// PendingReinvite reports whether the dialog of callID (either leg) has
+// answered a re-INVITE whose ACK has not come: tests wait on it instead
+// of sleeping.
+func PendingReinvite(s *Server, callID string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, d := range s.dialogs {
+		if d.callID == callID {
+			d.mu.Lock()
+			p := d.pending != nil
+			d.mu.Unlock()
+			return p
+		}
+	}
+	return false
+}

@@ -13,18 +13,6 @@ import (
 	"github.com/switchboard/switchboard/internal/call"
 )
 
-var (
-	// errEnded is the cause of a call's context once Switchboard ended it
-	// (hung up, rejected); operations after that return it.
-	errEnded = errors.New("sip: call ended")
-	// errAnswered is returned by Reject on an answered call.
-	errAnswered = errors.New("sip: call already answered")
-	// errExpired ends a call whose session timer ran out (RFC 4028).
-	errExpired = errors.New("sip: session expired without refresh")
-	// errShutdown ends the calls of a server that stops.
-	errShutdown = errors.New("sip: server shutting down")
-)
-
 type legState int32
 
 const (

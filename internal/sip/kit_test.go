@@ -6,16 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/netip"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/emiago/sipgo"
-	sipmsg "github.com/emiago/sipgo/sip"
 
 	"github.com/switchboard/switchboard/internal/call"
 	"github.com/switchboard/switchboard/internal/media"
@@ -36,6 +31,18 @@ func (m *fakeMedia) NewSession(ctx context.Context, accountID, callID string) (s
 	m.sessions = append(m.sessions, s)
 	m.mu.Unlock()
 	return s, nil
+}
+
+// session is the session of a leg by its Call-ID.
+func (m *fakeMedia) session(callID string) *fakeSession {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, s := range m.sessions {
+		if s.id == callID {
+			return s
+		}
+	}
+	return &fakeSession{}
 }
 
 // open counts sessions not closed.
@@ -85,12 +92,20 @@ func (s *fakeSession) SetAnswer(answer []byte) error {
 }
 func (s *fakeSession) Update(offer []byte) ([]byte, error) {
 	a, err := s.Answer(offer)
-	if err == nil {
-		s.mu.Lock()
-		s.updates = append(s.updates, offer)
-		s.mu.Unlock()
+	if err != nil {
+		return nil, err
 	}
-	return a, err
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.updates = append(s.updates, offer)
+	return a, nil
+}
+
+// updatesSeen are the offers Update took.
+func (s *fakeSession) updatesSeen() [][]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.updates
 }
 func (s *fakeSession) Start() error {
 	s.mu.Lock()
@@ -99,6 +114,11 @@ func (s *fakeSession) Start() error {
 	return nil
 }
 func (s *fakeSession) wait(ctx context.Context, d time.Duration) error {
+	return wait(ctx, d, s.closed)
+}
+
+// wait lets d pass, unless ctx ends or closed closes first (nil: never).
+func wait(ctx context.Context, d time.Duration, closed <-chan struct{}) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -106,10 +126,11 @@ func (s *fakeSession) wait(ctx context.Context, d time.Duration) error {
 		return nil
 	case <-ctx.Done():
 		return context.Cause(ctx)
-	case <-s.closed:
+	case <-closed:
 		return errors.New("closed")
 	}
 }
+
 func (s *fakeSession) Play(ctx context.Context, o call.PlayOptions) error {
 	return s.wait(ctx, 100*time.Millisecond)
 }
@@ -194,6 +215,9 @@ type result struct {
 	err    error
 }
 
+// hungUp reports whether the call ended because the caller hung up.
+func (r result) hungUp() bool { return errors.Is(r.cause, call.ErrHangup) }
+
 // testServer is a sip.Server on 127.0.0.1:0 whose handler acts on the
 // dialled number: see script.
 type testServer struct {
@@ -201,18 +225,23 @@ type testServer struct {
 	media   *fakeMedia
 	trunks  *fakeTrunks
 	results chan result
+	running chan string // the Call-ID of each call whose handler started
 }
 
-func newServer(t *testing.T, cfg sip.Config) *testServer {
+// newServer starts a test server; set runs before it listens.
+func newServer(t *testing.T, cfg sip.Config, set ...func(*sip.Server)) *testServer {
 	t.Helper()
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:0"
 	}
-	ts := &testServer{media: &fakeMedia{}, trunks: &fakeTrunks{}, results: make(chan result, 1000)}
+	ts := &testServer{media: &fakeMedia{}, trunks: &fakeTrunks{}, results: make(chan result, 1000), running: make(chan string, 1000)}
 	log := slog.New(slog.NewTextHandler(newTestWriter(t), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv, err := sip.New(cfg, ts.media, ts.trunks, ts.script, log)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, f := range set {
+		f(srv)
 	}
 	if err := srv.Start(t.Context()); err != nil {
 		t.Fatal(err)
@@ -242,6 +271,7 @@ func newServer(t *testing.T, cfg sip.Config) *testServer {
 //	dial-user       Dial user "bob"
 func (ts *testServer) script(ctx context.Context, ch call.Channel) {
 	info := ch.Info()
+	ts.running <- info.ID
 	r := result{info: info}
 	defer func() {
 		r.cause = context.Cause(ctx)
@@ -299,6 +329,12 @@ func (ts *testServer) next(t *testing.T) result {
 	return result{}
 }
 
+// idle waits until no call runs and every media session is closed.
+func (ts *testServer) idle(t *testing.T) {
+	t.Helper()
+	waitFor(t, func() bool { return ts.Calls() == 0 && ts.media.open() == 0 })
+}
+
 // testWriter sends log lines to t.Log until the test's cleanups run
 // (goroutines of sipgo may log after), then drops them.
 type testWriter struct {
@@ -324,127 +360,4 @@ func (w *testWriter) Write(p []byte) (int, error) {
 		w.t.Log(strings.TrimRight(string(p), "\n"))
 	}
 	return len(p), nil
-}
-
-// phone is a SIP user agent for tests, on sipgo: it places calls with
-// DialogUA and answers BYEs; as a callee it runs onInvite.
-type phone struct {
-	t       testing.TB
-	ua      *sipgo.UserAgent
-	srv     *sipgo.Server
-	cli     *sipgo.Client
-	dc      *sipgo.DialogClientCache
-	addr    string // host:port it listens on
-	network string
-	contact sipmsg.ContactHeader
-	byes    chan *sipmsg.Request
-	hooks   atomic.Pointer[hooks]
-}
-
-// hooks replace the phone's default handling of requests.
-type hooks struct {
-	invite, ack, bye func(req *sipmsg.Request, tx sipmsg.ServerTransaction)
-}
-
-func newPhone(t testing.TB, network string) *phone {
-	t.Helper()
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent("phone"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &phone{t: t, ua: ua, network: network, byes: make(chan *sipmsg.Request, 100)}
-	p.srv, _ = sipgo.NewServer(ua)
-	var (
-		port  int
-		serve func()
-	)
-	switch network {
-	case "udp":
-		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port = pc.LocalAddr().(*net.UDPAddr).Port
-		serve = func() { p.srv.ServeUDP(pc) }
-		t.Cleanup(func() { pc.Close() })
-	case "tcp":
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port = ln.Addr().(*net.TCPAddr).Port
-		serve = func() { p.srv.ServeTCP(ln) }
-		t.Cleanup(func() { ln.Close() })
-	}
-	p.addr = fmt.Sprintf("127.0.0.1:%d", port)
-	p.cli, _ = sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.1"), sipgo.WithClientPort(port))
-	p.contact = sipmsg.ContactHeader{Address: sipmsg.Uri{Scheme: "sip", User: "phone", Host: "127.0.0.1", Port: port}}
-	if network == "tcp" {
-		p.contact.Address.UriParams = sipmsg.NewParams()
-		p.contact.Address.UriParams.Add("transport", "tcp")
-	}
-	p.dc = sipgo.NewDialogClientCache(p.cli, p.contact)
-	p.srv.OnBye(func(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
-		if h := p.hooks.Load(); h != nil && h.bye != nil {
-			h.bye(req, tx)
-			return
-		}
-		p.byes <- req
-		if err := p.dc.ReadBye(req, tx); err != nil {
-			tx.Respond(sipmsg.NewResponseFromRequest(req, 200, "OK", nil))
-		}
-	})
-	p.srv.OnInvite(func(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
-		if h := p.hooks.Load(); h != nil && h.invite != nil {
-			h.invite(req, tx)
-			return
-		}
-		tx.Respond(sipmsg.NewResponseFromRequest(req, 486, "Busy Here", nil))
-	})
-	p.srv.OnAck(func(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
-		if h := p.hooks.Load(); h != nil && h.ack != nil {
-			h.ack(req, tx)
-		}
-	})
-	go serve() // handlers are set: serve
-	t.Cleanup(func() { ua.Close() })
-	return p
-}
-
-const offer = "v=0\r\no=phone 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n"
-
-// invite starts a call to number at the server; the dialog is returned
-// before the answer (WaitAnswer follows).
-func (p *phone) invite(ctx context.Context, server, number string, body string, hdrs ...sipmsg.Header) (*sipgo.DialogClientSession, error) {
-	u := sipmsg.Uri{Scheme: "sip", User: number, Host: strings.Split(server, ":")[0]}
-	fmt.Sscanf(strings.Split(server, ":")[1], "%d", &u.Port)
-	if p.network == "tcp" {
-		u.UriParams = sipmsg.NewParams()
-		u.UriParams.Add("transport", "tcp")
-	}
-	var b []byte
-	if body != "" {
-		b = []byte(body)
-		hdrs = append(hdrs, sipmsg.NewHeader("Content-Type", "application/sdp"))
-	}
-	return p.dc.Invite(ctx, u, b, hdrs...)
-}
-
-// call places a call and waits for the final answer; for a 2xx it ACKs.
-func (p *phone) call(ctx context.Context, server, number string, hdrs ...sipmsg.Header) (*sipgo.DialogClientSession, int, error) {
-	d, err := p.invite(ctx, server, number, offer, hdrs...)
-	if err != nil {
-		return nil, 0, err
-	}
-	err = d.WaitAnswer(ctx, sipgo.AnswerOptions{})
-	if de, ok := errors.AsType[*sipgo.ErrDialogResponse](err); ok {
-		return d, de.Res.StatusCode, nil
-	}
-	if err != nil {
-		return d, 0, err
-	}
-	if err := d.Ack(ctx); err != nil {
-		return d, 200, err
-	}
-	return d, 200, nil
 }

@@ -8,7 +8,6 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/emiago/sipgo"
 	sipmsg "github.com/emiago/sipgo/sip"
@@ -247,7 +246,3 @@ func hangupCode(cause string) int {
 	}
 	return 480 // NORMAL_CLEARING, NO_ANSWER …: the call was not taken
 }
-
-// t1 and t2 are sipgo's RFC 3261 timers (process-wide; main may tune them).
-func t1() time.Duration { return sipmsg.T1 }
-func t2() time.Duration { return sipmsg.T2 }

@@ -118,6 +118,7 @@ type Server struct {
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup // listeners and call helpers
 	callWG    sync.WaitGroup // inbound calls
+	t1, t2    time.Duration  // RFC 3261 timers for our 2xx retransmissions
 	outOnce   sync.Once
 	outIP     string
 	closeOnce sync.Once
@@ -133,6 +134,7 @@ func New(cfg Config, m Media, trunks Trunks, h Handler, log *slog.Logger) (*Serv
 	s := &Server{
 		cfg: cfg, log: log, media: m, trunks: trunks, handle: h,
 		dialogs: map[string]*dialog{}, calls: map[string]*inLeg{}, parser: sipmsg.NewParser(),
+		t1: sipmsg.T1, t2: sipmsg.T2, // process-wide in sipgo; main may tune them
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	libLog := slog.New(demote{log.Handler()}).With("component", "sipgo")

@@ -84,8 +84,3 @@ func TestTLS(t *testing.T) {
 		}
 	}
 }
-
-func splitAddr(a string) (string, int) {
-	h, p, _ := net.SplitHostPort(a)
-	return h, atoi(p)
-}

@@ -21,57 +21,24 @@ import (
 // 404 here: no flow handles them.
 var torture = map[string][]int{
 	// 3.1.1 valid: parsed and handled.
-	"wsinv":      {481}, // a To tag: a request in a dialog we do not have
-	"intmeth":    {501},
-	"esc01":      {404},
-	"escnull":    {405},
-	"esc02":      {501},
-	"lwsdisp":    {200},
-	"longreq":    {404},
-	"dblreq":     {405},
-	"semiuri":    {200},
-	"transports": {200},
-	"mpart01":    {405},
-	"unreason":   {0}, // responses: no transaction, dropped
-	"noreason":   {0},
+	"wsinv":   {481}, // a To tag: a request in a dialog we do not have
+	"intmeth": {501}, "esc01": {404}, "escnull": {405}, "esc02": {501},
+	"lwsdisp": {200}, "longreq": {404}, "dblreq": {405},
+	"semiuri": {200}, "transports": {200}, "mpart01": {405},
+	"unreason": {0}, "noreason": {0}, // responses: no transaction, dropped
 	// 3.1.2 invalid: 400 (or dropped where the RFC allows it).
-	"badinv01":   {400},
-	"clerr":      {400, 0},
-	"ncl":        {400, 0},
-	"scalar02":   {400},
-	"scalarlg":   {0},
-	"quotbal":    {400},
-	"ltgtruri":   {400},
-	"lwsruri":    {400},
-	"lwsstart":   {400},
-	"trws":       {400},
-	"escruri":    {400},
-	"baddate":    {400, 404}, // may be accepted, the Date ignored
-	"regbadct":   {400, 405},
-	"badaspec":   {400},
-	"baddn":      {400, 200},
-	"badvers":    {505},
-	"mismatch01": {400},
-	"mismatch02": {400, 501},
-	"bigcode":    {0},
+	"badinv01": {400}, "clerr": {400, 0}, "ncl": {400, 0}, "scalar02": {400}, "scalarlg": {0},
+	"quotbal": {400}, "ltgtruri": {400}, "lwsruri": {400}, "lwsstart": {400}, "trws": {400}, "escruri": {400},
+	"baddate":  {400, 404}, // may be accepted, the Date ignored
+	"regbadct": {400, 405}, "badaspec": {400}, "baddn": {400, 200},
+	"badvers": {505}, "mismatch01": {400}, "mismatch02": {400, 501}, "bigcode": {0},
 	// 3.2 transaction layer.
 	"badbranch": {200, 400},
 	// 3.3 application layer.
-	"insuf":    {400},
-	"unkscm":   {416},
-	"novelsc":  {416, 400, 0},
-	"unksm2":   {405, 400},
-	"bext01":   {420},
-	"invut":    {415},
-	"regaut01": {405, 401},
-	"multi01":  {400},
-	"mcl01":    {400, 0},
-	"bcast":    {0},
-	"zeromf":   {200},
-	"cparam01": {405},
-	"cparam02": {405},
-	"regescrt": {405},
-	"sdp01":    {406, 400},
+	"insuf": {400}, "unkscm": {416}, "novelsc": {416, 400, 0}, "unksm2": {405, 400},
+	"bext01": {420}, "invut": {415}, "regaut01": {405, 401}, "multi01": {400},
+	"mcl01": {400, 0}, "bcast": {0}, "zeromf": {200},
+	"cparam01": {405}, "cparam02": {405}, "regescrt": {405}, "sdp01": {406, 400},
 	// 3.4 backward compatibility.
 	"inv2543": {404},
 	// Not an RFC 4475 message (the archive's stray file): a truncated INVITE.

@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"strconv"
@@ -30,7 +31,7 @@ type Phone struct {
 	cli     *sipgo.Client
 	dc      *sipgo.DialogClientCache
 	addr    string
-	conn    interface{ Close() error }
+	conn    io.Closer
 
 	mu        sync.Mutex
 	calls     map[string]*Call // by Call-ID
@@ -48,24 +49,7 @@ func NewPhone(t testing.TB, network string) *Phone {
 	p := &Phone{t: t, network: network, ua: ua, calls: map[string]*Call{}}
 	p.srv, _ = sipgo.NewServer(ua)
 	var serve func()
-	switch network {
-	case "udp":
-		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		p.addr, p.conn = pc.LocalAddr().String(), pc
-		serve = func() { _ = p.srv.ServeUDP(pc) }
-	case "tcp":
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		p.addr, p.conn = ln.Addr().String(), ln
-		serve = func() { _ = p.srv.ServeTCP(ln) }
-	default:
-		t.Fatalf("siptest: network %q", network)
-	}
+	p.addr, p.conn, serve = Listen(t, p.srv, network)
 	host, port := splitHostPort(p.addr)
 	p.cli, _ = sipgo.NewClient(ua, sipgo.WithClientHostname(host), sipgo.WithClientPort(port))
 	contact := sipmsg.ContactHeader{Address: sipmsg.Uri{Scheme: "sip", User: "siptest", Host: host, Port: port}}
@@ -92,6 +76,28 @@ func NewPhone(t testing.TB, network string) *Phone {
 	go serve()
 	t.Cleanup(p.Close)
 	return p
+}
+
+// Listen binds srv to a free port of 127.0.0.1 on network ("udp" or
+// "tcp") and returns its address, its socket and the function that serves
+// it (run it once srv's handlers are set). The tests' phones share it.
+func Listen(t testing.TB, srv *sipgo.Server, network string) (addr string, conn io.Closer, serve func()) {
+	t.Helper()
+	if network == "udp" {
+		pc, err := net.ListenPacket(network, "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pc.LocalAddr().String(), pc, func() { _ = srv.ServeUDP(pc) }
+	}
+	if network != "tcp" {
+		t.Fatalf("siptest: network %q", network)
+	}
+	ln, err := net.Listen(network, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ln.Addr().String(), ln, func() { _ = srv.ServeTCP(ln) }
 }
 
 // Close stops the phone: its listener and connections close.
