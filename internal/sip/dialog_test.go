@@ -5,10 +5,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emiago/sipgo"
 	sipmsg "github.com/emiago/sipgo/sip"
 
 	"github.com/switchboard/switchboard/internal/sip"
+	"github.com/switchboard/switchboard/internal/waitfor"
 )
 
 // farEnd is the peer of one of our legs: its phone, its sipgo session of
@@ -37,7 +37,7 @@ func checkReinvites(t *testing.T, ts *testServer, f farEnd) {
 	}
 	f.p.ack(f.target, res)
 	// The ACK is handled on its own goroutine.
-	waitFor(t, func() bool { return !sip.PendingReinvite(ts.Server, f.callID) })
+	waitfor.True(t, 10*time.Second, "the ACK of the re-INVITE taken", func() bool { return !sip.PendingReinvite(ts.Server, f.callID) })
 	// A bad offer is refused and changes nothing.
 	_, bad := inDialog(ctx, t, f.d, f.target, sipmsg.INVITE, "garbage", "application/sdp")
 	if bad.StatusCode != 488 {
@@ -116,10 +116,7 @@ func TestNoAckEndsCall(t *testing.T) {
 	for _, reinvite := range []bool{false, true} {
 		p := newPhone(t, "udp")
 		ctx := testCtx(t, 10*time.Second)
-		d := p.mustInvite(ctx, ts.Addr(), "answer-wait", offer)
-		if err := d.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
-			t.Fatal(err)
-		}
+		d := p.unacked(ctx, ts.Addr(), "answer-wait")
 		what := "INVITE"
 		if reinvite {
 			what = "re-INVITE"

@@ -15,6 +15,7 @@ import (
 	"github.com/switchboard/switchboard/internal/call"
 	"github.com/switchboard/switchboard/internal/media"
 	"github.com/switchboard/switchboard/internal/sip"
+	"github.com/switchboard/switchboard/internal/waitfor"
 )
 
 // fakeMedia stands in for internal/media: SDP is checked for "v=0" and
@@ -332,7 +333,7 @@ func (ts *testServer) next(t *testing.T) result {
 // idle waits until no call runs and every media session is closed.
 func (ts *testServer) idle(t *testing.T) {
 	t.Helper()
-	waitFor(t, func() bool { return ts.Calls() == 0 && ts.media.open() == 0 })
+	waitfor.True(t, 10*time.Second, "no call nor media session left", func() bool { return ts.Calls() == 0 && ts.media.open() == 0 })
 }
 
 // testWriter sends log lines to t.Log until the test's cleanups run

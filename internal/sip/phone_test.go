@@ -141,6 +141,17 @@ func (p *phone) call(ctx context.Context, server, number string, hdrs ...sipmsg.
 	return d, 200, d.Ack(ctx)
 }
 
+// unacked places a call and waits for its 2xx, which it leaves
+// unacknowledged.
+func (p *phone) unacked(ctx context.Context, server, number string) *sipgo.DialogClientSession {
+	p.t.Helper()
+	d := p.mustInvite(ctx, server, number, offer)
+	if err := d.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
+		p.t.Fatalf("call %s: %v", number, err)
+	}
+	return d
+}
+
 // answered is call expecting a 200.
 func (p *phone) answered(ctx context.Context, server, number string, hdrs ...sipmsg.Header) *sipgo.DialogClientSession {
 	p.t.Helper()
@@ -216,18 +227,6 @@ func testCtx(t *testing.T, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(t.Context(), d)
 	t.Cleanup(cancel)
 	return ctx
-}
-
-// waitFor polls cond until it holds, failing the test after 10 s.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 10 s")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // dialNumber is the number whose flow dials the phone p.

@@ -11,6 +11,7 @@ import (
 	sipmsg "github.com/emiago/sipgo/sip"
 
 	"github.com/switchboard/switchboard/internal/sip"
+	"github.com/switchboard/switchboard/internal/waitfor"
 )
 
 func options(t *testing.T, p *phone, server string) *sipmsg.Response {
@@ -300,7 +301,7 @@ func TestCloseEndsCalls(t *testing.T) {
 		ringing.WaitAnswer(ctx, sipgo.AnswerOptions{})
 		final <- ringing.InviteResponse.StatusCode
 	}()
-	waitFor(t, func() bool { return ts.Calls() == 2 })
+	waitfor.True(t, 10*time.Second, "two calls in progress", func() bool { return ts.Calls() == 2 })
 	if err := ts.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -319,10 +320,7 @@ func TestByeBeforeAck(t *testing.T) {
 	t.Parallel()
 	ts := newServer(t, sip.Config{})
 	ctx := testCtx(t, 5*time.Second)
-	d := newPhone(t, "udp").mustInvite(ctx, ts.Addr(), "answer-wait", offer)
-	if err := d.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	d := newPhone(t, "udp").unacked(ctx, ts.Addr(), "answer-wait")
 	if _, res := inDialog(ctx, t, d, d.InviteResponse.Contact().Address, sipmsg.BYE, "", ""); res.StatusCode != 200 {
 		t.Fatalf("BYE: %v", res)
 	}
