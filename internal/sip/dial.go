@@ -191,7 +191,7 @@ func (l *inLeg) place(ctx context.Context, u sipmsg.Uri, callerID string, claime
 		log.Info("dial: invite not sent", "err", err)
 		return attempt{status: "failed", cause: "NETWORK_OUT_OF_ORDER"}
 	}
-	err = dlg.WaitAnswer(ctx, sipgo.AnswerOptions{OnResponse: func(r *sipmsg.Response) error {
+	err = waitAnswer(ctx, dlg, sipgo.AnswerOptions{OnResponse: func(r *sipmsg.Response) error {
 		if r.StatusCode == 180 || r.StatusCode == 183 {
 			l.ringing()
 		}
@@ -222,6 +222,19 @@ func (l *inLeg) place(ctx context.Context, u sipmsg.Uri, callerID string, claime
 	}
 	log.Debug("dial answered")
 	return attempt{leg: b}
+}
+
+// waitAnswer is sipgo's WaitAnswer, guarded: when ctx ends it CANCELs
+// the INVITE, and sipgo v1.7.2 dereferences a nil response when that
+// CANCEL's transaction ends without one (its user agent closing under
+// it, at shutdown). That becomes an error for the leg, not a crash.
+func waitAnswer(ctx context.Context, dlg *sipgo.DialogClientSession, o sipgo.AnswerOptions) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("wait answer: cancel failed: %v", r)
+		}
+	}()
+	return dlg.WaitAnswer(ctx, o)
 }
 
 // failure classifies a leg that did not answer.

@@ -43,7 +43,8 @@ type dialog struct {
 
 	mu         sync.Mutex
 	localCSeq  uint32
-	remoteCSeq uint32 // 0: none seen yet (RFC 3261 §12.1.2)
+	remoteCSeq uint32
+	remoteSeen bool // a remote CSeq is known: the UAC's is empty until the far end sends a request (RFC 3261 §12.1.2)
 	target     sipmsg.Uri
 	sdp        []byte         // our current SDP
 	initial    *pendingInvite // the 2xx to the INVITE that made the dialog (UAS)
@@ -97,9 +98,9 @@ func (d *dialog) initUAS(invite *sipmsg.Request) {
 		d.routes = append(d.routes, rr.Value())
 	}
 	d.source = invite.Source()
-	d.remoteCSeq = invite.CSeq().SeqNo
+	d.remoteCSeq, d.remoteSeen = invite.CSeq().SeqNo, true
 	if c := invite.Contact(); c != nil {
-		d.target = c.Address
+		d.target = *c.Address.Clone()
 	}
 	d.timers = true
 }
@@ -144,10 +145,10 @@ func (d *dialog) phaseLocked() phase {
 // §12.2.2: one not above the last gets 500).
 func (d *dialog) inSequenceLocked(req *sipmsg.Request) bool {
 	seq := req.CSeq().SeqNo
-	if seq <= d.remoteCSeq {
+	if d.remoteSeen && seq <= d.remoteCSeq {
 		return false
 	}
-	d.remoteCSeq = seq
+	d.remoteCSeq, d.remoteSeen = seq, true
 	return true
 }
 

@@ -4,10 +4,11 @@ import (
 	sipmsg "github.com/emiago/sipgo/sip"
 )
 
-// inDialog takes every request that carries a To tag, whichever leg its
-// dialog belongs to: checked (RFC 3261 §8.2), matched to the dialog and
-// served by it. A request for no dialog we have gets 481; an ACK is
-// dropped, and an OPTIONS answered as outside a dialog.
+// inDialog takes the requests that only make sense in a dialog (ACK,
+// BYE, INFO, UPDATE) and the INVITEs and OPTIONS with a To tag, whichever
+// leg their dialog belongs to: checked (RFC 3261 §8.2), matched to the
+// dialog and served by it. A request for no dialog we have gets 481; an
+// ACK is dropped, and an OPTIONS answered as outside a dialog.
 func (s *Server) inDialog(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	if r := s.check(req); r != nil {
 		if !req.IsAck() {
@@ -84,7 +85,7 @@ func (d *dialog) readAck(req *sipmsg.Request) {
 func (d *dialog) readBye(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	d.s.respond(tx, req, 200, "OK")
 	d.mu.Lock()
-	d.remoteCSeq = max(d.remoteCSeq, req.CSeq().SeqNo)
+	d.remoteCSeq, d.remoteSeen = max(d.remoteCSeq, req.CSeq().SeqNo), true
 	d.mu.Unlock()
 	d.role.farEndBye()
 }
