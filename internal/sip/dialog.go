@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -162,7 +164,9 @@ func (d *dialog) refreshTargetLocked(req *sipmsg.Request) {
 
 // newRequest builds a request in the dialog: From us, To the far end,
 // the next CSeq, the route set, to the remote target (over the caller's
-// own connection for TCP and TLS when no proxy is in the way).
+// own connection for TCP and TLS when no proxy is in the way). It goes to
+// the first route, with the transport's default port when the route
+// names none.
 func (d *dialog) newRequest(method sipmsg.RequestMethod) *sipmsg.Request {
 	d.mu.Lock()
 	d.localCSeq++
@@ -189,14 +193,26 @@ func (d *dialog) newRequest(method sipmsg.RequestMethod) *sipmsg.Request {
 	for _, r := range routes {
 		req.AppendHeader(sipmsg.NewHeader("Route", r))
 	}
-	if r := req.Route(); r != nil && !strict {
-		req.SetDestination(r.Address.HostPort())
-	}
 	d.s.prepare(req, d.transport)
-	if sipmsg.IsReliable(d.transport) && len(d.routes) == 0 && d.source != "" {
+	switch {
+	case strict:
+		req.SetDestination(hop(target, d.transport))
+	case len(routes) > 0:
+		// sipgo sends to the top Route.
+	case sipmsg.IsReliable(d.transport) && d.source != "":
 		req.SetDestination(d.source)
 	}
 	return req
+}
+
+// hop is the address a request to u goes to: u's port, or the default
+// port of the transport.
+func hop(u sipmsg.Uri, transport string) string {
+	port := u.Port
+	if port == 0 {
+		port = sipmsg.DefaultPort(transport)
+	}
+	return net.JoinHostPort(u.Host, strconv.Itoa(port))
 }
 
 // routeURI is the URI inside a Route or Record-Route value.
