@@ -34,7 +34,10 @@ func (s *Server) routeInDialog(req *sipmsg.Request, tx sipmsg.ServerTransaction)
 	}
 }
 
-// serve is the one in-dialog request dispatcher of both legs.
+// serve is the one in-dialog request dispatcher of both legs. Requests
+// that change the dialog (re-INVITE, UPDATE, INFO) must come in CSeq
+// order (RFC 3261 §12.2.2); a BYE is taken whatever its CSeq (readBye),
+// and an OPTIONS, which changes nothing, is answered whatever its CSeq.
 func (d *dialog) serve(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	switch req.Method {
 	case sipmsg.ACK:
