@@ -89,22 +89,9 @@ func TestPivotOverhead(t *testing.T) {
 	if testing.Short() {
 		n = 200
 	}
-	var pre, post []time.Duration
-	for i := range n + 50 {
-		start, ch := runStamped(t, e, root, fmt.Sprint("call-", i))
-		if i < 50 { // warm up connections and caches
-			continue
-		}
-		pre = append(pre, time.Duration(arrived.Load()-start))
-		post = append(post, time.Duration(ch.first.Load()-answered.Load()))
-	}
-	report := func(name string, d []time.Duration) {
-		slices.Sort(d)
-		t.Logf("%-34s p50 %7.1f µs  p90 %7.1f µs  p99 %7.1f µs  (n=%d)", name,
-			us(d[len(d)/2]), us(d[len(d)*9/10]), us(d[len(d)*99/100]), len(d))
-	}
-	report("node reached → request arrived", pre)
-	report("last response byte → first op", post)
+	pre, post := measure(t, e, root, n, 50, arrived.Load, answered.Load)
+	report(t, "node reached → request arrived", pre)
+	report(t, "last response byte → first op", post)
 
 	// The same request sent by the webhook client alone: the transit share
 	// of the figures above.
@@ -123,7 +110,29 @@ func TestPivotOverhead(t *testing.T) {
 			direct = append(direct, time.Duration(arrived.Load()-start))
 		}
 	}
-	report("webhook client alone → arrived", direct)
+	report(t, "webhook client alone → arrived", direct)
+}
+
+// measure runs warm calls, then n measured ones, and returns for each the
+// time from the run's start to sent (the request's time stamp), and from
+// answered (the answer's) to the first Channel operation.
+func measure(t *testing.T, e *engine.Engine, root *engine.Node, n, warm int, sent, answered func() int64) (pre, post []time.Duration) {
+	for i := range n + warm {
+		start, ch := runStamped(t, e, root, fmt.Sprint("call-", i))
+		if i < warm { // warm up connections and caches
+			continue
+		}
+		pre = append(pre, time.Duration(sent()-start))
+		post = append(post, time.Duration(ch.first.Load()-answered()))
+	}
+	return pre, post
+}
+
+// report logs the percentiles of d.
+func report(t *testing.T, name string, d []time.Duration) {
+	slices.Sort(d)
+	t.Logf("%-34s p50 %7.1f µs  p90 %7.1f µs  p99 %7.1f µs  (n=%d)", name,
+		us(d[len(d)/2]), us(d[len(d)*9/10]), us(d[len(d)*99/100]), len(d))
 }
 
 func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
@@ -221,21 +230,7 @@ func TestPivotEngineTime(t *testing.T) {
 	if testing.Short() {
 		n = 500
 	}
-	var pre, post []time.Duration
-	for i := range n + 100 {
-		start, ch := runStamped(t, e, root, fmt.Sprint("call-", i))
-		if i < 100 {
-			continue
-		}
-		pre = append(pre, time.Duration(tp.called.Load()-start))
-		post = append(post, time.Duration(ch.first.Load()-tp.responded.Load()))
-	}
-	for _, r := range []struct {
-		name string
-		d    []time.Duration
-	}{{"node reached → request sent", pre}, {"last response byte → first op", post}} {
-		slices.Sort(r.d)
-		t.Logf("%-34s p50 %7.1f µs  p90 %7.1f µs  p99 %7.1f µs  (n=%d)", r.name,
-			us(r.d[len(r.d)/2]), us(r.d[len(r.d)*9/10]), us(r.d[len(r.d)*99/100]), len(r.d))
-	}
+	pre, post := measure(t, e, root, n, 100, tp.called.Load, tp.responded.Load)
+	report(t, "node reached → request sent", pre)
+	report(t, "last response byte → first op", post)
 }

@@ -5,7 +5,6 @@ package actions_test
 
 import (
 	"fmt"
-	"maps"
 	"strings"
 	"testing"
 
@@ -14,36 +13,16 @@ import (
 	"github.com/switchboard/switchboard/internal/engine"
 )
 
-type kazooCase struct {
-	name string
-	// docs are served; the call starts at /start.
-	docs     map[string][]actionstest.Reply
-	data     map[string]any // added to the pivot's data (default: GET, kazoo)
-	children map[string]any
-	script   sim.Script
-	ops      []string
-	check    func(t *testing.T, r *actionstest.Call, c *actionstest.Customer)
-}
-
-func runKazooCases(t *testing.T, cases []kazooCase) {
+// runKazooCases runs Kazoo cases: a GET in the kazoo format to /start
+// (the cases serve it in docs).
+func runKazooCases(t *testing.T, cases []pivotCase) {
 	t.Helper()
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			data := map[string]any{"voice_url": "{{base}}/start", "method": "get", "req_format": "kazoo"}
-			maps.Copy(data, tc.data)
-			r, c := runPivot(t, tc.docs, data, tc.children, actionstest.Options{Script: tc.script})
-			sim.AssertOps(t, r.Trace, tc.ops...)
-			if tc.check != nil {
-				tc.check(t, r, c)
-			}
-		})
-	}
+	runPivotCases(t, map[string]any{"voice_url": "{{base}}/start", "method": "get", "req_format": "kazoo"}, cases)
 }
 
 func TestKazooAnswers(t *testing.T) {
 	t.Parallel()
-	runKazooCases(t, []kazooCase{
+	runKazooCases(t, []pivotCase{
 		{
 			name: "the answer replaces the rest of the flow",
 			docs: map[string][]actionstest.Reply{"/start": {actionstest.KazooAnswer(`{"module":"tts","data":{"text":"from kazoo"},

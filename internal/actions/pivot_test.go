@@ -102,6 +102,50 @@ func runPivot(t *testing.T, docs map[string][]actionstest.Reply, data, children 
 	return runCall(t, root, o), c
 }
 
+// pivotCase is one call through a pivot block against scripted documents.
+type pivotCase struct {
+	name string
+	// doc is the TwiML verbs of the document at startPath; start, when
+	// set, replaces it with several replies. Neither: nothing is served
+	// there.
+	doc   string
+	start []actionstest.Reply
+	// docs are the other documents served.
+	docs map[string][]actionstest.Reply
+	// data is added to the pivot's data.
+	data     map[string]any
+	children map[string]any
+	script   sim.Script
+	ops      []string
+	check    func(t *testing.T, r *actionstest.Call, c *actionstest.Customer)
+}
+
+// runPivotCases runs each case in parallel, with its data over base (the
+// pivot's data), and checks the trace's ops before the case's own check.
+func runPivotCases(t *testing.T, base map[string]any, cases []pivotCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			docs := map[string][]actionstest.Reply{}
+			switch {
+			case tc.start != nil:
+				docs[startPath] = tc.start
+			case tc.doc != "":
+				docs[startPath] = []actionstest.Reply{actionstest.Doc(tc.doc)}
+			}
+			maps.Copy(docs, tc.docs)
+			data := maps.Clone(base)
+			maps.Copy(data, tc.data)
+			r, c := runPivot(t, docs, data, tc.children, actionstest.Options{Script: tc.script})
+			sim.AssertOps(t, r.Trace, tc.ops...)
+			if tc.check != nil {
+				tc.check(t, r, c)
+			}
+		})
+	}
+}
+
 // ---- the request ----
 
 // twimlBase are the parameters of the twiml format for testInfo.

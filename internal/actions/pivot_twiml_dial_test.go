@@ -25,7 +25,7 @@ func TestTwiMLDial(t *testing.T) {
 		}
 	}
 	number := func(n string) []map[string]any { return []map[string]any{{"kind": "number", "value": n}} }
-	runVerbCases(t, []verbCase{
+	runVerbCases(t, []pivotCase{
 		{
 			name: "a plain number; no action continues with the next verb",
 			doc:  `<Dial>+15557770000</Dial><Say>after the call</Say>`,
@@ -237,7 +237,7 @@ func TestTwiMLRecord(t *testing.T) {
 			}
 		}
 	}
-	runVerbCases(t, []verbCase{
+	runVerbCases(t, []pivotCase{
 		{
 			name: "attributes, and the action gets the recording",
 			doc:  `<Record action="/ivr/saved" maxLength="20" timeout="3" finishOnKey="#" playBeep="false"/><Say>never</Say>`,

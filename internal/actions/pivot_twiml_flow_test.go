@@ -30,7 +30,7 @@ func TestTwiMLRedirect(t *testing.T) {
 			actionstest.WantFields(t, r.Line(t, "say", 0), map[string]any{"text": "next document"})
 		}
 	}
-	runVerbCases(t, []verbCase{
+	runVerbCases(t, []pivotCase{
 		{
 			name: "a relative path; later verbs are unreachable", doc: `<Redirect>next</Redirect><Say>never</Say>`,
 			docs: map[string][]actionstest.Reply{"/ivr/next": {next}}, ops: redirectOps, check: to("POST", "/ivr/next", ""),
@@ -97,7 +97,7 @@ func TestTwiMLRedirect(t *testing.T) {
 
 func TestTwiMLHangup(t *testing.T) {
 	t.Parallel()
-	runVerbCases(t, []verbCase{
+	runVerbCases(t, []pivotCase{
 		{
 			name: "ends the call; later verbs are unreachable", doc: `<Say>Bye</Say><Hangup/><Say>never</Say>`,
 			children: map[string]any{"_": ttsNode("never either")},
@@ -126,7 +126,7 @@ func TestTwiMLHangup(t *testing.T) {
 			},
 		},
 		{
-			name: "an empty document hangs up without answering", doc: ``,
+			name: "an empty document hangs up without answering", start: []actionstest.Reply{actionstest.Doc(``)},
 			ops: []string{"module", "webhook", "hangup"},
 			check: func(t *testing.T, r *actionstest.Call, c *actionstest.Customer) {
 				r.WantHangup(t, "NORMAL_CLEARING", "switchboard")
@@ -158,7 +158,7 @@ func TestTwiMLReject(t *testing.T) {
 		}
 	}
 	rejectOps := []string{"module", "webhook", "reject", "hangup"}
-	runVerbCases(t, []verbCase{
+	runVerbCases(t, []pivotCase{
 		{name: "rejected by default, never answered", doc: `<Reject/><Say>never</Say>`, ops: rejectOps, check: rejected("rejected", "CALL_REJECTED")},
 		{name: "busy", doc: `<Reject reason="busy"/>`, ops: rejectOps, check: rejected("busy", "USER_BUSY")},
 		{name: "the reason in any case", doc: `<Reject reason="BUSY"/>`, ops: rejectOps, check: rejected("busy", "USER_BUSY")},
@@ -187,7 +187,7 @@ func TestTwiMLReject(t *testing.T) {
 
 func TestTwiMLSms(t *testing.T) {
 	t.Parallel()
-	runVerbCases(t, []verbCase{
+	runVerbCases(t, []pivotCase{
 		{
 			name: "traced, to the caller from the called number; the call goes on",
 			doc:  `<Sms>Your code is 1234</Sms><Say>Sent</Say>`,
@@ -230,7 +230,7 @@ func TestTwiMLSms(t *testing.T) {
 
 func TestTwiMLSet(t *testing.T) {
 	t.Parallel()
-	runVerbCases(t, []verbCase{
+	runVerbCases(t, []pivotCase{
 		{
 			name: "variables are sent on later requests",
 			doc:  `<Set><Variable key="a" value="1"/><Variable key="b" value="x y"/></Set><Redirect>next</Redirect>`,
@@ -268,7 +268,7 @@ func TestTwiMLSet(t *testing.T) {
 
 func TestTwiMLDocument(t *testing.T) {
 	t.Parallel()
-	runVerbCases(t, []verbCase{
+	runVerbCases(t, []pivotCase{
 		{
 			name: "an unknown verb is skipped with a warning", doc: `<Foo bar="1"><Say>inside</Say></Foo><Say>after</Say>`,
 			ops: []string{"module", "webhook", "warning", "answer", "say", "hangup"},

@@ -26,7 +26,7 @@ func TestTwiMLGather(t *testing.T) {
 			actionstest.WantExactly(t, c.Request(t, "/ivr/menu", 0), want)
 		}
 	}
-	runVerbCases(t, []verbCase{
+	runVerbCases(t, []pivotCase{
 		{
 			name: "digits go to the action",
 			doc:  `<Gather action="/ivr/menu" numDigits="4"><Say>Enter your PIN</Say></Gather><Say>not reached</Say>`,

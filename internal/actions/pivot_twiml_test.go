@@ -3,10 +3,9 @@ package actions_test
 // TwiML verbs run by Pivot, one table per verb: the document is served at
 // /ivr/start (so relative URLs have a directory to resolve in), the call
 // is simulated, and the trace and the requests the customer server
-// actionstest.Received are checked.
+// received are checked.
 
 import (
-	"maps"
 	"regexp"
 	"strings"
 	"testing"
@@ -14,46 +13,14 @@ import (
 
 	"github.com/switchboard/switchboard/internal/actions/actionstest"
 	"github.com/switchboard/switchboard/internal/call"
-	"github.com/switchboard/switchboard/internal/call/sim"
 )
 
 const startPath = "/ivr/start"
 
-type verbCase struct {
-	name string
-	// doc is the verbs of the document at /ivr/start; start, when set,
-	// replaces it with several replies.
-	doc   string
-	start []actionstest.Reply
-	// docs are the other documents served.
-	docs map[string][]actionstest.Reply
-	// data is added to the pivot's data (default: POST, twiml).
-	data     map[string]any
-	children map[string]any
-	script   sim.Script
-	ops      []string
-	check    func(t *testing.T, r *actionstest.Call, c *actionstest.Customer)
-}
-
-func runVerbCases(t *testing.T, cases []verbCase) {
+// runVerbCases runs TwiML cases: a POST in the twiml format to startPath.
+func runVerbCases(t *testing.T, cases []pivotCase) {
 	t.Helper()
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			docs := map[string][]actionstest.Reply{startPath: {actionstest.Doc(tc.doc)}}
-			if tc.start != nil {
-				docs[startPath] = tc.start
-			}
-			maps.Copy(docs, tc.docs)
-			data := map[string]any{"voice_url": "{{base}}" + startPath, "method": "POST", "req_format": "twiml"}
-			maps.Copy(data, tc.data)
-			r, c := runPivot(t, docs, data, tc.children, actionstest.Options{Script: tc.script})
-			sim.AssertOps(t, r.Trace, tc.ops...)
-			if tc.check != nil {
-				tc.check(t, r, c)
-			}
-		})
-	}
+	runPivotCases(t, map[string]any{"voice_url": "{{base}}" + startPath, "method": "POST", "req_format": "twiml"}, cases)
 }
 
 func wantWarning(t *testing.T, r *actionstest.Call, i int, code int, verb, attr string) {
@@ -80,7 +47,7 @@ func TestTwiMLSay(t *testing.T) {
 			r.WantHangup(t, "NORMAL_CLEARING", "switchboard")
 		}
 	}
-	runVerbCases(t, []verbCase{
+	runVerbCases(t, []pivotCase{
 		{
 			name: "text, voice and language", doc: `<Say voice="Polly.Joanna" language="en-GB">Hello there</Say>`, ops: opsSay,
 			check: say(map[string]any{"text": "Hello there", "voice": "Polly.Joanna", "language": "en-GB", "loop": 1}),
@@ -170,7 +137,7 @@ func TestTwiMLPlay(t *testing.T) {
 			actionstest.WantFields(t, l, want)
 		}
 	}
-	runVerbCases(t, []verbCase{
+	runVerbCases(t, []pivotCase{
 		{
 			name: "absolute path", doc: `<Play>/audio/welcome.wav</Play>`, ops: opsPlay,
 			check: play(map[string]any{"url": "{{base}}/audio/welcome.wav", "loop": 1}),
@@ -235,7 +202,7 @@ func TestTwiMLPlay(t *testing.T) {
 
 func TestTwiMLPause(t *testing.T) {
 	t.Parallel()
-	runVerbCases(t, []verbCase{
+	runVerbCases(t, []pivotCase{
 		{
 			name: "a first Pause delays the answer", doc: `<Pause length="3"/><Say>after</Say>`,
 			ops: []string{"module", "webhook", "pause", "answer", "say", "hangup"},
