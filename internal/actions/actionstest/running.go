@@ -8,6 +8,7 @@ import (
 	"github.com/switchboard/switchboard/internal/call"
 	"github.com/switchboard/switchboard/internal/call/sim"
 	"github.com/switchboard/switchboard/internal/engine"
+	"github.com/switchboard/switchboard/internal/waitfor"
 )
 
 // Running is a call running in its own goroutine, whose trace the test
@@ -55,23 +56,27 @@ func (r *Running) Has(op string) bool {
 	return tr != nil && Count(tr, op) > 0
 }
 
-// WaitFor polls cond until it holds, failing the test after a deadline or
-// when the call ends first.
+// WaitFor waits until cond holds (internal/waitfor's polling), failing
+// the test after a deadline or when the call ends first.
 func (r *Running) WaitFor(tb testing.TB, what string, cond func() bool) {
 	tb.Helper()
-	deadline := time.NewTimer(patience)
-	defer deadline.Stop()
-	tick := time.NewTicker(time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
+	ended, ok := waitfor.Within(patience, func() (*Call, bool) {
+		if cond() {
+			return nil, true
+		}
 		select {
 		case c := <-r.done:
 			r.done <- c
-			tb.Fatalf("the call ended before %s:\n%s", what, c.Trace.JSONL())
-		case <-deadline.C:
-			tb.Fatalf("timed out waiting for %s", what)
-		case <-tick.C:
+			return c, true
+		default:
+			return nil, false
 		}
+	})
+	switch {
+	case !ok:
+		tb.Fatalf("timed out waiting for %s", what)
+	case ended != nil:
+		tb.Fatalf("the call ended before %s:\n%s", what, ended.Trace.JSONL())
 	}
 }
 
