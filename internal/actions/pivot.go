@@ -72,6 +72,8 @@ type session struct {
 	x      *engine.Exec
 	deps   *Deps
 	format string
+	// twiml runs the TwiML documents (built at the first).
+	twiml *twiml.Interpreter
 	// fallbackUsed is set once fallback_url was asked.
 	fallbackUsed bool
 }

@@ -9,13 +9,17 @@ import (
 	"github.com/switchboard/switchboard/internal/twiml"
 )
 
-// interpreter runs the session's TwiML documents on the call.
+// interpreter runs the session's TwiML documents on the call; one serves
+// every document of the session.
 func (s *session) interpreter() *twiml.Interpreter {
-	x := s.x
-	return &twiml.Interpreter{
-		Call: x.Call, Trace: x.Trace, Log: x.Log, Vars: x.Vars, Now: x.Now,
-		Queues: s.deps.Queues, Wait: s,
+	if s.twiml == nil {
+		x := s.x
+		s.twiml = &twiml.Interpreter{
+			Call: x.Call, Trace: x.Trace, Log: x.Log, Vars: x.Vars, Now: x.Now,
+			Queues: s.deps.Queues, Wait: s,
+		}
 	}
+	return s.twiml
 }
 
 // runTwiML runs a TwiML answer until it ends the call or asks for the next
