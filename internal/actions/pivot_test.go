@@ -170,6 +170,16 @@ func kazooBase(status string) map[string]string {
 	}
 }
 
+// wantGatherAction checks the request for TestRequestFormats' Gather
+// action: the format's parameters in progress, Digits, and the action's
+// own query.
+func wantGatherAction(t *testing.T, r actionstest.Received, base func(status string) map[string]string) {
+	t.Helper()
+	want := base("in-progress")
+	want["Digits"], want["step"] = "1234", "2"
+	actionstest.WantExactly(t, r, want)
+}
+
 func TestRequestFormats(t *testing.T) {
 	t.Parallel()
 	const answer = `<Say>one</Say><Gather numDigits="4" action="next?step=2"/>`
@@ -196,9 +206,7 @@ func TestRequestFormats(t *testing.T) {
 				if second.Method != "POST" || second.RawQuery != "step=2" {
 					t.Errorf("action request %s ?%s, want POST ?step=2", second.Method, second.RawQuery)
 				}
-				want = twimlBase("in-progress")
-				want["Digits"], want["step"] = "1234", "2"
-				actionstest.WantExactly(t, second, want)
+				wantGatherAction(t, second, twimlBase)
 			},
 		},
 		{
@@ -215,9 +223,7 @@ func TestRequestFormats(t *testing.T) {
 					t.Errorf("body %s", first.Body)
 				}
 				actionstest.WantExactly(t, first, twimlBase("ringing"))
-				want := twimlBase("in-progress")
-				want["Digits"], want["step"] = "1234", "2"
-				actionstest.WantExactly(t, second, want)
+				wantGatherAction(t, second, twimlBase)
 			},
 		},
 		{
@@ -252,9 +258,7 @@ func TestRequestFormats(t *testing.T) {
 					t.Errorf("nested object not sent as Key[Sub]=v: %q", first.RawQuery)
 				}
 				actionstest.WantExactly(t, first, kazooBase("ringing"))
-				want := kazooBase("in-progress")
-				want["Digits"], want["step"] = "1234", "2"
-				actionstest.WantExactly(t, second, want)
+				wantGatherAction(t, second, kazooBase)
 			},
 		},
 		{
@@ -445,27 +449,27 @@ func TestAnswerContentTypes(t *testing.T) {
 		{
 			name:  "TwiML as text/xml",
 			reply: actionstest.Reply{Type: "text/xml", Body: twimlBody},
-			ops:   []string{"module", "webhook", "answer", "say", "hangup"},
+			ops:   opsSay,
 		},
 		{
 			name:  "TwiML as application/xml with a charset",
 			reply: actionstest.Reply{Type: "application/xml; charset=ISO-8859-1", Body: twimlBody},
-			ops:   []string{"module", "webhook", "answer", "say", "hangup"},
+			ops:   opsSay,
 		},
 		{
 			name:  "TwiML as text/html",
 			reply: actionstest.Reply{Type: "text/html; charset=utf-8", Body: "\n  " + twimlBody},
-			ops:   []string{"module", "webhook", "answer", "say", "hangup"},
+			ops:   opsSay,
 		},
 		{
 			name:  "TwiML as text/plain",
 			reply: actionstest.Reply{Type: "text/plain", Body: twimlBody},
-			ops:   []string{"module", "webhook", "answer", "say", "hangup"},
+			ops:   opsSay,
 		},
 		{
 			name:  "TwiML without a Content-Type",
 			reply: actionstest.Reply{Type: "none", Body: twimlBody},
-			ops:   []string{"module", "webhook", "answer", "say", "hangup"},
+			ops:   opsSay,
 		},
 		{
 			name:  "Kazoo JSON as text/plain",
@@ -484,7 +488,7 @@ func TestAnswerContentTypes(t *testing.T) {
 		{
 			name:  "plain text is read out, then the call ends",
 			reply: actionstest.Reply{Type: "text/plain; charset=utf-8", Body: "Our offices\n  are   closed."},
-			ops:   []string{"module", "webhook", "answer", "say", "hangup"},
+			ops:   opsSay,
 			check: func(t *testing.T, r *actionstest.Call, c *actionstest.Customer) {
 				actionstest.WantFields(t, r.Line(t, "webhook", 0), map[string]any{"response": "text"})
 				actionstest.WantFields(t, r.Line(t, "say", 0), map[string]any{"text": "Our offices are closed.", "loop": 1})

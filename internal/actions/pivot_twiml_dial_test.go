@@ -12,6 +12,18 @@ import (
 	"github.com/switchboard/switchboard/internal/call/sim"
 )
 
+// wantTargets checks the dial line's targets, given as kind, value pairs.
+func wantTargets(kindValues ...string) func(t *testing.T, r *actionstest.Call, c *actionstest.Customer) {
+	var targets []map[string]any
+	for i := 0; i+1 < len(kindValues); i += 2 {
+		targets = append(targets, map[string]any{"kind": kindValues[i], "value": kindValues[i+1]})
+	}
+	return func(t *testing.T, r *actionstest.Call, _ *actionstest.Customer) {
+		t.Helper()
+		actionstest.WantFields(t, r.Line(t, "dial", 0), map[string]any{"targets": targets})
+	}
+}
+
 func TestTwiMLDial(t *testing.T) {
 	t.Parallel()
 	after := map[string][]actionstest.Reply{"/ivr/after": {actionstest.Doc(`<Say>after the call</Say>`)}}
@@ -54,28 +66,15 @@ func TestTwiMLDial(t *testing.T) {
 			doc: `<Dial><Number sendDigits="ww1">+15550001111</Number><Sip>sip:alice@example.com;transport=tcp?X-Id=1&amp;X-B=2</Sip>` +
 				`<Client>bob</Client><Conference beep="false">room-7</Conference></Dial>`,
 			ops: []string{"module", "webhook", "answer", "dial", "hangup"},
-			check: func(t *testing.T, r *actionstest.Call, c *actionstest.Customer) {
-				actionstest.WantFields(t, r.Line(t, "dial", 0), map[string]any{"targets": []map[string]any{
-					{"kind": "number", "value": "+15550001111"},
-					{"kind": "sip", "value": "sip:alice@example.com;transport=tcp?X-Id=1&X-B=2"},
-					{"kind": "client", "value": "bob"},
-					{"kind": "conference", "value": "room-7"},
-				}})
-			},
+			check: wantTargets("number", "+15550001111", "sip", "sip:alice@example.com;transport=tcp?X-Id=1&X-B=2",
+				"client", "bob", "conference", "room-7"),
 		},
 		{
 			name: "Client with Identity, Sip with Uri, Kazoo's User and Device",
 			doc: `<Dial><Client><Identity>carol</Identity><Parameter name="k" value="v"/></Client>` +
 				`<Sip><Uri>sip:dave@example.com</Uri></Sip><User>user-1</User><Device>dev-2</Device></Dial>`,
-			ops: []string{"module", "webhook", "answer", "dial", "hangup"},
-			check: func(t *testing.T, r *actionstest.Call, c *actionstest.Customer) {
-				actionstest.WantFields(t, r.Line(t, "dial", 0), map[string]any{"targets": []map[string]any{
-					{"kind": "client", "value": "carol"},
-					{"kind": "sip", "value": "sip:dave@example.com"},
-					{"kind": "user", "value": "user-1"},
-					{"kind": "device", "value": "dev-2"},
-				}})
-			},
+			ops:   []string{"module", "webhook", "answer", "dial", "hangup"},
+			check: wantTargets("client", "carol", "sip", "sip:dave@example.com", "user", "user-1", "device", "dev-2"),
 		},
 		{
 			name: "an unsupported noun is skipped with a warning",

@@ -56,12 +56,15 @@ type WaitFetcher interface {
 
 // Param is one callback parameter of a verb (Digits, RecordingUrl …).
 type Param struct {
+	// Key is Twilio's parameter name; Value what the verb collected.
 	Key, Value string
 }
 
 // Request is the next document to fetch: a verb's action or a <Redirect>.
 type Request struct {
-	URL    string
+	// URL is absolute, resolved against the document's.
+	URL string
+	// Method is GET or POST, as the verb says.
 	Method string
 	// Params are the verb's callback parameters, sent besides the call's.
 	Params []Param

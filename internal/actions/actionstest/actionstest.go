@@ -74,8 +74,11 @@ type Options struct {
 
 // Call is a finished test call.
 type Call struct {
-	Result  engine.Result
-	Trace   *call.Trace
+	// Result is how the engine says the call ended.
+	Result engine.Result
+	// Trace is the call's trace, ending with its hangup line.
+	Trace *call.Trace
+	// Channel is the simulated call, with what it was asked to do.
 	Channel *sim.Channel
 }
 

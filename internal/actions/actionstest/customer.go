@@ -63,6 +63,7 @@ func (r Received) Has(k string) bool { _, ok := r.Values[k]; return ok }
 // Customer is a scripted customer web server: each path answers its
 // replies in turn, the last one again and again; unknown paths are 404.
 type Customer struct {
+	// URL is the server's base URL ("{{base}}" in replies and data).
 	URL string
 
 	mu   sync.Mutex
