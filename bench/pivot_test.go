@@ -8,7 +8,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -17,9 +16,9 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/internal/actions"
+	"github.com/switchboard/switchboard/internal/actions/actionstest"
 	"github.com/switchboard/switchboard/internal/call"
 	"github.com/switchboard/switchboard/internal/call/sim"
-	"github.com/switchboard/switchboard/internal/callflow"
 	"github.com/switchboard/switchboard/internal/engine"
 	"github.com/switchboard/switchboard/internal/pivot"
 )
@@ -41,19 +40,28 @@ func (s *stamped) Say(ctx context.Context, o call.SayOptions) error {
 	return s.Channel.Say(ctx, o)
 }
 
-func newEngine() *engine.Engine {
-	return engine.New(engine.Config{}, &engine.Services{Extra: map[string]any{
-		actions.ServiceWebhooks: pivot.NewClient(pivot.Config{}),
-		actions.ServiceQueues:   actions.NewQueues(),
-	}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+// benchDeps are the test dependencies without a call log, so that the
+// figures are the engine's own work, as they always were.
+func benchDeps() *actions.Deps {
+	d := actionstest.Deps()
+	d.CallLog = nil
+	return d
 }
 
-func compile(tb testing.TB, doc string) *engine.Node {
-	f, err := callflow.Prepare([]byte(doc))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return f.Root
+// benchInfo is a call of the measurements.
+func benchInfo(id string) call.Info {
+	return call.Info{ID: id, AccountID: actionstest.Account, From: "+15555550100", Request: "1"}
+}
+
+// runStamped runs root on engine e with the channel stamped, and returns
+// when the run began (Unix ns) and the stamp.
+func runStamped(tb testing.TB, e *engine.Engine, root *engine.Node, id string) (start int64, ch *stamped) {
+	actionstest.RunOn(tb, e, root, actionstest.Options{
+		Info:    benchInfo(id),
+		Wrap:    func(c call.Channel) call.Channel { ch = &stamped{Channel: c}; return ch },
+		OnStart: func(*sim.Channel, *call.Trace) { start = time.Now().UnixNano() },
+	})
+	return start, ch
 }
 
 // TestPivotOverhead measures, per call, the engine's time from the call
@@ -75,32 +83,15 @@ func TestPivotOverhead(t *testing.T) {
 		answered.Store(time.Now().UnixNano())
 	}))
 	defer srv.Close()
-	e := newEngine()
-	root := compile(t, `{"numbers":["1"],"flow":{"module":"pivot","data":{"voice_url":"`+srv.URL+`/voice","method":"post","req_format":"twiml"}}}`)
+	e := actionstest.NewEngine(engine.Config{}, benchDeps())
+	root := actionstest.Prepare(t, `{"numbers":["1"],"flow":{"module":"pivot","data":{"voice_url":"`+srv.URL+`/voice","method":"post","req_format":"twiml"}}}`)
 	n := 2000
 	if testing.Short() {
 		n = 200
 	}
-	var pre, post []time.Duration
-	for i := range n + 50 {
-		ctx, sim := sim.New(t.Context(), call.Info{ID: fmt.Sprint("call-", i), AccountID: "acct", From: "+15555550100", Request: "1"}, sim.Script{})
-		ch := &stamped{Channel: sim}
-		tr := call.NewTrace(sim.Clock(), nil)
-		start := time.Now().UnixNano()
-		e.Run(ctx, call.Traced(ch, tr), tr, root, engine.RunOptions{Account: engine.Account{ID: "acct", SigningSecret: "secret"}})
-		if i < 50 { // warm up connections and caches
-			continue
-		}
-		pre = append(pre, time.Duration(arrived.Load()-start))
-		post = append(post, time.Duration(ch.first.Load()-answered.Load()))
-	}
-	report := func(name string, d []time.Duration) {
-		slices.Sort(d)
-		t.Logf("%-34s p50 %7.1f µs  p90 %7.1f µs  p99 %7.1f µs  (n=%d)", name,
-			us(d[len(d)/2]), us(d[len(d)*9/10]), us(d[len(d)*99/100]), len(d))
-	}
-	report("node reached → request arrived", pre)
-	report("last response byte → first op", post)
+	pre, post := measure(t, e, root, n, 50, arrived.Load, answered.Load)
+	report(t, "node reached → request arrived", pre)
+	report(t, "last response byte → first op", post)
 
 	// The same request sent by the webhook client alone: the transit share
 	// of the figures above.
@@ -119,7 +110,29 @@ func TestPivotOverhead(t *testing.T) {
 			direct = append(direct, time.Duration(arrived.Load()-start))
 		}
 	}
-	report("webhook client alone → arrived", direct)
+	report(t, "webhook client alone → arrived", direct)
+}
+
+// measure runs warm calls, then n measured ones, and returns for each the
+// time from the run's start to sent (the request's time stamp), and from
+// answered (the answer's) to the first Channel operation.
+func measure(t *testing.T, e *engine.Engine, root *engine.Node, n, warm int, sent, answered func() int64) (pre, post []time.Duration) {
+	for i := range n + warm {
+		start, ch := runStamped(t, e, root, fmt.Sprint("call-", i))
+		if i < warm { // warm up connections and caches
+			continue
+		}
+		pre = append(pre, time.Duration(sent()-start))
+		post = append(post, time.Duration(ch.first.Load()-answered()))
+	}
+	return pre, post
+}
+
+// report logs the percentiles of d.
+func report(t *testing.T, name string, d []time.Duration) {
+	slices.Sort(d)
+	t.Logf("%-34s p50 %7.1f µs  p90 %7.1f µs  p99 %7.1f µs  (n=%d)", name,
+		us(d[len(d)/2]), us(d[len(d)*9/10]), us(d[len(d)*99/100]), len(d))
 }
 
 func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
@@ -142,19 +155,19 @@ func BenchmarkSimulatedCalls(b *testing.B) {
 	})
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
-	e := newEngine()
-	root := compile(b, `{"numbers":["1"],"flow":{"module":"pivot","data":{"voice_url":"`+srv.URL+`/start","method":"post","req_format":"twiml"}}}`)
+	e := actionstest.NewEngine(engine.Config{}, benchDeps())
+	root := actionstest.Prepare(b, `{"numbers":["1"],"flow":{"module":"pivot","data":{"voice_url":"`+srv.URL+`/start","method":"post","req_format":"twiml"}}}`)
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		i := 0
 		for pb.Next() {
 			i++
-			ctx, sim := sim.New(context.Background(), call.Info{ID: fmt.Sprint("c", i), AccountID: "acct", Request: "1"}, sim.Script{Inputs: []string{"1"}})
-			tr := call.NewTrace(sim.Clock(), nil)
-			res := e.Run(ctx, call.Traced(sim, tr), tr, root, engine.RunOptions{Account: engine.Account{ID: "acct", SigningSecret: "s"}})
-			if res.Err != nil {
-				b.Fatalf("call failed: %v\n%s", res.Err, tr.JSONL())
+			c := actionstest.RunOn(b, e, root, actionstest.Options{
+				Info: call.Info{ID: fmt.Sprint("c", i), AccountID: actionstest.Account, Request: "1"}, Script: sim.Script{Inputs: []string{"1"}},
+			})
+			if c.Result.Err != nil {
+				b.Fatalf("call failed: %v\n%s", c.Result.Err, c.Trace.JSONL())
 			}
 		}
 	})
@@ -209,33 +222,15 @@ func (n *nowReader) Read(p []byte) (int, error) {
 // TwiML parsing, planning), which the goal of 200 µs at p99 is about.
 func TestPivotEngineTime(t *testing.T) {
 	tp := &instantTransport{body: []byte(`<?xml version="1.0" encoding="UTF-8"?><Response><Say voice="alice">Hello from the benchmark</Say></Response>`)}
-	e := engine.New(engine.Config{}, &engine.Services{Extra: map[string]any{
-		actions.ServiceWebhooks: pivot.NewClient(pivot.Config{Transport: tp}),
-	}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	root := compile(t, `{"numbers":["1"],"flow":{"module":"pivot","data":{"voice_url":"http://customer.test/voice","method":"post","req_format":"twiml"}}}`)
+	deps := benchDeps()
+	deps.Webhooks = pivot.NewClient(pivot.Config{Transport: tp})
+	e := actionstest.NewEngine(engine.Config{}, deps)
+	root := actionstest.Prepare(t, `{"numbers":["1"],"flow":{"module":"pivot","data":{"voice_url":"http://customer.test/voice","method":"post","req_format":"twiml"}}}`)
 	n := 5000
 	if testing.Short() {
 		n = 500
 	}
-	var pre, post []time.Duration
-	for i := range n + 100 {
-		ctx, sim := sim.New(t.Context(), call.Info{ID: fmt.Sprint("call-", i), AccountID: "acct", From: "+15555550100", Request: "1"}, sim.Script{})
-		ch := &stamped{Channel: sim}
-		tr := call.NewTrace(sim.Clock(), nil)
-		start := time.Now().UnixNano()
-		e.Run(ctx, call.Traced(ch, tr), tr, root, engine.RunOptions{Account: engine.Account{ID: "acct", SigningSecret: "secret"}})
-		if i < 100 {
-			continue
-		}
-		pre = append(pre, time.Duration(tp.called.Load()-start))
-		post = append(post, time.Duration(ch.first.Load()-tp.responded.Load()))
-	}
-	for _, r := range []struct {
-		name string
-		d    []time.Duration
-	}{{"node reached → request sent", pre}, {"last response byte → first op", post}} {
-		slices.Sort(r.d)
-		t.Logf("%-34s p50 %7.1f µs  p90 %7.1f µs  p99 %7.1f µs  (n=%d)", r.name,
-			us(r.d[len(r.d)/2]), us(r.d[len(r.d)*9/10]), us(r.d[len(r.d)*99/100]), len(r.d))
-	}
+	pre, post := measure(t, e, root, n, 100, tp.called.Load, tp.responded.Load)
+	report(t, "node reached → request sent", pre)
+	report(t, "last response byte → first op", post)
 }

@@ -9,16 +9,15 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/switchboard/switchboard/internal/actions"
+	"github.com/switchboard/switchboard/internal/actions/actionstest"
 	"github.com/switchboard/switchboard/internal/callflow"
-	"github.com/switchboard/switchboard/internal/pivot"
 	"github.com/switchboard/switchboard/internal/schema"
 )
 
 // cidLines are the values of the caller id "set" lines, in order.
-func cidLines(c catCall) []string {
+func cidLines(c *actionstest.Call) []string {
 	var out []string
-	for _, f := range c.find("set") {
+	for _, f := range c.Find("set") {
 		if k := f["key"]; k == "caller_id_number" || k == "caller_id_name" {
 			out = append(out, f["key"].(string)+"="+f["value"].(string))
 		}
@@ -78,8 +77,8 @@ func TestCheckCID(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := catRun(t, tc.flow, catOpts{from: tc.from})
-			wantEqual(t, "branches", c.branches(), []string{tc.key})
-			wantEqual(t, "said", c.said(), []string{tc.said})
+			wantEqual(t, "branches", c.Branches(), []string{tc.key})
+			wantEqual(t, "said", c.Said(), []string{tc.said})
 		})
 	}
 	t.Run("a match sets the caller id", func(t *testing.T) {
@@ -112,7 +111,6 @@ func TestCallerIDReachesPivot(t *testing.T) {
 		io.WriteString(w, `<Response><Hangup/></Response>`)
 	}))
 	defer srv.Close()
-	extra := map[string]any{actions.ServiceWebhooks: pivot.NewClient(pivot.Config{})}
 	pivotNode := func(format string) string {
 		return `{"module":"pivot","data":{"voice_url":"` + srv.URL + `/voice","req_format":"` + format + `"}}`
 	}
@@ -132,7 +130,7 @@ func TestCallerIDReachesPivot(t *testing.T) {
 		mu.Lock()
 		got = nil
 		mu.Unlock()
-		catRun(t, tc.flow, catOpts{name: "Alice", extra: extra})
+		catRun(t, tc.flow, catOpts{name: "Alice"})
 		mu.Lock()
 		if len(got) != 1 {
 			t.Fatalf("requests: %v", got)

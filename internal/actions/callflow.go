@@ -31,10 +31,11 @@ var (
 
 // Exec loads the other flow and continues with it.
 func (a *Callflow) Exec(ctx context.Context, x *engine.Exec) (string, error) {
-	if x.Services == nil || x.Services.Flows == nil {
+	flows := deps(x).Flows
+	if flows == nil {
 		return "", errNoFlows
 	}
-	root, err := x.Services.Flows.LoadFlow(ctx, x.Account.ID, a.ID)
+	root, err := flows.LoadFlow(ctx, x.Account.ID, a.ID)
 	if err != nil {
 		return "", fmt.Errorf("load call flow %s: %w", a.ID, err)
 	}

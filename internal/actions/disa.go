@@ -122,8 +122,8 @@ func (a *DISA) checkPin(ctx context.Context, x *engine.Exec, retries int, interd
 
 // connect goes on in the flow that answers number, or dials it.
 func (a *DISA) connect(ctx context.Context, x *engine.Exec, number string) (string, error) {
-	if x.Services != nil && x.Services.Numbers != nil {
-		id, root, err := x.Services.Numbers.RouteNumber(ctx, x.Account.ID, number)
+	if numbers := deps(x).Numbers; numbers != nil {
+		id, root, err := numbers.RouteNumber(ctx, x.Account.ID, number)
 		switch {
 		case err != nil:
 			x.Log.Warn("disa route lookup failed", "number", number, "err", err)

@@ -2,6 +2,8 @@ package actions_test
 
 import (
 	"testing"
+
+	"github.com/switchboard/switchboard/internal/actions/actionstest"
 )
 
 func disaFlow(data string, children string) string {
@@ -66,21 +68,21 @@ func TestDISA(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := catRun(t, tc.flow, catOpts{inputs: tc.inputs, dials: tc.dials})
-			wantEqual(t, "said", c.said(), tc.said)
-			dials := c.find("dial")
+			wantEqual(t, "said", c.Said(), tc.said)
+			dials := c.Find("dial")
 			switch {
 			case tc.dialled == "" && len(dials) != 0:
 				t.Errorf("dialled %v", dials)
 			case tc.dialled != "":
 				if len(dials) != 1 {
-					t.Fatalf("dials %v\n%s", dials, c.tr.JSONL())
+					t.Fatalf("dials %v\n%s", dials, c.Trace.JSONL())
 				}
 				target := dials[0]["targets"].([]map[string]any)[0]
 				wantEqual(t, "target", []any{target["kind"], target["value"], dials[0]["caller_id"]}, []any{"number", tc.dialled, "+15555550100"})
 			}
-			wantEqual(t, "branches", c.branches(), tc.branches)
-			if c.res.By != tc.by {
-				t.Errorf("ended by %q, want %q", c.res.By, tc.by)
+			wantEqual(t, "branches", c.Branches(), tc.branches)
+			if c.Result.By != tc.by {
+				t.Errorf("ended by %q, want %q", c.Result.By, tc.by)
 			}
 		})
 	}
@@ -90,24 +92,24 @@ func TestDISAPromptsAndRoutes(t *testing.T) {
 	t.Run("dial tone, then ringing", func(t *testing.T) {
 		for data, want := range map[string]string{``: "tone_stream://%(10000,0,350,440)", `"preconnect_audio":"ringing"`: "tone_stream://%(2000,4000,440,480)"} {
 			c := catRun(t, disaFlow(data, ""), catOpts{inputs: []string{"1000#"}})
-			g := c.find("gather")[0]
+			g := c.Find("gather")[0]
 			p := g["prompts"].([]map[string]any)[0]
 			wantEqual(t, "tone", p["url"], any(want))
 			wantEqual(t, "max digits", g["num_digits"], any(15))
 		}
 	})
 	t.Run("a number of the account goes on in its flow", func(t *testing.T) {
-		numbers := memNumbers{"1000": `{"module":"tts","data":{"text":"Extension 1000."}}`}
+		numbers := actionstest.Numbers{"1000": `{"module":"tts","data":{"text":"Extension 1000."}}`}
 		c := catRun(t, disaFlow(``, ""), catOpts{inputs: []string{"1000#"}, numbers: numbers})
-		r := c.find("route")
-		if len(r) != 1 || r[0]["callflow_id"] != "flow-1000" || len(c.find("dial")) != 0 {
-			t.Errorf("routes %v\n%s", r, c.tr.JSONL())
+		r := c.Find("route")
+		if len(r) != 1 || r[0]["callflow_id"] != "flow-1000" || len(c.Find("dial")) != 0 {
+			t.Errorf("routes %v\n%s", r, c.Trace.JSONL())
 		}
-		wantEqual(t, "said", c.said(), []string{"Extension 1000."})
+		wantEqual(t, "said", c.Said(), []string{"Extension 1000."})
 	})
 	t.Run("the caller id set_cid left", func(t *testing.T) {
 		flow := `{"module":"set_cid","data":{"caller_id_number":"+18005550000"},"children":{"_":` + disaFlow(``, "") + `}}`
 		c := catRun(t, flow, catOpts{inputs: []string{"1000#"}})
-		wantEqual(t, "caller id", c.find("dial")[0]["caller_id"], any("+18005550000"))
+		wantEqual(t, "caller id", c.Find("dial")[0]["caller_id"], any("+18005550000"))
 	})
 }

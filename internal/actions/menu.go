@@ -277,7 +277,8 @@ func (a *Menu) hunt(ctx context.Context, x *engine.Exec, digits string) (bool, e
 	if !a.Hunt {
 		return false, nil
 	}
-	if x.Services == nil || x.Services.Numbers == nil {
+	numbers := deps(x).Numbers
+	if numbers == nil {
 		x.Log.Warn("menu hunt skipped: no number router configured")
 		return false, nil
 	}
@@ -293,7 +294,7 @@ func (a *Menu) hunt(ctx context.Context, x *engine.Exec, digits string) (bool, e
 			return false, nil
 		}
 	}
-	id, root, err := x.Services.Numbers.RouteNumber(ctx, x.Account.ID, digits)
+	id, root, err := numbers.RouteNumber(ctx, x.Account.ID, digits)
 	if err != nil {
 		x.Trace.Add("error", "code", "hunt_failed", "message", err.Error(), "module", x.Node.Module, "node", x.Node.Path)
 		x.Log.Warn("menu hunt failed", "number", digits, "err", err)

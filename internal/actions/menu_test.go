@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/switchboard/switchboard/internal/actions/actionstest"
 	"github.com/switchboard/switchboard/internal/callflow"
 	"github.com/switchboard/switchboard/internal/schema"
 )
@@ -117,12 +118,12 @@ func TestMenuBranches(t *testing.T) {
 				}
 			}
 			c := catRun(t, menuFlow(data, tc.children), catOpts{inputs: tc.inputs})
-			wantEqual(t, "branches", c.branches(), tc.branches)
-			wantEqual(t, "said", c.said(), tc.said)
-			nodes := c.nodes()
+			wantEqual(t, "branches", c.Branches(), tc.branches)
+			wantEqual(t, "said", c.Said(), tc.said)
+			nodes := c.Nodes()
 			wantEqual(t, "last node", nodes[len(nodes)-1], tc.last)
-			if c.res.By != "switchboard" {
-				t.Errorf("ended by %q\n%s", c.res.By, c.tr.JSONL())
+			if c.Result.By != "switchboard" {
+				t.Errorf("ended by %q\n%s", c.Result.By, c.Trace.JSONL())
 			}
 		})
 	}
@@ -131,7 +132,7 @@ func TestMenuBranches(t *testing.T) {
 func TestMenuGatherOptions(t *testing.T) {
 	c := catRun(t, menuFlow(`"timeout":8000,"interdigit_timeout":1500,"max_extension_length":3,"media":{"greeting":"https://media.example.com/menu.wav"}`,
 		salesChild+`,"123":{"module":"tts","data":{"text":"x"}}`), catOpts{inputs: []string{"1"}})
-	g := c.find("gather")
+	g := c.Find("gather")
 	if len(g) != 1 {
 		t.Fatalf("gathers: %v", g)
 	}
@@ -141,38 +142,38 @@ func TestMenuGatherOptions(t *testing.T) {
 	wantEqual(t, "finish_on_key", g[0]["finish_on_key"], any("#"))
 	ps := g[0]["prompts"].([]map[string]any)
 	wantEqual(t, "greeting", ps[0]["url"], any("https://media.example.com/menu.wav"))
-	wantEqual(t, "answered first", c.ops()[:3], []string{"module", "answer", "gather"})
+	wantEqual(t, "answered first", c.Ops()[:3], []string{"module", "answer", "gather"})
 }
 
 func TestMenuOneKeyMenuAnswersAtOnce(t *testing.T) {
 	c := catRun(t, menuFlow(greetingData, salesChild+","+supportChild), catOpts{inputs: []string{"2"}})
-	wantEqual(t, "num_digits", c.find("gather")[0]["num_digits"], any(1))
+	wantEqual(t, "num_digits", c.Find("gather")[0]["num_digits"], any(1))
 }
 
 func TestMenuPrompts(t *testing.T) {
 	t.Run("invalid media false is silent", func(t *testing.T) {
 		c := catRun(t, menuFlow(`"retries":2,"media":{"invalid_media":false},`+greetingData, salesChild), catOpts{inputs: []string{"9", "1"}})
-		wantEqual(t, "said", c.said(), []string{"For sales press 1, for support press 2.", "For sales press 1, for support press 2.", "Sales."})
+		wantEqual(t, "said", c.Said(), []string{"For sales press 1, for support press 2.", "For sales press 1, for support press 2.", "Sales."})
 	})
 	t.Run("media ids are played", func(t *testing.T) {
 		c := catRun(t, menuFlow(`"retries":1,"media":{"invalid_media":"bad-choice","exit_media":"https://media.example.com/bye.wav"},`+greetingData,
 			salesChild+","+retriesChild), catOpts{inputs: []string{"9"}})
-		plays := c.find("play")
+		plays := c.Find("play")
 		if len(plays) != 2 || plays[0]["media_id"] != "bad-choice" || plays[1]["url"] != "https://media.example.com/bye.wav" {
-			t.Errorf("plays: %v\n%s", plays, c.tr.JSONL())
+			t.Errorf("plays: %v\n%s", plays, c.Trace.JSONL())
 		}
 	})
 	t.Run("the call's language", func(t *testing.T) {
 		flow := `{"module":"language","data":{"language":"fr-FR"},"children":{"_":` + menuFlow(greetingData, salesChild) + `}}`
 		c := catRun(t, flow, catOpts{inputs: []string{"1"}})
-		ps := c.find("gather")[0]["prompts"].([]map[string]any)
+		ps := c.Find("gather")[0]["prompts"].([]map[string]any)
 		wantEqual(t, "prompt language", ps[0]["language"], any("fr-FR"))
-		wantEqual(t, "tts language", c.find("say")[0]["language"], any("fr-FR"))
+		wantEqual(t, "tts language", c.Find("say")[0]["language"], any("fr-FR"))
 	})
 }
 
 func TestMenuHunt(t *testing.T) {
-	numbers := memNumbers{
+	numbers := actionstest.Numbers{
 		"1001": `{"module":"tts","data":{"text":"Extension 1001."}}`,
 		"900":  `{"module":"tts","data":{"text":"Premium."}}`,
 		"666":  "error",
@@ -195,10 +196,10 @@ func TestMenuHunt(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := catRun(t, menuFlow(tc.data, salesChild+","+retriesChild), catOpts{inputs: []string{tc.input}, numbers: numbers})
-			wantEqual(t, "said", c.said(), tc.said)
-			routes := c.find("route")
+			wantEqual(t, "said", c.Said(), tc.said)
+			routes := c.Find("route")
 			if tc.route != (len(routes) == 1) {
-				t.Fatalf("route lines %v\n%s", routes, c.tr.JSONL())
+				t.Fatalf("route lines %v\n%s", routes, c.Trace.JSONL())
 			}
 			if tc.route {
 				wantEqual(t, "route", []any{routes[0]["number"], routes[0]["callflow_id"]}, []any{tc.input, "flow-" + tc.input})
@@ -207,24 +208,24 @@ func TestMenuHunt(t *testing.T) {
 	}
 	t.Run("lookup failure is an error line, then invalid", func(t *testing.T) {
 		c := catRun(t, menuFlow(hunt, salesChild+","+retriesChild), catOpts{inputs: []string{"666"}, numbers: numbers})
-		errs := c.find("error")
+		errs := c.Find("error")
 		if len(errs) != 1 || errs[0]["code"] != "hunt_failed" {
 			t.Errorf("errors %v", errs)
 		}
-		wantEqual(t, "branches", c.branches(), []string{"max_retries"})
+		wantEqual(t, "branches", c.Branches(), []string{"max_retries"})
 	})
 	t.Run("no number router", func(t *testing.T) {
 		c := catRun(t, menuFlow(hunt, salesChild+","+retriesChild), catOpts{inputs: []string{"1001"}})
-		wantEqual(t, "branches", c.branches(), []string{"max_retries"})
+		wantEqual(t, "branches", c.Branches(), []string{"max_retries"})
 	})
 }
 
 func TestMenuCallerHangsUp(t *testing.T) {
 	c := catRun(t, menuFlow(greetingData, salesChild), catOpts{inputs: []string{"hangup"}})
-	if c.res.By != "caller" || c.res.Err != nil {
-		t.Errorf("result %+v", c.res)
+	if c.Result.By != "caller" || c.Result.Err != nil {
+		t.Errorf("result %+v", c.Result)
 	}
-	wantEqual(t, "ops", c.ops(), []string{"module", "answer", "gather", "hangup"})
+	wantEqual(t, "ops", c.Ops(), []string{"module", "answer", "gather", "hangup"})
 }
 
 func TestMenuValidation(t *testing.T) {

@@ -12,7 +12,6 @@ import (
 	"github.com/switchboard/switchboard/internal/engine"
 	"github.com/switchboard/switchboard/internal/pivot"
 	sbschema "github.com/switchboard/switchboard/internal/schema"
-	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/twiml"
 )
 
@@ -28,16 +27,6 @@ func init() {
 		New:      func() engine.Action { return new(Pivot) },
 	})
 }
-
-// Service keys under which the server registers what Pivot uses.
-const (
-	// ServiceWebhooks is a *pivot.Client.
-	ServiceWebhooks = "pivot.client"
-	// ServiceCallLog is a store.CallLog keeping every webhook exchange.
-	ServiceCallLog = "calllog"
-	// ServiceQueues is a *Queues for <Enqueue> and <Dial><Queue>.
-	ServiceQueues = "queues"
-)
 
 // Pivot hands the call to the customer's web server, which answers with
 // TwiML or a Kazoo JSON node tree. The "_" child is taken when the server
@@ -79,12 +68,12 @@ type request struct {
 
 // session is one pivot node's conversation with the customer's server.
 type session struct {
-	p       *Pivot
-	x       *engine.Exec
-	client  *pivot.Client
-	callLog store.CallLog
-	queues  *Queues
-	format  string
+	p      *Pivot
+	x      *engine.Exec
+	deps   *Deps
+	format string
+	// twiml runs the TwiML documents (built at the first).
+	twiml *twiml.Interpreter
 	// fallbackUsed is set once fallback_url was asked.
 	fallbackUsed bool
 }
@@ -93,13 +82,11 @@ type session struct {
 // replaces the rest of the flow (Kazoo JSON), or a failure sends the call to
 // the "_" child.
 func (p *Pivot) Exec(ctx context.Context, x *engine.Exec) (string, error) {
-	client, ok := engine.Service[*pivot.Client](x.Services, ServiceWebhooks)
-	if !ok {
+	d := deps(x)
+	if d.Webhooks == nil {
 		return "", errNoWebhooks
 	}
-	s := &session{p: p, x: x, client: client, format: strings.ToLower(p.ReqFormat)}
-	s.callLog, _ = engine.Service[store.CallLog](x.Services, ServiceCallLog)
-	s.queues, _ = engine.Service[*Queues](x.Services, ServiceQueues)
+	s := &session{p: p, x: x, deps: d, format: strings.ToLower(p.ReqFormat)}
 	if s.format != "kazoo" {
 		s.format = "twiml"
 	}
@@ -197,7 +184,7 @@ func (s *session) fetch(ctx context.Context, r request) (resp *pivot.Response, b
 	// X-Switchboard-Timestamp is wall-clock time (Now nil), not the call's:
 	// a simulated call's clock runs ahead, and the receiver checks the
 	// timestamp against its own clock.
-	resp, ex, err := s.client.Do(ctx, pivot.Request{
+	resp, ex, err := s.deps.Webhooks.Do(ctx, pivot.Request{
 		URL: r.url, Method: r.method, Format: s.format, BodyFormat: s.p.ReqBodyFormat,
 		Params: params, Timeout: timeout, Retries: retries,
 		SigningKey: s.x.Account.SigningSecret, SwitchboardKey: s.x.Account.SigningSecret,
@@ -215,12 +202,7 @@ func (s *session) fetch(ctx context.Context, r request) (resp *pivot.Response, b
 		fields = append(fields, "error", err.Error())
 	}
 	s.x.Trace.Add("webhook", fields...)
-	if s.callLog != nil {
-		info := s.x.Call.Info()
-		if lerr := s.callLog.AddWebhook(context.WithoutCancel(ctx), ex.Record(info.AccountID, info.ID, s.x.Documents())); lerr != nil {
-			s.x.Log.Warn("webhook log write failed", "err", lerr)
-		}
-	}
+	s.deps.logWebhook(context.WithoutCancel(ctx), s.x.Log, s.x.Call.Info(), ex, s.x.Documents())
 	if resp != nil {
 		base = resp.FinalURL
 		if ex.FinalURL == ex.URL {
@@ -245,18 +227,7 @@ func (s *session) handle(ctx context.Context, resp *pivot.Response, base string)
 		s.x.Continue(root)
 		return "_", nil, nil
 	case pivot.KindTwiML:
-		doc, err := twiml.Parse(resp.Body)
-		if err != nil {
-			return "", nil, err
-		}
-		for _, w := range doc.Warnings {
-			s.x.Trace.Add("warning", "code", w.Code, "message", w.Message, "verb", w.Verb, "attr", w.Attr)
-		}
-		next, err := s.run(ctx, doc.Verbs, base)
-		if err != nil || next != nil {
-			return "", next, err
-		}
-		return engine.BranchEnd, nil, nil
+		return s.runTwiML(ctx, resp.Body, base)
 	case pivot.KindText:
 		// Twilio reads a text/plain answer out, then hangs up.
 		if err := s.x.Call.Answer(ctx); err != nil {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/switchboard/switchboard/internal/engine"
 	"github.com/switchboard/switchboard/internal/pivot"
-	"github.com/switchboard/switchboard/internal/twiml"
 )
 
 // params builds a request's parameters: the user variables first, then the
@@ -159,25 +158,12 @@ func (s *session) postCDR(ctx context.Context, res engine.Result) {
 		{Key: "Timestamp", Value: end.UTC().Format(time.RFC1123Z)},
 		{Key: "Direction", Value: "inbound"},
 	}
-	_, ex, err := s.client.Do(ctx, pivot.Request{
+	_, ex, err := s.deps.Webhooks.Do(ctx, pivot.Request{
 		URL: s.p.CDRURL, Method: "POST", BodyFormat: "form", Params: ps, Timeout: 5 * time.Second,
 		SigningKey: x.Account.SigningSecret, SwitchboardKey: x.Account.SigningSecret,
 	})
 	if err != nil {
 		x.Log.Warn("cdr post failed", "url", s.p.CDRURL, "err", err)
 	}
-	if s.callLog != nil {
-		if lerr := s.callLog.AddWebhook(ctx, ex.Record(info.AccountID, info.ID, 0)); lerr != nil {
-			x.Log.Warn("webhook log write failed", "err", lerr)
-		}
-	}
-}
-
-// resolve turns a verb's URL into an absolute one against the document's
-// (RFC 3986); "" is the document itself.
-func resolve(base, ref string) (string, error) {
-	if ref == "" {
-		return base, nil
-	}
-	return twiml.ResolveURL(base, ref)
+	s.deps.logWebhook(ctx, x.Log, info, ex, 0)
 }

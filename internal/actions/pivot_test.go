@@ -1,31 +1,26 @@
 package actions_test
 
-// Pivot against a scripted customer web server: the harness shared by
-// pivot_twiml_test.go, pivot_kazoo_test.go and queue_test.go, then the
-// request (parameters, methods, body formats, signatures), answer
-// (content types, HTTP redirects) and failure tests.
+// Pivot against a scripted customer web server (actionstest.Customer):
+// the call and flow shared by the pivot_*_test.go files and
+// queue_test.go, then the request (parameters, methods, body formats,
+// signatures) and answer (content types, HTTP redirects) tests; the
+// failures are in pivot_fail_test.go.
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"maps"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/switchboard/switchboard/internal/actions"
+	"github.com/switchboard/switchboard/internal/actions/actionstest"
 	"github.com/switchboard/switchboard/internal/call"
 	"github.com/switchboard/switchboard/internal/call/sim"
-	"github.com/switchboard/switchboard/internal/callflow"
 	"github.com/switchboard/switchboard/internal/engine"
 	"github.com/switchboard/switchboard/internal/pivot"
 )
@@ -47,200 +42,6 @@ func testInfo() call.Info {
 		From: testFrom, FromName: "Alice", FromRealm: "caller.example.com",
 		To: testTo, ToRealm: "sb.example.com", Request: testTo, Direction: "inbound",
 		SIPHeaders: map[string]string{"X-Ticket": "T-42"},
-	}
-}
-
-// ---- the customer's web server ----
-
-// reply is one scripted answer of the customer server.
-type reply struct {
-	Status int    // 200 when 0
-	Type   string // Content-Type; "text/xml" when ""; "none" sends no Content-Type at all
-	Body   string // "{{base}}" becomes the server's URL
-	// Location is sent with a 3xx ("{{base}}" expanded).
-	Location string
-	// Hold answers nothing until the client gives up (a timeout).
-	Hold bool
-}
-
-// doc is a TwiML document answer.
-func doc(verbs string) reply {
-	return reply{Type: "text/xml; charset=utf-8", Body: `<?xml version="1.0" encoding="UTF-8"?>` + "\n<Response>" + verbs + "</Response>"}
-}
-
-// kazooAnswer is a Kazoo JSON answer.
-func kazooAnswer(node string) reply { return reply{Type: "application/json", Body: node} }
-
-// received is one request the customer server got.
-type received struct {
-	Method   string
-	Path     string
-	RawQuery string
-	// URL is the full URL as requested: what signatures cover.
-	URL    string
-	Header http.Header
-	Body   []byte
-	// Values are the parameters wherever they came, as a typical server
-	// merges them: the query string, then the form body or the JSON body
-	// (nested objects as Key[Sub]).
-	Values url.Values
-	// Form is a form body alone (what X-Twilio-Signature covers).
-	Form url.Values
-	// JSON is a JSON body decoded.
-	JSON map[string]any
-}
-
-// Param is a parameter's value; repeated values are joined with "|" so
-// that an exact comparison also catches a parameter sent twice.
-func (r received) Param(k string) string { return strings.Join(r.Values[k], "|") }
-
-// Has reports whether the parameter was sent at all.
-func (r received) Has(k string) bool { _, ok := r.Values[k]; return ok }
-
-// customer is a scripted customer web server: each path answers its
-// replies in turn, the last one again and again; unknown paths are 404.
-type customer struct {
-	URL string
-
-	mu   sync.Mutex
-	docs map[string][]reply
-	seen []received
-}
-
-func newCustomer(t *testing.T, docs map[string][]reply) *customer {
-	t.Helper()
-	c := &customer{docs: maps.Clone(docs)}
-	srv := httptest.NewServer(http.HandlerFunc(c.serve))
-	t.Cleanup(srv.Close)
-	c.URL = srv.URL
-	return c
-}
-
-func (c *customer) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	rec := received{
-		Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery,
-		URL: "http://" + r.Host + r.URL.RequestURI(), Header: r.Header.Clone(), Body: body,
-		Values: r.URL.Query(),
-	}
-	switch ct := pivot.MediaType(r.Header.Get("Content-Type")); {
-	case r.Method == http.MethodPost && ct == "application/x-www-form-urlencoded":
-		form, err := url.ParseQuery(string(body))
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		rec.Form = form
-		for k, vs := range form {
-			rec.Values[k] = append(rec.Values[k], vs...)
-		}
-	case r.Method == http.MethodPost && ct == "application/json":
-		if err := json.Unmarshal(body, &rec.JSON); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		flattenJSON(rec.Values, "", rec.JSON)
-	}
-	c.mu.Lock()
-	c.seen = append(c.seen, rec)
-	replies := c.docs[r.URL.Path]
-	var rp reply
-	found := len(replies) > 0
-	if found {
-		rp = replies[0]
-		if len(replies) > 1 {
-			c.docs[r.URL.Path] = replies[1:]
-		}
-	}
-	c.mu.Unlock()
-
-	if !found {
-		http.Error(w, "no document at "+r.URL.Path, http.StatusNotFound)
-		return
-	}
-	if rp.Hold {
-		<-r.Context().Done()
-		return
-	}
-	switch rp.Type {
-	case "":
-		w.Header().Set("Content-Type", "text/xml")
-	case "none":
-		w.Header()["Content-Type"] = nil // and no sniffing either
-	default:
-		w.Header().Set("Content-Type", rp.Type)
-	}
-	if rp.Location != "" {
-		w.Header().Set("Location", strings.ReplaceAll(rp.Location, "{{base}}", c.URL))
-	}
-	if rp.Status != 0 {
-		w.WriteHeader(rp.Status)
-	}
-	io.WriteString(w, strings.ReplaceAll(rp.Body, "{{base}}", c.URL))
-}
-
-func flattenJSON(out url.Values, prefix string, m map[string]any) {
-	for k, v := range m {
-		if prefix != "" {
-			k = prefix + "[" + k + "]"
-		}
-		switch v := v.(type) {
-		case map[string]any:
-			flattenJSON(out, k, v)
-		case string:
-			out.Add(k, v)
-		default:
-			b, _ := json.Marshal(v)
-			out.Add(k, string(b))
-		}
-	}
-}
-
-// requests returns every request received, in order.
-func (c *customer) requests() []received {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return slices.Clone(c.seen)
-}
-
-// paths lists the paths requested, in order.
-func (c *customer) paths() []string {
-	var out []string
-	for _, r := range c.requests() {
-		out = append(out, r.Method+" "+r.Path)
-	}
-	return out
-}
-
-// request returns the i-th request (0-based) to path.
-func (c *customer) request(t *testing.T, path string, i int) received {
-	t.Helper()
-	n := 0
-	for _, r := range c.requests() {
-		if r.Path == path {
-			if n == i {
-				return r
-			}
-			n++
-		}
-	}
-	t.Fatalf("no request %d to %s; requests: %q", i, path, c.paths())
-	return received{}
-}
-
-// absent, as a wanted parameter value, means the parameter must not be sent.
-const absent = "\x00absent"
-
-func wantParams(t *testing.T, r received, want map[string]string) {
-	t.Helper()
-	for _, k := range slices.Sorted(maps.Keys(want)) {
-		w := want[k]
-		switch {
-		case w == absent && r.Has(k):
-			t.Errorf("%s %s: parameter %s = %q, want it not sent", r.Method, r.Path, k, r.Param(k))
-		case w != absent && (!r.Has(k) || r.Param(k) != w):
-			t.Errorf("%s %s: parameter %s = %q (sent %v), want %q", r.Method, r.Path, k, r.Param(k), r.Has(k), w)
-		}
 	}
 }
 
@@ -266,11 +67,7 @@ func compileFlow(t *testing.T, node map[string]any) *engine.Node {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := callflow.Prepare(b)
-	if err != nil {
-		t.Fatalf("prepare %s: %v", b, err)
-	}
-	return f.Root
+	return actionstest.Prepare(t, string(b))
 }
 
 // expand replaces "{{base}}" in the string values of data.
@@ -287,133 +84,65 @@ func expand(data map[string]any, base string) map[string]any {
 
 // ---- running a call ----
 
-type runOpt struct {
-	script sim.Script
-	info   *call.Info      // testInfo() when nil
-	queues *actions.Queues // a fresh set when nil
-	vars   *engine.Vars
-	cfg    engine.Config
-	// noQueues leaves the queue service out.
-	noQueues bool
-	// onStart sees the call's channel and trace before it runs (another
-	// goroutine may watch the call progress).
-	onStart func(*sim.Channel, *call.Trace)
-}
-
-type callRun struct {
-	res engine.Result
-	tr  *call.Trace
-	ch  *sim.Channel
-}
-
-var discard = slog.New(slog.DiscardHandler)
-
-// runCall runs root on a simulated call to its end, as the server does.
-func runCall(t *testing.T, root *engine.Node, o runOpt) callRun {
+// runCall runs root on a simulated call of testInfo (unless o gives one).
+func runCall(t *testing.T, root *engine.Node, o actionstest.Options) *actionstest.Call {
 	t.Helper()
-	info := testInfo()
-	if o.info != nil {
-		info = *o.info
+	if o.Info.ID == "" {
+		o.Info = testInfo()
 	}
-	queues := o.queues
-	if queues == nil {
-		queues = actions.NewQueues()
-	}
-	ctx, ch := sim.New(t.Context(), info, o.script)
-	tr := call.NewTrace(ch.Clock(), nil)
-	svc := &engine.Services{Extra: map[string]any{
-		actions.ServiceWebhooks: pivot.NewClient(pivot.Config{}),
-		actions.ServiceQueues:   queues,
-	}}
-	if o.noQueues {
-		delete(svc.Extra, actions.ServiceQueues)
-	}
-	if o.onStart != nil {
-		o.onStart(ch, tr)
-	}
-	e := engine.New(o.cfg, svc, discard)
-	res := e.Run(ctx, call.Traced(ch, tr), tr, root, engine.RunOptions{
-		Account: engine.Account{ID: info.AccountID, SigningSecret: testSecret}, Vars: o.vars,
-	})
-	if ev := tr.Events(); len(ev) == 0 || ev[len(ev)-1].Op != "hangup" {
-		t.Errorf("the trace does not end with a hangup line:\n%s", tr.JSONL())
-	}
-	return callRun{res: res, tr: tr, ch: ch}
+	return actionstest.Run(t, root, o)
 }
 
 // runPivot serves docs, runs a flow whose first block is a pivot with data
 // (voice_url and the rest; "{{base}}" is the server) and children.
-func runPivot(t *testing.T, docs map[string][]reply, data, children map[string]any, o runOpt) (callRun, *customer) {
+func runPivot(t *testing.T, docs map[string][]actionstest.Reply, data, children map[string]any, o actionstest.Options) (*actionstest.Call, *actionstest.Customer) {
 	t.Helper()
-	c := newCustomer(t, docs)
+	c := actionstest.NewCustomer(t, docs)
 	root := compileFlow(t, pivotNode(expand(data, c.URL), children))
 	return runCall(t, root, o), c
 }
 
-// ---- reading the trace ----
-
-// lines returns the trace as its JSON lines decoded, as a reader of
-// `switchboard simulate` sees it.
-func lines(t *testing.T, tr *call.Trace) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	for _, ev := range tr.Events() {
-		b, err := json.Marshal(ev)
-		if err != nil {
-			t.Fatalf("trace line %s: %v", ev.Op, err)
-		}
-		var m map[string]any
-		if err := json.Unmarshal(b, &m); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, m)
-	}
-	return out
+// pivotCase is one call through a pivot block against scripted documents.
+type pivotCase struct {
+	name string
+	// doc is the TwiML verbs of the document at startPath; start, when
+	// set, replaces it with several replies. Neither: nothing is served
+	// there.
+	doc   string
+	start []actionstest.Reply
+	// docs are the other documents served.
+	docs map[string][]actionstest.Reply
+	// data is added to the pivot's data.
+	data     map[string]any
+	children map[string]any
+	script   sim.Script
+	ops      []string
+	check    func(t *testing.T, r *actionstest.Call, c *actionstest.Customer)
 }
 
-// line returns the i-th line (0-based) with op.
-func line(t *testing.T, tr *call.Trace, op string, i int) map[string]any {
+// runPivotCases runs each case in parallel, with its data over base (the
+// pivot's data), and checks the trace's ops before the case's own check.
+func runPivotCases(t *testing.T, base map[string]any, cases []pivotCase) {
 	t.Helper()
-	n := 0
-	for _, l := range lines(t, tr) {
-		if l["op"] == op {
-			if n == i {
-				return l
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			docs := map[string][]actionstest.Reply{}
+			switch {
+			case tc.start != nil:
+				docs[startPath] = tc.start
+			case tc.doc != "":
+				docs[startPath] = []actionstest.Reply{actionstest.Doc(tc.doc)}
 			}
-			n++
-		}
-	}
-	t.Fatalf("no %q line %d in the trace:\n%s", op, i, tr.JSONL())
-	return nil
-}
-
-// count is how many lines have op.
-func count(tr *call.Trace, op string) int { return len(sim.Find(tr, op)) }
-
-// noField, as a wanted field value, means the field must be absent.
-type noField struct{}
-
-// wantFields checks fields of a trace line: values compare as JSON (so
-// 30 and 30.0 are equal, and objects compare whole).
-func wantFields(t *testing.T, l map[string]any, want map[string]any) {
-	t.Helper()
-	for _, k := range slices.Sorted(maps.Keys(want)) {
-		got, ok := l[k]
-		if _, no := want[k].(noField); no {
-			if ok {
-				t.Errorf("%s line: field %s = %v, want it absent", l["op"], k, got)
+			maps.Copy(docs, tc.docs)
+			data := maps.Clone(base)
+			maps.Copy(data, tc.data)
+			r, c := runPivot(t, docs, data, tc.children, actionstest.Options{Script: tc.script})
+			sim.AssertOps(t, r.Trace, tc.ops...)
+			if tc.check != nil {
+				tc.check(t, r, c)
 			}
-			continue
-		}
-		if !ok {
-			t.Errorf("%s line: no field %s (line %v)", l["op"], k, l)
-			continue
-		}
-		g, _ := json.Marshal(got)
-		w, _ := json.Marshal(want[k])
-		if string(g) != string(w) {
-			t.Errorf("%s line: %s = %s, want %s", l["op"], k, g, w)
-		}
+		})
 	}
 }
 
@@ -441,16 +170,14 @@ func kazooBase(status string) map[string]string {
 	}
 }
 
-// wantExactly checks that r carries exactly want plus the keys listed in
-// also (whatever their values).
-func wantExactly(t *testing.T, r received, want map[string]string, also ...string) {
+// wantGatherAction checks the request for TestRequestFormats' Gather
+// action: the format's parameters in progress, Digits, and the action's
+// own query.
+func wantGatherAction(t *testing.T, r actionstest.Received, base func(status string) map[string]string) {
 	t.Helper()
-	wantParams(t, r, want)
-	for k := range r.Values {
-		if _, ok := want[k]; !ok && !slices.Contains(also, k) {
-			t.Errorf("%s %s: unexpected parameter %s = %q", r.Method, r.Path, k, r.Param(k))
-		}
-	}
+	want := base("in-progress")
+	want["Digits"], want["step"] = "1234", "2"
+	actionstest.WantExactly(t, r, want)
 }
 
 func TestRequestFormats(t *testing.T) {
@@ -460,12 +187,12 @@ func TestRequestFormats(t *testing.T) {
 		name string
 		data map[string]any
 		// check the first and the second request (the Gather's action)
-		check func(t *testing.T, first, second received)
+		check func(t *testing.T, first, second actionstest.Received)
 	}{
 		{
 			name: "twiml GET appends after the voice_url query",
 			data: map[string]any{"method": "get", "req_format": "twiml", "voice_url": "{{base}}/ivr/start?tenant=7&lang=fr"},
-			check: func(t *testing.T, first, second received) {
+			check: func(t *testing.T, first, second actionstest.Received) {
 				if first.Method != "GET" || len(first.Body) != 0 || first.Header.Get("Content-Type") != "" {
 					t.Errorf("first request %s with Content-Type %q and body %q", first.Method, first.Header.Get("Content-Type"), first.Body)
 				}
@@ -474,20 +201,18 @@ func TestRequestFormats(t *testing.T) {
 				}
 				want := twimlBase("ringing")
 				want["tenant"], want["lang"] = "7", "fr"
-				wantExactly(t, first, want)
+				actionstest.WantExactly(t, first, want)
 				// The Gather's action is requested with its own method, POST.
 				if second.Method != "POST" || second.RawQuery != "step=2" {
 					t.Errorf("action request %s ?%s, want POST ?step=2", second.Method, second.RawQuery)
 				}
-				want = twimlBase("in-progress")
-				want["Digits"], want["step"] = "1234", "2"
-				wantExactly(t, second, want)
+				wantGatherAction(t, second, twimlBase)
 			},
 		},
 		{
 			name: "twiml POST form",
 			data: map[string]any{"method": "POST", "req_format": "twiml"},
-			check: func(t *testing.T, first, second received) {
+			check: func(t *testing.T, first, second actionstest.Received) {
 				if first.Method != "POST" || first.RawQuery != "" {
 					t.Errorf("first request %s ?%s", first.Method, first.RawQuery)
 				}
@@ -497,16 +222,14 @@ func TestRequestFormats(t *testing.T) {
 				if !strings.HasPrefix(string(first.Body), "CallSid=call-1&AccountSid=acct&From=%2B15551230001&To=%2B15559870002&Caller=") {
 					t.Errorf("body %s", first.Body)
 				}
-				wantExactly(t, first, twimlBase("ringing"))
-				want := twimlBase("in-progress")
-				want["Digits"], want["step"] = "1234", "2"
-				wantExactly(t, second, want)
+				actionstest.WantExactly(t, first, twimlBase("ringing"))
+				wantGatherAction(t, second, twimlBase)
 			},
 		},
 		{
 			name: "twiml POST JSON",
 			data: map[string]any{"method": "post", "req_format": "twiml", "req_body_format": "json"},
-			check: func(t *testing.T, first, second received) {
+			check: func(t *testing.T, first, second actionstest.Received) {
 				if ct := first.Header.Get("Content-Type"); ct != "application/json" {
 					t.Errorf("Content-Type %q", ct)
 				}
@@ -517,7 +240,7 @@ func TestRequestFormats(t *testing.T) {
 				if got := first.RawQuery; got != "bodySHA256="+hex.EncodeToString(sum[:]) {
 					t.Errorf("query %q, want bodySHA256 of the body", got)
 				}
-				wantExactly(t, first, twimlBase("ringing"), "bodySHA256")
+				actionstest.WantExactly(t, first, twimlBase("ringing"), "bodySHA256")
 				// The action has no JSON setting of its own: the block's body format.
 				if ct := second.Header.Get("Content-Type"); ct != "application/json" || second.JSON["Digits"] != "1234" {
 					t.Errorf("action request %s %s", ct, second.Body)
@@ -527,34 +250,32 @@ func TestRequestFormats(t *testing.T) {
 		{
 			name: "kazoo GET",
 			data: map[string]any{"method": "get", "req_format": "kazoo"},
-			check: func(t *testing.T, first, second received) {
+			check: func(t *testing.T, first, second actionstest.Received) {
 				if first.Method != "GET" {
 					t.Errorf("method %s", first.Method)
 				}
 				if !strings.Contains(first.RawQuery, "&Custom-SIP-Headers[X-Ticket]=T-42") {
 					t.Errorf("nested object not sent as Key[Sub]=v: %q", first.RawQuery)
 				}
-				wantExactly(t, first, kazooBase("ringing"))
-				want := kazooBase("in-progress")
-				want["Digits"], want["step"] = "1234", "2"
-				wantExactly(t, second, want)
+				actionstest.WantExactly(t, first, kazooBase("ringing"))
+				wantGatherAction(t, second, kazooBase)
 			},
 		},
 		{
 			name: "kazoo POST form",
 			data: map[string]any{"method": "post", "req_format": "kazoo", "req_body_format": "form"},
-			check: func(t *testing.T, first, second received) {
+			check: func(t *testing.T, first, second actionstest.Received) {
 				if ct := first.Header.Get("Content-Type"); ct != pivot.ContentTypeForm {
 					t.Errorf("Content-Type %q", ct)
 				}
-				wantExactly(t, first, kazooBase("ringing"))
+				actionstest.WantExactly(t, first, kazooBase("ringing"))
 			},
 		},
 		{
 			name: "kazoo POST JSON keeps objects",
 			data: map[string]any{"method": "POST", "req_format": "kazoo", "req_body_format": "json"},
-			check: func(t *testing.T, first, second received) {
-				wantExactly(t, first, kazooBase("ringing"), "bodySHA256")
+			check: func(t *testing.T, first, second actionstest.Received) {
+				actionstest.WantExactly(t, first, kazooBase("ringing"), "bodySHA256")
 				if h, ok := first.JSON["Custom-SIP-Headers"].(map[string]any); !ok || h["X-Ticket"] != "T-42" {
 					t.Errorf("Custom-SIP-Headers %v, want an object", first.JSON["Custom-SIP-Headers"])
 				}
@@ -566,11 +287,11 @@ func TestRequestFormats(t *testing.T) {
 		{
 			name: "schema defaults: kazoo parameters by GET",
 			data: map[string]any{},
-			check: func(t *testing.T, first, second received) {
+			check: func(t *testing.T, first, second actionstest.Received) {
 				if first.Method != "GET" {
 					t.Errorf("method %s, want GET", first.Method)
 				}
-				wantExactly(t, first, kazooBase("ringing"))
+				actionstest.WantExactly(t, first, kazooBase("ringing"))
 			},
 		},
 	}
@@ -579,23 +300,23 @@ func TestRequestFormats(t *testing.T) {
 			t.Parallel()
 			data := map[string]any{"voice_url": "{{base}}/ivr/start"}
 			maps.Copy(data, tc.data)
-			r, c := runPivot(t, map[string][]reply{
-				"/ivr/start": {doc(answer)},
-				"/ivr/next":  {doc(`<Hangup/>`)},
-			}, data, nil, runOpt{script: sim.Script{Inputs: []string{"1234"}}})
-			sim.AssertOps(t, r.tr, "module", "webhook", "answer", "say", "gather", "webhook", "hangup")
-			if got := c.paths(); len(got) != 2 {
+			r, c := runPivot(t, map[string][]actionstest.Reply{
+				"/ivr/start": {actionstest.Doc(answer)},
+				"/ivr/next":  {actionstest.Doc(`<Hangup/>`)},
+			}, data, nil, actionstest.Options{Script: sim.Script{Inputs: []string{"1234"}}})
+			sim.AssertOps(t, r.Trace, "module", "webhook", "answer", "say", "gather", "webhook", "hangup")
+			if got := c.Paths(); len(got) != 2 {
 				t.Fatalf("requests %q, want 2", got)
 			}
-			tc.check(t, c.request(t, "/ivr/start", 0), c.request(t, "/ivr/next", 0))
+			tc.check(t, c.Request(t, "/ivr/start", 0), c.Request(t, "/ivr/next", 0))
 
 			// The trace's webhook line shows what was sent (not the
 			// voice_url's own query, nor the signature's bodySHA256).
-			first := c.request(t, "/ivr/start", 0)
-			wl := line(t, r.tr, "webhook", 0)
+			first := c.Request(t, "/ivr/start", 0)
+			wl := r.Line(t, "webhook", 0)
 			params, _ := wl["params"].(map[string]any)
 			sent := url.Values{}
-			flattenJSON(sent, "", params)
+			actionstest.FlattenJSON(sent, "", params)
 			notParams := map[string]bool{"tenant": true, "lang": true, "bodySHA256": true}
 			for k := range first.Values {
 				if !notParams[k] && sent.Get(k) != first.Param(k) {
@@ -607,7 +328,7 @@ func TestRequestFormats(t *testing.T) {
 					t.Errorf("trace params %s = %q, not sent", k, sent.Get(k))
 				}
 			}
-			wantFields(t, wl, map[string]any{"method": first.Method, "status": 200, "iteration": 1, "response": "twiml"})
+			actionstest.WantFields(t, wl, map[string]any{"method": first.Method, "status": 200, "iteration": 1, "response": "twiml"})
 		})
 	}
 }
@@ -615,14 +336,14 @@ func TestRequestFormats(t *testing.T) {
 func TestRequestGetNoQuery(t *testing.T) {
 	t.Parallel()
 	// A GET with no parameters of its own still sends them after "?".
-	r, c := runPivot(t, map[string][]reply{"/start": {doc(`<Hangup/>`)}},
-		map[string]any{"voice_url": "{{base}}/start", "method": "GET", "req_format": "twiml"}, nil, runOpt{})
-	sim.AssertOps(t, r.tr, "module", "webhook", "answer", "hangup")
-	got := c.request(t, "/start", 0)
+	r, c := runPivot(t, map[string][]actionstest.Reply{"/start": {actionstest.Doc(`<Hangup/>`)}},
+		map[string]any{"voice_url": "{{base}}/start", "method": "GET", "req_format": "twiml"}, nil, actionstest.Options{})
+	sim.AssertOps(t, r.Trace, "module", "webhook", "answer", "hangup")
+	got := c.Request(t, "/start", 0)
 	if !strings.HasPrefix(got.RawQuery, "CallSid=call-1&AccountSid=acct&From=%2B15551230001&") {
 		t.Errorf("query %q", got.RawQuery)
 	}
-	wantFields(t, line(t, r.tr, "webhook", 0), map[string]any{
+	actionstest.WantFields(t, r.Line(t, "webhook", 0), map[string]any{
 		"method": "GET", "format": "twiml", "status": 200, "url": c.URL + "/start?" + got.RawQuery,
 	})
 }
@@ -633,25 +354,25 @@ func TestCallStatusAndVariables(t *testing.T) {
 	// answered the call yet (a leading Pause); <Set> and <Redirect><Variable>
 	// values ride on every later request, and Digits only on the one after
 	// the Gather.
-	r, c := runPivot(t, map[string][]reply{
-		"/1": {doc(`<Pause length="2"/><Set><Variable key="tier" value="gold"/></Set><Redirect method="GET">/2</Redirect>`)},
-		"/2": {doc(`<Gather numDigits="2" action="/3"/>`)},
-		"/3": {doc(`<Redirect><Variable key="lang" value="fr &amp; de"/>/4</Redirect>`)},
-		"/4": {doc(`<Hangup/>`)},
+	r, c := runPivot(t, map[string][]actionstest.Reply{
+		"/1": {actionstest.Doc(`<Pause length="2"/><Set><Variable key="tier" value="gold"/></Set><Redirect method="GET">/2</Redirect>`)},
+		"/2": {actionstest.Doc(`<Gather numDigits="2" action="/3"/>`)},
+		"/3": {actionstest.Doc(`<Redirect><Variable key="lang" value="fr &amp; de"/>/4</Redirect>`)},
+		"/4": {actionstest.Doc(`<Hangup/>`)},
 	}, map[string]any{"voice_url": "{{base}}/1", "method": "POST", "req_format": "twiml"}, nil,
-		runOpt{script: sim.Script{Inputs: []string{"42"}}})
-	sim.AssertOps(t, r.tr, "module", "webhook", "pause", "set", "redirect", "webhook",
+		actionstest.Options{Script: sim.Script{Inputs: []string{"42"}}})
+	sim.AssertOps(t, r.Trace, "module", "webhook", "pause", "set", "redirect", "webhook",
 		"answer", "gather", "webhook", "set", "redirect", "webhook", "hangup")
-	wantParams(t, c.request(t, "/1", 0), map[string]string{"CallStatus": "ringing", "tier": absent, "Digits": absent})
-	wantParams(t, c.request(t, "/2", 0), map[string]string{"CallStatus": "in-progress", "tier": "gold", "Digits": absent})
-	wantParams(t, c.request(t, "/3", 0), map[string]string{"CallStatus": "in-progress", "tier": "gold", "Digits": "42"})
-	wantParams(t, c.request(t, "/4", 0), map[string]string{"CallStatus": "in-progress", "tier": "gold", "lang": "fr & de", "Digits": absent})
-	if c.request(t, "/2", 0).Method != "GET" || c.request(t, "/4", 0).Method != "POST" {
-		t.Errorf("methods %q", c.paths())
+	actionstest.WantParams(t, c.Request(t, "/1", 0), map[string]string{"CallStatus": "ringing", "tier": actionstest.Absent, "Digits": actionstest.Absent})
+	actionstest.WantParams(t, c.Request(t, "/2", 0), map[string]string{"CallStatus": "in-progress", "tier": "gold", "Digits": actionstest.Absent})
+	actionstest.WantParams(t, c.Request(t, "/3", 0), map[string]string{"CallStatus": "in-progress", "tier": "gold", "Digits": "42"})
+	actionstest.WantParams(t, c.Request(t, "/4", 0), map[string]string{"CallStatus": "in-progress", "tier": "gold", "lang": "fr & de", "Digits": actionstest.Absent})
+	if c.Request(t, "/2", 0).Method != "GET" || c.Request(t, "/4", 0).Method != "POST" {
+		t.Errorf("methods %q", c.Paths())
 	}
-	wantFields(t, line(t, r.tr, "set", 0), map[string]any{"key": "tier", "value": "gold"})
-	wantFields(t, line(t, r.tr, "set", 1), map[string]any{"key": "lang", "value": "fr & de"})
-	wantFields(t, line(t, r.tr, "webhook", 3), map[string]any{"iteration": 4})
+	actionstest.WantFields(t, r.Line(t, "set", 0), map[string]any{"key": "tier", "value": "gold"})
+	actionstest.WantFields(t, r.Line(t, "set", 1), map[string]any{"key": "lang", "value": "fr & de"})
+	actionstest.WantFields(t, r.Line(t, "webhook", 3), map[string]any{"iteration": 4})
 }
 
 func TestSignatures(t *testing.T) {
@@ -675,15 +396,15 @@ func TestSignatures(t *testing.T) {
 			// The second request comes ten simulated minutes later (a Dial
 			// that rings 600 s): the timestamp is still the real time, or a
 			// server checking it against its clock would refuse it.
-			r, c := runPivot(t, map[string][]reply{
-				"/start": {doc(`<Dial timeout="600" action="/after">+15550000000</Dial>`)},
-				"/after": {doc(`<Hangup/>`)},
-			}, data, nil, runOpt{script: sim.Script{Dials: []string{"no-answer"}}})
-			sim.AssertOps(t, r.tr, "module", "webhook", "answer", "dial", "webhook", "hangup")
-			if r.ch.Skipped() < 10*time.Minute {
-				t.Fatalf("simulated time %v, want 10 min", r.ch.Skipped())
+			r, c := runPivot(t, map[string][]actionstest.Reply{
+				"/start": {actionstest.Doc(`<Dial timeout="600" action="/after">+15550000000</Dial>`)},
+				"/after": {actionstest.Doc(`<Hangup/>`)},
+			}, data, nil, actionstest.Options{Script: sim.Script{Dials: []string{"no-answer"}}})
+			sim.AssertOps(t, r.Trace, "module", "webhook", "answer", "dial", "webhook", "hangup")
+			if r.Channel.Skipped() < 10*time.Minute {
+				t.Fatalf("simulated time %v, want 10 min", r.Channel.Skipped())
 			}
-			for _, got := range c.requests() {
+			for _, got := range c.Requests() {
 				form := got.Form // nil for GET and JSON: the URL carries everything
 				if got.Path == "/start" && (form != nil) != tc.formBody {
 					t.Errorf("%s: %s with form %v", got.Path, got.Method, form)
@@ -721,81 +442,81 @@ func TestAnswerContentTypes(t *testing.T) {
 	const twimlBody = `<Response><Say>typed</Say></Response>`
 	tests := []struct {
 		name  string
-		reply reply
+		reply actionstest.Reply
 		ops   []string
-		check func(t *testing.T, r callRun, c *customer)
+		check func(t *testing.T, r *actionstest.Call, c *actionstest.Customer)
 	}{
 		{
 			name:  "TwiML as text/xml",
-			reply: reply{Type: "text/xml", Body: twimlBody},
-			ops:   []string{"module", "webhook", "answer", "say", "hangup"},
+			reply: actionstest.Reply{Type: "text/xml", Body: twimlBody},
+			ops:   opsSay,
 		},
 		{
 			name:  "TwiML as application/xml with a charset",
-			reply: reply{Type: "application/xml; charset=ISO-8859-1", Body: twimlBody},
-			ops:   []string{"module", "webhook", "answer", "say", "hangup"},
+			reply: actionstest.Reply{Type: "application/xml; charset=ISO-8859-1", Body: twimlBody},
+			ops:   opsSay,
 		},
 		{
 			name:  "TwiML as text/html",
-			reply: reply{Type: "text/html; charset=utf-8", Body: "\n  " + twimlBody},
-			ops:   []string{"module", "webhook", "answer", "say", "hangup"},
+			reply: actionstest.Reply{Type: "text/html; charset=utf-8", Body: "\n  " + twimlBody},
+			ops:   opsSay,
 		},
 		{
 			name:  "TwiML as text/plain",
-			reply: reply{Type: "text/plain", Body: twimlBody},
-			ops:   []string{"module", "webhook", "answer", "say", "hangup"},
+			reply: actionstest.Reply{Type: "text/plain", Body: twimlBody},
+			ops:   opsSay,
 		},
 		{
 			name:  "TwiML without a Content-Type",
-			reply: reply{Type: "none", Body: twimlBody},
-			ops:   []string{"module", "webhook", "answer", "say", "hangup"},
+			reply: actionstest.Reply{Type: "none", Body: twimlBody},
+			ops:   opsSay,
 		},
 		{
 			name:  "Kazoo JSON as text/plain",
-			reply: reply{Type: "text/plain", Body: `{"module":"tts","data":{"text":"typed"}}`},
+			reply: actionstest.Reply{Type: "text/plain", Body: `{"module":"tts","data":{"text":"typed"}}`},
 			ops:   []string{"module", "webhook", "module", "answer", "say", "hangup"},
-			check: func(t *testing.T, r callRun, c *customer) {
-				wantFields(t, line(t, r.tr, "webhook", 0), map[string]any{"response": "kazoo"})
-				wantFields(t, line(t, r.tr, "module", 1), map[string]any{"module": "tts"})
+			check: func(t *testing.T, r *actionstest.Call, c *actionstest.Customer) {
+				actionstest.WantFields(t, r.Line(t, "webhook", 0), map[string]any{"response": "kazoo"})
+				actionstest.WantFields(t, r.Line(t, "module", 1), map[string]any{"module": "tts"})
 			},
 		},
 		{
 			name:  "Kazoo JSON as application/octet-stream",
-			reply: reply{Type: "application/octet-stream", Body: ` {"module":"tts","data":{"text":"typed"}}`},
+			reply: actionstest.Reply{Type: "application/octet-stream", Body: ` {"module":"tts","data":{"text":"typed"}}`},
 			ops:   []string{"module", "webhook", "module", "answer", "say", "hangup"},
 		},
 		{
 			name:  "plain text is read out, then the call ends",
-			reply: reply{Type: "text/plain; charset=utf-8", Body: "Our offices\n  are   closed."},
-			ops:   []string{"module", "webhook", "answer", "say", "hangup"},
-			check: func(t *testing.T, r callRun, c *customer) {
-				wantFields(t, line(t, r.tr, "webhook", 0), map[string]any{"response": "text"})
-				wantFields(t, line(t, r.tr, "say", 0), map[string]any{"text": "Our offices are closed.", "loop": 1})
+			reply: actionstest.Reply{Type: "text/plain; charset=utf-8", Body: "Our offices\n  are   closed."},
+			ops:   opsSay,
+			check: func(t *testing.T, r *actionstest.Call, c *actionstest.Customer) {
+				actionstest.WantFields(t, r.Line(t, "webhook", 0), map[string]any{"response": "text"})
+				actionstest.WantFields(t, r.Line(t, "say", 0), map[string]any{"text": "Our offices are closed.", "loop": 1})
 			},
 		},
 		{
 			name:  "audio is played, then the call ends",
-			reply: reply{Type: "audio/mpeg", Body: "ID3 not really mp3"},
+			reply: actionstest.Reply{Type: "audio/mpeg", Body: "ID3 not really mp3"},
 			ops:   []string{"module", "webhook", "answer", "play", "hangup"},
-			check: func(t *testing.T, r callRun, c *customer) {
-				wantFields(t, line(t, r.tr, "webhook", 0), map[string]any{"response": "audio"})
-				wantFields(t, line(t, r.tr, "play", 0), map[string]any{"url": c.URL + "/start", "loop": 1})
+			check: func(t *testing.T, r *actionstest.Call, c *actionstest.Customer) {
+				actionstest.WantFields(t, r.Line(t, "webhook", 0), map[string]any{"response": "audio"})
+				actionstest.WantFields(t, r.Line(t, "play", 0), map[string]any{"url": c.URL + "/start", "loop": 1})
 			},
 		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			r, c := runPivot(t, map[string][]reply{"/start": {tc.reply}},
+			r, c := runPivot(t, map[string][]actionstest.Reply{"/start": {tc.reply}},
 				map[string]any{"voice_url": "{{base}}/start", "method": "POST", "req_format": "twiml"},
-				map[string]any{"_": ttsNode("the failure branch")}, runOpt{})
-			sim.AssertOps(t, r.tr, tc.ops...)
+				map[string]any{"_": ttsNode("the failure branch")}, actionstest.Options{})
+			sim.AssertOps(t, r.Trace, tc.ops...)
 			if tc.check != nil {
 				tc.check(t, r, c)
 			} else {
-				wantFields(t, line(t, r.tr, "say", 0), map[string]any{"text": "typed"})
+				actionstest.WantFields(t, r.Line(t, "say", 0), map[string]any{"text": "typed"})
 			}
-			wantFields(t, line(t, r.tr, "hangup", 0), map[string]any{"cause": "NORMAL_CLEARING", "by": "switchboard"})
+			actionstest.WantFields(t, r.Line(t, "hangup", 0), map[string]any{"cause": "NORMAL_CLEARING", "by": "switchboard"})
 		})
 	}
 }
@@ -804,388 +525,42 @@ func TestHTTPRedirects(t *testing.T) {
 	t.Parallel()
 	t.Run("followed, and the final URL is the document's", func(t *testing.T) {
 		t.Parallel()
-		r, c := runPivot(t, map[string][]reply{
+		r, c := runPivot(t, map[string][]actionstest.Reply{
 			"/start":            {{Status: http.StatusFound, Location: "/moved/here"}},
 			"/moved/here":       {{Status: http.StatusMovedPermanently, Location: "{{base}}/moved/again/doc"}},
-			"/moved/again/doc":  {doc(`<Redirect>next</Redirect>`)},
-			"/moved/again/next": {doc(`<Say>arrived</Say>`)},
-		}, map[string]any{"voice_url": "{{base}}/start", "method": "POST", "req_format": "twiml"}, nil, runOpt{})
-		sim.AssertOps(t, r.tr, "module", "webhook", "redirect", "webhook", "answer", "say", "hangup")
-		if got := strings.Join(c.paths(), ", "); got != "POST /start, GET /moved/here, GET /moved/again/doc, POST /moved/again/next" {
+			"/moved/again/doc":  {actionstest.Doc(`<Redirect>next</Redirect>`)},
+			"/moved/again/next": {actionstest.Doc(`<Say>arrived</Say>`)},
+		}, map[string]any{"voice_url": "{{base}}/start", "method": "POST", "req_format": "twiml"}, nil, actionstest.Options{})
+		sim.AssertOps(t, r.Trace, "module", "webhook", "redirect", "webhook", "answer", "say", "hangup")
+		if got := strings.Join(c.Paths(), ", "); got != "POST /start, GET /moved/here, GET /moved/again/doc, POST /moved/again/next" {
 			t.Errorf("requests: %s", got)
 		}
-		wantFields(t, line(t, r.tr, "webhook", 0), map[string]any{
+		actionstest.WantFields(t, r.Line(t, "webhook", 0), map[string]any{
 			"url": c.URL + "/start", "final_url": c.URL + "/moved/again/doc", "status": 200,
 		})
-		wantFields(t, line(t, r.tr, "redirect", 0), map[string]any{"url": c.URL + "/moved/again/next", "method": "POST"})
-		wantFields(t, line(t, r.tr, "webhook", 1), map[string]any{"final_url": noField{}})
+		actionstest.WantFields(t, r.Line(t, "redirect", 0), map[string]any{"url": c.URL + "/moved/again/next", "method": "POST"})
+		actionstest.WantFields(t, r.Line(t, "webhook", 1), map[string]any{"final_url": actionstest.NoField{}})
 	})
 	t.Run("10 are followed", func(t *testing.T) {
 		t.Parallel()
-		docs := map[string][]reply{"/r10": {doc(`<Say>ten</Say>`)}}
+		docs := map[string][]actionstest.Reply{"/r10": {actionstest.Doc(`<Say>ten</Say>`)}}
 		for i := range 10 {
-			docs[fmt.Sprintf("/r%d", i)] = []reply{{Status: http.StatusTemporaryRedirect, Location: fmt.Sprintf("/r%d", i+1)}}
+			docs[fmt.Sprintf("/r%d", i)] = []actionstest.Reply{{Status: http.StatusTemporaryRedirect, Location: fmt.Sprintf("/r%d", i+1)}}
 		}
-		r, c := runPivot(t, docs, map[string]any{"voice_url": "{{base}}/r0", "method": "GET", "req_format": "twiml"}, nil, runOpt{})
-		sim.AssertOps(t, r.tr, "module", "webhook", "answer", "say", "hangup")
-		if n := len(c.requests()); n != 11 {
+		r, c := runPivot(t, docs, map[string]any{"voice_url": "{{base}}/r0", "method": "GET", "req_format": "twiml"}, nil, actionstest.Options{})
+		sim.AssertOps(t, r.Trace, "module", "webhook", "answer", "say", "hangup")
+		if n := len(c.Requests()); n != 11 {
 			t.Errorf("%d requests, want 11", n)
 		}
 	})
 	t.Run("the 11th fails with 11215", func(t *testing.T) {
 		t.Parallel()
-		r, c := runPivot(t, map[string][]reply{"/loop": {{Status: http.StatusFound, Location: "/loop"}}},
-			map[string]any{"voice_url": "{{base}}/loop", "method": "GET", "req_format": "twiml"}, nil, runOpt{})
-		sim.AssertOps(t, r.tr, "module", "webhook", "error", "say", "hangup")
-		if n := len(c.requests()); n != 11 {
+		r, c := runPivot(t, map[string][]actionstest.Reply{"/loop": {{Status: http.StatusFound, Location: "/loop"}}},
+			map[string]any{"voice_url": "{{base}}/loop", "method": "GET", "req_format": "twiml"}, nil, actionstest.Options{})
+		sim.AssertOps(t, r.Trace, "module", "webhook", "error", "say", "hangup")
+		if n := len(c.Requests()); n != 11 {
 			t.Errorf("%d requests, want 11", n)
 		}
-		wantFields(t, line(t, r.tr, "error", 0), map[string]any{"code": 11215, "url": c.URL + "/loop"})
+		actionstest.WantFields(t, r.Line(t, "error", 0), map[string]any{"code": 11215, "url": c.URL + "/loop"})
 	})
-}
-
-// ---- failures ----
-
-// failure is one way the customer server can fail the first request.
-type failure struct {
-	name  string
-	reply reply
-	data  map[string]any // pivot data added
-	// closed makes the voice_url point at a server that is gone.
-	closed bool
-	code   int
-	status int // the webhook line's HTTP status
-	// fetched is the kind of a document that was retrieved (its webhook
-	// line has no error) but could not be run.
-	fetched string
-}
-
-func failures() []failure {
-	return []failure{
-		{name: "connection refused", closed: true, code: 11205, status: 0},
-		{name: "connection refused, no retry", closed: true, data: map[string]any{"retries": 0}, code: 11205, status: 0},
-		{name: "timeout", reply: reply{Hold: true}, data: map[string]any{"req_timeout_ms": 200}, code: 11200, status: 0},
-		{name: "HTTP 500", reply: reply{Status: 500, Type: "text/xml", Body: `<Response><Say>server error page</Say></Response>`}, code: 11217, status: 500},
-		{name: "HTTP 404", reply: reply{Status: 404, Type: "text/html", Body: "not found"}, code: 11217, status: 404},
-		{name: "HTTP 204", reply: reply{Status: 204, Type: "none"}, code: 11770, status: 204},
-		{name: "empty body", reply: reply{Type: "text/xml", Body: ""}, code: 11770, status: 200},
-		{name: "white space only", reply: reply{Type: "application/json", Body: " \n "}, code: 11770, status: 200},
-		{name: "XML not well-formed", reply: reply{Type: "text/xml", Body: `<Response><Say>unclosed</Response>`}, code: 12100, status: 200},
-		{name: "XML without Response", reply: reply{Type: "application/xml", Body: `<Document><Say>x</Say></Document>`}, code: 12100, status: 200},
-		{name: "HTML page", reply: reply{Type: "text/html", Body: `<html><body>hello</body></html>`}, code: 12100, status: 200},
-		{name: "invalid JSON", reply: reply{Type: "application/json", Body: `{"module":"tts",`}, code: 12100, status: 200},
-		{name: "JSON array", reply: reply{Type: "application/json", Body: `[{"module":"tts"}]`}, code: 12100, status: 200},
-		{name: "unknown content type", reply: reply{Type: "image/png", Body: "\x89PNG"}, code: 12300, status: 200},
-		{name: "Kazoo JSON missing required data", reply: kazooAnswer(`{"module":"tts","data":{}}`), code: 12200, status: 200, fetched: "kazoo"},
-		{name: "Kazoo JSON unknown module", reply: kazooAnswer(`{"module":"no_such_module","data":{}}`), code: 12200, status: 200, fetched: "kazoo"},
-		{name: "Kazoo JSON bad child", reply: kazooAnswer(`{"module":"tts","data":{"text":"x"},"children":{"_":{"module":"play","data":{"id":7}}}}`), code: 12200, status: 200, fetched: "kazoo"},
-		{name: "TwiML bad version", reply: reply{Type: "text/xml", Body: `<Response version="2099-01-01"><Say>x</Say></Response>`}, code: 12101, status: 200, fetched: "twiml"},
-	}
-}
-
-// setUp sets the failure up: the voice_url, and the docs served.
-func (f failure) setUp(t *testing.T, docs map[string][]reply) (voiceURL string, c *customer) {
-	t.Helper()
-	if f.closed {
-		gone := httptest.NewServer(http.NotFoundHandler())
-		gone.Close()
-		voiceURL = gone.URL + "/start"
-	} else {
-		docs = maps.Clone(docs)
-		if docs == nil {
-			docs = map[string][]reply{}
-		}
-		docs["/start"] = []reply{f.reply}
-	}
-	c = newCustomer(t, docs)
-	if voiceURL == "" {
-		voiceURL = c.URL + "/start"
-	}
-	return voiceURL, c
-}
-
-func TestFailures(t *testing.T) {
-	t.Parallel()
-	for _, f := range failures() {
-		t.Run(f.name, func(t *testing.T) {
-			t.Parallel()
-			for _, with := range []string{"nothing", "fallback_url", "child", "fallback_url and child"} {
-				t.Run(with, func(t *testing.T) {
-					t.Parallel()
-					voiceURL, c := f.setUp(t, map[string][]reply{
-						"/fallback": {doc(`<Say>fallback speaking</Say>`)},
-					})
-					data := map[string]any{"voice_url": voiceURL, "method": "POST", "req_format": "twiml"}
-					maps.Copy(data, f.data)
-					var children map[string]any
-					if strings.Contains(with, "child") {
-						children = map[string]any{"_": ttsNode("child speaking")}
-					}
-					if strings.Contains(with, "fallback") {
-						data["fallback_url"] = c.URL + "/fallback"
-					}
-					r := runCall(t, compileFlow(t, pivotNode(data, children)), runOpt{})
-
-					// The failed exchange, then an error line with its code.
-					wl := line(t, r.tr, "webhook", 0)
-					wantFields(t, wl, map[string]any{"url": voiceURL, "status": f.status, "method": "POST"})
-					if f.fetched != "" {
-						wantFields(t, wl, map[string]any{"response": f.fetched, "error": noField{}})
-					} else if e, _ := wl["error"].(string); e == "" || wl["response"] != nil {
-						t.Errorf("webhook line without an error, or with a response: %v", wl)
-					}
-					el := line(t, r.tr, "error", 0)
-					wantFields(t, el, map[string]any{"code": f.code, "url": voiceURL})
-					if m, _ := el["message"].(string); !strings.Contains(m, fmt.Sprint(f.code)) && f.code != 12200 {
-						t.Errorf("error message %q does not name %d", m, f.code)
-					}
-
-					switch with {
-					case "nothing":
-						sim.AssertOps(t, r.tr, "module", "webhook", "error", "say", "hangup")
-						wantFields(t, line(t, r.tr, "say", 0), map[string]any{"text": apology, "voice": "woman", "language": "en-US", "loop": 1})
-						wantFields(t, line(t, r.tr, "hangup", 0), map[string]any{"cause": "NORMAL_TEMPORARY_FAILURE", "by": "switchboard"})
-						if r.res.Err == nil {
-							t.Error("the call's result has no error")
-						}
-					case "child":
-						sim.AssertOps(t, r.tr, "module", "webhook", "error", "module", "answer", "say", "hangup")
-						wantFields(t, line(t, r.tr, "module", 1), map[string]any{"module": "tts", "node": "flow.children._"})
-						wantFields(t, line(t, r.tr, "say", 0), map[string]any{"text": "child speaking"})
-						wantFields(t, line(t, r.tr, "hangup", 0), map[string]any{"cause": "NORMAL_CLEARING", "by": "switchboard"})
-					default: // the fallback saves the call; the child is not used
-						sim.AssertOps(t, r.tr, "module", "webhook", "error", "webhook", "answer", "say", "hangup")
-						fb := c.request(t, "/fallback", 0)
-						wantParams(t, fb, map[string]string{
-							"ErrorCode": fmt.Sprint(f.code), "ErrorUrl": voiceURL, "CallSid": testCallID,
-						})
-						wantFields(t, line(t, r.tr, "webhook", 1), map[string]any{"url": c.URL + "/fallback", "status": 200, "iteration": 2})
-						wantFields(t, line(t, r.tr, "say", 0), map[string]any{"text": "fallback speaking"})
-						wantFields(t, line(t, r.tr, "hangup", 0), map[string]any{"cause": "NORMAL_CLEARING", "by": "switchboard"})
-					}
-				})
-			}
-		})
-	}
-}
-
-func TestFailureAttempts(t *testing.T) {
-	t.Parallel()
-	// The server sees one request per failure, except a timeout (the
-	// request reached it) and no connection at all (it saw nothing).
-	for _, f := range failures() {
-		if f.closed {
-			continue
-		}
-		t.Run(f.name, func(t *testing.T) {
-			t.Parallel()
-			voiceURL, c := f.setUp(t, nil)
-			data := map[string]any{"voice_url": voiceURL, "method": "GET", "req_format": "twiml"}
-			maps.Copy(data, f.data)
-			runCall(t, compileFlow(t, pivotNode(data, nil)), runOpt{})
-			if got := c.paths(); len(got) != 1 || got[0] != "GET /start" {
-				t.Errorf("requests %q, want one GET /start", got)
-			}
-		})
-	}
-}
-
-func TestFailureMidCall(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name     string
-		data     map[string]any
-		children map[string]any
-		ops      []string
-		check    func(t *testing.T, r callRun, c *customer)
-	}{
-		{
-			name: "an action that fails ends with the apology",
-			ops:  []string{"module", "webhook", "answer", "gather", "webhook", "error", "say", "hangup"},
-			check: func(t *testing.T, r callRun, c *customer) {
-				wantFields(t, line(t, r.tr, "webhook", 1), map[string]any{"url": c.URL + "/broken", "status": 500})
-				wantFields(t, line(t, r.tr, "error", 0), map[string]any{"code": 11217, "url": c.URL + "/broken"})
-				wantFields(t, line(t, r.tr, "say", 0), map[string]any{"text": apology})
-			},
-		},
-		{
-			name: "a fallback asked mid-call gets ErrorCode and ErrorUrl",
-			data: map[string]any{"fallback_url": "{{base}}/fallback"},
-			ops:  []string{"module", "webhook", "answer", "gather", "webhook", "error", "webhook", "say", "hangup"},
-			check: func(t *testing.T, r callRun, c *customer) {
-				wantParams(t, c.request(t, "/fallback", 0), map[string]string{
-					"ErrorCode": "11217", "ErrorUrl": c.URL + "/broken", "CallStatus": "in-progress", "Digits": absent,
-				})
-				wantFields(t, line(t, r.tr, "say", 0), map[string]any{"text": "fallback speaking"})
-			},
-		},
-		{
-			name: "the fallback is asked once per call",
-			data: map[string]any{"fallback_url": "{{base}}/fallback-redirects"},
-			ops:  []string{"module", "webhook", "answer", "gather", "webhook", "error", "webhook", "redirect", "webhook", "error", "say", "hangup"},
-			check: func(t *testing.T, r callRun, c *customer) {
-				wantFields(t, line(t, r.tr, "error", 1), map[string]any{"code": 11217, "url": c.URL + "/broken"})
-				if n := len(c.requests()); n != 4 {
-					t.Errorf("requests %q", c.paths())
-				}
-			},
-		},
-		{
-			name:     "the failure branch mid-call",
-			children: map[string]any{"_": ttsNode("child speaking")},
-			ops:      []string{"module", "webhook", "answer", "gather", "webhook", "error", "module", "say", "hangup"},
-		},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			data := map[string]any{"voice_url": "{{base}}/start", "method": "POST", "req_format": "twiml"}
-			maps.Copy(data, tc.data)
-			r, c := runPivot(t, map[string][]reply{
-				"/start":              {doc(`<Gather numDigits="1" action="/broken"/>`)},
-				"/broken":             {{Status: 500, Body: "oops"}},
-				"/fallback":           {doc(`<Say>fallback speaking</Say>`)},
-				"/fallback-redirects": {doc(`<Redirect>/broken</Redirect>`)},
-			}, data, tc.children, runOpt{script: sim.Script{Inputs: []string{"3"}}})
-			sim.AssertOps(t, r.tr, tc.ops...)
-			if tc.check != nil {
-				tc.check(t, r, c)
-			}
-		})
-	}
-}
-
-func TestDocumentLimit(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name  string
-		cfg   engine.Config
-		limit int
-	}{
-		{"default 20", engine.Config{}, 20},
-		{"configured 3", engine.Config{MaxDocuments: 3}, 3},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			// A Redirect loop ends at the limit, even with a fallback (a
-			// limit is not the server's failure) or a child.
-			r, c := runPivot(t, map[string][]reply{
-				"/loop":     {doc(`<Redirect>loop</Redirect>`)},
-				"/fallback": {doc(`<Say>fallback</Say>`)},
-			}, map[string]any{"voice_url": "{{base}}/loop", "method": "POST", "req_format": "twiml", "fallback_url": "{{base}}/fallback"},
-				map[string]any{"_": ttsNode("child")}, runOpt{cfg: tc.cfg})
-			var want []string
-			want = append(want, "module")
-			for range tc.limit {
-				want = append(want, "webhook", "redirect")
-			}
-			want = append(want, "error", "say", "hangup")
-			sim.AssertOps(t, r.tr, want...)
-			if n := len(c.requests()); n != tc.limit {
-				t.Errorf("%d requests, want %d", n, tc.limit)
-			}
-			wantFields(t, line(t, r.tr, "webhook", tc.limit-1), map[string]any{"iteration": tc.limit})
-			el := line(t, r.tr, "error", 0)
-			wantFields(t, el, map[string]any{"code": 11200, "url": c.URL + "/loop"})
-			if m := fmt.Sprint(el["message"]); !strings.Contains(m, fmt.Sprintf("more than %d webhook documents", tc.limit)) {
-				t.Errorf("error message %q", m)
-			}
-			wantFields(t, line(t, r.tr, "say", 0), map[string]any{"text": apology})
-			wantFields(t, line(t, r.tr, "hangup", 0), map[string]any{"cause": "NORMAL_TEMPORARY_FAILURE", "by": "switchboard"})
-		})
-	}
-}
-
-func TestCDR(t *testing.T) {
-	t.Parallel()
-	start := time.Date(2031, 2, 3, 4, 5, 6, 0, time.UTC)
-	tests := []struct {
-		name   string
-		doc    string
-		script sim.Script
-		by     string
-		cause  string
-	}{
-		{"Switchboard hangs up", `<Say>bye</Say><Hangup/>`, sim.Script{}, "switchboard", "NORMAL_CLEARING"},
-		{"the caller hangs up", `<Gather/>`, sim.Script{Inputs: []string{"hangup"}}, "caller", "NORMAL_CLEARING"},
-		{"rejected", `<Reject reason="busy"/>`, sim.Script{}, "switchboard", "USER_BUSY"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			c := newCustomer(t, map[string][]reply{"/start": {doc(tc.doc)}, "/cdr": {{Body: "ignored"}}})
-			root := compileFlow(t, pivotNode(map[string]any{
-				"voice_url": c.URL + "/start", "method": "GET", "req_format": "twiml", "cdr_url": c.URL + "/cdr?k=v",
-			}, nil))
-			ctx, ch := sim.New(t.Context(), testInfo(), tc.script, sim.WithClock(start))
-			tr := call.NewTrace(ch.Clock(), nil)
-			e := engine.New(engine.Config{}, &engine.Services{Extra: map[string]any{
-				actions.ServiceWebhooks: pivot.NewClient(pivot.Config{}),
-			}}, discard)
-			res := e.Run(ctx, call.Traced(ch, tr), tr, root, engine.RunOptions{Account: engine.Account{ID: testAccount, SigningSecret: testSecret}})
-			if res.By != tc.by || res.Cause != tc.cause {
-				t.Errorf("result %+v, want by %s cause %s", res, tc.by, tc.cause)
-			}
-			// Posted by the time Run returns, after the hangup line.
-			if got := c.paths(); len(got) != 2 || got[1] != "POST /cdr" {
-				t.Fatalf("requests %q", got)
-			}
-			cdr := c.request(t, "/cdr", 0)
-			if ct := cdr.Header.Get("Content-Type"); ct != pivot.ContentTypeForm {
-				t.Errorf("CDR Content-Type %q", ct)
-			}
-			if cdr.RawQuery != "k=v" {
-				t.Errorf("CDR query %q", cdr.RawQuery)
-			}
-			end := ch.Clock().Now()
-			wantExactly(t, cdr, map[string]string{
-				"CallSid": testCallID, "Call-ID": testCallID, "AccountSid": testAccount, "Account-ID": testAccount,
-				"From": testFrom, "To": testTo, "Request": testTo, "CallStatus": "completed",
-				"Hangup-Cause": tc.cause, "HangupBy": tc.by, "Direction": "inbound",
-			}, "CallDuration", "Timestamp", "k")
-			ts, err := time.Parse(time.RFC1123Z, cdr.Param("Timestamp"))
-			if err != nil || ts.Before(start) || ts.After(end) {
-				t.Errorf("Timestamp %q (%v), want between %v and %v", cdr.Param("Timestamp"), err, start, end)
-			}
-			if want := fmt.Sprint(int(ts.Sub(start).Seconds())); cdr.Param("CallDuration") != want {
-				t.Errorf("CallDuration %q, want %s", cdr.Param("CallDuration"), want)
-			}
-			if sig := cdr.Header.Get("X-Twilio-Signature"); sig != pivot.TwilioSignature(testSecret, cdr.URL, cdr.Form) {
-				t.Errorf("CDR X-Twilio-Signature %q does not verify", sig)
-			}
-			// The CDR is not a webhook document of the call.
-			if n := count(tr, "webhook"); n != 1 {
-				t.Errorf("%d webhook lines", n)
-			}
-		})
-	}
-}
-
-func TestDebugFlag(t *testing.T) {
-	t.Parallel()
-	for _, debug := range []bool{false, true} {
-		t.Run(fmt.Sprint(debug), func(t *testing.T) {
-			t.Parallel()
-			vars := engine.NewVars()
-			runPivot(t, map[string][]reply{"/start": {doc(`<Hangup/>`)}},
-				map[string]any{"voice_url": "{{base}}/start", "req_format": "twiml", "debug": debug}, nil, runOpt{vars: vars})
-			if vars.Debug() != debug {
-				t.Errorf("Vars.Debug() = %v, want %v", vars.Debug(), debug)
-			}
-		})
-	}
-}
-
-func TestNoWebhookClient(t *testing.T) {
-	t.Parallel()
-	// A server built without the webhook service fails cleanly.
-	root := compileFlow(t, pivotNode(map[string]any{"voice_url": "http://127.0.0.1:1/x"}, map[string]any{"_": ttsNode("never")}))
-	ctx, ch := sim.New(t.Context(), testInfo(), sim.Script{})
-	tr := call.NewTrace(ch.Clock(), nil)
-	res := engine.New(engine.Config{}, nil, discard).Run(ctx, call.Traced(ch, tr), tr, root, engine.RunOptions{})
-	sim.AssertOps(t, tr, "module", "error", "say", "hangup")
-	if res.Err == nil || !strings.Contains(res.Err.Error(), "no webhook client") {
-		t.Errorf("result %+v", res)
-	}
 }

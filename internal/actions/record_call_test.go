@@ -14,7 +14,7 @@ func TestRecordCallStartStop(t *testing.T) {
 		{"module":"sleep","data":{"duration":10},"children":{"_":
 		{"module":"record_call","data":{"action":"stop"}}}}}}`
 	c := catRun(t, flow, catOpts{})
-	lines := c.find("record_call")
+	lines := c.Find("record_call")
 	if len(lines) != 2 {
 		t.Fatalf("record_call lines %v", lines)
 	}
@@ -27,7 +27,7 @@ func TestRecordCallStartStop(t *testing.T) {
 		t.Errorf("duration %v, want the 10 s slept", d)
 	}
 	var opts []call.CallRecordingOptions
-	for _, op := range c.ch.Ops() {
+	for _, op := range c.Channel.Ops() {
 		if o, ok := op.Options.(call.CallRecordingOptions); ok && op.Name == "record_call" {
 			opts = append(opts, o)
 		}
@@ -39,10 +39,10 @@ func TestRecordCallStartStop(t *testing.T) {
 
 func TestRecordCallDefaultsAndStopWithoutStart(t *testing.T) {
 	c := catRun(t, `{"module":"record_call","data":{"action":"stop"},"children":{"_":{"module":"record_call","data":{}}}}`, catOpts{})
-	lines := c.find("record_call")
+	lines := c.Find("record_call")
 	wantEqual(t, "stop without a recording", lines[0]["recording"], any(false))
 	wantEqual(t, "defaults", []any{lines[1]["action"], lines[1]["format"], lines[1]["time_limit"]}, []any{"start", "mp3", 3600})
-	if !c.ch.Recording() {
+	if !c.Channel.Recording() {
 		t.Error("the recording does not run to the end of the call")
 	}
 }
@@ -51,13 +51,13 @@ func TestRecordCallDefaultsAndStopWithoutStart(t *testing.T) {
 type plainChannel struct{ call.Channel }
 
 func TestRecordCallUnsupported(t *testing.T) {
-	root := catCompile(t, `{"module":"record_call","data":{"action":"start"},"children":{"_":{"module":"tts","data":{"text":"Hi."}}}}`)
-	ctx, ch := sim.New(t.Context(), call.Info{ID: "c"}, sim.Script{})
+	_, ch := sim.New(t.Context(), call.Info{ID: "c"}, sim.Script{})
 	if _, ok := call.As[call.CallRecorder](call.Traced(ch, call.NewTrace(ch.Clock(), nil))); !ok {
 		t.Fatal("As does not see through Traced")
 	}
-	tr := call.NewTrace(ch.Clock(), nil)
-	res := catEngine().Run(ctx, call.Traced(plainChannel{ch}, tr), tr, root, catRunOptions())
+	c := catRun(t, `{"module":"record_call","data":{"action":"start"},"children":{"_":{"module":"tts","data":{"text":"Hi."}}}}`,
+		catOpts{wrap: func(ch call.Channel) call.Channel { return plainChannel{ch} }})
+	res, tr := c.Result, c.Trace
 	errs := sim.Find(tr, "error")
 	if len(errs) != 1 || res.Err != nil {
 		t.Fatalf("errors %v, result %+v", errs, res)

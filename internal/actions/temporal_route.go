@@ -23,10 +23,6 @@ func init() {
 	})
 }
 
-// ServiceTemporalRules is the key of the TemporalRules the server
-// registers.
-const ServiceTemporalRules = "temporal_rules"
-
 // TemporalRules is what temporal_route reads and changes of the stored
 // rules (the SQLite store).
 type TemporalRules interface {
@@ -64,8 +60,8 @@ func (a *TemporalRoute) Validate() error {
 
 // Exec routes, or runs the override action.
 func (a *TemporalRoute) Exec(ctx context.Context, x *engine.Exec) (string, error) {
-	svc, ok := engine.Service[TemporalRules](x.Services, ServiceTemporalRules)
-	if !ok {
+	svc := deps(x).TemporalRules
+	if svc == nil {
 		return "_", errNoTemporalRules
 	}
 	switch a.Action {

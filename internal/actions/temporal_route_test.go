@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard/switchboard/internal/actions/actionstest"
 	"github.com/switchboard/switchboard/internal/callflow"
 	"github.com/switchboard/switchboard/internal/schema"
 )
@@ -15,9 +16,9 @@ const (
 	ruleLunch     = `{"name":"Lunch","cycle":"daily","time_window_start":43200,"time_window_stop":46800}`
 )
 
-func officeRules() *memRules {
-	return newMemRules().rule("office", ruleOffice).rule("christmas", ruleChristmas).rule("newyear", ruleNewYear).
-		rule("lunch", ruleLunch).set("holidays", "christmas", "newyear")
+func officeRules() *actionstest.Rules {
+	return actionstest.NewRules().Rule("office", ruleOffice).Rule("christmas", ruleChristmas).Rule("newyear", ruleNewYear).
+		Rule("lunch", ruleLunch).Set("holidays", "christmas", "newyear")
 }
 
 // todFlow is a temporal_route with a tts child per key.
@@ -68,9 +69,9 @@ func TestTemporalRouteBranches(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := catRun(t, todFlow(tc.data, tc.keys...), catOpts{rules: officeRules(), at: paris(t, tc.at)})
-			b := c.find("branch")
+			b := c.Find("branch")
 			if len(b) != 1 {
-				t.Fatalf("branch lines %v\n%s", b, c.tr.JSONL())
+				t.Fatalf("branch lines %v\n%s", b, c.Trace.JSONL())
 			}
 			wantEqual(t, "key", b[0]["key"], any(tc.want))
 			if tc.rule != "" {
@@ -80,9 +81,9 @@ func TestTemporalRouteBranches(t *testing.T) {
 			if !contains(tc.keys, said) {
 				said = "_"
 			}
-			wantEqual(t, "said", c.said(), []string{said})
-			if len(c.find("error")) != 0 {
-				t.Errorf("error lines: %v", c.find("error"))
+			wantEqual(t, "said", c.Said(), []string{said})
+			if len(c.Find("error")) != 0 {
+				t.Errorf("error lines: %v", c.Find("error"))
 			}
 		})
 	}
@@ -99,65 +100,65 @@ func contains(list []string, s string) bool {
 
 func TestTemporalRouteMissingRule(t *testing.T) {
 	c := catRun(t, todFlow(`"timezone":"Europe/Paris","rules":["gone","office"]`, "gone", "office", "_"), catOpts{rules: officeRules(), at: paris(t, "2025-06-03 10:00")})
-	errs := c.find("error")
+	errs := c.Find("error")
 	if len(errs) != 1 || errs[0]["code"] != "temporal_rule_not_found" {
 		t.Fatalf("errors %v", errs)
 	}
-	wantEqual(t, "branches", c.branches(), []string{"office"})
+	wantEqual(t, "branches", c.Branches(), []string{"office"})
 
 	c = catRun(t, todFlow(`"rules":["gone"]`, "gone", "_"), catOpts{rules: officeRules()})
-	wantEqual(t, "branches", c.branches(), []string{"_"})
-	wantEqual(t, "said", c.said(), []string{"_"})
+	wantEqual(t, "branches", c.Branches(), []string{"_"})
+	wantEqual(t, "said", c.Said(), []string{"_"})
 }
 
 func TestTemporalRouteNoStore(t *testing.T) {
 	c := catRun(t, todFlow(`"rules":["office"]`, "office", "_"), catOpts{noTemporal: true})
-	if errs := c.find("error"); len(errs) != 1 {
+	if errs := c.Find("error"); len(errs) != 1 {
 		t.Errorf("errors %v", errs)
 	}
-	wantEqual(t, "said", c.said(), []string{"_"})
+	wantEqual(t, "said", c.Said(), []string{"_"})
 }
 
 func TestTemporalRouteOverrides(t *testing.T) {
 	rules := officeRules()
 	saturday := paris(t, "2025-06-07 10:00")
 	route := todFlow(`"timezone":"Europe/Paris","rules":["office"]`, "office", "_")
-	run := func(flow string, o catOpts) catCall {
+	run := func(flow string, o catOpts) *actionstest.Call {
 		o.rules = rules
 		if o.at.IsZero() {
 			o.at = saturday
 		}
 		return catRun(t, flow, o)
 	}
-	if b := run(route, catOpts{}).branches(); b[0] != "_" {
+	if b := run(route, catOpts{}).Branches(); b[0] != "_" {
 		t.Fatalf("saturday: %v", b)
 	}
 
 	c := run(`{"module":"temporal_route","data":{"action":"enable","rules":["office"]}}`, catOpts{})
-	wantEqual(t, "enabled", rules.enabled(t, "office"), any(true))
-	wantEqual(t, "said", c.said(), []string{"The time of day rules are now on."})
-	tl := c.find("temporal_rules")
+	wantEqual(t, "enabled", rules.Enabled(t, "office"), any(true))
+	wantEqual(t, "said", c.Said(), []string{"The time of day rules are now on."})
+	tl := c.Find("temporal_rules")
 	if len(tl) != 1 || tl[0]["action"] != "enable" || tl[0]["enabled"] != true {
 		t.Errorf("temporal_rules line %v", tl)
 	}
-	if c.res.Err != nil || c.find("hangup")[0]["by"] != "switchboard" {
-		t.Errorf("result %+v", c.res)
+	if c.Result.Err != nil || c.Find("hangup")[0]["by"] != "switchboard" {
+		t.Errorf("result %+v", c.Result)
 	}
-	wantEqual(t, "forced on", run(route, catOpts{}).branches(), []string{"office"})
+	wantEqual(t, "forced on", run(route, catOpts{}).Branches(), []string{"office"})
 
 	run(`{"module":"temporal_route","data":{"action":"disable","rules":["office"]}}`, catOpts{})
-	wantEqual(t, "enabled", rules.enabled(t, "office"), any(false))
-	wantEqual(t, "forced off on a weekday", run(route, catOpts{at: paris(t, "2025-06-03 10:00")}).branches(), []string{"_"})
+	wantEqual(t, "enabled", rules.Enabled(t, "office"), any(false))
+	wantEqual(t, "forced off on a weekday", run(route, catOpts{at: paris(t, "2025-06-03 10:00")}).Branches(), []string{"_"})
 
 	run(`{"module":"temporal_route","data":{"action":"reset","rules":["office"]}}`, catOpts{})
-	wantEqual(t, "enabled", rules.enabled(t, "office"), nil)
-	wantEqual(t, "back to the schedule", run(route, catOpts{at: paris(t, "2025-06-03 10:00")}).branches(), []string{"office"})
+	wantEqual(t, "enabled", rules.Enabled(t, "office"), nil)
+	wantEqual(t, "back to the schedule", run(route, catOpts{at: paris(t, "2025-06-03 10:00")}).Branches(), []string{"office"})
 
 	// A set stands for its rules; rule_set adds its own.
 	run(`{"module":"temporal_route","data":{"action":"disable","rules":["holidays"]}}`, catOpts{})
-	wantEqual(t, "set's rules", []any{rules.enabled(t, "christmas"), rules.enabled(t, "newyear"), rules.enabled(t, "office")}, []any{false, false, nil})
+	wantEqual(t, "set's rules", []any{rules.Enabled(t, "christmas"), rules.Enabled(t, "newyear"), rules.Enabled(t, "office")}, []any{false, false, nil})
 	run(`{"module":"temporal_route","data":{"action":"reset","rule_set":"holidays"}}`, catOpts{})
-	wantEqual(t, "rule_set's rules", []any{rules.enabled(t, "christmas"), rules.enabled(t, "newyear")}, []any{nil, nil})
+	wantEqual(t, "rule_set's rules", []any{rules.Enabled(t, "christmas"), rules.Enabled(t, "newyear")}, []any{nil, nil})
 }
 
 func TestTemporalRouteMenu(t *testing.T) {
@@ -171,12 +172,12 @@ func TestTemporalRouteMenu(t *testing.T) {
 		{[]string{"9", "3"}, nil, []string{"The time of day rules follow their schedule again."}},
 		{[]string{"", "", ""}, "untouched", nil},
 	} {
-		rules := officeRules().rule("office", ruleOffice[:len(ruleOffice)-1]+`,"enabled":true}`)
+		rules := officeRules().Rule("office", ruleOffice[:len(ruleOffice)-1]+`,"enabled":true}`)
 		if tc.want == nil {
-			rules.rule("office", ruleOffice[:len(ruleOffice)-1]+`,"enabled":false}`)
+			rules.Rule("office", ruleOffice[:len(ruleOffice)-1]+`,"enabled":false}`)
 		}
 		c := catRun(t, `{"module":"temporal_route","data":{"action":"menu","rules":["office"],"interdigit_timeout":1000}}`, catOpts{rules: rules, inputs: tc.inputs})
-		got := rules.enabled(t, "office")
+		got := rules.Enabled(t, "office")
 		if tc.want == "untouched" {
 			if got != true {
 				t.Errorf("no key: enabled = %v", got)
@@ -184,7 +185,7 @@ func TestTemporalRouteMenu(t *testing.T) {
 		} else if got != tc.want {
 			t.Errorf("inputs %q: enabled = %v, want %v", tc.inputs, got, tc.want)
 		}
-		said := c.said()
+		said := c.Said()
 		for range tc.inputs {
 			if len(said) == 0 || said[0] != "To turn the time of day rules on, press 1. To turn them off, press 2. To return them to their schedule, press 3." {
 				t.Fatalf("inputs %q: said %q", tc.inputs, said)

@@ -21,15 +21,15 @@ func TestSetVariableThenBranch(t *testing.T) {
 		{"", "_", "Anyone."},
 	} {
 		c := catRun(t, branch(tc.value), catOpts{})
-		set := c.find("set")
+		set := c.Find("set")
 		if len(set) != 1 || set[0]["key"] != "department" || set[0]["value"] != tc.value {
 			t.Errorf("set lines %v", set)
 		}
-		b := c.find("branch")
+		b := c.Find("branch")
 		if len(b) != 1 || b[0]["key"] != tc.key || b[0]["variable"] != "department" || b[0]["value"] != tc.value {
 			t.Errorf("value %q: branch lines %v", tc.value, b)
 		}
-		wantEqual(t, "said", c.said(), []string{tc.said})
+		wantEqual(t, "said", c.Said(), []string{tc.said})
 	}
 }
 
@@ -41,12 +41,12 @@ func TestBranchVariableUnsetAndBuiltins(t *testing.T) {
 		}
 		return `{"module":"branch_variable","data":{"variable":"` + variable + `"},"children":{` + children + `}}`
 	}
-	wantEqual(t, "unset", catRun(t, flow("nothing", "x"), catOpts{}).said(), []string{"default"})
-	wantEqual(t, "caller number", catRun(t, flow("caller_id_number", "+15555550123"), catOpts{from: "+15555550123"}).said(), []string{"+15555550123"})
+	wantEqual(t, "unset", catRun(t, flow("nothing", "x"), catOpts{}).Said(), []string{"default"})
+	wantEqual(t, "caller number", catRun(t, flow("caller_id_number", "+15555550123"), catOpts{from: "+15555550123"}).Said(), []string{"+15555550123"})
 	lang := `{"module":"language","data":{"language":"de-DE"},"children":{"_":` + flow("language", "de-DE") + `}}`
-	wantEqual(t, "language", catRun(t, lang, catOpts{}).said(), []string{"de-DE"})
+	wantEqual(t, "language", catRun(t, lang, catOpts{}).Said(), []string{"de-DE"})
 	cid := `{"module":"set_cid","data":{"caller_id_name":"Front desk"},"children":{"_":` + flow("caller_id_name", "Front desk") + `}}`
-	wantEqual(t, "caller name after set_cid", catRun(t, cid, catOpts{name: "Alice"}).said(), []string{"Front desk"})
+	wantEqual(t, "caller name after set_cid", catRun(t, cid, catOpts{name: "Alice"}).Said(), []string{"Front desk"})
 }
 
 func TestLanguage(t *testing.T) {
@@ -54,11 +54,11 @@ func TestLanguage(t *testing.T) {
 		{"module":"tts","data":{"text":"Bonjour."},"children":{"_":
 		{"module":"tts","data":{"text":"Hello.","language":"en-GB"}}}}}}`
 	c := catRun(t, flow, catOpts{})
-	set := c.find("set")
+	set := c.Find("set")
 	if len(set) != 1 || set[0]["key"] != "language" || set[0]["value"] != "fr-FR" {
 		t.Errorf("set lines %v", set)
 	}
-	says := c.find("say")
+	says := c.Find("say")
 	wantEqual(t, "languages", []any{says[0]["language"], says[1]["language"]}, []any{"fr-FR", "en-GB"})
-	wantEqual(t, "without the block", catRun(t, `{"module":"tts","data":{"text":"Hi."}}`, catOpts{}).find("say")[0]["language"], any("en-US"))
+	wantEqual(t, "without the block", catRun(t, `{"module":"tts","data":{"text":"Hi."}}`, catOpts{}).Find("say")[0]["language"], any("en-US"))
 }

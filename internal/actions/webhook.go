@@ -9,7 +9,6 @@ import (
 
 	"github.com/switchboard/switchboard/internal/engine"
 	"github.com/switchboard/switchboard/internal/pivot"
-	"github.com/switchboard/switchboard/internal/store"
 )
 
 func init() {
@@ -47,11 +46,10 @@ const (
 // written when the request is sent: its status is 0 and "async" true, as
 // the answer comes later (the call log keeps it).
 func (a *Webhook) Exec(ctx context.Context, x *engine.Exec) (string, error) {
-	client, ok := engine.Service[*pivot.Client](x.Services, ServiceWebhooks)
-	if !ok {
+	d := deps(x)
+	if d.Webhooks == nil {
 		return "_", errNoWebhooks
 	}
-	callLog, _ := engine.Service[store.CallLog](x.Services, ServiceCallLog)
 	method := "POST"
 	if a.HTTPVerb == "get" {
 		method = "GET"
@@ -82,15 +80,11 @@ func (a *Webhook) Exec(ctx context.Context, x *engine.Exec) (string, error) {
 	go func() {
 		defer close(done)
 		defer cancel()
-		_, ex, err := client.Do(rctx, req)
+		_, ex, err := d.Webhooks.Do(rctx, req)
 		if err != nil && (ex.Status < 200 || ex.Status > 299) {
 			log.Warn("webhook failed", "url", a.URI, "err", err)
 		}
-		if callLog != nil {
-			if lerr := callLog.AddWebhook(rctx, ex.Record(info.AccountID, info.ID, 0)); lerr != nil {
-				log.Warn("webhook log write failed", "err", lerr)
-			}
-		}
+		d.logWebhook(rctx, log, info, ex, 0)
 	}()
 	x.OnEnd(func(context.Context, engine.Result) { <-done })
 	return "_", nil

@@ -1,7 +1,6 @@
 package actions_test
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -11,9 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchboard/switchboard/internal/actions"
+	"github.com/switchboard/switchboard/internal/actions/actionstest"
 	"github.com/switchboard/switchboard/internal/pivot"
-	"github.com/switchboard/switchboard/internal/store"
 )
 
 // hookServer records the requests it gets.
@@ -60,35 +58,20 @@ func (h *hookServer) requests() []hookRequest {
 	return append([]hookRequest(nil), h.reqs...)
 }
 
-// memCallLog keeps webhook records; the rest of store.CallLog is unused.
-type memCallLog struct {
-	store.CallLog
-	mu    sync.Mutex
-	hooks []store.WebhookRecord
-}
-
-func (m *memCallLog) AddWebhook(_ context.Context, w store.WebhookRecord) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.hooks = append(m.hooks, w)
-	return nil
-}
-
 func hookFlow(data string) string {
 	return `{"module":"webhook","data":{` + data + `},"children":{"_":{"module":"tts","data":{"text":"Hello."}}}}`
 }
 
 func TestWebhookPostForm(t *testing.T) {
 	h := newHookServer(t, http.StatusNoContent, 0)
-	log := &memCallLog{}
-	extra := map[string]any{actions.ServiceWebhooks: pivot.NewClient(pivot.Config{}), actions.ServiceCallLog: store.CallLog(log)}
+	log := &actionstest.CallLog{}
 	flow := `{"module":"set_variable","data":{"variable":"ticket","value":"T-42"},"children":{"_":` +
 		hookFlow(`"uri":"`+h.URL+`/calls","custom_data":{"source":"main-line","priority":2}`) + `}}`
-	c := catRun(t, flow, catOpts{extra: extra, name: "Alice"})
+	c := catRun(t, flow, catOpts{callLog: log, name: "Alice"})
 
 	// The call did not wait: the webhook line comes before the greeting.
-	wantEqual(t, "ops", c.ops(), []string{"module", "set", "module", "webhook", "module", "answer", "say", "hangup"})
-	w := c.find("webhook")[0]
+	wantEqual(t, "ops", c.Ops(), []string{"module", "set", "module", "webhook", "module", "answer", "say", "hangup"})
+	w := c.Find("webhook")[0]
 	wantEqual(t, "line", []any{w["method"], w["url"], w["status"], w["async"], w["format"]}, []any{"POST", h.URL + "/calls", 0, true, "kazoo"})
 	params := w["params"].(map[string]any)
 	wantEqual(t, "traced params", []any{params["hook_event"], params["source"], params["caller_id_number"]}, []any{"callflow", "main-line", "+15555550100"})
@@ -113,18 +96,15 @@ func TestWebhookPostForm(t *testing.T) {
 	if !r.signed {
 		t.Error("not signed")
 	}
-	log.mu.Lock()
-	defer log.mu.Unlock()
-	if len(log.hooks) != 1 || log.hooks[0].Status != http.StatusNoContent || log.hooks[0].CallID != "call-1" {
-		t.Errorf("call log %+v", log.hooks)
+	if hooks := log.Webhooks(); len(hooks) != 1 || hooks[0].Status != http.StatusNoContent || hooks[0].CallID != "call-1" {
+		t.Errorf("call log %+v", hooks)
 	}
 }
 
 func TestWebhookGetAndJSON(t *testing.T) {
 	h := newHookServer(t, http.StatusOK, 0)
-	extra := map[string]any{actions.ServiceWebhooks: pivot.NewClient(pivot.Config{})}
-	catRun(t, hookFlow(`"uri":"`+h.URL+`/q?token=abc","http_verb":"get"`), catOpts{extra: extra})
-	catRun(t, hookFlow(`"uri":"`+h.URL+`/j","format":"json","custom_data":{"n":1}`), catOpts{extra: extra})
+	catRun(t, hookFlow(`"uri":"`+h.URL+`/q?token=abc","http_verb":"get"`), catOpts{})
+	catRun(t, hookFlow(`"uri":"`+h.URL+`/j","format":"json","custom_data":{"n":1}`), catOpts{})
 	reqs := h.requests()
 	if len(reqs) != 2 {
 		t.Fatalf("requests %v", reqs)
@@ -142,31 +122,29 @@ func TestWebhookGetAndJSON(t *testing.T) {
 }
 
 func TestWebhookFailuresDoNotStopTheCall(t *testing.T) {
-	extra := map[string]any{actions.ServiceWebhooks: pivot.NewClient(pivot.Config{})}
 	h := newHookServer(t, http.StatusInternalServerError, 0)
-	c := catRun(t, hookFlow(`"uri":"`+h.URL+`/down"`), catOpts{extra: extra})
-	wantEqual(t, "said", c.said(), []string{"Hello."})
-	if len(c.find("error")) != 0 || c.res.Err != nil {
-		t.Errorf("a failed webhook failed the call: %+v", c.res)
+	c := catRun(t, hookFlow(`"uri":"`+h.URL+`/down"`), catOpts{})
+	wantEqual(t, "said", c.Said(), []string{"Hello."})
+	if len(c.Find("error")) != 0 || c.Result.Err != nil {
+		t.Errorf("a failed webhook failed the call: %+v", c.Result)
 	}
 	// Nothing listens: the connection is refused, retried, and the call goes on.
 	dead := httptest.NewServer(http.NotFoundHandler())
 	addr := dead.URL
 	dead.Close()
-	c = catRun(t, hookFlow(`"uri":"`+addr+`/gone","retries":1`), catOpts{extra: extra})
-	wantEqual(t, "said", c.said(), []string{"Hello."})
+	c = catRun(t, hookFlow(`"uri":"`+addr+`/gone","retries":1`), catOpts{})
+	wantEqual(t, "said", c.Said(), []string{"Hello."})
 }
 
 func TestWebhookDoesNotBlockTheCall(t *testing.T) {
 	h := newHookServer(t, http.StatusOK, 300*time.Millisecond)
-	extra := map[string]any{actions.ServiceWebhooks: pivot.NewClient(pivot.Config{})}
 	// The caller hangs up at the gather that follows: the webhook still
 	// completes, and the call's end waits for it.
 	flow := `{"module":"webhook","data":{"uri":"` + h.URL + `/slow"},"children":{"_":{"module":"collect_dtmf","data":{}}}}`
 	start := time.Now()
-	c := catRun(t, flow, catOpts{extra: extra, inputs: []string{"hangup"}})
-	if c.res.By != "caller" {
-		t.Errorf("result %+v", c.res)
+	c := catRun(t, flow, catOpts{inputs: []string{"hangup"}})
+	if c.Result.By != "caller" {
+		t.Errorf("result %+v", c.Result)
 	}
 	if len(h.requests()) != 1 {
 		t.Errorf("the webhook was cancelled by the hangup")
@@ -174,15 +152,15 @@ func TestWebhookDoesNotBlockTheCall(t *testing.T) {
 	if time.Since(start) < 300*time.Millisecond {
 		t.Error("the call's end did not wait for its webhook")
 	}
-	if ev := c.tr.Events(); ev[len(ev)-1].Op != "hangup" {
-		t.Errorf("the trace does not end with hangup:\n%s", c.tr.JSONL())
+	if ev := c.Trace.Events(); ev[len(ev)-1].Op != "hangup" {
+		t.Errorf("the trace does not end with hangup:\n%s", c.Trace.JSONL())
 	}
 }
 
 func TestWebhookWithoutClient(t *testing.T) {
-	c := catRun(t, hookFlow(`"uri":"https://example.com/x"`), catOpts{})
-	if e := c.find("error"); len(e) != 1 {
+	c := catRun(t, hookFlow(`"uri":"https://example.com/x"`), catOpts{noWebhooks: true})
+	if e := c.Find("error"); len(e) != 1 {
 		t.Errorf("errors %v", e)
 	}
-	wantEqual(t, "said", c.said(), []string{"Hello."})
+	wantEqual(t, "said", c.Said(), []string{"Hello."})
 }

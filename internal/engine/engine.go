@@ -35,21 +35,18 @@ func (c Config) withDefaults() Config {
 
 // Engine walks call-flow trees on calls. One Engine serves every call.
 type Engine struct {
-	cfg Config
-	svc *Services
-	log *slog.Logger
+	cfg  Config
+	deps Deps
+	log  *slog.Logger
 }
 
-// New builds an engine.
-func New(cfg Config, svc *Services, log *slog.Logger) *Engine {
-	if svc == nil {
-		svc = &Services{}
-	}
-	return &Engine{cfg: cfg.withDefaults(), svc: svc, log: log}
+// New builds an engine whose Actions use deps. The server checks deps
+// (Deps.Validate) before, so that a wiring mistake stops it at start; New
+// does not, so that a test can run a module without one of them, or
+// without any (nil).
+func New(cfg Config, deps Deps, log *slog.Logger) *Engine {
+	return &Engine{cfg: cfg.withDefaults(), deps: deps, log: log}
 }
-
-// Services returns the shared services (the server adds to them).
-func (e *Engine) Services() *Services { return e.svc }
 
 // Config returns the engine's limits.
 func (e *Engine) Config() Config { return e.cfg }
@@ -126,7 +123,7 @@ func (e *Engine) Run(ctx context.Context, ch call.Channel, tr *call.Trace, root 
 		}
 		tr.Add("module", "module", node.Module, "node", node.Path)
 		x := &Exec{
-			Call: ch, Trace: tr, Vars: vars, Account: o.Account, Node: node, Services: e.svc, run: r,
+			Call: ch, Trace: tr, Vars: vars, Account: o.Account, Node: node, Deps: e.deps, run: r,
 			Log: withAttrs(log, slog.String("module", node.Module), slog.String("node", node.Path)),
 		}
 		r.next = nil

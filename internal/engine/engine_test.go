@@ -2,18 +2,16 @@ package engine_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
 	"testing"
 
 	_ "github.com/switchboard/switchboard/internal/actions"
+	"github.com/switchboard/switchboard/internal/actions/actionstest"
 	"github.com/switchboard/switchboard/internal/call"
 	"github.com/switchboard/switchboard/internal/call/sim"
-	"github.com/switchboard/switchboard/internal/callflow"
 	"github.com/switchboard/switchboard/internal/engine"
 )
 
@@ -40,53 +38,21 @@ func init() {
 	engine.Register(engine.Spec{Name: "test_fail_branch", Group: "Test", Label: "Fail", Schema: schema, New: func() engine.Action { return new(failingWithBranch) }})
 }
 
-// flows is a FlowSource over documents in memory.
-type flows map[string]string
-
-func (f flows) LoadFlow(_ context.Context, _, id string) (*engine.Node, error) {
-	doc, ok := f[id]
-	if !ok {
-		return nil, errors.New("no such flow")
-	}
-	fl, err := callflow.Prepare([]byte(doc))
-	if err != nil {
-		return nil, err
-	}
-	return fl.Root, nil
-}
-
-func compile(t *testing.T, flow string) *engine.Node {
-	t.Helper()
-	f, err := callflow.Prepare([]byte(`{"numbers":["1"],"flow":` + flow + `}`))
-	if err != nil {
-		t.Fatalf("prepare: %v", err)
-	}
-	return f.Root
-}
-
 type result struct {
 	res   engine.Result
 	trace *call.Trace
 	lines []map[string]any
 }
 
-func runFlow(t *testing.T, flow string, script sim.Script, src flows) result {
+func runFlow(t *testing.T, flow string, script sim.Script, src actionstest.Flows) result {
 	t.Helper()
-	ctx, ch := sim.New(t.Context(), call.Info{ID: "call-1", AccountID: "acct", Request: "1"}, script)
-	tr := call.NewTrace(ch.Clock(), nil)
-	e := engine.New(engine.Config{MaxNodes: 20}, &engine.Services{Flows: src}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	res := e.Run(ctx, call.Traced(ch, tr), tr, compile(t, flow), engine.RunOptions{Account: engine.Account{ID: "acct"}})
-	var lines []map[string]any
-	for _, ev := range tr.Events() {
-		b, _ := json.Marshal(ev)
-		var m map[string]any
-		json.Unmarshal(b, &m)
-		lines = append(lines, m)
-	}
-	if last := tr.Events(); len(last) == 0 || last[len(last)-1].Op != "hangup" {
-		t.Errorf("trace does not end with hangup: %v", sim.Ops(tr))
-	}
-	return result{res, tr, lines}
+	deps := actionstest.Deps()
+	deps.Flows = src
+	c := actionstest.Run(t, actionstest.Flow(t, flow), actionstest.Options{
+		Info: call.Info{ID: "call-1", AccountID: "acct", Request: "1"}, Script: script,
+		Config: engine.Config{MaxNodes: 20}, Deps: deps,
+	})
+	return result{c.Result, c.Trace, actionstest.Lines(t, c.Trace)}
 }
 
 func TestEngine(t *testing.T) {
@@ -97,7 +63,7 @@ func TestEngine(t *testing.T) {
 		name    string
 		flow    string
 		script  sim.Script
-		src     flows
+		src     actionstest.Flows
 		wantOps string
 		check   func(t *testing.T, r result)
 	}{
@@ -167,19 +133,19 @@ func TestEngine(t *testing.T) {
 		{
 			name:    "callflow jumps to another flow",
 			flow:    `{"module":"callflow","data":{"id":"other"}}`,
-			src:     flows{"other": `{"numbers":["2"],"flow":` + tts("in the other flow", "") + `}`},
+			src:     actionstest.Flows{"other": `{"numbers":["2"],"flow":` + tts("in the other flow", "") + `}`},
 			wantOps: "module module answer say hangup",
 		},
 		{
 			name:    "a missing flow is an error, not dead air",
 			flow:    `{"module":"callflow","data":{"id":"gone"}}`,
-			src:     flows{},
+			src:     actionstest.Flows{},
 			wantOps: "module error say hangup",
 		},
 		{
 			name: "flows that jump to each other hit the node limit",
 			flow: `{"module":"callflow","data":{"id":"loop"}}`,
-			src:  flows{"loop": `{"numbers":["3"],"flow":{"module":"callflow","data":{"id":"loop"}}}`},
+			src:  actionstest.Flows{"loop": `{"numbers":["3"],"flow":{"module":"callflow","data":{"id":"loop"}}}`},
 			check: func(t *testing.T, r result) {
 				ops := sim.Ops(r.trace)
 				errs := sim.Find(r.trace, "error")
@@ -211,8 +177,8 @@ func TestNodeLoggerCarriesCallAndNode(t *testing.T) {
 	var buf strings.Builder
 	ctx, ch := sim.New(t.Context(), call.Info{ID: "call-log", AccountID: "acct", Request: "1"}, sim.Script{})
 	tr := call.NewTrace(ch.Clock(), nil)
-	e := engine.New(engine.Config{}, &engine.Services{}, slog.New(slog.NewTextHandler(&buf, nil)))
-	e.Run(ctx, call.Traced(ch, tr), tr, compile(t, `{"module":"test_fail","data":{}}`), engine.RunOptions{CallflowID: "cf-1"})
+	e := engine.New(engine.Config{}, nil, slog.New(slog.NewTextHandler(&buf, nil)))
+	e.Run(ctx, call.Traced(ch, tr), tr, actionstest.Flow(t, `{"module":"test_fail","data":{}}`), engine.RunOptions{CallflowID: "cf-1"})
 	line := ""
 	for _, l := range strings.Split(buf.String(), "\n") {
 		if strings.Contains(l, "module failed") {

@@ -38,28 +38,14 @@ type Account struct {
 	SigningSecret string
 }
 
-// Services are the shared parts actions use, built once by the server.
-// Fields an action needs but finds nil make it fail cleanly, never panic.
-type Services struct {
-	Flows FlowSource
-	// Numbers routes numbers dialled inside a call (menu hunting, disa).
-	Numbers NumberRouter
-	// Extra holds services registered by packages the engine must not
-	// import (the webhook client, the call log, queues), by key.
-	Extra map[string]any
-}
-
-// Service returns an extra service of type T registered under key.
-func Service[T any](s *Services, key string) (T, bool) {
-	var zero T
-	if s == nil {
-		return zero, false
-	}
-	v, ok := s.Extra[key].(T)
-	if !ok {
-		return zero, false
-	}
-	return v, true
+// Deps are the dependencies Actions use (the webhook client, the call log,
+// queues, stored flows …), built once by the server. Their type belongs to
+// package actions (actions.Deps): the engine carries them to every Action
+// and must not import what they are made of. Validate reports every missing
+// dependency: the server calls it before building the engine, so a server
+// built without one fails at start, not mid-call.
+type Deps interface {
+	Validate() error
 }
 
 // Exec is one call's state as an Action sees it; it is never shared
@@ -78,8 +64,9 @@ type Exec struct {
 	Account Account
 	// Node is the node being run.
 	Node *Node
-	// Services are shared by every call.
-	Services *Services
+	// Deps are shared by every call (actions.Deps); nil for an engine
+	// built without dependencies.
+	Deps Deps
 
 	run *run
 }

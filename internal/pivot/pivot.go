@@ -18,8 +18,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/switchboard/switchboard/internal/store"
 )
 
 // Twilio error codes returned in Error.Code.
@@ -183,7 +181,7 @@ type Response struct {
 }
 
 // Exchange records a request and its answer for the debug log (Kazoo's
-// pivot_debug documents, store.WebhookRecord).
+// pivot_debug documents; the call log keeps it).
 type Exchange struct {
 	Method          string
 	URL             string // as requested, query included, password masked
@@ -197,25 +195,6 @@ type Exchange struct {
 	Duration        time.Duration
 	Attempts        int    // connection attempts (1 + retries used)
 	FinalURL        string // the last URL requested, after redirects
-}
-
-// Record converts the exchange for the call log.
-func (e *Exchange) Record(accountID, callID string, iteration int) store.WebhookRecord {
-	return store.WebhookRecord{
-		AccountID:       accountID,
-		CallID:          callID,
-		Iteration:       iteration,
-		Method:          e.Method,
-		URL:             e.URL,
-		RequestHeaders:  e.RequestHeaders,
-		RequestBody:     e.RequestBody,
-		Status:          e.Status,
-		ResponseHeaders: e.ResponseHeaders,
-		ResponseBody:    e.ResponseBody,
-		Error:           e.Err,
-		Started:         e.Started,
-		Duration:        e.Duration,
-	}
 }
 
 // hop is one HTTP request of a (possibly redirected) exchange.

@@ -453,14 +453,6 @@ func TestBasicAuthFromURL(t *testing.T) {
 	}
 }
 
-func TestExchangeRecord(t *testing.T) {
-	ex := &Exchange{Method: "GET", URL: "http://x/", Status: 200, Err: "e", Duration: time.Second}
-	w := ex.Record("acc", "call", 3)
-	if w.AccountID != "acc" || w.CallID != "call" || w.Iteration != 3 || w.URL != "http://x/" || w.Error != "e" || w.Status != 200 || w.Duration != time.Second {
-		t.Errorf("%+v", w)
-	}
-}
-
 func TestResponseBodyLogTruncated(t *testing.T) {
 	big := `{"module":"tts","data":{"text":"` + strings.Repeat("é", 6000) + `"}}`
 	srv := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {

@@ -24,6 +24,7 @@ import (
 	"github.com/switchboard/switchboard/internal/sip"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/store/sqlite"
+	"github.com/switchboard/switchboard/internal/twiml"
 )
 
 // Config is every process setting; a zero field means the documented
@@ -168,18 +169,22 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		cfg.API.RecordingsDir = filepath.Join(cfg.DataDir, "recordings")
 	}
 	flows := newFlowCache(db)
-	queues := actions.NewQueues()
+	queues := twiml.NewQueues()
 	queues.MaxWait = cfg.QueueMaxWait
-	s.engine = engine.New(cfg.Engine, &engine.Services{
-		Flows:   flows,
-		Numbers: numberRouter{router: s.router, flows: flows},
-		Extra: map[string]any{
-			actions.ServiceWebhooks:      pivot.NewClient(cfg.Webhooks),
-			actions.ServiceCallLog:       store.CallLog(callLog),
-			actions.ServiceQueues:        queues,
-			actions.ServiceTemporalRules: actions.TemporalRules(db),
-		},
-	}, log.With("component", "engine"))
+	deps := &actions.Deps{
+		Flows:         flows,
+		Numbers:       numberRouter{router: s.router, flows: flows},
+		Webhooks:      pivot.NewClient(cfg.Webhooks),
+		CallLog:       callLog,
+		Queues:        queues,
+		TemporalRules: db,
+	}
+	if err := deps.Validate(); err != nil {
+		db.Close()
+		callLog.Close()
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	s.engine = engine.New(cfg.Engine, deps, log.With("component", "engine"))
 	s.calls = &Calls{
 		store: db, callLog: callLog, router: s.router, flows: flows, engine: s.engine,
 		log: log.With("component", "calls"), keepLast: cfg.CallLogKeep, accounts: map[string]engine.Account{},

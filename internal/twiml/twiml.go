@@ -1,6 +1,9 @@
 // Package twiml parses Twilio's TwiML (voice) documents into typed,
-// defaulted verbs that an interpreter can run. It only parses and plans:
-// nothing here does I/O or executes a call.
+// defaulted verbs, and interprets them on a call.Channel (Interpreter):
+// each verb becomes Channel operations and trace lines, and a document
+// ends with the next one to fetch or with the call's end. Fetching is the
+// caller's (the pivot action's): nothing here imports the webhook client,
+// which is why the wait documents of <Enqueue> come through a WaitFetcher.
 //
 // Parsing follows Twilio: the root element must be <Response>, element
 // and attribute names are case-sensitive, and unknown or misplaced elements

@@ -1,17 +1,18 @@
-package actions
+package twiml
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
+	"errors"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/switchboard/switchboard/internal/call"
-	"github.com/switchboard/switchboard/internal/pivot"
-	"github.com/switchboard/switchboard/internal/twiml"
+)
+
+var (
+	errNoQueues      = errors.New("<Enqueue>: no queues configured")
+	errNoWaitFetcher = errors.New("no wait document fetcher")
 )
 
 // Queues are the in-memory call queues of TwiML's <Enqueue>: callers wait
@@ -105,22 +106,22 @@ func (q *Queues) Size(account, name string) int {
 // takes it, the wait document says <Leave>, the caller hangs up, or MaxWait
 // passes. With an action the action gets QueueResult; else the next verb
 // runs.
-func (s *session) enqueue(ctx context.Context, v *twiml.Enqueue, base string) (*request, bool, error) {
-	if s.queues == nil {
-		return nil, false, fmt.Errorf("<Enqueue>: no queues configured")
+func (in *Interpreter) enqueue(ctx context.Context, v *Enqueue, base string) (*Request, bool, error) {
+	if in.Queues == nil {
+		return nil, false, errNoQueues
 	}
-	if err := s.x.Call.Answer(ctx); err != nil {
+	if err := in.Call.Answer(ctx); err != nil {
 		return nil, false, err
 	}
-	info := s.x.Call.Info()
-	start := s.x.Now()
-	m, sid, pos := s.queues.join(info.AccountID, v.Queue, info.ID, start)
-	s.x.Trace.Add("enqueue", "queue", v.Queue, "queue_sid", sid, "position", pos)
+	info := in.Call.Info()
+	start := in.Now()
+	m, sid, pos := in.Queues.join(info.AccountID, v.Queue, info.ID, start)
+	in.Trace.Add("enqueue", "queue", v.Queue, "queue_sid", sid, "position", pos)
 
 	waitCtx, stop := context.WithCancel(ctx)
 	music := make(chan string, 1)
-	go func() { music <- s.waitMusic(waitCtx, v, base, sid, start) }()
-	timer := time.NewTimer(s.queues.maxWait())
+	go func() { music <- in.waitMusic(waitCtx, v, base, sid, start) }()
+	timer := time.NewTimer(in.Queues.maxWait())
 	defer timer.Stop()
 
 	result, by := "", ""
@@ -131,7 +132,7 @@ func (s *session) enqueue(ctx context.Context, v *twiml.Enqueue, base string) (*
 		case r := <-music:
 			switch r {
 			case "leave", "hangup":
-				if s.queues.leave(info.AccountID, v.Queue, m) {
+				if in.Queues.leave(info.AccountID, v.Queue, m) {
 					result = r
 				} else {
 					by, result = <-m.taken, "bridged"
@@ -139,11 +140,11 @@ func (s *session) enqueue(ctx context.Context, v *twiml.Enqueue, base string) (*
 			}
 			music = nil // the music ended by itself: keep waiting in silence
 		case <-timer.C:
-			if s.queues.leave(info.AccountID, v.Queue, m) {
+			if in.Queues.leave(info.AccountID, v.Queue, m) {
 				result = "leave"
 			}
 		case <-ctx.Done():
-			s.queues.leave(info.AccountID, v.Queue, m)
+			in.Queues.leave(info.AccountID, v.Queue, m)
 			result = "hangup"
 		}
 	}
@@ -151,22 +152,22 @@ func (s *session) enqueue(ctx context.Context, v *twiml.Enqueue, base string) (*
 	if music != nil {
 		<-music
 	}
-	waited := s.x.Now().Sub(start)
-	s.x.Trace.Add("dequeue", "queue", v.Queue, "result", result, "by", by, "wait_seconds", int(waited.Seconds()))
+	waited := in.Now().Sub(start)
+	in.Trace.Add("dequeue", "queue", v.Queue, "result", result, "by", by, "wait_seconds", int(waited.Seconds()))
 	if ctx.Err() != nil {
 		return nil, false, ctx.Err()
 	}
 	if result == "hangup" { // the wait document hung up
-		return nil, true, s.x.Call.Hangup(ctx, "NORMAL_CLEARING")
+		return nil, true, in.Call.Hangup(ctx, "NORMAL_CLEARING")
 	}
 	if !v.ActionSet {
 		return nil, false, nil
 	}
-	u, err := s.actionURL(base, v.Action, true, "Enqueue")
+	u, err := in.actionURL(base, v.Action, true, "Enqueue")
 	if err != nil {
 		return nil, false, err
 	}
-	return &request{url: u, method: v.Method, params: pivot.Params{
+	return &Request{URL: u, Method: v.Method, Params: []Param{
 		{Key: "QueueResult", Value: result}, {Key: "QueueSid", Value: sid},
 		{Key: "QueueTime", Value: strconv.Itoa(int(waited.Seconds()))},
 	}}, false, nil
@@ -175,42 +176,42 @@ func (s *session) enqueue(ctx context.Context, v *twiml.Enqueue, base string) (*
 // waitMusic plays the queue's wait document (waitUrl), again and again, or
 // hold music when there is none. It returns "leave" or "hangup" when the
 // document says so, "" when it stopped otherwise.
-func (s *session) waitMusic(ctx context.Context, v *twiml.Enqueue, base, sid string, start time.Time) string {
-	ch := s.x.Call
+func (in *Interpreter) waitMusic(ctx context.Context, v *Enqueue, base, sid string, start time.Time) string {
+	ch := in.Call
 	if v.WaitURL == "" {
 		_ = ch.Play(ctx, call.PlayOptions{URL: "builtin:hold-music", Loop: 0})
 		return ""
 	}
 	u, err := resolve(base, v.WaitURL)
 	if err != nil {
-		s.x.Trace.Add("warning", "code", 14205, "message", "waitUrl is not usable: "+err.Error(), "verb", "Enqueue")
+		in.Trace.Add("warning", "code", 14205, "message", "waitUrl is not usable: "+err.Error(), "verb", "Enqueue")
 		return ""
 	}
 	for ctx.Err() == nil {
 		began := time.Now()
-		resp, err := s.fetchWait(ctx, request{url: u, method: v.WaitURLMethod, params: pivot.Params{
-			{Key: "QueueSid", Value: sid}, {Key: "QueueTime", Value: strconv.Itoa(int(s.x.Now().Sub(start).Seconds()))},
+		body, err := in.fetchWait(ctx, Request{URL: u, Method: v.WaitURLMethod, Params: []Param{
+			{Key: "QueueSid", Value: sid}, {Key: "QueueTime", Value: strconv.Itoa(int(in.Now().Sub(start).Seconds()))},
 			{Key: "QueuePosition", Value: "1"},
 		}})
-		if err != nil || resp.Kind != pivot.KindTwiML {
+		if err != nil {
 			_ = ch.Play(ctx, call.PlayOptions{URL: "builtin:hold-music", Loop: 0})
 			return ""
 		}
-		doc, err := twiml.Parse(resp.Body)
+		doc, err := Parse(body)
 		if err != nil {
 			return ""
 		}
 		for _, verb := range doc.Verbs {
 			switch w := verb.(type) {
-			case *twiml.Say:
+			case *Say:
 				_ = ch.Say(ctx, call.SayOptions{Text: w.Text, Voice: w.Voice, Language: w.Language, Loop: w.Loop})
-			case *twiml.Play:
-				_ = s.play(ctx, w, u)
-			case *twiml.Pause:
+			case *Play:
+				_ = in.play(ctx, w, u)
+			case *Pause:
 				_ = ch.Pause(ctx, w.Length)
-			case *twiml.Leave:
+			case *Leave:
 				return "leave"
-			case *twiml.Hangup:
+			case *Hangup:
 				return "hangup"
 			}
 			if ctx.Err() != nil {
@@ -231,35 +232,25 @@ func (s *session) waitMusic(ctx context.Context, v *twiml.Enqueue, base, sid str
 	return ""
 }
 
-// fetchWait fetches a wait document; these do not count against the
-// per-call document limit (a long wait asks many times).
-func (s *session) fetchWait(ctx context.Context, r request) (*pivot.Response, error) {
-	resp, ex, err := s.client.Do(ctx, pivot.Request{
-		URL: r.url, Method: r.method, Format: "twiml", Params: s.params(r.params),
-		SigningKey: s.x.Account.SigningSecret, SwitchboardKey: s.x.Account.SigningSecret, // wall-clock timestamp, as fetch
-	})
-	s.x.Trace.Add("webhook", "method", ex.Method, "url", ex.URL, "format", "twiml", "status", ex.Status,
-		"params", paramsObject(s.params(r.params)), "purpose", "wait")
-	return resp, err
+// fetchWait fetches a wait document; none when no fetcher was given.
+func (in *Interpreter) fetchWait(ctx context.Context, r Request) ([]byte, error) {
+	if in.Wait == nil {
+		return nil, errNoWaitFetcher
+	}
+	return in.Wait.FetchWait(ctx, r)
 }
 
 // dequeue takes the longest-waiting caller of a queue (<Dial><Queue>) and
 // bridges to it.
-func (s *session) dequeue(ctx context.Context, v *twiml.Dial, n twiml.Noun) (call.DialResult, error) {
-	info := s.x.Call.Info()
+func (in *Interpreter) dequeue(ctx context.Context, v *Dial, n Noun) (call.DialResult, error) {
+	info := in.Call.Info()
 	res := call.DialResult{Status: "no-answer"}
-	if s.queues != nil {
-		if m, ok := s.queues.take(info.AccountID, n.Value, info.ID); ok {
+	if in.Queues != nil {
+		if m, ok := in.Queues.take(info.AccountID, n.Value, info.ID); ok {
 			res = call.DialResult{Status: "completed", CallID: m.callID}
 		}
 	}
-	s.x.Trace.Add("dial", "targets", []call.Target{{Kind: "queue", Value: n.Value}},
+	in.Trace.Add("dial", "targets", []call.Target{{Kind: "queue", Value: n.Value}},
 		"timeout", v.Timeout.Seconds(), "caller_id", v.CallerID, "status", res.Status, "call_id", res.CallID)
 	return res, nil
-}
-
-// shortHash is 32 hex characters naming a thing stably (SIDs).
-func shortHash(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:16])
 }

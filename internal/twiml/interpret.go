@@ -1,0 +1,389 @@
+package twiml
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/switchboard/switchboard/internal/call"
+)
+
+// Interpreter runs parsed TwiML documents on one call, verb by verb, and
+// says which document comes next; fetching it is its caller's job (the
+// pivot action, with its fallback and failure policy), so that this
+// package never makes a webhook request of its own but the wait documents
+// of <Enqueue>, through Wait.
+type Interpreter struct {
+	// Call is the running call (traced).
+	Call call.Channel
+	// Trace receives the lines that are not Channel operations (warning,
+	// redirect, set, sms, enqueue, dequeue, a queue's dial).
+	Trace *call.Trace
+	// Log carries the call's attributes.
+	Log *slog.Logger
+	// Vars keep <Set><Variable> and <Redirect>'s variables, sent with
+	// every later request.
+	Vars Vars
+	// Now is the call's clock (a simulated call's jumps over waits).
+	Now func() time.Time
+	// Queues hold the callers of <Enqueue>; nil makes <Enqueue> fail and
+	// <Dial><Queue> find nobody.
+	Queues *Queues
+	// Wait fetches an <Enqueue>'s wait documents.
+	Wait WaitFetcher
+}
+
+// Vars are the call's variables as the interpreter changes them
+// (engine.Vars).
+type Vars interface {
+	Set(key, value string)
+}
+
+// WaitFetcher asks for the wait document (waitUrl) of an <Enqueue> while
+// the caller waits. These requests are not documents of the call: they do
+// not count against its limit, and a failure only stops the wait music.
+type WaitFetcher interface {
+	// FetchWait returns the TwiML body at r, or an error when the request
+	// failed or the answer is not TwiML.
+	FetchWait(ctx context.Context, r Request) ([]byte, error)
+}
+
+// Param is one callback parameter of a verb (Digits, RecordingUrl …).
+type Param struct {
+	// Key is Twilio's parameter name; Value what the verb collected.
+	Key, Value string
+}
+
+// Request is the next document to fetch: a verb's action or a <Redirect>.
+type Request struct {
+	// URL is absolute, resolved against the document's.
+	URL string
+	// Method is GET or POST, as the verb says.
+	Method string
+	// Params are the verb's callback parameters, sent besides the call's.
+	Params []Param
+	// AfterHangup is set when the caller hung up during <Record>: the
+	// action is still requested, its answer ignored, and the call ends.
+	AfterHangup bool
+}
+
+// Run writes the document's warnings to the trace and executes its verbs
+// in order, on base (the document's URL: the base of relative URLs and the
+// verbs' default action). It returns the next document to fetch, or nil
+// when the document ended the call or ran out (Twilio hangs up then).
+func (in *Interpreter) Run(ctx context.Context, doc *Document, base string) (*Request, error) {
+	for _, w := range doc.Warnings {
+		in.Trace.Add("warning", "code", w.Code, "message", w.Message, "verb", w.Verb, "attr", w.Attr)
+	}
+	return in.run(ctx, doc.Verbs, base)
+}
+
+// run executes verbs in order (Run).
+func (in *Interpreter) run(ctx context.Context, verbs []Verb, base string) (*Request, error) {
+	ch := in.Call
+	for _, v := range verbs {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		var (
+			next *Request
+			end  bool
+			err  error
+		)
+		switch v := v.(type) {
+		case *Say:
+			err = in.answerThen(ctx, func() error {
+				return ch.Say(ctx, call.SayOptions{Text: v.Text, Voice: v.Voice, Language: v.Language, Loop: v.Loop})
+			})
+		case *Play:
+			err = in.answerThen(ctx, func() error { return in.play(ctx, v, base) })
+		case *Pause:
+			err = ch.Pause(ctx, v.Length) // a first Pause waits before answering, as Twilio
+		case *Gather:
+			next, err = in.gather(ctx, v, base)
+		case *Record:
+			next, end, err = in.record(ctx, v, base)
+		case *Dial:
+			next, err = in.dial(ctx, v, base)
+		case *Redirect:
+			next, err = in.redirect(v, base)
+		case *Hangup:
+			err = in.answerThen(ctx, func() error { return ch.Hangup(ctx, "NORMAL_CLEARING") })
+			end = true
+		case *Reject:
+			err, end = in.reject(ctx, v), true
+		case *Enqueue:
+			next, end, err = in.enqueue(ctx, v, base)
+		case *Leave:
+			in.Trace.Add("warning", "code", 14201, "message", "<Leave> outside a queue's wait document does nothing", "verb", "Leave")
+		case *Sms:
+			next, err = in.sms(v, base)
+		case *Set:
+			in.set(v.Variables)
+		default:
+			in.Trace.Add("warning", "code", CodeSchema, "message", "verb not supported here", "verb", v.Name())
+		}
+		if err != nil || next != nil || end {
+			return next, err
+		}
+	}
+	return nil, nil
+}
+
+// answerThen answers the call (media verbs do) and runs fn.
+func (in *Interpreter) answerThen(ctx context.Context, fn func() error) error {
+	if err := in.Call.Answer(ctx); err != nil {
+		return err
+	}
+	return fn()
+}
+
+func (in *Interpreter) play(ctx context.Context, v *Play, base string) error {
+	if v.Digits != "" {
+		return in.Call.Play(ctx, call.PlayOptions{Digits: v.Digits, Loop: 1})
+	}
+	u, err := resolve(base, v.URL)
+	if err != nil || v.URL == "" {
+		in.Trace.Add("warning", "code", 13420, "message", fmt.Sprintf("<Play> has no usable URL %q", v.URL), "verb", "Play")
+		return nil
+	}
+	return in.Call.Play(ctx, call.PlayOptions{URL: u, Loop: v.Loop})
+}
+
+// prompts turns a Gather's nested verbs into prompts.
+func (in *Interpreter) prompts(nested []Verb, base string) []call.Prompt {
+	var out []call.Prompt
+	for _, n := range nested {
+		switch n := n.(type) {
+		case *Say:
+			out = append(out, call.Prompt{Say: &call.SayOptions{Text: n.Text, Voice: n.Voice, Language: n.Language, Loop: n.Loop}})
+		case *Play:
+			if u, err := resolve(base, n.URL); err == nil && n.URL != "" {
+				out = append(out, call.Prompt{Play: &call.PlayOptions{URL: u, Loop: n.Loop}})
+			}
+		case *Pause:
+			out = append(out, call.Prompt{Pause: n.Length})
+		}
+	}
+	return out
+}
+
+// gather collects digits. With digits (or actionOnEmptyResult) the action
+// is requested — the current document when no action was given; without
+// them the next verb runs.
+func (in *Interpreter) gather(ctx context.Context, v *Gather, base string) (*Request, error) {
+	if err := in.Call.Answer(ctx); err != nil {
+		return nil, err
+	}
+	digits, err := in.Call.Gather(ctx, call.GatherOptions{
+		NumDigits: v.NumDigits, Timeout: v.Timeout, FinishOnKey: v.FinishOnKey, Prompts: in.prompts(v.Nested, base),
+	})
+	if err != nil {
+		return nil, err
+	}
+	if digits == "" && !v.ActionOnEmptyResult {
+		return nil, nil
+	}
+	u, err := in.actionURL(base, v.Action, v.ActionSet, "Gather")
+	if err != nil {
+		return nil, err
+	}
+	var params []Param
+	if digits != "" { // actionOnEmptyResult with no input: no Digits, as Twilio
+		params = []Param{{Key: "Digits", Value: digits}}
+	}
+	return &Request{URL: u, Method: v.Method, Params: params}, nil
+}
+
+// actionURL resolves an action; absent, it is the current document.
+func (in *Interpreter) actionURL(base, action string, set bool, verb string) (string, error) {
+	if !set || action == "" {
+		return base, nil
+	}
+	u, err := resolve(base, action)
+	if err != nil {
+		return "", &Error{Code: CodeInvalidURL, Message: fmt.Sprintf("<%s action=%q>: %v", verb, action, err)}
+	}
+	return u, nil
+}
+
+// record records the caller. An empty recording (no audio, no key) goes on
+// to the next verb, as Twilio and Kazoo; otherwise the action gets the
+// recording. When the caller hung up during it, the action is still
+// requested (CallStatus completed, AfterHangup) and the call ends.
+func (in *Interpreter) record(ctx context.Context, v *Record, base string) (*Request, bool, error) {
+	if err := in.Call.Answer(ctx); err != nil {
+		return nil, false, err
+	}
+	rec, err := in.Call.Record(ctx, call.RecordOptions{
+		MaxLength: v.MaxLength, Timeout: v.Timeout, FinishOnKey: v.FinishOnKey, PlayBeep: v.PlayBeep, Trim: v.Trim != "do-not-trim",
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	if rec.Duration < 500*time.Millisecond && rec.Digits != "hangup" {
+		return nil, false, nil
+	}
+	u, err := in.actionURL(base, v.Action, v.ActionSet, "Record")
+	if err != nil {
+		return nil, false, err
+	}
+	params := []Param{
+		{Key: "RecordingUrl", Value: rec.URL},
+		{Key: "RecordingDuration", Value: strconv.Itoa(int(rec.Duration.Round(time.Second) / time.Second))},
+		{Key: "RecordingSid", Value: recordingSid(rec.URL)},
+		{Key: "Digits", Value: rec.Digits},
+	}
+	if rec.Digits == "hangup" || ctx.Err() != nil {
+		params = append(params, Param{Key: "CallStatus", Value: "completed"})
+		return &Request{URL: u, Method: v.Method, Params: params, AfterHangup: true}, true, nil
+	}
+	return &Request{URL: u, Method: v.Method, Params: params}, false, nil
+}
+
+func recordingSid(u string) string {
+	if u == "" {
+		return ""
+	}
+	return "RE" + shortHash(u)
+}
+
+// dial rings the nouns; with an action, the action gets the outcome, else
+// the next verb runs.
+func (in *Interpreter) dial(ctx context.Context, v *Dial, base string) (*Request, error) {
+	if !v.AnswerOnBridge {
+		if err := in.Call.Answer(ctx); err != nil {
+			return nil, err
+		}
+	}
+	var (
+		res call.DialResult
+		err error
+	)
+	if q, ok := queueNoun(v.Nouns); ok {
+		res, err = in.dequeue(ctx, v, q)
+	} else if len(v.Nouns) == 0 {
+		res.Status = "failed" // nothing to dial: no call is made (the parser warned, 13215)
+	} else {
+		targets := make([]call.Target, 0, len(v.Nouns))
+		for _, n := range v.Nouns {
+			targets = append(targets, call.Target{Kind: n.Kind, Value: n.Value})
+		}
+		strategy := "simultaneous"
+		if v.Sequential {
+			strategy = "single"
+		}
+		res, err = in.Call.Dial(ctx, call.DialOptions{
+			Targets: targets, Timeout: v.Timeout, CallerID: v.CallerID, TimeLimit: v.TimeLimit,
+			HangupOnStar: v.HangupOnStar, Record: v.Record != "" && v.Record != "do-not-record", Strategy: strategy,
+		})
+	}
+	if err != nil && ctx.Err() != nil {
+		return nil, err
+	}
+	if err != nil {
+		res.Status = "failed"
+	}
+	if !v.ActionSet {
+		return nil, nil
+	}
+	u, uerr := in.actionURL(base, v.Action, true, "Dial")
+	if uerr != nil {
+		return nil, uerr
+	}
+	status := res.Status
+	if status == "answered" {
+		status = "completed"
+	}
+	return &Request{URL: u, Method: v.Method, Params: []Param{
+		{Key: "DialCallStatus", Value: status},
+		{Key: "DialCallSid", Value: res.CallID},
+		{Key: "DialCallDuration", Value: strconv.Itoa(int(res.Duration / time.Second))},
+	}}, nil
+}
+
+func queueNoun(nouns []Noun) (Noun, bool) {
+	for _, n := range nouns {
+		if n.Kind == "queue" {
+			return n, true
+		}
+	}
+	return Noun{}, false
+}
+
+func (in *Interpreter) redirect(v *Redirect, base string) (*Request, error) {
+	in.set(v.Variables)
+	u, err := resolve(base, v.URL) // "" is the current document (RFC 3986), as Twilio's <Redirect/>
+	if err != nil {
+		return nil, &Error{Code: CodeInvalidURL, Message: fmt.Sprintf("<Redirect>%s</Redirect>: %v", v.URL, err)}
+	}
+	in.Trace.Add("redirect", "url", u, "method", v.Method)
+	return &Request{URL: u, Method: v.Method}, nil
+}
+
+// reject refuses the call before it is answered; after, it only hangs up.
+func (in *Interpreter) reject(ctx context.Context, v *Reject) error {
+	ch := in.Call
+	cause := "CALL_REJECTED"
+	if v.Reason == "busy" {
+		cause = "USER_BUSY"
+	}
+	if ch.Answered() {
+		in.Trace.Add("warning", "code", 13810, "message", "<Reject> after the call was answered only hangs up", "verb", "Reject")
+		return ch.Hangup(ctx, cause)
+	}
+	if err := ch.Reject(ctx, v.Reason); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return ch.Hangup(context.WithoutCancel(ctx), cause)
+}
+
+// sms is traced, not sent: Switchboard has no SMS carrier.
+func (in *Interpreter) sms(v *Sms, base string) (*Request, error) {
+	info := in.Call.Info()
+	to := cmp.Or(v.To, info.From)
+	from := cmp.Or(v.From, info.To, info.Request)
+	in.Trace.Add("sms", "to", to, "from", from, "body", v.Body, "status", "sent")
+	if !v.ActionSet {
+		return nil, nil
+	}
+	u, err := in.actionURL(base, v.Action, true, "Sms")
+	if err != nil {
+		return nil, err
+	}
+	return &Request{URL: u, Method: v.Method, Params: []Param{
+		{Key: "SmsSid", Value: "SM" + shortHash(info.ID+v.Body)}, {Key: "SmsStatus", Value: "sent"},
+	}}, nil
+}
+
+// set keeps Kazoo's <Set><Variable>: sent on every later request.
+func (in *Interpreter) set(vars []Variable) {
+	for _, v := range vars {
+		if v.Key == "" {
+			continue
+		}
+		in.Vars.Set(v.Key, v.Value)
+		in.Trace.Add("set", "key", v.Key, "value", v.Value)
+	}
+}
+
+// resolve turns a verb's URL into an absolute one against the document's
+// (RFC 3986); "" is the document itself.
+func resolve(base, ref string) (string, error) {
+	if ref == "" {
+		return base, nil
+	}
+	return ResolveURL(base, ref)
+}
+
+// shortHash is 32 hex characters naming a thing stably (SIDs).
+func shortHash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:16])
+}
