@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/switchboard/switchboard/internal/media/codec"
 	"github.com/switchboard/switchboard/internal/media/wav"
 )
 
@@ -54,8 +53,17 @@ func decodeMP3LAME(ctx context.Context, data []byte) ([]int16, error) {
 		return nil, fmt.Errorf("mp3: MPEG 2.5 needs lame: %w", ErrNoLAME)
 	}
 	var out, stderr bytes.Buffer
-	if err := runLAME(ctx, bin, bytes.NewReader(data), &limitedWriter{w: &out, n: 4 * int64(maxSamples+codec.Rate)}, &stderr,
+	// Up to MaxDuration at 12 kHz (MPEG 2.5's highest) 16-bit stereo; past
+	// it lame is killed
+	// (it would block on a pipe nobody reads).
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	lw := &limitedWriter{w: &out, n: 4 * 12000 * int64(MaxDuration/time.Second), stop: cancel}
+	if err := runLAME(rctx, bin, bytes.NewReader(data), lw, &stderr,
 		"--quiet", "--decode", "--mp3input", "-", "-"); err != nil {
+		if lw.over {
+			return nil, fmt.Errorf("mp3: longer than %v", MaxDuration)
+		}
 		return nil, fmt.Errorf("mp3: %w", err)
 	}
 	a, err := wav.Decode(out.Bytes())
@@ -84,15 +92,19 @@ func runLAME(ctx context.Context, bin string, in io.Reader, out, stderr io.Write
 	return nil
 }
 
-// limitedWriter fails once more than n bytes are written, so a runaway
-// decoder cannot fill memory.
+// limitedWriter fails, and calls stop, once more than n bytes are
+// written, so a runaway decoder cannot fill memory.
 type limitedWriter struct {
-	w io.Writer
-	n int64
+	w    io.Writer
+	n    int64
+	stop func()
+	over bool
 }
 
 func (l *limitedWriter) Write(p []byte) (int, error) {
 	if int64(len(p)) > l.n {
+		l.over = true
+		l.stop()
 		return 0, fmt.Errorf("mp3: longer than %v", MaxDuration)
 	}
 	l.n -= int64(len(p))
