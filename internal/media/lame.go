@@ -22,8 +22,8 @@ var ErrNoLAME = errors.New("lame is not installed")
 // seconds; a stuck process must not hold a request for ever.
 const lameTimeout = 2 * time.Minute
 
-// MP3Bitrate is what EncodeMP3 writes: 32 kbit/s mono is plenty for 8 kHz
-// telephone audio (about 240 kB a minute).
+// MP3Bitrate is what EncodeMP3 writes: 32 kbit/s mono at 16 kHz is plenty
+// for 8 kHz telephone audio (about 240 kB a minute).
 const MP3Bitrate = 32
 
 // EncodeMP3 encodes a WAV recording (as Record writes them, or any WAV
@@ -37,9 +37,11 @@ func EncodeMP3(ctx context.Context, w io.Writer, wavData io.Reader) error {
 		return ErrNoLAME
 	}
 	var stderr bytes.Buffer
-	// "-" and "-" read stdin and write stdout; -t writes no LAME tag frame.
-	if err := runLAME(ctx, bin, wavData, w, &stderr,
-		"--quiet", "--nohist", "-t", "-b", fmt.Sprint(MP3Bitrate), "-m", "m", "-", "-"); err != nil {
+	// "-" and "-" read stdin and write stdout; -t writes no LAME tag
+	// frame. 16 kHz makes MPEG-2 rather than the rarer MPEG 2.5 (8 kHz),
+	// which every player and go-mp3 read.
+	if err := runLAME(ctx, bin, wavData, w, &stderr, "--quiet", "--nohist", "-t",
+		"--resample", "16", "-b", fmt.Sprint(MP3Bitrate), "-m", "m", "-", "-"); err != nil {
 		return fmt.Errorf("encode mp3: %w", err)
 	}
 	return nil

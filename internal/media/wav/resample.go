@@ -75,6 +75,14 @@ func newLowPass(from, to int) lowPass {
 func (f lowPass) at(in []int16, i int) float64 {
 	start := i - f.half
 	acc := 0.0
+	if start >= 0 && start+len(f.taps) <= len(in) {
+		// The common case, without a bounds test per tap.
+		w := in[start : start+len(f.taps)]
+		for k, t := range f.taps {
+			acc += t * float64(w[k])
+		}
+		return acc
+	}
 	for k, t := range f.taps {
 		j := start + k
 		if j < 0 || j >= len(in) {
@@ -109,12 +117,14 @@ type Resampler struct {
 	base     int64
 	total    int64 // input samples written
 	k        int64 // next output index
+	prevI    int64 // the input index whose value prevV holds
+	prevV    float64
 }
 
 // NewResampler converts from one rate to another; rates of zero or less
 // leave the samples as they are.
 func NewResampler(from, to int) *Resampler {
-	r := &Resampler{from: from, to: to}
+	r := &Resampler{from: from, to: to, prevI: -1}
 	if from > 0 && to > 0 {
 		r.step = float64(from) / float64(to)
 	}
@@ -165,11 +175,17 @@ func (r *Resampler) emit(out []int16, n int64) []int16 {
 			break
 		}
 		frac := pos - float64(i)
-		a := r.src(i)
+		var a float64
+		if i == r.prevI { // going up, one input serves several outputs
+			a = r.prevV
+		} else {
+			a = r.src(i)
+		}
 		b := a
 		if i < last {
 			b = r.src(i + 1)
 		}
+		r.prevI, r.prevV = i+1, b
 		out = append(out, clamp16(a+(b-a)*frac))
 	}
 	return out
