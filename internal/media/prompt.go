@@ -139,12 +139,22 @@ func (m *Manager) loadFile(ctx context.Context, path string) (*prompt, error) {
 	})
 }
 
-// loadPlay resolves what a Play names.
+// loadPlay resolves what a Play names. An *Error names the media.
 func (m *Manager) loadPlay(ctx context.Context, o call.PlayOptions) (*prompt, error) {
 	ref := strings.TrimSpace(o.URL)
 	if o.MediaID != "" {
 		ref = "media:" + o.MediaID
 	}
+	p, err := m.loadRef(ctx, ref)
+	var me *Error
+	if errors.As(err, &me) && me.URL == "" {
+		// A new value: the error may be shared by callers of one load.
+		return nil, &Error{Code: me.Code, URL: ref, Err: me.Err}
+	}
+	return p, err
+}
+
+func (m *Manager) loadRef(ctx context.Context, ref string) (*prompt, error) {
 	switch {
 	case ref == "":
 		return nil, errors.New("media: nothing to play")
