@@ -484,3 +484,29 @@ func TestRemoveLegacyCache(t *testing.T) {
 		t.Errorf("tts file: %v", err)
 	}
 }
+
+func TestParsePolicy(t *testing.T) {
+	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		h          http.Header
+		fresh      time.Duration
+		store, rev bool // kept; must revalidate when stale
+	}{
+		{http.Header{"Cache-Control": {"max-age=30"}}, 30 * time.Second, true, false},
+		{http.Header{"Cache-Control": {"max-age=0", "s-maxage=100"}}, 100 * time.Second, true, false},
+		{http.Header{"Cache-Control": {`no-cache="Set-Cookie", max-age=100`}}, 0, true, true},
+		{http.Header{"Cache-Control": {"MAX-AGE=9999999999999999999"}}, DefaultMediaCacheTTL, true, false},
+		{http.Header{"Cache-Control": {"max-age=99999999999"}}, maxFreshSeconds * time.Second, true, false},
+		{http.Header{"Cache-Control": {"max-age=60, must-revalidate"}, "Age": {"-5"}}, time.Minute, true, true},
+		{http.Header{"Cache-Control": {"private, no-store"}}, DefaultMediaCacheTTL, false, false},
+		{http.Header{"Expires": {"0"}}, 0, true, false},
+		{http.Header{"Expires": {"Sun, 01 Mar 2026 00:10:00 GMT"}}, 10 * time.Minute, true, false},
+		{http.Header{"Pragma": {"no-cache"}}, DefaultMediaCacheTTL, true, false},
+	} {
+		p := parsePolicy(c.h, now, DefaultMediaCacheTTL)
+		if got := p.expires.Sub(now); got != c.fresh || p.noStore == c.store || p.mustRevalidate != c.rev {
+			t.Errorf("%v: fresh %v, noStore %v, mustRevalidate %v; want %v, %v, %v",
+				c.h, got, p.noStore, p.mustRevalidate, c.fresh, !c.store, c.rev)
+		}
+	}
+}

@@ -68,12 +68,16 @@ func newURLCache(maxBytes int64, maxEntries int, ttl time.Duration) *urlCache {
 		lru: list.New(), entries: map[string]*list.Element{}}
 }
 
+// maxFreshSeconds caps max-age and Age (a year), so that no header can
+// overflow a time.Duration.
+const maxFreshSeconds = 365 * 24 * 3600
+
 // parsePolicy reads Cache-Control (no-store, no-cache, must-revalidate,
 // s-maxage, max-age, less Age), else Expires (against Date), else gives
 // ttl; plus the validators. Unknown directives are ignored.
 func parsePolicy(h http.Header, now time.Time, ttl time.Duration) cachePolicy {
 	p := cachePolicy{etag: h.Get("ETag"), lastModified: h.Get("Last-Modified")}
-	maxAge, sMaxAge := -1, -1
+	maxAge, sMaxAge, noCache := -1, -1, false
 	for _, d := range strings.Split(strings.Join(h.Values("Cache-Control"), ","), ",") {
 		name, val, _ := strings.Cut(strings.TrimSpace(d), "=")
 		val = strings.Trim(strings.TrimSpace(val), `"`)
@@ -81,12 +85,11 @@ func parsePolicy(h http.Header, now time.Time, ttl time.Duration) cachePolicy {
 		case "no-store":
 			p.noStore = true
 		case "no-cache":
-			p.mustRevalidate = true
-			maxAge = 0
+			noCache, p.mustRevalidate = true, true
 		case "must-revalidate", "proxy-revalidate":
 			p.mustRevalidate = true
 		case "max-age":
-			if n, err := strconv.Atoi(val); err == nil && maxAge != 0 {
+			if n, err := strconv.Atoi(val); err == nil {
 				maxAge = max(n, 0)
 			}
 		case "s-maxage":
@@ -95,13 +98,17 @@ func parsePolicy(h http.Header, now time.Time, ttl time.Duration) cachePolicy {
 			}
 		}
 	}
-	if sMaxAge >= 0 && maxAge != 0 { // we are a shared cache
+	switch {
+	case noCache:
+		maxAge = 0
+	case sMaxAge >= 0: // we are a shared cache: s-maxage wins
 		maxAge = sMaxAge
 	}
 	switch {
 	case maxAge >= 0:
 		age, _ := strconv.Atoi(h.Get("Age"))
-		p.expires = now.Add(time.Duration(maxAge-max(age, 0)) * time.Second)
+		maxAge = min(maxAge, maxFreshSeconds) - min(max(age, 0), maxFreshSeconds)
+		p.expires = now.Add(time.Duration(maxAge) * time.Second)
 	case h.Get("Expires") != "":
 		exp, err := http.ParseTime(h.Get("Expires"))
 		if err != nil { // "0" or garbage: already expired
