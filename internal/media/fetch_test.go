@@ -132,6 +132,8 @@ func TestFetchNetworkErrorCodes(t *testing.T) {
 		http.Redirect(w, r, r.URL.Path+"x", http.StatusFound)
 	}))
 	t.Cleanup(loop.Close)
+	tlsSrv := httptest.NewTLSServer(http.NotFoundHandler()) // a certificate nobody trusts
+	t.Cleanup(tlsSrv.Close)
 	m := fetchManager(nil, 0, 0)
 	for _, c := range []struct {
 		url  string
@@ -141,6 +143,7 @@ func TestFetchNetworkErrorCodes(t *testing.T) {
 		{loop.URL + "/r", CodeTooManyRedirects},
 		{"http://no-such-host.invalid/x.mp3", CodeBadHost},
 		{"http://[::1", CodeBadURL},
+		{tlsSrv.URL + "/x.mp3", CodeTLSFailed},
 	} {
 		_, err := m.fetch(t.Context(), c.url)
 		if !errors.Is(err, ErrFetch) || ErrorCode(err) != c.code {

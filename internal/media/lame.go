@@ -55,9 +55,8 @@ func decodeMP3LAME(ctx context.Context, data []byte) ([]int16, error) {
 		return nil, fmt.Errorf("mp3: MPEG 2.5 needs lame: %w", ErrNoLAME)
 	}
 	var out, stderr bytes.Buffer
-	// Up to MaxDuration at 12 kHz (MPEG 2.5's highest) 16-bit stereo; past
-	// it lame is killed
-	// (it would block on a pipe nobody reads).
+	// Up to MaxDuration at 12 kHz (MPEG 2.5's highest), 16-bit stereo;
+	// past that lame is killed (it would block on a pipe nobody reads).
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	lw := &limitedWriter{w: &out, n: 4 * 12000 * int64(MaxDuration/time.Second), stop: cancel}
@@ -103,6 +102,7 @@ type limitedWriter struct {
 	over bool
 }
 
+// Write passes p on while within the limit.
 func (l *limitedWriter) Write(p []byte) (int, error) {
 	if int64(len(p)) > l.n {
 		l.over = true
