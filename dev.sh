@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Debian packages the build and the tests need.
-DEBIAN_PACKAGES=(ca-certificates git gcc sip-tester baresip-core flite espeak-ng sox tshark)
+DEBIAN_PACKAGES=(ca-certificates git gcc sip-tester baresip-core flite espeak-ng sox tshark lame)
 
 need_root() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else

@@ -33,7 +33,7 @@ type Manager struct {
 	prompts  *promptCache
 	http     *http.Client
 	tts      *tts.Engine
-	fetches  flights
+	urls     *urlCache
 	builtins builtins
 }
 
@@ -78,10 +78,12 @@ func NewManager(cfg Config, log *slog.Logger) (*Manager, error) {
 		bindIP:   bind.Unmap(),
 		ports:    newPortAllocator(cfg.PortMin, cfg.PortMax),
 		prompts:  newPromptCache(256 << 20),
+		urls:     newURLCache(cfg.MediaCacheBytes, cfg.MediaCacheEntries, cfg.MediaCacheTTL),
 	}
+	removeLegacyCache(cfg.DataDir)
 	switch c := cfg.HTTPClient.(type) {
 	case nil:
-		m.http = &http.Client{Timeout: fetchTimeout}
+		m.http = defaultHTTPClient()
 	case *http.Client:
 		m.http = c
 	default:

@@ -1,9 +1,10 @@
 // Package media is Switchboard's RTP media layer: SDP offer/answer (PCMU,
 // PCMA, telephone-event), symmetric RTP at 20 ms, RFC 4733 DTMF (and SIP
-// INFO digits fed in, and in-band Goertzel as a fallback), WAV playback
-// (paths, stored media, HTTP URLs, cached), text to speech through flite or
-// espeak-ng, recording with silence detection, and bridging two legs. It
-// knows nothing of SIP dialogs: internal/sip drives it.
+// INFO digits fed in, and in-band Goertzel as a fallback), WAV and MP3
+// playback (paths, stored media, HTTP URLs decoded once into a bounded,
+// revalidated cache), text to speech through flite or espeak-ng, recording
+// with silence detection, and bridging two legs. It knows nothing of SIP
+// dialogs: internal/sip drives it.
 //
 // The exported API is the contract internal/sip codes against: the types
 // here, Manager (manager.go) and Session (session.go, offer_answer.go,
@@ -11,7 +12,10 @@
 // layout, conventions and measured performance.
 package media
 
-import "errors"
+import (
+	"errors"
+	"time"
+)
 
 // ErrNoCodec is returned by Answer when the offer has no codec we speak
 // (the SIP layer answers 488).
@@ -38,13 +42,28 @@ type Config struct {
 	DataDir string
 	// TTS is "flite", "espeak-ng", or "" for the first one installed.
 	TTS string
-	// HTTPClient fetches http(s) media; nil = a client with a 10 s timeout.
+	// HTTPClient fetches http(s) media; nil = a client with a 10 s timeout
+	// that follows at most 10 redirects.
 	// (Typed any here to keep this contract free of net/http; the
 	// implementation asserts *http.Client.)
 	HTTPClient any
 	// RecordingURL turns a recording file name into the authenticated URL
 	// the API serves it at; nil = the file path.
 	RecordingURL func(accountID, file string) string
+	// MediaCacheBytes bounds the decoded audio kept for http(s) media
+	// URLs (4 bytes a sample at 8 kHz: PCM and both G.711 encodings);
+	// 0 = DefaultMediaCacheBytes (64 MB, about 35 minutes). Least
+	// recently played out first.
+	MediaCacheBytes int64
+	// MediaCacheEntries bounds the number of URLs kept; 0 =
+	// DefaultMediaCacheEntries (1000).
+	MediaCacheEntries int
+	// MediaCacheTTL is how long a response with neither Cache-Control
+	// max-age nor Expires is played before it is revalidated (with
+	// If-None-Match / If-Modified-Since when it had an ETag or
+	// Last-Modified); 0 = DefaultMediaCacheTTL (1 h). no-cache
+	// revalidates before every play, no-store is never kept.
+	MediaCacheTTL time.Duration
 }
 
 // Stats are a session's RTP counters.

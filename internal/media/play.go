@@ -78,7 +78,7 @@ func (s *Session) loadSay(ctx context.Context, o call.SayOptions) (*prompt, erro
 		}
 		return nil, err
 	}
-	return s.m.loadFile(path)
+	return s.m.loadFile(ctx, path)
 }
 
 // Pause sends silence for d.

@@ -100,8 +100,8 @@ func TestPlaySources(t *testing.T) {
 	if n := hits.Load(); n != 1 {
 		t.Errorf("URL fetched %d times, want once", n)
 	}
-	if _, err := os.Stat(m.CachePath(url)); err != nil {
-		t.Errorf("cache file: %v", err)
+	if n, size := m.MediaCacheStats(); n != 1 || size != 0.8*8000*4 {
+		t.Errorf("media cache holds %d URLs, %d bytes; want 1 of 0.8 s decoded", n, size)
 	}
 	for _, o := range []call.PlayOptions{
 		{MediaID: "../etc/passwd"},
@@ -142,10 +142,27 @@ func TestPlayFetchLimits(t *testing.T) {
 		}
 	}))
 	t.Cleanup(func() { close(block); srv.Close() })
-	_, a, _ := pair(t, func(c *media.Config) { c.HTTPClient = &http.Client{Timeout: 300 * time.Millisecond} })
-	for _, path := range []string{"/big.wav", "/bigchunked.wav", "/mp3", "/slow.wav"} {
-		if err := a.Play(t.Context(), call.PlayOptions{URL: srv.URL + path, Loop: 1}); err == nil {
-			t.Errorf("%s played", path)
+	// Short enough for /slow.wav; the 21 MB one gets the default 10 s so
+	// that a loaded machine still reads past the limit in time.
+	_, quick, _ := pair(t, func(c *media.Config) { c.HTTPClient = &http.Client{Timeout: 300 * time.Millisecond} })
+	_, patient, _ := pair(t)
+	for _, c := range []struct {
+		path string
+		want error
+		code int
+	}{
+		{"/big.wav", media.ErrTooLarge, media.CodeFetchFailed},
+		{"/bigchunked.wav", media.ErrTooLarge, media.CodeFetchFailed},
+		{"/mp3", media.ErrUnsupportedFormat, media.CodeUnsupportedFormat},
+		{"/slow.wav", media.ErrFetch, media.CodeConnectionFailed},
+	} {
+		a := quick
+		if c.path == "/bigchunked.wav" {
+			a = patient
+		}
+		err := a.Play(t.Context(), call.PlayOptions{URL: srv.URL + c.path, Loop: 1})
+		if !errors.Is(err, c.want) || media.ErrorCode(err) != c.code {
+			t.Errorf("%s: %v (code %d), want %v with code %d", c.path, err, media.ErrorCode(err), c.want, c.code)
 		}
 	}
 	// A caller who hangs up stops waiting at once.

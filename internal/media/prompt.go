@@ -13,7 +13,6 @@ import (
 
 	"github.com/switchboard/switchboard/internal/call"
 	"github.com/switchboard/switchboard/internal/media/codec"
-	"github.com/switchboard/switchboard/internal/media/wav"
 )
 
 // maxFileSize bounds a local audio file.
@@ -52,7 +51,7 @@ type promptCache struct {
 	bytes   int64
 	lru     *list.List // of *cacheEntry, most recent first
 	entries map[string]*list.Element
-	loads   flights
+	loads   flights[*prompt]
 }
 
 type cacheEntry struct {
@@ -73,42 +72,40 @@ func (c *promptCache) get(key string, load func() (*prompt, error)) (*prompt, er
 		return p, nil
 	}
 	c.mu.Unlock()
-	var p *prompt
-	_, err := c.loads.do(context.Background(), key, false, func() (string, error) {
-		var err error
-		p, err = load()
-		return "", err
+	// Synchronous: the ctx is only for waiters, and the first caller runs
+	// load itself.
+	return c.loads.do(context.Background(), key, false, func() (*prompt, error) {
+		p, err := load()
+		if err != nil {
+			return nil, err
+		}
+		c.put(key, p)
+		return p, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	if p == nil { // another caller loaded it
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		if e, ok := c.entries[key]; ok {
-			return e.Value.(*cacheEntry).p, nil
-		}
-		return nil, fmt.Errorf("media: %s evicted while loading", key)
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.entries[key]; !ok {
-		c.entries[key] = c.lru.PushFront(&cacheEntry{key: key, p: p})
-		c.bytes += p.size()
-		for c.bytes > c.max && c.lru.Len() > 1 {
-			last := c.lru.Back()
-			ce := last.Value.(*cacheEntry)
-			c.lru.Remove(last)
-			delete(c.entries, ce.key)
-			c.bytes -= ce.p.size()
-		}
-	}
-	return p, nil
 }
 
-// loadFile is a WAV file as a prompt; the cache key includes its size and
-// modification time, so a replaced file is read again.
-func (m *Manager) loadFile(path string) (*prompt, error) {
+// put adds a prompt, evicting the least recently used ones over max.
+func (c *promptCache) put(key string, p *prompt) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.entries[key]; ok {
+		return
+	}
+	c.entries[key] = c.lru.PushFront(&cacheEntry{key: key, p: p})
+	c.bytes += p.size()
+	for c.bytes > c.max && c.lru.Len() > 1 {
+		last := c.lru.Back()
+		ce := last.Value.(*cacheEntry)
+		c.lru.Remove(last)
+		delete(c.entries, ce.key)
+		c.bytes -= ce.p.size()
+	}
+}
+
+// loadFile is an audio file (WAV or MP3, as Decode) as a prompt; the
+// cache key includes its size and modification time, so a replaced file
+// is read again.
+func (m *Manager) loadFile(ctx context.Context, path string) (*prompt, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -133,20 +130,31 @@ func (m *Manager) loadFile(path string) (*prompt, error) {
 		if err != nil {
 			return nil, fmt.Errorf("media: read %s: %w", path, err)
 		}
-		a, err := wav.Decode(data)
+		// Shared with other callers: one hanging up does not stop it.
+		a, err := Decode(context.WithoutCancel(ctx), data, "")
 		if err != nil {
-			return nil, fmt.Errorf("media: %s: %w", path, err)
+			return nil, fmt.Errorf("media %s: %w", path, err)
 		}
-		return newPrompt(a.To8kMono()), nil
+		return newPrompt(a.PCM), nil
 	})
 }
 
-// loadPlay resolves what a Play names.
+// loadPlay resolves what a Play names. An *Error names the media.
 func (m *Manager) loadPlay(ctx context.Context, o call.PlayOptions) (*prompt, error) {
 	ref := strings.TrimSpace(o.URL)
 	if o.MediaID != "" {
 		ref = "media:" + o.MediaID
 	}
+	p, err := m.loadRef(ctx, ref)
+	var me *Error
+	if errors.As(err, &me) && me.URL == "" {
+		// A new value: the error may be shared by callers of one load.
+		return nil, &Error{Code: me.Code, URL: ref, Err: me.Err}
+	}
+	return p, err
+}
+
+func (m *Manager) loadRef(ctx context.Context, ref string) (*prompt, error) {
 	switch {
 	case ref == "":
 		return nil, errors.New("media: nothing to play")
@@ -157,17 +165,13 @@ func (m *Manager) loadPlay(ctx context.Context, o call.PlayOptions) (*prompt, er
 		if err != nil {
 			return nil, err
 		}
-		return m.loadFile(path)
+		return m.loadFile(ctx, path)
 	case strings.HasPrefix(ref, "http://"), strings.HasPrefix(ref, "https://"):
-		path, err := m.fetch(ctx, ref)
-		if err != nil {
-			return nil, err
-		}
-		return m.loadFile(path)
+		return m.fetch(ctx, ref)
 	case strings.HasPrefix(ref, "file://"):
-		return m.loadFile(strings.TrimPrefix(ref, "file://"))
+		return m.loadFile(ctx, strings.TrimPrefix(ref, "file://"))
 	}
-	return m.loadFile(ref)
+	return m.loadFile(ctx, ref)
 }
 
 // MediaPath is where a stored media id's audio lives:
@@ -186,28 +190,30 @@ func (m *Manager) MediaPath(id string) (string, error) {
 	return filepath.Join(m.cfg.DataDir, "media", id+".wav"), nil
 }
 
-// flights runs one load per key at a time; later callers wait for it.
-type flights struct {
+// flights runs one load per key at a time; later callers wait for it and
+// share its result.
+type flights[T any] struct {
 	mu sync.Mutex
-	m  map[string]*flight
+	m  map[string]*flight[T]
 }
 
-type flight struct {
+type flight[T any] struct {
 	done chan struct{}
-	val  string
+	val  T
 	err  error
 }
 
+// do runs fn for key unless a run is under way, and returns its result.
 // With async, fn runs in its own goroutine (which fn must bound in time)
 // and every caller, the first included, stops waiting when its ctx ends.
-func (f *flights) do(ctx context.Context, key string, async bool, fn func() (string, error)) (string, error) {
+func (f *flights[T]) do(ctx context.Context, key string, async bool, fn func() (T, error)) (T, error) {
 	f.mu.Lock()
 	if f.m == nil {
-		f.m = map[string]*flight{}
+		f.m = map[string]*flight[T]{}
 	}
 	fl, ok := f.m[key]
 	if !ok {
-		fl = &flight{done: make(chan struct{})}
+		fl = &flight[T]{done: make(chan struct{})}
 		f.m[key] = fl
 		f.mu.Unlock()
 		run := func() {
@@ -229,6 +235,7 @@ func (f *flights) do(ctx context.Context, key string, async bool, fn func() (str
 	case <-fl.done:
 		return fl.val, fl.err
 	case <-ctx.Done():
-		return "", context.Cause(ctx)
+		var zero T
+		return zero, context.Cause(ctx)
 	}
 }

@@ -75,6 +75,14 @@ func newLowPass(from, to int) lowPass {
 func (f lowPass) at(in []int16, i int) float64 {
 	start := i - f.half
 	acc := 0.0
+	if start >= 0 && start+len(f.taps) <= len(in) {
+		// The common case, without a bounds test per tap.
+		w := in[start : start+len(f.taps)]
+		for k, t := range f.taps {
+			acc += t * float64(w[k])
+		}
+		return acc
+	}
 	for k, t := range f.taps {
 		j := start + k
 		if j < 0 || j >= len(in) {
@@ -94,4 +102,103 @@ func clamp16(v float64) int16 {
 		return -32768
 	}
 	return int16(v)
+}
+
+// Resampler is Resample for a stream: it takes mono input chunk by chunk
+// and gives exactly the samples Resample gives for the whole input, so a
+// long decode (an MP3 at 44.1 kHz) never holds all of its source-rate
+// audio at once. It is not safe for concurrent use.
+type Resampler struct {
+	from, to int
+	step     float64
+	lp       *lowPass // nil when not going down
+	half     int64    // the filter's reach either side of a sample
+	buf      []int16  // input from index base on
+	base     int64
+	total    int64 // input samples written
+	k        int64 // next output index
+	prevI    int64 // the input index whose value prevV holds
+	prevV    float64
+}
+
+// NewResampler converts from one rate to another; rates of zero or less
+// leave the samples as they are.
+func NewResampler(from, to int) *Resampler {
+	r := &Resampler{from: from, to: to, prevI: -1}
+	if from > 0 && to > 0 {
+		r.step = float64(from) / float64(to)
+	}
+	if to < from && to > 0 {
+		f := newLowPass(from, to)
+		r.lp, r.half = &f, int64(f.half)
+	}
+	return r
+}
+
+// Write feeds in and appends to out the output samples it completes.
+func (r *Resampler) Write(out, in []int16) []int16 {
+	if r.step == 0 || r.from == r.to {
+		return append(out, in...)
+	}
+	r.buf = append(r.buf, in...)
+	r.total += int64(len(in))
+	out = r.emit(out, -1)
+	// Drop the input no later output needs.
+	next := int64(float64(r.k)*r.step) - r.half
+	if drop := next - r.base; drop > 0 && drop <= int64(len(r.buf)) {
+		n := copy(r.buf, r.buf[drop:])
+		r.buf = r.buf[:n]
+		r.base = next
+	}
+	return out
+}
+
+// Flush ends the input and appends the remaining output samples to out.
+func (r *Resampler) Flush(out []int16) []int16 {
+	if r.step == 0 || r.from == r.to {
+		return out
+	}
+	n := r.total * int64(r.to) / int64(r.from)
+	out = r.emit(out, n)
+	r.buf = r.buf[:0]
+	return out
+}
+
+// emit appends outputs up to index n (exclusive) at the end of input, or,
+// with n < 0, those whose inputs have all arrived.
+func (r *Resampler) emit(out []int16, n int64) []int16 {
+	last := r.total - 1
+	for ; n < 0 || r.k < n; r.k++ {
+		pos := float64(r.k) * r.step
+		i := int64(pos)
+		if n < 0 && i+1+r.half >= r.total {
+			break
+		}
+		frac := pos - float64(i)
+		var a float64
+		if i == r.prevI { // going up, one input serves several outputs
+			a = r.prevV
+		} else {
+			a = r.src(i)
+		}
+		b := a
+		if i < last {
+			b = r.src(i + 1)
+		}
+		r.prevI, r.prevV = i+1, b
+		out = append(out, clamp16(a+(b-a)*frac))
+	}
+	return out
+}
+
+// src is input sample i, low-passed when going down.
+func (r *Resampler) src(i int64) float64 {
+	j := int(i - r.base)
+	if r.lp != nil {
+		return r.lp.at(r.buf, j)
+	}
+	if j < 0 || j >= len(r.buf) {
+		return 0
+	}
+	return float64(r.buf[j])
 }

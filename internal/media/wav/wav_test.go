@@ -311,3 +311,29 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestResamplerMatchesResample feeds a stream in uneven chunks and expects
+// exactly what Resample gives for the whole input.
+func TestResamplerMatchesResample(t *testing.T) {
+	in := toInt16(sine(1000, 44100/3, 44100, 9000))
+	for i := range in {
+		in[i] += int16(i % 97 * 13)
+	}
+	for _, c := range []struct{ from, to int }{{44100, 8000}, {48000, 8000}, {16000, 8000}, {8000, 8000}, {6000, 8000}, {11025, 8000}, {8000, 44100}} {
+		want := wav.Resample(in, c.from, c.to)
+		r := wav.NewResampler(c.from, c.to)
+		var got []int16
+		for off, n := 0, 1; off < len(in); off, n = off+n, n*3%1001+1 {
+			got = r.Write(got, in[off:min(off+n, len(in))])
+		}
+		got = r.Flush(got)
+		if len(got) != len(want) {
+			t.Fatalf("%d→%d: %d samples, want %d", c.from, c.to, len(got), len(want))
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("%d→%d: sample %d is %d, want %d", c.from, c.to, i, got[i], want[i])
+			}
+		}
+	}
+}
