@@ -127,18 +127,7 @@ func TestSippRecording(t *testing.T) {
 			t.Errorf("recording without a token: %d, want 401", resp.StatusCode)
 		}
 	}
-	req, _ := http.NewRequest("GET", url, nil)
-	req.Header.Set("X-Auth-Token", s.Token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wav, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "audio/wav" {
-		t.Fatalf("GET recording: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
-	}
-	info, err := wavStats(wav)
+	info, err := wavStats(getRecording(t, s, url))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,4 +237,21 @@ func TestSippDialBridge(t *testing.T) {
 	if len(d) != 1 || d[0]["status"] != "completed" || d[0]["duration"].(float64) < 2.5 {
 		t.Errorf("trace %s", sipDump(tr))
 	}
+}
+
+// getRecording downloads a recording with the server's token.
+func getRecording(t *testing.T, s *sipServer, url string) []byte {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set("X-Auth-Token", s.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wav, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "audio/wav" {
+		t.Fatalf("GET recording: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	return wav
 }

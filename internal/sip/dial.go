@@ -202,6 +202,7 @@ func (l *inLeg) place(ctx context.Context, u sipmsg.Uri, callerID string, claime
 		b.cancel(errEnded)
 		return failure(ctx, err)
 	}
+	sess.AllowSource(signalAddr(dlg.InviteResponse.Source()))
 	b.initUAC(req, dlg.InviteResponse, offer)
 	s.addDialog(&b.dialog)
 	if err := dlg.Ack(context.WithoutCancel(ctx)); err != nil {

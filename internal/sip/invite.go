@@ -84,6 +84,7 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		return
 	}
 	l.sess, l.offers = sess, sess
+	sess.AllowSource(signalAddr(req.Source()))
 	if offer := req.Body(); len(offer) > 0 {
 		answer, err := sess.Answer(offer)
 		if err != nil {

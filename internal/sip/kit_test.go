@@ -85,6 +85,8 @@ func (s *fakeSession) Answer(offer []byte) ([]byte, error) {
 	return []byte(fakeSDP), nil
 }
 func (s *fakeSession) Offer() []byte { return []byte(fakeSDP) }
+
+func (s *fakeSession) AllowSource(netip.Addr) {}
 func (s *fakeSession) SetAnswer(answer []byte) error {
 	if !bytes.HasPrefix(answer, []byte("v=0")) {
 		return media.ErrBadSDP

@@ -3,6 +3,7 @@ package sip
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/switchboard/switchboard/internal/call"
@@ -24,6 +25,10 @@ type MediaSession interface {
 	SetAnswer(answer []byte) error
 	Update(offer []byte) ([]byte, error)
 	Start() error
+	// AllowSource lets media come from the address the call's signalling
+	// came from, besides the SDP's (a phone behind NAT); every other
+	// address is dropped.
+	AllowSource(ip netip.Addr)
 	Play(ctx context.Context, o call.PlayOptions) error
 	Say(ctx context.Context, o call.SayOptions) error
 	Pause(ctx context.Context, d time.Duration) error
@@ -62,3 +67,13 @@ func (s realSession) Bridge(ctx context.Context, other MediaSession) error {
 }
 
 var _ MediaSession = realSession{}
+
+// signalAddr is the IP of a message's transport source ("198.51.100.7:5060"),
+// invalid when it cannot be read.
+func signalAddr(source string) netip.Addr {
+	ap, err := netip.ParseAddrPort(source)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
+}
