@@ -46,8 +46,9 @@ run)
 test)
 	shift
 	install_packages
-	echo "== go vet"
+	echo "== go vet, staticcheck"
 	go vet ./...
+	go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 	unformatted=$(gofmt -l cmd internal e2e)
 	if [ -n "$unformatted" ]; then
 		echo "gofmt would change: $unformatted" >&2
