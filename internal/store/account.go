@@ -36,12 +36,24 @@ func hashSecret(secret string) string {
 
 // AddAccount creates an account named name with a fresh id, a fresh
 // webhook signing secret and an API key, in one write, and returns the key
-// in clear: its only appearance. An empty apiKey means a generated one.
+// in clear: its only appearance. An empty apiKey means a generated one. On
+// an empty store it makes the operator's default account, the root of the
+// tree; otherwise a child of the default account, so the tree never has two
+// roots (AddChildAccount is the API's way, with its rights checked).
 func AddAccount(ctx context.Context, st Store, name, apiKey string) (Account, string, error) {
+	parent, err := DefaultAccountID(ctx, st)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return Account{}, "", fmt.Errorf("add account %q: %w", name, err)
+	}
+	return addAccount(ctx, st, parent, name, apiKey)
+}
+
+// addAccount stores a child of parent ("" for the root) with a new key.
+func addAccount(ctx context.Context, st Store, parent, name, apiKey string) (Account, string, error) {
 	if apiKey == "" {
 		apiKey = newSecret(32)
 	}
-	acct, err := st.CreateAccount(ctx, Account{ID: NewID(), Name: name, SigningSecret: newSecret(16)}, hashSecret(apiKey))
+	acct, err := st.CreateAccount(ctx, Account{ID: NewID(), Name: name, SigningSecret: newSecret(16), ParentID: parent}, hashSecret(apiKey))
 	if err != nil {
 		return Account{}, "", fmt.Errorf("add account %q: %w", name, err)
 	}
@@ -54,6 +66,11 @@ func AddAccount(ctx context.Context, st Store, name, apiKey string) (Account, st
 func SignIn(ctx context.Context, st Store, apiKey string, expires time.Time) (Account, string, error) {
 	id, err := st.AccountByAPIKey(ctx, hashSecret(apiKey))
 	if err != nil {
+		return Account{}, "", fmt.Errorf("sign in: %w", err)
+	}
+	// Purged on write: every sign-in clears the expired tokens, so the
+	// table holds only live ones without a timer of its own.
+	if _, err := st.DeleteExpiredTokens(ctx, time.Now()); err != nil {
 		return Account{}, "", fmt.Errorf("sign in: %w", err)
 	}
 	acct, err := st.GetAccount(ctx, id)

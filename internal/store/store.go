@@ -46,6 +46,13 @@ type Account struct {
 	// auth token). It is never sent by the API except to the account itself.
 	SigningSecret string    `json:"-"`
 	Created       time.Time `json:"created"`
+	// ParentID is the account that created this one: accounts form a tree
+	// as in Kazoo, and an account's keys reach its descendants. Empty only
+	// for the operator's default account, the root.
+	ParentID string `json:"parent_id,omitempty"`
+	// Reseller lets the account create accounts in its own sub-tree; only
+	// the operator sets it (Kazoo's is_reseller).
+	Reseller bool `json:"is_reseller"`
 }
 
 // Token is a session token handed out by PUT /v2/api_auth; only its hash is
@@ -91,8 +98,20 @@ type Store interface {
 	AddAPIKey(ctx context.Context, accountID, keyHash string) error
 	// AccountByAPIKey finds the account of a key hash; ErrNotFound if none.
 	AccountByAPIKey(ctx context.Context, keyHash string) (string, error)
+	// ReplaceAPIKeys revokes every API key of an account and every auth
+	// token except keepToken (a hash; "" keeps none), and stores newKeyHash,
+	// in one write: a key rotation. ErrNotFound when there is no account.
+	ReplaceAPIKeys(ctx context.Context, accountID, newKeyHash, keepToken string) error
+	// SetReseller marks or unmarks an account as a reseller; ErrNotFound
+	// when there is none.
+	SetReseller(ctx context.Context, accountID string, on bool) error
 	// AddToken stores a session token hash.
 	AddToken(ctx context.Context, t Token) error
+	// DeleteToken revokes a token hash (sign-out); ErrNotFound when unknown.
+	DeleteToken(ctx context.Context, hash string) error
+	// DeleteExpiredTokens removes the tokens expired at now and says how
+	// many went, so the token table does not grow for ever.
+	DeleteExpiredTokens(ctx context.Context, now time.Time) (int64, error)
 	// AccountByToken finds the account of an unexpired token hash;
 	// ErrNotFound when unknown or expired at now.
 	AccountByToken(ctx context.Context, hash string, now time.Time) (string, error)

@@ -11,7 +11,8 @@ import (
 )
 
 // CreateAccount stores a new account and its first API key hashes in one
-// transaction; Created is set to now when zero.
+// transaction; Created is set to now when zero. ErrNotFound when the parent
+// named is not stored.
 func (d *DB) CreateAccount(ctx context.Context, a store.Account, keyHashes ...string) (store.Account, error) {
 	if a.ID == "" {
 		return store.Account{}, errors.New("create account: empty id")
@@ -27,8 +28,13 @@ func (d *DB) CreateAccount(ctx context.Context, a store.Account, keyHashes ...st
 		} else if ok {
 			return store.ErrExists
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO accounts (id, name, signing_secret, created) VALUES (?, ?, ?, ?)`,
-			a.ID, a.Name, a.SigningSecret, millis(a.Created)); err != nil {
+		if a.ParentID != "" {
+			if err := accountExists(ctx, tx, a.ParentID); err != nil {
+				return fmt.Errorf("parent %s: %w", a.ParentID, err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO accounts (id, name, signing_secret, created, parent_id, reseller) VALUES (?, ?, ?, ?, ?, ?)`,
+			a.ID, a.Name, a.SigningSecret, millis(a.Created), a.ParentID, a.Reseller); err != nil {
 			return err
 		}
 		for _, h := range keyHashes {
@@ -47,7 +53,7 @@ func (d *DB) CreateAccount(ctx context.Context, a store.Account, keyHashes ...st
 // GetAccount returns an account; ErrNotFound when there is none.
 func (d *DB) GetAccount(ctx context.Context, id string) (store.Account, error) {
 	a, err := scanAccount(d.r.QueryRowContext(ctx,
-		`SELECT id, name, signing_secret, created FROM accounts WHERE id = ?`, id))
+		`SELECT id, name, signing_secret, created, parent_id, reseller FROM accounts WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		err = store.ErrNotFound
 	}
@@ -60,7 +66,7 @@ func (d *DB) GetAccount(ctx context.Context, id string) (store.Account, error) {
 // ListAccounts returns every account, oldest first (ties by id).
 func (d *DB) ListAccounts(ctx context.Context) ([]store.Account, error) {
 	rows, err := d.r.QueryContext(ctx,
-		`SELECT id, name, signing_secret, created FROM accounts ORDER BY created, id`)
+		`SELECT id, name, signing_secret, created, parent_id, reseller FROM accounts ORDER BY created, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list accounts: %w", err)
 	}
@@ -82,7 +88,7 @@ func (d *DB) ListAccounts(ctx context.Context) ([]store.Account, error) {
 func scanAccount(s scanner) (store.Account, error) {
 	var a store.Account
 	var created int64
-	if err := s.Scan(&a.ID, &a.Name, &a.SigningSecret, &created); err != nil {
+	if err := s.Scan(&a.ID, &a.Name, &a.SigningSecret, &created, &a.ParentID, &a.Reseller); err != nil {
 		return store.Account{}, err
 	}
 	a.Created = fromMillis(created)
