@@ -16,9 +16,11 @@ func (a *API) getAccount(w http.ResponseWriter, r *http.Request) error {
 	return a.success(w, r, http.StatusOK, acct, "", nil)
 }
 
-// createSubAccount makes a new account (Kazoo's PUT /v2/accounts/{id}) with
-// its own API key, shown once in the answer. The new account's tokens see
-// only the new account.
+// createSubAccount makes a new account under the one in the path (Kazoo's
+// PUT /v2/accounts/{parent_id}) with its own API key, shown once in the
+// answer. Only the operator's account, and resellers in their own
+// sub-tree, may; the new account's tokens see only the new account and
+// its future descendants.
 func (a *API) createSubAccount(w http.ResponseWriter, r *http.Request) error {
 	req, err := a.readRequest(w, r)
 	if err != nil {
@@ -29,11 +31,48 @@ func (a *API) createSubAccount(w http.ResponseWriter, r *http.Request) error {
 	if name == "" || utf8.RuneCountInString(name) > 128 {
 		return fieldError(http.StatusBadRequest, "validation failed", "name", "required", "an account needs a name of 1 to 128 characters")
 	}
-	acct, key, err := store.AddAccount(r.Context(), a.store, name, "")
+	acct, key, err := store.AddChildAccount(r.Context(), a.store, actorOf(r), accountOf(r), name)
 	if err != nil {
 		return err
 	}
 	return a.success(w, r, http.StatusCreated, map[string]any{
-		"id": acct.ID, "name": acct.Name, "created": acct.Created, "parent_id": accountOf(r), "api_key": key,
+		"id": acct.ID, "name": acct.Name, "created": acct.Created, "parent_id": acct.ParentID, "is_reseller": false, "api_key": key,
 	}, "", nil)
+}
+
+// rotateAPIKey issues a new API key for the account (Kazoo's PUT
+// /v2/accounts/{id}/api_key), shown once, and revokes its old keys and
+// every token of the account but the caller's own: what to do when a key
+// leaks.
+func (a *API) rotateAPIKey(w http.ResponseWriter, r *http.Request) error {
+	keep := ""
+	if actorOf(r) == accountOf(r) {
+		keep = tokenOf(r)
+	}
+	key, err := store.RotateAPIKey(r.Context(), a.store, accountOf(r), keep)
+	if err != nil {
+		return err
+	}
+	a.log.Info("api key rotated", "account_id", accountOf(r), "by_account_id", actorOf(r))
+	return a.success(w, r, http.StatusCreated, map[string]any{"id": accountOf(r), "api_key": key}, "", nil)
+}
+
+// promoteReseller lets an account create accounts in its own sub-tree
+// (Kazoo's PUT /v2/accounts/{id}/reseller); only the operator may.
+func (a *API) promoteReseller(w http.ResponseWriter, r *http.Request) error {
+	return a.setReseller(w, r, true)
+}
+
+// demoteReseller takes that right back (DELETE …/reseller); the accounts
+// it made stay where they are.
+func (a *API) demoteReseller(w http.ResponseWriter, r *http.Request) error {
+	return a.setReseller(w, r, false)
+}
+
+func (a *API) setReseller(w http.ResponseWriter, r *http.Request, on bool) error {
+	acct, err := store.SetReseller(r.Context(), a.store, actorOf(r), accountOf(r), on)
+	if err != nil {
+		return err
+	}
+	return a.success(w, r, http.StatusOK, acct, "", nil)
 }

@@ -82,6 +82,7 @@ type ctxKey int
 const (
 	keyRequestID ctxKey = iota
 	keyAccount
+	keyActor
 	keyToken
 )
 
@@ -100,7 +101,11 @@ type route struct {
 var routes = []route{
 	{"PUT", "/v2/api_auth", false, (*API).apiAuth},
 	{"GET", "/v2/accounts/{account_id}", true, (*API).getAccount},
+	{"DELETE", "/v2/token_auth", true, (*API).signOut},
 	{"PUT", "/v2/accounts/{account_id}", true, (*API).createSubAccount},
+	{"PUT", "/v2/accounts/{account_id}/api_key", true, (*API).rotateAPIKey},
+	{"PUT", "/v2/accounts/{account_id}/reseller", true, (*API).promoteReseller},
+	{"DELETE", "/v2/accounts/{account_id}/reseller", true, (*API).demoteReseller},
 	{"GET", "/v2/accounts/{account_id}/callflows", true, (*API).listCallflows},
 	{"PUT", "/v2/accounts/{account_id}/callflows", true, (*API).createCallflow},
 	{"GET", "/v2/accounts/{account_id}/callflows/actions", true, (*API).catalog},

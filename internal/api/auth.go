@@ -40,8 +40,8 @@ func (a *API) apiAuth(w http.ResponseWriter, r *http.Request) error {
 }
 
 // authenticate lets a request through only with a live token of the
-// account named in the path; a token of one account sees nothing of
-// another.
+// account named in the path or of one of its ancestors; a token sees
+// nothing of a sibling's or an ancestor's account.
 func (a *API) authenticate(next http.Handler) http.Handler {
 	return a.handle(func(w http.ResponseWriter, r *http.Request) error {
 		token := r.Header.Get("X-Auth-Token")
@@ -60,13 +60,49 @@ func (a *API) authenticate(next http.Handler) http.Handler {
 		if err != nil {
 			return err
 		}
+		target := accountID
 		if want := r.PathValue("account_id"); want != "" && want != accountID {
-			return &Error{Status: http.StatusForbidden, Message: "forbidden",
-				Data: map[string]any{"message": "this token does not give access to account " + want}}
+			// A key reaches its own account and its descendants, never a
+			// sibling or an ancestor; an unknown account is refused alike,
+			// so ids cannot be probed.
+			ok, err := store.Reaches(r.Context(), a.store, accountID, want)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			if !ok {
+				return &Error{Status: http.StatusForbidden, Message: "forbidden",
+					Data: map[string]any{"message": "this token does not give access to account " + want}}
+			}
+			target = want
 		}
-		ctx := context.WithValue(r.Context(), keyAccount, accountID)
+		ctx := context.WithValue(r.Context(), keyAccount, target)
+		ctx = context.WithValue(ctx, keyActor, accountID)
 		ctx = context.WithValue(ctx, keyToken, token)
 		next.ServeHTTP(w, r.WithContext(ctx))
 		return nil
 	})
+}
+
+// actorOf is the account whose token signed the request (accountOf is the
+// account the path names: the same, or a descendant).
+func actorOf(r *http.Request) string {
+	id, _ := r.Context().Value(keyActor).(string)
+	return id
+}
+
+// tokenOf is the auth token the request came with.
+func tokenOf(r *http.Request) string {
+	tok, _ := r.Context().Value(keyToken).(string)
+	return tok
+}
+
+// signOut revokes the token the request carries (Kazoo's DELETE
+// /v2/token_auth): a stolen or finished session ends at once, not at its
+// expiry.
+func (a *API) signOut(w http.ResponseWriter, r *http.Request) error {
+	if err := store.RevokeToken(r.Context(), a.store, tokenOf(r)); err != nil {
+		return err
+	}
+	r = r.WithContext(context.WithValue(r.Context(), keyToken, ""))
+	return a.success(w, r, http.StatusOK, map[string]any{"revoked": true}, "", nil)
 }

@@ -131,7 +131,7 @@ func TestCallflowBadInput(t *testing.T) {
 }
 
 // TestCallflowsAccountWall: a token of one account reaches nothing of
-// another, whichever path it tries.
+// another that is not its descendant, whichever path it tries.
 func TestCallflowsAccountWall(t *testing.T) {
 	t.Parallel()
 	s := servertest.New(t)
@@ -154,7 +154,12 @@ func TestCallflowsAccountWall(t *testing.T) {
 		{Name: "B cannot delete A's flow through its own account", Method: "DELETE", URL: flowsB + "/{id_a}", Token: "{token_b}", ExpectedStatus: 404},
 		{Name: "B sees only its own (empty) list", Method: "GET", URL: flowsB, Token: "{token_b}", ExpectedStatus: 200,
 			NotExpectedContent: []string{"{id_a}"}, After: listLen(0)},
-		{Name: "A cannot read B", Method: "GET", URL: flowsB, ExpectedStatus: 403},
+		{Name: "C, B's sibling, cannot read B", Method: "GET", URL: flowsB, Token: "{token_c}", ExpectedStatus: 403,
+			Before: func(t testing.TB, s *servertest.Server) {
+				_, tok := s.AddAccount("Sibling Co")
+				s.Set("token_c", tok)
+			}},
+		{Name: "A, B's parent, reads B (Kazoo's account tree)", Method: "GET", URL: flowsB, ExpectedStatus: 200, After: listLen(0)},
 		{Name: "A's flow survived every refused request", Method: "GET", URL: flows, ExpectedStatus: 200, After: listLen(1)},
 		{Name: "A's flow unchanged", Method: "GET", URL: flows + "/{id_a}", ExpectedStatus: 200, ExpectedContent: []string{`"name":"A's flow"`}},
 		{Name: "B's number space is its own", Method: "PUT", URL: flowsB, Token: "{token_b}", Body: pivotFlow("B main", "3000"), ExpectedStatus: 201},

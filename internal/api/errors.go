@@ -54,6 +54,9 @@ func toError(err error) *Error {
 		return &Error{Status: http.StatusConflict, Message: "conflicting documents", Data: map[string]any{
 			"revision": map[string]any{"stale": map[string]any{"message": "the document was saved by someone else since you read it; reload it and apply your change again"}},
 		}, Err: err}
+	case errors.Is(err, store.ErrForbidden):
+		return &Error{Status: http.StatusForbidden, Message: "forbidden", Data: map[string]any{
+			"message": "this account may not do that: only the operator's account, and resellers in their own sub-tree, create accounts; only the operator marks resellers"}, Err: err}
 	case errors.Is(err, store.ErrExists):
 		return &Error{Status: http.StatusConflict, Message: "document already exists", Err: err}
 	}
