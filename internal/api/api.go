@@ -29,6 +29,16 @@ type Config struct {
 	// RecordingsDir holds recordings, one directory per account id;
 	// GET …/recordings/{file} serves from it. Empty: none are served.
 	RecordingsDir string
+	// LoginFailuresFree is how many failed sign-ins in a row a source
+	// address may make before PUT /v2/api_auth refuses it for a while; 5
+	// by default.
+	LoginFailuresFree int
+	// LoginMaxLockout is the longest such refusal (each further failure
+	// doubles it from 1 s); 15 min by default.
+	LoginMaxLockout time.Duration
+	// LoginSources bounds the sources the sign-in throttle remembers; 10,000
+	// by default.
+	LoginSources int
 }
 
 func (c Config) withDefaults() Config {
@@ -37,6 +47,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.TokenTTL <= 0 {
 		c.TokenTTL = time.Hour
+	}
+	if c.LoginFailuresFree <= 0 {
+		c.LoginFailuresFree = 5
+	}
+	if c.LoginMaxLockout <= 0 {
+		c.LoginMaxLockout = 15 * time.Minute
+	}
+	if c.LoginSources <= 0 {
+		c.LoginSources = 10_000
 	}
 	if c.Version == "" {
 		c.Version = "dev"
@@ -55,6 +74,7 @@ type API struct {
 
 	callLog store.CallLog
 	sim     Simulator
+	logins  *loginThrottle
 
 	// writeMu orders each store write with its routes update, so routing
 	// always reflects the last committed document.
@@ -73,8 +93,9 @@ type Deps struct {
 
 // New builds the API. The routes must already hold the stored flows.
 func New(cfg Config, st store.Store, rt Routes, log *slog.Logger, deps Deps) *API {
-	return &API{cfg: cfg.withDefaults(), store: st, routes: rt, log: log, now: time.Now,
-		callLog: deps.CallLog, sim: deps.Simulator}
+	cfg = cfg.withDefaults()
+	return &API{cfg: cfg, store: st, routes: rt, log: log, now: time.Now,
+		callLog: deps.CallLog, sim: deps.Simulator, logins: newLoginThrottle(cfg)}
 }
 
 type ctxKey int

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/switchboard/switchboard/internal/store"
 )
@@ -13,7 +15,17 @@ var errUnauthorized = &Error{Status: http.StatusUnauthorized, Message: "invalid 
 	Data: map[string]any{"message": "send a valid X-Auth-Token header; get one from PUT /v2/api_auth"}}
 
 // apiAuth trades an API key for an auth token, as Kazoo's PUT /v2/api_auth.
+// Failures are throttled per source address (loginThrottle): after a few,
+// the source gets 429 with Retry-After, for longer after each further
+// failure, and every failure is logged at WARN with its source.
 func (a *API) apiAuth(w http.ResponseWriter, r *http.Request) error {
+	src := sourceOf(r)
+	ok, wait := a.logins.begin(src, a.now())
+	if !ok {
+		return tooManySignIns(w, wait)
+	}
+	outcome := a.logins.done
+	defer func() { outcome(src) }()
 	req, err := a.readRequest(w, r)
 	if err != nil {
 		return err
@@ -25,11 +37,16 @@ func (a *API) apiAuth(w http.ResponseWriter, r *http.Request) error {
 	expires := a.now().Add(a.cfg.TokenTTL)
 	acct, token, err := store.SignIn(r.Context(), a.store, key, expires)
 	if errors.Is(err, store.ErrNotFound) {
+		outcome = func(string) {}
+		failures, lock, refused := a.logins.fail(src, a.now())
+		a.log.Warn("sign-in failed", "source", src, "remote_addr", r.RemoteAddr, "request_id", requestID(r),
+			"failures", failures, "locked_for", lock, "refused_since_last", refused)
 		return errUnauthorized
 	}
 	if err != nil {
 		return err
 	}
+	outcome = a.logins.succeed
 	r = r.WithContext(context.WithValue(r.Context(), keyToken, token))
 	return a.success(w, r, http.StatusCreated, map[string]any{
 		"account_id":   acct.ID,
@@ -105,4 +122,13 @@ func (a *API) signOut(w http.ResponseWriter, r *http.Request) error {
 	}
 	r = r.WithContext(context.WithValue(r.Context(), keyToken, ""))
 	return a.success(w, r, http.StatusOK, map[string]any{"revoked": true}, "", nil)
+}
+
+// tooManySignIns is the 429 of a throttled source, with Retry-After in
+// whole seconds (at least 1).
+func tooManySignIns(w http.ResponseWriter, wait time.Duration) error {
+	secs := int((wait + time.Second - 1) / time.Second)
+	w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+	return &Error{Status: http.StatusTooManyRequests, Message: "too many failed sign-ins",
+		Data: map[string]any{"message": "too many failed sign-ins from this address; try again later", "retry_after": max(secs, 1)}}
 }
