@@ -5,15 +5,12 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"io/fs"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/switchboard/switchboard/internal/store"
-	"github.com/switchboard/switchboard/web"
 )
 
 // Config holds the API's settings; a zero field means the documented
@@ -189,6 +186,7 @@ func (a *API) envelope(next http.Handler) http.Handler {
 			id = store.NewID()
 		}
 		w.Header().Set("X-Request-ID", id)
+		setSecurityHeaders(w.Header(), apiCSP)
 		if v := r.URL.Query().Get("verb"); v != "" && r.Method == http.MethodPost {
 			switch v = upper(v); v {
 			case "PUT", "PATCH", "DELETE", "GET":
@@ -197,30 +195,6 @@ func (a *API) envelope(next http.Handler) http.Handler {
 		}
 		r = r.WithContext(context.WithValue(r.Context(), keyRequestID, id))
 		next.ServeHTTP(w, r)
-	})
-}
-
-// uiHandler serves the configurator; unknown paths get index.html so the
-// single-page app can route them.
-func uiHandler() http.Handler {
-	files := web.FS()
-	fileServer := http.FileServerFS(files)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-			return
-		}
-		p := strings.TrimPrefix(r.URL.Path, "/")
-		if p != "" {
-			if _, err := fs.Stat(files, p); err != nil {
-				r = r.Clone(r.Context())
-				r.URL.Path = "/"
-			}
-		}
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		w.Header().Set("Cache-Control", "no-cache")
-		fileServer.ServeHTTP(w, r)
 	})
 }
 

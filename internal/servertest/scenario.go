@@ -43,8 +43,9 @@ type APIScenario struct {
 
 // Response is an answer as a scenario saw it.
 type Response struct {
-	Status int    // the HTTP status
-	Body   []byte // the raw answer
+	Status int         // the HTTP status
+	Body   []byte      // the raw answer
+	Header http.Header // the answer's headers
 }
 
 // JSON decodes the answer (failing t when it is not JSON).
@@ -139,8 +140,8 @@ func (sc APIScenario) Test(t *testing.T, s *Server) {
 				header.Add(k, s.Expand(v))
 			}
 		}
-		status, raw := s.DoRaw(sc.Method, s.Expand(sc.URL), token, sc.body(t, s), header)
-		r := Response{Status: status, Body: raw}
+		r := s.DoResponse(sc.Method, s.Expand(sc.URL), token, sc.body(t, s), header)
+		status, raw := r.Status, r.Body
 		if status != sc.ExpectedStatus {
 			t.Errorf("status %d, want %d: %s", status, sc.ExpectedStatus, raw)
 		}

@@ -134,6 +134,13 @@ func (s *Server) Do(method, path, token string, body any) (int, map[string]any) 
 // DoRaw is Do with extra headers, returning the body as bytes.
 func (s *Server) DoRaw(method, path, token string, body any, header http.Header) (int, []byte) {
 	s.t.Helper()
+	r := s.DoResponse(method, path, token, body, header)
+	return r.Status, r.Body
+}
+
+// DoResponse is DoRaw returning the answer's headers too.
+func (s *Server) DoResponse(method, path, token string, body any, header http.Header) Response {
+	s.t.Helper()
 	var r io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -168,7 +175,7 @@ func (s *Server) DoRaw(method, path, token string, body any, header http.Header)
 	if err != nil {
 		s.t.Fatalf("read answer: %v", err)
 	}
-	return resp.StatusCode, raw
+	return Response{Status: resp.StatusCode, Body: raw, Header: resp.Header}
 }
 
 // testWriter sends log lines to t.Log until the test ends, then drops them

@@ -1,15 +1,18 @@
 // @ts-check
-// The Kazoo-compatible REST API, as the configurator uses it. The admin
-// API key is kept in sessionStorage (this tab only) so an expired token is
-// renewed without asking again.
+// The Kazoo-compatible REST API, as the configurator uses it. Only the
+// expiring auth token is kept in sessionStorage (this tab only), never the
+// API key: when the token expires or is revoked the admin signs in again,
+// and unsaved changes stay on screen meanwhile.
 
 /** @typedef {import('./types.js').CatalogEntry} CatalogEntry */
 /** @typedef {import('./types.js').CallflowSummary} CallflowSummary */
 /** @typedef {import('./types.js').TraceEvent} TraceEvent */
 /** @typedef {import('./types.js').WebhookExchange} WebhookExchange */
 
-const KEY = 'switchboard.api_key';
+/** Where older versions kept the raw key; removed on load. */
+const OLD_KEY = 'switchboard.api_key';
 const TOKEN = 'switchboard.auth_token';
+const EXPIRES = 'switchboard.expires_at';
 const ACCOUNT = 'switchboard.account_id';
 const ACCOUNT_NAME = 'switchboard.account_name';
 
@@ -51,8 +54,11 @@ export class SignedOut extends Error {}
 
 export class Api {
   constructor() {
+    sessionStorage.removeItem(OLD_KEY);
     /** @type {string|null} */
     this.token = sessionStorage.getItem(TOKEN);
+    /** @type {number} when the token expires (ms since the epoch); 0 unknown */
+    this.expiresAt = Date.parse(sessionStorage.getItem(EXPIRES) || '') || 0;
     /** @type {string|null} */
     this.accountId = sessionStorage.getItem(ACCOUNT);
     /** @type {string} */
@@ -62,11 +68,17 @@ export class Api {
   }
 
   get signedIn() {
-    return Boolean(sessionStorage.getItem(KEY) && this.accountId);
+    return Boolean(this.token && this.accountId && !this.expired);
+  }
+
+  /** Whether the token's lifetime is over (the server decides; this saves a round trip). */
+  get expired() {
+    return this.expiresAt > 0 && Date.now() >= this.expiresAt;
   }
 
   /**
-   * Trades the admin API key for a token and keeps both for this tab.
+   * Trades the admin API key for a token and keeps the token (not the key)
+   * for this tab.
    * @param {string} apiKey
    */
   async signIn(apiKey) {
@@ -79,77 +91,66 @@ export class Api {
     if (!res.ok) {
       throw new ApiError(res.status, String(body.message || res.statusText), /** @type {any} */ (body.data) || {});
     }
-    const data = /** @type {{account_id: string, account_name?: string}} */ (body.data);
+    const data = /** @type {{account_id: string, account_name?: string, expires_at?: string}} */ (body.data);
     this.token = String(body.auth_token);
     this.accountId = data.account_id;
     this.accountName = data.account_name || '';
-    sessionStorage.setItem(KEY, apiKey);
+    this.expiresAt = Date.parse(data.expires_at || '') || 0;
     sessionStorage.setItem(TOKEN, this.token);
+    sessionStorage.setItem(EXPIRES, data.expires_at || '');
     sessionStorage.setItem(ACCOUNT, this.accountId);
     sessionStorage.setItem(ACCOUNT_NAME, this.accountName);
   }
 
-  signOut() {
-    for (const k of [KEY, TOKEN, ACCOUNT, ACCOUNT_NAME]) sessionStorage.removeItem(k);
+  /**
+   * Forgets the session in this tab; with revoke, also ends the token on
+   * the server (DELETE /v2/token_auth), so a copy of it is worthless.
+   * @param {boolean} [revoke]
+   */
+  signOut(revoke = false) {
+    const token = this.token;
+    for (const k of [OLD_KEY, TOKEN, EXPIRES, ACCOUNT, ACCOUNT_NAME]) sessionStorage.removeItem(k);
     this.token = null;
     this.accountId = null;
-  }
-
-  /** Gets a fresh token with the kept key; false when that fails. */
-  async renew() {
-    const key = sessionStorage.getItem(KEY);
-    if (!key) return false;
-    try {
-      await this.signIn(key);
-      return true;
-    } catch (e) {
-      if (e instanceof ApiError && (e.status === 401 || e.status === 400)) return false;
-      throw e;
+    this.expiresAt = 0;
+    if (revoke && token) {
+      void fetch('/v2/token_auth', { method: 'DELETE', headers: { 'X-Auth-Token': token } }).catch(() => {});
     }
   }
 
   /**
-   * One API call. A 401 renews the token once with the kept key and
-   * retries; when that fails the session ends (SignedOut).
+   * One API call. An expired, revoked or missing token ends the session
+   * (SignedOut): the admin signs in again, as no key is kept.
    * @param {string} method
    * @param {string} path relative to /v2/accounts/{account}
    * @param {{data?: unknown, revision?: string}} [opts]
    * @returns {Promise<{data: any, revision?: string, body: Record<string, unknown>}>}
    */
   async call(method, path, opts = {}) {
-    for (let attempt = 0; ; attempt++) {
-      if (!this.token || !this.accountId) {
-        if (!(await this.renew())) return this.#signedOut();
-      }
-      /** @type {Record<string, string>} */
-      const headers = { 'X-Auth-Token': String(this.token) };
-      /** @type {RequestInit} */
-      const init = { method, headers };
-      if (opts.data !== undefined) {
-        headers['Content-Type'] = 'application/json';
-        /** @type {Record<string, unknown>} */
-        const env = { data: opts.data };
-        if (opts.revision) env.revision = opts.revision;
-        init.body = JSON.stringify(env);
-      }
-      if (opts.revision) headers['If-Match'] = `"${opts.revision}"`;
-      const res = await fetch(`/v2/accounts/${this.accountId}${path}`, init);
-      const body = await readJSON(res);
-      if (res.status === 401 && attempt === 0) {
-        this.token = null;
-        if (await this.renew()) continue;
-        return this.#signedOut();
-      }
-      if (res.status === 401) return this.#signedOut();
-      if (!res.ok) {
-        throw new ApiError(res.status, String(body.message || res.statusText), /** @type {any} */ (body.data) || {});
-      }
-      if (typeof body.auth_token === 'string' && body.auth_token !== this.token) {
-        this.token = body.auth_token;
-        sessionStorage.setItem(TOKEN, this.token);
-      }
-      return { data: body.data, revision: typeof body.revision === 'string' ? body.revision : undefined, body };
+    if (!this.token || !this.accountId || this.expired) return this.#signedOut();
+    /** @type {Record<string, string>} */
+    const headers = { 'X-Auth-Token': String(this.token) };
+    /** @type {RequestInit} */
+    const init = { method, headers };
+    if (opts.data !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      /** @type {Record<string, unknown>} */
+      const env = { data: opts.data };
+      if (opts.revision) env.revision = opts.revision;
+      init.body = JSON.stringify(env);
     }
+    if (opts.revision) headers['If-Match'] = `"${opts.revision}"`;
+    const res = await fetch(`/v2/accounts/${this.accountId}${path}`, init);
+    const body = await readJSON(res);
+    if (res.status === 401) return this.#signedOut();
+    if (!res.ok) {
+      throw new ApiError(res.status, String(body.message || res.statusText), /** @type {any} */ (body.data) || {});
+    }
+    if (typeof body.auth_token === 'string' && body.auth_token !== this.token) {
+      this.token = body.auth_token;
+      sessionStorage.setItem(TOKEN, this.token);
+    }
+    return { data: body.data, revision: typeof body.revision === 'string' ? body.revision : undefined, body };
   }
 
   /** @returns {never} */

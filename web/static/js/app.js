@@ -60,7 +60,7 @@ export class SbApp extends HTMLElement {
       h('h1', null, 'Sign in'),
       this.signInNote,
       h('div', { class: 'field' }, h('label', { for: 'api-key', class: 'field-label' }, 'Admin API key'), this.keyInput,
-        h('p', { id: 'signin-help', class: 'help' }, 'The key printed when the server first started, or the one given with --admin-key. It is kept for this browser tab only.')),
+        h('p', { id: 'signin-help', class: 'help' }, 'The key printed when the server first started, or the one given with --admin-key. Only a session token that expires is kept, for this browser tab; the key itself is never stored.')),
       this.signInBtn, this.signInError);
     signInForm.addEventListener('submit', (e) => { e.preventDefault(); void this.signIn(); });
     this.signInEl = h('div', { class: 'signin', hidden: true }, signInForm);
@@ -167,7 +167,7 @@ export class SbApp extends HTMLElement {
 
   async signOut() {
     if (!(await this.editor.confirmDiscard('sign out'))) return;
-    this.api.signOut();
+    this.api.signOut(true);
     this.editor.close();
     this.flows = [];
     this.renderList();
