@@ -105,7 +105,11 @@ func (s *Server) SignIn(apiKey string) string {
 
 // AddAccount creates another account through the API (PUT
 // /v2/accounts/{id}) and signs in with its key: a second tenant, to test the
-// walls between accounts. It returns the account's id and token.
+// walls between accounts. It is a child of the default account, so its
+// token never reaches the default account's documents, while the default
+// account's token reaches its (Kazoo's account tree); two AddAccount
+// accounts are siblings and reach nothing of each other. It returns the
+// account's id and token.
 func (s *Server) AddAccount(name string) (id, token string) {
 	s.t.Helper()
 	status, env := s.Do("PUT", "/v2/accounts/"+s.AccountID, s.Token, map[string]any{"data": map[string]any{"name": name}})
