@@ -20,8 +20,11 @@ var errUnauthorized = &Error{Status: http.StatusUnauthorized, Message: "invalid 
 // failure, and every failure is logged at WARN with its source.
 func (a *API) apiAuth(w http.ResponseWriter, r *http.Request) error {
 	src := sourceOf(r)
-	ok, wait := a.logins.begin(src, a.now())
+	ok, wait, first := a.logins.begin(src, a.now())
 	if !ok {
+		if first {
+			a.log.Warn("sign-in throttled", "source", src, "remote_addr", r.RemoteAddr, "retry_after", wait.Round(time.Second))
+		}
 		return tooManySignIns(w, wait)
 	}
 	outcome := a.logins.done

@@ -34,6 +34,7 @@ type throttleEntry struct {
 	until    time.Time // refused until then
 	last     time.Time // the last failure
 	refused  int       // refused since the last failure was logged
+	noted    bool      // the current lock's first refusal was reported
 }
 
 func newLoginThrottle(c Config) *loginThrottle {
@@ -42,23 +43,26 @@ func newLoginThrottle(c Config) *loginThrottle {
 }
 
 // begin asks whether a sign-in from key may be checked now. When not, it
-// says how long to wait. Once a source has used its free failures, only
-// one of its attempts is checked at a time, so parallel requests cannot
-// slip past the lock.
-func (t *loginThrottle) begin(key string, now time.Time) (ok bool, wait time.Duration) {
+// says how long to wait, and first is true for the first refusal since
+// the source's last failure (to log once per lock, not per attempt). Once
+// a source has used its free failures, only one of its attempts is
+// checked at a time, so parallel requests cannot slip past the lock.
+func (t *loginThrottle) begin(key string, now time.Time) (ok bool, wait time.Duration, first bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	e := t.entryLocked(key, now)
-	if now.Before(e.until) {
-		e.refused++
-		return false, e.until.Sub(now)
+	switch {
+	case now.Before(e.until):
+		wait = e.until.Sub(now)
+	case e.failures+e.inflight >= t.free && e.inflight > 0:
+		wait = t.base
+	default:
+		e.inflight++
+		return true, 0, false
 	}
-	if e.failures+e.inflight >= t.free && e.inflight > 0 {
-		e.refused++
-		return false, t.base
-	}
-	e.inflight++
-	return true, 0
+	e.refused++
+	first, e.noted = !e.noted, true
+	return false, wait, first
 }
 
 // fail records a failed sign-in begun with begin and returns the source's
@@ -78,7 +82,7 @@ func (t *loginThrottle) fail(key string, now time.Time) (failures int, lock time
 		}
 		e.until = now.Add(lock)
 	}
-	refused, e.refused = e.refused, 0
+	refused, e.refused, e.noted = e.refused, 0, false
 	return e.failures, lock, refused
 }
 

@@ -11,7 +11,7 @@ func TestLoginThrottleGrowsAndResets(t *testing.T) {
 	th := newLoginThrottle(Config{}.withDefaults())
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	attempt := func() (bool, time.Duration) {
-		ok, wait := th.begin("192.0.2.1", now)
+		ok, wait, _ := th.begin("192.0.2.1", now)
 		if ok {
 			th.fail("192.0.2.1", now)
 		}
@@ -30,7 +30,7 @@ func TestLoginThrottleGrowsAndResets(t *testing.T) {
 		} else {
 			locks = append(locks, wait)
 		}
-		ok, _ := th.begin("192.0.2.1", now.Add(locks[len(locks)-1]))
+		ok, _, _ := th.begin("192.0.2.1", now.Add(locks[len(locks)-1]))
 		if !ok {
 			t.Fatalf("refused after the lock ended (locks %v)", locks)
 		}
@@ -49,12 +49,12 @@ func TestLoginThrottleGrowsAndResets(t *testing.T) {
 	if last := locks[len(locks)-1]; last != 15*time.Minute {
 		t.Errorf("lock after many failures %v, want the 15 min cap", last)
 	}
-	if ok, _ := th.begin("198.51.100.1", now); !ok {
+	if ok, _, _ := th.begin("198.51.100.1", now); !ok {
 		t.Error("another source is refused")
 	}
 	th.done("198.51.100.1")
 	th.succeed("192.0.2.1")
-	if ok, _ := th.begin("192.0.2.1", now); !ok {
+	if ok, _, _ := th.begin("192.0.2.1", now); !ok {
 		t.Error("a source is still refused after a success")
 	}
 }
@@ -64,7 +64,7 @@ func TestLoginThrottleBounded(t *testing.T) {
 	now := time.Now()
 	for i := range 1000 {
 		key := fmt.Sprintf("10.0.%d.%d", i/256, i%256)
-		if ok, _ := th.begin(key, now); ok {
+		if ok, _, _ := th.begin(key, now); ok {
 			th.fail(key, now)
 		}
 	}
@@ -88,7 +88,7 @@ func TestLoginThrottleParallel(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 500 {
 		wg.Go(func() {
-			if ok, _ := th.begin("192.0.2.9", now); ok {
+			if ok, _, _ := th.begin("192.0.2.9", now); ok {
 				mu.Lock()
 				checked++
 				mu.Unlock()
@@ -99,5 +99,28 @@ func TestLoginThrottleParallel(t *testing.T) {
 	wg.Wait()
 	if checked > 10 {
 		t.Errorf("%d of 500 parallel guesses were checked, want a handful", checked)
+	}
+}
+
+// TestLoginThrottleNotesOncePerLock: a refused flood is reported once per
+// lock, not once per attempt (the log is no amplifier).
+func TestLoginThrottleNotesOncePerLock(t *testing.T) {
+	th := newLoginThrottle(Config{}.withDefaults())
+	now := time.Now()
+	for range 6 {
+		th.begin("192.0.2.5", now)
+		th.fail("192.0.2.5", now)
+	}
+	notes := 0
+	for range 100 {
+		if ok, _, first := th.begin("192.0.2.5", now); !ok && first {
+			notes++
+		}
+	}
+	if notes != 1 {
+		t.Errorf("%d notes for one lock, want 1", notes)
+	}
+	if _, _, refused := th.fail("192.0.2.5", now.Add(time.Minute)); refused != 100 {
+		t.Errorf("refused %d, want 100 reported with the next failure", refused)
 	}
 }
