@@ -76,3 +76,23 @@ func (a *API) setReseller(w http.ResponseWriter, r *http.Request, on bool) error
 	}
 	return a.success(w, r, http.StatusOK, acct, "", nil)
 }
+
+// listChildren answers Kazoo's GET /v2/accounts/{id}/children: the
+// accounts made directly under this one.
+func (a *API) listChildren(w http.ResponseWriter, r *http.Request) error {
+	list, err := store.Children(r.Context(), a.store, accountOf(r))
+	if err != nil {
+		return err
+	}
+	return a.success(w, r, http.StatusOK, list, "", nil)
+}
+
+// listDescendants answers Kazoo's GET /v2/accounts/{id}/descendants: the
+// whole sub-tree, so a reseller can find every account it manages.
+func (a *API) listDescendants(w http.ResponseWriter, r *http.Request) error {
+	list, err := store.Descendants(r.Context(), a.store, accountOf(r))
+	if err != nil {
+		return err
+	}
+	return a.success(w, r, http.StatusOK, list, "", nil)
+}

@@ -121,6 +121,8 @@ var routes = []route{
 	{"GET", "/v2/accounts/{account_id}", true, (*API).getAccount},
 	{"DELETE", "/v2/token_auth", true, (*API).signOut},
 	{"PUT", "/v2/accounts/{account_id}", true, (*API).createSubAccount},
+	{"GET", "/v2/accounts/{account_id}/children", true, (*API).listChildren},
+	{"GET", "/v2/accounts/{account_id}/descendants", true, (*API).listDescendants},
 	{"PUT", "/v2/accounts/{account_id}/api_key", true, (*API).rotateAPIKey},
 	{"PUT", "/v2/accounts/{account_id}/reseller", true, (*API).promoteReseller},
 	{"DELETE", "/v2/accounts/{account_id}/reseller", true, (*API).demoteReseller},

@@ -107,3 +107,50 @@ func RevokeToken(ctx context.Context, st Store, token string) error {
 	}
 	return nil
 }
+
+// Children returns the accounts whose parent is id (Kazoo's …/children),
+// oldest first.
+func Children(ctx context.Context, st Store, id string) ([]Account, error) {
+	all, err := st.ListAccounts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("children of %s: %w", id, err)
+	}
+	out := []Account{}
+	for _, a := range all {
+		if a.ParentID == id && a.ID != id {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// Descendants returns every account below id, at any depth (Kazoo's
+// …/descendants), parents before their children: what a reseller
+// manages.
+func Descendants(ctx context.Context, st Store, id string) ([]Account, error) {
+	all, err := st.ListAccounts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("descendants of %s: %w", id, err)
+	}
+	byParent := map[string][]Account{}
+	for _, a := range all {
+		if a.ID != a.ParentID {
+			byParent[a.ParentID] = append(byParent[a.ParentID], a)
+		}
+	}
+	out := []Account{}
+	queue := []string{id}
+	seen := map[string]bool{id: true}
+	for len(queue) > 0 {
+		next := queue[0]
+		queue = queue[1:]
+		for _, c := range byParent[next] {
+			if !seen[c.ID] {
+				seen[c.ID] = true
+				out = append(out, c)
+				queue = append(queue, c.ID)
+			}
+		}
+	}
+	return out, nil
+}
