@@ -57,8 +57,8 @@ export class Api {
     sessionStorage.removeItem(OLD_KEY);
     /** @type {string|null} */
     this.token = sessionStorage.getItem(TOKEN);
-    /** @type {number} when the token expires (ms since the epoch); 0 unknown */
-    this.expiresAt = Date.parse(sessionStorage.getItem(EXPIRES) || '') || 0;
+    /** @type {number} when the token expires, by this browser's clock (ms since the epoch); 0 unknown */
+    this.expiresAt = Number(sessionStorage.getItem(EXPIRES)) || 0;
     /** @type {string|null} */
     this.accountId = sessionStorage.getItem(ACCOUNT);
     /** @type {string} */
@@ -91,13 +91,15 @@ export class Api {
     if (!res.ok) {
       throw new ApiError(res.status, String(body.message || res.statusText), /** @type {any} */ (body.data) || {});
     }
-    const data = /** @type {{account_id: string, account_name?: string, expires_at?: string}} */ (body.data);
+    const data = /** @type {{account_id: string, account_name?: string, ttl?: number}} */ (body.data);
     this.token = String(body.auth_token);
     this.accountId = data.account_id;
     this.accountName = data.account_name || '';
-    this.expiresAt = Date.parse(data.expires_at || '') || 0;
+    // From the token's lifetime, not the server's expires_at, so a browser
+    // clock that is off does not end every session at once.
+    this.expiresAt = typeof data.ttl === 'number' && data.ttl > 0 ? Date.now() + data.ttl * 1000 : 0;
     sessionStorage.setItem(TOKEN, this.token);
-    sessionStorage.setItem(EXPIRES, data.expires_at || '');
+    sessionStorage.setItem(EXPIRES, String(this.expiresAt));
     sessionStorage.setItem(ACCOUNT, this.accountId);
     sessionStorage.setItem(ACCOUNT_NAME, this.accountName);
   }
