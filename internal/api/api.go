@@ -189,6 +189,9 @@ func (a *API) envelope(next http.Handler) http.Handler {
 		}
 		w.Header().Set("X-Request-ID", id)
 		setSecurityHeaders(w.Header(), apiCSP)
+		// Answers hold tokens, keys and tenants' documents: no cache keeps
+		// them (the UI's files and recordings say otherwise themselves).
+		w.Header().Set("Cache-Control", "no-store")
 		if v := r.URL.Query().Get("verb"); v != "" && r.Method == http.MethodPost {
 			switch v = upper(v); v {
 			case "PUT", "PATCH", "DELETE", "GET":

@@ -46,7 +46,19 @@ func TestFrontDoor(t *testing.T) {
 		{Name: "a script", Method: "GET", URL: "/js/main.js", Token: "-", ExpectedStatus: 200, ExpectedContent: []string{"import"},
 			After: hasHeaders("default-src 'none'")},
 		{Name: "the style sheet", Method: "GET", URL: "/app.css", Token: "-", ExpectedStatus: 200, After: hasHeaders("default-src 'none'")},
-		{Name: "an API answer", Method: "GET", URL: "/v2/accounts/{account}", ExpectedStatus: 200, After: hasHeaders("default-src 'none'")},
+		{Name: "an API answer", Method: "GET", URL: "/v2/accounts/{account}", ExpectedStatus: 200,
+			After: func(t testing.TB, s *servertest.Server, r servertest.Response) {
+				hasHeaders("default-src 'none'")(t, s, r)
+				if got := r.Header.Get("Cache-Control"); got != "no-store" {
+					t.Errorf("Cache-Control %q, want no-store", got)
+				}
+			}},
+		{Name: "a token is never cached", Method: "PUT", URL: apiAuth, Token: "-", Body: data(map[string]any{"api_key": servertest.AdminKey}), ExpectedStatus: 201,
+			After: func(t testing.TB, s *servertest.Server, r servertest.Response) {
+				if got := r.Header.Get("Cache-Control"); got != "no-store" {
+					t.Errorf("Cache-Control %q, want no-store", got)
+				}
+			}},
 		{Name: "an API error", Method: "GET", URL: "/v2/accounts/{account}", Token: "-", ExpectedStatus: 401, After: hasHeaders("default-src 'none'")},
 		{Name: "health", Method: "GET", URL: "/healthz", Token: "-", ExpectedStatus: 200, After: hasHeaders("default-src 'none'")},
 		{Name: "metrics are not served here", Method: "GET", URL: "/metrics", Token: "-", ExpectedStatus: 404, NotExpectedContent: []string{page},
