@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -25,17 +26,25 @@ var (
 	ErrExists = errors.New("already exists")
 )
 
-// ConflictError is a number or pattern already used by another call flow of
-// the same account.
+// ConflictError is a unique key (a call flow's number or pattern, a
+// device's SIP username, a mailbox number) already held by another document.
 type ConflictError struct {
-	Kind       string // "number" or "pattern"
+	Kind       string // the key's name: "number", "pattern", "sip_username"
 	Value      string // the number or pattern
-	CallflowID string // the flow that holds it
-	Name       string // that flow's name
+	CallflowID string // the document that holds it (a call flow for numbers and patterns)
+	Name       string // that document's name
+	// HolderKind is the holder's kind ("callflows", "devices").
+	HolderKind string
+	// Field is where the refused value sits in the written document.
+	Field string
 }
 
 func (e *ConflictError) Error() string {
-	return fmt.Sprintf("%s %s exists in callflow %s %s", e.Kind, e.Value, e.CallflowID, e.Name)
+	kind := e.HolderKind
+	if kind == "" {
+		kind = "callflows"
+	}
+	return fmt.Sprintf("%s %s exists in %s %s %s", e.Kind, e.Value, strings.TrimSuffix(kind, "s"), e.CallflowID, e.Name)
 }
 
 // Account is a tenant. Everything else belongs to exactly one account.

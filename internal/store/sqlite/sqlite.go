@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"modernc.org/sqlite"
@@ -30,6 +31,11 @@ type DB struct {
 	r   *sql.DB
 	log *slog.Logger
 	now func() time.Time
+
+	// orderMu orders document writes with their watchers' calls.
+	orderMu  sync.Mutex
+	watchMu  sync.Mutex
+	watchers []func(store.Change)
 }
 
 var _ store.Store = (*DB)(nil)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/switchboard/switchboard/internal/store"
@@ -13,236 +12,141 @@ import (
 
 var _ store.TemporalStore = (*DB)(nil)
 
-const temporalColumns = `kind, account_id, id, name, body, revision, created, modified`
+// Temporal rules and rule sets are documents of kinds "temporal_rules"
+// and "temporal_rules_sets"; a set's rules are references. These methods
+// keep store.TemporalStore on the one document table.
+
+func temporalWrite(t store.TemporalDoc) (store.DocWrite, error) {
+	switch {
+	case t.AccountID == "" || t.ID == "":
+		return store.DocWrite{}, fmt.Errorf("save %s %s: empty account or id", t.Kind, t.ID)
+	case t.Kind != store.TemporalRuleKind && t.Kind != store.TemporalRuleSetKind:
+		return store.DocWrite{}, fmt.Errorf("save temporal document %s: unknown kind %q", t.ID, t.Kind)
+	}
+	return store.DocWrite{Doc: store.Doc{Kind: string(t.Kind), ID: t.ID, AccountID: t.AccountID, Name: t.Name, Body: t.Body}}, nil
+}
+
+// TemporalOf reads a temporal document back as a store.TemporalDoc.
+func TemporalOf(d store.Doc) store.TemporalDoc {
+	return store.TemporalDoc{Kind: store.TemporalKind(d.Kind), ID: d.ID, AccountID: d.AccountID, Name: d.Name,
+		Body: d.Body, Revision: d.Revision, Created: d.Created, Modified: d.Modified}
+}
+
+func isTemporal(kind string) bool {
+	return kind == string(store.TemporalRuleKind) || kind == string(store.TemporalRuleSetKind)
+}
 
 // CreateTemporal stores a new rule or rule set with revision "1-…".
 func (d *DB) CreateTemporal(ctx context.Context, t store.TemporalDoc) (store.TemporalDoc, error) {
-	if err := checkTemporal(t); err != nil {
+	w, err := temporalWrite(t)
+	if err != nil {
 		return store.TemporalDoc{}, err
 	}
-	var out store.TemporalDoc
-	err := d.write(ctx, func(tx *sql.Tx) error {
-		if ok, err := exists(ctx, tx, `SELECT 1 FROM temporal_docs WHERE account_id = ? AND id = ?`,
-			t.AccountID, t.ID); err != nil {
-			return err
-		} else if ok {
-			return store.ErrExists
-		}
-		out = t
-		out.Created = d.stamp()
-		out.Modified = out.Created
-		out.Revision = revision(1, t.Body)
-		_, err := tx.ExecContext(ctx, `INSERT INTO temporal_docs
-			(account_id, id, kind, name, rev, revision, body, created, modified)
-			VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)`,
-			out.AccountID, out.ID, string(out.Kind), out.Name, out.Revision, nonNilBytes(out.Body),
-			millis(out.Created), millis(out.Modified))
-		return err
-	})
+	doc, err := d.CreateDoc(ctx, w)
 	if err != nil {
-		return store.TemporalDoc{}, fmt.Errorf("create %s %s: %w", t.Kind, t.ID, err)
+		return store.TemporalDoc{}, err
 	}
-	return out, nil
+	return TemporalOf(doc), nil
 }
 
-// UpdateTemporal replaces a document of the same kind, checking ifRevision
-// when not empty.
+// UpdateTemporal replaces a document of the same kind.
 func (d *DB) UpdateTemporal(ctx context.Context, t store.TemporalDoc, ifRevision string) (store.TemporalDoc, error) {
-	if err := checkTemporal(t); err != nil {
+	w, err := temporalWrite(t)
+	if err != nil {
 		return store.TemporalDoc{}, err
 	}
-	var out store.TemporalDoc
-	err := d.write(ctx, func(tx *sql.Tx) error {
-		cur, err := temporalCurrent(ctx, tx, t.Kind, t.AccountID, t.ID)
-		if err != nil {
-			return err
-		}
-		if ifRevision != "" && ifRevision != cur.revision {
-			return store.ErrStaleRevision
-		}
-		out = t
-		out.Created = fromMillis(cur.created)
-		out.Modified = d.stamp()
-		out.Revision = revision(cur.rev+1, t.Body)
-		return temporalReplace(ctx, tx, out, cur.rev+1)
-	})
+	doc, err := d.UpdateDoc(ctx, w, ifRevision)
 	if err != nil {
-		return store.TemporalDoc{}, fmt.Errorf("update %s %s: %w", t.Kind, t.ID, err)
+		return store.TemporalDoc{}, err
 	}
-	return out, nil
+	return TemporalOf(doc), nil
 }
 
-// DeleteTemporal removes a document, checking ifRevision when not empty.
+// DeleteTemporal removes a document of the kind.
 func (d *DB) DeleteTemporal(ctx context.Context, kind store.TemporalKind, accountID, id, ifRevision string) error {
-	err := d.write(ctx, func(tx *sql.Tx) error {
-		cur, err := temporalCurrent(ctx, tx, kind, accountID, id)
-		if err != nil {
-			return err
-		}
-		if ifRevision != "" && ifRevision != cur.revision {
-			return store.ErrStaleRevision
-		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM temporal_docs WHERE account_id = ? AND id = ?`, accountID, id)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("delete %s %s: %w", kind, id, err)
-	}
-	return nil
+	_, err := d.DeleteDoc(ctx, string(kind), accountID, id, ifRevision, true)
+	return err
 }
 
-// GetTemporal reads one document; kind "" finds either kind.
+// GetTemporal reads a document; kind "" finds a rule or a set.
 func (d *DB) GetTemporal(ctx context.Context, kind store.TemporalKind, accountID, id string) (store.TemporalDoc, error) {
-	t, err := scanTemporal(d.r.QueryRowContext(ctx, `SELECT `+temporalColumns+` FROM temporal_docs
-		WHERE account_id = ? AND id = ? AND (? = '' OR kind = ?)`, accountID, id, string(kind), string(kind)))
-	if errors.Is(err, sql.ErrNoRows) {
-		err = store.ErrNotFound
+	doc, err := d.GetDoc(ctx, string(kind), accountID, id)
+	if err == nil && !isTemporal(doc.Kind) {
+		err = fmt.Errorf("get temporal %s: %w", id, store.ErrNotFound)
 	}
 	if err != nil {
-		return store.TemporalDoc{}, fmt.Errorf("get %s %s: %w", kindName(kind), id, err)
+		return store.TemporalDoc{}, err
 	}
-	return t, nil
+	return TemporalOf(doc), nil
 }
 
-// ListTemporal returns the account's documents of a kind with ids after
-// o.After, in id order, at most o.Limit of them (0: all), and whether more
-// follow.
+// ListTemporal returns one page of the account's documents of a kind.
 func (d *DB) ListTemporal(ctx context.Context, kind store.TemporalKind, accountID string, o store.ListOptions) ([]store.TemporalDoc, bool, error) {
-	limit := -1
-	if o.Limit > 0 {
-		limit = o.Limit + 1
-	}
-	rows, err := d.r.QueryContext(ctx, `SELECT `+temporalColumns+` FROM temporal_docs
-		WHERE account_id = ? AND kind = ? AND id > ? ORDER BY id LIMIT ?`, accountID, string(kind), o.After, limit)
+	docs, more, err := d.ListDocs(ctx, string(kind), accountID, store.DocQuery{Limit: o.Limit, After: o.After})
 	if err != nil {
-		return nil, false, fmt.Errorf("list %s of account %s: %w", kind, accountID, err)
+		return nil, false, err
 	}
-	defer rows.Close()
-	var page []store.TemporalDoc
-	for rows.Next() {
-		t, err := scanTemporal(rows)
-		if err != nil {
-			return nil, false, fmt.Errorf("list %s of account %s: %w", kind, accountID, err)
-		}
-		page = append(page, t)
+	out := make([]store.TemporalDoc, 0, len(docs))
+	for _, doc := range docs {
+		out = append(out, TemporalOf(doc))
 	}
-	if err := rows.Err(); err != nil {
-		return nil, false, fmt.Errorf("list %s of account %s: %w", kind, accountID, err)
-	}
-	more := o.Limit > 0 && len(page) > o.Limit
-	if more {
-		page = page[:o.Limit]
-	}
-	return page, more, nil
+	return out, more, nil
 }
 
 // SetTemporalRuleEnabled sets (true, false) or removes (nil) the rule
-// document's "enabled" key, as a new revision.
+// document's "enabled" key, keeping everything else.
 func (d *DB) SetTemporalRuleEnabled(ctx context.Context, accountID, id string, enabled *bool) (store.TemporalDoc, error) {
-	var out store.TemporalDoc
-	err := d.write(ctx, func(tx *sql.Tx) error {
-		cur, err := scanTemporal(tx.QueryRowContext(ctx, `SELECT `+temporalColumns+` FROM temporal_docs
-			WHERE account_id = ? AND id = ? AND kind = ?`, accountID, id, string(store.TemporalRuleKind)))
-		if errors.Is(err, sql.ErrNoRows) {
-			return store.ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		var rev int64
-		if err := tx.QueryRowContext(ctx, `SELECT rev FROM temporal_docs WHERE account_id = ? AND id = ?`,
-			accountID, id).Scan(&rev); err != nil {
-			return err
-		}
-		dec := json.NewDecoder(bytes.NewReader(cur.Body))
+	doc, err := d.RewriteDoc(ctx, string(store.TemporalRuleKind), accountID, id, func(body []byte) ([]byte, error) {
+		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.UseNumber()
-		var doc map[string]any
-		if err := dec.Decode(&doc); err != nil || doc == nil {
-			return fmt.Errorf("stored body is not a JSON object: %w", err)
+		var m map[string]any
+		if err := dec.Decode(&m); err != nil || m == nil {
+			return nil, fmt.Errorf("stored body is not a JSON object: %w", err)
 		}
 		if enabled == nil {
-			delete(doc, "enabled")
+			delete(m, "enabled")
 		} else {
-			doc["enabled"] = *enabled
+			m["enabled"] = *enabled
 		}
-		body, err := json.Marshal(doc)
+		return json.Marshal(m)
+	})
+	if err != nil {
+		return store.TemporalDoc{}, fmt.Errorf("set temporal rule %s enabled: %w", id, err)
+	}
+	return TemporalOf(doc), nil
+}
+
+// RewriteDoc replaces a document's body with edit's result in one
+// transaction, keeping its keys, references and index: for edits that
+// touch no indexed field (a temporal rule's override).
+func (d *DB) RewriteDoc(ctx context.Context, kind, accountID, id string, edit func([]byte) ([]byte, error)) (store.Doc, error) {
+	var out store.Doc
+	err := d.writeDocs(ctx, func(tx *sql.Tx) ([]store.Change, error) {
+		cur, err := getDoc(ctx, tx, kind, accountID, id)
 		if err != nil {
-			return err
+			return nil, err
+		}
+		body, err := edit(cur.Body)
+		if err != nil {
+			return nil, err
+		}
+		var rev int64
+		if err := tx.QueryRowContext(ctx, `SELECT rev FROM documents WHERE account_id = ? AND id = ?`, accountID, id).Scan(&rev); err != nil {
+			return nil, err
 		}
 		out = cur
 		out.Body = body
 		out.Modified = d.stamp()
 		out.Revision = revision(rev+1, body)
-		return temporalReplace(ctx, tx, out, rev+1)
+		if _, err := tx.ExecContext(ctx, `UPDATE documents SET rev = ?, revision = ?, body = ?, modified = ?
+			WHERE account_id = ? AND id = ?`, rev+1, out.Revision, body, millis(out.Modified), accountID, id); err != nil {
+			return nil, err
+		}
+		return []store.Change{{Op: store.Saved, Doc: out}}, nil
 	})
 	if err != nil {
-		return store.TemporalDoc{}, fmt.Errorf("set temporal rule %s enabled: %w", id, err)
+		return store.Doc{}, fmt.Errorf("rewrite %s %s: %w", kind, id, err)
 	}
 	return out, nil
 }
 
-func checkTemporal(t store.TemporalDoc) error {
-	switch {
-	case t.AccountID == "" || t.ID == "":
-		return fmt.Errorf("save %s %s: empty account or id", t.Kind, t.ID)
-	case t.Kind != store.TemporalRuleKind && t.Kind != store.TemporalRuleSetKind:
-		return fmt.Errorf("save temporal document %s: unknown kind %q", t.ID, t.Kind)
-	}
-	return nil
-}
-
-type temporalRow struct {
-	rev      int64
-	revision string
-	created  int64
-}
-
-// temporalCurrent reads the stored revision of a document of a kind;
-// ErrNotFound if none.
-func temporalCurrent(ctx context.Context, tx *sql.Tx, kind store.TemporalKind, accountID, id string) (temporalRow, error) {
-	var r temporalRow
-	err := tx.QueryRowContext(ctx, `SELECT rev, revision, created FROM temporal_docs
-		WHERE account_id = ? AND id = ? AND kind = ?`, accountID, id, string(kind)).Scan(&r.rev, &r.revision, &r.created)
-	if errors.Is(err, sql.ErrNoRows) {
-		err = store.ErrNotFound
-	}
-	return r, err
-}
-
-func temporalReplace(ctx context.Context, tx *sql.Tx, t store.TemporalDoc, rev int64) error {
-	_, err := tx.ExecContext(ctx, `UPDATE temporal_docs
-		SET name = ?, rev = ?, revision = ?, body = ?, modified = ?
-		WHERE account_id = ? AND id = ?`,
-		t.Name, rev, t.Revision, nonNilBytes(t.Body), millis(t.Modified), t.AccountID, t.ID)
-	return err
-}
-
-func scanTemporal(s scanner) (store.TemporalDoc, error) {
-	var (
-		t                 store.TemporalDoc
-		kind              string
-		body              []byte
-		created, modified int64
-	)
-	if err := s.Scan(&kind, &t.AccountID, &t.ID, &t.Name, &body, &t.Revision, &created, &modified); err != nil {
-		return store.TemporalDoc{}, err
-	}
-	t.Kind = store.TemporalKind(kind)
-	t.Body = body
-	t.Created, t.Modified = fromMillis(created), fromMillis(modified)
-	return t, nil
-}
-
-func kindName(k store.TemporalKind) string {
-	if k == "" {
-		return "temporal document"
-	}
-	return string(k)
-}
-
-func nonNilBytes(b []byte) []byte {
-	if b == nil {
-		return []byte{}
-	}
-	return b
-}

@@ -2,189 +2,121 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"net/netip"
 
 	"github.com/switchboard/switchboard/internal/store"
 )
 
 var _ store.TrunkStore = (*DB)(nil)
 
-const trunkColumns = `account_id, id, name, source_cidrs, outbound_uri, body, revision, created, modified`
+// Trunks are documents of kind "trunks" whose source networks are claimed
+// for their account; these methods keep store.TrunkStore on the one
+// document table.
+
+// trunkIndex is a trunk's Doc.Index.
+type trunkIndex struct {
+	SourceCIDRs []string `json:"source_cidrs"`
+	OutboundURI string   `json:"outbound_uri"`
+}
+
+func trunkWrite(t store.Trunk) (store.DocWrite, error) {
+	idx, err := json.Marshal(trunkIndex{SourceCIDRs: nonNil(t.SourceCIDRs), OutboundURI: t.OutboundURI})
+	if err != nil {
+		return store.DocWrite{}, err
+	}
+	w := store.DocWrite{Doc: store.Doc{Kind: "trunks", ID: t.ID, AccountID: t.AccountID, Name: t.Name, Body: t.Body, Index: idx}}
+	for _, c := range t.SourceCIDRs {
+		p, err := netip.ParsePrefix(c)
+		if err != nil {
+			return store.DocWrite{}, fmt.Errorf("trunk %s source %q: %w", t.ID, c, err)
+		}
+		w.Networks = append(w.Networks, p)
+	}
+	return w, nil
+}
+
+// TrunkOf reads a trunk document back as a store.Trunk.
+func TrunkOf(d store.Doc) (store.Trunk, error) {
+	var idx trunkIndex
+	if len(d.Index) > 0 {
+		if err := json.Unmarshal(d.Index, &idx); err != nil {
+			return store.Trunk{}, fmt.Errorf("trunk %s index: %w", d.ID, err)
+		}
+	}
+	if len(idx.SourceCIDRs) == 0 {
+		idx.SourceCIDRs = nil
+	}
+	return store.Trunk{ID: d.ID, AccountID: d.AccountID, Name: d.Name, SourceCIDRs: idx.SourceCIDRs,
+		OutboundURI: idx.OutboundURI, Body: d.Body, Revision: d.Revision, Created: d.Created, Modified: d.Modified}, nil
+}
 
 // CreateTrunk stores a new trunk with revision "1-…".
 func (d *DB) CreateTrunk(ctx context.Context, t store.Trunk) (store.Trunk, error) {
-	if t.AccountID == "" || t.ID == "" {
-		return store.Trunk{}, fmt.Errorf("create trunk %s: empty account or id", t.ID)
-	}
-	var out store.Trunk
-	err := d.write(ctx, func(tx *sql.Tx) error {
-		if ok, err := exists(ctx, tx, `SELECT 1 FROM trunks WHERE account_id = ? AND id = ?`, t.AccountID, t.ID); err != nil {
-			return err
-		} else if ok {
-			return store.ErrExists
-		}
-		out = t
-		out.Created = d.stamp()
-		out.Modified = out.Created
-		out.Revision = revision(1, t.Body)
-		cidrs, err := json.Marshal(nonNil(t.SourceCIDRs))
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO trunks
-			(account_id, id, name, source_cidrs, outbound_uri, rev, revision, body, created, modified)
-			VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?)`,
-			out.AccountID, out.ID, out.Name, string(cidrs), out.OutboundURI, out.Revision, bodyBytes(out.Body),
-			millis(out.Created), millis(out.Modified))
-		return err
-	})
+	w, err := trunkWrite(t)
 	if err != nil {
-		return store.Trunk{}, fmt.Errorf("create trunk %s: %w", t.ID, err)
+		return store.Trunk{}, err
 	}
-	return out, nil
+	doc, err := d.CreateDoc(ctx, w)
+	if err != nil {
+		return store.Trunk{}, err
+	}
+	return TrunkOf(doc)
 }
 
 // UpdateTrunk replaces a trunk, checking ifRevision when not empty.
 func (d *DB) UpdateTrunk(ctx context.Context, t store.Trunk, ifRevision string) (store.Trunk, error) {
-	var out store.Trunk
-	err := d.write(ctx, func(tx *sql.Tx) error {
-		rev, cur, created, err := trunkCurrent(ctx, tx, t.AccountID, t.ID)
-		if err != nil {
-			return err
-		}
-		if ifRevision != "" && ifRevision != cur {
-			return store.ErrStaleRevision
-		}
-		out = t
-		out.Created = fromMillis(created)
-		out.Modified = d.stamp()
-		out.Revision = revision(rev+1, t.Body)
-		cidrs, err := json.Marshal(nonNil(t.SourceCIDRs))
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE trunks
-			SET name = ?, source_cidrs = ?, outbound_uri = ?, rev = ?, revision = ?, body = ?, modified = ?
-			WHERE account_id = ? AND id = ?`,
-			out.Name, string(cidrs), out.OutboundURI, rev+1, out.Revision, bodyBytes(out.Body), millis(out.Modified),
-			out.AccountID, out.ID)
-		return err
-	})
+	w, err := trunkWrite(t)
 	if err != nil {
-		return store.Trunk{}, fmt.Errorf("update trunk %s: %w", t.ID, err)
+		return store.Trunk{}, err
 	}
-	return out, nil
+	doc, err := d.UpdateDoc(ctx, w, ifRevision)
+	if err != nil {
+		return store.Trunk{}, err
+	}
+	return TrunkOf(doc)
 }
 
 // DeleteTrunk removes a trunk, checking ifRevision when not empty.
 func (d *DB) DeleteTrunk(ctx context.Context, accountID, id, ifRevision string) error {
-	err := d.write(ctx, func(tx *sql.Tx) error {
-		_, cur, _, err := trunkCurrent(ctx, tx, accountID, id)
-		if err != nil {
-			return err
-		}
-		if ifRevision != "" && ifRevision != cur {
-			return store.ErrStaleRevision
-		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM trunks WHERE account_id = ? AND id = ?`, accountID, id)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("delete trunk %s: %w", id, err)
-	}
-	return nil
+	_, err := d.DeleteDoc(ctx, "trunks", accountID, id, ifRevision, true)
+	return err
 }
 
-// GetTrunk returns one trunk; ErrNotFound when there is none.
+// GetTrunk reads one trunk; ErrNotFound when there is none.
 func (d *DB) GetTrunk(ctx context.Context, accountID, id string) (store.Trunk, error) {
-	t, err := scanTrunk(d.r.QueryRowContext(ctx,
-		`SELECT `+trunkColumns+` FROM trunks WHERE account_id = ? AND id = ?`, accountID, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		err = store.ErrNotFound
-	}
+	doc, err := d.GetDoc(ctx, "trunks", accountID, id)
 	if err != nil {
-		return store.Trunk{}, fmt.Errorf("get trunk %s: %w", id, err)
+		return store.Trunk{}, err
 	}
-	return t, nil
+	return TrunkOf(doc)
 }
 
-// ListTrunks returns the account's trunks in id order.
+// ListTrunks returns the account's trunks ordered by id.
 func (d *DB) ListTrunks(ctx context.Context, accountID string) ([]store.Trunk, error) {
-	var out []store.Trunk
-	err := d.eachTrunk(ctx, `SELECT `+trunkColumns+` FROM trunks WHERE account_id = ? ORDER BY id`,
-		[]any{accountID}, func(t store.Trunk) error {
-			out = append(out, t)
-			return nil
-		})
+	docs, _, err := d.ListDocs(ctx, "trunks", accountID, store.DocQuery{})
 	if err != nil {
-		return nil, fmt.Errorf("list trunks of account %s: %w", accountID, err)
+		return nil, err
+	}
+	out := make([]store.Trunk, 0, len(docs))
+	for _, doc := range docs {
+		t, err := TrunkOf(doc)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
 	}
 	return out, nil
 }
 
-// EachTrunk streams every trunk, by account then id. An error from fn
-// stops the walk and is returned unwrapped.
+// EachTrunk calls fn for every trunk, by account then id.
 func (d *DB) EachTrunk(ctx context.Context, fn func(store.Trunk) error) error {
-	return d.eachTrunk(ctx, `SELECT `+trunkColumns+` FROM trunks ORDER BY account_id, id`, nil, fn)
-}
-
-func (d *DB) eachTrunk(ctx context.Context, query string, args []any, fn func(store.Trunk) error) error {
-	rows, err := d.r.QueryContext(ctx, query, args...)
-	if err != nil {
-		return fmt.Errorf("each trunk: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		t, err := scanTrunk(rows)
+	return d.EachDoc(ctx, "trunks", func(doc store.Doc) error {
+		t, err := TrunkOf(doc)
 		if err != nil {
-			return fmt.Errorf("each trunk: %w", err)
-		}
-		if err := fn(t); err != nil {
 			return err
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("each trunk: %w", err)
-	}
-	return nil
-}
-
-func trunkCurrent(ctx context.Context, tx *sql.Tx, accountID, id string) (rev int64, revision string, created int64, err error) {
-	err = tx.QueryRowContext(ctx, `SELECT rev, revision, created FROM trunks WHERE account_id = ? AND id = ?`,
-		accountID, id).Scan(&rev, &revision, &created)
-	if errors.Is(err, sql.ErrNoRows) {
-		err = store.ErrNotFound
-	}
-	return rev, revision, created, err
-}
-
-func scanTrunk(s scanner) (store.Trunk, error) {
-	var (
-		t                 store.Trunk
-		cidrs             string
-		body              []byte
-		created, modified int64
-	)
-	if err := s.Scan(&t.AccountID, &t.ID, &t.Name, &cidrs, &t.OutboundURI, &body, &t.Revision, &created, &modified); err != nil {
-		return store.Trunk{}, err
-	}
-	if err := json.Unmarshal([]byte(cidrs), &t.SourceCIDRs); err != nil {
-		return store.Trunk{}, fmt.Errorf("trunk %s source_cidrs: %w", t.ID, err)
-	}
-	if len(t.SourceCIDRs) == 0 {
-		t.SourceCIDRs = nil
-	}
-	t.Body = body
-	t.Created, t.Modified = fromMillis(created), fromMillis(modified)
-	return t, nil
-}
-
-func bodyBytes(b []byte) []byte {
-	if b == nil {
-		return []byte{}
-	}
-	return b
+		return fn(t)
+	})
 }
