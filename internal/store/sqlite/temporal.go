@@ -149,4 +149,3 @@ func (d *DB) RewriteDoc(ctx context.Context, kind, accountID, id string, edit fu
 	}
 	return out, nil
 }
-
