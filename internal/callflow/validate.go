@@ -57,6 +57,7 @@ func Prepare(body []byte) (*Flow, error) {
 	}
 
 	c := &checker{ds: ds}
+	ds.doc.Coerce(doc) // Kazoo's leniency: "486" for 486, "true" for true
 	ds.doc.ApplyDefaults(doc)
 	c.validate(ds.doc, doc, "")
 
@@ -287,6 +288,7 @@ func (c *checker) data(n *Node, spec engine.Spec, data map[string]any) {
 		c.add(schema.FieldError{Path: at, Rule: "schema", Message: ms.err.Error()})
 		return
 	}
+	ms.schema.Coerce(data)
 	ms.schema.ApplyDefaults(data)
 	ok := c.validate(ms.schema, data, at)
 	raw, err := json.Marshal(data)

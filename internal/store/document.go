@@ -170,3 +170,15 @@ type Documents interface {
 	// order, before the write returns.
 	Watch(fn func(Change))
 }
+
+// FlowIndex is a call flow's Doc.Index: what the number router needs.
+type FlowIndex struct {
+	Numbers  []string `json:"numbers"`
+	Patterns []string `json:"patterns"`
+}
+
+// TrunkIndex is a trunk's Doc.Index: what the SIP source table needs.
+type TrunkIndex struct {
+	SourceCIDRs []string `json:"source_cidrs"`
+	OutboundURI string   `json:"outbound_uri"`
+}

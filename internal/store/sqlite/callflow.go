@@ -16,17 +16,11 @@ import (
 // are unique keys of the account. These methods keep store.Store's
 // call-flow part on the one document table.
 
-// flowIndex is a call flow's Doc.Index.
-type flowIndex struct {
-	Numbers  []string `json:"numbers"`
-	Patterns []string `json:"patterns"`
-}
-
 // callflowWrite is a call flow as a document write: its numbers and
 // patterns as keys and as its index.
 func callflowWrite(c store.Callflow) (store.DocWrite, error) {
 	c.Numbers, c.Patterns = dedupe(c.Numbers), dedupe(c.Patterns)
-	idx, err := json.Marshal(flowIndex{Numbers: nonNil(c.Numbers), Patterns: nonNil(c.Patterns)})
+	idx, err := json.Marshal(store.FlowIndex{Numbers: nonNil(c.Numbers), Patterns: nonNil(c.Patterns)})
 	if err != nil {
 		return store.DocWrite{}, err
 	}
@@ -42,7 +36,7 @@ func callflowWrite(c store.Callflow) (store.DocWrite, error) {
 
 // CallflowOf reads a call-flow document back as a store.Callflow.
 func CallflowOf(d store.Doc) (store.Callflow, error) {
-	var idx flowIndex
+	var idx store.FlowIndex
 	if len(d.Index) > 0 {
 		if err := json.Unmarshal(d.Index, &idx); err != nil {
 			return store.Callflow{}, fmt.Errorf("callflow %s index: %w", d.ID, err)

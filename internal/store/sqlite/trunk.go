@@ -15,14 +15,8 @@ var _ store.TrunkStore = (*DB)(nil)
 // for their account; these methods keep store.TrunkStore on the one
 // document table.
 
-// trunkIndex is a trunk's Doc.Index.
-type trunkIndex struct {
-	SourceCIDRs []string `json:"source_cidrs"`
-	OutboundURI string   `json:"outbound_uri"`
-}
-
 func trunkWrite(t store.Trunk) (store.DocWrite, error) {
-	idx, err := json.Marshal(trunkIndex{SourceCIDRs: nonNil(t.SourceCIDRs), OutboundURI: t.OutboundURI})
+	idx, err := json.Marshal(store.TrunkIndex{SourceCIDRs: nonNil(t.SourceCIDRs), OutboundURI: t.OutboundURI})
 	if err != nil {
 		return store.DocWrite{}, err
 	}
@@ -39,7 +33,7 @@ func trunkWrite(t store.Trunk) (store.DocWrite, error) {
 
 // TrunkOf reads a trunk document back as a store.Trunk.
 func TrunkOf(d store.Doc) (store.Trunk, error) {
-	var idx trunkIndex
+	var idx store.TrunkIndex
 	if len(d.Index) > 0 {
 		if err := json.Unmarshal(d.Index, &idx); err != nil {
 			return store.Trunk{}, fmt.Errorf("trunk %s index: %w", d.ID, err)
