@@ -7,7 +7,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"sync"
+	"net/netip"
 	"time"
 
 	"github.com/switchboard/switchboard/internal/store"
@@ -36,6 +36,9 @@ type Config struct {
 	// LoginSources bounds the sources the sign-in throttle remembers; 10,000
 	// by default.
 	LoginSources int
+	// Reserved are source networks no account may claim in a trunk: the
+	// operator's trusted networks (server.Config.Trust).
+	Reserved []netip.Prefix
 }
 
 func (c Config) withDefaults() Config {
@@ -60,22 +63,18 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// API serves the REST endpoints over a store and keeps the server's routes
-// in step with every write.
+// API serves the REST endpoints over a store. It keeps no index of its
+// own: the server's indexes follow the store's writes (store.Documents'
+// Watch), whoever made them.
 type API struct {
-	cfg    Config
-	store  store.Store
-	routes Routes
-	log    *slog.Logger
-	now    func() time.Time
+	cfg   Config
+	store store.Store
+	log   *slog.Logger
+	now   func() time.Time
 
 	callLog store.CallLog
 	sim     Simulator
 	logins  *loginThrottle
-
-	// writeMu orders each store write with its routes update, so routing
-	// always reflects the last committed document.
-	writeMu sync.Mutex
 }
 
 // Deps are the services the API serves besides the store, given once at
@@ -88,10 +87,11 @@ type Deps struct {
 	Simulator Simulator
 }
 
-// New builds the API. The routes must already hold the stored flows.
-func New(cfg Config, st store.Store, rt Routes, log *slog.Logger, deps Deps) *API {
+// New builds the API over a store (whose documents part, store.Documents,
+// serves every document kind).
+func New(cfg Config, st store.Store, log *slog.Logger, deps Deps) *API {
 	cfg = cfg.withDefaults()
-	return &API{cfg: cfg, store: st, routes: rt, log: log, now: time.Now,
+	return &API{cfg: cfg, store: st, log: log, now: time.Now,
 		callLog: deps.CallLog, sim: deps.Simulator, logins: newLoginThrottle(cfg)}
 }
 
@@ -116,7 +116,9 @@ type route struct {
 	h            func(a *API, w http.ResponseWriter, r *http.Request) error
 }
 
-var routes = []route{
+// routes is the static table followed by every registered kind's routes
+// (kindRoutes).
+var routes = append([]route{
 	{"PUT", "/v2/api_auth", false, (*API).apiAuth},
 	{"GET", "/v2/accounts/{account_id}", true, (*API).getAccount},
 	{"DELETE", "/v2/token_auth", true, (*API).signOut},
@@ -126,31 +128,9 @@ var routes = []route{
 	{"PUT", "/v2/accounts/{account_id}/api_key", true, (*API).rotateAPIKey},
 	{"PUT", "/v2/accounts/{account_id}/reseller", true, (*API).promoteReseller},
 	{"DELETE", "/v2/accounts/{account_id}/reseller", true, (*API).demoteReseller},
-	{"GET", "/v2/accounts/{account_id}/callflows", true, (*API).listCallflows},
-	{"PUT", "/v2/accounts/{account_id}/callflows", true, (*API).createCallflow},
 	{"GET", "/v2/accounts/{account_id}/callflows/actions", true, (*API).catalog},
-	{"GET", "/v2/accounts/{account_id}/callflows/{callflow_id}", true, (*API).getCallflow},
-	{"POST", "/v2/accounts/{account_id}/callflows/{callflow_id}", true, (*API).updateCallflow},
-	{"PATCH", "/v2/accounts/{account_id}/callflows/{callflow_id}", true, (*API).patchCallflow},
-	{"DELETE", "/v2/accounts/{account_id}/callflows/{callflow_id}", true, (*API).deleteCallflow},
-	{"GET", "/v2/accounts/{account_id}/temporal_rules", true, ruleHandlers.list},
-	{"PUT", "/v2/accounts/{account_id}/temporal_rules", true, ruleHandlers.create},
-	{"GET", "/v2/accounts/{account_id}/temporal_rules/{rule_id}", true, ruleHandlers.get},
-	{"POST", "/v2/accounts/{account_id}/temporal_rules/{rule_id}", true, ruleHandlers.update},
-	{"PATCH", "/v2/accounts/{account_id}/temporal_rules/{rule_id}", true, ruleHandlers.patch},
-	{"DELETE", "/v2/accounts/{account_id}/temporal_rules/{rule_id}", true, ruleHandlers.remove},
-	{"GET", "/v2/accounts/{account_id}/temporal_rules_sets", true, ruleSetHandlers.list},
-	{"PUT", "/v2/accounts/{account_id}/temporal_rules_sets", true, ruleSetHandlers.create},
-	{"GET", "/v2/accounts/{account_id}/temporal_rules_sets/{rule_set_id}", true, ruleSetHandlers.get},
-	{"POST", "/v2/accounts/{account_id}/temporal_rules_sets/{rule_set_id}", true, ruleSetHandlers.update},
-	{"PATCH", "/v2/accounts/{account_id}/temporal_rules_sets/{rule_set_id}", true, ruleSetHandlers.patch},
-	{"DELETE", "/v2/accounts/{account_id}/temporal_rules_sets/{rule_set_id}", true, ruleSetHandlers.remove},
-	{"GET", "/v2/accounts/{account_id}/trunks", true, (*API).listTrunks},
-	{"PUT", "/v2/accounts/{account_id}/trunks", true, (*API).createTrunk},
-	{"GET", "/v2/accounts/{account_id}/trunks/{trunk_id}", true, (*API).getTrunk},
-	{"POST", "/v2/accounts/{account_id}/trunks/{trunk_id}", true, (*API).updateTrunk},
-	{"PATCH", "/v2/accounts/{account_id}/trunks/{trunk_id}", true, (*API).patchTrunk},
-	{"DELETE", "/v2/accounts/{account_id}/trunks/{trunk_id}", true, (*API).deleteTrunk},
+	{"GET", "/v2/accounts/{account_id}/export", true, (*API).export},
+	{"POST", "/v2/accounts/{account_id}/import", true, (*API).importDocs},
 	{"GET", "/v2/accounts/{account_id}/recordings/{file}", true, (*API).getRecording},
 	{"POST", "/v2/accounts/{account_id}/simulate", true, (*API).simulate},
 	{"GET", "/v2/accounts/{account_id}/calls", true, (*API).listCalls},
@@ -159,7 +139,7 @@ var routes = []route{
 	{"GET", "/v2/accounts/{account_id}/pivot/debug/{call_id}", true, (*API).pivotDebugCall},
 	{"GET", "/v2/openapi.json", false, (*API).openAPI},
 	{"GET", "/healthz", false, (*API).health},
-}
+}, kindRoutes()...)
 
 // Handler returns the http.Handler serving every route, with request ids,
 // Kazoo verb tunnelling, authentication and JSON errors for unknown paths.

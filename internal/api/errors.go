@@ -47,6 +47,29 @@ func toError(err error) *Error {
 	if c, ok := errors.AsType[*store.ConflictError](err); ok {
 		return conflictError(c, err)
 	}
+	if m, ok := errors.AsType[*store.MissingRefError](err); ok {
+		data := map[string]any{}
+		for _, ref := range m.Refs {
+			data[ref.Path] = map[string]any{"exists": map[string]any{
+				"message": "No " + kindLabel(ref.Kind) + " has this id", "value": ref.ID, "target": ref.Kind,
+			}}
+		}
+		return &Error{Status: http.StatusBadRequest, Message: "validation failed", Data: data, Err: err}
+	}
+	if u, ok := errors.AsType[*store.InUseError](err); ok {
+		return &Error{Status: http.StatusConflict, Message: "document in use", Data: map[string]any{
+			"message":   "other documents point to this one; change them first, or delete with ?force=true",
+			"referrers": u.Referrers,
+		}, Err: err}
+	}
+	if n, ok := errors.AsType[*store.NetworkError](err); ok {
+		return &Error{Status: http.StatusBadRequest, Message: "validation failed", Data: map[string]any{
+			fmt.Sprintf("source_cidrs.%d", n.Index): map[string]any{"unique": map[string]any{
+				"message": "this network overlaps a trunk of another account; a source address must belong to one account",
+				"value":   n.Network,
+			}},
+		}, Err: err}
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return &Error{Status: http.StatusNotFound, Message: "bad identifier", Data: map[string]any{"cause": "not found"}, Err: err}
@@ -66,6 +89,17 @@ func toError(err error) *Error {
 // conflictError answers a number or pattern taken by another flow as Kazoo
 // does: 400 {"numbers":{"unique":{"message":"Number X exists in callflow ID NAME","cause":"X"}}}.
 func conflictError(c *store.ConflictError, err error) *Error {
+	if c.Kind != "number" && c.Kind != "pattern" {
+		msg := fmt.Sprintf("%s %s is taken", c.Kind, c.Value)
+		if c.CallflowID != "" {
+			msg = fmt.Sprintf("%s %s exists in %s %s %s", c.Kind, c.Value, kindLabel(c.HolderKind), c.CallflowID, c.Name)
+		}
+		return &Error{Status: http.StatusBadRequest, Message: "validation failed", Data: map[string]any{
+			c.Field: map[string]any{"unique": map[string]any{
+				"message": msg, "cause": c.Value, "id": c.CallflowID, "name": c.Name, "kind": c.HolderKind,
+			}},
+		}, Err: err}
+	}
 	field, msg := "numbers", fmt.Sprintf("Number %s exists in callflow %s %s", c.Value, c.CallflowID, c.Name)
 	if c.Kind == "pattern" {
 		field, msg = "patterns", fmt.Sprintf("Pattern %s exists in callflow %s %s", c.Value, c.CallflowID, c.Name)

@@ -62,6 +62,9 @@ func indexCallflow(_ *Context, doc map[string]any, w *store.DocWrite) error {
 
 // stringList reads a JSON list of strings (others left out), never nil.
 func stringList(v any) []string {
+	if ss, ok := v.([]string); ok {
+		return ss
+	}
 	arr, _ := v.([]any)
 	out := make([]string, 0, len(arr))
 	for _, e := range arr {

@@ -10,49 +10,56 @@ import (
 	"github.com/switchboard/switchboard/internal/store"
 )
 
-// flowCache loads stored flows as compiled trees, compiling a document only
-// when its revision changed: a call never pays for schema validation of an
-// unchanged flow.
+// flowCache holds every stored flow compiled, kept in step by the store's
+// writes (docIndex): a call never reads the database nor pays for schema
+// validation to find its flow.
 type flowCache struct {
-	store store.Store
-	mu    sync.Mutex
+	mu    sync.RWMutex
 	flows map[string]compiledFlow // account/id
 }
 
+// compiledFlow is a stored flow as compiled, or why it did not compile
+// (a module whose schema grew stricter since the save): that flow's calls
+// get the error, the server still starts.
 type compiledFlow struct {
-	revision string
-	flow     *callflow.Flow
+	flow *callflow.Flow
+	err  error
 }
 
-func newFlowCache(st store.Store) *flowCache {
-	return &flowCache{store: st, flows: map[string]compiledFlow{}}
+func newFlowCache() *flowCache {
+	return &flowCache{flows: map[string]compiledFlow{}}
+}
+
+// put compiles a saved flow.
+func (c *flowCache) put(d store.Doc) {
+	f, err := callflow.Compile(d.Body)
+	if err == nil {
+		f.ID = d.ID
+	}
+	c.mu.Lock()
+	c.flows[d.AccountID+"/"+d.ID] = compiledFlow{flow: f, err: err}
+	c.mu.Unlock()
+}
+
+// remove forgets a deleted flow.
+func (c *flowCache) remove(d store.Doc) {
+	c.mu.Lock()
+	delete(c.flows, d.AccountID+"/"+d.ID)
+	c.mu.Unlock()
 }
 
 // Flow returns the compiled flow of a stored document.
-func (c *flowCache) Flow(ctx context.Context, accountID, id string) (*callflow.Flow, error) {
-	doc, err := c.store.GetCallflow(ctx, accountID, id)
-	if err != nil {
-		return nil, fmt.Errorf("load callflow %s: %w", id, err)
+func (c *flowCache) Flow(_ context.Context, accountID, id string) (*callflow.Flow, error) {
+	c.mu.RLock()
+	cf, ok := c.flows[accountID+"/"+id]
+	c.mu.RUnlock()
+	if !ok {
+		return nil, fmt.Errorf("load callflow %s: %w", id, store.ErrNotFound)
 	}
-	key := accountID + "/" + id
-	c.mu.Lock()
-	cached, ok := c.flows[key]
-	c.mu.Unlock()
-	if ok && cached.revision == doc.Revision {
-		return cached.flow, nil
+	if cf.err != nil {
+		return nil, fmt.Errorf("compile callflow %s: %w", id, cf.err)
 	}
-	f, err := callflow.Compile(doc.Body)
-	if err != nil {
-		return nil, fmt.Errorf("compile callflow %s: %w", id, err)
-	}
-	f.ID = id
-	c.mu.Lock()
-	if len(c.flows) > 10000 {
-		clear(c.flows)
-	}
-	c.flows[key] = compiledFlow{revision: doc.Revision, flow: f}
-	c.mu.Unlock()
-	return f, nil
+	return cf.flow, nil
 }
 
 // LoadFlow is engine.FlowSource: the callflow module's jump.

@@ -3,10 +3,8 @@ package server
 import (
 	"context"
 
-	"github.com/switchboard/switchboard/internal/api"
 	"github.com/switchboard/switchboard/internal/engine"
 	"github.com/switchboard/switchboard/internal/routing"
-	"github.com/switchboard/switchboard/internal/store"
 )
 
 // numberRouter is engine.NumberRouter over the server's router and flow
@@ -32,18 +30,3 @@ func (n numberRouter) RouteNumber(ctx context.Context, accountID, number string)
 }
 
 var _ engine.NumberRouter = numberRouter{}
-
-// flowRoutes is api.Routes over the server's router: the API reports each
-// committed call-flow write and the router follows it, so the server alone
-// owns the routing index.
-type flowRoutes struct{ router *routing.Router }
-
-// CallflowSaved puts the flow's numbers and patterns in the router.
-func (fr flowRoutes) CallflowSaved(c store.Callflow) error {
-	return fr.router.Put(c.AccountID, c.ID, c.Numbers, c.Patterns)
-}
-
-// CallflowDeleted takes the flow out of the router.
-func (fr flowRoutes) CallflowDeleted(accountID, id string) { fr.router.Remove(accountID, id) }
-
-var _ api.Routes = flowRoutes{}

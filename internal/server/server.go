@@ -159,8 +159,18 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		callLog.Close()
 		return nil, err
 	}
-	s.trunks, err = newTrunkTable(ctx, db, cfg.Trust, s.bootstrap.AccountID, log.With("component", "trunks"))
+	s.trunks, err = newTrunkTable(cfg.Trust, s.bootstrap.AccountID, log.With("component", "trunks"))
 	if err != nil {
+		db.Close()
+		callLog.Close()
+		return nil, err
+	}
+	flows := newFlowCache()
+	idx := &indexes{log: log.With("component", "indexes"), byKind: map[string][]docIndex{
+		"callflows": {routerIndex{router: s.router, log: log.With("component", "router")}, flows},
+		"trunks":    {s.trunks},
+	}}
+	if err := idx.load(ctx, db); err != nil {
 		db.Close()
 		callLog.Close()
 		return nil, err
@@ -168,7 +178,6 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if cfg.API.RecordingsDir == "" {
 		cfg.API.RecordingsDir = filepath.Join(cfg.DataDir, "recordings")
 	}
-	flows := newFlowCache(db)
 	queues := twiml.NewQueues()
 	queues.MaxWait = cfg.QueueMaxWait
 	deps := &actions.Deps{
@@ -189,7 +198,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		store: db, callLog: callLog, router: s.router, flows: flows, engine: s.engine,
 		log: log.With("component", "calls"), keepLast: cfg.CallLogKeep, accounts: map[string]engine.Account{},
 	}
-	s.api = api.New(cfg.API, watchedStore{db, s.trunks}, flowRoutes{s.router}, log.With("component", "api"),
+	cfg.API.Reserved = append(cfg.API.Reserved, s.trunks.trust...)
+	s.api = api.New(cfg.API, db, log.With("component", "api"),
 		api.Deps{CallLog: callLog, Simulator: s})
 	return s, nil
 }
@@ -200,20 +210,6 @@ func (s *Server) init(ctx context.Context) error {
 		return err
 	}
 	s.bootstrap = b
-	n := 0
-	err = s.store.EachCallflow(ctx, func(c store.Callflow) error {
-		if err := s.router.Put(c.AccountID, c.ID, c.Numbers, c.Patterns); err != nil {
-			// A stored flow that no longer compiles must not stop the server.
-			s.log.Warn("callflow not routable", "account_id", c.AccountID, "callflow_id", c.ID, "err", err)
-			return nil
-		}
-		n++
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("load callflows: %w", err)
-	}
-	s.log.Info("callflows loaded", "count", n)
 	return nil
 }
 

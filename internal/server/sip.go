@@ -3,6 +3,7 @@ package server
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
@@ -16,7 +17,6 @@ import (
 	"github.com/switchboard/switchboard/internal/media"
 	"github.com/switchboard/switchboard/internal/sip"
 	"github.com/switchboard/switchboard/internal/store"
-	"github.com/switchboard/switchboard/internal/store/sqlite"
 )
 
 // startSIP builds media and the SIP server and listens; a no-op when
@@ -86,17 +86,22 @@ func (s *Server) recordingURL(accountID, file string) string {
 
 // trunkTable answers which account a SIP source belongs to (longest
 // prefix of every trunk's source CIDRs, plus --trust for the default
-// account) and where an account's calls to numbers go. It is rebuilt
-// from the store after every trunk write.
+// account) and where an account's calls to numbers go. It is a docIndex
+// of trunks: kept in step by the store's writes.
 type trunkTable struct {
-	st    store.TrunkStore
 	trust []netip.Prefix
 	def   string
 	log   *slog.Logger
 
 	mu       sync.RWMutex
-	inbound  []trunkSource // longest prefix first
+	trunks   map[string]trunkEntry // account/id
+	inbound  []trunkSource         // longest prefix first
 	outbound map[string]string
+}
+
+type trunkEntry struct {
+	account string
+	idx     store.TrunkIndex
 }
 
 type trunkSource struct {
@@ -106,10 +111,10 @@ type trunkSource struct {
 
 var _ sip.Trunks = (*trunkTable)(nil)
 
-// newTrunkTable parses trust (CIDRs or addresses) and loads the store's
-// trunks.
-func newTrunkTable(ctx context.Context, st store.TrunkStore, trust []string, defaultAccount string, log *slog.Logger) (*trunkTable, error) {
-	t := &trunkTable{st: st, def: defaultAccount, log: log}
+// newTrunkTable parses trust (CIDRs or addresses); the trunks come from
+// the indexes' load.
+func newTrunkTable(trust []string, defaultAccount string, log *slog.Logger) (*trunkTable, error) {
+	t := &trunkTable{def: defaultAccount, log: log, trunks: map[string]trunkEntry{}}
 	for _, v := range trust {
 		for _, part := range strings.Split(v, ",") {
 			if part = strings.TrimSpace(part); part == "" {
@@ -122,9 +127,7 @@ func newTrunkTable(ctx context.Context, st store.TrunkStore, trust []string, def
 			t.trust = append(t.trust, p)
 		}
 	}
-	if err := t.reload(ctx); err != nil {
-		return nil, err
-	}
+	t.rebuildLocked()
 	return t, nil
 }
 
@@ -141,35 +144,56 @@ func parseTrust(s string) (netip.Prefix, error) {
 	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
-// reload rebuilds the table from the store.
-func (t *trunkTable) reload(ctx context.Context) error {
+// put indexes a saved trunk.
+func (t *trunkTable) put(d store.Doc) {
+	var idx store.TrunkIndex
+	if err := json.Unmarshal(d.Index, &idx); err != nil {
+		t.log.Error("trunk index unreadable", "account_id", d.AccountID, "trunk_id", d.ID, "err", err)
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.trunks[d.AccountID+"/"+d.ID] = trunkEntry{account: d.AccountID, idx: idx}
+	t.rebuildLocked()
+}
+
+// remove forgets a deleted trunk.
+func (t *trunkTable) remove(d store.Doc) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.trunks, d.AccountID+"/"+d.ID)
+	t.rebuildLocked()
+}
+
+// rebuildLocked recomputes the lookup tables from the trunks (a handful
+// per account; rebuilt on a trunk write, never on a call).
+func (t *trunkTable) rebuildLocked() {
 	var in []trunkSource
 	out := map[string]string{}
 	for _, p := range t.trust {
 		in = append(in, trunkSource{p, t.def})
 	}
-	err := t.st.EachTrunk(ctx, func(tr store.Trunk) error {
-		for _, c := range tr.SourceCIDRs {
+	keys := make([]string, 0, len(t.trunks))
+	for k := range t.trunks {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys) // by account then id: the first gateway wins
+	for _, k := range keys {
+		tr := t.trunks[k]
+		for _, c := range tr.idx.SourceCIDRs {
 			p, err := netip.ParsePrefix(c)
 			if err != nil {
-				t.log.Warn("trunk source not usable", "account_id", tr.AccountID, "trunk_id", tr.ID, "cidr", c)
+				t.log.Warn("trunk source not usable", "trunk", k, "cidr", c)
 				continue
 			}
-			in = append(in, trunkSource{p, tr.AccountID})
+			in = append(in, trunkSource{p, tr.account})
 		}
-		if _, ok := out[tr.AccountID]; !ok && tr.OutboundURI != "" {
-			out[tr.AccountID] = tr.OutboundURI
+		if _, ok := out[tr.account]; !ok && tr.idx.OutboundURI != "" {
+			out[tr.account] = tr.idx.OutboundURI
 		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("load trunks: %w", err)
 	}
 	slices.SortStableFunc(in, func(a, b trunkSource) int { return cmp.Compare(b.prefix.Bits(), a.prefix.Bits()) })
-	t.mu.Lock()
 	t.inbound, t.outbound = in, out
-	t.mu.Unlock()
-	return nil
 }
 
 // Inbound returns the account whose trunk holds addr (longest prefix).
@@ -194,41 +218,4 @@ func (t *trunkTable) Outbound(accountID string) (string, bool) {
 	defer t.mu.RUnlock()
 	u, ok := t.outbound[accountID]
 	return u, ok
-}
-
-// watchedStore is the store as the API sees it: every trunk write
-// reloads the trunk table, whatever wrote it.
-type watchedStore struct {
-	*sqlite.DB
-	trunks *trunkTable
-}
-
-func (w watchedStore) changed(ctx context.Context) {
-	if err := w.trunks.reload(context.WithoutCancel(ctx)); err != nil {
-		w.trunks.log.Error("trunk table not reloaded", "err", err)
-	}
-}
-
-func (w watchedStore) CreateTrunk(ctx context.Context, t store.Trunk) (store.Trunk, error) {
-	out, err := w.DB.CreateTrunk(ctx, t)
-	if err == nil {
-		w.changed(ctx)
-	}
-	return out, err
-}
-
-func (w watchedStore) UpdateTrunk(ctx context.Context, t store.Trunk, ifRevision string) (store.Trunk, error) {
-	out, err := w.DB.UpdateTrunk(ctx, t, ifRevision)
-	if err == nil {
-		w.changed(ctx)
-	}
-	return out, err
-}
-
-func (w watchedStore) DeleteTrunk(ctx context.Context, accountID, id, ifRevision string) error {
-	err := w.DB.DeleteTrunk(ctx, accountID, id, ifRevision)
-	if err == nil {
-		w.changed(ctx)
-	}
-	return err
 }
