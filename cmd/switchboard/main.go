@@ -34,7 +34,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCmd(), newCallflowCmd(), newSimulateCmd(), newVersionCmd())
+	root.AddCommand(newServeCmd(), newCallflowCmd(), newDocsCmd(), newExportCmd(), newImportCmd(), newSimulateCmd(), newVersionCmd())
 	return root
 }
 
