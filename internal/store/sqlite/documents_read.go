@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/switchboard/switchboard/internal/store"
@@ -72,9 +73,9 @@ func (d *DB) ListDocs(ctx context.Context, kind, accountID string, q store.DocQu
 		if err != nil {
 			return nil, false, fmt.Errorf("list %s: %w", kind, err)
 		}
-		where = append(where, `(CASE json_type(body, ?) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false'
-			ELSE CAST(json_extract(body, ?) AS TEXT) END) = ?`)
-		args = append(args, path, path, q.Filters[f])
+		c, a := filterClause(path, q.Filters[f])
+		where = append(where, c)
+		args = append(args, a...)
 	}
 	args = append(args, limit)
 	rows, err := d.r.QueryContext(ctx, `SELECT `+docColumns+` FROM documents WHERE `+
@@ -99,6 +100,23 @@ func (d *DB) ListDocs(ctx context.Context, kind, accountID string, q store.DocQu
 		page = page[:q.Limit]
 	}
 	return page, more, nil
+}
+
+// filterClause matches a field's value as text, parsing the body once
+// per row: "true"/"false" match booleans, a number's text matches the
+// number or the string, anything else the string.
+func filterClause(path, value string) (string, []any) {
+	switch value {
+	case "true", "false":
+		return `json_type(body, ?) = ?`, []any{path, value}
+	}
+	if n, err := strconv.ParseInt(value, 10, 64); err == nil && strconv.FormatInt(n, 10) == value {
+		return `json_extract(body, ?) IN (?, ?)`, []any{path, value, n}
+	}
+	if f, err := strconv.ParseFloat(value, 64); err == nil && !strings.ContainsAny(value, "xXpP_") {
+		return `json_extract(body, ?) IN (?, ?)`, []any{path, value, f}
+	}
+	return `json_extract(body, ?) = ?`, []any{path, value}
 }
 
 // jsonPath turns a dotted field ("caller_id.internal.number", "numbers.0")
