@@ -74,6 +74,9 @@ func (h kindHandlers) list(a *API, w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	q := store.DocQuery{Limit: opts.Limit, After: opts.After}
+	if h.k.ListAll && !r.URL.Query().Has("page_size") {
+		q.Limit = 0
+	}
 	for key, vs := range r.URL.Query() {
 		field, ok := strings.CutPrefix(key, "filter_")
 		if !ok || len(vs) == 0 {

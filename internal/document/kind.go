@@ -44,6 +44,9 @@ type Kind struct {
 	// revision; SummaryFunc, when set, builds the row instead.
 	Summary     []string
 	SummaryFunc func(d store.Doc) map[string]any
+	// ListAll makes a listing without page_size answer every document, as
+	// the kind's listing did before pages (trunks).
+	ListAll bool
 	// Secrets are dotted paths removed from every answer (hashes of
 	// passwords and PINs); export keeps them, so an import restores them.
 	Secrets []string

@@ -23,7 +23,7 @@ import (
 // may claim, and is none of the operator's trusted networks.
 func init() {
 	Register(Kind{
-		Name: "trunks", Label: "trunk", Param: "trunk_id",
+		Name: "trunks", Label: "trunk", Param: "trunk_id", ListAll: true,
 		Normalise: normaliseTrunk,
 		Index:     indexTrunk,
 		SummaryFunc: func(d store.Doc) map[string]any {
