@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/switchboard/switchboard/internal/document"
 	"github.com/switchboard/switchboard/internal/routing"
 	"github.com/switchboard/switchboard/internal/store"
 )
@@ -78,3 +79,32 @@ func (ri routerIndex) put(d store.Doc) {
 }
 
 func (ri routerIndex) remove(d store.Doc) { ri.router.Remove(d.AccountID, d.ID) }
+
+// reindexPending derives, once, what documents stored before their kind
+// recorded it now claim and point to (call flows' references from before
+// references were kept). A document its kind now refuses stays pending,
+// logged at each start until it is saved again.
+func reindexPending(ctx context.Context, docs store.Documents, log *slog.Logger) error {
+	pending, err := docs.PendingReindex(ctx)
+	if err != nil {
+		return err
+	}
+	for _, d := range pending {
+		k, ok := document.Lookup(d.Kind)
+		if !ok {
+			continue
+		}
+		w, err := k.Prepare(&document.Context{AccountID: d.AccountID}, d.Body, d.ID)
+		if err != nil {
+			log.Warn("document not reindexed", "kind", d.Kind, "account_id", d.AccountID, "id", d.ID, "err", err)
+			continue
+		}
+		if err := docs.Reindex(ctx, w); err != nil {
+			log.Warn("document not reindexed", "kind", d.Kind, "account_id", d.AccountID, "id", d.ID, "err", err)
+		}
+	}
+	if len(pending) > 0 {
+		log.Info("documents reindexed", "count", len(pending))
+	}
+	return nil
+}

@@ -175,6 +175,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		callLog.Close()
 		return nil, err
 	}
+	if err := reindexPending(ctx, db, log.With("component", "indexes")); err != nil {
+		db.Close()
+		callLog.Close()
+		return nil, fmt.Errorf("reindex: %w", err)
+	}
 	if cfg.API.RecordingsDir == "" {
 		cfg.API.RecordingsDir = filepath.Join(cfg.DataDir, "recordings")
 	}

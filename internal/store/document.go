@@ -169,6 +169,15 @@ type Documents interface {
 	// Watch adds fn to the watchers called after each commit, in commit
 	// order, before the write returns.
 	Watch(fn func(Change))
+	// PendingReindex lists documents stored before their kind derived
+	// everything it now does (call flows' references, from before they
+	// were recorded).
+	PendingReindex(ctx context.Context) ([]Doc, error)
+	// Reindex replaces what a stored document claims and points to (keys,
+	// references, networks, index) with w's, leaving its body and revision
+	// alone, and takes it off the pending list. References are recorded as
+	// they are, dangling or not.
+	Reindex(ctx context.Context, w DocWrite) error
 }
 
 // FlowIndex is a call flow's Doc.Index: what the number router needs.

@@ -213,10 +213,13 @@ func (d *DB) updateLocked(ctx context.Context, tx *sql.Tx, w store.DocWrite, ifR
 		out.AccountID, out.ID); err != nil {
 		return store.Doc{}, err
 	}
-	for _, table := range []string{"document_keys", "document_refs", "document_networks"} {
+	for _, table := range []string{"document_keys", "document_refs", "document_networks", "document_reindex"} {
 		col := "doc_id"
-		if table == "document_refs" {
+		switch table {
+		case "document_refs":
 			col = "from_id"
+		case "document_reindex": // a save derives everything afresh
+			col = "id"
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE account_id = ? AND `+col+` = ?`, w.AccountID, w.ID); err != nil {
 			return store.Doc{}, err

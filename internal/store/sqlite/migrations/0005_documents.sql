@@ -14,7 +14,7 @@ CREATE TABLE documents (
 	body       BLOB    NOT NULL,
 	-- what the kind's index hook derived from body (a flow's numbers and
 	-- patterns, a trunk's networks and gateway), JSON
-	idx        BLOB    NOT NULL DEFAULT '{}',
+	idx        BLOB    NOT NULL DEFAULT X'7B7D', -- {}
 	created    INTEGER NOT NULL,
 	modified   INTEGER NOT NULL,
 	PRIMARY KEY (account_id, id)
@@ -58,7 +58,7 @@ CREATE INDEX document_networks_doc ON document_networks (account_id, doc_id);
 
 INSERT INTO documents (account_id, id, kind, name, rev, revision, body, idx, created, modified)
 	SELECT account_id, id, 'callflows', name, rev, revision, body,
-		json_object('numbers', json(numbers), 'patterns', json(patterns)), created, modified FROM callflows;
+		CAST(json_object('numbers', json(numbers), 'patterns', json(patterns)) AS BLOB), created, modified FROM callflows;
 INSERT INTO document_keys (scope, name, value, account_id, doc_id)
 	SELECT account_id, 'number', number, account_id, callflow_id FROM callflow_numbers;
 INSERT INTO document_keys (scope, name, value, account_id, doc_id)
@@ -66,7 +66,7 @@ INSERT INTO document_keys (scope, name, value, account_id, doc_id)
 
 INSERT INTO documents (account_id, id, kind, name, rev, revision, body, idx, created, modified)
 	SELECT account_id, id, 'trunks', name, rev, revision, body,
-		json_object('source_cidrs', json(source_cidrs), 'outbound_uri', outbound_uri), created, modified FROM trunks
+		CAST(json_object('source_cidrs', json(source_cidrs), 'outbound_uri', outbound_uri) AS BLOB), created, modified FROM trunks
 	WHERE true ON CONFLICT DO NOTHING;
 INSERT INTO document_networks (account_id, doc_id, network)
 	SELECT t.account_id, t.id, j.value FROM trunks t, json_each(t.source_cidrs) j;
@@ -79,6 +79,16 @@ INSERT INTO document_refs (account_id, from_id, path, to_kind, to_id)
 	FROM temporal_docs t, json_each(t.body, '$.temporal_rules') j
 	WHERE t.kind = 'temporal_rules_sets' AND json_valid(t.body) AND j.type = 'text'
 	ON CONFLICT DO NOTHING;
+
+-- Call flows saved before references were recorded: the server derives
+-- their references once, at its next start (DB.Reindex), then forgets them.
+CREATE TABLE document_reindex (
+	account_id TEXT NOT NULL,
+	id         TEXT NOT NULL,
+	PRIMARY KEY (account_id, id),
+	FOREIGN KEY (account_id, id) REFERENCES documents (account_id, id) ON DELETE CASCADE
+) STRICT;
+INSERT INTO document_reindex (account_id, id) SELECT account_id, id FROM callflows;
 
 DROP TABLE callflow_numbers;
 DROP TABLE callflow_patterns;
