@@ -109,6 +109,7 @@ type Change struct {
 // document of the expected kind in the account.
 type MissingRefError struct{ Refs []Ref }
 
+// Error lists each missing reference with its path.
 func (e *MissingRefError) Error() string {
 	parts := make([]string, 0, len(e.Refs))
 	for _, r := range e.Refs {
@@ -123,6 +124,7 @@ type InUseError struct {
 	Referrers []Referrer
 }
 
+// Error says how many documents hold on to the one.
 func (e *InUseError) Error() string {
 	return fmt.Sprintf("%s %s is used by %d documents", e.Kind, e.ID, len(e.Referrers))
 }
@@ -134,6 +136,7 @@ type NetworkError struct {
 	Network string // the refused network
 }
 
+// Error names the refused network, never the other account.
 func (e *NetworkError) Error() string {
 	return fmt.Sprintf("network %s overlaps another account's", e.Network)
 }
