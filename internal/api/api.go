@@ -18,6 +18,9 @@ import (
 type Config struct {
 	// MaxBodyBytes bounds a request body; 1 MiB by default.
 	MaxBodyBytes int64
+	// MaxImportBytes bounds the body of POST …/import, a whole account's
+	// documents applied at once; 64 MiB by default.
+	MaxImportBytes int64
 	// TokenTTL is how long an auth token from PUT /v2/api_auth lives; 1 h by
 	// default, as Kazoo.
 	TokenTTL time.Duration
@@ -44,6 +47,9 @@ type Config struct {
 func (c Config) withDefaults() Config {
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = 1 << 20
+	}
+	if c.MaxImportBytes <= 0 {
+		c.MaxImportBytes = 64 << 20
 	}
 	if c.TokenTTL <= 0 {
 		c.TokenTTL = time.Hour

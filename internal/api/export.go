@@ -83,7 +83,7 @@ func (a *API) importDocs(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	req, err := a.readRequest(w, r)
+	req, err := a.readRequestUpTo(w, r, a.cfg.MaxImportBytes)
 	if err != nil {
 		return err
 	}

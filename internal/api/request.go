@@ -21,11 +21,16 @@ type request struct {
 // readRequest reads and decodes a request envelope whose "data" must be a
 // JSON object. Every failure is a 400 that names the field.
 func (a *API) readRequest(w http.ResponseWriter, r *http.Request) (request, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.cfg.MaxBodyBytes))
+	return a.readRequestUpTo(w, r, a.cfg.MaxBodyBytes)
+}
+
+// readRequestUpTo is readRequest with its own bound on the body.
+func (a *API) readRequestUpTo(w http.ResponseWriter, r *http.Request, limit int64) (request, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return request{}, fieldError(http.StatusBadRequest, "request body too large", "data", "size",
-				fmt.Sprintf("the request body exceeds %d bytes", a.cfg.MaxBodyBytes))
+				fmt.Sprintf("the request body exceeds %d bytes", limit))
 		}
 		return request{}, fieldError(http.StatusBadRequest, "invalid request body", "data", "read", err.Error())
 	}
