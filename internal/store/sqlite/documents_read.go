@@ -108,15 +108,15 @@ func (d *DB) ListDocs(ctx context.Context, kind, accountID string, q store.DocQu
 func filterClause(path, value string) (string, []any) {
 	switch value {
 	case "true", "false":
-		return `json_type(body, ?) = ?`, []any{path, value}
+		return `json_type(CAST(body AS TEXT), ?) = ?`, []any{path, value}
 	}
 	if n, err := strconv.ParseInt(value, 10, 64); err == nil && strconv.FormatInt(n, 10) == value {
-		return `json_extract(body, ?) IN (?, ?)`, []any{path, value, n}
+		return `json_extract(CAST(body AS TEXT), ?) IN (?, ?)`, []any{path, value, n}
 	}
 	if f, err := strconv.ParseFloat(value, 64); err == nil && !strings.ContainsAny(value, "xXpP_") {
-		return `json_extract(body, ?) IN (?, ?)`, []any{path, value, f}
+		return `json_extract(CAST(body AS TEXT), ?) IN (?, ?)`, []any{path, value, f}
 	}
-	return `json_extract(body, ?) = ?`, []any{path, value}
+	return `json_extract(CAST(body AS TEXT), ?) = ?`, []any{path, value}
 }
 
 // jsonPath turns a dotted field ("caller_id.internal.number", "numbers.0")
