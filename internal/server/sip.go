@@ -29,6 +29,9 @@ func (s *Server) startSIP(ctx context.Context) error {
 	if mcfg.DataDir == "" {
 		mcfg.DataDir = s.cfg.DataDir
 	}
+	if mcfg.Egress == nil {
+		mcfg.Egress = s.egress
+	}
 	if mcfg.RecordingURL == nil {
 		mcfg.RecordingURL = s.recordingURL
 	}
