@@ -72,6 +72,7 @@ type API struct {
 	callLog store.CallLog
 	sim     Simulator
 	logins  *loginThrottle
+	egress  EgressSettings
 
 	// writeMu orders each store write with its routes update, so routing
 	// always reflects the last committed document.
@@ -86,13 +87,16 @@ type Deps struct {
 	CallLog store.CallLog
 	// Simulator runs the test calls of POST …/simulate.
 	Simulator Simulator
+	// Egress keeps the networks the operator lets each account reach
+	// (PATCH /v2/accounts/{id} with egress_allow).
+	Egress EgressSettings
 }
 
 // New builds the API. The routes must already hold the stored flows.
 func New(cfg Config, st store.Store, rt Routes, log *slog.Logger, deps Deps) *API {
 	cfg = cfg.withDefaults()
 	return &API{cfg: cfg, store: st, routes: rt, log: log, now: time.Now,
-		callLog: deps.CallLog, sim: deps.Simulator, logins: newLoginThrottle(cfg)}
+		callLog: deps.CallLog, sim: deps.Simulator, logins: newLoginThrottle(cfg), egress: deps.Egress}
 }
 
 type ctxKey int
@@ -121,6 +125,7 @@ var routes = []route{
 	{"GET", "/v2/accounts/{account_id}", true, (*API).getAccount},
 	{"DELETE", "/v2/token_auth", true, (*API).signOut},
 	{"PUT", "/v2/accounts/{account_id}", true, (*API).createSubAccount},
+	{"PATCH", "/v2/accounts/{account_id}", true, (*API).patchAccountEgress},
 	{"GET", "/v2/accounts/{account_id}/children", true, (*API).listChildren},
 	{"GET", "/v2/accounts/{account_id}/descendants", true, (*API).listDescendants},
 	{"PUT", "/v2/accounts/{account_id}/api_key", true, (*API).rotateAPIKey},

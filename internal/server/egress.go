@@ -37,8 +37,28 @@ func (s *Server) initEgress(ctx context.Context, db *sqlite.DB) error {
 	}
 	cfg.Accounts = accounts
 	s.egress = egress.New(cfg)
+	s.egressDB = db
 	return nil
 }
 
 // Egress is the policy outbound requests and calls go through.
 func (s *Server) Egress() *egress.Policy { return s.egress }
+
+// Operator is the account that may change egress settings: the default
+// account (api.EgressSettings).
+func (s *Server) Operator() string { return s.bootstrap.AccountID }
+
+// SetAccountEgress stores an account's extra networks and applies them to
+// the live policy (api.EgressSettings), so the next request already goes
+// under them.
+func (s *Server) SetAccountEgress(ctx context.Context, accountID string, allow []string) error {
+	nets, err := egress.ParsePrefixes(allow)
+	if err != nil {
+		return fmt.Errorf("egress_allow: %w", err)
+	}
+	if err := s.egressDB.SetAccountEgress(ctx, accountID, allow); err != nil {
+		return err
+	}
+	s.egress.SetAccount(accountID, nets)
+	return nil
+}

@@ -129,7 +129,8 @@ type Server struct {
 	sip    *sip.Server
 
 	// egress is the policy every outbound request and call goes through.
-	egress *egress.Policy
+	egress   *egress.Policy
+	egressDB *sqlite.DB
 }
 
 // Files inside the data dir.
@@ -211,7 +212,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		log: log.With("component", "calls"), keepLast: cfg.CallLogKeep, accounts: map[string]engine.Account{},
 	}
 	s.api = api.New(cfg.API, watchedStore{db, s.trunks}, flowRoutes{s.router}, log.With("component", "api"),
-		api.Deps{CallLog: callLog, Simulator: s})
+		api.Deps{CallLog: callLog, Simulator: s, Egress: s})
 	return s, nil
 }
 
