@@ -81,6 +81,10 @@ func ParsePrefixes(list []string) ([]netip.Prefix, error) {
 type Policy struct {
 	mu  sync.RWMutex
 	cfg Config
+	// gen counts each account's SetAccount calls: its pool class changes
+	// with it, so a connection kept alive to a network the account no
+	// longer may reach is never reused.
+	gen map[string]int
 }
 
 // New builds a policy.
@@ -90,13 +94,14 @@ func New(cfg Config) *Policy {
 	for k, v := range cfg.Accounts {
 		c.Accounts[k] = slices.Clone(v)
 	}
-	return &Policy{cfg: c}
+	return &Policy{cfg: c, gen: map[string]int{}}
 }
 
 // SetAccount replaces the extra networks an account may reach (nil: none).
 func (p *Policy) SetAccount(account string, nets []netip.Prefix) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.gen[account]++
 	if len(nets) == 0 {
 		delete(p.cfg.Accounts, account)
 		return

@@ -112,3 +112,17 @@ func TestResolve(t *testing.T) {
 		t.Errorf("operator: %v %v", a, err)
 	}
 }
+
+func TestRedactURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://alice:hunter2@example.com/voice?x=1": "https://alice:***@example.com/voice?x=1",
+		"https://token@example.com/":                  "https://***@example.com/",
+		"http://example.com/a@b":                      "http://example.com/a@b",
+		"https://us%zz:hunter2@example.com/":          "https://***@example.com/",
+		"no url at all":                               "no url at all",
+	} {
+		if got := egress.RedactURL(in); got != want {
+			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -6,9 +6,9 @@ import (
 )
 
 // RedactURL is raw with the password of its user information replaced by
-// "***" ("https://user:***@host/…"), for everything that is kept or shown:
-// the call trace, the log, the debug log and the ErrorUrl sent to a
-// fallback_url. Credentials in a webhook URL are the customer's secret and
+// "***" ("https://user:***@host/…"; a user name alone becomes "***"), for
+// everything that is kept or shown: the call trace, the log, the debug
+// log and the ErrorUrl sent to a fallback_url. Credentials in a webhook URL are the customer's secret and
 // must never leave the request that uses them. Text that does not parse
 // as a URL loses everything between "//" and "@".
 func RedactURL(raw string) string {
@@ -23,7 +23,10 @@ func RedactURL(raw string) string {
 			// url escapes the asterisks of a password.
 			return strings.Replace(s, ":%2A%2A%2A@", ":***@", 1)
 		}
-		return raw
+		// A user name alone is often the secret itself (an API key).
+		v := *u
+		v.User = nil
+		return strings.Replace(v.String(), "//", "//***@", 1)
 	} else if err == nil {
 		return raw
 	}

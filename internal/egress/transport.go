@@ -3,6 +3,7 @@ package egress
 import (
 	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -50,7 +51,7 @@ func (p *Policy) class(account string) string {
 	case account != "" && account == p.cfg.DefaultAccount:
 		return "default"
 	case len(p.cfg.Accounts[account]) > 0:
-		return "account:" + account
+		return "account:" + account + "#" + strconv.Itoa(p.gen[account])
 	}
 	return "public"
 }

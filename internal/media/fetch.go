@@ -146,7 +146,7 @@ func (m *Manager) fetch(ctx context.Context, url string) (*prompt, error) {
 		f, err := m.download(dctx, url, old)
 		switch {
 		case err != nil && old != nil && !old.policy.mustRevalidate:
-			m.log.Warn("media revalidation failed; playing the cached copy", "url", url, "err", err)
+			m.log.Warn("media revalidation failed; playing the cached copy", "url", egress.RedactURL(url), "err", err)
 			return old.p, nil
 		case err != nil:
 			return nil, fetchError(dctx, url, err)

@@ -328,7 +328,7 @@ func (in *Interpreter) redirect(v *Redirect, base string) (*Request, error) {
 	if err != nil {
 		return nil, &Error{Code: CodeInvalidURL, Message: fmt.Sprintf("<Redirect>%s</Redirect>: %v", v.URL, err)}
 	}
-	in.Trace.Add("redirect", "url", u, "method", v.Method)
+	in.Trace.Add("redirect", "url", egress.RedactURL(u), "method", v.Method)
 	return &Request{URL: u, Method: v.Method}, nil
 }
 
