@@ -126,3 +126,24 @@ func TestRedactURL(t *testing.T) {
 		}
 	}
 }
+
+// TestSelf: the server's own public address is refused to tenants unless
+// the operator allows it.
+func TestSelf(t *testing.T) {
+	self := []netip.Prefix{netip.MustParsePrefix("203.0.114.9/32")}
+	p := egress.New(egress.Config{DefaultAccount: "op", Self: self})
+	own := netip.MustParseAddr("203.0.114.9")
+	if err := p.Check("tenant", own); !errors.Is(err, egress.ErrRefused) || !strings.Contains(err.Error(), "own address") {
+		t.Errorf("tenant to the server's own address: %v", err)
+	}
+	if err := p.Check("op", own); err != nil {
+		t.Errorf("operator: %v", err)
+	}
+	if err := p.Check("tenant", netip.MustParseAddr("203.0.114.10")); err != nil {
+		t.Errorf("tenant to a public address: %v", err)
+	}
+	p = egress.New(egress.Config{DefaultAccount: "op", Self: self, Allow: self})
+	if err := p.Check("tenant", own); err != nil {
+		t.Errorf("allowed by the operator: %v", err)
+	}
+}

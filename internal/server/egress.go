@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net"
 	"net/netip"
 
 	"github.com/switchboard/switchboard/internal/egress"
@@ -36,6 +37,9 @@ func (s *Server) initEgress(ctx context.Context, db *sqlite.DB) error {
 		accounts[id] = append(accounts[id], nets...)
 	}
 	cfg.Accounts = accounts
+	if cfg.Self == nil {
+		cfg.Self = s.selfAddrs()
+	}
 	s.egress = egress.New(cfg)
 	s.egressDB = db
 	return nil
@@ -61,4 +65,31 @@ func (s *Server) SetAccountEgress(ctx context.Context, accountID string, allow [
 	}
 	s.egress.SetAccount(accountID, nets)
 	return nil
+}
+
+// selfAddrs are this host's public addresses (its interfaces and
+// --public-ip), which tenants' webhooks may not reach: the server's own
+// API listens there. Private ones are refused to tenants anyway.
+func (s *Server) selfAddrs() []netip.Prefix {
+	var out []netip.Prefix
+	add := func(a netip.Addr) {
+		if a = a.Unmap(); egress.Public(a) {
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+		}
+	}
+	if ifs, err := net.InterfaceAddrs(); err == nil {
+		for _, ia := range ifs {
+			if n, ok := ia.(*net.IPNet); ok {
+				if a, ok := netip.AddrFromSlice(n.IP); ok {
+					add(a)
+				}
+			}
+		}
+	} else {
+		s.log.Warn("interface addresses unknown; the egress policy cannot refuse them", "err", err)
+	}
+	if a, err := netip.ParseAddr(s.cfg.Media.PublicIP); err == nil {
+		add(a)
+	}
+	return out
 }
