@@ -122,6 +122,23 @@ func TestEgressWebhooksOfATenant(t *testing.T) {
 			}
 		})
 	}
+	t.Run("webhook module", func(t *testing.T) {
+		status, env := s.Do("PUT", "/v2/accounts/"+b+"/callflows", tokenB, map[string]any{"data": map[string]any{
+			"numbers": []string{"2100"}, "flow": map[string]any{"module": "webhook", "data": map[string]any{"uri": app.URL + "/hook"}},
+		}})
+		if status != http.StatusCreated {
+			t.Fatalf("create flow: %d %v", status, env)
+		}
+		status, env = s.Do("POST", "/v2/accounts/"+b+"/simulate", tokenB, map[string]any{"data": map[string]any{"to": "2100"}})
+		if status != http.StatusOK {
+			t.Fatalf("simulate: %d %v", status, env)
+		}
+		// The call's end waits for the request, so its record is kept.
+		call, _ := servertest.Lookup(env, "data.call_id").(string)
+		if dbg := debugLog(t, s, b, tokenB, call); !strings.Contains(dbg, "refused by the egress policy") {
+			t.Errorf("webhook module's record: %s", dbg)
+		}
+	})
 	app.mu.Lock()
 	n := len(app.forms)
 	app.mu.Unlock()
