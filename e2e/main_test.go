@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -69,6 +71,20 @@ func (s *syncBuffer) String() string {
 // and returns once it logs its HTTP address.
 func serve(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
+	p, err := startServe(t, env, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// errPortTaken is startServe's error when a port the test picked was taken
+// by another process between the pick and the bind: pick again.
+var errPortTaken = errors.New("a listen address was taken")
+
+// startServe is serve, returning the failure instead of ending the test.
+func startServe(t *testing.T, env []string, args ...string) (*proc, error) {
+	t.Helper()
 	// SIP on a free port unless the test chose one: :5060 may be taken.
 	if !slices.Contains(args, "--sip-addr") && !slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "SWITCHBOARD_SIP_ADDR=") }) {
 		args = append([]string{"--sip-addr", "127.0.0.1:0"}, args...)
@@ -77,20 +93,26 @@ func serve(t *testing.T, env []string, args ...string) *proc {
 	cmd.Env = append(cleanEnv(), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	p := &proc{cmd: cmd, stdout: &syncBuffer{}, done: make(chan error, 1)}
 	cmd.Stdout = p.stdout
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("start serve: %v", err)
+		return nil, fmt.Errorf("start serve: %w", err)
 	}
 	addr := make(chan string, 1)
+	var portTaken atomic.Bool
+	scanned := make(chan struct{})
 	go func() {
+		defer close(scanned)
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
 		for sc.Scan() {
 			line := sc.Text()
 			t.Log("serve:", line)
+			if strings.Contains(line, "address already in use") {
+				portTaken.Store(true)
+			}
 			var rec struct {
 				Msg  string `json:"msg"`
 				Addr string `json:"addr"`
@@ -105,10 +127,14 @@ func serve(t *testing.T, env []string, args ...string) *proc {
 	case a := <-addr:
 		p.URL = "http://" + a
 	case err := <-p.done:
-		t.Fatalf("serve exited before listening: %v", err)
+		<-scanned
+		if portTaken.Load() {
+			return nil, fmt.Errorf("serve exited before listening: %w", errPortTaken)
+		}
+		return nil, fmt.Errorf("serve exited before listening: %w", err)
 	case <-time.After(60 * time.Second):
 		cmd.Process.Kill()
-		t.Fatal("serve did not listen within 60s")
+		return nil, errors.New("serve did not listen within 60s")
 	}
 	t.Cleanup(func() {
 		if cmd.ProcessState == nil {
@@ -116,7 +142,7 @@ func serve(t *testing.T, env []string, args ...string) *proc {
 			<-p.done
 		}
 	})
-	return p
+	return p, nil
 }
 
 // cleanEnv is the test's environment without SWITCHBOARD_* variables.

@@ -153,6 +153,7 @@ func TestBadSettingsRefused(t *testing.T) {
 		{"bad log level", nil, []string{"--log-level", "loud"}, "--log-level"},
 		{"unknown flag", nil, []string{"--nope"}, "unknown flag"},
 		{"address in use", nil, []string{"--http-addr", "256.0.0.1:1"}, "listen http"},
+		{"bad egress network", []string{"SWITCHBOARD_WEBHOOK_ALLOW=10.0.0.0/8,intranet"}, nil, "--webhook-allow"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := append([]string{"serve", "--data-dir", t.TempDir()}, tc.args...)

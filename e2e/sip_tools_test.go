@@ -71,13 +71,23 @@ func serveSIP(t *testing.T, extra ...string) *sipServer {
 	t.Helper()
 	data := t.TempDir()
 	key := sipE2EKey
-	sipAddr := fmt.Sprintf("127.0.0.1:%d", sipFreePort(t))
-	args := append([]string{"--http-addr", "127.0.0.1:0", "--data-dir", data, "--admin-key", key,
-		"--sip-addr", sipAddr, "--trust", "127.0.0.1", "--rtp-ports", "32000-32998"}, extra...)
-	p := serve(t, nil, args...)
-	s := &sipServer{proc: p, SIP: sipAddr, Data: data}
-	s.Token, s.Account = signIn(t, p.URL, key)
-	return s
+	// The free port is only free when it is picked: another process may
+	// take it before the server binds it, so a taken port is picked again.
+	for attempt := 1; ; attempt++ {
+		sipAddr := fmt.Sprintf("127.0.0.1:%d", sipFreePort(t))
+		args := append([]string{"--http-addr", "127.0.0.1:0", "--data-dir", data, "--admin-key", key,
+			"--sip-addr", sipAddr, "--trust", "127.0.0.1", "--rtp-ports", "32000-32998"}, extra...)
+		p, err := startServe(t, nil, args...)
+		if errors.Is(err, errPortTaken) && attempt < 5 {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := &sipServer{proc: p, SIP: sipAddr, Data: data}
+		s.Token, s.Account = signIn(t, p.URL, key)
+		return s
+	}
 }
 
 // flow stores a call flow answering number.

@@ -41,8 +41,10 @@ start_switchboard() {
 	(cd "$ROOT" && go build -o "$W/switchboard" ./cmd/switchboard)
 	SIP_PORT=$(free_port)
 	HTTP_PORT=$(free_port)
+	# The flows play the prompts by path: --media-local-paths turns that on.
 	"$W/switchboard" serve --http-addr "127.0.0.1:$HTTP_PORT" --data-dir "$W/data" --admin-key "$KEY" \
 		--sip-addr "127.0.0.1:$SIP_PORT" --trust 127.0.0.1 --rtp-ports 40000-59999 \
+		--media-local-paths \
 		--log-format json --log-level "${LOG_LEVEL:-warn}" >"$W/switchboard.log" 2>&1 &
 	SB_PID=$!
 	API="http://127.0.0.1:$HTTP_PORT"

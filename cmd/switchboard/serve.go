@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/switchboard/switchboard/internal/egress"
 	"github.com/switchboard/switchboard/internal/server"
 	"github.com/switchboard/switchboard/internal/sip"
 )
@@ -19,6 +20,7 @@ func newServeCmd() *cobra.Command {
 		logLevel  string
 		logFormat string
 		rtpPorts  string
+		allow     []string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -39,6 +41,9 @@ func newServeCmd() *cobra.Command {
 				return err
 			}
 			cfg.SIP.Host = cfg.Media.PublicIP
+			if cfg.Egress.Allow, err = egress.ParsePrefixes(allow); err != nil {
+				return fmt.Errorf("--webhook-allow: %w", err)
+			}
 			srv, err := server.New(cmd.Context(), cfg, log)
 			if err != nil {
 				return err
@@ -62,6 +67,8 @@ func newServeCmd() *cobra.Command {
 	f.StringVar(&cfg.Media.PublicIP, "public-ip", "", "address written in SDP and in SIP Contact headers, when not the listen address, e.g. behind NAT (SWITCHBOARD_PUBLIC_IP)")
 	f.StringVar(&rtpPorts, "rtp-ports", "10000-20000", "UDP port range for RTP, MIN-MAX (SWITCHBOARD_RTP_PORTS)")
 	f.StringSliceVar(&cfg.Trust, "trust", nil, "trusted SIP source, an IP address or CIDR, whose calls belong to the default account; repeatable, comma-separated in the variable (SWITCHBOARD_TRUST)")
+	f.StringSliceVar(&allow, "webhook-allow", nil, "network, an IP address or CIDR, that every account's webhooks, <Play> fetches and SIP dials may reach besides public addresses (the default account reaches anything); repeatable, comma-separated in the variable (SWITCHBOARD_WEBHOOK_ALLOW)")
+	f.BoolVar(&cfg.Media.LocalPaths, "media-local-paths", false, "let call flows and webhook answers play files by server path (/path, file://); off by default: only stored media ids and http(s) URLs (SWITCHBOARD_MEDIA_LOCAL_PATHS)")
 	f.IntVar(&cfg.HTTPLimits.Total, "http-max-conns", 0, "most HTTP connections open at once, beyond which new ones get 503; a quarter of the open-file limit (at most 10000) when 0 (SWITCHBOARD_HTTP_MAX_CONNS)")
 	f.IntVar(&cfg.HTTPLimits.PerSource, "http-max-conns-per-source", 0, "most HTTP connections open at once from one IP address; 256 when 0 (SWITCHBOARD_HTTP_MAX_CONNS_PER_SOURCE)")
 	f.StringVar(&cfg.DebugAddr, "debug-addr", "", "serve Go's pprof profiles at this loopback address, e.g. 127.0.0.1:6060; off when empty (SWITCHBOARD_DEBUG_ADDR)")

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 
 	"github.com/switchboard/switchboard/internal/call"
+	"github.com/switchboard/switchboard/internal/egress"
 	"github.com/switchboard/switchboard/internal/engine"
 	"github.com/switchboard/switchboard/internal/pivot"
 	"github.com/switchboard/switchboard/internal/store"
@@ -72,6 +73,13 @@ func deps(x *engine.Exec) *Deps {
 		return d
 	}
 	return none
+}
+
+// asAccount tags ctx with the call's account, so that the webhook client's
+// egress policy judges every connection (and redirect hop) of a request
+// by the account whose flow or webhook answer asked for it.
+func asAccount(ctx context.Context, x *engine.Exec) context.Context {
+	return egress.WithAccount(ctx, x.Call.Info().AccountID)
 }
 
 // WebhookLog keeps webhook exchanges (store.CallLog does).

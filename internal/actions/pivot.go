@@ -9,6 +9,7 @@ import (
 
 	"github.com/switchboard/switchboard/internal/call"
 	"github.com/switchboard/switchboard/internal/callflow"
+	"github.com/switchboard/switchboard/internal/egress"
 	"github.com/switchboard/switchboard/internal/engine"
 	"github.com/switchboard/switchboard/internal/pivot"
 	sbschema "github.com/switchboard/switchboard/internal/schema"
@@ -133,6 +134,9 @@ func (p *Pivot) method() string {
 // traced here with its code.
 func (s *session) fail(failedURL string, err error) (string, *request, error) {
 	code := failureCode(err)
+	// The URL's credentials stay in the flow: never in the trace, the log
+	// or the fallback's ErrorUrl.
+	failedURL = egress.RedactURL(failedURL)
 	s.x.Trace.Add("error", "code", code, "message", err.Error(), "url", failedURL)
 	s.x.Log.Warn("webhook failed", "url", failedURL, "code", code, "err", err)
 	if errors.Is(err, engine.ErrLimit) {
@@ -184,7 +188,7 @@ func (s *session) fetch(ctx context.Context, r request) (resp *pivot.Response, b
 	// X-Switchboard-Timestamp is wall-clock time (Now nil), not the call's:
 	// a simulated call's clock runs ahead, and the receiver checks the
 	// timestamp against its own clock.
-	resp, ex, err := s.deps.Webhooks.Do(ctx, pivot.Request{
+	resp, ex, err := s.deps.Webhooks.Do(asAccount(ctx, s.x), pivot.Request{
 		URL: r.url, Method: r.method, Format: s.format, BodyFormat: s.p.ReqBodyFormat,
 		Params: params, Timeout: timeout, Retries: retries,
 		SigningKey: s.x.Account.SigningSecret, SwitchboardKey: s.x.Account.SigningSecret,

@@ -158,12 +158,12 @@ func (s *session) postCDR(ctx context.Context, res engine.Result) {
 		{Key: "Timestamp", Value: end.UTC().Format(time.RFC1123Z)},
 		{Key: "Direction", Value: "inbound"},
 	}
-	_, ex, err := s.deps.Webhooks.Do(ctx, pivot.Request{
+	_, ex, err := s.deps.Webhooks.Do(asAccount(ctx, x), pivot.Request{
 		URL: s.p.CDRURL, Method: "POST", BodyFormat: "form", Params: ps, Timeout: 5 * time.Second,
 		SigningKey: x.Account.SigningSecret, SwitchboardKey: x.Account.SigningSecret,
 	})
 	if err != nil {
-		x.Log.Warn("cdr post failed", "url", s.p.CDRURL, "err", err)
+		x.Log.Warn("cdr post failed", "url", ex.URL, "err", err)
 	}
 	s.deps.logWebhook(ctx, x.Log, info, ex, 0)
 }

@@ -52,7 +52,7 @@ func (s *session) runTwiML(ctx context.Context, body []byte, base string) (strin
 // (a long wait asks many times).
 func (s *session) FetchWait(ctx context.Context, r twiml.Request) ([]byte, error) {
 	params := s.params(verbParams(r.Params))
-	resp, ex, err := s.deps.Webhooks.Do(ctx, pivot.Request{
+	resp, ex, err := s.deps.Webhooks.Do(asAccount(ctx, s.x), pivot.Request{
 		URL: r.URL, Method: r.Method, Format: "twiml", Params: params,
 		SigningKey: s.x.Account.SigningSecret, SwitchboardKey: s.x.Account.SigningSecret, // wall-clock timestamp, as fetch
 	})

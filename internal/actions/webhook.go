@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/switchboard/switchboard/internal/egress"
 	"github.com/switchboard/switchboard/internal/engine"
 	"github.com/switchboard/switchboard/internal/pivot"
 )
@@ -63,7 +64,8 @@ func (a *Webhook) Exec(ctx context.Context, x *engine.Exec) (string, error) {
 		bodyFormat = "json"
 	}
 	params := a.params(x)
-	x.Trace.Add("webhook", "method", method, "url", a.URI, "format", "kazoo", "status", 0,
+	shown := egress.RedactURL(a.URI)
+	x.Trace.Add("webhook", "method", method, "url", shown, "format", "kazoo", "status", 0,
 		"params", paramsObject(params), "async", true, "module", x.Node.Module, "node", x.Node.Path)
 
 	req := pivot.Request{
@@ -75,14 +77,14 @@ func (a *Webhook) Exec(ctx context.Context, x *engine.Exec) (string, error) {
 	log := x.Log
 	// The request outlives the caller's hangup (a notification of the call
 	// is still wanted then), never the bound; the call's end waits for it.
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), webhookBound)
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(asAccount(ctx, x)), webhookBound)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		defer cancel()
 		_, ex, err := d.Webhooks.Do(rctx, req)
 		if err != nil && (ex.Status < 200 || ex.Status > 299) {
-			log.Warn("webhook failed", "url", a.URI, "err", err)
+			log.Warn("webhook failed", "url", shown, "err", err)
 		}
 		d.logWebhook(rctx, log, info, ex, 0)
 	}()

@@ -81,6 +81,7 @@ type API struct {
 	callLog store.CallLog
 	sim     Simulator
 	logins  *loginThrottle
+	egress  EgressSettings
 }
 
 // Deps are the services the API serves besides the store, given once at
@@ -91,6 +92,9 @@ type Deps struct {
 	CallLog store.CallLog
 	// Simulator runs the test calls of POST …/simulate.
 	Simulator Simulator
+	// Egress keeps the networks the operator lets each account reach
+	// (PATCH /v2/accounts/{id} with egress_allow).
+	Egress EgressSettings
 }
 
 // New builds the API over a store (whose documents part, store.Documents,
@@ -98,7 +102,7 @@ type Deps struct {
 func New(cfg Config, st store.Store, log *slog.Logger, deps Deps) *API {
 	cfg = cfg.withDefaults()
 	return &API{cfg: cfg, store: st, log: log, now: time.Now,
-		callLog: deps.CallLog, sim: deps.Simulator, logins: newLoginThrottle(cfg)}
+		callLog: deps.CallLog, sim: deps.Simulator, logins: newLoginThrottle(cfg), egress: deps.Egress}
 }
 
 type ctxKey int
@@ -129,6 +133,7 @@ var routes = append([]route{
 	{"GET", "/v2/accounts/{account_id}", true, (*API).getAccount},
 	{"DELETE", "/v2/token_auth", true, (*API).signOut},
 	{"PUT", "/v2/accounts/{account_id}", true, (*API).createSubAccount},
+	{"PATCH", "/v2/accounts/{account_id}", true, (*API).patchAccountEgress},
 	{"GET", "/v2/accounts/{account_id}/children", true, (*API).listChildren},
 	{"GET", "/v2/accounts/{account_id}/descendants", true, (*API).listDescendants},
 	{"PUT", "/v2/accounts/{account_id}/api_key", true, (*API).rotateAPIKey},

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/switchboard/switchboard/internal/egress"
 )
 
 // Traced wraps ch so that every operation writes one line to t once it has
@@ -204,10 +206,10 @@ func playFields(o PlayOptions) map[string]any {
 	case o.MediaID != "":
 		f["media_id"] = o.MediaID
 		if o.URL != "" {
-			f["url"] = o.URL
+			f["url"] = egress.RedactURL(o.URL)
 		}
 	default:
-		f["url"] = o.URL
+		f["url"] = egress.RedactURL(o.URL) // a URL's password stays out of the trace
 	}
 	return f
 }

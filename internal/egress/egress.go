@@ -34,6 +34,9 @@ type RefusedError struct {
 }
 
 func (e *RefusedError) Error() string {
+	if Public(e.Addr) {
+		return fmt.Sprintf("%s is this server's own address and account %s may not reach it: %v", e.Addr, e.Account, ErrRefused)
+	}
 	return fmt.Sprintf("%s is not a public address and account %s may not reach it: %v", e.Addr, e.Account, ErrRefused)
 }
 
@@ -52,6 +55,11 @@ type Config struct {
 	// Accounts lists, per account, further networks that account may
 	// reach: a setting the operator controls, not the tenant.
 	Accounts map[string][]netip.Prefix
+	// Self lists the server's own addresses (its interfaces), which only
+	// the default account reaches even when they are public: a tenant's
+	// webhook must not talk to the server's own API. Allow and Accounts
+	// still open them, being the operator's explicit choice.
+	Self []netip.Prefix
 }
 
 // ParsePrefixes reads CIDRs or bare addresses ("10.1.0.0/16",
@@ -81,6 +89,10 @@ func ParsePrefixes(list []string) ([]netip.Prefix, error) {
 type Policy struct {
 	mu  sync.RWMutex
 	cfg Config
+	// gen counts each account's SetAccount calls: its pool class changes
+	// with it, so a connection kept alive to a network the account no
+	// longer may reach is never reused.
+	gen map[string]int
 }
 
 // New builds a policy.
@@ -90,13 +102,14 @@ func New(cfg Config) *Policy {
 	for k, v := range cfg.Accounts {
 		c.Accounts[k] = slices.Clone(v)
 	}
-	return &Policy{cfg: c}
+	return &Policy{cfg: c, gen: map[string]int{}}
 }
 
 // SetAccount replaces the extra networks an account may reach (nil: none).
 func (p *Policy) SetAccount(account string, nets []netip.Prefix) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.gen[account]++
 	if len(nets) == 0 {
 		delete(p.cfg.Accounts, account)
 		return
@@ -107,12 +120,15 @@ func (p *Policy) SetAccount(account string, nets []netip.Prefix) {
 // Check returns nil when account may reach ip, else a *RefusedError.
 func (p *Policy) Check(account string, ip netip.Addr) error {
 	ip = ip.Unmap()
-	if p == nil || Public(ip) {
+	if p == nil {
 		return nil
 	}
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	if account != "" && account == p.cfg.DefaultAccount {
+		return nil
+	}
+	if Public(ip) && !slices.ContainsFunc(p.cfg.Self, func(n netip.Prefix) bool { return n.Contains(ip) }) {
 		return nil
 	}
 	for _, n := range p.cfg.Allow {

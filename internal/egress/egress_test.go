@@ -112,3 +112,38 @@ func TestResolve(t *testing.T) {
 		t.Errorf("operator: %v %v", a, err)
 	}
 }
+
+func TestRedactURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://alice:hunter2@example.com/voice?x=1": "https://alice:***@example.com/voice?x=1",
+		"https://token@example.com/":                  "https://***@example.com/",
+		"http://example.com/a@b":                      "http://example.com/a@b",
+		"https://us%zz:hunter2@example.com/":          "https://***@example.com/",
+		"no url at all":                               "no url at all",
+	} {
+		if got := egress.RedactURL(in); got != want {
+			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestSelf: the server's own public address is refused to tenants unless
+// the operator allows it.
+func TestSelf(t *testing.T) {
+	self := []netip.Prefix{netip.MustParsePrefix("203.0.114.9/32")}
+	p := egress.New(egress.Config{DefaultAccount: "op", Self: self})
+	own := netip.MustParseAddr("203.0.114.9")
+	if err := p.Check("tenant", own); !errors.Is(err, egress.ErrRefused) || !strings.Contains(err.Error(), "own address") {
+		t.Errorf("tenant to the server's own address: %v", err)
+	}
+	if err := p.Check("op", own); err != nil {
+		t.Errorf("operator: %v", err)
+	}
+	if err := p.Check("tenant", netip.MustParseAddr("203.0.114.10")); err != nil {
+		t.Errorf("tenant to a public address: %v", err)
+	}
+	p = egress.New(egress.Config{DefaultAccount: "op", Self: self, Allow: self})
+	if err := p.Check("tenant", own); err != nil {
+		t.Errorf("allowed by the operator: %v", err)
+	}
+}

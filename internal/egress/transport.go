@@ -3,6 +3,7 @@ package egress
 import (
 	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -29,6 +30,18 @@ func (p *Policy) Transport(base *http.Transport) *Transport {
 	return &Transport{p: p, base: base, byClass: map[string]*http.Transport{}}
 }
 
+// Class names the group of accounts that reach the same addresses as
+// account ("default", "account:<id>" or "public"), so that a cache of
+// fetched content (the media URL cache) is shared only inside a group: a
+// copy the operator's account fetched from loopback must not be served to
+// a tenant that may not fetch it.
+func (p *Policy) Class(account string) string {
+	if p == nil {
+		return "default"
+	}
+	return p.class(account)
+}
+
 // class groups accounts that may reach the same addresses: the default
 // account, each account with networks of its own, and all the others.
 func (p *Policy) class(account string) string {
@@ -38,7 +51,7 @@ func (p *Policy) class(account string) string {
 	case account != "" && account == p.cfg.DefaultAccount:
 		return "default"
 	case len(p.cfg.Accounts[account]) > 0:
-		return "account:" + account
+		return "account:" + account + "#" + strconv.Itoa(p.gen[account])
 	}
 	return "public"
 }

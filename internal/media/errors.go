@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/url"
 	"os"
+
+	"github.com/switchboard/switchboard/internal/egress"
 )
 
 // Twilio's error codes for media that cannot be played, so that the TwiML
@@ -61,7 +63,7 @@ func (e *Error) Error() string {
 	if e.URL == "" {
 		return fmt.Sprintf("media: %v (%d)", e.Err, e.Code)
 	}
-	return fmt.Sprintf("media %s: %v (%d)", e.URL, e.Err, e.Code)
+	return fmt.Sprintf("media %s: %v (%d)", egress.RedactURL(e.URL), e.Err, e.Code)
 }
 
 // Unwrap gives errors.Is and errors.As the sentinel and the cause.

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"time"
+
+	"github.com/switchboard/switchboard/internal/egress"
 )
 
 // MaxFetchSize bounds an http(s) media file, and an upload given to
@@ -129,18 +131,22 @@ func (m *Manager) download(ctx context.Context, url string, old *urlEntry) (fetc
 // *Error with Twilio's code (ErrFetch or ErrUnsupportedFormat); a stale
 // copy is played when revalidation fails and the server allowed it.
 func (m *Manager) fetch(ctx context.Context, url string) (*prompt, error) {
-	old, fresh := m.urls.lookup(url)
+	key := url
+	if m.cfg.Egress != nil {
+		key = m.cfg.Egress.Class(egress.AccountOf(ctx)) + " " + url
+	}
+	old, fresh := m.urls.lookup(key)
 	if fresh {
 		return old.p, nil
 	}
 	dctx := context.WithoutCancel(ctx)
-	p, err := m.urls.fetches.do(ctx, url, true, func() (*prompt, error) {
+	p, err := m.urls.fetches.do(ctx, key, true, func() (*prompt, error) {
 		dctx, cancel := context.WithTimeout(dctx, fetchTimeout)
 		defer cancel()
 		f, err := m.download(dctx, url, old)
 		switch {
 		case err != nil && old != nil && !old.policy.mustRevalidate:
-			m.log.Warn("media revalidation failed; playing the cached copy", "url", url, "err", err)
+			m.log.Warn("media revalidation failed; playing the cached copy", "url", egress.RedactURL(url), "err", err)
 			return old.p, nil
 		case err != nil:
 			return nil, fetchError(dctx, url, err)
@@ -149,7 +155,7 @@ func (m *Manager) fetch(ctx context.Context, url string) (*prompt, error) {
 			return old.p, nil
 		}
 		p := newPrompt(f.audio.PCM)
-		m.urls.store(url, p, f.policy)
+		m.urls.store(key, p, f.policy)
 		return p, nil
 	})
 	if err != nil {

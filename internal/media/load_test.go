@@ -35,7 +35,7 @@ func BenchmarkSendPacket(b *testing.B) {
 		{"udp/prompt", true, true},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			m, err := NewManager(Config{DataDir: b.TempDir(), BindIP: "127.0.0.1", PortMin: 20000, PortMax: 29999}, nil)
+			m, err := NewManager(Config{DataDir: b.TempDir(), BindIP: "127.0.0.1", PortMin: 20000, PortMax: 29999, LocalPaths: true}, nil)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -156,7 +156,7 @@ func runPacing(t *testing.T, n int, d time.Duration) pacingResult {
 		t.Fatal("sink did not start")
 	}
 
-	m, err := NewManager(Config{DataDir: t.TempDir(), BindIP: "127.0.0.1", PortMin: 20000, PortMax: 29999}, nil)
+	m, err := NewManager(Config{DataDir: t.TempDir(), BindIP: "127.0.0.1", PortMin: 20000, PortMax: 29999, LocalPaths: true}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -84,6 +84,9 @@ func NewManager(cfg Config, log *slog.Logger) (*Manager, error) {
 	switch c := cfg.HTTPClient.(type) {
 	case nil:
 		m.http = defaultHTTPClient()
+		if cfg.Egress != nil {
+			m.http.Transport = cfg.Egress.Transport(nil)
+		}
 	case *http.Client:
 		m.http = c
 	default:

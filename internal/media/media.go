@@ -15,6 +15,8 @@ package media
 import (
 	"errors"
 	"time"
+
+	"github.com/switchboard/switchboard/internal/egress"
 )
 
 // ErrNoCodec is returned by Answer when the offer has no codec we speak
@@ -47,6 +49,17 @@ type Config struct {
 	// (Typed any here to keep this contract free of net/http; the
 	// implementation asserts *http.Client.)
 	HTTPClient any
+	// LocalPaths lets a play name a file on the server's disk ("/path",
+	// "file://…"; --media-local-paths). Off by default: a tenant's flow or
+	// webhook answer could otherwise play any file the process can read
+	// (another tenant's recordings).
+	LocalPaths bool
+	// Egress, when set, is the policy http(s) media fetches go under (the
+	// account the fetch's context carries, egress.WithAccount): the default
+	// client dials through it, and fetched audio is cached per policy
+	// class, so a tenant never gets a copy of what only the operator's
+	// account may fetch.
+	Egress *egress.Policy
 	// RecordingURL turns a recording file name into the authenticated URL
 	// the API serves it at; nil = the file path.
 	RecordingURL func(accountID, file string) string

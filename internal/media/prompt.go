@@ -161,17 +161,40 @@ func (m *Manager) loadRef(ctx context.Context, ref string) (*prompt, error) {
 	case strings.HasPrefix(ref, "builtin:"):
 		return m.builtin(strings.TrimPrefix(ref, "builtin:"))
 	case strings.HasPrefix(ref, "media:"):
-		path, err := m.MediaPath(strings.TrimPrefix(ref, "media:"))
-		if err != nil {
-			return nil, err
-		}
-		return m.loadFile(ctx, path)
+		return m.loadStored(ctx, strings.TrimPrefix(ref, "media:"))
 	case strings.HasPrefix(ref, "http://"), strings.HasPrefix(ref, "https://"):
 		return m.fetch(ctx, ref)
+	case !m.cfg.LocalPaths:
+		// Decided before the disk is touched: the answer is the same
+		// whether the path exists or not.
+		return nil, fmt.Errorf("media %q: %w", ref, ErrNotMediaRef)
 	case strings.HasPrefix(ref, "file://"):
 		return m.loadFile(ctx, strings.TrimPrefix(ref, "file://"))
 	}
 	return m.loadFile(ctx, ref)
+}
+
+// ErrNotMediaRef refuses what a play names when it is neither a stored
+// media id nor an http(s) URL (a server path, file://, ../) and local
+// paths are off (Config.LocalPaths): a tenant must not play another
+// tenant's recordings or the server's files.
+var ErrNotMediaRef = errors.New("not a media id of this account or an http(s) URL")
+
+// loadStored plays a stored media id; its errors name the id, never the
+// file it is kept in.
+func (m *Manager) loadStored(ctx context.Context, id string) (*prompt, error) {
+	path, err := m.MediaPath(id)
+	if err != nil {
+		return nil, fmt.Errorf("media id %q: %w", id, ErrNotMediaRef)
+	}
+	p, err := m.loadFile(ctx, path)
+	if errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("%w: media id %q", ErrNotFound, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("media id %q: %w", id, ErrUnsupportedFormat)
+	}
+	return p, nil
 }
 
 // MediaPath is where a stored media id's audio lives:

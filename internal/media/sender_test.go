@@ -64,7 +64,7 @@ func wiredSession(t *testing.T, m *Manager) (*Session, *wire) {
 
 func testManager(t *testing.T) *Manager {
 	t.Helper()
-	m, err := NewManager(Config{DataDir: t.TempDir(), BindIP: "127.0.0.1", PortMin: 20000, PortMax: 29999}, nil)
+	m, err := NewManager(Config{DataDir: t.TempDir(), BindIP: "127.0.0.1", PortMin: 20000, PortMax: 29999, LocalPaths: true}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/switchboard/switchboard/internal/egress"
 )
 
 // Twilio error codes returned in Error.Code.
@@ -31,6 +33,11 @@ const (
 	CodeEmptyBody        = 11770 // 2xx with an empty body
 	CodeParse            = 12100 // body not recognisable (bad XML, no <Response>, bad JSON)
 	CodeContentType      = 12300 // content type not usable and body not sniffable
+
+	// CodeRefused is a target the account's egress policy does not let it
+	// reach (a private, loopback or link-local address): Twilio's 11200
+	// family, never retried.
+	CodeRefused = CodeRetrieval
 )
 
 // Defaults of Config.
@@ -97,7 +104,9 @@ type Config struct {
 	// UserAgent (default DefaultUserAgent).
 	UserAgent string
 	// Transport (nil: a clone of http.DefaultTransport keeping up to 64 idle
-	// connections per host).
+	// connections per host). The server gives an egress.Transport, which
+	// checks every connection (redirect hops included) against the policy
+	// of the account the request's context carries (egress.WithAccount).
 	Transport http.RoundTripper
 }
 
@@ -277,9 +286,13 @@ func (c *Client) do(ctx context.Context, r Request, ex *Exchange) (*Response, er
 				ex.RequestHeaders[k] = strings.Join(v, ", ")
 			}
 		}
-		ex.FinalURL = h.u.Redacted()
+		ex.FinalURL = egress.RedactURL(h.u.String())
 
 		hr, err := c.hc.Do(req)
+		if err != nil && errors.Is(err, egress.ErrRefused) {
+			// Nothing was sent to the target: no retry, no answer to keep.
+			return nil, newError(CodeRefused, "refused by the egress policy", unwrapURLError(err))
+		}
 		if err != nil {
 			if e := c.failure(ctx, actx, timeout, "", err); e != nil {
 				return nil, e
@@ -356,7 +369,7 @@ func (c *Client) prepare(r Request, ex *Exchange) (*hop, error) {
 	}
 	ex.Method, ex.URL = method, raw
 	if u, err := url.Parse(raw); err == nil {
-		ex.URL = u.Redacted()
+		ex.URL = egress.RedactURL(u.String())
 	}
 	if err := checkURL(raw); err != nil {
 		return nil, err
@@ -387,7 +400,7 @@ func (c *Client) prepare(r Request, ex *Exchange) (*hop, error) {
 		return nil, newError(CodeInvalidURL, "invalid URL", err)
 	}
 	h.setURL(u)
-	ex.URL = u.Redacted()
+	ex.URL = egress.RedactURL(u.String())
 	ex.RequestBody = string(h.body)
 	return h, nil
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/internal/call"
+	"github.com/switchboard/switchboard/internal/egress"
 	"github.com/switchboard/switchboard/internal/engine"
 	"github.com/switchboard/switchboard/internal/routing"
 	"github.com/switchboard/switchboard/internal/store"
@@ -83,6 +84,9 @@ func (c *Calls) route(ctx context.Context, ch call.Channel, tr *call.Trace, info
 		vars.Set("capture_group", m.CaptureGroup)
 	}
 	c.save(ctx, *rec, log)
+	// Everything the call fetches or dials (webhooks, <Play> URLs, SIP
+	// targets) goes under its account's egress policy.
+	ctx = egress.WithAccount(ctx, info.AccountID)
 	res := c.engine.Run(ctx, ch, tr, flow.Root, engine.RunOptions{Account: acct, CallflowID: m.CallflowID, Vars: vars})
 	rec.Debug = vars.Debug()
 	return res, nil

@@ -16,6 +16,7 @@ import (
 
 	"github.com/switchboard/switchboard/internal/actions"
 	"github.com/switchboard/switchboard/internal/api"
+	"github.com/switchboard/switchboard/internal/egress"
 	"github.com/switchboard/switchboard/internal/engine"
 	"github.com/switchboard/switchboard/internal/media"
 	"github.com/switchboard/switchboard/internal/netlimit"
@@ -44,8 +45,15 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// Engine limits every call (nodes visited, webhook documents).
 	Engine engine.Config
-	// Webhooks tunes the Pivot webhook client.
+	// Webhooks tunes the Pivot webhook client. A nil Webhooks.Transport
+	// becomes one under the egress policy.
 	Webhooks pivot.Config
+	// Egress is where accounts' webhooks, <Play> fetches and SIP dials may
+	// go: its Allow comes from --webhook-allow; an empty DefaultAccount
+	// becomes the store's default account (the operator's, which may
+	// reach anything); per-account networks are read from the store and
+	// added to Accounts.
+	Egress egress.Config
 	// CallLogKeep is how many recent calls of each account keep their trace
 	// and webhook log (calls with a debug pivot are kept too); 1000 by
 	// default.
@@ -119,6 +127,10 @@ type Server struct {
 
 	trunks *trunkTable
 	sip    *sip.Server
+
+	// egress is the policy every outbound request and call goes through.
+	egress   *egress.Policy
+	egressDB *sqlite.DB
 }
 
 // Files inside the data dir.
@@ -183,6 +195,16 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if cfg.API.RecordingsDir == "" {
 		cfg.API.RecordingsDir = filepath.Join(cfg.DataDir, "recordings")
 	}
+	if err := s.initEgress(ctx, db); err != nil {
+		db.Close()
+		callLog.Close()
+		return nil, err
+	}
+	if cfg.Webhooks.Transport == nil {
+		base := http.DefaultTransport.(*http.Transport).Clone()
+		base.MaxIdleConns, base.MaxIdleConnsPerHost = 1024, 64
+		cfg.Webhooks.Transport = s.egress.Transport(base)
+	}
 	queues := twiml.NewQueues()
 	queues.MaxWait = cfg.QueueMaxWait
 	deps := &actions.Deps{
@@ -205,7 +227,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	cfg.API.Reserved = append(cfg.API.Reserved, s.trunks.trust...)
 	s.api = api.New(cfg.API, db, log.With("component", "api"),
-		api.Deps{CallLog: callLog, Simulator: s})
+		api.Deps{CallLog: callLog, Simulator: s, Egress: s})
 	return s, nil
 }
 

@@ -29,6 +29,9 @@ func (s *Server) startSIP(ctx context.Context) error {
 	if mcfg.DataDir == "" {
 		mcfg.DataDir = s.cfg.DataDir
 	}
+	if mcfg.Egress == nil {
+		mcfg.Egress = s.egress
+	}
 	if mcfg.RecordingURL == nil {
 		mcfg.RecordingURL = s.recordingURL
 	}
@@ -36,7 +39,11 @@ func (s *Server) startSIP(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("media: %w", err)
 	}
-	srv, err := sip.New(s.cfg.SIP, sip.NewMedia(m), s.trunks, s.runCall, s.log.With("component", "sip"))
+	scfg := s.cfg.SIP
+	if scfg.Egress == nil {
+		scfg.Egress = s.egress
+	}
+	srv, err := sip.New(scfg, sip.NewMedia(m), s.trunks, s.runCall, s.log.With("component", "sip"))
 	if err != nil {
 		return err
 	}

@@ -28,8 +28,9 @@ func (l *inLeg) Dial(ctx context.Context, o call.DialOptions) (call.DialResult, 
 		timeout = l.s.cfg.RingTimeout
 	}
 	var (
-		uris  []sipmsg.Uri
-		cause string
+		uris    []legTarget
+		cause   string
+		refused error
 	)
 	for _, t := range o.Targets {
 		u, c := l.s.resolve(l.info.AccountID, t)
@@ -40,9 +41,18 @@ func (l *inLeg) Dial(ctx context.Context, o call.DialOptions) (call.DialResult, 
 			}
 			continue
 		}
-		uris = append(uris, u)
+		dest, err := l.s.destination(ctx, l.info.AccountID, t, u)
+		if err != nil {
+			l.log.Warn("dial target refused", "kind", t.Kind, "value", t.Value, "err", err)
+			refused = err
+			continue
+		}
+		uris = append(uris, legTarget{uri: u, dest: dest})
 	}
 	if len(uris) == 0 {
+		if refused != nil && cause == "" {
+			return refusedDial(refused)
+		}
 		if cause == "" {
 			cause = "NO_ROUTE_DESTINATION"
 		}
@@ -54,7 +64,7 @@ func (l *inLeg) Dial(ctx context.Context, o call.DialOptions) (call.DialResult, 
 	)
 	if strings.EqualFold(o.Strategy, "single") {
 		for _, u := range uris {
-			won, res = l.ring(ctx, []sipmsg.Uri{u}, timeout, o.CallerID)
+			won, res = l.ring(ctx, []legTarget{u}, timeout, o.CallerID)
 			if won != nil || ctx.Err() != nil {
 				break
 			}
@@ -118,7 +128,7 @@ type attempt struct {
 // ring places a leg to each URI and waits for the first to answer, at
 // most timeout. The losers are cancelled (or hung up when they answer
 // late) in the background.
-func (l *inLeg) ring(ctx context.Context, uris []sipmsg.Uri, timeout time.Duration, callerID string) (*outLeg, call.DialResult) {
+func (l *inLeg) ring(ctx context.Context, uris []legTarget, timeout time.Duration, callerID string) (*outLeg, call.DialResult) {
 	rctx, cancel := context.WithTimeoutCause(ctx, timeout, errRingTimeout)
 	defer cancel()
 	var claimed atomic.Bool
@@ -168,8 +178,8 @@ type outLeg struct {
 }
 
 // place rings one URI until it answers, fails or ctx ends.
-func (l *inLeg) place(ctx context.Context, u sipmsg.Uri, callerID string, claimed *atomic.Bool) attempt {
-	s := l.s
+func (l *inLeg) place(ctx context.Context, t legTarget, callerID string, claimed *atomic.Bool) attempt {
+	s, u := l.s, t.uri
 	b := &outLeg{}
 	id := sipmsg.GenerateTagN(24) + "@switchboard"
 	log := l.log.With("leg", id, "target", u.String())
@@ -183,6 +193,9 @@ func (l *inLeg) place(ctx context.Context, u sipmsg.Uri, callerID string, claime
 	b.sess, b.offers = sess, sess
 	offer := sess.Offer()
 	req := l.outboundInvite(u, id, callerID, offer)
+	if t.dest != "" {
+		req.SetDestination(t.dest) // the address the egress policy allowed
+	}
 	ua := sipgo.DialogUA{Client: s.client, ContactHDR: *req.Contact()}
 	dlg, err := ua.WriteInvite(ctx, req, keep)
 	if err != nil {

@@ -21,6 +21,7 @@ import (
 	sipmsg "github.com/emiago/sipgo/sip"
 
 	"github.com/switchboard/switchboard/internal/call"
+	"github.com/switchboard/switchboard/internal/egress"
 )
 
 // Config sets up the SIP side of the server; a zero field means the
@@ -53,6 +54,10 @@ type Config struct {
 	// came from, as if it had asked with rport (RFC 3581): what phones
 	// behind NAT need.
 	StrictVia bool
+	// Egress, when set, is the policy that judges every sip: URI an
+	// account dials (not its own outbound gateway): a host it may not
+	// reach is refused before any INVITE is sent.
+	Egress *egress.Policy
 }
 
 func (c Config) withDefaults() Config {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/internal/call"
+	"github.com/switchboard/switchboard/internal/egress"
 )
 
 // Interpreter runs parsed TwiML documents on one call, verb by verb, and
@@ -289,6 +290,10 @@ func (in *Interpreter) dial(ctx context.Context, v *Dial, base string) (*Request
 	}
 	if err != nil {
 		res.Status = "failed"
+		if errors.Is(err, egress.ErrRefused) {
+			// Never a silent drop: the trace says which policy stopped the call.
+			in.Trace.Add("error", "code", "egress_refused", "message", err.Error(), "verb", "Dial")
+		}
 	}
 	if !v.ActionSet {
 		return nil, nil
@@ -323,7 +328,7 @@ func (in *Interpreter) redirect(v *Redirect, base string) (*Request, error) {
 	if err != nil {
 		return nil, &Error{Code: CodeInvalidURL, Message: fmt.Sprintf("<Redirect>%s</Redirect>: %v", v.URL, err)}
 	}
-	in.Trace.Add("redirect", "url", u, "method", v.Method)
+	in.Trace.Add("redirect", "url", egress.RedactURL(u), "method", v.Method)
 	return &Request{URL: u, Method: v.Method}, nil
 }
 

@@ -24,6 +24,8 @@ func Manager(t testing.TB, opts ...func(*media.Config)) *media.Manager {
 		PortMin:  20000,
 		PortMax:  29999,
 		DataDir:  t.TempDir(),
+		// Tests play files by path.
+		LocalPaths: true,
 	}
 	for _, o := range opts {
 		o(&cfg)
