@@ -60,7 +60,8 @@ test)
 	go test -run '^$' -fuzz '^FuzzCompileNode$' -fuzztime 10s ./internal/callflow/
 	go test -run '^$' -fuzz '^FuzzParse$' -fuzztime 10s ./internal/twiml/
 	echo "== benchmarks (one short pass; bench/ has the long runs)"
-	go test -run '^$' -bench . -benchtime 2000x ./internal/routing/ ./internal/twiml/
+	go test -run '^$' -bench 'Route|Patterns|Parse' -benchtime 2000x ./internal/routing/ ./internal/twiml/
+	go test -run '^$' -bench 'Load' -benchtime 3x ./internal/routing/ # 10,000 flows a run: 3 runs say enough
 	go test -run 'TestPivot' -short -v ./bench/ | grep -E 'µs|ok|FAIL'
 	go test -run '^$' -bench . -benchtime 2s ./bench/
 	# ---- configurator (web/static): JSDoc type check and browser tests (e2e/browser) ----
