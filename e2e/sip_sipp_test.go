@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -41,6 +43,9 @@ func newCustomer(t *testing.T, docs map[string]string) *customer {
 	t.Cleanup(c.Close)
 	return c
 }
+
+// callSidRE is Twilio's CallSid shape.
+var callSidRE = regexp.MustCompile(`^CA[0-9a-f]{32}$`)
 
 func (c *customer) requests() []map[string]string {
 	c.mu.Lock()
@@ -81,8 +86,8 @@ func TestSippPivotGatherByRFC2833(t *testing.T) {
 	if strings.Join(paths, " ") != "/voice /gathered /bye" || digits != "12" {
 		t.Errorf("customer saw %v, Digits %q; want /voice /gathered /bye and 12", paths, digits)
 	}
-	if reqs[0]["CallSid"] == "" || !strings.HasPrefix(reqs[0]["CallSid"], "dtmf-") {
-		t.Errorf("CallSid %q is not the SIP Call-ID", reqs[0]["CallSid"])
+	if !callSidRE.MatchString(reqs[0]["CallSid"]) || !strings.HasPrefix(reqs[0]["SipCallId"], "dtmf-") {
+		t.Errorf("CallSid %q, SipCallId %q: want CA+32 hex and the SIP Call-ID", reqs[0]["CallSid"], reqs[0]["SipCallId"])
 	}
 	tr := s.traceOf(t, "dtmf-")
 	want := "route module webhook answer say gather webhook redirect webhook say hangup"
@@ -121,10 +126,17 @@ func TestSippRecording(t *testing.T) {
 	if !strings.HasPrefix(url, s.URL+"/v2/accounts/"+s.Account+"/recordings/") {
 		t.Errorf("RecordingUrl %s is not the API's", url)
 	}
-	if resp, err := http.Get(url); err == nil {
-		resp.Body.Close()
-		if resp.StatusCode != 401 {
-			t.Errorf("recording without a token: %d, want 401", resp.StatusCode)
+	// RecordingUrl is a signed link the customer fetches with no
+	// credentials; the plain path needs a token or HTTP Basic.
+	for _, c := range []struct {
+		url  string
+		want int
+	}{{url, 200}, {url + ".wav", 200}, {s.URL + "/v2/accounts/" + s.Account + "/recordings/" + path.Base(url), 401}} {
+		if resp, err := http.Get(c.url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode != c.want {
+				t.Errorf("GET %s with no credentials: %d, want %d", c.url, resp.StatusCode, c.want)
+			}
 		}
 	}
 	info, err := wavStats(getRecording(t, s, url))

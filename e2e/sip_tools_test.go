@@ -99,7 +99,7 @@ func (s *sipServer) flow(t *testing.T, number string, flow map[string]any) {
 	}
 }
 
-// traceOf waits until the call whose id starts with prefix has ended and
+// traceOf waits until the call whose id (or SIP Call-ID) starts with prefix has ended and
 // returns its trace lines.
 func (s *sipServer) traceOf(t *testing.T, prefix string) []map[string]any {
 	t.Helper()
@@ -110,7 +110,8 @@ func (s *sipServer) traceOf(t *testing.T, prefix string) []map[string]any {
 		for _, c := range calls {
 			c := c.(map[string]any)
 			id, _ := c["call_id"].(string)
-			if !strings.HasPrefix(id, prefix) || c["ended"] == nil {
+			sipID, _ := c["sip_call_id"].(string)
+			if !strings.HasPrefix(id, prefix) && !strings.HasPrefix(sipID, prefix) || c["ended"] == nil {
 				continue
 			}
 			_, env = api(t, "GET", base+"/calls/"+id+"/trace", s.Token, nil)

@@ -32,6 +32,11 @@ type Deps struct {
 	Queues *twiml.Queues
 	// TemporalRules are the stored time-of-day rules (temporal_route).
 	TemporalRules TemporalRules
+	// LocalMedia, optional, maps a media URL of the account's own
+	// recordings to the file behind it, so TwiML's <Play> of a
+	// RecordingUrl always works inside Switchboard (no credentials, no
+	// expiry); nil plays every URL over HTTP.
+	LocalMedia func(accountID, url string) (path string, ok bool)
 }
 
 var _ engine.Deps = (*Deps)(nil)

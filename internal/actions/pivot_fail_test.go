@@ -311,7 +311,7 @@ func TestCDR(t *testing.T) {
 			}
 			end := r.Channel.Clock().Now()
 			actionstest.WantExactly(t, cdr, map[string]string{
-				"CallSid": testCallID, "Call-ID": testCallID, "AccountSid": testAccount, "Account-ID": testAccount,
+				"CallSid": testCallID, "Call-ID": testCallID, "AccountSid": testAccountSid, "Account-ID": testAccount,
 				"From": testFrom, "To": testTo, "Request": testTo, "CallStatus": "completed",
 				"Hangup-Cause": tc.cause, "HangupBy": tc.by, "Direction": "inbound",
 			}, "CallDuration", "Timestamp", "k")

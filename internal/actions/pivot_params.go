@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/switchboard/switchboard/internal/call"
 	"github.com/switchboard/switchboard/internal/engine"
 	"github.com/switchboard/switchboard/internal/pivot"
 )
@@ -69,7 +70,7 @@ func (s *session) params(extra pivot.Params) pivot.Params {
 	from, to := cidNumber, nonEmpty(info.To, info.Request)
 	ps = append(ps,
 		pivot.Param{Key: "CallSid", Value: info.ID},
-		pivot.Param{Key: "AccountSid", Value: info.AccountID},
+		pivot.Param{Key: "AccountSid", Value: call.AccountSid(info.AccountID)},
 		pivot.Param{Key: "From", Value: from},
 		pivot.Param{Key: "To", Value: to},
 		pivot.Param{Key: "Caller", Value: from},
@@ -83,6 +84,9 @@ func (s *session) params(extra pivot.Params) pivot.Params {
 		pivot.Param{Key: "ToCity", Value: ""}, pivot.Param{Key: "ToState", Value: ""},
 		pivot.Param{Key: "ToZip", Value: ""}, pivot.Param{Key: "ToCountry", Value: ""},
 	)
+	if info.SIPCallID != "" {
+		ps = append(ps, pivot.Param{Key: "SipCallId", Value: info.SIPCallID})
+	}
 	if d, ok := digits["default"]; ok && !hasKey(extra, "Digits") {
 		ps = append(ps, pivot.Param{Key: "Digits", Value: d})
 	}
@@ -105,6 +109,9 @@ func kazooNames(extra pivot.Params) pivot.Params {
 	}
 	out := make(pivot.Params, 0, len(extra))
 	for _, p := range extra {
+		if p.Key == "FinishedOnKey" || p.Key == "DialBridged" {
+			continue // TwiML-only details Kazoo's format never carried
+		}
 		if n, ok := names[p.Key]; ok {
 			p.Key = n
 		}
@@ -149,7 +156,7 @@ func (s *session) postCDR(ctx context.Context, res engine.Result) {
 	end := x.Now()
 	ps := pivot.Params{
 		{Key: "CallSid", Value: info.ID}, {Key: "Call-ID", Value: info.ID},
-		{Key: "AccountSid", Value: info.AccountID}, {Key: "Account-ID", Value: info.AccountID},
+		{Key: "AccountSid", Value: call.AccountSid(info.AccountID)}, {Key: "Account-ID", Value: info.AccountID},
 		{Key: "From", Value: info.From}, {Key: "To", Value: nonEmpty(info.To, info.Request)},
 		{Key: "Request", Value: info.Request},
 		{Key: "CallStatus", Value: "completed"},

@@ -36,6 +36,9 @@ const (
 	apology     = "We are sorry, an application error has occurred. Goodbye."
 )
 
+// testAccountSid is AccountSid as Twilio shapes it, derived from testAccount.
+var testAccountSid = call.AccountSid(testAccount)
+
 func testInfo() call.Info {
 	return call.Info{
 		ID: testCallID, AccountID: testAccount,
@@ -151,7 +154,7 @@ func runPivotCases(t *testing.T, base map[string]any, cases []pivotCase) {
 // twimlBase are the parameters of the twiml format for testInfo.
 func twimlBase(status string) map[string]string {
 	return map[string]string{
-		"CallSid": testCallID, "AccountSid": testAccount, "From": testFrom, "To": testTo,
+		"CallSid": testCallID, "AccountSid": testAccountSid, "From": testFrom, "To": testTo,
 		"Caller": testFrom, "Called": testTo, "CallerName": "Alice", "CallStatus": status,
 		"ApiVersion": "2010-04-01", "Direction": "inbound",
 		"FromCity": "", "FromState": "", "FromZip": "", "FromCountry": "",
@@ -177,6 +180,9 @@ func wantGatherAction(t *testing.T, r actionstest.Received, base func(status str
 	t.Helper()
 	want := base("in-progress")
 	want["Digits"], want["step"] = "1234", "2"
+	if _, twiml := want["CallSid"]; twiml {
+		want["FinishedOnKey"] = ""
+	}
 	actionstest.WantExactly(t, r, want)
 }
 
@@ -196,7 +202,7 @@ func TestRequestFormats(t *testing.T) {
 				if first.Method != "GET" || len(first.Body) != 0 || first.Header.Get("Content-Type") != "" {
 					t.Errorf("first request %s with Content-Type %q and body %q", first.Method, first.Header.Get("Content-Type"), first.Body)
 				}
-				if want := "tenant=7&lang=fr&CallSid=call-1&AccountSid=acct&"; !strings.HasPrefix(first.RawQuery, want) {
+				if want := "tenant=7&lang=fr&CallSid=call-1&AccountSid=" + testAccountSid + "&"; !strings.HasPrefix(first.RawQuery, want) {
 					t.Errorf("query %q, want it to start with %q", first.RawQuery, want)
 				}
 				want := twimlBase("ringing")
@@ -219,7 +225,7 @@ func TestRequestFormats(t *testing.T) {
 				if ct := first.Header.Get("Content-Type"); ct != pivot.ContentTypeForm {
 					t.Errorf("Content-Type %q, want %q", ct, pivot.ContentTypeForm)
 				}
-				if !strings.HasPrefix(string(first.Body), "CallSid=call-1&AccountSid=acct&From=%2B15551230001&To=%2B15559870002&Caller=") {
+				if !strings.HasPrefix(string(first.Body), "CallSid=call-1&AccountSid="+testAccountSid+"&From=%2B15551230001&To=%2B15559870002&Caller=") {
 					t.Errorf("body %s", first.Body)
 				}
 				actionstest.WantExactly(t, first, twimlBase("ringing"))
@@ -340,7 +346,7 @@ func TestRequestGetNoQuery(t *testing.T) {
 		map[string]any{"voice_url": "{{base}}/start", "method": "GET", "req_format": "twiml"}, nil, actionstest.Options{})
 	sim.AssertOps(t, r.Trace, "module", "webhook", "answer", "hangup")
 	got := c.Request(t, "/start", 0)
-	if !strings.HasPrefix(got.RawQuery, "CallSid=call-1&AccountSid=acct&From=%2B15551230001&") {
+	if !strings.HasPrefix(got.RawQuery, "CallSid=call-1&AccountSid="+testAccountSid+"&From=%2B15551230001&") {
 		t.Errorf("query %q", got.RawQuery)
 	}
 	actionstest.WantFields(t, r.Line(t, "webhook", 0), map[string]any{

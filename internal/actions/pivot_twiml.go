@@ -3,6 +3,7 @@ package actions
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/switchboard/switchboard/internal/engine"
 	"github.com/switchboard/switchboard/internal/pivot"
@@ -16,7 +17,7 @@ func (s *session) interpreter() *twiml.Interpreter {
 		x := s.x
 		s.twiml = &twiml.Interpreter{
 			Call: x.Call, Trace: x.Trace, Log: x.Log, Vars: x.Vars, Now: x.Now,
-			Queues: s.deps.Queues, Wait: s,
+			Queues: s.deps.Queues, Wait: s, Notify: s, Media: s.deps.LocalMedia,
 		}
 	}
 	return s.twiml
@@ -65,6 +66,27 @@ func (s *session) FetchWait(ctx context.Context, r twiml.Request) ([]byte, error
 		return nil, fmt.Errorf("wait document: %s answer, not TwiML", resp.Kind)
 	}
 	return resp.Body, nil
+}
+
+// Notify is twiml.Notifier: a status callback (recordingStatusCallback),
+// signed like every webhook, traced with purpose "callback" and not
+// counted as a document; its answer is ignored and a failure only logged.
+func (s *session) Notify(ctx context.Context, r twiml.Request) {
+	params := s.params(verbParams(r.Params))
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	_, ex, err := s.deps.Webhooks.Do(ctx, pivot.Request{
+		URL: r.URL, Method: r.Method, Format: "twiml", BodyFormat: "form", Params: params, Timeout: 5 * time.Second,
+		SigningKey: s.x.Account.SigningSecret, SwitchboardKey: s.x.Account.SigningSecret,
+	})
+	fields := []any{"method", ex.Method, "url", ex.URL, "format", "twiml", "status", ex.Status,
+		"params", paramsObject(params), "purpose", "callback"}
+	if err != nil {
+		fields = append(fields, "error", err.Error())
+		s.x.Log.Warn("status callback failed", "url", r.URL, "err", err)
+	}
+	s.x.Trace.Add("webhook", fields...)
+	s.deps.logWebhook(context.WithoutCancel(ctx), s.x.Log, s.x.Call.Info(), ex, s.x.Documents())
 }
 
 // verbParams are a verb's callback parameters as the webhook client sends

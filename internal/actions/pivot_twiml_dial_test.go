@@ -3,6 +3,7 @@ package actions_test
 // TwiML <Dial> and <Record> run by Pivot.
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -33,6 +34,7 @@ func TestTwiMLDial(t *testing.T) {
 			c.WantPaths(t, "POST "+startPath, "POST /ivr/after")
 			want := twimlBase("in-progress")
 			want["DialCallStatus"], want["DialCallSid"], want["DialCallDuration"] = status, sid, duration
+			want["DialBridged"] = fmt.Sprint(status == "completed")
 			actionstest.WantExactly(t, c.Request(t, "/ivr/after", 0), want)
 		}
 	}

@@ -23,7 +23,17 @@ func TestTwiMLGather(t *testing.T) {
 			c.WantPaths(t, "POST "+startPath, "POST /ivr/menu")
 			want := twimlBase("in-progress")
 			want["Digits"] = d
-			actionstest.WantExactly(t, c.Request(t, "/ivr/menu", 0), want)
+			got := c.Request(t, "/ivr/menu", 0)
+			want["FinishedOnKey"] = got.Param("FinishedOnKey") // checked per case below
+			actionstest.WantExactly(t, got, want)
+		}
+	}
+	finished := func(d, key string) func(t *testing.T, r *actionstest.Call, c *actionstest.Customer) {
+		return func(t *testing.T, r *actionstest.Call, c *actionstest.Customer) {
+			digits(d)(t, r, c)
+			if got := c.Request(t, "/ivr/menu", 0); !got.Has("FinishedOnKey") || got.Param("FinishedOnKey") != key {
+				t.Errorf("FinishedOnKey = %q (sent %v), want %q", got.Param("FinishedOnKey"), got.Has("FinishedOnKey"), key)
+			}
 		}
 	}
 	runVerbCases(t, []pivotCase{
@@ -43,7 +53,7 @@ func TestTwiMLGather(t *testing.T) {
 		},
 		{
 			name: "the finish key ends the input and is not sent", doc: `<Gather action="/ivr/menu"/>`,
-			docs: menu, script: sim.Script{Inputs: []string{"12#34"}}, ops: gatherOps, check: digits("12"),
+			docs: menu, script: sim.Script{Inputs: []string{"12#34"}}, ops: gatherOps, check: finished("12", "#"),
 		},
 		{
 			name: "finishOnKey *", doc: `<Gather action="/ivr/menu" finishOnKey="*"/>`,
@@ -127,7 +137,9 @@ func TestTwiMLGather(t *testing.T) {
 			docs: menu, script: sim.Script{Inputs: []string{""}}, ops: gatherOps,
 			check: func(t *testing.T, r *actionstest.Call, c *actionstest.Customer) {
 				c.WantPaths(t, "POST "+startPath, "POST /ivr/menu")
-				actionstest.WantExactly(t, c.Request(t, "/ivr/menu", 0), twimlBase("in-progress"))
+				want := twimlBase("in-progress")
+				want["FinishedOnKey"] = ""
+				actionstest.WantExactly(t, c.Request(t, "/ivr/menu", 0), want)
 			},
 		},
 		{
@@ -142,7 +154,7 @@ func TestTwiMLGather(t *testing.T) {
 			check: func(t *testing.T, r *actionstest.Call, c *actionstest.Customer) {
 				c.WantPaths(t, "POST "+startPath, "POST "+startPath)
 				want := twimlBase("in-progress")
-				want["Digits"] = "5"
+				want["Digits"], want["FinishedOnKey"] = "5", ""
 				actionstest.WantExactly(t, c.Request(t, startPath, 1), want)
 				actionstest.WantFields(t, r.Line(t, "say", 0), map[string]any{"text": "again"})
 			},
@@ -159,7 +171,7 @@ func TestTwiMLGather(t *testing.T) {
 					t.Errorf("re-requested with query %q, want menu=main", again.RawQuery)
 				}
 				want := twimlBase("in-progress")
-				want["Digits"], want["menu"] = "5", "main"
+				want["Digits"], want["menu"], want["FinishedOnKey"] = "5", "main", ""
 				actionstest.WantExactly(t, again, want)
 			},
 		},

@@ -88,6 +88,8 @@ func TestQueueEnqueueThenDialQueue(t *testing.T) {
 	aDone := c.Request(t, "/a-done", 0)
 	want := twimlBase("in-progress")
 	want["CallSid"], want["QueueResult"], want["QueueSid"] = "call-A", "bridged", sid
+	want["QueuePosition"], want["CurrentQueueSize"], want["MaxQueueSize"] = "0", "0", "100"
+	want["AvgQueueTime"] = aDone.Param("QueueTime")
 	actionstest.WantExactly(t, aDone, want, "QueueTime")
 	if qt, err := strconv.Atoi(aDone.Param("QueueTime")); err != nil || qt < 1 {
 		t.Errorf("QueueTime %q, want the seconds waited (the music lasted 1 s)", aDone.Param("QueueTime"))
@@ -179,6 +181,7 @@ func TestQueueSingleCall(t *testing.T) {
 				}
 				want := twimlBase("in-progress")
 				want["QueuePosition"], want["QueueTime"] = "1", "0"
+				want["AvgQueueTime"], want["CurrentQueueSize"], want["MaxQueueSize"] = "0", "1", "100"
 				actionstest.WantExactly(t, wait, want, "QueueSid")
 				if !queueID.MatchString(wait.Param("QueueSid")) {
 					t.Errorf("QueueSid %q", wait.Param("QueueSid"))
@@ -202,6 +205,7 @@ func TestQueueSingleCall(t *testing.T) {
 				got := c.Request(t, "/left", 0)
 				want := twimlBase("in-progress")
 				want["QueueResult"], want["QueueTime"] = "leave", "0"
+				want["QueuePosition"], want["AvgQueueTime"], want["CurrentQueueSize"], want["MaxQueueSize"] = "0", "0", "0", "100"
 				actionstest.WantExactly(t, got, want, "QueueSid")
 				if got.Param("QueueSid") != c.Request(t, "/wait", 0).Param("QueueSid") {
 					t.Errorf("QueueSid %q, the wait document got %q", got.Param("QueueSid"), c.Request(t, "/wait", 0).Param("QueueSid"))

@@ -78,10 +78,11 @@ type API struct {
 	log   *slog.Logger
 	now   func() time.Time
 
-	callLog store.CallLog
-	sim     Simulator
-	logins  *loginThrottle
-	egress  EgressSettings
+	callLog   store.CallLog
+	sim       Simulator
+	logins    *loginThrottle
+	egress    EgressSettings
+	onAccount func(accountID string)
 }
 
 // Deps are the services the API serves besides the store, given once at
@@ -95,6 +96,9 @@ type Deps struct {
 	// Egress keeps the networks the operator lets each account reach
 	// (PATCH /v2/accounts/{id} with egress_allow).
 	Egress EgressSettings
+	// AccountChanged, when set, is told of an account whose auth token
+	// changed, so that caches of it (the server's) are dropped.
+	AccountChanged func(accountID string)
 }
 
 // New builds the API over a store (whose documents part, store.Documents,
@@ -102,7 +106,8 @@ type Deps struct {
 func New(cfg Config, st store.Store, log *slog.Logger, deps Deps) *API {
 	cfg = cfg.withDefaults()
 	return &API{cfg: cfg, store: st, log: log, now: time.Now,
-		callLog: deps.CallLog, sim: deps.Simulator, logins: newLoginThrottle(cfg), egress: deps.Egress}
+		callLog: deps.CallLog, sim: deps.Simulator, logins: newLoginThrottle(cfg), egress: deps.Egress,
+		onAccount: deps.AccountChanged}
 }
 
 type ctxKey int
@@ -142,7 +147,10 @@ var routes = append([]route{
 	{"GET", "/v2/accounts/{account_id}/callflows/actions", true, (*API).catalog},
 	{"GET", "/v2/accounts/{account_id}/export", true, (*API).export},
 	{"POST", "/v2/accounts/{account_id}/import", true, (*API).importDocs},
-	{"GET", "/v2/accounts/{account_id}/recordings/{file}", true, (*API).getRecording},
+	{"GET", "/v2/accounts/{account_id}/auth_token", true, (*API).getAuthToken},
+	{"POST", "/v2/accounts/{account_id}/auth_token", true, (*API).rotateAuthToken},
+	{"GET", "/v2/accounts/{account_id}/recordings/{file}", false, (*API).getRecording},
+	{"GET", "/v2/accounts/{account_id}/recordings/signed/{grant}/{file}", false, (*API).getSignedRecording},
 	{"POST", "/v2/accounts/{account_id}/simulate", true, (*API).simulate},
 	{"GET", "/v2/accounts/{account_id}/calls", true, (*API).listCalls},
 	{"GET", "/v2/accounts/{account_id}/calls/{call_id}/trace", true, (*API).callTrace},

@@ -90,6 +90,9 @@ func callSummary(c store.CallRecord) map[string]any {
 		"started": c.Started.UTC().Format(time.RFC3339Nano), "hangup_cause": c.HangupCause, "hangup_by": c.HangupBy,
 		"debug": c.Debug,
 	}
+	if c.SIPCallID != "" {
+		m["sip_call_id"] = c.SIPCallID
+	}
 	if !c.Ended.IsZero() {
 		m["ended"] = c.Ended.UTC().Format(time.RFC3339Nano)
 		m["duration_ms"] = c.Ended.Sub(c.Started).Milliseconds()

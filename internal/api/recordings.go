@@ -1,25 +1,164 @@
 package api
 
 import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
+
+	"github.com/switchboard/switchboard/internal/call"
+	"github.com/switchboard/switchboard/internal/media"
+	"github.com/switchboard/switchboard/internal/store"
 )
 
-// getRecording serves one recording of the account: a file of the
-// account's own directory under Config.RecordingsDir, named without any
-// path (no traversal, no hidden files); os.Root keeps even a symlink from
-// leading out of the directory.
+// A recording is served three ways, as a Twilio developer expects: to the
+// account's API token (X-Auth-Token), to HTTP Basic with the account's SID
+// (or id) and auth token (what Twilio's own recording URLs take), and to
+// anyone holding an unexpired signed URL (the RecordingUrl a webhook
+// receives, so the customer's server and <Play> can fetch it with no
+// credentials). The file name may end in .wav or .mp3 or have no
+// extension (WAV), so RecordingUrl + ".mp3" works as on Twilio.
+
+// getRecording serves GET …/recordings/{file} to a token or HTTP Basic.
 func (a *API) getRecording(w http.ResponseWriter, r *http.Request) error {
-	name := r.PathValue("file")
-	if a.cfg.RecordingsDir == "" || !validFileName(name) {
+	acctID := r.PathValue("account_id")
+	if err := a.recordingAccess(r, acctID); err != nil {
+		return err
+	}
+	return a.serveRecording(w, r, acctID, r.PathValue("file"))
+}
+
+// getSignedRecording serves GET …/recordings/signed/{grant}/{file}: the
+// grant is "<unix expiry>.<signature>", signed with the account's auth
+// token (or the previous one during its grace period).
+func (a *API) getSignedRecording(w http.ResponseWriter, r *http.Request) error {
+	acctID, file := r.PathValue("account_id"), r.PathValue("file")
+	acct, err := a.store.GetAccount(r.Context(), acctID)
+	if errors.Is(err, store.ErrNotFound) {
 		return errNoRecording
 	}
-	root, err := os.OpenRoot(filepath.Join(a.cfg.RecordingsDir, accountOf(r)))
+	if err != nil {
+		return err
+	}
+	exp, sig, ok := strings.Cut(r.PathValue("grant"), ".")
+	unix, perr := strconv.ParseInt(exp, 10, 64)
+	if !ok || perr != nil || a.now().After(time.Unix(unix, 0)) {
+		return errRecordingGrant
+	}
+	valid := false
+	for _, tok := range acct.AuthTokens(a.now()) {
+		want := recordingSignature(tok, acctID, file, unix)
+		if subtle.ConstantTimeCompare([]byte(sig), []byte(want)) == 1 {
+			valid = true
+		}
+	}
+	if !valid {
+		return errRecordingGrant
+	}
+	return a.serveRecording(w, r, acctID, file)
+}
+
+var errRecordingGrant = &Error{Status: http.StatusForbidden, Message: "forbidden",
+	Data: map[string]any{"message": "this recording link has expired or is not valid"}}
+
+// SignedRecordingPath is the path of a recording link that needs no
+// credentials until expires: /v2/accounts/{id}/recordings/signed/{grant}/{base}
+// where base is the file name without its extension, so that ".wav" or
+// ".mp3" may be appended. authToken is the account's current auth token.
+func SignedRecordingPath(authToken, accountID, file string, expires time.Time) string {
+	base := recordingBase(file)
+	unix := expires.Unix()
+	return "/v2/accounts/" + accountID + "/recordings/signed/" +
+		strconv.FormatInt(unix, 10) + "." + recordingSignature(authToken, accountID, base, unix) + "/" + base
+}
+
+// recordingSignature signs an account's recording (by base name) until
+// unix; the extension is not covered.
+func recordingSignature(authToken, accountID, file string, unix int64) string {
+	mac := hmac.New(sha256.New, []byte(authToken))
+	fmt.Fprintf(mac, "recording\n%s\n%s\n%d", accountID, recordingBase(file), unix)
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+func recordingBase(file string) string {
+	for _, ext := range []string{".wav", ".mp3"} {
+		if b, ok := strings.CutSuffix(file, ext); ok {
+			return b
+		}
+	}
+	return file
+}
+
+// recordingAccess lets an API token of the account, or HTTP Basic with the
+// account's SID or id and a valid auth token, through.
+func (a *API) recordingAccess(r *http.Request, acctID string) error {
+	if user, pass, ok := r.BasicAuth(); ok {
+		acct, err := a.store.GetAccount(r.Context(), acctID)
+		if errors.Is(err, store.ErrNotFound) {
+			return errUnauthorized
+		}
+		if err != nil {
+			return err
+		}
+		if user != acct.ID && user != call.AccountSid(acct.ID) {
+			return errUnauthorized
+		}
+		for _, tok := range acct.AuthTokens(a.now()) {
+			if subtle.ConstantTimeCompare([]byte(pass), []byte(tok)) == 1 {
+				return nil
+			}
+		}
+		return errUnauthorized
+	}
+	token := r.Header.Get("X-Auth-Token")
+	if token == "" {
+		if b, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+			token = strings.TrimSpace(b)
+		}
+	}
+	if token == "" || len(token) > 256 {
+		return errUnauthorized
+	}
+	id, err := store.AccountOfToken(r.Context(), a.store, token, a.now())
+	if errors.Is(err, store.ErrNotFound) {
+		return errUnauthorized
+	}
+	if err != nil {
+		return err
+	}
+	if id != acctID {
+		return &Error{Status: http.StatusForbidden, Message: "forbidden",
+			Data: map[string]any{"message": "this token does not give access to account " + acctID}}
+	}
+	return nil
+}
+
+// serveRecording serves one recording of the account: a file of the
+// account's own directory under Config.RecordingsDir, named without any
+// path (no traversal, no hidden files); os.Root keeps even a symlink from
+// leading out of the directory. name.mp3 is encoded from name.wav once
+// (lame) and kept beside it.
+func (a *API) serveRecording(w http.ResponseWriter, r *http.Request, acctID, name string) error {
+	if a.cfg.RecordingsDir == "" || !validFileName(name) || !validFileName(acctID) {
+		return errNoRecording
+	}
+	ext := strings.ToLower(path.Ext(name))
+	if ext != ".wav" && ext != ".mp3" {
+		name, ext = name+".wav", ".wav"
+	}
+	root, err := os.OpenRoot(filepath.Join(a.cfg.RecordingsDir, acctID))
 	if errors.Is(err, fs.ErrNotExist) {
 		return errNoRecording
 	}
@@ -27,6 +166,11 @@ func (a *API) getRecording(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	defer root.Close()
+	if ext == ".mp3" {
+		if err := a.ensureMP3(r.Context(), root, name); err != nil {
+			return err
+		}
+	}
 	f, err := root.Open(name)
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
 		return errNoRecording
@@ -49,6 +193,39 @@ func (a *API) getRecording(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Cache-Control", "private, max-age=3600")
 	http.ServeContent(w, r, name, st.ModTime(), f)
+	return nil
+}
+
+// ensureMP3 makes name (x.mp3) from x.wav when it is missing or older.
+func (a *API) ensureMP3(ctx context.Context, root *os.Root, name string) error {
+	wavName := strings.TrimSuffix(name, path.Ext(name)) + ".wav"
+	ws, err := root.Stat(wavName)
+	if err != nil {
+		return errNoRecording
+	}
+	if ms, err := root.Stat(name); err == nil && !ms.ModTime().Before(ws.ModTime()) {
+		return nil
+	}
+	in, err := root.Open(wavName)
+	if err != nil {
+		return errNoRecording
+	}
+	defer in.Close()
+	var out bytes.Buffer
+	if err := media.EncodeMP3(ctx, &out, in); err != nil {
+		if errors.Is(err, media.ErrNoLAME) {
+			return &Error{Status: http.StatusNotFound, Message: "bad identifier",
+				Data: map[string]any{"cause": "MP3 is not available on this server (lame is not installed); ask for .wav"}, Err: err}
+		}
+		return fmt.Errorf("recording %s as mp3: %w", wavName, err)
+	}
+	tmp := name + ".tmp"
+	if err := root.WriteFile(tmp, out.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("recording %s as mp3: %w", wavName, err)
+	}
+	if err := root.Rename(tmp, name); err != nil {
+		return fmt.Errorf("recording %s as mp3: %w", wavName, err)
+	}
 	return nil
 }
 

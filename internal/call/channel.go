@@ -16,7 +16,10 @@ var ErrHangup = errors.New("caller hung up")
 
 // Info is what is known of a call when it arrives; no I/O.
 type Info struct {
-	ID         string    // the call id: the SIP Call-ID, sent as CallSid / Call-ID
+	ID string // the call id: a CallSid ("CA" + 32 hex), sent as CallSid / Call-ID
+	// SIPCallID is the INVITE's Call-ID (sent as SipCallId); empty for a
+	// simulated call. Older call-log entries used it as ID.
+	SIPCallID  string
 	AccountID  string    // the account whose flow runs the call
 	From       string    // caller number (SIP From user)
 	FromName   string    // caller display name
@@ -69,6 +72,20 @@ type GatherOptions struct {
 	InterDigitTimeout time.Duration
 	FinishOnKey       string // keys that end the input (not included in the digits); "" = none
 	Prompts           []Prompt
+	// Result, when set, receives what the digits cannot say: the key
+	// that ended the input (TwiML's FinishedOnKey) and the prompts that
+	// could not be played (traced with Twilio's code by the interpreter).
+	Result *GatherResult
+}
+
+// GatherResult is the detail of a finished Gather (GatherOptions.Result).
+type GatherResult struct {
+	// FinishedOnKey is the FinishOnKey key that ended the input; "" when
+	// a timeout or NumDigits did.
+	FinishedOnKey string
+	// PromptErrors are the prompts that failed (an unplayable media …);
+	// the gather went on without them.
+	PromptErrors []error
 }
 
 // RecordOptions describe a recording of the caller.

@@ -51,3 +51,13 @@ func As[T any](ch Channel) (T, bool) {
 	var zero T
 	return zero, false
 }
+
+// Bridger is a channel that can connect its audio to another running
+// call's, both ways (the SIP leg): TwiML's <Dial><Queue> bridges the
+// dequeuing call to the caller it took. Found with As.
+type Bridger interface {
+	// BridgeCall relays audio and DTMF between this call and other until
+	// ctx ends or either call ends; it returns nil then. An error means
+	// the two could not be bridged (other is not a call of the same kind).
+	BridgeCall(ctx context.Context, other Channel) error
+}

@@ -69,6 +69,10 @@ func (e *Error) Error() string {
 // Unwrap gives errors.Is and errors.As the sentinel and the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
+// TwilioCode is Code, for callers that must not import media (the TwiML
+// interpreter finds it through an interface).
+func (e *Error) TwilioCode() int { return e.Code }
+
 // ErrorCode is the Twilio error code err carries, or 0 when it carries
 // none (then the interpreter uses its generic application error).
 func ErrorCode(err error) int {

@@ -49,6 +49,9 @@ func (s *Session) Gather(ctx context.Context, o call.GatherOptions) (string, err
 				return "", err
 			}
 			s.log.Warn("gather prompt failed", "err", err)
+			if o.Result != nil {
+				o.Result.PromptErrors = append(o.Result.PromptErrors, err)
+			}
 		}
 	}
 	first := o.Timeout
@@ -71,6 +74,9 @@ func (s *Session) Gather(ctx context.Context, o call.GatherOptions) (string, err
 				break
 			}
 			if strings.IndexByte(finish, d) >= 0 {
+				if o.Result != nil {
+					o.Result.FinishedOnKey = string(d)
+				}
 				return string(got), nil
 			}
 			got = append(got, d)

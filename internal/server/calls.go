@@ -39,7 +39,7 @@ func (c *Calls) Handle(ctx context.Context, ch call.Channel, tr *call.Trace) eng
 	info := ch.Info()
 	traced := call.Traced(ch, tr)
 	log := c.log.With("call_id", info.ID, "account_id", info.AccountID)
-	rec := store.CallRecord{ID: info.ID, AccountID: info.AccountID, From: info.From, To: info.Request, Started: tr.Start()}
+	rec := store.CallRecord{ID: info.ID, SIPCallID: info.SIPCallID, AccountID: info.AccountID, From: info.From, To: info.Request, Started: tr.Start()}
 
 	res, err := c.route(ctx, traced, tr, info, &rec, log)
 	if err != nil {
@@ -128,6 +128,13 @@ func (c *Calls) account(ctx context.Context, id string) (engine.Account, error) 
 	c.accounts[id] = a
 	c.mu.Unlock()
 	return a, nil
+}
+
+// forget drops a cached account (its auth token was rotated).
+func (c *Calls) forget(id string) {
+	c.mu.Lock()
+	delete(c.accounts, id)
+	c.mu.Unlock()
 }
 
 // save writes the call record; the call log is best effort: a failure is

@@ -58,6 +58,10 @@ type Config struct {
 	// and webhook log (calls with a debug pivot are kept too); 1000 by
 	// default.
 	CallLogKeep int
+	// RecordingURLTTL is how long a RecordingUrl sent to a webhook can be
+	// fetched without credentials; 7 days by default (then HTTP Basic with
+	// the AccountSid and auth token still works).
+	RecordingURLTTL time.Duration
 	// QueueMaxWait bounds a caller's wait in a TwiML <Enqueue>; 1 h by
 	// default.
 	QueueMaxWait time.Duration
@@ -214,6 +218,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		CallLog:       callLog,
 		Queues:        queues,
 		TemporalRules: db,
+		LocalMedia:    recordingFile(cfg.API.RecordingsDir),
 	}
 	if err := deps.Validate(); err != nil {
 		db.Close()
@@ -227,7 +232,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	cfg.API.Reserved = append(cfg.API.Reserved, s.trunks.trust...)
 	s.api = api.New(cfg.API, db, log.With("component", "api"),
-		api.Deps{CallLog: callLog, Simulator: s, Egress: s})
+		api.Deps{CallLog: callLog, Simulator: s, Egress: s, AccountChanged: s.calls.forget})
 	return s, nil
 }
 

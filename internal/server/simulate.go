@@ -8,7 +8,6 @@ import (
 	"github.com/switchboard/switchboard/internal/call"
 	"github.com/switchboard/switchboard/internal/call/sim"
 	"github.com/switchboard/switchboard/internal/engine"
-	"github.com/switchboard/switchboard/internal/store"
 )
 
 // Simulate runs one call through the same engine as a real call, with a
@@ -31,7 +30,7 @@ func (s *Server) Simulate(ctx context.Context, o sim.SimulateOptions, w io.Write
 	if from == "" {
 		from = "+15555550100"
 	}
-	id := "sim-" + store.NewID()[:24]
+	id := call.NewCallSid()
 	info := call.Info{
 		ID: id, AccountID: acct, From: from, FromName: o.CallerName, FromRealm: "simulator.invalid",
 		To: o.To, ToRealm: "switchboard.invalid", Request: o.To, Direction: "inbound",

@@ -9,10 +9,14 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
+	"github.com/switchboard/switchboard/internal/api"
 	"github.com/switchboard/switchboard/internal/call"
 	"github.com/switchboard/switchboard/internal/media"
 	"github.com/switchboard/switchboard/internal/sip"
@@ -71,7 +75,11 @@ func (s *Server) SIPAddr() string {
 // SIP is the running SIP server, nil when SIP is off.
 func (s *Server) SIP() *sip.Server { return s.sip }
 
-// recordingURL is where the API serves an account's recording.
+// recordingURL is where the API serves an account's recording: a signed
+// link (RecordingURLTTL, 7 days by default) that the customer's server and
+// <Play> fetch with no credentials; ".mp3" or ".wav" may be appended.
+// Without the account's token (a store failure) it is the plain path,
+// which takes HTTP Basic or an API token.
 func (s *Server) recordingURL(accountID, file string) string {
 	host := s.cfg.Media.PublicIP
 	port := ""
@@ -87,8 +95,45 @@ func (s *Server) recordingURL(accountID, file string) string {
 	if host == "" {
 		host = "127.0.0.1"
 	}
-	return "http://" + net.JoinHostPort(host, port) + "/v2/accounts/" + url.PathEscape(accountID) +
-		"/recordings/" + url.PathEscape(file)
+	prefix := "http://" + net.JoinHostPort(host, port)
+	if acct, err := s.calls.account(context.Background(), accountID); err == nil && acct.SigningSecret != "" {
+		ttl := s.cfg.RecordingURLTTL
+		if ttl <= 0 {
+			ttl = 7 * 24 * time.Hour
+		}
+		return prefix + api.SignedRecordingPath(acct.SigningSecret, url.PathEscape(accountID), file, time.Now().Add(ttl))
+	}
+	return prefix + "/v2/accounts/" + url.PathEscape(accountID) + "/recordings/" + url.PathEscape(strings.TrimSuffix(file, ".wav"))
+}
+
+// recordingFile maps the link of one of the account's own recordings
+// (…/v2/accounts/{account}/recordings/[signed/{grant}/]{file}, whatever
+// the host) to its WAV file under dir, so <Play> of a RecordingUrl reads
+// it directly. Another account's path, or a name with a path, is left to
+// HTTP.
+func recordingFile(dir string) func(accountID, rawURL string) (string, bool) {
+	return func(accountID, rawURL string) (string, bool) {
+		u, err := url.Parse(rawURL)
+		if err != nil || accountID == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			return "", false
+		}
+		rest, ok := strings.CutPrefix(u.Path, "/v2/accounts/"+accountID+"/recordings/")
+		if !ok {
+			return "", false
+		}
+		if after, ok := strings.CutPrefix(rest, "signed/"); ok {
+			_, rest, _ = strings.Cut(after, "/")
+		}
+		rest = strings.TrimSuffix(strings.TrimSuffix(rest, ".wav"), ".mp3")
+		if rest == "" || strings.ContainsAny(rest, "/\\") || strings.HasPrefix(rest, ".") {
+			return "", false
+		}
+		p := filepath.Join(dir, accountID, rest+".wav")
+		if fi, err := os.Stat(p); err != nil || !fi.Mode().IsRegular() {
+			return "", false
+		}
+		return p, true
+	}
 }
 
 // trunkTable answers which account a SIP source belongs to (longest

@@ -53,13 +53,13 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		s.respond(tx, req, 503, reason(503))
 		l.cancel(errEnded)
 		return
-	case s.calls[l.info.ID] != nil:
+	case s.calls[l.info.SIPCallID] != nil:
 		s.mu.Unlock()
 		s.respond(tx, req, 482, reason(482))
 		l.cancel(errEnded)
 		return
 	}
-	s.calls[l.info.ID] = l
+	s.calls[l.info.SIPCallID] = l
 	s.callWG.Add(1)
 	s.mu.Unlock()
 	defer l.finish()
@@ -111,18 +111,18 @@ func newInLeg(s *Server, req *sipmsg.Request, tx sipmsg.ServerTransaction, accou
 	invite := req.Clone()
 	invite.To().Params.Add("tag", sipmsg.GenerateTagN(16))
 	from, to := invite.From(), invite.To()
-	id := callID(req)
+	id, sipID := call.NewCallSid(), callID(req)
 	l := &inLeg{
 		invite: invite, tx: tx,
 		info: call.Info{
-			ID: id, AccountID: account,
+			ID: id, SIPCallID: sipID, AccountID: account,
 			From: unescape(from.Address.User), FromName: from.DisplayName, FromRealm: from.Address.Host,
 			To: unescape(to.Address.User), ToRealm: to.Address.Host,
 			Request: unescape(req.Recipient.User), Direction: "inbound", Started: time.Now(),
 			SIPHeaders: customHeaders(req),
 		},
 	}
-	l.init(s, l, s.log.With("call_id", id, "account_id", account))
+	l.init(s, l, s.log.With("call_id", id, "sip_call_id", sipID, "account_id", account))
 	l.initUAS(invite)
 	l.timer = timer
 	return l
@@ -166,8 +166,8 @@ func (l *inLeg) finish() {
 	}
 	s := l.s
 	s.mu.Lock()
-	if s.calls[l.info.ID] == l {
-		delete(s.calls, l.info.ID)
+	if s.calls[l.info.SIPCallID] == l {
+		delete(s.calls, l.info.SIPCallID)
 	}
 	delete(s.dialogs, l.id)
 	s.mu.Unlock()

@@ -157,3 +157,19 @@ func EnsureDefaultAccount(ctx context.Context, st Store, adminKey string) (Defau
 	}
 	return d, nil
 }
+
+// RotateAuthToken gives an account a new auth token (the secret that
+// signs X-Twilio-Signature) and keeps the old one valid for grace, so the
+// customer can deploy the new token without a window of failed
+// validations. It returns the account with the new token.
+func RotateAuthToken(ctx context.Context, st Store, id string, grace time.Duration, now time.Time) (Account, error) {
+	var until time.Time
+	if grace > 0 {
+		until = now.Add(grace)
+	}
+	acct, err := st.SetSigningSecret(ctx, id, newSecret(16), until)
+	if err != nil {
+		return Account{}, fmt.Errorf("rotate auth token: %w", err)
+	}
+	return acct, nil
+}

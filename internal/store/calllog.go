@@ -7,7 +7,9 @@ import (
 
 // CallRecord is one call as the call log keeps it: a summary and its trace.
 type CallRecord struct {
-	ID          string
+	ID string // the CallSid (older records: the SIP Call-ID)
+	// SIPCallID is the INVITE's Call-ID ("" for simulated and older calls).
+	SIPCallID   string
 	AccountID   string
 	CallflowID  string
 	From        string

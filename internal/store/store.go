@@ -62,6 +62,22 @@ type Account struct {
 	// Reseller lets the account create accounts in its own sub-tree; only
 	// the operator sets it (Kazoo's is_reseller).
 	Reseller bool `json:"is_reseller"`
+	// PreviousSigningSecret is the auth token a rotation replaced; it is
+	// still accepted (never used to sign) until PreviousUntil, so a
+	// customer's servers can move to the new one without a failed request.
+	PreviousSigningSecret string    `json:"-"`
+	PreviousUntil         time.Time `json:"-"`
+}
+
+// AuthTokens are the tokens that validate a signature or a recording
+// download at now: the current one, then the previous one during its
+// grace period.
+func (a Account) AuthTokens(now time.Time) []string {
+	out := []string{a.SigningSecret}
+	if a.PreviousSigningSecret != "" && now.Before(a.PreviousUntil) {
+		out = append(out, a.PreviousSigningSecret)
+	}
+	return out
 }
 
 // Token is a session token handed out by PUT /v2/api_auth; only its hash is
@@ -102,6 +118,10 @@ type Store interface {
 	CreateAccount(ctx context.Context, a Account, keyHashes ...string) (Account, error)
 	GetAccount(ctx context.Context, id string) (Account, error)
 	ListAccounts(ctx context.Context) ([]Account, error)
+	// SetSigningSecret replaces an account's signing secret (auth token)
+	// and keeps the one it replaces valid until previousUntil (a zero time:
+	// not at all); ErrNotFound when there is no such account.
+	SetSigningSecret(ctx context.Context, id, secret string, previousUntil time.Time) (Account, error)
 
 	// AddAPIKey stores the hash of an API key for an account.
 	AddAPIKey(ctx context.Context, accountID, keyHash string) error

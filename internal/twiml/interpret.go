@@ -8,7 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
+	"path"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/switchboard/switchboard/internal/call"
@@ -38,6 +41,24 @@ type Interpreter struct {
 	Queues *Queues
 	// Wait fetches an <Enqueue>'s wait documents.
 	Wait WaitFetcher
+	// Notify sends the status callbacks whose answer is ignored
+	// (recordingStatusCallback); nil sends none.
+	Notify Notifier
+	// Media, when set, maps a media URL of the account's own (a recording
+	// link) to what Play reads directly (a file), so it needs no
+	// credentials and never expires; ok false leaves the URL as is.
+	Media func(accountID, url string) (local string, ok bool)
+	// Speech says the call can recognise speech; without it a Gather
+	// with input="speech" gathers DTMF only and says so in the trace.
+	Speech bool
+}
+
+// Notifier sends a status callback (a request whose answer is not TwiML
+// and is ignored), such as <Record recordingStatusCallback>.
+type Notifier interface {
+	// Notify sends r and returns once it was answered or failed; a
+	// failure is the notifier's to log.
+	Notify(ctx context.Context, r Request)
 }
 
 // Vars are the call's variables as the interpreter changes them
@@ -146,15 +167,63 @@ func (in *Interpreter) answerThen(ctx context.Context, fn func() error) error {
 }
 
 func (in *Interpreter) play(ctx context.Context, v *Play, base string) error {
+	_, err := in.playReport(ctx, v, base)
+	return err
+}
+
+// playReport plays v; unplayable is set when the media could not be
+// played and an error line was traced instead (the next verb runs).
+func (in *Interpreter) playReport(ctx context.Context, v *Play, base string) (unplayable bool, err error) {
 	if v.Digits != "" {
-		return in.Call.Play(ctx, call.PlayOptions{Digits: v.Digits, Loop: 1})
+		return false, in.Call.Play(ctx, call.PlayOptions{Digits: v.Digits, Loop: 1})
 	}
 	u, err := resolve(base, v.URL)
 	if err != nil || v.URL == "" {
 		in.Trace.Add("warning", "code", 13420, "message", fmt.Sprintf("<Play> has no usable URL %q", v.URL), "verb", "Play")
-		return nil
+		return true, nil
 	}
-	return in.Call.Play(ctx, call.PlayOptions{URL: u, Loop: v.Loop})
+	perr := in.Call.Play(ctx, call.PlayOptions{URL: in.localMedia(u), Loop: v.Loop})
+	err = in.mediaFailure(ctx, perr, "Play", u, false)
+	return perr != nil && err == nil, err
+}
+
+// localMedia is the URL Play fetches: the account's own recordings are
+// read from disk (Media), so they always play whatever their link says.
+func (in *Interpreter) localMedia(u string) string {
+	if in.Media == nil {
+		return u
+	}
+	if local, ok := in.Media(in.Call.Info().AccountID, u); ok {
+		return local
+	}
+	return u
+}
+
+// codedError is an error that carries Twilio's code (media.Error does).
+type codedError interface {
+	error
+	TwilioCode() int
+}
+
+// mediaFailure turns media that cannot be played (an unsupported format,
+// a failed fetch: errors carrying Twilio's code) into a trace error line,
+// and lets the next verb run, as Twilio does; other errors are returned.
+// inGather reports the format failure as 13325, Twilio's code there.
+func (in *Interpreter) mediaFailure(ctx context.Context, err error, verb, url string, inGather bool) error {
+	if err == nil || ctx.Err() != nil {
+		return err
+	}
+	ce, ok := errors.AsType[codedError](err)
+	if !ok || ce.TwilioCode() == 0 {
+		return err
+	}
+	code := ce.TwilioCode()
+	if inGather && code == 13420 {
+		code = 13325
+	}
+	in.Trace.Add("error", "code", code, "message", err.Error(), "verb", verb, "url", url)
+	in.Log.Warn("media cannot be played", "verb", verb, "url", url, "code", code, "err", err)
+	return nil
 }
 
 // prompts turns a Gather's nested verbs into prompts.
@@ -166,7 +235,7 @@ func (in *Interpreter) prompts(nested []Verb, base string) []call.Prompt {
 			out = append(out, call.Prompt{Say: &call.SayOptions{Text: n.Text, Voice: n.Voice, Language: n.Language, Loop: n.Loop}})
 		case *Play:
 			if u, err := resolve(base, n.URL); err == nil && n.URL != "" {
-				out = append(out, call.Prompt{Play: &call.PlayOptions{URL: u, Loop: n.Loop}})
+				out = append(out, call.Prompt{Play: &call.PlayOptions{URL: in.localMedia(u), Loop: n.Loop}})
 			}
 		case *Pause:
 			out = append(out, call.Prompt{Pause: n.Length})
@@ -182,9 +251,21 @@ func (in *Interpreter) gather(ctx context.Context, v *Gather, base string) (*Req
 	if err := in.Call.Answer(ctx); err != nil {
 		return nil, err
 	}
+	if strings.Contains(v.Input, "speech") && !in.Speech {
+		in.Trace.Add("warning", "code", 13326, "message",
+			fmt.Sprintf("<Gather input=%q>: speech recognition is not available on this call; only keys are collected", v.Input),
+			"verb", "Gather", "attr", "input")
+	}
+	var result call.GatherResult
 	digits, err := in.Call.Gather(ctx, call.GatherOptions{
 		NumDigits: v.NumDigits, Timeout: v.Timeout, FinishOnKey: v.FinishOnKey, Prompts: in.prompts(v.Nested, base),
+		Result: &result,
 	})
+	for _, perr := range result.PromptErrors {
+		if ferr := in.mediaFailure(ctx, perr, "Gather", "", true); ferr != nil {
+			in.Log.Warn("gather prompt failed", "err", ferr)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -199,6 +280,7 @@ func (in *Interpreter) gather(ctx context.Context, v *Gather, base string) (*Req
 	if digits != "" { // actionOnEmptyResult with no input: no Digits, as Twilio
 		params = []Param{{Key: "Digits", Value: digits}}
 	}
+	params = append(params, Param{Key: "FinishedOnKey", Value: result.FinishedOnKey})
 	return &Request{URL: u, Method: v.Method, Params: params}, nil
 }
 
@@ -235,12 +317,15 @@ func (in *Interpreter) record(ctx context.Context, v *Record, base string) (*Req
 	if err != nil {
 		return nil, false, err
 	}
+	sid := recordingSid(in.Call.Info().AccountID, rec.URL)
+	duration := strconv.Itoa(int(rec.Duration.Round(time.Second) / time.Second))
 	params := []Param{
 		{Key: "RecordingUrl", Value: rec.URL},
-		{Key: "RecordingDuration", Value: strconv.Itoa(int(rec.Duration.Round(time.Second) / time.Second))},
-		{Key: "RecordingSid", Value: recordingSid(rec.URL)},
+		{Key: "RecordingDuration", Value: duration},
+		{Key: "RecordingSid", Value: sid},
 		{Key: "Digits", Value: rec.Digits},
 	}
+	in.recordingStatus(ctx, v, base, rec.URL, sid, duration)
 	if rec.Digits == "hangup" || ctx.Err() != nil {
 		params = append(params, Param{Key: "CallStatus", Value: "completed"})
 		return &Request{URL: u, Method: v.Method, Params: params, AfterHangup: true}, true, nil
@@ -248,11 +333,39 @@ func (in *Interpreter) record(ctx context.Context, v *Record, base string) (*Req
 	return &Request{URL: u, Method: v.Method, Params: params}, false, nil
 }
 
-func recordingSid(u string) string {
+// recordingSid is the recording's RE… id, from its file name (the last
+// segment of its URL, extension aside), as the API derives it.
+func recordingSid(accountID, u string) string {
 	if u == "" {
 		return ""
 	}
-	return "RE" + shortHash(u)
+	p := u
+	if pu, err := url.Parse(u); err == nil && pu.Path != "" {
+		p = pu.Path
+	}
+	return call.RecordingSid(accountID, path.Base(p))
+}
+
+// recordingStatus sends <Record recordingStatusCallback> its completed
+// event: AccountSid and CallSid come with the call's parameters.
+func (in *Interpreter) recordingStatus(ctx context.Context, v *Record, base, recURL, sid, duration string) {
+	if v.RecordingStatusCallback == "" || in.Notify == nil {
+		return
+	}
+	u, err := resolve(base, v.RecordingStatusCallback)
+	if err != nil {
+		in.Trace.Add("warning", "code", CodeInvalidURL, "message", "recordingStatusCallback is not usable: "+err.Error(), "verb", "Record")
+		return
+	}
+	method := "POST"
+	if strings.EqualFold(v.Attrs["recordingStatusCallbackMethod"], "GET") {
+		method = "GET"
+	}
+	in.Notify.Notify(context.WithoutCancel(ctx), Request{URL: u, Method: method, Params: []Param{
+		{Key: "RecordingSid", Value: sid}, {Key: "RecordingUrl", Value: recURL},
+		{Key: "RecordingStatus", Value: "completed"}, {Key: "RecordingDuration", Value: duration},
+		{Key: "RecordingChannels", Value: "1"}, {Key: "RecordingSource", Value: "RecordVerb"},
+	}})
 }
 
 // dial rings the nouns; with an action, the action gets the outcome, else
@@ -267,8 +380,9 @@ func (in *Interpreter) dial(ctx context.Context, v *Dial, base string) (*Request
 		res call.DialResult
 		err error
 	)
+	var queueParams []Param
 	if q, ok := queueNoun(v.Nouns); ok {
-		res, err = in.dequeue(ctx, v, q)
+		res, queueParams, err = in.dequeue(ctx, v, q, base)
 	} else if len(v.Nouns) == 0 {
 		res.Status = "failed" // nothing to dial: no call is made (the parser warned, 13215)
 	} else {
@@ -306,11 +420,13 @@ func (in *Interpreter) dial(ctx context.Context, v *Dial, base string) (*Request
 	if status == "answered" {
 		status = "completed"
 	}
-	return &Request{URL: u, Method: v.Method, Params: []Param{
+	params := []Param{
 		{Key: "DialCallStatus", Value: status},
 		{Key: "DialCallSid", Value: res.CallID},
 		{Key: "DialCallDuration", Value: strconv.Itoa(int(res.Duration / time.Second))},
-	}}, nil
+		{Key: "DialBridged", Value: strconv.FormatBool(status == "completed")},
+	}
+	return &Request{URL: u, Method: v.Method, Params: append(params, queueParams...)}, nil
 }
 
 func queueNoun(nouns []Noun) (Noun, bool) {

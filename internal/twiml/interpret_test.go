@@ -53,7 +53,7 @@ func TestInterpreterNext(t *testing.T) {
 			body:   `<Response><Gather numDigits="2" action="menu?x=1" method="GET"><Say>Two digits</Say></Gather><Say>never</Say></Response>`,
 			script: sim.Script{Inputs: []string{"42"}},
 			want: &twiml.Request{URL: "https://customer.example/ivr/menu?x=1", Method: "GET",
-				Params: []twiml.Param{{Key: "Digits", Value: "42"}}},
+				Params: []twiml.Param{{Key: "Digits", Value: "42"}, {Key: "FinishedOnKey", Value: ""}}},
 			ops: []string{"answer", "gather"},
 		},
 		{

@@ -210,6 +210,11 @@ func (c *Channel) Gather(ctx context.Context, o call.GatherOptions) (string, err
 		return "", err
 	}
 	digits, pressed, done := collect(in, o)
+	if done && o.Result != nil && pressed > 0 {
+		if k := []rune(in)[pressed-1]; strings.ContainsRune(o.FinishOnKey, k) {
+			o.Result.FinishedOnKey = string(k)
+		}
+	}
 	switch {
 	case pressed == 0:
 		for _, p := range o.Prompts {

@@ -53,7 +53,7 @@ func (d *DB) CreateAccount(ctx context.Context, a store.Account, keyHashes ...st
 // GetAccount returns an account; ErrNotFound when there is none.
 func (d *DB) GetAccount(ctx context.Context, id string) (store.Account, error) {
 	a, err := scanAccount(d.r.QueryRowContext(ctx,
-		`SELECT id, name, signing_secret, created, parent_id, reseller FROM accounts WHERE id = ?`, id))
+		`SELECT id, name, signing_secret, created, parent_id, reseller, previous_signing_secret, previous_until FROM accounts WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		err = store.ErrNotFound
 	}
@@ -66,7 +66,7 @@ func (d *DB) GetAccount(ctx context.Context, id string) (store.Account, error) {
 // ListAccounts returns every account, oldest first (ties by id).
 func (d *DB) ListAccounts(ctx context.Context) ([]store.Account, error) {
 	rows, err := d.r.QueryContext(ctx,
-		`SELECT id, name, signing_secret, created, parent_id, reseller FROM accounts ORDER BY created, id`)
+		`SELECT id, name, signing_secret, created, parent_id, reseller, previous_signing_secret, previous_until FROM accounts ORDER BY created, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list accounts: %w", err)
 	}
@@ -87,12 +87,44 @@ func (d *DB) ListAccounts(ctx context.Context) ([]store.Account, error) {
 
 func scanAccount(s scanner) (store.Account, error) {
 	var a store.Account
-	var created int64
-	if err := s.Scan(&a.ID, &a.Name, &a.SigningSecret, &created, &a.ParentID, &a.Reseller); err != nil {
+	var created, until int64
+	if err := s.Scan(&a.ID, &a.Name, &a.SigningSecret, &created, &a.ParentID, &a.Reseller, &a.PreviousSigningSecret, &until); err != nil {
 		return store.Account{}, err
 	}
 	a.Created = fromMillis(created)
+	if until > 0 {
+		a.PreviousUntil = fromMillis(until)
+	}
 	return a, nil
+}
+
+// SetSigningSecret replaces an account's signing secret, keeping the old
+// one until previousUntil; ErrNotFound when the account does not exist.
+func (d *DB) SetSigningSecret(ctx context.Context, id, secret string, previousUntil time.Time) (store.Account, error) {
+	if secret == "" {
+		return store.Account{}, fmt.Errorf("set signing secret of account %s: empty secret", id)
+	}
+	var until int64
+	if !previousUntil.IsZero() {
+		until = millis(previousUntil)
+	}
+	err := d.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE accounts SET previous_signing_secret = signing_secret,
+			previous_until = ?, signing_secret = ? WHERE id = ?`, until, secret, id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return store.ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return store.Account{}, fmt.Errorf("set signing secret of account %s: %w", id, err)
+	}
+	return d.GetAccount(ctx, id)
 }
 
 // AddAPIKey stores the hash of an API key. ErrNotFound when the account does

@@ -54,7 +54,7 @@ func OpenCallLog(ctx context.Context, path string, log *slog.Logger) (*CallLogDB
 func (c *CallLogDB) Close() error { return c.db.Close() }
 
 const callColumns = `account_id, id, callflow_id, from_number, to_number, started, ended,
-	hangup_cause, hangup_by, debug`
+	hangup_cause, hangup_by, debug, sip_call_id`
 
 // SaveCall inserts or replaces a call record (the engine saves a call when
 // it starts and again when it ends).
@@ -72,14 +72,15 @@ func (c *CallLogDB) SaveCall(ctx context.Context, r store.CallRecord) error {
 	}
 	err := c.db.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO calls (`+callColumns+`, trace)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (account_id, id) DO UPDATE SET
 				callflow_id = excluded.callflow_id, from_number = excluded.from_number,
+				sip_call_id = excluded.sip_call_id,
 				to_number = excluded.to_number, started = excluded.started, ended = excluded.ended,
 				hangup_cause = excluded.hangup_cause, hangup_by = excluded.hangup_by,
 				debug = excluded.debug, trace = excluded.trace`,
 			r.AccountID, r.ID, r.CallflowID, r.From, r.To, millis(r.Started), ended,
-			r.HangupCause, r.HangupBy, r.Debug, trace)
+			r.HangupCause, r.HangupBy, r.Debug, r.SIPCallID, trace)
 		return err
 	})
 	if err != nil {
@@ -88,11 +89,16 @@ func (c *CallLogDB) SaveCall(ctx context.Context, r store.CallRecord) error {
 	return nil
 }
 
-// GetCall returns one call with its trace; ErrNotFound if unknown.
+// GetCall returns one call with its trace, by CallSid or, failing that,
+// by SIP Call-ID; ErrNotFound if unknown.
 func (c *CallLogDB) GetCall(ctx context.Context, accountID, callID string) (store.CallRecord, error) {
 	var trace []byte
 	r, err := scanCall(c.db.r.QueryRowContext(ctx, `SELECT `+callColumns+`, trace FROM calls
 		WHERE account_id = ? AND id = ?`, accountID, callID), &trace)
+	if errors.Is(err, sql.ErrNoRows) {
+		r, err = scanCall(c.db.r.QueryRowContext(ctx, `SELECT `+callColumns+`, trace FROM calls
+			WHERE account_id = ? AND sip_call_id = ? ORDER BY started DESC LIMIT 1`, accountID, callID), &trace)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		err = store.ErrNotFound
 	}
@@ -291,7 +297,7 @@ func scanCall(s scanner, extra ...any) (store.CallRecord, error) {
 		ended   sql.NullInt64
 	)
 	dest := append([]any{&r.AccountID, &r.ID, &r.CallflowID, &r.From, &r.To, &started, &ended,
-		&r.HangupCause, &r.HangupBy, &r.Debug}, extra...)
+		&r.HangupCause, &r.HangupBy, &r.Debug, &r.SIPCallID}, extra...)
 	if err := s.Scan(dest...); err != nil {
 		return store.CallRecord{}, err
 	}
