@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -71,6 +72,8 @@ func newServeCmd() *cobra.Command {
 	f.BoolVar(&cfg.Media.LocalPaths, "media-local-paths", false, "let call flows and webhook answers play files by server path (/path, file://); off by default: only stored media ids and http(s) URLs (SWITCHBOARD_MEDIA_LOCAL_PATHS)")
 	f.IntVar(&cfg.HTTPLimits.Total, "http-max-conns", 0, "most HTTP connections open at once, beyond which new ones get 503; a quarter of the open-file limit (at most 10000) when 0 (SWITCHBOARD_HTTP_MAX_CONNS)")
 	f.IntVar(&cfg.HTTPLimits.PerSource, "http-max-conns-per-source", 0, "most HTTP connections open at once from one IP address; 256 when 0 (SWITCHBOARD_HTTP_MAX_CONNS_PER_SOURCE)")
+	f.DurationVar(&cfg.Engine.MaxCallDuration, "max-call-duration", 4*time.Hour, "longest a call may last before Switchboard hangs up (Twilio's 4h) (SWITCHBOARD_MAX_CALL_DURATION)")
+	f.DurationVar(&cfg.RecordingURLTTL, "recording-url-ttl", 7*24*time.Hour, "how long the RecordingUrl sent to webhooks works without credentials; HTTP Basic with the AccountSid and auth token works after (SWITCHBOARD_RECORDING_URL_TTL)")
 	f.StringVar(&cfg.DebugAddr, "debug-addr", "", "serve Go's pprof profiles at this loopback address, e.g. 127.0.0.1:6060; off when empty (SWITCHBOARD_DEBUG_ADDR)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error (SWITCHBOARD_LOG_LEVEL)")
 	f.StringVar(&logFormat, "log-format", "text", "text or json (SWITCHBOARD_LOG_FORMAT)")

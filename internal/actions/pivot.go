@@ -42,7 +42,9 @@ type Pivot struct {
 	ReqFormat string `json:"req_format,omitempty"`
 	// ReqBodyFormat is form or json, for POST.
 	ReqBodyFormat string `json:"req_body_format,omitempty"`
-	// ReqTimeoutMS bounds each request; 0 means 5000.
+	// ReqTimeoutMS bounds each request, at most 15000 (Twilio waits
+	// 15 s); 0 means 15000 for the twiml format and 5000 for kazoo
+	// (Kazoo's request_timeout_ms).
 	ReqTimeoutMS int `json:"req_timeout_ms,omitempty"`
 	// Debug keeps every request and response of the call beyond the
 	// per-account limit of the call log.
@@ -122,6 +124,26 @@ func (p *Pivot) Exec(ctx context.Context, x *engine.Exec) (string, error) {
 	return engine.BranchEnd, nil
 }
 
+// Webhook timeouts: Twilio waits 15 s for an answer, Kazoo 5 s.
+const (
+	maxTimeout   = 15 * time.Second
+	twimlTimeout = 15 * time.Second
+	kazooTimeout = 5 * time.Second
+)
+
+// timeout bounds one request of the given format.
+func (p *Pivot) timeout(format string) time.Duration {
+	switch t := time.Duration(p.ReqTimeoutMS) * time.Millisecond; {
+	case t > maxTimeout:
+		return maxTimeout
+	case t > 0:
+		return t
+	case format == "kazoo":
+		return kazooTimeout
+	}
+	return twimlTimeout
+}
+
 func (p *Pivot) method() string {
 	if strings.EqualFold(p.Method, "post") {
 		return "POST"
@@ -177,10 +199,10 @@ func failureCode(err error) int {
 // verbs' default action.
 func (s *session) fetch(ctx context.Context, r request) (resp *pivot.Response, base string, err error) {
 	if err := s.x.CountDocument(); err != nil {
-		return nil, "", fmt.Errorf("more than %d webhook documents in one call: %w", s.x.Documents()-1, err)
+		return nil, "", err
 	}
 	params := s.params(r.params)
-	timeout := time.Duration(s.p.ReqTimeoutMS) * time.Millisecond
+	timeout := s.p.timeout(s.format)
 	retries := 1
 	if s.p.Retries != nil {
 		retries = *s.p.Retries

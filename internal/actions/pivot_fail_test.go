@@ -236,9 +236,10 @@ func TestDocumentLimit(t *testing.T) {
 		name  string
 		cfg   engine.Config
 		limit int
+		msg   string
 	}{
-		{"default 20", engine.Config{}, 20},
-		{"configured 3", engine.Config{MaxDocuments: 3}, 3},
+		{"default: the idle guard, 10 documents with nothing said", engine.Config{}, 10, "with nothing said, played or gathered"},
+		{"a hard cap of 3", engine.Config{MaxDocuments: 3}, 3, "more than 3 webhook documents"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -263,12 +264,37 @@ func TestDocumentLimit(t *testing.T) {
 			actionstest.WantFields(t, r.Line(t, "webhook", tc.limit-1), map[string]any{"iteration": tc.limit})
 			el := r.Line(t, "error", 0)
 			actionstest.WantFields(t, el, map[string]any{"code": 11200, "url": c.URL + "/loop"})
-			if m := fmt.Sprint(el["message"]); !strings.Contains(m, fmt.Sprintf("more than %d webhook documents", tc.limit)) {
+			if m := fmt.Sprint(el["message"]); !strings.Contains(m, tc.msg) {
 				t.Errorf("error message %q", m)
 			}
 			actionstest.WantFields(t, r.Line(t, "say", 0), map[string]any{"text": apology})
 			actionstest.WantFields(t, r.Line(t, "hangup", 0), map[string]any{"cause": "NORMAL_TEMPORARY_FAILURE", "by": "switchboard"})
 		})
+	}
+}
+
+// TestLongIVRIsNotALoop: 30 rounds of a Gather menu, each saying
+// something, run to the end: only documents with nothing heard between
+// them count as a loop.
+func TestLongIVRIsNotALoop(t *testing.T) {
+	t.Parallel()
+	const rounds = 30
+	inputs := make([]string, rounds)
+	for i := range inputs {
+		inputs[i] = "1"
+	}
+	r, c := runPivot(t, map[string][]actionstest.Reply{
+		"/ivr":      {actionstest.Doc(`<Gather numDigits="1" action="/ivr/next"><Say>Press one.</Say></Gather>`)},
+		"/ivr/next": {actionstest.Doc(`<Say>Again.</Say><Redirect>/ivr</Redirect>`)},
+	}, map[string]any{"voice_url": "{{base}}/ivr", "method": "POST", "req_format": "twiml"}, nil,
+		actionstest.Options{Script: sim.Script{Inputs: inputs}})
+	if n := len(c.Requests()); n < 2*rounds {
+		t.Errorf("%d requests, want at least %d", n, 2*rounds)
+	}
+	for _, l := range r.Trace.Events() {
+		if l.Op == "error" {
+			t.Errorf("error line %v", l.Fields)
+		}
 	}
 }
 

@@ -217,7 +217,7 @@ func TestKazooChainLimit(t *testing.T) {
 			t.Parallel()
 			want := limit
 			if want == 0 {
-				want = 20 // the default
+				want = 10 // the idle guard's default
 			}
 			r, c := runPivot(t, map[string][]actionstest.Reply{
 				"/loop": {actionstest.KazooAnswer(`{"module":"pivot","data":{"voice_url":"{{base}}/loop"},"children":{"_":{"module":"tts","data":{"text":"child"}}}}`)},

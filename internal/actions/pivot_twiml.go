@@ -54,7 +54,7 @@ func (s *session) runTwiML(ctx context.Context, body []byte, base string) (strin
 func (s *session) FetchWait(ctx context.Context, r twiml.Request) ([]byte, error) {
 	params := s.params(verbParams(r.Params))
 	resp, ex, err := s.deps.Webhooks.Do(asAccount(ctx, s.x), pivot.Request{
-		URL: r.URL, Method: r.Method, Format: "twiml", Params: params,
+		URL: r.URL, Method: r.Method, Format: "twiml", Params: params, Timeout: s.p.timeout("twiml"),
 		SigningKey: s.x.Account.SigningSecret, SwitchboardKey: s.x.Account.SigningSecret, // wall-clock timestamp, as fetch
 	})
 	s.x.Trace.Add("webhook", "method", ex.Method, "url", ex.URL, "format", "twiml", "status", ex.Status,
@@ -75,7 +75,7 @@ func (s *session) Notify(ctx context.Context, r twiml.Request) {
 	params := s.params(verbParams(r.Params))
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	_, ex, err := s.deps.Webhooks.Do(ctx, pivot.Request{
+	_, ex, err := s.deps.Webhooks.Do(asAccount(ctx, s.x), pivot.Request{
 		URL: r.URL, Method: r.Method, Format: "twiml", BodyFormat: "form", Params: params, Timeout: 5 * time.Second,
 		SigningKey: s.x.Account.SigningSecret, SwitchboardKey: s.x.Account.SigningSecret,
 	})

@@ -152,14 +152,14 @@ func TestPrepare(t *testing.T) {
 		},
 		{
 			name: "maximum and type",
-			body: pivot(`{"voice_url":"https://x","req_timeout_ms":9000,"debug":"yes"}`),
+			body: pivot(`{"voice_url":"https://x","req_timeout_ms":19000,"debug":"yes"}`),
 			errs: []want{{"flow.data.debug", "type"}, {"flow.data.req_timeout_ms", "maximum"}},
 			check: func(t *testing.T, _ *callflow.Flow, err error) {
 				ve := err.(schema.ValidationError)
 				if ve[0].Message != "Value did not match type: boolean" || ve[0].Target != "boolean" || ve[0].Value != "yes" {
 					t.Errorf("type: %+v", ve[0])
 				}
-				if ve[1].Message != "Value must be at most 5000" || ve[1].Target != json.Number("5000") {
+				if ve[1].Message != "Value must be at most 15000" || ve[1].Target != json.Number("15000") {
 					t.Errorf("maximum: %+v", ve[1])
 				}
 			},

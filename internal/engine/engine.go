@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"time"
 
 	"github.com/switchboard/switchboard/internal/call"
 )
@@ -14,8 +15,21 @@ import (
 type Config struct {
 	// MaxNodes is how many nodes one call may visit (50; Kazoo has none).
 	MaxNodes int
-	// MaxDocuments is how many webhook documents one call may fetch (20).
+	// MaxDocuments, when above 0, is a hard cap on the webhook documents
+	// one call may fetch; 0 means none: a long IVR is a normal call (a
+	// Twilio sample runs 10 rounds and more), and loops are caught by the
+	// idle guard below and MaxCallDuration.
 	MaxDocuments int
+	// MaxIdleDocuments is how many webhook documents in a row, with
+	// nothing said, played, gathered, recorded or dialled between them,
+	// end a call as a loop when they came within IdleWindow (10); three
+	// times as many end it whatever the time they took.
+	MaxIdleDocuments int
+	// IdleWindow is the span of MaxIdleDocuments idle documents that is a
+	// loop (10 s).
+	IdleWindow time.Duration
+	// MaxCallDuration ends a call that lasts longer (4 h, as Twilio).
+	MaxCallDuration time.Duration
 	// ApologyText is spoken when a call fails with nowhere to go.
 	ApologyText string
 }
@@ -24,8 +38,14 @@ func (c Config) withDefaults() Config {
 	if c.MaxNodes <= 0 {
 		c.MaxNodes = 50
 	}
-	if c.MaxDocuments <= 0 {
-		c.MaxDocuments = 20
+	if c.MaxIdleDocuments <= 0 {
+		c.MaxIdleDocuments = 10
+	}
+	if c.IdleWindow <= 0 {
+		c.IdleWindow = 10 * time.Second
+	}
+	if c.MaxCallDuration <= 0 {
+		c.MaxCallDuration = 4 * time.Hour
 	}
 	if c.ApologyText == "" {
 		c.ApologyText = "We are sorry, an application error has occurred. Goodbye."
@@ -69,10 +89,20 @@ type RunOptions struct {
 type run struct {
 	cfg       Config
 	clock     call.Clock
+	trace     *call.Trace
 	next      *Node
 	documents int
 	onEnd     []func(context.Context, Result)
+	// The idle guard: the trace length at the last document, how many
+	// documents in a row came with no progress, and when the first did.
+	seen      int
+	idle      int
+	idleSince time.Time
 }
+
+// ErrMaxDuration is the cause of a call's context when it reached
+// Config.MaxCallDuration.
+var ErrMaxDuration = errors.New("maximum call duration reached")
 
 // errorCode names a failure for the trace's error line.
 func errorCode(err error) string {
@@ -95,7 +125,9 @@ func errorCode(err error) string {
 func (e *Engine) Run(ctx context.Context, ch call.Channel, tr *call.Trace, root *Node, o RunOptions) Result {
 	info := ch.Info()
 	log := withAttrs(e.log, slog.String("call_id", info.ID), slog.String("account_id", info.AccountID), slog.String("callflow_id", o.CallflowID))
-	r := &run{cfg: e.cfg, clock: call.RealClock{}}
+	ctx, cancel := context.WithTimeoutCause(ctx, e.cfg.MaxCallDuration, ErrMaxDuration)
+	defer cancel()
+	r := &run{cfg: e.cfg, clock: call.RealClock{}, trace: tr}
 	if c, ok := ch.(call.Clocked); ok {
 		r.clock = c.Clock()
 	}
@@ -153,6 +185,11 @@ func (e *Engine) Run(ctx context.Context, ch call.Channel, tr *call.Trace, root 
 			break
 		}
 		node = child(node, branch)
+	}
+	if errors.Is(context.Cause(ctx), ErrMaxDuration) && !tr.Ended() {
+		tr.Add("error", "code", "max_duration", "message", fmt.Sprintf("the call lasted %v, the most a call may", e.cfg.MaxCallDuration))
+		log.Warn("call ended by the maximum call duration", "limit", e.cfg.MaxCallDuration)
+		res.Cause, res.Err = "ALLOTTED_TIMEOUT", ErrMaxDuration
 	}
 	res = e.finish(ctx, ch, tr, res, log)
 	for _, fn := range r.onEnd {

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -85,13 +86,40 @@ func (x *Exec) Now() time.Time { return x.run.clock.Now() }
 // the node's children.
 func (x *Exec) Continue(n *Node) { x.run.next = n }
 
-// CountDocument counts one more webhook document fetched by the call, and
-// fails with ErrLimit past the limit, so chained pivots and redirect loops
-// end.
+// CountDocument counts one more webhook document fetched by the call. It
+// fails with ErrLimit when the documents loop without progress (see
+// Config.MaxIdleDocuments: nothing said, played, gathered, recorded or
+// dialled since the last ones) or past the hard cap when one is set, so
+// chained pivots and redirect loops end while a long IVR goes on.
 func (x *Exec) CountDocument() error {
-	x.run.documents++
-	if x.run.documents > x.run.cfg.MaxDocuments {
-		return ErrLimit
+	r := x.run
+	r.documents++
+	if r.cfg.MaxDocuments > 0 && r.documents > r.cfg.MaxDocuments {
+		return fmt.Errorf("more than %d webhook documents in one call: %w", r.cfg.MaxDocuments, ErrLimit)
+	}
+	progress := false
+	if r.trace != nil {
+		ev := r.trace.Events()
+		for _, e := range ev[min(r.seen, len(ev)):] {
+			switch e.Op {
+			case "say", "play", "pause", "gather", "record", "dial", "enqueue":
+				progress = true
+			}
+		}
+		r.seen = len(ev)
+	}
+	now := r.clock.Now()
+	if progress || r.documents == 1 {
+		r.idle, r.idleSince = 0, now
+		return nil
+	}
+	r.idle++
+	if r.idle == 1 {
+		r.idleSince = now
+	}
+	if r.idle >= r.cfg.MaxIdleDocuments && now.Sub(r.idleSince) < r.cfg.IdleWindow || r.idle >= 3*r.cfg.MaxIdleDocuments {
+		return fmt.Errorf("%d webhook documents in %v with nothing said, played or gathered: a loop: %w",
+			r.idle, now.Sub(r.idleSince).Round(time.Millisecond), ErrLimit)
 	}
 	return nil
 }

@@ -125,3 +125,40 @@ func bodySHA256(body []byte) string {
 	s := sha256.Sum256(body)
 	return hex.EncodeToString(s[:])
 }
+
+// ValidTwilioSignature checks an X-Twilio-Signature header as the twilio
+// libraries' validateRequest does, against each of tokens (an account's
+// current auth token and, during a rotation's grace period, the previous
+// one: store.Account.AuthTokens), with and without the default port in
+// the URL. form is the POST form (nil for GET). Constant-time.
+func ValidTwilioSignature(tokens []string, rawURL string, form url.Values, signature string) bool {
+	urls := []string{rawURL}
+	if u, err := url.Parse(rawURL); err == nil {
+		switch {
+		case u.Port() == "" && (u.Scheme == "https" || u.Scheme == "http"):
+			port := "443"
+			if u.Scheme == "http" {
+				port = "80"
+			}
+			v := *u
+			v.Host = u.Host + ":" + port
+			urls = append(urls, v.String())
+		case u.Scheme == "https" && u.Port() == "443", u.Scheme == "http" && u.Port() == "80":
+			v := *u
+			v.Host = u.Hostname()
+			urls = append(urls, v.String())
+		}
+	}
+	ok := false
+	for _, tok := range tokens {
+		if tok == "" {
+			continue
+		}
+		for _, u := range urls {
+			if hmac.Equal([]byte(TwilioSignature(tok, u, form)), []byte(signature)) {
+				ok = true
+			}
+		}
+	}
+	return ok
+}

@@ -68,3 +68,30 @@ func TestSwitchboardSignature(t *testing.T) {
 		t.Error("maxSkew 0 should not check the clock")
 	}
 }
+
+// TestValidTwilioSignature: Twilio's known answer validates with either
+// token of a rotation, with or without the default port, and not with a
+// wrong token.
+func TestValidTwilioSignature(t *testing.T) {
+	form := url.Values{
+		"CallSid": {"CA1234567890ABCDE"}, "Caller": {"+14158675309"}, "Digits": {"1234"},
+		"From": {"+14158675309"}, "To": {"+18005551212"},
+	}
+	const sig = "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+	for _, c := range []struct {
+		name   string
+		tokens []string
+		url    string
+		want   bool
+	}{
+		{"current", []string{"12345"}, "https://mycompany.com/myapp.php?foo=1&bar=2", true},
+		{"previous during grace", []string{"new-token", "12345"}, "https://mycompany.com/myapp.php?foo=1&bar=2", true},
+		{"with the default port", []string{"12345"}, "https://mycompany.com:443/myapp.php?foo=1&bar=2", true},
+		{"wrong token", []string{"54321"}, "https://mycompany.com/myapp.php?foo=1&bar=2", false},
+		{"no token", nil, "https://mycompany.com/myapp.php?foo=1&bar=2", false},
+	} {
+		if got := ValidTwilioSignature(c.tokens, c.url, form, sig); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+}
