@@ -56,6 +56,15 @@ type Pivot struct {
 	// Retries is how many more attempts follow a connection failure
 	// (default 1).
 	Retries *int `json:"retries,omitempty"`
+	// FillerText is spoken while a request takes longer than
+	// FillerDelayMS, so a slow app is never dead air.
+	FillerText string `json:"filler_text,omitempty"`
+	// FillerMedia (a media id or an http(s) URL) is played instead of
+	// FillerText.
+	FillerMedia string `json:"filler_media,omitempty"`
+	// FillerDelayMS is how long a request may take before the filler
+	// starts; 0 means 2000.
+	FillerDelayMS int `json:"filler_delay_ms,omitempty"`
 }
 
 var _ engine.Action = (*Pivot)(nil)
@@ -98,6 +107,13 @@ func (p *Pivot) Exec(ctx context.Context, x *engine.Exec) (string, error) {
 	}
 	if p.CDRURL != "" {
 		x.OnEnd(s.postCDR)
+	}
+	// A slow first webhook must not look like a dead line to the
+	// caller's network: 180 Ringing at once.
+	if r, ok := call.As[call.Ringer](x.Call); ok && !x.Call.Answered() {
+		if err := r.Ring(ctx); err != nil {
+			x.Log.Debug("ringing not sent", "err", err)
+		}
 	}
 	next := &request{url: p.VoiceURL, method: p.method()}
 	for next != nil {
@@ -210,11 +226,13 @@ func (s *session) fetch(ctx context.Context, r request) (resp *pivot.Response, b
 	// X-Switchboard-Timestamp is wall-clock time (Now nil), not the call's:
 	// a simulated call's clock runs ahead, and the receiver checks the
 	// timestamp against its own clock.
+	stopFiller := s.filler(ctx)
 	resp, ex, err := s.deps.Webhooks.Do(asAccount(ctx, s.x), pivot.Request{
 		URL: r.url, Method: r.method, Format: s.format, BodyFormat: s.p.ReqBodyFormat,
 		Params: params, Timeout: timeout, Retries: retries,
 		SigningKey: s.x.Account.SigningSecret, SwitchboardKey: s.x.Account.SigningSecret,
 	})
+	stopFiller()
 	s.x.Vars.ClearDigits()
 	fields := []any{"method", ex.Method, "url", ex.URL, "format", s.format, "status", ex.Status,
 		"params", paramsObject(params), "duration_ms", ex.Duration.Milliseconds(), "iteration", s.x.Documents()}
@@ -271,4 +289,48 @@ func (s *session) handle(ctx context.Context, resp *pivot.Response, base string)
 		return engine.BranchEnd, nil, s.x.Call.Play(ctx, call.PlayOptions{URL: resp.FinalURL, Loop: 1})
 	}
 	return "", nil, &pivot.Error{Code: pivot.CodeContentType, Message: "answer is neither TwiML, Kazoo JSON, text nor audio"}
+}
+
+// filler starts the node's filler (FillerMedia or FillerText), played
+// over and over once a request has taken FillerDelayMS, until the
+// returned func is called; that func returns once the filler is off the
+// line. Without a filler it does nothing.
+func (s *session) filler(ctx context.Context) (stop func()) {
+	p := s.p
+	if p.FillerText == "" && p.FillerMedia == "" {
+		return func() {}
+	}
+	delay := time.Duration(p.FillerDelayMS) * time.Millisecond
+	if delay <= 0 {
+		delay = 2 * time.Second
+	}
+	fctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTimer(delay)
+		defer t.Stop()
+		select {
+		case <-fctx.Done():
+			return
+		case <-t.C:
+		}
+		var err error
+		if p.FillerMedia != "" {
+			o := call.PlayOptions{URL: p.FillerMedia, Loop: 0}
+			if !strings.Contains(p.FillerMedia, "://") {
+				o = call.PlayOptions{MediaID: p.FillerMedia, Loop: 0}
+			}
+			err = s.x.Call.Play(fctx, o)
+		} else {
+			err = s.x.Call.Say(fctx, call.SayOptions{Text: p.FillerText, Voice: "woman", Language: "en-US", Loop: 0})
+		}
+		if err != nil && fctx.Err() == nil {
+			s.x.Log.Info("filler not played", "err", err)
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }

@@ -124,6 +124,10 @@ type DialOptions struct {
 	Record       bool
 	// Strategy is "simultaneous" (the default) or "single" (one after another).
 	Strategy string
+	// RingTone is the country whose ringback an answered caller hears
+	// while the targets ring (TwiML ringTone: "us", "uk", "de" …); the
+	// United States' when empty or unknown.
+	RingTone string
 }
 
 // DialResult is how a dial ended.

@@ -61,3 +61,12 @@ type Bridger interface {
 	// the two could not be bridged (other is not a call of the same kind).
 	BridgeCall(ctx context.Context, other Channel) error
 }
+
+// Ringer is a channel that can tell an unanswered caller that the call
+// is progressing (SIP 180 Ringing), so a slow first webhook is not taken
+// for a dead line by the caller's network. Found with As.
+type Ringer interface {
+	// Ring sends the ringing indication once; nothing on an answered
+	// call or after it was sent.
+	Ring(ctx context.Context) error
+}

@@ -10,11 +10,12 @@ import (
 	"github.com/switchboard/switchboard/internal/media/codec"
 )
 
-// The built-in sounds, played as "builtin:<name>".
-var builtinSounds = map[string]func() []int16{
+// The built-in sounds, played as "builtin:<name>": the beep, hold music
+// and each country's ringback ("ringback-us" …, see RingbackName).
+var builtinSounds = withRingbacks(map[string]func() []int16{
 	"beep":       Beep,
 	"hold-music": HoldMusic,
-}
+})
 
 // builtins synthesizes each built-in sound once per manager.
 type builtins struct {

@@ -13,6 +13,7 @@ import (
 	sipmsg "github.com/emiago/sipgo/sip"
 
 	"github.com/switchboard/switchboard/internal/call"
+	"github.com/switchboard/switchboard/internal/media"
 )
 
 // Dial rings the targets (all at once, or one after another with
@@ -62,6 +63,7 @@ func (l *inLeg) Dial(ctx context.Context, o call.DialOptions) (call.DialResult, 
 		won *outLeg
 		res call.DialResult
 	)
+	stopRingback := l.ringback(ctx, o.RingTone)
 	if strings.EqualFold(o.Strategy, "single") {
 		for _, u := range uris {
 			won, res = l.ring(ctx, []legTarget{u}, timeout, o.CallerID)
@@ -72,6 +74,7 @@ func (l *inLeg) Dial(ctx context.Context, o call.DialOptions) (call.DialResult, 
 	} else {
 		won, res = l.ring(ctx, uris, timeout, o.CallerID)
 	}
+	stopRingback()
 	if won == nil {
 		if ctx.Err() != nil {
 			return call.DialResult{Status: "canceled"}, fmt.Errorf("dial: %w", context.Cause(ctx))
@@ -280,6 +283,37 @@ func failure(ctx context.Context, err error) attempt {
 	return attempt{status: "failed", cause: "NETWORK_OUT_OF_ORDER"}
 }
 
+// ringback plays the country's ringback tone in-band to an answered
+// caller while the targets ring (an unanswered one gets 180 instead), so
+// the caller never waits in silence. The returned func stops it and
+// returns once the tone is off the line (before a bridge starts).
+func (l *inLeg) ringback(ctx context.Context, ringTone string) (stop func()) {
+	if !l.Answered() || l.sess == nil {
+		return func() {}
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := l.sess.Play(rctx, call.PlayOptions{URL: "builtin:" + media.RingbackName(ringTone), Loop: 0}); err != nil && rctx.Err() == nil {
+			l.log.Debug("ringback not played", "err", err)
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
+// Ring is call.Ringer: 180 Ringing to an unanswered caller, once.
+func (l *inLeg) Ring(ctx context.Context) error {
+	if err := l.goneErr("ring"); err != nil {
+		return err
+	}
+	l.ringing()
+	return nil
+}
+
 // ringing tells an unanswered caller that the callee rings (once).
 func (l *inLeg) ringing() {
 	l.mu.Lock()
@@ -413,3 +447,29 @@ var (
 	_ legRole = (*inLeg)(nil)
 	_ legRole = (*outLeg)(nil)
 )
+
+// BridgeCall is call.Bridger: it relays audio and DTMF both ways between
+// this call and another inbound call of the server (TwiML's
+// <Dial><Queue> takes a waiting caller) until either hangs up or ctx
+// ends.
+func (l *inLeg) BridgeCall(ctx context.Context, other call.Channel) error {
+	o, ok := call.As[*inLeg](other)
+	if !ok || o == l || o.sess == nil || l.sess == nil {
+		return errors.New("bridge: the other call is not a SIP call of this server")
+	}
+	if err := l.Answer(ctx); err != nil {
+		return fmt.Errorf("bridge: %w", err)
+	}
+	bctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(o.ctx, cancel)
+	defer stop()
+	err := l.sess.Bridge(bctx, o.sess)
+	if bctx.Err() != nil {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("bridge: %w", err)
+	}
+	return nil
+}

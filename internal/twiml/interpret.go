@@ -397,6 +397,7 @@ func (in *Interpreter) dial(ctx context.Context, v *Dial, base string) (*Request
 		res, err = in.Call.Dial(ctx, call.DialOptions{
 			Targets: targets, Timeout: v.Timeout, CallerID: v.CallerID, TimeLimit: v.TimeLimit,
 			HangupOnStar: v.HangupOnStar, Record: v.Record != "" && v.Record != "do-not-record", Strategy: strategy,
+			RingTone: v.Attrs["ringTone"],
 		})
 	}
 	if err != nil && ctx.Err() != nil {
