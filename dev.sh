@@ -78,6 +78,9 @@ test)
 		need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null
 	fi
 	(cd e2e/browser && npm ci --no-audit --no-fund --loglevel=error)
+	# The Twilio-style customer app of e2e/twilio_app_test.go (the twilio
+	# package's validateRequest).
+	(cd e2e/twilio-app && npm ci --no-audit --no-fund --loglevel=error)
 	(cd e2e/browser && npx tsc --noEmit -p . && npx tsc --noEmit -p tsconfig.tests.json)
 	# One test file at a time (each starts its own server and browser); the
 	# flag needs Node 20.10 or newer.

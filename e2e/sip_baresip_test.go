@@ -4,6 +4,7 @@ import (
 	"bufio"
 	binenc "encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -26,6 +27,7 @@ import (
 // in Rec), and answers nothing.
 type baresip struct {
 	Rec    string
+	Port   int // its SIP port on 127.0.0.1 (it takes calls as sip:alice@…)
 	conn   net.Conn
 	mu     sync.Mutex
 	events []map[string]any
@@ -33,6 +35,13 @@ type baresip struct {
 }
 
 func startBaresip(t *testing.T) *baresip {
+	t.Helper()
+	return startBaresipWith(t, silentWAV(90*time.Second))
+}
+
+// startBaresipWith is startBaresip sending source (a WAV, 8 kHz mono
+// 16-bit, long enough for the call: its end ends the call).
+func startBaresipWith(t *testing.T, source []byte) *baresip {
 	t.Helper()
 	bin := sipTool(t, "baresip")
 	if _, err := os.Stat("/usr/lib/baresip/modules/sndfile.so"); err != nil {
@@ -44,18 +53,42 @@ func startBaresip(t *testing.T) *baresip {
 	dir := t.TempDir()
 	b := &baresip{Rec: filepath.Join(dir, "rec"), notify: make(chan struct{}, 100)}
 	os.MkdirAll(b.Rec, 0o750)
-	silence := filepath.Join(dir, "silence.wav")
-	if err := os.WriteFile(silence, silentWAV(90*time.Second), 0o600); err != nil {
+	silence := filepath.Join(dir, "source.wav")
+	if err := os.WriteFile(silence, source, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// A port chosen free may be taken before baresip binds it (another
+	// peer starting): then baresip exits, and it is started again on
+	// other ports.
+	var log *syncBuffer
+	for attempt := 1; ; attempt++ {
+		var err error
+		log, err = b.launch(t, bin, dir, silence)
+		if err == nil {
+			break
+		}
+		if attempt == 3 {
+			t.Fatalf("baresip ctrl_tcp not up: %v\n%s", err, log.String())
+		}
+		t.Logf("baresip did not start (attempt %d): %v", attempt, err)
+	}
+	t.Cleanup(func() { b.conn.Close() })
+	go b.read()
+	return b
+}
+
+// launch writes the config with fresh ports, starts baresip and connects
+// to its ctrl_tcp; on failure the process is gone and the error says why.
+func (b *baresip) launch(t *testing.T, bin, dir, source string) (*syncBuffer, error) {
 	sipPort, ctrlPort, rtp := sipFreePort(t), sipFreePort(t), sipFreePort(t)
+	b.Port = sipPort
 	cfg := strings.Join([]string{
 		"poll_method epoll",
 		"net_interface 127.0.0.1",
 		fmt.Sprintf("sip_listen 127.0.0.1:%d", sipPort),
 		"sip_transports udp",
 		"audio_player alsa,null",
-		"audio_source aufile," + silence,
+		"audio_source aufile," + source,
 		"audio_alert alsa,null",
 		"ausrc_srate 8000", "auplay_srate 8000", "ausrc_channels 1", "auplay_channels 1",
 		fmt.Sprintf("rtp_ports %d-%d", rtp&^1, (rtp&^1)+40),
@@ -75,25 +108,37 @@ func startBaresip(t *testing.T) *baresip {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
+	exited := make(chan struct{})
+	go func() {
 		cmd.Wait()
-		if t.Failed() {
-			t.Logf("baresip:\n%s", lastBytes(log.String(), 4000))
-		}
-	})
+		close(exited)
+	}()
 	var dialErr error
-	b.conn, _ = waitfor.Within(10*time.Second, func() (net.Conn, bool) {
+	conn, _ := waitfor.Within(10*time.Second, func() (net.Conn, bool) {
+		select {
+		case <-exited:
+			dialErr = errors.New("baresip exited")
+			return nil, true
+		default:
+		}
 		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", ctrlPort))
 		dialErr = err
 		return c, err == nil
 	})
-	if b.conn == nil {
-		t.Fatalf("baresip ctrl_tcp not up: %v\n%s", dialErr, log.String())
+	if conn == nil {
+		cmd.Process.Kill()
+		<-exited
+		return log, dialErr
 	}
-	t.Cleanup(func() { b.conn.Close() })
-	go b.read()
-	return b
+	b.conn = conn
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-exited
+		if t.Failed() {
+			t.Logf("baresip:\n%s", lastBytes(log.String(), 4000))
+		}
+	})
+	return log, nil
 }
 
 // silentWAV is d of 8 kHz mono 16-bit silence.
