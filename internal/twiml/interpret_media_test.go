@@ -1,0 +1,104 @@
+package twiml_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/switchboard/switchboard/internal/call"
+	"github.com/switchboard/switchboard/internal/call/sim"
+	"github.com/switchboard/switchboard/internal/twiml"
+)
+
+// codedErr is media that cannot be played, as media.Error reports it.
+type codedErr struct{ code int }
+
+func (e codedErr) Error() string   { return "media: unsupported media format" }
+func (e codedErr) TwilioCode() int { return e.code }
+
+// badMedia is a call on which every .txt "audio" fails as media does.
+type badMedia struct{ call.Channel }
+
+func (b badMedia) Play(ctx context.Context, o call.PlayOptions) error {
+	if strings.HasSuffix(o.URL, ".txt") {
+		return codedErr{13420}
+	}
+	return b.Channel.Play(ctx, o)
+}
+
+func (b badMedia) Gather(ctx context.Context, o call.GatherOptions) (string, error) {
+	for _, p := range o.Prompts {
+		if p.Play != nil && strings.HasSuffix(p.Play.URL, ".txt") && o.Result != nil {
+			o.Result.PromptErrors = append(o.Result.PromptErrors, codedErr{13420})
+		}
+	}
+	return b.Channel.Gather(ctx, o)
+}
+
+func runBadMedia(t *testing.T, body string, local func(string, string) (string, bool)) (*twiml.Request, []call.Event, []call.PlayOptions) {
+	t.Helper()
+	doc, err := twiml.Parse([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, ch := sim.New(t.Context(), call.Info{ID: "call-1", AccountID: "acct", From: "+15550001111", Request: "100"}, sim.Script{})
+	tr := call.NewTrace(ch.Clock(), nil)
+	in := &twiml.Interpreter{
+		Call: call.Traced(badMedia{ch}, tr), Trace: tr, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Vars: vars{}, Now: ch.Clock().Now, Media: local,
+	}
+	next, err := in.Run(ctx, doc, docURL)
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	var plays []call.PlayOptions
+	for _, op := range ch.Ops() {
+		if op.Name == "play" {
+			plays = append(plays, op.Options.(call.PlayOptions))
+		}
+	}
+	return next, tr.Events(), plays
+}
+
+func TestUnplayableMediaIsAnErrorAndTheNextVerbRuns(t *testing.T) {
+	_, ev, _ := runBadMedia(t, `<Response><Play>/bad.txt</Play><Say>next</Say></Response>`, nil)
+	var ops []string
+	for _, e := range ev {
+		ops = append(ops, e.Op)
+	}
+	if got := strings.Join(ops, " "); got != "answer play error say" {
+		t.Fatalf("ops %s", got)
+	}
+	if e := ev[2].Fields; e["code"] != 13420 || e["url"] != "https://customer.example/bad.txt" {
+		t.Errorf("error line %v", e)
+	}
+}
+
+func TestUnplayableGatherPromptIs13325(t *testing.T) {
+	_, ev, _ := runBadMedia(t, `<Response><Gather input="dtmf speech"><Play>/bad.txt</Play></Gather><Say>next</Say></Response>`, nil)
+	var codes []any
+	for _, e := range ev {
+		if e.Op == "error" || e.Op == "warning" {
+			codes = append(codes, e.Fields["code"])
+		}
+	}
+	// The speech warning first (no recogniser), then the prompt's error.
+	if len(codes) != 2 || codes[0] != 13326 || codes[1] != 13325 {
+		t.Errorf("codes %v, want [13326 13325]", codes)
+	}
+}
+
+func TestOwnRecordingsPlayLocally(t *testing.T) {
+	local := func(account, u string) (string, bool) {
+		if account == "acct" && strings.Contains(u, "/recordings/") {
+			return "/data/recordings/acct/CA1-1.wav", true
+		}
+		return "", false
+	}
+	_, _, plays := runBadMedia(t, `<Response><Play>https://sb.example/v2/accounts/acct/recordings/CA1-1</Play><Play>/other.wav</Play></Response>`, local)
+	if len(plays) != 2 || plays[0].URL != "/data/recordings/acct/CA1-1.wav" || plays[1].URL != "https://customer.example/other.wav" {
+		t.Errorf("plays %+v", plays)
+	}
+}
