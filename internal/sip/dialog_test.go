@@ -46,7 +46,7 @@ func checkReinvites(t *testing.T, ts *testServer, f farEnd) {
 	if w := bad.GetHeader("Warning"); w == nil || w.Value() != `399 switchboard "malformed SDP"` {
 		t.Errorf("Warning of the 488: %v", w)
 	}
-	if n := len(ts.media.session(f.callID).updatesSeen()); n != 1 {
+	if n := len(ts.media.session(sip.MediaID(ts.Server, f.callID)).updatesSeen()); n != 1 {
 		t.Errorf("%d media updates, want 1 (the hold)", n)
 	}
 }

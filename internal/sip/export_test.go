@@ -26,3 +26,15 @@ func PendingReinvite(s *Server, callID string) bool {
 	}
 	return false
 }
+
+// MediaID is the id the media session of a call was opened with: an
+// inbound call's CallSid for its SIP Call-ID, else the id itself (an
+// outbound leg's Call-ID).
+func MediaID(s *Server, sipCallID string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l := s.calls[sipCallID]; l != nil {
+		return l.info.ID
+	}
+	return sipCallID
+}

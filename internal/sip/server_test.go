@@ -98,7 +98,7 @@ func TestCallerHangsUp(t *testing.T) {
 		if !r.hungUp() {
 			t.Errorf("%s: cause %v, want ErrHangup", network, r.cause)
 		}
-		if r.info.ID != d.InviteRequest.CallID().Value() || r.info.AccountID != "acct" || r.info.Request != "answer-wait" {
+		if r.info.SIPCallID != d.InviteRequest.CallID().Value() || !strings.HasPrefix(r.info.ID, "CA") || len(r.info.ID) != 34 || r.info.AccountID != "acct" || r.info.Request != "answer-wait" {
 			t.Errorf("%s: info %+v", network, r.info)
 		}
 		if r.info.SIPHeaders["X-Ticket"] != "42" {
