@@ -82,7 +82,7 @@ type API struct {
 	sim       Simulator
 	logins    *loginThrottle
 	egress    EgressSettings
-	onAccount func(accountID string)
+	onAccount func(ctx context.Context, accountID string)
 }
 
 // Deps are the services the API serves besides the store, given once at
@@ -97,8 +97,8 @@ type Deps struct {
 	// (PATCH /v2/accounts/{id} with egress_allow).
 	Egress EgressSettings
 	// AccountChanged, when set, is told of an account whose auth token
-	// changed, so that caches of it (the server's) are dropped.
-	AccountChanged func(accountID string)
+	// changed, so that caches of it (the server's) are refreshed.
+	AccountChanged func(ctx context.Context, accountID string)
 }
 
 // New builds the API over a store (whose documents part, store.Documents,

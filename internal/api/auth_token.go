@@ -75,7 +75,7 @@ func (a *API) rotateAuthToken(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if a.onAccount != nil {
-		a.onAccount(acct.ID)
+		a.onAccount(r.Context(), acct.ID)
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	return a.success(w, r, http.StatusOK, a.authTokenView(acct), "", nil)

@@ -130,11 +130,23 @@ func (c *Calls) account(ctx context.Context, id string) (engine.Account, error) 
 	return a, nil
 }
 
-// forget drops a cached account (its auth token was rotated).
-func (c *Calls) forget(id string) {
+// refresh reloads a cached account (its auth token was rotated); on a
+// store failure the entry is dropped and loaded again by the next call.
+func (c *Calls) refresh(ctx context.Context, id string) {
 	c.mu.Lock()
 	delete(c.accounts, id)
 	c.mu.Unlock()
+	if _, err := c.account(ctx, id); err != nil {
+		c.log.Warn("account not reloaded after its auth token changed", "account_id", id, "err", err)
+	}
+}
+
+// cachedAccount is an account loaded before (every running call's is).
+func (c *Calls) cachedAccount(id string) (engine.Account, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	a, ok := c.accounts[id]
+	return a, ok
 }
 
 // save writes the call record; the call log is best effort: a failure is

@@ -232,7 +232,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	cfg.API.Reserved = append(cfg.API.Reserved, s.trunks.trust...)
 	s.api = api.New(cfg.API, db, log.With("component", "api"),
-		api.Deps{CallLog: callLog, Simulator: s, Egress: s, AccountChanged: s.calls.forget})
+		api.Deps{CallLog: callLog, Simulator: s, Egress: s, AccountChanged: s.calls.refresh})
 	return s, nil
 }
 

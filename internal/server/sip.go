@@ -78,8 +78,8 @@ func (s *Server) SIP() *sip.Server { return s.sip }
 // recordingURL is where the API serves an account's recording: a signed
 // link (RecordingURLTTL, 7 days by default) that the customer's server and
 // <Play> fetch with no credentials; ".mp3" or ".wav" may be appended.
-// Without the account's token (a store failure) it is the plain path,
-// which takes HTTP Basic or an API token.
+// The account is the running call's, loaded when it was routed; without
+// it the link is the plain path, which takes HTTP Basic or an API token.
 func (s *Server) recordingURL(accountID, file string) string {
 	host := s.cfg.Media.PublicIP
 	port := ""
@@ -96,7 +96,7 @@ func (s *Server) recordingURL(accountID, file string) string {
 		host = "127.0.0.1"
 	}
 	prefix := "http://" + net.JoinHostPort(host, port)
-	if acct, err := s.calls.account(context.Background(), accountID); err == nil && acct.SigningSecret != "" {
+	if acct, ok := s.calls.cachedAccount(accountID); ok && acct.SigningSecret != "" {
 		ttl := s.cfg.RecordingURLTTL
 		if ttl <= 0 {
 			ttl = 7 * 24 * time.Hour
