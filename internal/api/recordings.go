@@ -31,13 +31,21 @@ import (
 // credentials). The file name may end in .wav or .mp3 or have no
 // extension (WAV), so RecordingUrl + ".mp3" works as on Twilio.
 
-// getRecording serves GET …/recordings/{file} to a token or HTTP Basic.
+// getRecording serves GET …/recordings/{file} to HTTP Basic with the
+// account's SID (or id) and auth token, or to an API token that reaches
+// the account (authenticate's rule).
 func (a *API) getRecording(w http.ResponseWriter, r *http.Request) error {
 	acctID := r.PathValue("account_id")
-	if err := a.recordingAccess(r, acctID); err != nil {
-		return err
+	if _, _, ok := r.BasicAuth(); ok {
+		if err := a.basicAccess(r, acctID); err != nil {
+			return err
+		}
+		return a.serveRecording(w, r, acctID, r.PathValue("file"))
 	}
-	return a.serveRecording(w, r, acctID, r.PathValue("file"))
+	a.authenticate(a.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return a.serveRecording(w, r, accountOf(r), r.PathValue("file"))
+	})).ServeHTTP(w, r)
+	return nil
 }
 
 // getSignedRecording serves GET …/recordings/signed/{grant}/{file}: the
@@ -101,48 +109,26 @@ func recordingBase(file string) string {
 	return file
 }
 
-// recordingAccess lets an API token of the account, or HTTP Basic with the
-// account's SID or id and a valid auth token, through.
-func (a *API) recordingAccess(r *http.Request, acctID string) error {
-	if user, pass, ok := r.BasicAuth(); ok {
-		acct, err := a.store.GetAccount(r.Context(), acctID)
-		if errors.Is(err, store.ErrNotFound) {
-			return errUnauthorized
-		}
-		if err != nil {
-			return err
-		}
-		if user != acct.ID && user != call.AccountSid(acct.ID) {
-			return errUnauthorized
-		}
-		for _, tok := range acct.AuthTokens(a.now()) {
-			if subtle.ConstantTimeCompare([]byte(pass), []byte(tok)) == 1 {
-				return nil
-			}
-		}
-		return errUnauthorized
-	}
-	token := r.Header.Get("X-Auth-Token")
-	if token == "" {
-		if b, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
-			token = strings.TrimSpace(b)
-		}
-	}
-	if token == "" || len(token) > 256 {
-		return errUnauthorized
-	}
-	id, err := store.AccountOfToken(r.Context(), a.store, token, a.now())
+// basicAccess checks HTTP Basic: the account's SID (or id) and a valid
+// auth token (the current one, or the previous during its grace).
+func (a *API) basicAccess(r *http.Request, acctID string) error {
+	user, pass, _ := r.BasicAuth()
+	acct, err := a.store.GetAccount(r.Context(), acctID)
 	if errors.Is(err, store.ErrNotFound) {
 		return errUnauthorized
 	}
 	if err != nil {
 		return err
 	}
-	if id != acctID {
-		return &Error{Status: http.StatusForbidden, Message: "forbidden",
-			Data: map[string]any{"message": "this token does not give access to account " + acctID}}
+	if user != acct.ID && user != call.AccountSid(acct.ID) {
+		return errUnauthorized
 	}
-	return nil
+	for _, tok := range acct.AuthTokens(a.now()) {
+		if subtle.ConstantTimeCompare([]byte(pass), []byte(tok)) == 1 {
+			return nil
+		}
+	}
+	return errUnauthorized
 }
 
 // serveRecording serves one recording of the account: a file of the
