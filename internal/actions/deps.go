@@ -33,10 +33,10 @@ type Deps struct {
 	// TemporalRules are the stored time-of-day rules (temporal_route).
 	TemporalRules TemporalRules
 	// LocalMedia, optional, maps a media URL of the account's own
-	// recordings to the file behind it, so TwiML's <Play> of a
-	// RecordingUrl always works inside Switchboard (no credentials, no
-	// expiry); nil plays every URL over HTTP.
-	LocalMedia func(accountID, url string) (path string, ok bool)
+	// recordings to the media reference behind it ("recording:<name>"),
+	// so TwiML's <Play> of a RecordingUrl always works inside Switchboard
+	// (no credentials, no expiry); nil plays every URL over HTTP.
+	LocalMedia func(accountID, url string) (ref string, ok bool)
 }
 
 var _ engine.Deps = (*Deps)(nil)

@@ -81,7 +81,7 @@ func (s *session) Notify(ctx context.Context, r twiml.Request) {
 	})
 	fields := []any{"method", ex.Method, "url", ex.URL, "format", "twiml", "status", ex.Status,
 		"params", paramsObject(params), "purpose", "callback"}
-	if err != nil {
+	if err != nil && ex.Status/100 != 2 { // a callback's answer may be empty (204): only the status counts
 		fields = append(fields, "error", err.Error())
 		s.x.Log.Warn("status callback failed", "url", r.URL, "err", err)
 	}

@@ -38,7 +38,7 @@ func (s *Session) Gather(ctx context.Context, o call.GatherOptions) (string, err
 				break
 			}
 			var pr *prompt
-			if pr, err = s.m.loadPlay(ctx, *p.Play); err == nil {
+			if pr, err = s.m.loadPlay(ctx, s.accountID, *p.Play); err == nil {
 				err = s.playPrompt(ctx, pr, plays(p.Play.Loop), allKeys)
 			}
 		case p.Pause > 0:

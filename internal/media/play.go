@@ -28,7 +28,8 @@ func plays(loop int) int {
 }
 
 // Play plays audio: o.MediaID or o.URL (http(s) URL, file path,
-// "media:<id>" for DataDir/media/<id>.wav, "builtin:beep",
+// "media:<id>" for DataDir/media/<id>.wav, "recording:<name>" for one of
+// the call's account's recordings, "builtin:beep",
 // "builtin:hold-music"), o.Loop times (0 = until ctx ends, at most 1000).
 // A key in o.Terminators stops it and stays queued for a following
 // Gather; so does one pressed before Play began. With o.Digits it sends
@@ -41,7 +42,7 @@ func (s *Session) Play(ctx context.Context, o call.PlayOptions) error {
 	if o.Digits != "" {
 		return s.SendDigits(ctx, o.Digits)
 	}
-	p, err := s.m.loadPlay(ctx, o)
+	p, err := s.m.loadPlay(ctx, s.accountID, o)
 	if err != nil {
 		return err
 	}

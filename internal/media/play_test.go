@@ -63,6 +63,14 @@ func TestPlaySources(t *testing.T) {
 	if err := os.WriteFile(stored, wav.Encode(mediatest.Sine(700, 0.6, 9000, 16000), 16000), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// One of the call's account's recordings ("acct": mediatest.Session).
+	recDir, _ := m.RecordingPath("acct", "", 0)
+	if err := os.MkdirAll(recDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(recDir, "CA1-1.wav"), wav.Encode(mediatest.Sine(600, 0.4, 9000, 8000), 8000), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if p, _ := m.MediaPath("greeting-1"); p != stored {
 		t.Errorf("MediaPath = %s, want %s", p, stored)
 	}
@@ -89,6 +97,7 @@ func TestPlaySources(t *testing.T) {
 		{"http", call.PlayOptions{URL: url, Loop: 1}, 0.8},
 		{"http again (cached)", call.PlayOptions{URL: url, Loop: 1}, 0.8},
 		{"file path", call.PlayOptions{URL: stored, Loop: 1}, 0.6},
+		{"the account's recording", call.PlayOptions{URL: "recording:CA1-1", Loop: 1}, 0.4},
 		{"builtin:beep", call.PlayOptions{URL: "builtin:beep", Loop: 1}, 0.5},
 		{"beep three times", call.PlayOptions{URL: "builtin:beep", Loop: 3}, 1.5},
 	} {
@@ -106,6 +115,8 @@ func TestPlaySources(t *testing.T) {
 	for _, o := range []call.PlayOptions{
 		{MediaID: "../etc/passwd"},
 		{URL: "media:nope"},
+		{URL: "recording:nope"},
+		{URL: "recording:../acct/CA1-1"},
 		{URL: "builtin:trumpet"},
 		{URL: srv.URL + "/missing.wav"},
 		{},

@@ -139,13 +139,22 @@ func (m *Manager) loadFile(ctx context.Context, path string) (*prompt, error) {
 	})
 }
 
-// loadPlay resolves what a Play names. An *Error names the media.
-func (m *Manager) loadPlay(ctx context.Context, o call.PlayOptions) (*prompt, error) {
+// loadPlay resolves what a Play names on a call of accountID. An *Error
+// names the media.
+func (m *Manager) loadPlay(ctx context.Context, accountID string, o call.PlayOptions) (*prompt, error) {
 	ref := strings.TrimSpace(o.URL)
 	if o.MediaID != "" {
 		ref = "media:" + o.MediaID
 	}
-	p, err := m.loadRef(ctx, ref)
+	var (
+		p   *prompt
+		err error
+	)
+	if name, ok := strings.CutPrefix(ref, "recording:"); ok {
+		p, err = m.loadRecording(ctx, accountID, name)
+	} else {
+		p, err = m.loadRef(ctx, ref)
+	}
 	var me *Error
 	if errors.As(err, &me) && me.URL == "" {
 		// A new value: the error may be shared by callers of one load.
@@ -179,6 +188,22 @@ func (m *Manager) loadRef(ctx context.Context, ref string) (*prompt, error) {
 // paths are off (Config.LocalPaths): a tenant must not play another
 // tenant's recordings or the server's files.
 var ErrNotMediaRef = errors.New("not a media id of this account or an http(s) URL")
+
+// loadRecording plays "recording:<name>": one of the call's account's own
+// recordings (RecordingPath's directory), by file name with or without
+// ".wav"; a name with a path, or another account's, is never reached.
+func (m *Manager) loadRecording(ctx context.Context, accountID, name string) (*prompt, error) {
+	name = strings.TrimSuffix(name, ".wav")
+	if accountID == "" || name == "" || name != safeName(name) || strings.HasPrefix(name, ".") {
+		return nil, fmt.Errorf("recording %q: %w", name, ErrNotMediaRef)
+	}
+	dir, _ := m.RecordingPath(accountID, "", 0)
+	p, err := m.loadFile(ctx, filepath.Join(dir, name+".wav"))
+	if errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("%w: recording %q", ErrNotFound, name)
+	}
+	return p, err
+}
 
 // loadStored plays a stored media id; its errors name the id, never the
 // file it is kept in.

@@ -108,9 +108,10 @@ func (s *Server) recordingURL(accountID, file string) string {
 
 // recordingFile maps the link of one of the account's own recordings
 // (…/v2/accounts/{account}/recordings/[signed/{grant}/]{file}, whatever
-// the host) to its WAV file under dir, so <Play> of a RecordingUrl reads
-// it directly. Another account's path, or a name with a path, is left to
-// HTTP.
+// the host) to "recording:<name>", which media reads from the account's
+// own directory under dir, so <Play> of a RecordingUrl needs no
+// credentials. Another account's path, a name with a path, or a file
+// that is not there is left to HTTP.
 func recordingFile(dir string) func(accountID, rawURL string) (string, bool) {
 	return func(accountID, rawURL string) (string, bool) {
 		u, err := url.Parse(rawURL)
@@ -128,11 +129,10 @@ func recordingFile(dir string) func(accountID, rawURL string) (string, bool) {
 		if rest == "" || strings.ContainsAny(rest, "/\\") || strings.HasPrefix(rest, ".") {
 			return "", false
 		}
-		p := filepath.Join(dir, accountID, rest+".wav")
-		if fi, err := os.Stat(p); err != nil || !fi.Mode().IsRegular() {
+		if fi, err := os.Stat(filepath.Join(dir, accountID, rest+".wav")); err != nil || !fi.Mode().IsRegular() {
 			return "", false
 		}
-		return p, true
+		return "recording:" + rest, true
 	}
 }
 

@@ -45,8 +45,8 @@ type Interpreter struct {
 	// (recordingStatusCallback); nil sends none.
 	Notify Notifier
 	// Media, when set, maps a media URL of the account's own (a recording
-	// link) to what Play reads directly (a file), so it needs no
-	// credentials and never expires; ok false leaves the URL as is.
+	// link) to what Play reads directly ("recording:<name>"), so it needs
+	// no credentials and never expires; ok false leaves the URL as is.
 	Media func(accountID, url string) (local string, ok bool)
 	// Speech says the call can recognise speech; without it a Gather
 	// with input="speech" gathers DTMF only and says so in the trace.
@@ -187,8 +187,9 @@ func (in *Interpreter) playReport(ctx context.Context, v *Play, base string) (un
 	return perr != nil && err == nil, err
 }
 
-// localMedia is the URL Play fetches: the account's own recordings are
-// read from disk (Media), so they always play whatever their link says.
+// localMedia is what Play fetches: the account's own recordings are read
+// from its recordings (Media), so they always play whatever their link
+// says.
 func (in *Interpreter) localMedia(u string) string {
 	if in.Media == nil {
 		return u

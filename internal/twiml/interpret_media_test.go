@@ -93,12 +93,12 @@ func TestUnplayableGatherPromptIs13325(t *testing.T) {
 func TestOwnRecordingsPlayLocally(t *testing.T) {
 	local := func(account, u string) (string, bool) {
 		if account == "acct" && strings.Contains(u, "/recordings/") {
-			return "/data/recordings/acct/CA1-1.wav", true
+			return "recording:CA1-1", true
 		}
 		return "", false
 	}
 	_, _, plays := runBadMedia(t, `<Response><Play>https://sb.example/v2/accounts/acct/recordings/CA1-1</Play><Play>/other.wav</Play></Response>`, local)
-	if len(plays) != 2 || plays[0].URL != "/data/recordings/acct/CA1-1.wav" || plays[1].URL != "https://customer.example/other.wav" {
+	if len(plays) != 2 || plays[0].URL != "recording:CA1-1" || plays[1].URL != "https://customer.example/other.wav" {
 		t.Errorf("plays %+v", plays)
 	}
 }
