@@ -6,10 +6,12 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/switchboard/switchboard/internal/call"
 	"github.com/switchboard/switchboard/internal/call/sim"
 	"github.com/switchboard/switchboard/internal/twiml"
+	"github.com/switchboard/switchboard/internal/waitfor"
 )
 
 // codedErr is media that cannot be played, as media.Error reports it.
@@ -101,4 +103,32 @@ func TestOwnRecordingsPlayLocally(t *testing.T) {
 	if len(plays) != 2 || plays[0].URL != "recording:CA1-1" || plays[1].URL != "https://customer.example/other.wav" {
 		t.Errorf("plays %+v", plays)
 	}
+}
+
+// TestEnqueueQueueFull: a caller over maxQueueSize is not queued; the
+// action gets QueueResult queue-full with the queue's parameters.
+func TestEnqueueQueueFull(t *testing.T) {
+	queues := twiml.NewQueues()
+	queues.MaxWait = 2 * time.Second
+	first := make(chan struct{})
+	go func() {
+		defer close(first)
+		interpret(t, `<Response><Enqueue maxQueueSize="1">sales</Enqueue></Response>`, sim.Script{}, queues)
+	}()
+	waitfor.True(t, 5*time.Second, "the first caller queued", func() bool { return queues.Size("acct", "sales") == 1 })
+	next, tr, _, err := interpret(t, `<Response><Enqueue maxQueueSize="1" action="/full">sales</Enqueue></Response>`, sim.Script{}, queues)
+	if err != nil || next == nil {
+		t.Fatalf("next %+v, err %v", next, err)
+	}
+	got := map[string]string{}
+	for _, p := range next.Params {
+		got[p.Key] = p.Value
+	}
+	if got["QueueResult"] != "queue-full" || got["CurrentQueueSize"] != "1" || got["MaxQueueSize"] != "1" || got["QueueSid"] == "" {
+		t.Errorf("action params %v", got)
+	}
+	if ev := tr.Events(); len(ev) < 2 || ev[1].Op != "enqueue" || ev[1].Fields["result"] != "queue-full" {
+		t.Errorf("trace %v", ev)
+	}
+	<-first
 }
