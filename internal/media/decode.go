@@ -115,26 +115,6 @@ func decodeAs(ctx context.Context, f Format, data []byte, contentType string) ([
 	return pcm, nil
 }
 
-// StoreMedia decodes an uploaded file (WAV or MP3, as Decode) and keeps it
-// as stored media id, DataDir/media/<id>.wav in 8 kHz 16-bit mono, where
-// Play{MediaID: id} finds it; so a call never decodes an upload again. It
-// returns the decoded audio (for its duration). The file is replaced
-// atomically; a failed decode leaves any previous one in place.
-func (m *Manager) StoreMedia(ctx context.Context, id string, r io.Reader, contentType string) (Audio, error) {
-	path, err := m.MediaPath(id)
-	if err != nil {
-		return Audio{}, err
-	}
-	a, err := DecodeReader(ctx, r, contentType)
-	if err != nil {
-		return Audio{}, fmt.Errorf("store media %s: %w", id, err)
-	}
-	if err := writeFileAtomic(path, wav.Encode(a.PCM, codec.Rate)); err != nil {
-		return Audio{}, fmt.Errorf("store media %s: %w", id, err)
-	}
-	return a, nil
-}
-
 // writeFileAtomic writes data to path through a temporary file and a
 // rename, so a reader never sees half a file.
 func writeFileAtomic(path string, data []byte) error {

@@ -28,9 +28,9 @@ func plays(loop int) int {
 }
 
 // Play plays audio: o.MediaID or o.URL (http(s) URL, file path,
-// "media:<id>" for DataDir/media/<id>.wav, "recording:<name>" for one of
-// the call's account's recordings, "builtin:beep",
-// "builtin:hold-music"), o.Loop times (0 = until ctx ends, at most 1000).
+// "media:<id>" for the account's DataDir/media/<account>/<id>.wav,
+// "recording:<name>" for one of the call's account's recordings,
+// "builtin:beep", "builtin:hold-music"), o.Loop times (0 = until ctx ends, at most 1000).
 // A key in o.Terminators stops it and stays queued for a following
 // Gather; so does one pressed before Play began. With o.Digits it sends
 // those keys instead (RFC 4733 events, or tones when the far end did not

@@ -13,6 +13,7 @@ import (
 
 	"github.com/switchboard/switchboard/internal/call"
 	"github.com/switchboard/switchboard/internal/media"
+	"github.com/switchboard/switchboard/internal/media/mediatest"
 )
 
 // TestPlayMP3 plays an MP3 by URL and as stored (uploaded) media over RTP,
@@ -47,7 +48,7 @@ func TestPlayMP3(t *testing.T) {
 	}
 
 	// An upload, stored once as 8 kHz WAV and played by id.
-	up, err := m.StoreMedia(t.Context(), "upload-1", bytes.NewReader(mp3), "audio/mpeg")
+	up, err := m.StoreMedia(t.Context(), "acct", "upload-1", bytes.NewReader(mp3), "audio/mpeg")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,13 +61,23 @@ func TestPlayMP3(t *testing.T) {
 	if !near(got, 1.0, 0.08) {
 		t.Errorf("stored MP3: heard %.2f s, want 1.0", got)
 	}
-	if _, err := m.StoreMedia(t.Context(), "upload-2", bytes.NewReader([]byte("<html/>")), "text/html"); !errors.Is(err, media.ErrUnsupportedFormat) {
+	// Another account's library has no upload-1: its sessions cannot play it.
+	other, err := m.NewSession(t.Context(), "other", "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { other.Close() })
+	mediatest.Connect(t, other, mediatest.Session(t, m, "d"))
+	if err := other.Play(t.Context(), call.PlayOptions{MediaID: "upload-1", Loop: 1}); !errors.Is(err, media.ErrNotFound) {
+		t.Errorf("another account played upload-1: %v", err)
+	}
+	if _, err := m.StoreMedia(t.Context(), "acct", "upload-2", bytes.NewReader([]byte("<html/>")), "text/html"); !errors.Is(err, media.ErrUnsupportedFormat) {
 		t.Errorf("StoreMedia of HTML: %v", err)
 	}
-	if _, err := os.Stat(filepath.Join(m.DataDir(), "media", "upload-2.wav")); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(m.DataDir(), "media", "acct", "upload-2.wav")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a failed upload left a file: %v", err)
 	}
-	if _, err := m.StoreMedia(t.Context(), "../x", bytes.NewReader(mp3), ""); !errors.Is(err, media.ErrNotFound) {
+	if _, err := m.StoreMedia(t.Context(), "acct", "../x", bytes.NewReader(mp3), ""); !errors.Is(err, media.ErrNotFound) {
 		t.Errorf("StoreMedia with a bad id: %v", err)
 	}
 

@@ -55,11 +55,11 @@ func near(got, want, tol float64) bool { return got >= want-tol && got <= want+t
 func TestPlaySources(t *testing.T) {
 	t.Parallel()
 	m, a, b := pair(t)
-	// A stored media id: DataDir/media/<id>.wav, here 16 kHz.
-	if err := os.MkdirAll(filepath.Join(m.DataDir(), "media"), 0o755); err != nil {
+	// A stored media id: DataDir/media/<account>/<id>.wav, here 16 kHz.
+	if err := os.MkdirAll(filepath.Join(m.DataDir(), "media", "acct"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	stored := filepath.Join(m.DataDir(), "media", "greeting-1.wav")
+	stored := filepath.Join(m.DataDir(), "media", "acct", "greeting-1.wav")
 	if err := os.WriteFile(stored, wav.Encode(mediatest.Sine(700, 0.6, 9000, 16000), 16000), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestPlaySources(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(recDir, "CA1-1.wav"), wav.Encode(mediatest.Sine(600, 0.4, 9000, 8000), 8000), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if p, _ := m.MediaPath("greeting-1"); p != stored {
+	if p, _ := m.MediaPath("acct", "greeting-1"); p != stored {
 		t.Errorf("MediaPath = %s, want %s", p, stored)
 	}
 	var hits atomic.Int32

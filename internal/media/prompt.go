@@ -139,8 +139,9 @@ func (m *Manager) loadFile(ctx context.Context, path string) (*prompt, error) {
 	})
 }
 
-// loadPlay resolves what a Play names on a call of accountID. An *Error
-// names the media.
+// loadPlay resolves what a Play names on a call of accountID; a stored
+// media id is looked up in accountID's library only. An *Error names the
+// media.
 func (m *Manager) loadPlay(ctx context.Context, accountID string, o call.PlayOptions) (*prompt, error) {
 	ref := strings.TrimSpace(o.URL)
 	if o.MediaID != "" {
@@ -153,7 +154,7 @@ func (m *Manager) loadPlay(ctx context.Context, accountID string, o call.PlayOpt
 	if name, ok := strings.CutPrefix(ref, "recording:"); ok {
 		p, err = m.loadRecording(ctx, accountID, name)
 	} else {
-		p, err = m.loadRef(ctx, ref)
+		p, err = m.loadRef(ctx, accountID, ref)
 	}
 	var me *Error
 	if errors.As(err, &me) && me.URL == "" {
@@ -163,14 +164,14 @@ func (m *Manager) loadPlay(ctx context.Context, accountID string, o call.PlayOpt
 	return p, err
 }
 
-func (m *Manager) loadRef(ctx context.Context, ref string) (*prompt, error) {
+func (m *Manager) loadRef(ctx context.Context, accountID, ref string) (*prompt, error) {
 	switch {
 	case ref == "":
 		return nil, errors.New("media: nothing to play")
 	case strings.HasPrefix(ref, "builtin:"):
 		return m.builtin(strings.TrimPrefix(ref, "builtin:"))
 	case strings.HasPrefix(ref, "media:"):
-		return m.loadStored(ctx, strings.TrimPrefix(ref, "media:"))
+		return m.loadStored(ctx, accountID, strings.TrimPrefix(ref, "media:"))
 	case strings.HasPrefix(ref, "http://"), strings.HasPrefix(ref, "https://"):
 		return m.fetch(ctx, ref)
 	case !m.cfg.LocalPaths:
@@ -205,10 +206,10 @@ func (m *Manager) loadRecording(ctx context.Context, accountID, name string) (*p
 	return p, err
 }
 
-// loadStored plays a stored media id; its errors name the id, never the
-// file it is kept in.
-func (m *Manager) loadStored(ctx context.Context, id string) (*prompt, error) {
-	path, err := m.MediaPath(id)
+// loadStored plays a stored media id of the account; its errors name the
+// id, never the file it is kept in.
+func (m *Manager) loadStored(ctx context.Context, accountID, id string) (*prompt, error) {
+	path, err := m.MediaPath(accountID, id)
 	if err != nil {
 		return nil, fmt.Errorf("media id %q: %w", id, ErrNotMediaRef)
 	}
@@ -223,9 +224,10 @@ func (m *Manager) loadStored(ctx context.Context, id string) (*prompt, error) {
 }
 
 // MediaPath is where a stored media id's audio lives:
-// DataDir/media/<id>.wav. Ids are letters, digits, '.', '_' and '-', not
-// starting with '.'.
-func (m *Manager) MediaPath(id string) (string, error) {
+// DataDir/media/<account>/<id>.wav, one library per account, so that a
+// media id is only ever played, served or replaced for its own account.
+// Ids are letters, digits, '.', '_' and '-', not starting with '.'.
+func (m *Manager) MediaPath(accountID, id string) (string, error) {
 	id = strings.TrimSuffix(id, ".wav")
 	if id == "" || len(id) > 200 || id[0] == '.' {
 		return "", fmt.Errorf("%w: bad media id %q", ErrNotFound, id)
@@ -235,7 +237,7 @@ func (m *Manager) MediaPath(id string) (string, error) {
 			return "", fmt.Errorf("%w: bad media id %q", ErrNotFound, id)
 		}
 	}
-	return filepath.Join(m.cfg.DataDir, "media", id+".wav"), nil
+	return filepath.Join(m.cfg.DataDir, "media", safeName(accountID), id+".wav"), nil
 }
 
 // flights runs one load per key at a time; later callers wait for it and
