@@ -37,6 +37,9 @@ type Deps struct {
 	// so TwiML's <Play> of a RecordingUrl always works inside Switchboard
 	// (no credentials, no expiry); nil plays every URL over HTTP.
 	LocalMedia func(accountID, url string) (ref string, ok bool)
+	// Documents reads the account's stored documents by id (the menu
+	// module's menu document).
+	Documents DocumentReader
 }
 
 var _ engine.Deps = (*Deps)(nil)
@@ -60,6 +63,7 @@ func (d *Deps) Validate() error {
 		{"CallLog", d.CallLog != nil},
 		{"Queues", d.Queues != nil},
 		{"TemporalRules", d.TemporalRules != nil},
+		{"Documents", d.Documents != nil},
 	} {
 		if !f.set {
 			errs = append(errs, fmt.Errorf("actions.Deps.%s: %w", f.name, ErrMissingDep))

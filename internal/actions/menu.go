@@ -24,9 +24,11 @@ func init() {
 	})
 }
 
-// Menu is an IVR (Kazoo's menu module). Kazoo keeps the menu's settings in
-// a menu document named by "id"; Switchboard keeps them inline, under the
-// menu document's field names, and accepts "id" for compatibility.
+// Menu is an IVR (Kazoo's menu module). As Kazoo, it reads its settings
+// from the menu document named by "id" (…/menus/{id}) when the call
+// reaches it; the same settings may also be given inline, under the menu
+// document's field names: with an id the document's settings win and
+// inline ones fill what it leaves out (settings).
 //
 // Each attempt plays the greeting and collects up to max_extension_length
 // keys. Keys naming a child take that child; else, with hunt, a number
@@ -35,7 +37,7 @@ func init() {
 // "timeout" child, or another attempt. After retries attempts: the exit
 // prompt, then the "max_retries" child, or "_".
 type Menu struct {
-	// ID is Kazoo's menu document id; kept, not read.
+	// ID is Kazoo's menu document id, whose settings the menu uses.
 	ID string `json:"id,omitempty"`
 	// Name is a name for people.
 	Name string `json:"name,omitempty"`
@@ -178,6 +180,7 @@ func (a *Menu) ValidateNode(n *engine.Node) error {
 
 // Exec runs the menu.
 func (a *Menu) Exec(ctx context.Context, x *engine.Exec) (string, error) {
+	a = a.settings(ctx, x)
 	if err := x.Call.Answer(ctx); err != nil {
 		return "", err
 	}

@@ -219,6 +219,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		Queues:        queues,
 		TemporalRules: db,
 		LocalMedia:    recordingFile(cfg.API.RecordingsDir),
+		Documents:     db,
 	}
 	if err := deps.Validate(); err != nil {
 		db.Close()

@@ -43,6 +43,7 @@ func Deps() *actions.Deps {
 		CallLog:       &CallLog{},
 		Queues:        twiml.NewQueues(),
 		TemporalRules: NewRules(),
+		Documents:     Docs{},
 	}
 }
 

@@ -150,3 +150,16 @@ func (m *CallLog) Webhooks() []store.WebhookRecord {
 	defer m.mu.Unlock()
 	return slices.Clone(m.hooks)
 }
+
+// Docs are stored documents of Account by id ("kind/id" → JSON body):
+// the menu module's menu documents.
+type Docs map[string]string
+
+// GetDoc answers a document of Account.
+func (d Docs) GetDoc(_ context.Context, kind, accountID, id string) (store.Doc, error) {
+	body, ok := d[kind+"/"+id]
+	if !ok || accountID != Account {
+		return store.Doc{}, fmt.Errorf("%s %s: %w", kind, id, store.ErrNotFound)
+	}
+	return store.Doc{Kind: kind, ID: id, AccountID: accountID, Body: []byte(body)}, nil
+}
