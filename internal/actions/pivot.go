@@ -264,10 +264,11 @@ func (s *session) fetch(ctx context.Context, r request) (resp *pivot.Response, b
 func (s *session) handle(ctx context.Context, resp *pivot.Response, base string) (string, *request, error) {
 	switch resp.Kind {
 	case pivot.KindKazoo:
-		root, err := callflow.CompileNode(resp.Body)
+		root, coerced, err := callflow.CompileNodeCoerced(resp.Body)
 		if err != nil {
 			return "", nil, fmt.Errorf("kazoo answer: %w", err)
 		}
+		warnCoerced(s.x, coerced)
 		s.x.Continue(root)
 		return "_", nil, nil
 	case pivot.KindTwiML:

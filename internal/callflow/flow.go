@@ -23,6 +23,10 @@ type Flow struct {
 	Doc map[string]any
 	// Regexps are Patterns compiled, in the same order.
 	Regexps []*regexp.Regexp
+	// Coerced are the paths of values given as strings where Kazoo's
+	// schemas type a number or a boolean ("486", "true"), now typed: a
+	// Pivot answer reports them in the call trace's warning line.
+	Coerced []string
 }
 
 // Node is one block of the tree, decoded once when the flow is saved or

@@ -57,7 +57,7 @@ func Prepare(body []byte) (*Flow, error) {
 	}
 
 	c := &checker{ds: ds}
-	ds.doc.Coerce(doc) // Kazoo's leniency: "486" for 486, "true" for true
+	c.coerced = ds.doc.Coerce(doc) // Kazoo's leniency: "486" for 486, "true" for true
 	ds.doc.ApplyDefaults(doc)
 	c.validate(ds.doc, doc, "")
 
@@ -69,6 +69,7 @@ func Prepare(body []byte) (*Flow, error) {
 	if root, ok := doc["flow"].(map[string]any); ok {
 		f.Root = c.node(root, "flow", 1)
 	}
+	f.Coerced = slices.Sorted(slices.Values(c.coerced)) // Coerce walks maps: sorted, one order
 
 	if len(c.errs) > 0 {
 		return nil, c.errs.Sorted()
@@ -157,8 +158,9 @@ func CompileModuleSchema(name string, doc []byte) (*schema.Schema, error) {
 // ---- the checks ----
 
 type checker struct {
-	ds   *docSchemaSet
-	errs schema.ValidationError
+	ds      *docSchemaSet
+	errs    schema.ValidationError
+	coerced []string // paths of strings typed by Kazoo's leniency
 }
 
 func (c *checker) add(f schema.FieldError) { c.errs = append(c.errs, f) }
@@ -288,7 +290,9 @@ func (c *checker) data(n *Node, spec engine.Spec, data map[string]any) {
 		c.add(schema.FieldError{Path: at, Rule: "schema", Message: ms.err.Error()})
 		return
 	}
-	ms.schema.Coerce(data)
+	for _, p := range ms.schema.Coerce(data) {
+		c.coerced = append(c.coerced, schema.JoinPath(at, p))
+	}
 	ms.schema.ApplyDefaults(data)
 	ok := c.validate(ms.schema, data, at)
 	raw, err := json.Marshal(data)
