@@ -60,6 +60,7 @@ func newServeCmd() *cobra.Command {
 	f.StringVar(&cfg.DataDir, "data-dir", "./data", "directory of the database and recordings (SWITCHBOARD_DATA_DIR)")
 	f.StringVar(&cfg.AdminKey, "admin-key", "", "admin API key of the default account; generated and printed once when empty (SWITCHBOARD_ADMIN_KEY)")
 	f.Int64Var(&cfg.API.MaxBodyBytes, "max-body-bytes", 1<<20, "largest API request body (SWITCHBOARD_MAX_BODY_BYTES)")
+	f.Int64Var(&cfg.API.MaxMediaBytes, "max-media-bytes", 16<<20, "largest media audio upload, PUT …/media/{id}/raw (SWITCHBOARD_MAX_MEDIA_BYTES)")
 	f.DurationVar(&cfg.API.TokenTTL, "token-ttl", 0, "lifetime of an auth token from PUT /v2/api_auth; 1h when 0 (SWITCHBOARD_TOKEN_TTL)")
 	f.StringVar(&cfg.SIP.Addr, "sip-addr", ":5060", "SIP listen address, UDP and TCP on the same port; empty turns SIP off (SWITCHBOARD_SIP_ADDR)")
 	f.StringVar(&cfg.SIP.TLSAddr, "sip-tls-addr", "", "SIP over TLS listen address, e.g. :5061; needs --sip-tls-cert and --sip-tls-key (SWITCHBOARD_SIP_TLS_ADDR)")

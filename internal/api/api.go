@@ -42,6 +42,9 @@ type Config struct {
 	// Reserved are source networks no account may claim in a trunk: the
 	// operator's trusted networks (server.Config.Trust).
 	Reserved []netip.Prefix
+	// MaxMediaBytes bounds an audio upload (PUT …/media/{id}/raw); 16 MiB
+	// by default, about 17 minutes of 16-bit 8 kHz WAV.
+	MaxMediaBytes int64
 }
 
 func (c Config) withDefaults() Config {
@@ -50,6 +53,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxImportBytes <= 0 {
 		c.MaxImportBytes = 64 << 20
+	}
+	if c.MaxMediaBytes <= 0 {
+		c.MaxMediaBytes = 16 << 20
 	}
 	if c.TokenTTL <= 0 {
 		c.TokenTTL = time.Hour
@@ -83,6 +89,7 @@ type API struct {
 	logins    *loginThrottle
 	egress    EgressSettings
 	onAccount func(ctx context.Context, accountID string)
+	media     MediaLibrary
 }
 
 // Deps are the services the API serves besides the store, given once at
@@ -99,6 +106,9 @@ type Deps struct {
 	// AccountChanged, when set, is told of an account whose auth token
 	// changed, so that caches of it (the server's) are refreshed.
 	AccountChanged func(ctx context.Context, accountID string)
+	// Media keeps the media documents' audio (…/media/{id}/raw, tts media,
+	// export and import).
+	Media MediaLibrary
 }
 
 // New builds the API over a store (whose documents part, store.Documents,
@@ -107,7 +117,7 @@ func New(cfg Config, st store.Store, log *slog.Logger, deps Deps) *API {
 	cfg = cfg.withDefaults()
 	return &API{cfg: cfg, store: st, log: log, now: time.Now,
 		callLog: deps.CallLog, sim: deps.Simulator, logins: newLoginThrottle(cfg), egress: deps.Egress,
-		onAccount: deps.AccountChanged}
+		onAccount: deps.AccountChanged, media: deps.Media}
 }
 
 type ctxKey int
@@ -158,7 +168,7 @@ var routes = append([]route{
 	{"GET", "/v2/accounts/{account_id}/pivot/debug/{call_id}", true, (*API).pivotDebugCall},
 	{"GET", "/v2/openapi.json", false, (*API).openAPI},
 	{"GET", "/healthz", false, (*API).health},
-}, kindRoutes()...)
+}, append(kindRoutes(), mediaRoutes()...)...)
 
 // Handler returns the http.Handler serving every route, with request ids,
 // Kazoo verb tunnelling, authentication and JSON errors for unknown paths.

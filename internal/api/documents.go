@@ -125,6 +125,9 @@ func (h kindHandlers) create(a *API, w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
+	if err := a.beforeWrite(r, h.k, &dw); err != nil {
+		return err
+	}
 	saved, err := docs.CreateDoc(r.Context(), dw)
 	if err != nil {
 		return err
@@ -191,6 +194,9 @@ func (h kindHandlers) save(a *API, w http.ResponseWriter, r *http.Request, data 
 	if err != nil {
 		return err
 	}
+	if err := a.beforeWrite(r, h.k, &dw); err != nil {
+		return err
+	}
 	saved, err := docs.UpdateDoc(r.Context(), dw, rev)
 	if err != nil {
 		return err
@@ -210,6 +216,7 @@ func (h kindHandlers) remove(a *API, w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
+	a.afterDelete(r, h.k, d)
 	return a.success(w, r, http.StatusOK, h.k.Answer(d.Body), "", nil)
 }
 

@@ -34,6 +34,9 @@ func (a *API) export(w http.ResponseWriter, r *http.Request) error {
 		all = append(all, page...)
 	}
 	b := document.NewBundle(all)
+	if err := a.exportAudio(r, &b); err != nil {
+		return err
+	}
 	if r.URL.Query().Get("format") != "zip" {
 		return a.success(w, r, http.StatusOK, b, "", nil)
 	}
@@ -100,6 +103,11 @@ func (a *API) importDocs(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
+	if r.URL.Query().Get("dry_run") != "true" {
+		if err := a.importAudio(r, b); err != nil {
+			return err
+		}
+	}
 	return a.success(w, r, http.StatusOK, plan, "", nil)
 }
 
@@ -126,6 +134,10 @@ func (a *API) planImport(r *http.Request, docs store.Documents, b document.Bundl
 		}
 		if _, dup := inSet[e.ID]; dup {
 			errs = append(errs, schema.FieldError{Path: where + ".id", Rule: "unique", Message: "this id is in the set twice", Value: e.ID})
+			continue
+		}
+		if err := a.checkAudio(r, e); err != nil {
+			errs = append(errs, schema.FieldError{Path: where + ".audio", Rule: "format", Message: err.Error()})
 			continue
 		}
 		inSet[e.ID], at[e.ID] = e.Kind, where

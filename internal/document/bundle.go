@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -26,6 +27,10 @@ type Entry struct {
 	Kind     string          `json:"kind"`
 	ID       string          `json:"id"`
 	Document json.RawMessage `json:"document"`
+	// Audio is a media document's stored audio (WAV, base64 in JSON), so
+	// an export carries what a flow plays; a file beside the document's in
+	// a tree (Files).
+	Audio []byte `json:"audio,omitempty"`
 }
 
 // NewBundle builds a bundle from stored documents, sorted by kind then id.
@@ -63,8 +68,9 @@ func Pretty(body []byte) ([]byte, error) {
 }
 
 // Files lays the bundle out as a tree: <kind>/<name>.json, one pretty file
-// per document; a name that is empty or shared with another document of
-// the kind gets the id added ("<name>-<id>.json").
+// per document, and a media's audio beside it as <name>.wav; a name that
+// is empty or shared with another document of the kind gets the id added
+// ("<name>-<id>.json").
 func (b Bundle) Files() (map[string][]byte, error) {
 	seen := map[string]int{}
 	slugs := make([]string, len(b.Documents))
@@ -91,6 +97,9 @@ func (b Bundle) Files() (map[string][]byte, error) {
 			return nil, fmt.Errorf("%s %s: %w", e.Kind, e.ID, err)
 		}
 		out[path.Join(slug(e.Kind), file+".json")] = body
+		if len(e.Audio) > 0 {
+			out[path.Join(slug(e.Kind), file+".wav")] = e.Audio
+		}
 	}
 	return out, nil
 }
@@ -113,7 +122,8 @@ func slug(s string) string {
 }
 
 // ReadFiles reads a tree Files wrote (or an edited one): every
-// <kind>/*.json of a registered kind; the id is the document's "id".
+// <kind>/*.json of a registered kind, with the <name>.wav beside it if
+// any; the id is the document's "id".
 func ReadFiles(fsys fs.FS) (Bundle, error) {
 	var b Bundle
 	for _, k := range Kinds() {
@@ -134,7 +144,11 @@ func ReadFiles(fsys fs.FS) (Bundle, error) {
 			if id == "" {
 				return Bundle{}, fmt.Errorf("%s: the document has no \"id\"", name)
 			}
-			b.Documents = append(b.Documents, Entry{Kind: k.Name, ID: id, Document: body})
+			audio, err := fs.ReadFile(fsys, strings.TrimSuffix(name, ".json")+".wav")
+			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return Bundle{}, err
+			}
+			b.Documents = append(b.Documents, Entry{Kind: k.Name, ID: id, Document: body, Audio: audio})
 		}
 	}
 	b.Sort()

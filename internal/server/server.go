@@ -131,6 +131,9 @@ type Server struct {
 
 	trunks *trunkTable
 	sip    *sip.Server
+	// media plays and records on SIP calls and keeps each account's media
+	// audio (served by the API); built in New, used by SIP once started.
+	media *media.Manager
 
 	// egress is the policy every outbound request and call goes through.
 	egress   *egress.Policy
@@ -231,9 +234,14 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		store: db, callLog: callLog, router: s.router, flows: flows, engine: s.engine,
 		log: log.With("component", "calls"), keepLast: cfg.CallLogKeep, accounts: map[string]engine.Account{},
 	}
+	if s.media, err = s.newMedia(); err != nil {
+		db.Close()
+		callLog.Close()
+		return nil, err
+	}
 	cfg.API.Reserved = append(cfg.API.Reserved, s.trunks.trust...)
 	s.api = api.New(cfg.API, db, log.With("component", "api"),
-		api.Deps{CallLog: callLog, Simulator: s, Egress: s, AccountChanged: s.calls.refresh})
+		api.Deps{CallLog: callLog, Simulator: s, Egress: s, AccountChanged: s.calls.refresh, Media: s.media})
 	return s, nil
 }
 

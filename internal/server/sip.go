@@ -29,6 +29,24 @@ func (s *Server) startSIP(ctx context.Context) error {
 	if s.cfg.SIP.Addr == "" {
 		return nil
 	}
+	scfg := s.cfg.SIP
+	if scfg.Egress == nil {
+		scfg.Egress = s.egress
+	}
+	srv, err := sip.New(scfg, sip.NewMedia(s.media), s.trunks, s.runCall, s.log.With("component", "sip"))
+	if err != nil {
+		return err
+	}
+	if err := srv.Start(ctx); err != nil {
+		return err
+	}
+	s.sip = srv
+	return nil
+}
+
+// newMedia builds the media manager from Config.Media (its data dir, egress
+// policy and recording URLs defaulting to the server's).
+func (s *Server) newMedia() (*media.Manager, error) {
 	mcfg := s.cfg.Media
 	if mcfg.DataDir == "" {
 		mcfg.DataDir = s.cfg.DataDir
@@ -41,21 +59,9 @@ func (s *Server) startSIP(ctx context.Context) error {
 	}
 	m, err := media.NewManager(mcfg, s.log.With("component", "media"))
 	if err != nil {
-		return fmt.Errorf("media: %w", err)
+		return nil, fmt.Errorf("media: %w", err)
 	}
-	scfg := s.cfg.SIP
-	if scfg.Egress == nil {
-		scfg.Egress = s.egress
-	}
-	srv, err := sip.New(scfg, sip.NewMedia(m), s.trunks, s.runCall, s.log.With("component", "sip"))
-	if err != nil {
-		return err
-	}
-	if err := srv.Start(ctx); err != nil {
-		return err
-	}
-	s.sip = srv
-	return nil
+	return m, nil
 }
 
 // runCall runs one inbound SIP call through routing and the engine.
