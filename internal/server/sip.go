@@ -277,3 +277,7 @@ func (t *trunkTable) Outbound(accountID string) (string, bool) {
 	u, ok := t.outbound[accountID]
 	return u, ok
 }
+
+// MediaTTS is the TTS engine media uses ("flite", "espeak-ng"), "" for
+// none, so tests and the operator can tell whether tts media can be spoken.
+func (s *Server) MediaTTS() string { return s.media.TTSEngine() }
