@@ -13,8 +13,6 @@ import (
 	"github.com/switchboard/switchboard/internal/servertest"
 )
 
-const mediaPath = "/v2/accounts/{account}/media"
-
 // testWAV is half a second of a 16 kHz tone, as a WAV file.
 func testWAV() []byte {
 	pcm := make([]int16, 8000)
