@@ -143,6 +143,31 @@ func TestMediaOfAnAccount(t *testing.T) {
 	if status != http.StatusBadRequest {
 		t.Errorf("B's flow playing A's media: %d %v", status, env)
 	}
+	// B may hold a media document of the same id (an import keeps ids),
+	// but its own library has no audio for it: B's call cannot play A's.
+	status, env = s.Do("POST", "/v2/accounts/"+other+"/import", token, data(map[string]any{"documents": []any{
+		map[string]any{"kind": "media", "id": id, "document": map[string]any{"name": "Same id"}}}}))
+	if status != 200 {
+		t.Fatalf("B's import: %d %v", status, env)
+	}
+	if r := s.DoResponse("GET", "/v2/accounts/"+other+"/media/"+id+"/raw", token, nil, nil); r.Status != http.StatusNotFound {
+		t.Errorf("B's raw of the same id: %d", r.Status)
+	}
+	status, env = s.Do("PUT", "/v2/accounts/"+other+"/callflows", token, data(map[string]any{
+		"numbers": []string{"7100"}, "flow": map[string]any{"module": "play", "data": map[string]any{"id": id}}}))
+	if status != http.StatusCreated {
+		t.Fatalf("B's flow: %d %v", status, env)
+	}
+	r := s.DoResponse("POST", "/v2/accounts/"+other+"/simulate", token, data(map[string]any{"to": "7100"}), nil)
+	var played map[string]any
+	for _, l := range traceLines(t, r) {
+		if l["op"] == "play" {
+			played = l
+		}
+	}
+	if played == nil || played["media_id"] != id || played["error"] == nil {
+		t.Errorf("B's simulated play of A's media id: %v\n%s", played, r.Body)
+	}
 	// A's audio is untouched.
 	if r := s.DoResponse("GET", "/v2/accounts/"+s.AccountID+"/media/"+id+"/raw", s.Token, nil, nil); r.Status != 200 || len(r.Body) != 44+2*4000 {
 		t.Errorf("A's audio: %d, %d bytes", r.Status, len(r.Body))

@@ -47,6 +47,7 @@ type Option func(*config)
 type config struct {
 	start        time.Time
 	playDuration func(url string) time.Duration
+	media        func(id string) (time.Duration, error)
 }
 
 // WithClock starts the simulated clock at start instead of the real now.
@@ -60,6 +61,13 @@ func WithPlayDuration(f func(url string) time.Duration) Option {
 	return func(c *config) { c.playDuration = f }
 }
 
+// WithMedia gives a stored media id's length, or the error a real call's
+// play of it would meet (no such media in the call's account): a play of a
+// MediaID then lasts as long as the audio, or fails as on a SIP call.
+func WithMedia(f func(id string) (time.Duration, error)) Option {
+	return func(c *config) { c.media = f }
+}
+
 // Channel is a simulated call: a call.Channel whose caller follows a
 // Script and whose clock jumps over waits. Safe for concurrent use.
 type Channel struct {
@@ -67,6 +75,7 @@ type Channel struct {
 	cancel       context.CancelCauseFunc
 	clock        *simClock
 	playDuration func(url string) time.Duration
+	media        func(id string) (time.Duration, error)
 
 	mu         sync.Mutex
 	inputs     []string
@@ -100,6 +109,7 @@ func New(parent context.Context, info call.Info, s Script, opts ...Option) (ctx 
 		cancel:       cancel,
 		clock:        newClock(cfg.start),
 		playDuration: cfg.playDuration,
+		media:        cfg.media,
 		inputs:       append([]string(nil), s.Inputs...),
 		dials:        append([]string(nil), s.Dials...),
 	}
@@ -171,6 +181,9 @@ func (c *Channel) Play(ctx context.Context, o call.PlayOptions) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	err := c.checkLocked(ctx, "play")
+	if err == nil && o.MediaID != "" && c.media != nil {
+		_, err = c.media(o.MediaID)
+	}
 	if err == nil {
 		c.clock.advance(c.playLength(o))
 	}
@@ -482,7 +495,11 @@ func (c *Channel) playLength(o call.PlayOptions) time.Duration {
 		return d
 	}
 	one := time.Second
-	if c.playDuration != nil {
+	if c.media != nil && o.MediaID != "" && o.URL == "" {
+		if d, err := c.media(o.MediaID); err == nil {
+			one = d
+		}
+	} else if c.playDuration != nil {
 		url := o.URL
 		if url == "" && o.MediaID != "" {
 			url = "media:" + o.MediaID
