@@ -3,8 +3,10 @@ package e2e
 import (
 	"bytes"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -30,9 +32,15 @@ func TestDocsExportImportCommands(t *testing.T) {
 	if out, stderr, err = run(t, env1, "", "import", fixtures); err != nil || strings.Count(out, "create ") < 12 {
 		t.Fatalf("import: %v %q %q", err, out, stderr)
 	}
+	token, account := signIn(t, one.URL, key)
+	uploadMedia(t, one.URL+"/v2/accounts/"+account, token, "Lobby music",
+		filepath.Join("..", "internal", "media", "testdata", "audio", "tone-440hz-8000-mono.mp3"), "audio/mpeg")
 	first := t.TempDir()
 	if out, stderr, err = run(t, env1, "", "export", first); err != nil {
 		t.Fatalf("export: %v %q %q", err, out, stderr)
+	}
+	if wav, err := os.ReadFile(filepath.Join(first, "media", "lobby-music.wav")); err != nil || !bytes.HasPrefix(wav, []byte("RIFF")) {
+		t.Fatalf("the export has no media/lobby-music.wav beside the document: %v; %v", err, slices.Sorted(maps.Keys(readTree(t, first))))
 	}
 
 	two := serve(t, nil, "--http-addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--admin-key", key)

@@ -204,19 +204,12 @@ func (a *API) beforeWrite(r *http.Request, k *document.Kind, dw *store.DocWrite)
 	if doc["media_source"] != "tts" {
 		return nil
 	}
-	t, _ := doc["tts"].(map[string]any)
-	text, _ := t["text"].(string)
+	text, voice, lang := ttsOf(doc)
 	if strings.TrimSpace(text) == "" {
 		return nil // nothing to speak yet: the document is kept without audio
 	}
 	if a.media == nil {
 		return errNoMedia
-	}
-	// Kazoo's voice is "female/en-US": a gender, then a language.
-	voice, _ := t["voice"].(string)
-	voice, lang, _ := strings.Cut(voice, "/")
-	if l, _ := doc["language"].(string); l != "" {
-		lang = l
 	}
 	if _, err := a.media.SpeakMedia(r.Context(), accountOf(r), dw.ID, text, voice, lang); err != nil {
 		return mediaError(err)
@@ -286,15 +279,65 @@ func (a *API) checkAudio(r *http.Request, e document.Entry) error {
 
 // importAudio stores the audio of every media entry that carries some.
 // The stored form is what export answered, so a round trip keeps it
-// byte for byte.
+// byte for byte. A tts media that carries none and has no audio yet is
+// spoken, as when it is saved through the API (skipped, logged, when no
+// TTS engine is installed: the documents are imported either way).
 func (a *API) importAudio(r *http.Request, b document.Bundle) error {
+	if a.media == nil {
+		return nil
+	}
 	for _, e := range b.Documents {
-		if len(e.Audio) == 0 || e.Kind != "media" || a.media == nil {
+		if e.Kind != "media" {
 			continue
 		}
-		if _, err := a.media.StoreMedia(r.Context(), accountOf(r), e.ID, bytes.NewReader(e.Audio), "audio/wav"); err != nil {
-			return mediaError(err)
+		if len(e.Audio) > 0 {
+			if _, err := a.media.StoreMedia(r.Context(), accountOf(r), e.ID, bytes.NewReader(e.Audio), "audio/wav"); err != nil {
+				return mediaError(err)
+			}
+			continue
+		}
+		if f, err := a.media.OpenMedia(accountOf(r), e.ID); err == nil {
+			f.Close()
+			continue
+		}
+		if err := a.speakImported(r, e); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// speakImported speaks an imported tts media with text.
+func (a *API) speakImported(r *http.Request, e document.Entry) error {
+	doc, err := document.Decode(e.Document)
+	if err != nil || doc["media_source"] != "tts" {
+		return nil
+	}
+	text, voice, lang := ttsOf(doc)
+	if strings.TrimSpace(text) == "" {
+		return nil
+	}
+	_, err = a.media.SpeakMedia(r.Context(), accountOf(r), e.ID, text, voice, lang)
+	if errors.Is(err, media.ErrNoTTS) {
+		a.log.Warn("tts media imported without audio", "media_id", e.ID, "err", err)
+		return nil
+	}
+	if err != nil {
+		return mediaError(err)
+	}
+	return nil
+}
+
+// ttsOf reads a tts media's text, voice and language; Kazoo's voice is
+// "female/en-US", a gender then a language, and the media's own language
+// wins.
+func ttsOf(doc map[string]any) (text, voice, lang string) {
+	t, _ := doc["tts"].(map[string]any)
+	text, _ = t["text"].(string)
+	v, _ := t["voice"].(string)
+	voice, lang, _ = strings.Cut(v, "/")
+	if l, _ := doc["language"].(string); l != "" {
+		lang = l
+	}
+	return text, voice, lang
 }
