@@ -167,7 +167,9 @@ func (a *Menu) ValidateNode(n *engine.Node) error {
 		case !menuKey.MatchString(k):
 			errs = append(errs, sbschema.FieldError{Path: "children." + strings.ReplaceAll(k, ".", "%2E"), Rule: "pattern",
 				Message: "A menu option is keys (0-9, *, #), timeout, max_retries or _", Value: k})
-		case len(k) > a.maxLength():
+		case len(k) > a.maxLength() && a.ID == "":
+			// With an id, the menu document's max_extension_length (read
+			// at call time) decides.
 			errs = append(errs, sbschema.FieldError{Path: "children." + k, Rule: "maxLength", Target: a.maxLength(),
 				Message: fmt.Sprintf("The menu collects at most %d keys (max_extension_length): no caller can press %s", a.maxLength(), k), Value: k})
 		}

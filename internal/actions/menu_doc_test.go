@@ -78,3 +78,15 @@ func TestMenuDocument(t *testing.T) {
 		})
 	}
 }
+
+// TestMenuDocumentLongOptions: a menu naming a document may have options
+// longer than the default four keys: the document's max_extension_length,
+// read at call time, decides.
+func TestMenuDocumentLongOptions(t *testing.T) {
+	deps := actionstest.Deps()
+	deps.Documents = actionstest.Docs{"menus/long": `{"id":"long","name":"Long","max_extension_length":6,"hunt":false}`}
+	c := actionstest.Run(t, actionstest.Flow(t, menuFlow(`"id":"long"`, `"123456":{"module":"tts","data":{"text":"Six."}}`)), actionstest.Options{
+		Script: sim.Script{Inputs: []string{"123456"}}, Deps: deps,
+	})
+	wantEqual(t, "branches", c.Branches(), []string{"123456"})
+}
