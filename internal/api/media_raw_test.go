@@ -13,8 +13,8 @@ import (
 	"github.com/switchboard/switchboard/internal/servertest"
 )
 
-// testWAV is half a second of a 16 kHz tone, as a WAV file.
-func testWAV() []byte {
+// uploadWAV is half a second of a 16 kHz tone, as a WAV file.
+func uploadWAV() []byte {
 	pcm := make([]int16, 8000)
 	for i := range pcm {
 		if i%16 < 8 {
@@ -66,13 +66,13 @@ func TestMediaUpload(t *testing.T) {
 		want              string // in the answer
 		seconds           float64
 	}{
-		{name: "wav", contentType: "audio/wav", body: testWAV(), status: 200, want: `"content_type":"audio/wav"`, seconds: 0.5},
-		{name: "x-wav", contentType: "audio/x-wav", body: testWAV(), status: 200, seconds: 0.5},
+		{name: "wav", contentType: "audio/wav", body: uploadWAV(), status: 200, want: `"content_type":"audio/wav"`, seconds: 0.5},
+		{name: "x-wav", contentType: "audio/x-wav", body: uploadWAV(), status: 200, seconds: 0.5},
 		{name: "mp3", contentType: "audio/mpeg", body: testMP3(t), status: 200, seconds: 1},
 		{name: "mp3 named audio/mp3", contentType: "audio/mp3", body: testMP3(t), status: 200, seconds: 1},
 		{name: "mp3 sniffed", contentType: "application/octet-stream", body: testMP3(t), status: 200, seconds: 1},
 		{name: "html", contentType: "text/html", body: []byte("<html><body>hi</body></html>"), status: 400, want: "unplayable audio"},
-		{name: "wav header only", contentType: "audio/wav", body: testWAV()[:20], status: 400, want: "not playable audio"},
+		{name: "wav header only", contentType: "audio/wav", body: uploadWAV()[:20], status: 400, want: "not playable audio"},
 		{name: "empty", contentType: "audio/wav", body: nil, status: 400, want: "the request body is empty"},
 		{name: "too large", contentType: "audio/wav", body: make([]byte, 65<<10), status: 413, want: "at most 65536 bytes"},
 	} {
@@ -106,7 +106,7 @@ func TestMediaUpload(t *testing.T) {
 		})
 	}
 	t.Run("no such media", func(t *testing.T) {
-		if r := upload(s, s.Token, s.AccountID, "nosuchmedia", "audio/wav", testWAV()); r.Status != http.StatusNotFound {
+		if r := upload(s, s.Token, s.AccountID, "nosuchmedia", "audio/wav", uploadWAV()); r.Status != http.StatusNotFound {
 			t.Errorf("upload to a missing media: %d %s", r.Status, r.Body)
 		}
 	})
@@ -118,7 +118,7 @@ func TestMediaOfAnAccount(t *testing.T) {
 	t.Parallel()
 	s := servertest.New(t)
 	id := newMedia(t, s, s.Token, s.AccountID, map[string]any{"name": "Welcome"})
-	if r := upload(s, s.Token, s.AccountID, id, "audio/wav", testWAV()); r.Status != 200 {
+	if r := upload(s, s.Token, s.AccountID, id, "audio/wav", uploadWAV()); r.Status != 200 {
 		t.Fatalf("upload: %d %s", r.Status, r.Body)
 	}
 	other, token := s.AddAccount("Tenant B")
@@ -128,9 +128,9 @@ func TestMediaOfAnAccount(t *testing.T) {
 		status                int
 	}{
 		{"GET through A's path", "GET", s.AccountID, nil, http.StatusForbidden},
-		{"PUT through A's path", "PUT", s.AccountID, testWAV(), http.StatusForbidden},
+		{"PUT through A's path", "PUT", s.AccountID, uploadWAV(), http.StatusForbidden},
 		{"GET through B's path", "GET", other, nil, http.StatusNotFound},
-		{"PUT through B's path", "PUT", other, testWAV(), http.StatusNotFound},
+		{"PUT through B's path", "PUT", other, uploadWAV(), http.StatusNotFound},
 	} {
 		r := s.DoResponse(c.method, "/v2/accounts/"+c.account+"/media/"+id+"/raw", token, c.body, http.Header{"Content-Type": {"audio/wav"}})
 		if r.Status != c.status {
@@ -182,7 +182,7 @@ func TestMediaPlayedAndMenuByID(t *testing.T) {
 	s := servertest.New(t)
 	greeting := newMedia(t, s, s.Token, s.AccountID, map[string]any{"name": "Greeting"})
 	thanks := newMedia(t, s, s.Token, s.AccountID, map[string]any{"name": "Thanks"})
-	if r := upload(s, s.Token, s.AccountID, greeting, "audio/wav", testWAV()); r.Status != 200 {
+	if r := upload(s, s.Token, s.AccountID, greeting, "audio/wav", uploadWAV()); r.Status != 200 {
 		t.Fatalf("upload: %d %s", r.Status, r.Body)
 	}
 	if r := upload(s, s.Token, s.AccountID, thanks, "audio/mpeg", testMP3(t)); r.Status != 200 {
