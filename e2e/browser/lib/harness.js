@@ -205,5 +205,8 @@ export async function signIn(page, key) {
   await page.goto('/');
   await page.getByLabel('Admin API key').fill(key);
   await page.getByRole('button', { name: 'Sign in' }).click();
+  // The shell is drawn (inert) behind the sign-in form: signed in means
+  // the form is gone, not that the shell's buttons show.
+  await page.getByLabel('Admin API key').waitFor({ state: 'hidden' });
   await page.getByRole('button', { name: 'New call flow' }).first().waitFor();
 }
