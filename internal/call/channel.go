@@ -14,6 +14,18 @@ import (
 // failure.
 var ErrHangup = errors.New("caller hung up")
 
+// EndCause is the cause of a call's context when the channel ended an
+// answered call itself, for a reason the admin must see in the trace (no
+// media from the caller: "media_timeout"). The engine writes Cause as the
+// hangup line's cause; Err says more.
+type EndCause struct {
+	Cause string
+	Err   error
+}
+
+func (e *EndCause) Error() string { return e.Cause + ": " + e.Err.Error() }
+func (e *EndCause) Unwrap() error { return e.Err }
+
 // Info is what is known of a call when it arrives; no I/O.
 type Info struct {
 	ID string // the call id: a CallSid ("CA" + 32 hex), sent as CallSid / Call-ID

@@ -245,6 +245,9 @@ func (e *Engine) finish(ctx context.Context, ch call.Channel, tr *call.Trace, re
 		log.Info("call ended", "by", res.By, "nodes", res.Nodes)
 		return res
 	}
+	if ec, ok := errors.AsType[*call.EndCause](context.Cause(ctx)); ok {
+		res.Cause = ec.Cause // the channel ended the call: its cause, not the interrupted action's
+	}
 	if res.Cause == "" {
 		res.Cause = "NORMAL_CLEARING"
 		if res.Err != nil {

@@ -145,6 +145,7 @@ func (s *Session) handlePacket(b []byte, src netip.AddrPort, now time.Time) {
 	}
 	s.rxStats.update(h, !te, now)
 	s.mu.Unlock()
+	s.lastHeard.Store(now.UnixNano())
 	s.packetsReceived.Add(1)
 	s.bytesReceived.Add(uint64(len(b)))
 	if l := s.link.Load(); l != nil {

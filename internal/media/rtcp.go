@@ -106,6 +106,7 @@ func (s *Session) readRTCP() {
 		if _, err := rtcp.Unmarshal(buf[:n]); err != nil {
 			continue
 		}
+		s.lastHeard.Store(time.Now().UnixNano())
 		s.mu.Lock()
 		if !s.latched || src.Addr() == s.remote.Addr() {
 			s.remoteRTCP, s.rtcpLatched = src, true

@@ -103,6 +103,7 @@ type Session struct {
 	octetsSent                   atomic.Uint64 // payload bytes, for RTCP
 	dropped                      atomic.Uint64
 	droppedSource                atomic.Uint64 // from an address the call never named
+	lastHeard                    atomic.Int64  // unix ns of the last RTP or RTCP accepted, or of Start
 }
 
 func newSession(m *Manager, accountID, callID string) *Session {
@@ -145,6 +146,7 @@ func (s *Session) startLocked() error {
 		return nil
 	}
 	s.started = true
+	s.lastHeard.Store(time.Now().UnixNano())
 	if s.rtpConn != nil {
 		s.wg.Go(s.readRTP)
 		s.wg.Go(s.readRTCP)
@@ -209,6 +211,21 @@ func (s *Session) Close() error {
 		}
 	})
 	return nil
+}
+
+// Activity is when media last came from the far end (RTP or RTCP
+// accepted; Start counts as the first) and whether the stream is on hold
+// either way (negotiated sendonly, recvonly or inactive), when silence is
+// expected: what the SIP layer needs to end a call whose caller vanished.
+// The time is zero before Start.
+func (s *Session) Activity() (last time.Time, held bool) {
+	s.mu.Lock()
+	held = s.localDir != sdp.SendRecv || s.haveNeg && s.neg.dir != sdp.SendRecv
+	s.mu.Unlock()
+	if ns := s.lastHeard.Load(); ns != 0 {
+		last = time.Unix(0, ns)
+	}
+	return last, held
 }
 
 // Hold puts the far end on hold (our direction becomes sendonly, or

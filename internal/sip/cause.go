@@ -1,6 +1,10 @@
 package sip
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/switchboard/switchboard/internal/call"
+)
 
 // The causes a leg's context ends with, besides call.ErrHangup (the
 // caller hung up): the engine and Dial read them with context.Cause.
@@ -22,4 +26,7 @@ var (
 	errRingTimeout = errors.New("sip: no answer before the ring timeout")
 	// errLost ends a leg that answered after another one won the Dial.
 	errLost = errors.New("sip: another leg answered first")
+	// errMediaTimeout ends an answered call from which no RTP nor RTCP
+	// came for Config.MediaTimeout: the trace's cause is media_timeout.
+	errMediaTimeout = &call.EndCause{Cause: "media_timeout", Err: errors.New("sip: no media from the caller")}
 )

@@ -2,8 +2,6 @@ package sip
 
 import (
 	"bytes"
-	"context"
-	"log/slog"
 	"net"
 	"strings"
 
@@ -22,11 +20,20 @@ import (
 // request came from, as Asterisk's force_rport: a phone behind NAT, or
 // one that sends from another port than its Via says, still hears us.
 func (s *Server) guard(props sipmsg.TransportReadProps, data []byte) ([]byte, error) {
+	if props.Transport == "TCP" {
+		if err := s.guardStream(props.RemoteAddr.String(), data); err != nil {
+			return nil, err
+		}
+		return data, nil
+	}
 	if props.Transport != "UDP" || len(data) <= 4 {
 		return data, nil
 	}
 	msg, err := s.parser.ParseSIP(data)
 	if err == nil {
+		if req, ok := msg.(*sipmsg.Request); ok && s.refuseStranger(req, props.RemoteAddr) {
+			return nil, nil
+		}
 		if req, ok := msg.(*sipmsg.Request); ok && !s.cfg.StrictVia {
 			if v := req.Via(); v != nil && !v.Params.Has("rport") && wellFormed(v) {
 				if out := addRport(data); out != nil {
@@ -36,9 +43,7 @@ func (s *Server) guard(props sipmsg.TransportReadProps, data []byte) ([]byte, er
 		}
 		return data, nil
 	}
-	if s.log.Enabled(context.Background(), slog.LevelDebug) {
-		s.log.Debug("sip message unparsable", "raddr", props.RemoteAddr.String(), "err", err)
-	}
+	s.strangerLog("sip message unparsable", "source", props.RemoteAddr.String(), "transport", "udp", "err", err)
 	if res := badRequest(data); res != nil && s.udp != nil {
 		if _, err := s.udp.WriteTo(res, props.RemoteAddr); err != nil {
 			s.log.Debug("stateless 400 not sent", "raddr", props.RemoteAddr.String(), "err", err)

@@ -99,7 +99,11 @@ func (l *inLeg) answerLocked(ctx context.Context) error {
 	if l.timer.enforced() {
 		timer := l.timer
 		l.wg.Go(func() { l.watchSession(timer) })
+	} else if l.timer.interval > 0 && l.timer.refresher == "uas" && l.timer.require {
+		timer := l.timer
+		l.wg.Go(func() { l.refreshSession(timer) })
 	}
+	l.wg.Go(l.watchMedia)
 	return nil
 }
 

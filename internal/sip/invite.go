@@ -19,28 +19,37 @@ import (
 // until the call ends. sipgo gives each request its own goroutine; this
 // one lives as long as the call.
 func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
-	if r := s.check(req); r != nil {
-		s.refuse(tx, req, r)
-		return
-	}
 	if hasTag(req) {
+		if r := s.check(req); r != nil {
+			s.refuse(tx, req, r)
+			return
+		}
 		s.routeInDialog(req, tx)
 		return
 	}
-	if req.Contact() == nil {
-		s.refuse(tx, req, &refusal{code: 400, reason: "Missing Contact"})
+	src, _ := netip.ParseAddr(sourceIP(req))
+	account, trusted := s.trunks.Inbound(src.Unmap())
+	if r := s.check(req); r != nil {
+		s.refuseInvite(tx, req, account, r)
 		return
 	}
-	src, _ := netip.ParseAddr(sourceIP(req))
-	account, ok := s.trunks.Inbound(src.Unmap())
-	if !ok {
-		s.log.Info("call refused: untrusted source", "source", req.Source(), "sip_call_id", callID(req))
+	if !trusted {
+		// Over UDP the guard answered already; this is TCP or TLS.
+		s.refusedStranger(req, req.Source())
+		if s.cfg.Strangers == StrangersDrop {
+			tx.Terminate()
+			return
+		}
 		s.respond(tx, req, 403, "Forbidden")
+		return
+	}
+	if req.Contact() == nil {
+		s.refuseInvite(tx, req, account, &refusal{code: 400, reason: "Missing Contact"})
 		return
 	}
 	timer, r := s.negotiateTimer(req, nil)
 	if r != nil {
-		s.refuse(tx, req, r)
+		s.refuseInvite(tx, req, account, r)
 		return
 	}
 	s.respond(tx, req, 100, "Trying")
@@ -50,7 +59,13 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	switch {
 	case s.closed:
 		s.mu.Unlock()
-		s.respond(tx, req, 503, reason(503))
+		s.refuseInvite(tx, req, account, &refusal{code: 503, reason: "Shutting Down"})
+		l.cancel(errEnded)
+		return
+	case s.shed.admitLocked(len(s.calls), time.Now()) != "":
+		s.mu.Unlock()
+		s.refuseInvite(tx, req, account, &refusal{code: 503, reason: "Overloaded",
+			headers: []sipmsg.Header{sipmsg.NewHeader("Retry-After", retryAfter)}})
 		l.cancel(errEnded)
 		return
 	case s.calls[l.info.SIPCallID] != nil:
@@ -81,6 +96,8 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	if err != nil {
 		l.log.Warn("call refused: no media", "err", err)
 		l.reject(503)
+		s.report(Refusal{Code: 503, Reason: "no media port", AccountID: account, Source: req.Source(),
+			From: l.info.From, To: l.info.Request, CallID: l.info.ID})
 		return
 	}
 	l.sess, l.offers = sess, sess
@@ -91,6 +108,8 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 			code, hdrs := offerRefusal(err)
 			l.log.Info("call refused: offer not acceptable", "code", code, "err", err)
 			l.reject(code, hdrs...)
+			s.report(Refusal{Code: code, Reason: "offer not acceptable", AccountID: account, Source: req.Source(),
+				From: l.info.From, To: l.info.Request, CallID: l.info.ID})
 			return
 		}
 		l.sdp = answer

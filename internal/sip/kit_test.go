@@ -24,11 +24,12 @@ import (
 type fakeMedia struct {
 	mu       sync.Mutex
 	sessions []*fakeSession
+	silent   bool // sessions report no media from the far end after Start
 }
 
 func (m *fakeMedia) NewSession(ctx context.Context, accountID, callID string) (sip.MediaSession, error) {
-	s := &fakeSession{id: callID, digits: make(chan byte, 32), closed: make(chan struct{})}
 	m.mu.Lock()
+	s := &fakeSession{id: callID, digits: make(chan byte, 32), closed: make(chan struct{}), silent: m.silent}
 	m.sessions = append(m.sessions, s)
 	m.mu.Unlock()
 	return s, nil
@@ -68,9 +69,24 @@ type fakeSession struct {
 	closeOnce sync.Once
 
 	mu      sync.Mutex
-	updates [][]byte
-	started bool
-	bridged bool
+	updates   [][]byte
+	started   bool
+	startedAt time.Time
+	silent    bool
+	bridged   bool
+}
+
+// Activity reports media until now, or, when silent, none since Start.
+func (s *fakeSession) Activity() (time.Time, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case !s.started:
+		return time.Time{}, false
+	case s.silent:
+		return s.startedAt, false
+	}
+	return time.Now(), false
 }
 
 const fakeSDP = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n"
@@ -112,7 +128,9 @@ func (s *fakeSession) updatesSeen() [][]byte {
 }
 func (s *fakeSession) Start() error {
 	s.mu.Lock()
-	s.started = true
+	if !s.started {
+		s.started, s.startedAt = true, time.Now()
+	}
 	s.mu.Unlock()
 	return nil
 }

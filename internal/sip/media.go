@@ -25,6 +25,9 @@ type MediaSession interface {
 	SetAnswer(answer []byte) error
 	Update(offer []byte) ([]byte, error)
 	Start() error
+	// Activity is when media last came from the far end (Start counts)
+	// and whether the stream is on hold either way; zero before Start.
+	Activity() (last time.Time, held bool)
 	// AllowSource lets media come from the address the call's signalling
 	// came from, besides the SDP's (a phone behind NAT); every other
 	// address is dropped.

@@ -36,6 +36,9 @@ func (s *Server) check(req *sipmsg.Request) *refusal {
 			return &refusal{code: 400, reason: "Multiple " + name + " Headers"}
 		}
 	}
+	if r := checkHeaders(req); r != nil {
+		return r
+	}
 	if !strings.EqualFold(string(req.CSeq().MethodName), string(req.Method)) {
 		return &refusal{code: 400, reason: "CSeq Method Mismatch"}
 	}
@@ -68,6 +71,50 @@ func (s *Server) check(req *sipmsg.Request) *refusal {
 		}
 	}
 	return nil
+}
+
+// checkHeaders refuses the header values the parser lets through but RFC
+// 3261 does not: a top Via without a branch, with a branch that is not a
+// token or with an unknown transport (§8.1.1.7, §20.42), a From without a
+// tag (§8.1.1.3) and a Max-Forwards above 255 (§20.22; one below 0 does
+// not parse at all). A CANCEL or ACK is held to the same rules.
+func checkHeaders(req *sipmsg.Request) *refusal {
+	v := req.Via()
+	branch, _ := v.Params.Get("branch")
+	switch {
+	case !wellFormed(v) || !knownTransport(v.Transport):
+		return &refusal{code: 400, reason: "Bad Via"}
+	case branch == "" || !isToken(branch):
+		return &refusal{code: 400, reason: "Bad Via Branch"}
+	}
+	if tag, ok := req.From().Params.Get("tag"); !ok || tag == "" || !isToken(tag) {
+		return &refusal{code: 400, reason: "Missing From Tag"}
+	}
+	if mf := req.MaxForwards(); mf != nil && mf.Val() > 255 {
+		return &refusal{code: 400, reason: "Bad Max-Forwards"}
+	}
+	return nil
+}
+
+// knownTransport reports whether a Via names a transport SIP defines.
+func knownTransport(t string) bool {
+	switch strings.ToUpper(t) {
+	case "UDP", "TCP", "TLS", "SCTP", "TLS-SCTP", "WS", "WSS":
+		return true
+	}
+	return false
+}
+
+// isToken reports whether v is an RFC 3261 token (§25.1).
+func isToken(v string) bool {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-.!%*_+`'~", c) >= 0 {
+			continue
+		}
+		return false
+	}
+	return v != ""
 }
 
 func acceptsSDP(accept []string) bool {

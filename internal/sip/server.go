@@ -58,6 +58,33 @@ type Config struct {
 	// account dials (not its own outbound gateway): a host it may not
 	// reach is refused before any INVITE is sent.
 	Egress *egress.Policy
+
+	// TCPMaxConns and TCPMaxConnsPerSource bound the SIP connections (TCP
+	// and TLS) open at once, in total and from one IP address, so a flood
+	// of idle connections is refused long before descriptors run out;
+	// 4096 and 128 by default, negative for no limit.
+	TCPMaxConns, TCPMaxConnsPerSource int
+	// TCPIdleTimeout closes a SIP connection on which nothing arrived for
+	// so long; 10 min by default.
+	TCPIdleTimeout time.Duration
+	// TCPMessageTimeout closes a connection whose first message, or the
+	// rest of a message begun, does not arrive in time (a half-open or
+	// dribbling connection); 10 s by default.
+	TCPMessageTimeout time.Duration
+	// Strangers is what an INVITE from a source that belongs to no
+	// account gets: StrangersReject (a stateless 403, the default) or
+	// StrangersDrop (nothing).
+	Strangers string
+	// MaxCalls is how many inbound calls may run at once, and
+	// MaxCallsPerSecond how many may start in a second (with a burst of as
+	// many); calls over either get 503 with Retry-After. 0 means no limit.
+	MaxCalls          int
+	MaxCallsPerSecond float64
+	// MediaTimeout ends an answered call with BYE (cause media_timeout)
+	// when no RTP or RTCP came from the caller for so long while the call
+	// is not on hold, and MediaHoldTimeout while it is; 30 s and 1 h by
+	// default, negative to never end a call for silence.
+	MediaTimeout, MediaHoldTimeout time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -79,7 +106,35 @@ func (c Config) withDefaults() Config {
 	if c.RingTimeout <= 0 {
 		c.RingTimeout = 30 * time.Second
 	}
+	c.TCPMaxConns = limitDefault(c.TCPMaxConns, defaultTCPMaxConns)
+	c.TCPMaxConnsPerSource = limitDefault(c.TCPMaxConnsPerSource, defaultTCPMaxConnsPerSource)
+	if c.TCPIdleTimeout <= 0 {
+		c.TCPIdleTimeout = defaultTCPIdleTimeout
+	}
+	if c.TCPMessageTimeout <= 0 {
+		c.TCPMessageTimeout = defaultTCPMessageTimeout
+	}
+	if c.Strangers == "" {
+		c.Strangers = StrangersReject
+	}
+	if c.MediaTimeout == 0 {
+		c.MediaTimeout = 30 * time.Second
+	}
+	if c.MediaHoldTimeout == 0 {
+		c.MediaHoldTimeout = time.Hour
+	}
 	return c
+}
+
+// limitDefault is a limit's value: def when zero, none (0) when negative.
+func limitDefault(v, def int) int {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return 0
+	}
+	return v
 }
 
 // Handler runs one inbound call to its end. ctx is the call's context: it
@@ -125,6 +180,11 @@ type Server struct {
 	callWG    sync.WaitGroup // inbound calls
 	t1, t2    time.Duration  // RFC 3261 timers for our 2xx retransmissions
 	outOnce   sync.Once
+	streams   sync.Map // remote address → *streamConn, accepted TCP connections
+	logLimit  logLimit // lines about strangers
+	shed      shedder
+	onRefuse  func(Refusal)
+	refusals  chan Refusal
 	outIP     string
 	closeOnce sync.Once
 }
@@ -133,14 +193,20 @@ type Server struct {
 // and, demoted, sipgo's own.
 func New(cfg Config, m Media, trunks Trunks, h Handler, log *slog.Logger) (*Server, error) {
 	cfg = cfg.withDefaults()
+	if cfg.Strangers != StrangersReject && cfg.Strangers != StrangersDrop {
+		return nil, fmt.Errorf("sip: strangers %q: want %s or %s", cfg.Strangers, StrangersReject, StrangersDrop)
+	}
 	if m == nil || trunks == nil || h == nil {
 		return nil, errors.New("sip: media, trunks and handler are required")
 	}
+	udpLimitOnce.Do(func() { sipmsg.UDPMTUSize = maxUDPMessage + 200 })
 	s := &Server{
 		cfg: cfg, log: log, media: m, trunks: trunks, handle: h,
 		dialogs: map[string]*dialog{}, calls: map[string]*inLeg{}, parser: sipmsg.NewParser(),
 		t1: sipmsg.T1, t2: sipmsg.T2, // process-wide in sipgo; main may tune them
+		refusals: make(chan Refusal, 256),
 	}
+	s.shed.init(cfg.MaxCalls, cfg.MaxCallsPerSecond)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	libLog := slog.New(demote{log.Handler()}).With("component", "sipgo")
 	ua, err := sipgo.NewUA(
@@ -181,13 +247,25 @@ func New(cfg Config, m Media, trunks Trunks, h Handler, log *slog.Logger) (*Serv
 	return s, nil
 }
 
+// maxUDPMessage is the largest SIP message sent over UDP: what one
+// datagram holds. sipgo refuses to send one over 1,300 bytes (UDPMTUSize
+// less 200), but RFC 3261 §18.2.2 wants a response sent whatever its
+// size (IP fragments it): a response to a request carrying many
+// Record-Route or Via headers, which a caller over UDP would otherwise
+// never get. sipgo keeps the limit in a process-wide variable; it is set
+// once, by the first server built, before any transport runs.
+const maxUDPMessage = 65507
+
+var udpLimitOnce sync.Once
+
 // Start binds the listeners and serves in the background; it returns once
 // they are bound, so Addr reports real ports. ctx only bounds the setup.
 func (s *Server) Start(ctx context.Context) error {
 	if err := s.bind(ctx); err != nil {
 		return err
 	}
-	s.serve(s.udp, s.tcp, s.tls)
+	s.wg.Go(s.reportRefusals)
+	s.serve(s.udp, s.wrapStream(s.tcp, true), s.tls)
 	s.log.Info("sip listening", "transport", "udp", "addr", s.udp.LocalAddr().String())
 	s.log.Info("sip listening", "transport", "tcp", "addr", s.tcp.Addr().String())
 	if s.tls != nil {
@@ -248,7 +326,7 @@ func (s *Server) bind(ctx context.Context) error {
 			s.tcp.Close()
 			return fmt.Errorf("listen sip tls %s: %w", s.cfg.TLSAddr, err)
 		}
-		s.tls = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+		s.tls = tls.NewListener(s.wrapStream(ln, false), &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
 		s.tlsPort = ln.Addr().(*net.TCPAddr).Port
 	}
 	return nil

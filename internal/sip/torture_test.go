@@ -54,10 +54,10 @@ var deviations = map[string]struct {
 	"wsinv": {map[string]int{"udp": 400, "tcp": 400},
 		"its branch lacks the z9hG4bK cookie, so the transaction is keyed RFC 2543 style on the From tag, " +
 			"and sipgo does not read `tag =\" 98asjd8\"` (spaces around '='): it answers 400 statelessly"},
-	"inv2543": {map[string]int{"udp": 400, "tcp": 0},
-		"an RFC 2543 request without branch nor From tag: sipgo cannot key its transaction and answers 400 (UDP) or nothing (TCP)"},
-	"longreq": {map[string]int{"udp": 0},
-		"the 404 copies the request's long headers and exceeds 1300 bytes: sipgo will not send a UDP message over its MTU limit"},
+	"inv2543": {map[string]int{"udp": 400, "tcp": 400},
+		"an RFC 2543 request without branch nor From tag: RFC 3261 §8.1.1.7 and §8.1.1.3 make both mandatory, and we refuse it (issue 13)"},
+	"longreq": {map[string]int{"udp": 400, "tcp": 400},
+		"its top Via has no branch, which RFC 3261 §8.1.1.7 makes mandatory: we refuse it (issue 13)"},
 	"dblreq": {map[string]int{"tcp": 0},
 		"a CRLF then a second request follow the REGISTER; sipgo's stream parser fails on the CRLF (RFC 3261 §7.5 says to skip it) and closes the connection"},
 }
