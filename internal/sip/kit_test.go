@@ -68,7 +68,7 @@ type fakeSession struct {
 	closed    chan struct{}
 	closeOnce sync.Once
 
-	mu      sync.Mutex
+	mu        sync.Mutex
 	updates   [][]byte
 	started   bool
 	startedAt time.Time
