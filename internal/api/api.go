@@ -163,6 +163,7 @@ var routes = append([]route{
 	{"GET", "/v2/accounts/{account_id}/recordings/signed/{grant}/{file}", false, (*API).getSignedRecording},
 	{"POST", "/v2/accounts/{account_id}/simulate", true, (*API).simulate},
 	{"GET", "/v2/accounts/{account_id}/calls", true, (*API).listCalls},
+	{"GET", "/v2/accounts/{account_id}/calls/refused", true, (*API).listRefused},
 	{"GET", "/v2/accounts/{account_id}/calls/{call_id}/trace", true, (*API).callTrace},
 	{"GET", "/v2/accounts/{account_id}/pivot/debug", true, (*API).pivotDebugList},
 	{"GET", "/v2/accounts/{account_id}/pivot/debug/{call_id}", true, (*API).pivotDebugCall},

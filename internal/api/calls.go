@@ -97,7 +97,52 @@ func callSummary(c store.CallRecord) map[string]any {
 		m["ended"] = c.Ended.UTC().Format(time.RFC3339Nano)
 		m["duration_ms"] = c.Ended.Sub(c.Started).Milliseconds()
 	}
+	m["status"] = callStatus(c)
 	return m
+}
+
+// callStatus says in one word how a call went: "in_progress", "refused"
+// (ended with a SIP refusal before any call flow ran: an untrusted source,
+// an overload, a number no flow handles …) or "completed".
+func callStatus(c store.CallRecord) string {
+	switch {
+	case c.Ended.IsZero():
+		return "in_progress"
+	case c.CallflowID == "" && strings.HasPrefix(c.HangupCause, "sip:") && c.HangupBy == "switchboard":
+		return "refused"
+	}
+	return "completed"
+}
+
+// listRefused answers GET …/calls/refused: the account's recent refused
+// calls (as in …/calls) and their count by cause, so an admin sees why a
+// number "does not work". page_size bounds how many recent calls are
+// looked at (1000 at most).
+func (a *API) listRefused(w http.ResponseWriter, r *http.Request) error {
+	if a.callLog == nil {
+		return errNoCallLog
+	}
+	n, err := limitParam(r)
+	if err != nil {
+		return err
+	}
+	if r.URL.Query().Get("page_size") == "" {
+		n = 1000
+	}
+	calls, err := a.callLog.ListCalls(r.Context(), accountOf(r), n)
+	if err != nil {
+		return err
+	}
+	counts := map[string]int{}
+	refused := []map[string]any{}
+	for _, c := range calls {
+		if callStatus(c) != "refused" {
+			continue
+		}
+		counts[c.HangupCause]++
+		refused = append(refused, callSummary(c))
+	}
+	return a.success(w, r, http.StatusOK, map[string]any{"counts": counts, "calls": refused}, "", nil)
 }
 
 // listCalls lists the account's recent calls, newest first.

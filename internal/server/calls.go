@@ -42,7 +42,16 @@ func (c *Calls) Handle(ctx context.Context, ch call.Channel, tr *call.Trace) eng
 	rec := store.CallRecord{ID: info.ID, SIPCallID: info.SIPCallID, AccountID: info.AccountID, From: info.From, To: info.Request, Started: tr.Start()}
 
 	res, err := c.route(ctx, traced, tr, info, &rec, log)
-	if err != nil {
+	switch {
+	case err != nil && callerGone(ctx):
+		// The caller gave up (CANCEL) while the call was routed: SIP
+		// answered 487 already; no flow failed.
+		res = engine.Result{Cause: "sip:487", By: call.HangupByCaller}
+		log.Info("call ended", "by", res.By, "cause", res.Cause)
+		if !tr.Ended() {
+			call.RecordCallerHangup(tr, res.Cause)
+		}
+	case err != nil:
 		res = c.refuse(ctx, traced, tr, err, log)
 	}
 	rec.Ended = tr.Start().Add(time.Duration(lastTMS(tr)) * time.Millisecond)
@@ -70,11 +79,17 @@ func (c *Calls) route(ctx context.Context, ch call.Channel, tr *call.Trace, info
 	tr.Add("route", "number", m.Number, "callflow_id", m.CallflowID, "pattern", m.Pattern)
 	rec.CallflowID = m.CallflowID
 	flow, err := c.flows.Flow(ctx, info.AccountID, m.CallflowID)
+	if err != nil && callerGone(ctx) {
+		return engine.Result{}, fmt.Errorf("load flow: %w", context.Cause(ctx))
+	}
 	if err != nil {
 		tr.Add("error", "code", "flow_unavailable", "message", err.Error())
 		return engine.Result{}, &routeError{sip: "sip:500", err: err}
 	}
 	acct, err := c.account(ctx, info.AccountID)
+	if err != nil && callerGone(ctx) {
+		return engine.Result{}, fmt.Errorf("load account: %w", context.Cause(ctx))
+	}
 	if err != nil {
 		tr.Add("error", "code", "account_unavailable", "message", err.Error())
 		return engine.Result{}, &routeError{sip: "sip:500", err: err}
@@ -172,4 +187,10 @@ func lastTMS(tr *call.Trace) int64 {
 		return 0
 	}
 	return ev[len(ev)-1].TMS
+}
+
+// callerGone reports whether the call's context ended because the caller
+// hung up (or cancelled).
+func callerGone(ctx context.Context) bool {
+	return errors.Is(context.Cause(ctx), call.ErrHangup)
 }
