@@ -59,6 +59,7 @@ test)
 	go test -run '^$' -fuzz '^FuzzPrepare$' -fuzztime 10s ./internal/callflow/
 	go test -run '^$' -fuzz '^FuzzCompileNode$' -fuzztime 10s ./internal/callflow/
 	go test -run '^$' -fuzz '^FuzzParse$' -fuzztime 10s ./internal/twiml/
+	go test -run '^$' -fuzz '^FuzzGuard$' -fuzztime 10s ./internal/sip/
 	echo "== benchmarks (one short pass; bench/ has the long runs)"
 	go test -run '^$' -bench 'Route|Patterns|Parse' -benchtime 2000x ./internal/routing/ ./internal/twiml/
 	go test -run '^$' -bench 'Load' -benchtime 3x ./internal/routing/ # 10,000 flows a run: 3 runs say enough
@@ -91,7 +92,26 @@ test)
 	node --test "${node_test_flags[@]}" e2e/browser/
 	# ---- end of the configurator block ----
 	echo "== tests"
-	go test -race -count=1 ./...
+	# -v into a log, so that skipped tests can be summed up at the end;
+	# the whole log is shown when something fails.
+	log=$(mktemp)
+	status=0
+	go test -race -count=1 -v ./... >"$log" 2>&1 || status=$?
+	grep -E '^(ok|FAIL|\?)[[:space:]]' "$log" || true
+	if [ "$status" -ne 0 ]; then
+		cat "$log"
+	fi
+	echo "== skipped tests"
+	grep -E '^!!! SKIPPED' "$log" | sort -u || true
+	skips=$(grep -cE '^[[:space:]]*--- SKIP' "$log" || true)
+	if [ "$skips" -gt 0 ]; then
+		grep -E -A1 '^[[:space:]]*--- SKIP' "$log" | grep -vE '^--$' | sed 's/^[[:space:]]*//' | paste - - | sort | uniq -c | sort -rn
+	fi
+	echo "$skips tests skipped"
+	rm -f "$log"
+	[ "$status" -eq 0 ] || exit "$status"
+	echo "== soak (2 minutes)"
+	SOAK_DURATION=2m ./bench/soak/run.sh
 	;;
 *)
 	echo "usage: ./dev.sh run [serve flags…] | ./dev.sh test" >&2
