@@ -9,6 +9,7 @@ import (
 	"github.com/switchboard/switchboard/internal/call"
 	"github.com/switchboard/switchboard/internal/media"
 	"github.com/switchboard/switchboard/internal/media/mediatest"
+	"github.com/switchboard/switchboard/internal/waitfor"
 )
 
 // TestBridge: caller phone ⇄ leg A (PCMU) ⇄ bridge ⇄ leg B (PCMA) ⇄
@@ -53,7 +54,9 @@ func TestBridge(t *testing.T) {
 		r, err := callee.Record(t.Context(), call.RecordOptions{MaxLength: 4 * time.Second, Timeout: 700 * time.Millisecond, Trim: true})
 		got <- res{r, err}
 	}()
-	time.Sleep(100 * time.Millisecond) // let the bridge settle before the tone
+	waitfor.True(t, 5*time.Second, "both legs bridged and the callee recording", func() bool {
+		return media.Bridged(legA) && media.Bridged(legB) && media.Recording(callee)
+	})
 	if err := caller.Play(t.Context(), call.PlayOptions{URL: tone, Loop: 1}); err != nil {
 		t.Fatal(err)
 	}
@@ -75,6 +78,7 @@ func TestBridge(t *testing.T) {
 		r, err := caller.Record(t.Context(), call.RecordOptions{MaxLength: 4 * time.Second, Timeout: 700 * time.Millisecond, Trim: true})
 		got <- res{r, err}
 	}()
+	waitfor.True(t, 5*time.Second, "the caller recording", func() bool { return media.Recording(caller) })
 	if err := callee.Play(t.Context(), call.PlayOptions{URL: tone2, Loop: 1}); err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +108,7 @@ func TestBridge(t *testing.T) {
 	}
 	// …or when a side closes.
 	go func() { bridged <- legA.Bridge(t.Context(), legB) }()
-	time.Sleep(50 * time.Millisecond)
+	waitfor.True(t, 5*time.Second, "the legs bridged again", func() bool { return media.Bridged(legA) && media.Bridged(legB) })
 	legB.Close()
 	select {
 	case err := <-bridged:

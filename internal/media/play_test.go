@@ -284,8 +284,9 @@ func TestGather(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			inject(tt.before)
+			injected := make(chan struct{})
 			if tt.later != "" {
-				time.AfterFunc(150*time.Millisecond, func() { inject(tt.later) })
+				time.AfterFunc(150*time.Millisecond, func() { inject(tt.later); close(injected) })
 			}
 			start := time.Now()
 			got, err := a.Gather(t.Context(), tt.o)
@@ -296,7 +297,7 @@ func TestGather(t *testing.T) {
 				t.Errorf("took %v", time.Since(start))
 			}
 			if tt.later != "" {
-				time.Sleep(10 * time.Millisecond) // let the timer's digits land before draining
+				<-injected // the timer's digits are queued before draining
 			}
 			rest, _ := a.Gather(t.Context(), call.GatherOptions{Timeout: 50 * time.Millisecond})
 			if rest != tt.left {

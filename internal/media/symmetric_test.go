@@ -14,6 +14,7 @@ import (
 	"github.com/switchboard/switchboard/internal/call"
 	"github.com/switchboard/switchboard/internal/media"
 	"github.com/switchboard/switchboard/internal/media/mediatest"
+	"github.com/switchboard/switchboard/internal/waitfor"
 )
 
 func udp(t *testing.T) *net.UDPConn {
@@ -28,13 +29,7 @@ func udp(t *testing.T) *net.UDPConn {
 
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitfor.True(t, 5*time.Second, what, cond)
 }
 
 func TestSymmetricRTP(t *testing.T) {
@@ -132,14 +127,11 @@ func TestNoLeaks(t *testing.T) {
 	}()
 	settle := func() (int, int) {
 		var g, f int
-		for range 200 {
+		waitfor.Within(2*time.Second, func() (struct{}, bool) {
 			runtime.GC()
 			g, f = runtime.NumGoroutine(), openFDs(t)
-			if g <= baseG && f <= baseF {
-				break
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+			return struct{}{}, g <= baseG && f <= baseF
+		})
 		return g, f
 	}
 	baseG, baseF = runtime.NumGoroutine(), openFDs(t)
@@ -163,7 +155,7 @@ func TestNoLeaks(t *testing.T) {
 		go s.Play(ctx, call.PlayOptions{URL: "builtin:beep"})
 		s.InjectDigit('1')
 	}
-	time.Sleep(60 * time.Millisecond)
+	<-ctx.Done() // the plays ran until their context ended
 	cancel()
 	if g := runtime.NumGoroutine(); g < baseG+400 {
 		t.Errorf("%d goroutines with 200 sessions open, want ≥ %d (2 a session)", g, baseG+400)
