@@ -195,12 +195,23 @@ func (l *inLeg) place(ctx context.Context, t legTarget, callerID string, claimed
 	}
 	b.sess, b.offers = sess, sess
 	offer := sess.Offer()
-	req := l.outboundInvite(u, id, callerID, offer)
+	req := l.outboundInvite(u, id, callerID, offer, "")
 	if t.dest != "" {
 		req.SetDestination(t.dest) // the address the egress policy allowed
 	}
 	ua := sipgo.DialogUA{Client: s.client, ContactHDR: *req.Contact()}
 	dlg, err := ua.WriteInvite(ctx, req, keep)
+	if err != nil && strings.EqualFold(req.Transport(), "tcp") && !hasTransport(u) {
+		// Too big for UDP, but TCP did not connect: UDP after all
+		// (RFC 3261 §18.1.1), fragments and all.
+		log.Info("dial: TCP refused, trying UDP", "err", err)
+		req = l.outboundInvite(u, id, callerID, offer, "udp")
+		if t.dest != "" {
+			req.SetDestination(t.dest)
+		}
+		ua = sipgo.DialogUA{Client: s.client, ContactHDR: *req.Contact()}
+		dlg, err = ua.WriteInvite(ctx, req, keep)
+	}
 	if err != nil {
 		sess.Close()
 		b.cancel(errEnded)
@@ -327,16 +338,41 @@ func (l *inLeg) ringing() {
 	}
 }
 
+// maxUDPRequest is the largest request we send over UDP when the target
+// does not name a transport: a larger one goes over TCP (RFC 3261
+// §18.1.1, the path MTU being unknown).
+const maxUDPRequest = 1300
+
+// hasTransport reports whether a URI names its transport (a transport
+// parameter, or sips:).
+func hasTransport(u sipmsg.Uri) bool {
+	t, ok := u.UriParams.Get("transport")
+	return ok && t != "" || strings.EqualFold(u.Scheme, "sips")
+}
+
 // outboundInvite is the INVITE of an outbound leg, from the caller id
-// (or the caller) at our host.
-func (l *inLeg) outboundInvite(u sipmsg.Uri, id, callerID string, offer []byte) *sipmsg.Request {
-	s := l.s
+// (or the caller) at our host. The transport is the URI's; when it names
+// none, UDP, or TCP for a request over maxUDPRequest; force overrides.
+func (l *inLeg) outboundInvite(u sipmsg.Uri, id, callerID string, offer []byte, force string) *sipmsg.Request {
 	transport := "udp"
 	if t, ok := u.UriParams.Get("transport"); ok && t != "" {
 		transport = strings.ToLower(t)
 	} else if strings.EqualFold(u.Scheme, "sips") {
 		transport = "tls"
 	}
+	if force != "" {
+		transport = force
+	}
+	req := l.buildInvite(u, id, callerID, offer, transport)
+	if force == "" && transport == "udp" && len(req.String()) > maxUDPRequest {
+		req = l.buildInvite(u, id, callerID, offer, "tcp")
+	}
+	return req
+}
+
+// buildInvite builds the outbound INVITE for a transport.
+func (l *inLeg) buildInvite(u sipmsg.Uri, id, callerID string, offer []byte, transport string) *sipmsg.Request {
+	s := l.s
 	req := sipmsg.NewRequest(sipmsg.INVITE, u)
 	user := callerID
 	if user == "" {

@@ -327,6 +327,14 @@ func (ts *testServer) script(ctx context.Context, ch call.Channel) {
 	case num == "dial-user":
 		r.dial, r.err = ch.Dial(ctx, call.DialOptions{Targets: []call.Target{{Kind: "user", Value: "bob"}}})
 		_ = ch.Hangup(ctx, "NORMAL_CLEARING")
+	case strings.HasPrefix(num, "dialbig-"):
+		// A caller id long enough to take the INVITE over 1,300 bytes.
+		r.dial, r.err = ch.Dial(ctx, call.DialOptions{
+			Targets:  []call.Target{{Kind: "sip", Value: "sip:far@127.0.0.1:" + strings.TrimPrefix(num, "dialbig-")}},
+			Timeout:  2 * time.Second,
+			CallerID: strings.Repeat("7", 1300),
+		})
+		_ = ch.Hangup(ctx, "NORMAL_CLEARING")
 	case strings.HasPrefix(num, "dial-"):
 		r.dial, r.err = ch.Dial(ctx, call.DialOptions{
 			Targets: []call.Target{{Kind: "sip", Value: "sip:far@127.0.0.1:" + strings.TrimPrefix(num, "dial-")}},

@@ -340,3 +340,31 @@ func TestTCPConnectionLimits(t *testing.T) {
 		t.Errorf("INVITE over TCP: %d, want 486", got)
 	}
 }
+
+// TestBigRequestGoesOverTCP: an outbound INVITE over 1,300 bytes to a
+// URI naming no transport goes over TCP (RFC 3261 §18.1.1); to a peer
+// that has no TCP it goes over UDP after all.
+func TestBigRequestGoesOverTCP(t *testing.T) {
+	t.Parallel()
+	ts := newServer(t, sip.Config{})
+	for _, network := range []string{"tcp", "udp"} {
+		b := newPhone(t, network)
+		events, _ := callee(b, 0, 486, 0)
+		_, port := splitAddr(b.addr)
+		newPhone(t, "udp").call(testCtx(t, 10*time.Second), ts.Addr(), fmt.Sprintf("dialbig-%d", port))
+		select {
+		case ev := <-events:
+			if got := ev.req.Transport(); !strings.EqualFold(got, network) {
+				t.Errorf("callee over %s: INVITE came over %s", network, got)
+			}
+			if n := len(ev.req.String()); n <= 1300 {
+				t.Errorf("INVITE of %d bytes, want over 1,300", n)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("callee over %s: no INVITE", network)
+		}
+		if r := ts.next(t); r.dial.Status != "busy" {
+			t.Errorf("callee over %s: dial %+v %v", network, r.dial, r.err)
+		}
+	}
+}
