@@ -15,6 +15,7 @@ func (l *inLeg) watchMedia() {
 	if active < 0 && held < 0 {
 		return
 	}
+	answered := time.Now() // silence counts from the answer: early media is one-way
 	check := time.NewTimer(max(active, time.Second))
 	defer check.Stop()
 	for {
@@ -32,7 +33,7 @@ func (l *inLeg) watchMedia() {
 			check.Reset(max(active, held, time.Second))
 			continue
 		}
-		silent := time.Since(last)
+		silent := time.Since(later(last, answered))
 		if silent < limit {
 			// Look again when the limit would run out, or sooner if the
 			// stream comes off hold meanwhile.
@@ -43,4 +44,12 @@ func (l *inLeg) watchMedia() {
 		l.terminate(context.WithoutCancel(l.ctx), errMediaTimeout)
 		return
 	}
+}
+
+// later is the later of two times.
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
