@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Debian packages the build and the tests need.
-DEBIAN_PACKAGES=(ca-certificates git gcc sip-tester baresip-core flite espeak-ng sox tshark lame)
+DEBIAN_PACKAGES=(ca-certificates git gcc sip-tester baresip-core flite espeak-ng sox tshark lame python3 curl)
 
 need_root() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else

@@ -23,7 +23,10 @@ type EndCause struct {
 	Err   error
 }
 
+// Error names the cause and the reason, for logs.
 func (e *EndCause) Error() string { return e.Cause + ": " + e.Err.Error() }
+
+// Unwrap gives the reason, so errors.Is finds the channel's own sentinel.
 func (e *EndCause) Unwrap() error { return e.Err }
 
 // Info is what is known of a call when it arrives; no I/O.
