@@ -368,3 +368,49 @@ func TestBigRequestGoesOverTCP(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionRefreshedByReinvite: a caller that does not allow UPDATE is
+// refreshed with a re-INVITE carrying our SDP, whose 2xx we ACK.
+func TestSessionRefreshedByReinvite(t *testing.T) {
+	t.Parallel()
+	ts := newServer(t, sip.Config{MinSE: time.Second})
+	p := newPhone(t, "udp")
+	reinvites := make(chan *sipmsg.Request, 10)
+	acks := make(chan *sipmsg.Request, 10)
+	p.hooks.Store(&hooks{
+		invite: func(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+			reinvites <- req
+			res := sipmsg.NewResponseFromRequest(req, 200, "OK", []byte(offer))
+			res.AppendHeader(sipmsg.NewHeader("Content-Type", "application/sdp"))
+			res.AppendHeader(&p.contact)
+			tx.Respond(res)
+		},
+		ack: func(req *sipmsg.Request, tx sipmsg.ServerTransaction) { acks <- req },
+	})
+	ctx := testCtx(t, 10*time.Second)
+	d := p.answered(ctx, ts.Addr(), "answer-wait",
+		sipmsg.NewHeader("Session-Expires", "2;refresher=uas"), sipmsg.NewHeader("Supported", "timer"),
+		sipmsg.NewHeader("Allow", "INVITE, ACK, BYE, CANCEL"))
+	select {
+	case r := <-reinvites:
+		if len(r.Body()) == 0 || r.GetHeader("Session-Expires") == nil {
+			t.Errorf("refresh re-INVITE without SDP or Session-Expires:\n%s", r)
+		}
+		select {
+		case a := <-acks:
+			if a.CSeq().SeqNo != r.CSeq().SeqNo {
+				t.Errorf("ACK CSeq %d for re-INVITE CSeq %d", a.CSeq().SeqNo, r.CSeq().SeqNo)
+			}
+		case <-time.After(3 * time.Second):
+			t.Fatal("the 2xx of the refresh was not ACKed")
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("no refresh re-INVITE within 3 s")
+	}
+	if err := d.Bye(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if r := ts.next(t); !r.hungUp() {
+		t.Errorf("cause %v", r.cause)
+	}
+}
