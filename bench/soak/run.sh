@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Soak: Switchboard under mixed load at about half of this machine's
 # capacity for SOAK_DURATION (30m by default; ./dev.sh test runs 2m), with
-# RSS, goroutines, descriptors and call outcomes sampled every 10 s.
+# RSS, goroutines, descriptors and call outcomes sampled every 10 s. The
+# flows play prompts by path (--media-local-paths).
 #
 #   short calls   sipp uac_load.xml → a 1 s prompt, BYE from Switchboard
 #   long calls    sipp uac_rtp_hold.xml → G.711 both ways for SOAK_HOLD_S s
@@ -68,7 +69,8 @@ HTTP_PORT=$(free_port)
 DEBUG_PORT=$(free_port)
 "$W/switchboard" serve --http-addr "127.0.0.1:$HTTP_PORT" --data-dir "$W/data" --admin-key "$KEY" \
 	--sip-addr "127.0.0.1:$SIP_PORT" --trust 127.0.0.1 --rtp-ports 40000-59999 \
-	--debug-addr "127.0.0.1:$DEBUG_PORT" --log-format json --log-level warn >"$W/switchboard.log" 2>&1 &
+	--debug-addr "127.0.0.1:$DEBUG_PORT" --media-local-paths \
+	--log-format json --log-level warn >"$W/switchboard.log" 2>&1 &
 SB_PID=$!
 API="http://127.0.0.1:$HTTP_PORT"
 for _ in $(seq 200); do
