@@ -133,7 +133,9 @@ func TestLargeUDPResponseIsSent(t *testing.T) {
 func TestMediaTimeoutEndsCall(t *testing.T) {
 	t.Parallel()
 	ts := newServer(t, sip.Config{MediaTimeout: 500 * time.Millisecond})
+	ts.media.mu.Lock()
 	ts.media.silent = true
+	ts.media.mu.Unlock()
 	p := newPhone(t, "udp")
 	start := time.Now()
 	d := p.answered(testCtx(t, 5*time.Second), ts.Addr(), "answer-wait")
@@ -262,7 +264,9 @@ func TestStrangerAnsweredOnce(t *testing.T) {
 			ts := newServer(t, sip.Config{Strangers: mode}, func(s *sip.Server) {
 				s.OnRefuse(func(r sip.Refusal) { reported <- r })
 			})
+			ts.trunks.mu.Lock()
 			ts.trunks.refuse = true
+			ts.trunks.mu.Unlock()
 			u := newUDPPeer(t)
 			peer := u.conns[0].LocalAddr().String()
 			addr, _ := net.ResolveUDPAddr("udp", ts.Addr())

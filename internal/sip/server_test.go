@@ -75,7 +75,9 @@ func TestFinalResponses(t *testing.T) {
 func TestUntrustedSourceGets403(t *testing.T) {
 	t.Parallel()
 	ts := newServer(t, sip.Config{})
+	ts.trunks.mu.Lock()
 	ts.trunks.refuse = true
+	ts.trunks.mu.Unlock()
 	_, code, err := newPhone(t, "udp").call(testCtx(t, 5*time.Second), ts.Addr(), "answer-wait")
 	if err != nil || code != 403 {
 		t.Fatalf("got %d %v, want 403", code, err)
