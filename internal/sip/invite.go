@@ -97,7 +97,7 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		l.log.Warn("call refused: no media", "err", err)
 		l.reject(503)
 		s.report(Refusal{Code: 503, Reason: "no media port", AccountID: account, Source: req.Source(),
-			From: l.info.From, To: l.info.Request, CallID: l.info.ID})
+			From: l.info.From, To: l.info.Request, CallID: l.info.SIPCallID})
 		return
 	}
 	l.sess, l.offers = sess, sess
@@ -109,7 +109,7 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 			l.log.Info("call refused: offer not acceptable", "code", code, "err", err)
 			l.reject(code, hdrs...)
 			s.report(Refusal{Code: code, Reason: "offer not acceptable", AccountID: account, Source: req.Source(),
-				From: l.info.From, To: l.info.Request, CallID: l.info.ID})
+				From: l.info.From, To: l.info.Request, CallID: l.info.SIPCallID})
 			return
 		}
 		l.sdp = answer
