@@ -1,6 +1,7 @@
 package sip_test
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"net"
@@ -338,10 +339,31 @@ func TestTCPConnectionLimits(t *testing.T) {
 	if took := time.Since(start); took > 3*time.Second {
 		t.Errorf("silent connection closed after %v", took)
 	}
-	// A connection that sends a message is served.
-	if got := sendTCP(t, ts.Addr(), rawInvite("127.0.0.1:9", ts.Addr(), "sip-486", "tcpok",
-		map[string]string{"Via": "SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKtcpok"})); got != 486 {
-		t.Errorf("INVITE over TCP: %d, want 486", got)
+	if !closedWithin(conns[1], 5*time.Second) {
+		t.Fatal("the second silent connection was held 5 s")
+	}
+	// With the silent ones gone, a connection that sends a message is
+	// served.
+	c, err := net.Dial("tcp", ts.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write(rawInvite("127.0.0.1:9", ts.Addr(), "sip-486", "tcpok",
+		map[string]string{"Via": "SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKtcpok"}))
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	r := bufio.NewReader(c)
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("INVITE over TCP: no final answer: %v", err)
+		}
+		if code := statusOf([]byte(line)); code >= 200 {
+			if code != 486 {
+				t.Errorf("INVITE over TCP: %d, want 486", code)
+			}
+			return
+		}
 	}
 }
 
