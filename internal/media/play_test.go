@@ -28,7 +28,10 @@ func heard(t *testing.T, a, b *media.Session, play func(ctx context.Context) err
 	}
 	done := make(chan res, 1)
 	go func() {
-		rec, err := b.Record(t.Context(), call.RecordOptions{MaxLength: 5 * time.Second, Timeout: 600 * time.Millisecond, Trim: true})
+		// The silence timeout also runs before the first sound: long
+		// enough for a play that must fetch and decode first on a busy
+		// machine; trimming drops the silence from the measure.
+		rec, err := b.Record(t.Context(), call.RecordOptions{MaxLength: 10 * time.Second, Timeout: 3 * time.Second, Trim: true})
 		done <- res{rec, err}
 	}()
 	if err := play(t.Context()); err != nil {
