@@ -126,7 +126,7 @@ func TestMenuOverSIP(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(sipp, "-sf", scenario, "-s", "3000", "-m", "1", "-i", "127.0.0.1",
-		"-p", fmt.Sprint(sipFreePort(t)), "-mp", fmt.Sprint(sipFreePort(t)), "-timeout", "40s", "-timeout_error",
+		"-p", fmt.Sprint(sipFreePort(t)), "-mp", fmt.Sprint(sippMediaPort(t)), "-timeout", "40s", "-timeout_error",
 		"-trace_err", "-error_file", filepath.Join(dir, "errors.log"), "-nostdin",
 		fmt.Sprintf("127.0.0.1:%d", sipPort))
 	cmd.Dir = dir

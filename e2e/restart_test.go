@@ -21,7 +21,7 @@ func TestKillWithLiveCallsEndsThemOnRestart(t *testing.T) {
 
 	const calls = 10
 	uac := exec.Command(sipp, "-sn", "uac", "-s", "3000", "-d", "120000", "-m", fmt.Sprint(calls), "-r", "20", "-l", fmt.Sprint(calls),
-		"-i", "127.0.0.1", "-p", fmt.Sprint(sipFreePort(t)), "-mp", fmt.Sprint(sipFreePort(t)), "-cid_str", "restart-%u-%p@%s",
+		"-i", "127.0.0.1", "-p", fmt.Sprint(sipFreePort(t)), "-mp", fmt.Sprint(sippMediaPort(t)), "-cid_str", "restart-%u-%p@%s",
 		"-nostdin", "-timeout", "180s", s.SIP)
 	uac.Dir = t.TempDir()
 	if err := uac.Start(); err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -51,6 +52,37 @@ func sipFreePort(t *testing.T) int {
 		}
 	}
 	t.Fatal("no free port")
+	return 0
+}
+
+// sippMediaPort finds a base port for sipp's media (-mp): sipp binds it and
+// the next three (audio RTP/RTCP, video RTP/RTCP), so all four must be free.
+// The search starts at a random place below the kernel's ephemeral range
+// (32768 and up) and the e2e servers' RTP range (32000-32998), where no
+// other socket of the machine is handed out by the kernel.
+func sippMediaPort(t *testing.T) int {
+	t.Helper()
+	start := 20000 + 4*rand.IntN(2500)
+	for i := range 2500 {
+		base := 20000 + (start-20000+4*i)%10000
+		var held []net.PacketConn
+		ok := true
+		for p := base; p < base+4; p++ {
+			pc, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", p))
+			if err != nil {
+				ok = false
+				break
+			}
+			held = append(held, pc)
+		}
+		for _, pc := range held {
+			pc.Close()
+		}
+		if ok {
+			return base
+		}
+	}
+	t.Fatal("no four free ports for sipp's media")
 	return 0
 }
 
@@ -188,7 +220,7 @@ func sippCmd(t *testing.T, scenario string, args ...string) func() *sippRun {
 	if err != nil {
 		t.Fatal(err)
 	}
-	args = append(args, "-sf", sf, "-m", "1", "-i", "127.0.0.1", "-mp", fmt.Sprint(sipFreePort(t)),
+	args = append(args, "-sf", sf, "-m", "1", "-i", "127.0.0.1", "-mp", fmt.Sprint(sippMediaPort(t)),
 		"-timeout", "60s", "-timeout_error", "-nostdin",
 		"-trace_err", "-error_file", filepath.Join(dir, "errors.log"),
 		"-trace_screen", "-screen_file", filepath.Join(dir, "screen.log"))

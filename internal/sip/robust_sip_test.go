@@ -65,7 +65,7 @@ func TestMalformedHeadersGet400(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			id := fmt.Sprintf("bad%d", i)
-			if got := u.send(t, ts.Addr(), rawInvite(peer, ts.Addr(), "answer-wait", id, tc.set)); got != 400 {
+			if got := u.send(t, ts.Addr(), rawInvite(peer, ts.Addr(), "answer-wait", id, tc.set), 5*time.Second); got != 400 {
 				t.Errorf("udp: answered %d, want 400", got)
 			}
 			c, err := net.Dial("tcp", ts.Addr())

@@ -88,7 +88,13 @@ func TestTorture(t *testing.T) {
 		// a transaction kept for its timers would take the next one.
 		t.Run(name+"/udp", func(t *testing.T) {
 			ts := newServer(t, sip.Config{})
-			got := u.send(t, ts.Addr(), msg)
+			// Where silence is a right answer there is no event to wait
+			// for, so a short look; where an answer is due, wait for it.
+			patience := 5 * time.Second
+			if d, ok := deviations[name]; slices.Contains(want, 0) || ok && d.got["udp"] == 0 {
+				patience = 400 * time.Millisecond
+			}
+			got := u.send(t, ts.Addr(), msg, patience)
 			if d, ok := deviations[name]; ok && d.got["udp"] == got {
 				t.Logf("answered %d, not %v: %s", got, want, d.why)
 			} else if !slices.Contains(want, got) {
@@ -142,14 +148,14 @@ func newUDPPeer(t *testing.T) *udpPeer {
 
 // send sends msg and returns the first final status answered to its
 // Call-ID within 400 ms (0 when none).
-func (u *udpPeer) send(t *testing.T, server string, msg []byte) int {
+func (u *udpPeer) send(t *testing.T, server string, msg []byte, patience time.Duration) int {
 	t.Helper()
 	u.drain()
 	addr, _ := net.ResolveUDPAddr("udp", server)
 	if _, err := u.conns[0].WriteTo(msg, addr); err != nil {
 		t.Fatal(err)
 	}
-	return firstFinal(u.got, "", 400*time.Millisecond) // a fresh server: any answer is to msg
+	return firstFinal(u.got, "", patience) // a fresh server: any answer is to msg
 }
 
 func (u *udpPeer) drain() {
@@ -200,7 +206,10 @@ func sendTCP(t *testing.T, server string, msg []byte) int {
 	}
 	defer c.Close()
 	c.Write(msg)
-	c.SetReadDeadline(time.Now().Add(400 * time.Millisecond))
+	// A refusal closes the connection at once; an answer may be slow on a
+	// busy machine: the deadline only bounds a server left waiting for
+	// the rest of a message.
+	c.SetReadDeadline(time.Now().Add(3 * time.Second))
 	r := bufio.NewReader(c)
 	for {
 		line, err := r.ReadString('\n')
