@@ -162,6 +162,23 @@ export class Api {
     throw new SignedOut('Your session has ended: sign in again.');
   }
 
+  /**
+   * Sends a file as the body of a PUT (media audio).
+   * @param {string} path relative to /v2/accounts/{account}
+   * @param {Blob} blob
+   */
+  async upload(path, blob) {
+    if (!this.token || !this.accountId || this.expired) return this.#signedOut();
+    const res = await fetch(`/v2/accounts/${this.accountId}${path}`, {
+      method: 'PUT', headers: { 'X-Auth-Token': String(this.token), 'Content-Type': blob.type || 'application/octet-stream' }, body: blob,
+    });
+    if (res.status === 401) return this.#signedOut();
+    if (!res.ok) {
+      const body = await readJSON(res);
+      throw new ApiError(res.status, String(body.message || res.statusText), /** @type {any} */ (body.data) || {});
+    }
+  }
+
   /** @returns {Promise<CallflowSummary[]>} */
   async listCallflows() {
     const r = await this.call('GET', '/callflows?paginate=false');

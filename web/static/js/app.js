@@ -9,6 +9,8 @@ import { Api, ApiError, describeError } from './api.js';
 import './catalog.js';
 import './editor.js';
 import './testcall.js';
+import { directory } from './directory.js';
+import { setKeyNames } from './model.js';
 
 /** @typedef {import('./types.js').CallflowSummary} CallflowSummary */
 /** @typedef {import('./catalog.js').SbCatalog} SbCatalog */
@@ -20,6 +22,10 @@ export class SbApp extends HTMLElement {
     super();
     this.api = new Api();
     this.api.onSignedOut = () => this.showSignIn('Your session has ended. Sign in again to go on; your unsaved changes are kept.');
+    directory.api = this.api;
+    setKeyNames((k) => directory.nameOf(k));
+    // Names arrive after the flow is drawn: draw it again with them.
+    directory.addEventListener('change', () => { if (this.editor.isOpen) this.editor.render(); });
     /** @type {CallflowSummary[]} */
     this.flows = [];
     this.listState = 'loading';
@@ -179,6 +185,7 @@ export class SbApp extends HTMLElement {
     this.signInEl.hidden = true;
     this.shell.inert = false;
     this.accountEl.textContent = this.api.accountName;
+    void directory.loadAll(['temporal_rules', 'temporal_rules_sets', 'media', 'menus', 'callflows', 'users', 'devices', 'groups', 'vmboxes', 'conferences']);
     await Promise.all([this.loadCatalog(), this.loadList()]);
     await this.route(false);
   }

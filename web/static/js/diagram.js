@@ -8,6 +8,7 @@ import { h, replace, uid as newId } from './dom.js';
 import { icon } from './icons.js';
 import { ROOT, keyLabel } from './model.js';
 import { captionOf, fieldsOf, valueLabel } from './schema.js';
+import { refCaption } from './directory.js';
 
 /** @typedef {import('./types.js').FlowDoc} FlowDoc */
 /** @typedef {import('./types.js').FlowNode} FlowNode */
@@ -169,14 +170,15 @@ export class SbDiagram extends HTMLElement {
    * @param {boolean} showKey
    * @param {number} pos
    * @param {number} setSize
+   * @param {string} [parentModule]
    * @returns {HTMLElement}
    */
-  nodeItem(n, key, level, showKey, pos, setSize) {
+  nodeItem(n, key, level, showKey, pos, setSize, parentModule = '') {
     const host = /** @type {DiagramHost} */ (this.host);
     const entry = host.entryOf(n.module);
     const m = this.markers.get(n.uid);
     const label = entry ? entry.label : n.module || 'Block';
-    const caption = entry ? captionOf(entry.schema, n.data) : `Unknown action “${n.module}”`;
+    const caption = entry ? refCaption(n.module, n.data) || captionOf(entry.schema, n.data) : `Unknown action “${n.module}”`;
     const skipped = n.data.skip_module === true;
     const problems = m ? [...m.errors, ...m.incomplete] : [];
     const card = h('div', {
@@ -191,7 +193,7 @@ export class SbDiagram extends HTMLElement {
       ? h('span', { class: `marker ${m && m.errors.length ? 'error' : 'warn'}`, 'data-testid': 'marker', title: problems.join('\n') }, icon(m && m.errors.length ? 'error' : 'warning', 'icon sm'))
       : null,
     h('button', { type: 'button', class: 'card-btn card-more', tabindex: '-1', 'aria-label': `Actions for ${label}`, 'aria-haspopup': 'menu', 'aria-expanded': 'false', title: 'Actions' }, icon('more', 'icon sm')));
-    const keyText = showKey ? `${keyLabel(key)}: ` : '';
+    const keyText = showKey ? `${keyLabel(key, parentModule)}: ` : '';
     const ariaLabel = `${keyText}${label}${caption ? `, ${caption}` : ''}${skipped ? ', skipped' : ''}${problems.length ? `. ${m && m.errors.length ? 'Error' : 'Incomplete'}: ${problems.join('; ')}` : ''}`;
     const item = h('div', {
       role: 'treeitem', class: 'ti', 'data-uid': n.uid, 'aria-level': String(level), tabindex: '-1',
@@ -205,11 +207,11 @@ export class SbDiagram extends HTMLElement {
         const branching = host.branching(n.uid);
         const group = h('div', { role: 'group', class: `group${n.children.length === 1 ? ' single' : ''}` });
         n.children.forEach((b, i) => {
-          const show = branching || b.key !== '_';
+          const show = branching || b.key !== '_' || n.module === 'pivot';
           const cls = n.children.length === 1 ? 'only' : i === 0 ? 'first' : i === n.children.length - 1 ? 'last' : 'mid';
           group.append(h('div', { class: `child ${cls}${show ? ' keyed' : ''}`, role: 'none' },
-            show ? h('button', { type: 'button', class: 'key-pill', tabindex: '-1', 'data-key': b.key, 'data-uid': b.node.uid, title: `${keyLabel(b.key)}: click to change the key`, 'aria-label': `Change key ${keyLabel(b.key)}` }, b.key === '_' ? 'Default' : b.key) : null,
-            this.nodeItem(b.node, b.key, level + 1, show, i + 1, n.children.length)));
+            show ? h('button', { type: 'button', class: `key-pill${b.key === '_' && n.module === 'pivot' ? ' fail' : ''}`, tabindex: '-1', 'data-key': b.key, 'data-uid': b.node.uid, title: `${keyLabel(b.key, n.module)}: click to change the key${keyLabel(b.key) !== b.key && b.key !== '_' ? ` (${b.key})` : ''}`, 'aria-label': `Change key ${keyLabel(b.key, n.module)}` }, /^[0-9*#]$/.test(b.key) ? b.key : keyLabel(b.key, n.module)) : null,
+            this.nodeItem(b.node, b.key, level + 1, show, i + 1, n.children.length, n.module)));
         });
         item.append(group);
       }

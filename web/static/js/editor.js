@@ -14,6 +14,7 @@ import { captionOf, validateData } from './schema.js';
 import { confirmDialog, keyDialog, modal, pickerDialog } from './dialogs.js';
 import { mainBlockDialog, paramsDialog } from './forms.js';
 import { openMenu } from './menu.js';
+import { directory, refHook } from './directory.js';
 import './diagram.js';
 
 /** @typedef {import('./types.js').CatalogEntry} CatalogEntry */
@@ -36,6 +37,20 @@ function toolButton(label, iconId, run, o = {}) {
     type: 'button', class: `btn ${o.text ? 'ghost' : 'icon-btn'}`, 'aria-label': o.text ? undefined : label,
     title: o.shortcut ? `${label} (${o.shortcut})` : label, 'aria-keyshortcuts': o.shortcut, onclick: run, 'data-testid': o.testid,
   }, icon(iconId), o.text ? h('span', null, label) : null);
+}
+
+/**
+ * A Time of Day block's rules and branch keys that name no stored rule
+ * (once the rules are loaded).
+ * @param {FlowNode} node
+ * @returns {string[]}
+ */
+function unknownRefs(node) {
+  if (node.module !== 'temporal_route' || !directory.rows.has('temporal_rules')) return [];
+  const known = (/** @type {string} */ id) => directory.has('temporal_rules', id) || directory.has('temporal_rules_sets', id);
+  const rules = Array.isArray(node.data.rules) ? node.data.rules.map(String) : [];
+  const keys = node.children.map((b) => b.key).filter((k) => k !== '_');
+  return [...new Set([...rules, ...keys])].filter((id) => !known(id)).map((id) => `No time-of-day rule has the id ${id}`);
 }
 
 export class SbEditor extends HTMLElement {
@@ -288,6 +303,7 @@ export class SbEditor extends HTMLElement {
       const incomplete = entry ? validateData(entry.schema, node.data).map((p) => p.message) : [];
       const errors = [...(this.serverErrors.get(node.uid) || [])];
       if (!entry && this.catalog.length) errors.push(`This server has no action “${node.module}”`);
+      errors.push(...unknownRefs(node));
       if (incomplete.length || errors.length) out.set(node.uid, { incomplete, errors });
     }
     const rootErr = this.serverErrors.get(ROOT);
@@ -451,7 +467,7 @@ export class SbEditor extends HTMLElement {
     const node = { uid: newUid(), module: entry.name, data: {}, children: [], extra: {} };
     this.change((d) => attach(d, parent, key, node), { select: node.uid });
     this.diagram.focusBlock(node.uid);
-    const data = await paramsDialog(entry, entry.name, {}, { isNew: true });
+    const data = await paramsDialog(entry, entry.name, {}, { isNew: true, ref: refHook });
     if (data === null) {
       // Cancel on a new block's pop-up takes the block away again.
       const d = /** @type {FlowDoc} */ (this.doc);
@@ -619,7 +635,7 @@ export class SbEditor extends HTMLElement {
     const loc = find(doc, id);
     if (!loc) return;
     const node = loc.node;
-    const data = await paramsDialog(this.entryOf(node.module), node.module, node.data, { isNew: false });
+    const data = await paramsDialog(this.entryOf(node.module), node.module, node.data, { isNew: false, ref: refHook });
     if (!data || canonical(data) === canonical(node.data)) return;
     this.serverErrors.delete(id);
     this.change((d) => {

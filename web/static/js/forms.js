@@ -15,12 +15,29 @@ import { fieldsOf, enumOptions, checkValue, defaultsOf } from './schema.js';
  */
 
 /**
+ * A field that names another document: given the field's dotted path
+ * ("play.id", "menu.media.greeting"), a widget to pick it, or null.
+ * @typedef {(path: string, f: Field, value: unknown, present: boolean) => FieldWidget|null} RefHook
+ */
+
+/**
+ * @typedef {{words?: (text: string) => string, path?: string, ref?: RefHook}} WidgetOptions
+ */
+
+/**
  * @param {Field} f
  * @param {unknown} value the current value (undefined when not set)
  * @param {boolean} present whether the data had the key
+ * @param {WidgetOptions} [o]
  * @returns {FieldWidget}
  */
-function widget(f, value, present, words = (/** @type {string} */ t) => t) {
+export function widget(f, value, present, o = {}) {
+  const words = o.words || ((/** @type {string} */ t) => t);
+  const path = o.path || f.key;
+  if (o.ref) {
+    const r = o.ref(path, f, value, present);
+    if (r) return r;
+  }
   const id = uid(`f-${f.key}`);
   const helpId = `${id}-help`;
   const errId = `${id}-err`;
@@ -122,7 +139,7 @@ function widget(f, value, present, words = (/** @type {string} */ t) => t) {
     case 'object': {
       const cur = value && typeof value === 'object' && !Array.isArray(value) ? /** @type {Record<string, unknown>} */ (value) : {};
       const subFields = fieldsOf(s);
-      const subs = subFields.map((sf) => ({ sf, w: widget({ ...sf, advanced: false }, cur[sf.key], sf.key in cur) }));
+      const subs = subFields.map((sf) => ({ sf, w: widget({ ...sf, advanced: false }, cur[sf.key], sf.key in cur, { ...o, path: `${path}.${sf.key}` }) }));
       const fs = h('fieldset', { class: 'field field-group', id, 'aria-describedby': described, 'data-field': f.key },
         h('legend', { class: 'field-label' }, f.title, f.required ? h('span', { class: 'req', 'aria-hidden': 'true' }, ' *') : null),
         help, subs.map((x) => x.w.el), err);
@@ -222,7 +239,7 @@ export function adminWords(fields) {
  * @param {CatalogEntry|undefined} entry undefined for a module the catalog lacks
  * @param {string} moduleName
  * @param {Record<string, unknown>} data
- * @param {{isNew: boolean}} opts
+ * @param {{isNew: boolean, ref?: RefHook}} opts
  * @returns {Promise<Record<string, unknown>|null>}
  */
 export async function paramsDialog(entry, moduleName, data, opts) {
@@ -230,7 +247,7 @@ export async function paramsDialog(entry, moduleName, data, opts) {
   const start = opts.isNew ? { ...defaultsOf(entry.schema), ...data } : data;
   const fields = fieldsOf(entry.schema, entry.name);
   const words = adminWords(fields);
-  const widgets = fields.map((f) => ({ f, w: widget(f, start[f.key], f.key in start, words) }));
+  const widgets = fields.map((f) => ({ f, w: widget(f, start[f.key], f.key in start, { words, path: `${entry.name}.${f.key}`, ref: opts.ref }) }));
   const main = widgets.filter((x) => !x.f.advanced).map((x) => x.w.el);
   const adv = widgets.filter((x) => x.f.advanced).map((x) => x.w.el);
   const advanced = adv.length
