@@ -9,6 +9,9 @@ import { Api, ApiError, describeError } from './api.js';
 import './catalog.js';
 import './editor.js';
 import './testcall.js';
+import { PAGES } from './pages.js';
+import { openMenu } from './menu.js';
+import { deleteFlow, duplicateFlow, exportFlow, importFlow } from './flowfile.js';
 import { directory } from './directory.js';
 import { setKeyNames } from './model.js';
 
@@ -16,6 +19,7 @@ import { setKeyNames } from './model.js';
 /** @typedef {import('./catalog.js').SbCatalog} SbCatalog */
 /** @typedef {import('./editor.js').SbEditor} SbEditor */
 /** @typedef {import('./testcall.js').SbTestCall} SbTestCall */
+/** @typedef {import('./pages.js').SbPage} SbPage */
 
 export class SbApp extends HTMLElement {
   constructor() {
@@ -49,6 +53,7 @@ export class SbApp extends HTMLElement {
     };
     this.editor.addEventListener('sb-new', () => void this.openNew());
     this.editor.addEventListener('sb-saved', () => void this.loadList());
+    this.editor.addEventListener('sb-flow-menu', () => this.flowMenu());
     this.editor.addEventListener('sb-opened', () => this.syncURL());
     this.editor.addEventListener('sb-closed', () => this.syncURL());
     this.editor.addEventListener('sb-changed', () => {
@@ -97,14 +102,22 @@ export class SbApp extends HTMLElement {
       h('h2', { class: 'panel-title' }, 'Test call'), this.testCall);
 
     this.accountEl = h('span', { class: 'account' });
+    // Sections: call flows, the directory pages, the call log.
+    this.page = /** @type {SbPage} */ (/** @type {unknown} */ (document.createElement('sb-page')));
+    this.page.hidden = true;
+    this.page.addEventListener('click', (e) => this.followLink(e));
+    const link = (/** @type {string} */ href, /** @type {string} */ label) => h('a', { href, class: 'nav-link', onclick: (/** @type {MouseEvent} */ e) => this.followLink(e) }, label);
+    this.navLinks = [link('/', 'Call flows'), ...PAGES.map((p) => link(`/${p.path}`, p.label))];
+    this.nav = h('nav', { class: 'topnav', 'aria-label': 'Sections' }, this.navLinks);
     this.shell = h('div', { class: 'shell' },
       h('header', { class: 'topbar' },
         h('div', { class: 'brand' }, icon('flow', 'icon'), 'Switchboard'),
-        h('span', { class: 'topbar-sep' }, 'Call flows'),
+        this.nav,
         h('div', { class: 'spacer' }),
         this.accountEl,
         h('button', { type: 'button', class: 'btn ghost small', onclick: () => void this.signOut(), 'data-testid': 'sign-out' }, icon('logout', 'icon sm'), 'Sign out')),
-      h('main', { class: 'layout' },
+      this.page,
+      this.layoutEl = h('main', { class: 'layout' },
         h('nav', { class: 'sidebar', 'aria-label': 'Call flows' },
           h('div', { class: 'sidebar-head' },
             h('button', { type: 'button', class: 'btn primary wide', onclick: () => void this.openNew(), 'data-testid': 'new-flow' }, icon('plus'), 'New call flow'),
@@ -241,6 +254,40 @@ export class SbApp extends HTMLElement {
       h('span', { class: 'flow-numbers' }, f.numbers.length ? f.numbers.slice(0, 3).join(', ') + (f.numbers.length > 3 ? ` +${f.numbers.length - 3}` : '') : f.patterns.length ? `${f.patterns.length} pattern${f.patterns.length === 1 ? '' : 's'}` : 'No numbers')))));
   }
 
+  /** The call flow's own menu: duplicate, export, import, delete. */
+  flowMenu() {
+    const id = this.editor.flowId;
+    const say = (/** @type {string} */ m, /** @type {'error'|'success'} */ kind) => this.editor.toast(m, { kind, testid: `toast-${kind}` });
+    const run = (/** @type {() => Promise<void>} */ fn) => () => { fn().catch((e) => say(describeError(e), 'error')); };
+    openMenu(this.editor.flowBtn, [
+      { label: 'Duplicate', icon: 'copy', disabled: !id, testid: 'flow-duplicate', run: run(async () => {
+        if (!id || !(await this.editor.confirmDiscard('open the copy'))) return;
+        const copy = await duplicateFlow(this.api, id);
+        await this.loadList();
+        await this.editor.open(copy);
+        say('Duplicated: this is the copy, without numbers.', 'success');
+      }) },
+      { label: 'Export as JSON', icon: 'redo', disabled: !id, testid: 'flow-export', run: run(async () => { if (id) await exportFlow(this.api, id); }) },
+      { label: 'Import from JSON…', icon: 'plus', testid: 'flow-import', run: run(async () => {
+        if (!(await this.editor.confirmDiscard('import a call flow'))) return;
+        const nid = await importFlow(this.api);
+        if (!nid) return;
+        await this.loadList();
+        await this.editor.open(nid);
+        say('Imported as a new call flow.', 'success');
+      }) },
+      { label: 'Delete call flow…', icon: 'trash', danger: true, disabled: !id, testid: 'flow-delete', run: run(async () => {
+        if (!id) return;
+        const name = this.editor.displayName;
+        if (await deleteFlow(id, name, this.editor.revision, say)) {
+          this.editor.close();
+          say(`Call flow “${name}” deleted.`, 'success');
+          await this.loadList();
+        }
+      }) },
+    ], { label: 'Call flow', align: 'right' });
+  }
+
   /** @param {HTMLElement} tab */
   selectTab(tab) {
     const test = tab === this.tabTest;
@@ -278,8 +325,42 @@ export class SbApp extends HTMLElement {
     this.renderList();
   }
 
+  /**
+   * Follows a same-site link inside the app without reloading.
+   * @param {MouseEvent} e
+   */
+  followLink(e) {
+    const a = e.target instanceof Element ? e.target.closest('a[href^="/"]') : null;
+    if (!(a instanceof HTMLAnchorElement) || e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey) return;
+    e.preventDefault();
+    if (location.pathname !== a.pathname) history.pushState(null, '', a.pathname);
+    void this.route(true);
+  }
+
+  /** Marks the current section in the navigation. */
+  markNav() {
+    const section = location.pathname.split('/')[1] || '';
+    for (const a of this.navLinks) {
+      const s = a.pathname.split('/')[1] || '';
+      const on = s === section || (s === '' && section === 'callflows');
+      if (on) a.setAttribute('aria-current', 'page');
+      else a.removeAttribute('aria-current');
+    }
+  }
+
   /** @param {boolean} guard whether to ask before leaving unsaved changes */
   async route(guard) {
+    this.markNav();
+    const section = location.pathname.split('/')[1] || '';
+    const page = PAGES.find((p) => p.path === section);
+    this.layoutEl.hidden = Boolean(page);
+    this.page.hidden = !page;
+    if (page) {
+      document.title = `${page.label} · Switchboard`;
+      await this.page.show(page.path);
+      return;
+    }
+    if (!this.editor.isOpen && location.pathname === '/') document.title = 'Call flows · Switchboard';
     const m = location.pathname.match(/^\/callflows\/([^/]+)$/);
     const want = m ? decodeURIComponent(m[1]) : null;
     const cur = this.editor.isOpen ? this.editor.flowId || 'new' : null;

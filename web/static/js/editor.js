@@ -108,6 +108,8 @@ export class SbEditor extends HTMLElement {
     this.zoomIn = toolButton('Zoom in', 'zoom_in', () => this.setZoom(this.diagram.zoom + 0.1));
     this.zoomLabel = h('button', { type: 'button', class: 'btn ghost zoom-label', title: 'Reset zoom to 100%', 'aria-label': 'Reset zoom', onclick: () => this.setZoom(1) }, '100%');
     this.fitBtn = h('button', { type: 'button', class: 'btn ghost small', title: 'Zoom to fit the whole flow', onclick: () => this.fit() }, 'Fit');
+    // Delete, duplicate, export: the page does them (flowfile.js).
+    this.flowBtn = h('button', { type: 'button', class: 'btn ghost', 'aria-haspopup': 'menu', 'aria-expanded': 'false', 'data-testid': 'flow-menu', onclick: () => this.emit('sb-flow-menu') }, icon('more', 'icon sm'), h('span', null, 'Call flow'));
     this.cancelBtn = h('button', { type: 'button', class: 'btn secondary', onclick: () => void this.cancel(), 'data-testid': 'cancel' }, 'Cancel');
     this.saveBtn = h('button', {
       type: 'button', class: 'btn primary', 'aria-haspopup': 'menu', 'aria-expanded': 'false', 'data-testid': 'save',
@@ -127,7 +129,7 @@ export class SbEditor extends HTMLElement {
       h('div', { class: 'toolbar' },
         h('div', { class: 'title-row' },
           h('div', { class: 'title-block' }, this.titleEl, this.stateEl),
-          h('div', { class: 'save-group' }, this.cancelBtn, this.saveBtn)),
+          h('div', { class: 'save-group' }, this.flowBtn, this.cancelBtn, this.saveBtn)),
         h('div', { class: 'tools', 'aria-label': 'Edit tools', role: 'group' },
           h('div', { class: 'tool-group' }, this.undoBtn, this.redoBtn),
           h('div', { class: 'tool-group' }, this.addBtn, this.moveBtn, this.deleteBtn),
