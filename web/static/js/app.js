@@ -12,6 +12,7 @@ import './testcall.js';
 import { PAGES } from './pages.js';
 import { openMenu } from './menu.js';
 import { deleteFlow, duplicateFlow, exportFlow, importFlow } from './flowfile.js';
+import { pathOf } from './tracewords.js';
 import { directory } from './directory.js';
 import { setKeyNames } from './model.js';
 
@@ -42,6 +43,7 @@ export class SbApp extends HTMLElement {
     this.testCall = /** @type {SbTestCall} */ (/** @type {unknown} */ (document.createElement('sb-test-call')));
     this.testCall.api = this.api;
     this.testCall.entryOf = (n) => this.editor.entryOf(n);
+    this.testCall.onTrace = (trace) => this.showTrail(trace);
 
     this.catalog.onDrag = (entry) => this.editor.setDrag(entry ? { kind: 'new', entry } : null);
     this.catalog.onPick = (entry) => {
@@ -54,7 +56,7 @@ export class SbApp extends HTMLElement {
     this.editor.addEventListener('sb-new', () => void this.openNew());
     this.editor.addEventListener('sb-saved', () => void this.loadList());
     this.editor.addEventListener('sb-flow-menu', () => this.flowMenu());
-    this.editor.addEventListener('sb-opened', () => this.syncURL());
+    this.editor.addEventListener('sb-opened', () => { this.showTrail(null); this.syncURL(); });
     this.editor.addEventListener('sb-closed', () => this.syncURL());
     this.editor.addEventListener('sb-changed', () => {
       this.testCall.setFlow(this.editor.savedNumbers, this.editor.dirty, this.editor.isOpen);
@@ -252,6 +254,30 @@ export class SbApp extends HTMLElement {
       },
       h('span', { class: 'flow-name' }, f.name || (f.numbers.length ? f.numbers.join(', ') : 'Unnamed call flow')),
       h('span', { class: 'flow-numbers' }, f.numbers.length ? f.numbers.slice(0, 3).join(', ') + (f.numbers.length > 3 ? ` +${f.numbers.length - 3}` : '') : f.patterns.length ? `${f.patterns.length} pattern${f.patterns.length === 1 ? '' : 's'}` : 'No numbers')))));
+  }
+
+  /**
+   * Lights up on the diagram the path a call took (order and time per
+   * block, webhooks on their Pivot block), with step-through replay.
+   * @param {import('./types.js').TraceEvent[]|null} trace
+   */
+  showTrail(trace) {
+    const d = this.editor.diagram;
+    const doc = this.editor.doc;
+    const steps = doc && trace ? pathOf(doc, trace) : [];
+    /** @type {Map<string, import('./tracewords.js').Step[]>} */
+    const trail = new Map();
+    for (const st of steps) trail.set(st.uid, [...(trail.get(st.uid) || []), st]);
+    d.trail = trail;
+    d.current = '';
+    if (doc) this.editor.render();
+    if (!steps.length) return;
+    this.testCall.setReplay(steps.length, (i) => {
+      d.current = steps[i].uid;
+      this.editor.render();
+      d.querySelector(`.card[data-uid="${steps[i].uid}"]`)?.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+      return this.editor.labelOf(steps[i].uid);
+    });
   }
 
   /** The call flow's own menu: duplicate, export, import, delete. */

@@ -9,6 +9,7 @@ import { icon } from './icons.js';
 import { ROOT, keyLabel } from './model.js';
 import { captionOf, fieldsOf, valueLabel } from './schema.js';
 import { refCaption } from './directory.js';
+import { stepLabel } from './tracewords.js';
 
 /** @typedef {import('./types.js').FlowDoc} FlowDoc */
 /** @typedef {import('./types.js').FlowNode} FlowNode */
@@ -49,6 +50,10 @@ export class SbDiagram extends HTMLElement {
     this.collapsed = new Set();
     /** @type {Map<string, Marker>} */
     this.markers = new Map();
+    /** @type {Map<string, import('./tracewords.js').Step[]>} the blocks a test call visited */
+    this.trail = new Map();
+    /** the block of the replay's current step */
+    this.current = '';
     this.zoom = 1;
     /** What the main block is called while the flow has no name. */
     this.untitled = 'Unnamed call flow';
@@ -181,20 +186,26 @@ export class SbDiagram extends HTMLElement {
     const caption = entry ? refCaption(n.module, n.data) || captionOf(entry.schema, n.data) : `Unknown action “${n.module}”`;
     const skipped = n.data.skip_module === true;
     const problems = m ? [...m.errors, ...m.incomplete] : [];
+    const steps = this.trail.get(n.uid);
+    const hooks = steps ? steps.flatMap((st) => st.hooks) : [];
+    const visit = steps ? `Step ${stepLabel(steps)}` : '';
     const card = h('div', {
-      class: `card block${entry ? '' : ' unknown'}${m && m.errors.length ? ' has-error' : m && m.incomplete.length ? ' has-warning' : ''}${skipped ? ' skipped' : ''}`,
+      class: `card block${entry ? '' : ' unknown'}${m && m.errors.length ? ' has-error' : m && m.incomplete.length ? ' has-warning' : ''}${skipped ? ' skipped' : ''}${steps ? ' visited' : ''}${this.current === n.uid ? ' current' : ''}`,
       'data-uid': n.uid, 'data-module': n.module, draggable: 'true',
     },
     h('span', { class: 'card-icon' }, icon(entry ? entry.icon : 'block')),
     h('span', { class: 'card-text' }, h('span', { class: 'card-label' }, label),
       caption ? h('span', { class: 'card-caption' }, caption) : null,
-      skipped ? h('span', { class: 'card-caption' }, 'Skipped') : null),
+      skipped ? h('span', { class: 'card-caption' }, 'Skipped') : null,
+      hooks.map((x) => h('span', { class: `card-caption hook${x.error || !Number(x.status) || Number(x.status) >= 400 ? ' bad' : ''}`, 'data-testid': 'trail-hook', title: x.error ? String(x.error) : '' },
+        `${String(x.method || '')} → ${Number(x.status) ? `HTTP ${x.status}` : 'no response'}`))),
+    steps ? h('span', { class: 'trail-badge', 'data-testid': 'trail-badge', title: `${visit} (order visited · time spent)` }, steps.map((st) => st.order).join(',')) : null,
     problems.length
       ? h('span', { class: `marker ${m && m.errors.length ? 'error' : 'warn'}`, 'data-testid': 'marker', title: problems.join('\n') }, icon(m && m.errors.length ? 'error' : 'warning', 'icon sm'))
       : null,
     h('button', { type: 'button', class: 'card-btn card-more', tabindex: '-1', 'aria-label': `Actions for ${label}`, 'aria-haspopup': 'menu', 'aria-expanded': 'false', title: 'Actions' }, icon('more', 'icon sm')));
     const keyText = showKey ? `${keyLabel(key, parentModule)}: ` : '';
-    const ariaLabel = `${keyText}${label}${caption ? `, ${caption}` : ''}${skipped ? ', skipped' : ''}${problems.length ? `. ${m && m.errors.length ? 'Error' : 'Incomplete'}: ${problems.join('; ')}` : ''}`;
+    const ariaLabel = `${keyText}${label}${caption ? `, ${caption}` : ''}${skipped ? ', skipped' : ''}${visit ? `, visited: ${visit}` : ''}${problems.length ? `. ${m && m.errors.length ? 'Error' : 'Incomplete'}: ${problems.join('; ')}` : ''}`;
     const item = h('div', {
       role: 'treeitem', class: 'ti', 'data-uid': n.uid, 'aria-level': String(level), tabindex: '-1',
       'aria-selected': 'false', 'aria-label': ariaLabel, 'aria-posinset': String(pos), 'aria-setsize': String(setSize),

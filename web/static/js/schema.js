@@ -78,7 +78,7 @@ export function kindOf(s) {
  */
 const PRIMARY = {
   pivot: ['voice_url', 'method', 'req_format'],
-  menu: ['name', 'prompts', 'retries', 'timeout'],
+  menu: ['name', 'media', 'prompts', 'retries', 'timeout'],
   temporal_route: ['rules', 'timezone'],
 };
 
