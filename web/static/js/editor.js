@@ -293,6 +293,7 @@ export class SbEditor extends HTMLElement {
     this.deleteBtn.disabled = sel === ROOT;
     this.saveBtn.disabled = !dirty || this.busy;
     this.zoomLabel.textContent = `${Math.round(this.diagram.zoom * 100)}%`;
+    this.zoomLabel.setAttribute('aria-label', `Reset zoom from ${this.zoomLabel.textContent}`);
     if (notify) this.emit('sb-changed');
   }
 
