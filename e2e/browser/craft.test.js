@@ -47,6 +47,7 @@ const PAGES = [
   ['time-of-day', '/temporal_rules', 'Business hours'],
   ['numbers', '/numbers', '3000'],
   ['carriers', '/trunks', 'No carriers yet'],
+  ['calls', '/calls', 'No calls yet'],
 ];
 
 for (const [w, hgt] of [[1440, 900], [1024, 768]]) {

@@ -165,6 +165,18 @@ test('a business-hours IVR is built and tested at 10:00 and 22:00 in the browser
   await panel.getByText(/Time of day: closed/).waitFor();
   assert.deepEqual((await visited()).sort(), [closedModule, 'temporal_route'].sort());
   await screenshot(page, 'done-test-22h');
+
+  // The call log opens the same path-on-diagram view.
+  await section(page, 'Calls');
+  const rows = page.getByTestId('calls-table').locator('tbody tr');
+  await rows.nth(1).waitFor();
+  assert.equal(await rows.count(), 2, 'both test calls are logged');
+  await screenshot(page, 'done-call-log');
+  await rows.first().getByRole('button', { name: /on the diagram/ }).click();
+  await page.locator('#flow-title').filter({ hasText: 'Business IVR' }).waitFor();
+  await page.locator('.card.visited').first().waitFor();
+  await panel.getByRole('list', { name: 'Call trace' }).waitFor();
+  assert.ok((await page.locator('.card.visited').count()) >= 2, 'the logged call\'s path is lit');
   assert.deepEqual(errors, []);
   await context.close();
 });

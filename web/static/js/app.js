@@ -13,6 +13,7 @@ import { PAGES } from './pages.js';
 import { openMenu } from './menu.js';
 import { deleteFlow, duplicateFlow, exportFlow, importFlow } from './flowfile.js';
 import { pathOf } from './tracewords.js';
+import './calllog.js';
 import { directory } from './directory.js';
 import { setKeyNames } from './model.js';
 
@@ -21,6 +22,7 @@ import { setKeyNames } from './model.js';
 /** @typedef {import('./editor.js').SbEditor} SbEditor */
 /** @typedef {import('./testcall.js').SbTestCall} SbTestCall */
 /** @typedef {import('./pages.js').SbPage} SbPage */
+/** @typedef {import('./calllog.js').SbCallLog} SbCallLog */
 
 export class SbApp extends HTMLElement {
   constructor() {
@@ -109,7 +111,11 @@ export class SbApp extends HTMLElement {
     this.page.hidden = true;
     this.page.addEventListener('click', (e) => this.followLink(e));
     const link = (/** @type {string} */ href, /** @type {string} */ label) => h('a', { href, class: 'nav-link', onclick: (/** @type {MouseEvent} */ e) => this.followLink(e) }, label);
-    this.navLinks = [link('/', 'Call flows'), ...PAGES.map((p) => link(`/${p.path}`, p.label))];
+    this.callLog = /** @type {SbCallLog} */ (/** @type {unknown} */ (document.createElement('sb-call-log')));
+    this.callLog.hidden = true;
+    this.callLog.api = this.api;
+    this.callLog.onOpen = (c) => void this.openCall(c);
+    this.navLinks = [link('/', 'Call flows'), ...PAGES.map((p) => link(`/${p.path}`, p.label)), link('/calls', 'Calls')];
     this.nav = h('nav', { class: 'topnav', 'aria-label': 'Sections' }, this.navLinks);
     this.shell = h('div', { class: 'shell' },
       h('header', { class: 'topbar' },
@@ -118,7 +124,7 @@ export class SbApp extends HTMLElement {
         h('div', { class: 'spacer' }),
         this.accountEl,
         h('button', { type: 'button', class: 'btn ghost small', onclick: () => void this.signOut(), 'data-testid': 'sign-out' }, icon('logout', 'icon sm'), 'Sign out')),
-      this.page,
+      this.page, this.callLog,
       this.layoutEl = h('main', { class: 'layout' },
         h('nav', { class: 'sidebar', 'aria-label': 'Call flows' },
           h('div', { class: 'sidebar-head' },
@@ -280,6 +286,28 @@ export class SbApp extends HTMLElement {
     });
   }
 
+  /**
+   * Opens a logged call's flow with its path on the diagram and its trace
+   * in the Test call panel.
+   * @param {import('./calllog.js').CallSummary} c
+   */
+  async openCall(c) {
+    if (!c.callflow_id) return;
+    history.pushState(null, '', `/callflows/${encodeURIComponent(c.callflow_id)}`);
+    await this.route(true);
+    if (this.editor.flowId !== c.callflow_id) return;
+    try {
+      const r = await this.api.call('GET', `/calls/${encodeURIComponent(c.call_id)}/trace`);
+      const trace = Array.isArray(r.data) ? r.data : [];
+      const hooks = trace.some((e) => e.op === 'webhook') ? await this.api.pivotDebug(c.call_id) : [];
+      this.selectTab(this.tabTest);
+      this.testCall.show(c.call_id, trace, { cause: c.hangup_cause, by: c.hangup_by, nodes: trace.filter((e) => e.op === 'module').length }, hooks);
+      this.showTrail(trace);
+    } catch (e) {
+      this.editor.toast(`The call's trace could not be loaded: ${describeError(e)}`, { kind: 'error' });
+    }
+  }
+
   /** The call flow's own menu: duplicate, export, import, delete. */
   flowMenu() {
     const id = this.editor.flowId;
@@ -379,8 +407,15 @@ export class SbApp extends HTMLElement {
     this.markNav();
     const section = location.pathname.split('/')[1] || '';
     const page = PAGES.find((p) => p.path === section);
-    this.layoutEl.hidden = Boolean(page);
+    const calls = section === 'calls';
+    this.layoutEl.hidden = Boolean(page) || calls;
     this.page.hidden = !page;
+    this.callLog.hidden = !calls;
+    if (calls) {
+      document.title = 'Calls · Switchboard';
+      await this.callLog.load();
+      return;
+    }
     if (page) {
       document.title = `${page.label} · Switchboard`;
       await this.page.show(page.path);
