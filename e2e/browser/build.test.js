@@ -187,7 +187,7 @@ test('build the same flow with the keyboard alone', async () => {
   await page.getByRole('menu').waitFor();
   await page.getByRole('menuitem', { name: 'Add action…' }).waitFor();
   await kb.press('ArrowDown');
-  await eventually(() => focused(page), 'Add action…A', 'focused menu item');
+  await eventually(() => focused(page), 'Add action…', 'focused menu item');
   await kb.press('Enter');
   d = dialog(page);
   await d.getByRole('combobox').waitFor();

@@ -271,6 +271,8 @@ export class SbEditor extends HTMLElement {
   render() {
     if (!this.doc) return;
     this.computeMarkers();
+    // An error toast about incomplete blocks goes once they are fixed.
+    if (![...this.markers.values()].some((m) => m.incomplete.length || m.errors.length)) this.toasts.querySelector('[data-testid="toast-incomplete"]')?.remove();
     this.diagram.doc = this.doc;
     this.diagram.markers = this.markers;
     this.diagram.untitled = this.flowId ? 'Unnamed call flow' : 'New call flow';
@@ -316,11 +318,11 @@ export class SbEditor extends HTMLElement {
 
   /** @param {number} z */
   setZoom(z) {
-    this.diagram.zoom = Math.min(1.5, Math.max(0.5, Math.round(z * 10) / 10));
+    this.diagram.zoom = Math.min(1.5, Math.max(0.1, Math.round(z * 10) / 10));
     this.render();
   }
 
-  /** Zooms so the whole flow shows, between 50% and 100%. */
+  /** Zooms so the whole flow shows, between 10% and 100%. */
   fit() {
     const canvas = this.diagram.parentElement;
     if (!canvas) return;
@@ -331,7 +333,8 @@ export class SbEditor extends HTMLElement {
     const w = r.width / z + 80;
     const hgt = r.height / z + 90;
     const scale = Math.min(1, canvas.clientWidth / w, canvas.clientHeight / hgt);
-    this.diagram.zoom = Math.max(0.5, Math.floor(scale * 10) / 10);
+    // Any size fits: below 10 % a block is a dot, so that is the floor.
+    this.diagram.zoom = Math.max(0.1, Math.floor(scale * 100) / 100);
     this.render();
     canvas.scrollTo({ left: 0, top: 0 });
   }
