@@ -14,6 +14,7 @@ import { openMenu } from './menu.js';
 import { deleteFlow, duplicateFlow, exportFlow, importFlow } from './flowfile.js';
 import { pathOf } from './tracewords.js';
 import './calllog.js';
+import { findBox, foldButton } from './jump.js';
 import { directory } from './directory.js';
 import { setKeyNames } from './model.js';
 
@@ -126,19 +127,27 @@ export class SbApp extends HTMLElement {
         h('button', { type: 'button', class: 'btn ghost small', onclick: () => void this.signOut(), 'data-testid': 'sign-out' }, icon('logout', 'icon sm'), 'Sign out')),
       this.page, this.callLog,
       this.layoutEl = h('main', { class: 'layout' },
-        h('nav', { class: 'sidebar', 'aria-label': 'Call flows' },
+        h('nav', { class: 'sidebar', id: 'sidebar', 'aria-label': 'Call flows' },
           h('div', { class: 'sidebar-head' },
             h('button', { type: 'button', class: 'btn primary wide', onclick: () => void this.openNew(), 'data-testid': 'new-flow' }, icon('plus'), 'New call flow'),
             h('div', { class: 'catalog-search' }, icon('search', 'icon search-icon'), this.search)),
           this.listStatus, this.listEl),
         h('section', { class: 'center', 'aria-labelledby': 'flow-title' }, this.editor),
-        h('aside', { class: 'rightbar', 'aria-label': 'Actions and test call' },
+        h('aside', { class: 'rightbar', id: 'rightbar', 'aria-label': 'Actions and test call' },
           h('div', { role: 'tablist', class: 'tabs', 'aria-label': 'Right panel' }, this.tabActions, this.tabTest),
           this.panelActions, this.panelTest)));
   }
 
   connectedCallback() {
     if (this.shell.isConnected) return;
+    // Big flows: find a block, fold the side panels away.
+    const tools = this.editor.mainEl.querySelector('.tools .spacer');
+    const left = this.shell.querySelector('#sidebar');
+    const right = this.shell.querySelector('#rightbar');
+    if (tools && left instanceof HTMLElement && right instanceof HTMLElement) {
+      tools.after(findBox(this.editor), h('div', { class: 'tool-group' },
+        foldButton(left, 'the call-flow list', this.layoutEl, 'fold-left'), foldButton(right, 'the right panel', this.layoutEl, 'fold-right')));
+    }
     this.append(this.shell, this.signInEl);
     window.addEventListener('beforeunload', (e) => {
       if (this.editor.dirty) {

@@ -319,6 +319,7 @@ export class SbEditor extends HTMLElement {
   /** @param {number} z */
   setZoom(z) {
     this.diagram.zoom = Math.min(1.5, Math.max(0.1, Math.round(z * 10) / 10));
+    if (z < 0.1) this.diagram.zoom = Math.max(0.02, z);
     this.render();
   }
 
@@ -326,16 +327,19 @@ export class SbEditor extends HTMLElement {
   fit() {
     const canvas = this.diagram.parentElement;
     if (!canvas) return;
-    const root = this.diagram.tree.firstElementChild;
-    if (!root) return;
-    const z = this.diagram.zoom;
-    const r = root.getBoundingClientRect();
-    const w = r.width / z + 80;
-    const hgt = r.height / z + 90;
-    const scale = Math.min(1, canvas.clientWidth / w, canvas.clientHeight / hgt);
-    // Any size fits: below 10 % a block is a dot, so that is the floor.
-    this.diagram.zoom = Math.max(0.1, Math.floor(scale * 100) / 100);
-    this.render();
+    // Measured, zoomed, measured again: card text and borders do not scale
+    // exactly, so a second pass corrects the first.
+    for (let pass = 0; pass < 3; pass++) {
+      const root = this.diagram.tree.firstElementChild;
+      if (!root) return;
+      const z = this.diagram.zoom;
+      const r = root.getBoundingClientRect();
+      const ratio = Math.min((canvas.clientWidth - 40) / r.width, (canvas.clientHeight - 40) / r.height);
+      const next = Math.max(0.02, Math.min(1, Math.floor(z * ratio * 100) / 100));
+      if (Math.abs(next - z) < 0.005) break;
+      this.diagram.zoom = next;
+      this.render();
+    }
     canvas.scrollTo({ left: 0, top: 0 });
   }
 
