@@ -130,6 +130,7 @@ export class Api {
    */
   async call(method, path, opts = {}) {
     if (!this.token || !this.accountId || this.expired) return this.#signedOut();
+    const used = this.token;
     /** @type {Record<string, string>} */
     const headers = { 'X-Auth-Token': String(this.token) };
     /** @type {RequestInit} */
@@ -148,7 +149,9 @@ export class Api {
     if (!res.ok) {
       throw new ApiError(res.status, String(body.message || res.statusText), /** @type {any} */ (body.data) || {});
     }
-    if (typeof body.auth_token === 'string' && body.auth_token !== this.token) {
+    // A renewed token is kept only while this session lasts: an answer that
+    // arrives after sign-out must not bring the session back.
+    if (typeof body.auth_token === 'string' && this.token === used && body.auth_token !== used) {
       this.token = body.auth_token;
       sessionStorage.setItem(TOKEN, this.token);
     }
