@@ -33,7 +33,7 @@ export class SbApp extends HTMLElement {
     directory.api = this.api;
     setKeyNames((k) => directory.nameOf(k));
     // Names arrive after the flow is drawn: draw it again with them.
-    directory.addEventListener('change', () => { if (this.editor.isOpen) this.editor.render(); });
+    directory.addEventListener('change', () => { this.editor.diagram.namesVersion++; if (this.editor.isOpen) this.editor.render(); });
     /** @type {CallflowSummary[]} */
     this.flows = [];
     this.listState = 'loading';
