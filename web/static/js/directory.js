@@ -235,3 +235,17 @@ export function refCaption(module, data) {
   }
   return out.join(', ');
 }
+
+/**
+ * A Time of Day block's rules and branch keys that name no stored rule
+ * (once the rules are loaded).
+ * @param {import('./types.js').FlowNode} node
+ * @returns {string[]}
+ */
+export function unknownRuleRefs(node) {
+  if (node.module !== 'temporal_route' || !directory.rows.has('temporal_rules')) return [];
+  const known = (/** @type {string} */ id) => directory.has('temporal_rules', id) || directory.has('temporal_rules_sets', id);
+  const rules = Array.isArray(node.data.rules) ? node.data.rules.map(String) : [];
+  const keys = node.children.map((b) => b.key).filter((k) => k !== '_');
+  return [...new Set([...rules, ...keys])].filter((id) => !known(id)).map((id) => `No time-of-day rule has the id ${id}`);
+}
