@@ -60,7 +60,7 @@ test('a test call runs the saved flow with typed keys and shows its trace and we
   await timeline.waitFor();
   const text = await timeline.innerText();
   assert.match(text, /Routed 6001/);
-  assert.match(text, /Block: Pivot/);
+  assert.match(text, /Pivot/);
   assert.match(text, /GET http:\/\/127\.0\.0\.1:\d+\/voice/);
   assert.match(text, /HTTP 200/);
   assert.match(text, /Caller pressed 5/);

@@ -1,10 +1,18 @@
 package api
 
 import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/base64"
 	"io/fs"
+	"mime"
 	"net/http"
+	"path"
 	"regexp"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/switchboard/switchboard/web"
 )
@@ -17,7 +25,7 @@ const (
 	// and API only; no inline script or style attribute, no plugin, no
 	// framing. The UI is written to pass it (a browser test holds it).
 	uiCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-		"connect-src 'self'; font-src 'self'; media-src 'self'; manifest-src 'self'; " +
+		"connect-src 'self'; font-src 'self'; media-src 'self' blob:; manifest-src 'self'; " +
 		"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 	// apiCSP is for everything else: JSON and errors load nothing.
 	apiCSP = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
@@ -31,15 +39,80 @@ func setSecurityHeaders(h http.Header, csp string) {
 }
 
 // clientRoute matches the configurator's own paths, which the single-page
-// app routes itself: "/" and "/callflows/{id}" (or "/callflows/new").
-var clientRoute = regexp.MustCompile(`^/(callflows/[^/]+)?$`)
+// app routes itself: "/", "/callflows/{id}" (or "/callflows/new"), the
+// directory pages ("/users", "/media" …, "/users/{id}") and the call log
+// ("/calls", "/calls/{id}").
+var clientRoute = regexp.MustCompile(`^/((callflows|users|devices|groups|media|vmboxes|conferences|temporal_rules|numbers|trunks|calls)(/[^/]+)?)?$`)
 
-// uiHandler serves the configurator: its files as they are, index.html for
-// the app's own routes, and 404 for anything else (so /metrics or
-// /debug/pprof/ never look served, and no directory is listed).
-func uiHandler() http.Handler {
+// asset is one configurator file, read once from the embedded tree: its
+// bytes, their gzip form when that is smaller, and a strong ETag of the
+// content, so a browser revalidates with a 304 instead of loading again.
+type asset struct {
+	body, gz []byte
+	etag     string
+	ctype    string
+}
+
+// uiAssets are the configurator's files by path ("index.html", "js/app.js"),
+// compressed and hashed on first use.
+var uiAssets = sync.OnceValue(func() map[string]*asset {
 	files := web.FS()
-	fileServer := http.FileServerFS(files)
+	out := map[string]*asset{}
+	_ = fs.WalkDir(files, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(files, p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		a := &asset{body: b, etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`}
+		a.ctype = mime.TypeByExtension(path.Ext(p))
+		if a.ctype == "" {
+			a.ctype = http.DetectContentType(b)
+		}
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+		_, _ = zw.Write(b)
+		_ = zw.Close()
+		if buf.Len() < len(b) {
+			a.gz = buf.Bytes()
+		}
+		out[p] = a
+		return nil
+	})
+	return out
+})
+
+// acceptsGzip reports whether the request's Accept-Encoding allows gzip.
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		name, q, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(strings.TrimSpace(name), "gzip") {
+			return strings.ReplaceAll(strings.TrimSpace(q), " ", "") != "q=0"
+		}
+	}
+	return false
+}
+
+// etagMatches reports whether an If-None-Match header names etag (or *).
+func etagMatches(header, etag string) bool {
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == "*" || t == etag {
+			return true
+		}
+	}
+	return false
+}
+
+// uiHandler serves the configurator: its files as they are (gzip'd when the
+// browser accepts it, with an ETag and revalidation), index.html for the
+// app's own routes, and 404 for anything else (so /metrics or /debug/pprof/
+// never look served, and no directory is listed).
+func uiHandler() http.Handler {
+	assets := uiAssets()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		setSecurityHeaders(w.Header(), uiCSP)
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -48,19 +121,30 @@ func uiHandler() http.Handler {
 			return
 		}
 		p := strings.TrimPrefix(r.URL.Path, "/")
-		if p != "" {
-			info, err := fs.Stat(files, p)
-			switch {
-			case err == nil && !info.IsDir():
-			case clientRoute.MatchString(r.URL.Path):
-				r = r.Clone(r.Context())
-				r.URL.Path = "/"
-			default:
+		a, ok := assets[p]
+		if !ok {
+			if !clientRoute.MatchString(r.URL.Path) {
 				http.NotFound(w, r)
 				return
 			}
+			a = assets["index.html"]
 		}
-		w.Header().Set("Cache-Control", "no-cache")
-		fileServer.ServeHTTP(w, r)
+		h := w.Header()
+		// Files keep their names across versions (no build step), so the
+		// browser keeps them but asks each time: a 304 costs no body.
+		h.Set("Cache-Control", "no-cache")
+		h.Set("ETag", a.etag)
+		h.Set("Vary", "Accept-Encoding")
+		h.Set("Content-Type", a.ctype)
+		if etagMatches(r.Header.Get("If-None-Match"), a.etag) {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		body := a.body
+		if a.gz != nil && acceptsGzip(r) {
+			body = a.gz
+			h.Set("Content-Encoding", "gzip")
+		}
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
 	})
 }

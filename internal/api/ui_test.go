@@ -70,3 +70,36 @@ func TestFrontDoor(t *testing.T) {
 		{Name: "no write to the UI", Method: "POST", URL: "/", Token: "-", Body: "x", ExpectedStatus: http.StatusMethodNotAllowed},
 	})
 }
+
+// TestUIAssetsCompressedAndCached: the configurator's files go gzip'd to a
+// browser that accepts it, carry an ETag, and a repeat visit with that tag
+// costs a 304 without a body; the directory pages are the app's own.
+func TestUIAssetsCompressedAndCached(t *testing.T) {
+	t.Parallel()
+	s := servertest.New(t)
+	gz := http.Header{"Accept-Encoding": {"gzip, br"}}
+	r := s.DoResponse("GET", "/js/editor.js", "-", nil, gz)
+	if r.Status != 200 || r.Header.Get("Content-Encoding") != "gzip" || r.Header.Get("Vary") != "Accept-Encoding" {
+		t.Fatalf("status %d, Content-Encoding %q, Vary %q: want 200 gzip", r.Status, r.Header.Get("Content-Encoding"), r.Header.Get("Vary"))
+	}
+	if len(r.Body) < 2 || r.Body[0] != 0x1f || r.Body[1] != 0x8b {
+		t.Fatal("body is not gzip")
+	}
+	etag := r.Header.Get("ETag")
+	if etag == "" || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/javascript") {
+		t.Fatalf("ETag %q, Content-Type %q", etag, r.Header.Get("Content-Type"))
+	}
+	plain := s.DoResponse("GET", "/js/editor.js", "-", nil, http.Header{"Accept-Encoding": {"identity"}})
+	if plain.Header.Get("Content-Encoding") != "" || !strings.Contains(string(plain.Body), "import") {
+		t.Fatalf("without gzip: Content-Encoding %q", plain.Header.Get("Content-Encoding"))
+	}
+	again := s.DoResponse("GET", "/js/editor.js", "-", nil, http.Header{"If-None-Match": {etag}})
+	if again.Status != http.StatusNotModified || len(again.Body) != 0 {
+		t.Fatalf("revalidation: %d with %d bytes, want 304 and none", again.Status, len(again.Body))
+	}
+	for _, p := range []string{"/users", "/media/abc", "/calls", "/calls/x1", "/numbers", "/temporal_rules"} {
+		if r := s.DoResponse("GET", p, "-", nil, nil); r.Status != 200 || !strings.Contains(string(r.Body), "<sb-app>") {
+			t.Errorf("%s: %d, want the app's page", p, r.Status)
+		}
+	}
+}

@@ -130,6 +130,7 @@ export class Api {
    */
   async call(method, path, opts = {}) {
     if (!this.token || !this.accountId || this.expired) return this.#signedOut();
+    const used = this.token;
     /** @type {Record<string, string>} */
     const headers = { 'X-Auth-Token': String(this.token) };
     /** @type {RequestInit} */
@@ -148,7 +149,9 @@ export class Api {
     if (!res.ok) {
       throw new ApiError(res.status, String(body.message || res.statusText), /** @type {any} */ (body.data) || {});
     }
-    if (typeof body.auth_token === 'string' && body.auth_token !== this.token) {
+    // A renewed token is kept only while this session lasts: an answer that
+    // arrives after sign-out must not bring the session back.
+    if (typeof body.auth_token === 'string' && this.token === used && body.auth_token !== used) {
       this.token = body.auth_token;
       sessionStorage.setItem(TOKEN, this.token);
     }
@@ -160,6 +163,23 @@ export class Api {
     this.signOut();
     if (this.onSignedOut) this.onSignedOut();
     throw new SignedOut('Your session has ended: sign in again.');
+  }
+
+  /**
+   * Sends a file as the body of a PUT (media audio).
+   * @param {string} path relative to /v2/accounts/{account}
+   * @param {Blob} blob
+   */
+  async upload(path, blob) {
+    if (!this.token || !this.accountId || this.expired) return this.#signedOut();
+    const res = await fetch(`/v2/accounts/${this.accountId}${path}`, {
+      method: 'PUT', headers: { 'X-Auth-Token': String(this.token), 'Content-Type': blob.type || 'application/octet-stream' }, body: blob,
+    });
+    if (res.status === 401) return this.#signedOut();
+    if (!res.ok) {
+      const body = await readJSON(res);
+      throw new ApiError(res.status, String(body.message || res.statusText), /** @type {any} */ (body.data) || {});
+    }
   }
 
   /** @returns {Promise<CallflowSummary[]>} */

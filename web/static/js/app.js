@@ -9,17 +9,31 @@ import { Api, ApiError, describeError } from './api.js';
 import './catalog.js';
 import './editor.js';
 import './testcall.js';
+import { PAGES } from './pages.js';
+import { openMenu } from './menu.js';
+import { deleteFlow, duplicateFlow, exportFlow, importFlow } from './flowfile.js';
+import { pathOf } from './tracewords.js';
+import './calllog.js';
+import { findBox, foldButton } from './jump.js';
+import { directory } from './directory.js';
+import { setKeyNames } from './model.js';
 
 /** @typedef {import('./types.js').CallflowSummary} CallflowSummary */
 /** @typedef {import('./catalog.js').SbCatalog} SbCatalog */
 /** @typedef {import('./editor.js').SbEditor} SbEditor */
 /** @typedef {import('./testcall.js').SbTestCall} SbTestCall */
+/** @typedef {import('./pages.js').SbPage} SbPage */
+/** @typedef {import('./calllog.js').SbCallLog} SbCallLog */
 
 export class SbApp extends HTMLElement {
   constructor() {
     super();
     this.api = new Api();
     this.api.onSignedOut = () => this.showSignIn('Your session has ended. Sign in again to go on; your unsaved changes are kept.');
+    directory.api = this.api;
+    setKeyNames((k) => directory.nameOf(k));
+    // Names arrive after the flow is drawn: draw it again with them.
+    directory.addEventListener('change', () => { this.editor.diagram.namesVersion++; if (this.editor.isOpen) this.editor.render(); });
     /** @type {CallflowSummary[]} */
     this.flows = [];
     this.listState = 'loading';
@@ -32,6 +46,7 @@ export class SbApp extends HTMLElement {
     this.testCall = /** @type {SbTestCall} */ (/** @type {unknown} */ (document.createElement('sb-test-call')));
     this.testCall.api = this.api;
     this.testCall.entryOf = (n) => this.editor.entryOf(n);
+    this.testCall.onTrace = (trace) => this.showTrail(trace);
 
     this.catalog.onDrag = (entry) => this.editor.setDrag(entry ? { kind: 'new', entry } : null);
     this.catalog.onPick = (entry) => {
@@ -43,7 +58,8 @@ export class SbApp extends HTMLElement {
     };
     this.editor.addEventListener('sb-new', () => void this.openNew());
     this.editor.addEventListener('sb-saved', () => void this.loadList());
-    this.editor.addEventListener('sb-opened', () => this.syncURL());
+    this.editor.addEventListener('sb-flow-menu', () => this.flowMenu());
+    this.editor.addEventListener('sb-opened', () => { this.showTrail(null); this.syncURL(); });
     this.editor.addEventListener('sb-closed', () => this.syncURL());
     this.editor.addEventListener('sb-changed', () => {
       this.testCall.setFlow(this.editor.savedNumbers, this.editor.dirty, this.editor.isOpen);
@@ -91,27 +107,47 @@ export class SbApp extends HTMLElement {
       h('h2', { class: 'panel-title' }, 'Test call'), this.testCall);
 
     this.accountEl = h('span', { class: 'account' });
+    // Sections: call flows, the directory pages, the call log.
+    this.page = /** @type {SbPage} */ (/** @type {unknown} */ (document.createElement('sb-page')));
+    this.page.hidden = true;
+    this.page.addEventListener('click', (e) => this.followLink(e));
+    const link = (/** @type {string} */ href, /** @type {string} */ label) => h('a', { href, class: 'nav-link', onclick: (/** @type {MouseEvent} */ e) => this.followLink(e) }, label);
+    this.callLog = /** @type {SbCallLog} */ (/** @type {unknown} */ (document.createElement('sb-call-log')));
+    this.callLog.hidden = true;
+    this.callLog.api = this.api;
+    this.callLog.onOpen = (c) => void this.openCall(c);
+    this.navLinks = [link('/', 'Call flows'), ...PAGES.map((p) => link(`/${p.path}`, p.label)), link('/calls', 'Calls')];
+    this.nav = h('nav', { class: 'topnav', 'aria-label': 'Sections' }, this.navLinks);
     this.shell = h('div', { class: 'shell' },
       h('header', { class: 'topbar' },
         h('div', { class: 'brand' }, icon('flow', 'icon'), 'Switchboard'),
-        h('span', { class: 'topbar-sep' }, 'Call flows'),
+        this.nav,
         h('div', { class: 'spacer' }),
         this.accountEl,
         h('button', { type: 'button', class: 'btn ghost small', onclick: () => void this.signOut(), 'data-testid': 'sign-out' }, icon('logout', 'icon sm'), 'Sign out')),
-      h('main', { class: 'layout' },
-        h('nav', { class: 'sidebar', 'aria-label': 'Call flows' },
+      this.page, this.callLog,
+      this.layoutEl = h('main', { class: 'layout' },
+        h('nav', { class: 'sidebar', id: 'sidebar', 'aria-label': 'Call flows' },
           h('div', { class: 'sidebar-head' },
             h('button', { type: 'button', class: 'btn primary wide', onclick: () => void this.openNew(), 'data-testid': 'new-flow' }, icon('plus'), 'New call flow'),
             h('div', { class: 'catalog-search' }, icon('search', 'icon search-icon'), this.search)),
           this.listStatus, this.listEl),
         h('section', { class: 'center', 'aria-labelledby': 'flow-title' }, this.editor),
-        h('aside', { class: 'rightbar', 'aria-label': 'Actions and test call' },
+        h('aside', { class: 'rightbar', id: 'rightbar', 'aria-label': 'Actions and test call' },
           h('div', { role: 'tablist', class: 'tabs', 'aria-label': 'Right panel' }, this.tabActions, this.tabTest),
           this.panelActions, this.panelTest)));
   }
 
   connectedCallback() {
     if (this.shell.isConnected) return;
+    // Big flows: find a block, fold the side panels away.
+    const tools = this.editor.mainEl.querySelector('.tools .spacer');
+    const left = this.shell.querySelector('#sidebar');
+    const right = this.shell.querySelector('#rightbar');
+    if (tools && left instanceof HTMLElement && right instanceof HTMLElement) {
+      tools.after(findBox(this.editor), h('div', { class: 'tool-group' },
+        foldButton(left, 'the call-flow list', this.layoutEl, 'fold-left'), foldButton(right, 'the right panel', this.layoutEl, 'fold-right')));
+    }
     this.append(this.shell, this.signInEl);
     window.addEventListener('beforeunload', (e) => {
       if (this.editor.dirty) {
@@ -179,6 +215,7 @@ export class SbApp extends HTMLElement {
     this.signInEl.hidden = true;
     this.shell.inert = false;
     this.accountEl.textContent = this.api.accountName;
+    void directory.loadAll(['temporal_rules', 'temporal_rules_sets', 'media', 'menus', 'callflows', 'users', 'devices', 'groups', 'vmboxes', 'conferences']);
     await Promise.all([this.loadCatalog(), this.loadList()]);
     await this.route(false);
   }
@@ -234,6 +271,86 @@ export class SbApp extends HTMLElement {
       h('span', { class: 'flow-numbers' }, f.numbers.length ? f.numbers.slice(0, 3).join(', ') + (f.numbers.length > 3 ? ` +${f.numbers.length - 3}` : '') : f.patterns.length ? `${f.patterns.length} pattern${f.patterns.length === 1 ? '' : 's'}` : 'No numbers')))));
   }
 
+  /**
+   * Lights up on the diagram the path a call took (order and time per
+   * block, webhooks on their Pivot block), with step-through replay.
+   * @param {import('./types.js').TraceEvent[]|null} trace
+   */
+  showTrail(trace) {
+    const d = this.editor.diagram;
+    const doc = this.editor.doc;
+    const steps = doc && trace ? pathOf(doc, trace) : [];
+    /** @type {Map<string, import('./tracewords.js').Step[]>} */
+    const trail = new Map();
+    for (const st of steps) trail.set(st.uid, [...(trail.get(st.uid) || []), st]);
+    d.trail = trail;
+    d.current = '';
+    if (doc) this.editor.render();
+    if (!steps.length) return;
+    this.testCall.setReplay(steps.length, (i) => {
+      d.current = steps[i].uid;
+      this.editor.render();
+      d.querySelector(`.card[data-uid="${steps[i].uid}"]`)?.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+      return this.editor.labelOf(steps[i].uid);
+    });
+  }
+
+  /**
+   * Opens a logged call's flow with its path on the diagram and its trace
+   * in the Test call panel.
+   * @param {import('./calllog.js').CallSummary} c
+   */
+  async openCall(c) {
+    if (!c.callflow_id) return;
+    history.pushState(null, '', `/callflows/${encodeURIComponent(c.callflow_id)}`);
+    await this.route(true);
+    if (this.editor.flowId !== c.callflow_id) return;
+    try {
+      const r = await this.api.call('GET', `/calls/${encodeURIComponent(c.call_id)}/trace`);
+      const trace = Array.isArray(r.data) ? r.data : [];
+      const hooks = trace.some((e) => e.op === 'webhook') ? await this.api.pivotDebug(c.call_id) : [];
+      this.selectTab(this.tabTest);
+      this.testCall.show(c.call_id, trace, { cause: c.hangup_cause, by: c.hangup_by, nodes: trace.filter((e) => e.op === 'module').length }, hooks);
+      this.showTrail(trace);
+    } catch (e) {
+      this.editor.toast(`The call's trace could not be loaded: ${describeError(e)}`, { kind: 'error' });
+    }
+  }
+
+  /** The call flow's own menu: duplicate, export, import, delete. */
+  flowMenu() {
+    const id = this.editor.flowId;
+    const say = (/** @type {string} */ m, /** @type {'error'|'success'} */ kind) => this.editor.toast(m, { kind, testid: `toast-${kind}` });
+    const run = (/** @type {() => Promise<void>} */ fn) => () => { fn().catch((e) => say(describeError(e), 'error')); };
+    openMenu(this.editor.flowBtn, [
+      { label: 'Duplicate', icon: 'copy', disabled: !id, testid: 'flow-duplicate', run: run(async () => {
+        if (!id || !(await this.editor.confirmDiscard('open the copy'))) return;
+        const copy = await duplicateFlow(this.api, id);
+        await this.loadList();
+        await this.editor.open(copy);
+        say('Duplicated: this is the copy, without numbers.', 'success');
+      }) },
+      { label: 'Export as JSON', icon: 'redo', disabled: !id, testid: 'flow-export', run: run(async () => { if (id) await exportFlow(this.api, id); }) },
+      { label: 'Import from JSON…', icon: 'plus', testid: 'flow-import', run: run(async () => {
+        if (!(await this.editor.confirmDiscard('import a call flow'))) return;
+        const nid = await importFlow(this.api);
+        if (!nid) return;
+        await this.loadList();
+        await this.editor.open(nid);
+        say('Imported as a new call flow.', 'success');
+      }) },
+      { label: 'Delete call flow…', icon: 'trash', danger: true, disabled: !id, testid: 'flow-delete', run: run(async () => {
+        if (!id) return;
+        const name = this.editor.displayName;
+        if (await deleteFlow(id, name, this.editor.revision, say)) {
+          this.editor.close();
+          say(`Call flow “${name}” deleted.`, 'success');
+          await this.loadList();
+        }
+      }) },
+    ], { label: 'Call flow', align: 'right' });
+  }
+
   /** @param {HTMLElement} tab */
   selectTab(tab) {
     const test = tab === this.tabTest;
@@ -271,8 +388,49 @@ export class SbApp extends HTMLElement {
     this.renderList();
   }
 
+  /**
+   * Follows a same-site link inside the app without reloading.
+   * @param {MouseEvent} e
+   */
+  followLink(e) {
+    const a = e.target instanceof Element ? e.target.closest('a[href^="/"]') : null;
+    if (!(a instanceof HTMLAnchorElement) || e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey) return;
+    e.preventDefault();
+    if (location.pathname !== a.pathname) history.pushState(null, '', a.pathname);
+    void this.route(true);
+  }
+
+  /** Marks the current section in the navigation. */
+  markNav() {
+    const section = location.pathname.split('/')[1] || '';
+    for (const a of this.navLinks) {
+      const s = a.pathname.split('/')[1] || '';
+      const on = s === section || (s === '' && section === 'callflows');
+      if (on) a.setAttribute('aria-current', 'page');
+      else a.removeAttribute('aria-current');
+    }
+  }
+
   /** @param {boolean} guard whether to ask before leaving unsaved changes */
   async route(guard) {
+    this.markNav();
+    const section = location.pathname.split('/')[1] || '';
+    const page = PAGES.find((p) => p.path === section);
+    const calls = section === 'calls';
+    this.layoutEl.hidden = Boolean(page) || calls;
+    this.page.hidden = !page;
+    this.callLog.hidden = !calls;
+    if (calls) {
+      document.title = 'Calls · Switchboard';
+      await this.callLog.load();
+      return;
+    }
+    if (page) {
+      document.title = `${page.label} · Switchboard`;
+      await this.page.show(page.path);
+      return;
+    }
+    if (!this.editor.isOpen && location.pathname === '/') document.title = 'Call flows · Switchboard';
     const m = location.pathname.match(/^\/callflows\/([^/]+)$/);
     const want = m ? decodeURIComponent(m[1]) : null;
     const cur = this.editor.isOpen ? this.editor.flowId || 'new' : null;

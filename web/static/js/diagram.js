@@ -4,10 +4,12 @@
 // pattern (role=tree/treeitem/group, aria-level, aria-expanded, roving
 // tabindex, arrow keys) and takes drops of actions and blocks.
 
-import { h, replace, uid as newId } from './dom.js';
+import { h, replace, setAttrs, uid as newId } from './dom.js';
 import { icon } from './icons.js';
 import { ROOT, keyLabel } from './model.js';
 import { captionOf, fieldsOf, valueLabel } from './schema.js';
+import { refCaption } from './directory.js';
+import { stepLabel } from './tracewords.js';
 
 /** @typedef {import('./types.js').FlowDoc} FlowDoc */
 /** @typedef {import('./types.js').FlowNode} FlowNode */
@@ -16,6 +18,11 @@ import { captionOf, fieldsOf, valueLabel } from './schema.js';
 /**
  * What a block carries besides its data: problems to mark.
  * @typedef {{incomplete: string[], errors: string[]}} Marker
+ */
+
+/**
+ * A block's elements kept between renders.
+ * @typedef {{sig: string, item: HTMLElement, card: HTMLElement, label: string, group: HTMLElement|null}} CacheEntry
  */
 
 /**
@@ -48,6 +55,20 @@ export class SbDiagram extends HTMLElement {
     this.collapsed = new Set();
     /** @type {Map<string, Marker>} */
     this.markers = new Map();
+    /** @type {Map<string, import('./tracewords.js').Step[]>} the blocks a test call visited */
+    this.trail = new Map();
+    /** the block of the replay's current step */
+    this.current = '';
+    /** @type {Map<string, CacheEntry>} each block's elements, kept across renders */
+    this.cache = new Map();
+    /** @type {Set<string>} the blocks drawn by the current render */
+    this.seen = new Set();
+    /** bumped when names change (the directory), so cards are drawn again */
+    this.namesVersion = 0;
+    /** @type {FlowDoc|null} the document the cache was drawn from */
+    this.cacheDoc = null;
+    /** @type {{sig: string, item: HTMLElement, wrap: HTMLElement|null}|null} */
+    this.rootCache = null;
     this.zoom = 1;
     /** What the main block is called while the flow has no name. */
     this.untitled = 'Unnamed call flow';
@@ -84,7 +105,17 @@ export class SbDiagram extends HTMLElement {
       return;
     }
     this.tree.style.setProperty('zoom', String(this.zoom));
-    this.tree.replaceChildren(this.rootItem(this.doc));
+    if (this.cacheDoc !== this.doc) { this.cache.clear(); this.rootCache = null; }
+    this.cacheDoc = this.doc;
+    this.seen = new Set();
+    const root = this.rootItem(this.doc);
+    if (this.tree.firstElementChild !== root) this.tree.replaceChildren(root);
+    for (const id of [...this.cache.keys()]) if (!this.seen.has(id)) this.cache.delete(id);
+    for (const t of this.tree.querySelectorAll('[role=treeitem][tabindex="0"], [role=treeitem][aria-selected="true"], .ti.found')) {
+      /** @type {HTMLElement} */ (t).tabIndex = -1;
+      t.setAttribute('aria-selected', 'false');
+      t.classList.remove('found');
+    }
     const sel = this.itemOf(this.selected) || this.itemOf(ROOT);
     if (sel) {
       sel.tabIndex = 0;
@@ -116,6 +147,23 @@ export class SbDiagram extends HTMLElement {
 
   /** @param {FlowDoc} doc */
   rootItem(doc) {
+    const sig = JSON.stringify([doc.name, doc.numbers, doc.patterns, this.markers.get(ROOT) || 0, Boolean(doc.flow), this.collapsed.has(ROOT), this.untitled]);
+    const rc = this.rootCache && this.rootCache.sig === sig ? this.rootCache : null;
+    const item = rc ? rc.item : this.rootFresh(doc);
+    if (!rc) this.rootCache = { sig, item, wrap: null };
+    const cache = /** @type {{sig: string, item: HTMLElement, wrap: HTMLElement|null}} */ (this.rootCache);
+    if (doc.flow && !this.collapsed.has(ROOT)) {
+      const child = this.nodeItem(doc.flow, '_', 2, false, 1, 1);
+      if (!cache.wrap || child.parentElement !== cache.wrap) {
+        cache.wrap = h('div', { role: 'group', class: 'group single' }, h('div', { class: 'child only', role: 'none' }, child));
+      }
+      if (cache.wrap.parentElement !== item) item.append(cache.wrap);
+    }
+    return item;
+  }
+
+  /** @param {FlowDoc} doc */
+  rootFresh(doc) {
     const m = this.markers.get(ROOT);
     const numbers = doc.numbers;
     const shown = numbers.slice(0, 6);
@@ -146,10 +194,6 @@ export class SbDiagram extends HTMLElement {
       const expanded = !this.collapsed.has(ROOT);
       item.setAttribute('aria-expanded', expanded ? 'true' : 'false');
       card.append(this.toggleButton(expanded));
-      if (expanded) {
-        item.append(h('div', { role: 'group', class: 'group single' },
-          h('div', { class: 'child only', role: 'none' }, this.nodeItem(doc.flow, '_', 2, false, 1, 1))));
-      }
     }
     return item;
   }
@@ -169,54 +213,111 @@ export class SbDiagram extends HTMLElement {
    * @param {boolean} showKey
    * @param {number} pos
    * @param {number} setSize
+   * @param {string} [parentModule]
    * @returns {HTMLElement}
    */
-  nodeItem(n, key, level, showKey, pos, setSize) {
+  nodeItem(n, key, level, showKey, pos, setSize, parentModule = '') {
+    const host = /** @type {DiagramHost} */ (this.host);
+    const entry = host.entryOf(n.module);
+    const m = this.markers.get(n.uid);
+    const steps = this.trail.get(n.uid);
+    const expanded = !this.collapsed.has(n.uid);
+    // (host.branching looks the block up again: the entry says it here.)
+    const branching = Boolean(entry && (entry.free_branches || entry.branches.length > 1));
+    // An edit redraws only what changed: a block whose own look is the
+    // same keeps its card, and a branch keeps its elements in place.
+    const sig = JSON.stringify([n.module, n.data, key, showKey, parentModule, m || 0, steps ? stepLabel(steps) : 0, steps ? steps.flatMap((st) => st.hooks).map((x) => x.status) : 0,
+      this.current === n.uid, Boolean(entry), n.children.length, expanded, keyLabel(key, parentModule), this.namesVersion]);
+    const cached = this.cache.get(n.uid);
+    /** @type {HTMLElement} */
+    let item;
+    if (cached) {
+      item = cached.item;
+      if (cached.sig !== sig) {
+        const fresh = this.card(n, key, showKey, parentModule, expanded);
+        cached.card.replaceWith(fresh.card);
+        cached.card = fresh.card;
+        cached.label = fresh.ariaLabel;
+      }
+    } else {
+      const fresh = this.card(n, key, showKey, parentModule, expanded);
+      item = h('div', { role: 'treeitem', class: 'ti', 'data-uid': n.uid, tabindex: '-1', 'aria-selected': 'false' }, fresh.card);
+      this.cache.set(n.uid, { sig, item, card: fresh.card, label: fresh.ariaLabel, group: null });
+    }
+    const c = /** @type {CacheEntry} */ (this.cache.get(n.uid));
+    c.sig = sig;
+    this.seen.add(n.uid);
+    setAttrs(item, { 'aria-level': String(level), 'aria-label': c.label, 'aria-posinset': String(pos), 'aria-setsize': String(setSize) });
+    if (n.children.length) setAttrs(item, { 'aria-expanded': expanded ? 'true' : 'false' });
+    else item.removeAttribute('aria-expanded');
+    item.classList.toggle('open-end', n.children.length === 0 && Boolean(entry) && !(entry && entry.terminal));
+    if (n.children.length && expanded) {
+      const group = c.group || h('div', { role: 'group' });
+      c.group = group;
+      const cls = `group${n.children.length === 1 ? ' single' : ''}`;
+      if (group.className !== cls) group.className = cls;
+      /** @type {HTMLElement[]} */
+      const wrappers = n.children.map((b, i) => {
+        const show = branching || b.key !== '_' || n.module === 'pivot';
+        const pos2 = n.children.length === 1 ? 'only' : i === 0 ? 'first' : i === n.children.length - 1 ? 'last' : 'mid';
+        const child = this.nodeItem(b.node, b.key, level + 1, show, i + 1, n.children.length, n.module);
+        const wsig = `${pos2}|${show}|${b.key}|${keyLabel(b.key, n.module)}|${n.module === 'pivot'}`;
+        const old = /** @type {HTMLElement|null} */ (child.parentElement);
+        if (old && old.dataset.wsig === wsig && old.parentElement === group) return old;
+        const w = h('div', { class: `child ${pos2}${show ? ' keyed' : ''}`, role: 'none', 'data-wsig': wsig },
+          show ? h('button', { type: 'button', class: `key-pill${b.key === '_' && n.module === 'pivot' ? ' fail' : ''}`, tabindex: '-1', 'data-key': b.key, 'data-uid': b.node.uid, title: `${keyLabel(b.key, n.module)}: click to change the key${keyLabel(b.key) !== b.key && b.key !== '_' ? ` (${b.key})` : ''}`, 'aria-label': `Change key ${keyLabel(b.key, n.module)}` }, /^[0-9*#]$/.test(b.key) ? b.key : keyLabel(b.key, n.module)) : null,
+          child);
+        return w;
+      });
+      // Only the wrappers that differ move.
+      wrappers.forEach((w, i) => { if (group.children[i] !== w) group.insertBefore(w, group.children[i] || null); });
+      while (group.children.length > wrappers.length) group.lastElementChild?.remove();
+      if (group.parentElement !== item) item.append(group);
+    } else if (c.group) {
+      c.group.remove();
+      c.group = null;
+    }
+    return item;
+  }
+
+  /**
+   * A block's card and its accessible name.
+   * @param {FlowNode} n
+   * @param {string} key
+   * @param {boolean} showKey
+   * @param {string} parentModule
+   * @param {boolean} expanded
+   */
+  card(n, key, showKey, parentModule, expanded) {
     const host = /** @type {DiagramHost} */ (this.host);
     const entry = host.entryOf(n.module);
     const m = this.markers.get(n.uid);
     const label = entry ? entry.label : n.module || 'Block';
-    const caption = entry ? captionOf(entry.schema, n.data) : `Unknown action “${n.module}”`;
+    const caption = entry ? refCaption(n.module, n.data) || captionOf(entry.schema, n.data) : `Unknown action “${n.module}”`;
     const skipped = n.data.skip_module === true;
     const problems = m ? [...m.errors, ...m.incomplete] : [];
+    const steps = this.trail.get(n.uid);
+    const hooks = steps ? steps.flatMap((st) => st.hooks) : [];
+    const visit = steps ? `Step ${stepLabel(steps)}` : '';
     const card = h('div', {
-      class: `card block${entry ? '' : ' unknown'}${m && m.errors.length ? ' has-error' : m && m.incomplete.length ? ' has-warning' : ''}${skipped ? ' skipped' : ''}`,
+      class: `card block${entry ? '' : ' unknown'}${m && m.errors.length ? ' has-error' : m && m.incomplete.length ? ' has-warning' : ''}${skipped ? ' skipped' : ''}${steps ? ' visited' : ''}${this.current === n.uid ? ' current' : ''}`,
       'data-uid': n.uid, 'data-module': n.module, draggable: 'true',
     },
     h('span', { class: 'card-icon' }, icon(entry ? entry.icon : 'block')),
     h('span', { class: 'card-text' }, h('span', { class: 'card-label' }, label),
       caption ? h('span', { class: 'card-caption' }, caption) : null,
-      skipped ? h('span', { class: 'card-caption' }, 'Skipped') : null),
+      skipped ? h('span', { class: 'card-caption' }, 'Skipped') : null,
+      hooks.map((x) => h('span', { class: `card-caption hook${x.error || !Number(x.status) || Number(x.status) >= 400 ? ' bad' : ''}`, 'data-testid': 'trail-hook', title: x.error ? String(x.error) : '' },
+        `${String(x.method || '')} → ${Number(x.status) ? `HTTP ${x.status}` : 'no response'}`))),
+    steps ? h('span', { class: 'trail-badge', 'data-testid': 'trail-badge', title: `${visit} (order visited · time spent)` }, steps.map((st) => st.order).join(',')) : null,
     problems.length
       ? h('span', { class: `marker ${m && m.errors.length ? 'error' : 'warn'}`, 'data-testid': 'marker', title: problems.join('\n') }, icon(m && m.errors.length ? 'error' : 'warning', 'icon sm'))
       : null,
     h('button', { type: 'button', class: 'card-btn card-more', tabindex: '-1', 'aria-label': `Actions for ${label}`, 'aria-haspopup': 'menu', 'aria-expanded': 'false', title: 'Actions' }, icon('more', 'icon sm')));
-    const keyText = showKey ? `${keyLabel(key)}: ` : '';
-    const ariaLabel = `${keyText}${label}${caption ? `, ${caption}` : ''}${skipped ? ', skipped' : ''}${problems.length ? `. ${m && m.errors.length ? 'Error' : 'Incomplete'}: ${problems.join('; ')}` : ''}`;
-    const item = h('div', {
-      role: 'treeitem', class: 'ti', 'data-uid': n.uid, 'aria-level': String(level), tabindex: '-1',
-      'aria-selected': 'false', 'aria-label': ariaLabel, 'aria-posinset': String(pos), 'aria-setsize': String(setSize),
-    }, card);
-    if (n.children.length) {
-      const expanded = !this.collapsed.has(n.uid);
-      item.setAttribute('aria-expanded', expanded ? 'true' : 'false');
-      card.append(this.toggleButton(expanded));
-      if (expanded) {
-        const branching = host.branching(n.uid);
-        const group = h('div', { role: 'group', class: `group${n.children.length === 1 ? ' single' : ''}` });
-        n.children.forEach((b, i) => {
-          const show = branching || b.key !== '_';
-          const cls = n.children.length === 1 ? 'only' : i === 0 ? 'first' : i === n.children.length - 1 ? 'last' : 'mid';
-          group.append(h('div', { class: `child ${cls}${show ? ' keyed' : ''}`, role: 'none' },
-            show ? h('button', { type: 'button', class: 'key-pill', tabindex: '-1', 'data-key': b.key, 'data-uid': b.node.uid, title: `${keyLabel(b.key)}: click to change the key`, 'aria-label': `Change key ${keyLabel(b.key)}` }, b.key === '_' ? 'Default' : b.key) : null,
-            this.nodeItem(b.node, b.key, level + 1, show, i + 1, n.children.length)));
-        });
-        item.append(group);
-      }
-    } else if (n.children.length === 0 && entry && !entry.terminal) {
-      item.classList.add('open-end');
-    }
-    return item;
+    if (n.children.length) card.append(this.toggleButton(expanded));
+    const keyText = showKey ? `${keyLabel(key, parentModule)}: ` : '';
+    const ariaLabel = `${keyText}${label}${caption ? `, ${caption}` : ''}${skipped ? ', skipped' : ''}${visit ? `, visited: ${visit}` : ''}${problems.length ? `. ${m && m.errors.length ? 'Error' : 'Incomplete'}: ${problems.join('; ')}` : ''}`;
+    return { card, ariaLabel };
   }
 
   // ---- events ----

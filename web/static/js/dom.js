@@ -76,3 +76,13 @@ export function $(root, selector, type) {
   if (!(el instanceof type)) throw new Error(`missing ${selector}`);
   return el;
 }
+
+/**
+ * Sets the attributes that differ (an unchanged one is not touched, so
+ * the browser has nothing to restyle).
+ * @param {HTMLElement} el
+ * @param {Record<string, string>} attrs
+ */
+export function setAttrs(el, attrs) {
+  for (const [k, v] of Object.entries(attrs)) if (el.getAttribute(k) !== v) el.setAttribute(k, v);
+}

@@ -5,15 +5,16 @@
 
 import { h } from './dom.js';
 import { icon } from './icons.js';
-import { ApiError, describeError } from './api.js';
+import { ApiError } from './api.js';
 import {
-  ROOT, History, attach, canTakeChild, canonical, contains, detach, docFromJSON, docToJSON, emptyDoc, find,
-  keyLabel, newUid, openKeys, pathsOf, rekey, size, uidForPath, walk,
+  ROOT, History, canTakeChild, canonical, contains, docFromJSON, docToJSON, emptyDoc, find,
+  pathsOf, walk,
 } from './model.js';
 import { captionOf, validateData } from './schema.js';
-import { confirmDialog, keyDialog, modal, pickerDialog } from './dialogs.js';
-import { mainBlockDialog, paramsDialog } from './forms.js';
-import { openMenu } from './menu.js';
+import { confirmDialog } from './dialogs.js';
+import { unknownRuleRefs } from './directory.js';
+import { toolButton, addAction, blockMenu, changeKey, chooseKey, edit, insertNew, move, moveTargets, moveTo, pathLabel, removeBlock } from './editor-edit.js';
+import { cancel, reload, save, saveAndCreate, saveAndDuplicate, saveMenu, showServerErrors, staleConflict } from './editor-save.js';
 import './diagram.js';
 
 /** @typedef {import('./types.js').CatalogEntry} CatalogEntry */
@@ -25,18 +26,7 @@ import './diagram.js';
 
 /** @typedef {{kind: 'new', entry: CatalogEntry}|{kind: 'move', uid: string}} DragState */
 
-/**
- * @param {string} label
- * @param {string} iconId
- * @param {() => void} run
- * @param {{testid?: string, text?: boolean, shortcut?: string}} [o]
- */
-function toolButton(label, iconId, run, o = {}) {
-  return h('button', {
-    type: 'button', class: `btn ${o.text ? 'ghost' : 'icon-btn'}`, 'aria-label': o.text ? undefined : label,
-    title: o.shortcut ? `${label} (${o.shortcut})` : label, 'aria-keyshortcuts': o.shortcut, onclick: run, 'data-testid': o.testid,
-  }, icon(iconId), o.text ? h('span', null, label) : null);
-}
+
 
 export class SbEditor extends HTMLElement {
   constructor() {
@@ -93,6 +83,8 @@ export class SbEditor extends HTMLElement {
     this.zoomIn = toolButton('Zoom in', 'zoom_in', () => this.setZoom(this.diagram.zoom + 0.1));
     this.zoomLabel = h('button', { type: 'button', class: 'btn ghost zoom-label', title: 'Reset zoom to 100%', 'aria-label': 'Reset zoom', onclick: () => this.setZoom(1) }, '100%');
     this.fitBtn = h('button', { type: 'button', class: 'btn ghost small', title: 'Zoom to fit the whole flow', onclick: () => this.fit() }, 'Fit');
+    // Delete, duplicate, export: the page does them (flowfile.js).
+    this.flowBtn = h('button', { type: 'button', class: 'btn ghost', 'aria-haspopup': 'menu', 'aria-expanded': 'false', 'data-testid': 'flow-menu', onclick: () => this.emit('sb-flow-menu') }, icon('more', 'icon sm'), h('span', null, 'Call flow'));
     this.cancelBtn = h('button', { type: 'button', class: 'btn secondary', onclick: () => void this.cancel(), 'data-testid': 'cancel' }, 'Cancel');
     this.saveBtn = h('button', {
       type: 'button', class: 'btn primary', 'aria-haspopup': 'menu', 'aria-expanded': 'false', 'data-testid': 'save',
@@ -112,7 +104,7 @@ export class SbEditor extends HTMLElement {
       h('div', { class: 'toolbar' },
         h('div', { class: 'title-row' },
           h('div', { class: 'title-block' }, this.titleEl, this.stateEl),
-          h('div', { class: 'save-group' }, this.cancelBtn, this.saveBtn)),
+          h('div', { class: 'save-group' }, this.flowBtn, this.cancelBtn, this.saveBtn)),
         h('div', { class: 'tools', 'aria-label': 'Edit tools', role: 'group' },
           h('div', { class: 'tool-group' }, this.undoBtn, this.redoBtn),
           h('div', { class: 'tool-group' }, this.addBtn, this.moveBtn, this.deleteBtn),
@@ -254,6 +246,8 @@ export class SbEditor extends HTMLElement {
   render() {
     if (!this.doc) return;
     this.computeMarkers();
+    // An error toast about incomplete blocks goes once they are fixed.
+    if (![...this.markers.values()].some((m) => m.incomplete.length || m.errors.length)) this.toasts.querySelector('[data-testid="toast-incomplete"]')?.remove();
     this.diagram.doc = this.doc;
     this.diagram.markers = this.markers;
     this.diagram.untitled = this.flowId ? 'Unnamed call flow' : 'New call flow';
@@ -276,6 +270,7 @@ export class SbEditor extends HTMLElement {
     this.deleteBtn.disabled = sel === ROOT;
     this.saveBtn.disabled = !dirty || this.busy;
     this.zoomLabel.textContent = `${Math.round(this.diagram.zoom * 100)}%`;
+    this.zoomLabel.setAttribute('aria-label', `Reset zoom from ${this.zoomLabel.textContent}`);
     if (notify) this.emit('sb-changed');
   }
 
@@ -288,6 +283,7 @@ export class SbEditor extends HTMLElement {
       const incomplete = entry ? validateData(entry.schema, node.data).map((p) => p.message) : [];
       const errors = [...(this.serverErrors.get(node.uid) || [])];
       if (!entry && this.catalog.length) errors.push(`This server has no action “${node.module}”`);
+      errors.push(...unknownRuleRefs(node));
       if (incomplete.length || errors.length) out.set(node.uid, { incomplete, errors });
     }
     const rootErr = this.serverErrors.get(ROOT);
@@ -297,23 +293,28 @@ export class SbEditor extends HTMLElement {
 
   /** @param {number} z */
   setZoom(z) {
-    this.diagram.zoom = Math.min(1.5, Math.max(0.5, Math.round(z * 10) / 10));
+    this.diagram.zoom = Math.min(1.5, Math.max(0.1, Math.round(z * 10) / 10));
+    if (z < 0.1) this.diagram.zoom = Math.max(0.02, z);
     this.render();
   }
 
-  /** Zooms so the whole flow shows, between 50% and 100%. */
+  /** Zooms so the whole flow shows, between 10% and 100%. */
   fit() {
     const canvas = this.diagram.parentElement;
     if (!canvas) return;
-    const root = this.diagram.tree.firstElementChild;
-    if (!root) return;
-    const z = this.diagram.zoom;
-    const r = root.getBoundingClientRect();
-    const w = r.width / z + 80;
-    const hgt = r.height / z + 90;
-    const scale = Math.min(1, canvas.clientWidth / w, canvas.clientHeight / hgt);
-    this.diagram.zoom = Math.max(0.5, Math.floor(scale * 10) / 10);
-    this.render();
+    // Measured, zoomed, measured again: card text and borders do not scale
+    // exactly, so a second pass corrects the first.
+    for (let pass = 0; pass < 3; pass++) {
+      const root = this.diagram.tree.firstElementChild;
+      if (!root) return;
+      const z = this.diagram.zoom;
+      const r = root.getBoundingClientRect();
+      const ratio = Math.min((canvas.clientWidth - 40) / r.width, (canvas.clientHeight - 40) / r.height);
+      const next = Math.max(0.02, Math.min(1, Math.floor(z * ratio * 100) / 100));
+      if (Math.abs(next - z) < 0.005) break;
+      this.diagram.zoom = next;
+      this.render();
+    }
     canvas.scrollTo({ left: 0, top: 0 });
   }
 
@@ -424,13 +425,7 @@ export class SbEditor extends HTMLElement {
    * @returns {Promise<string|null>}
    */
   async chooseKey(parent, childLabel, suggested) {
-    const doc = /** @type {FlowDoc} */ (this.doc);
-    const k = openKeys(doc, parent, (n) => this.entryOf(n));
-    if (!k.free && k.keys.length === 0) return null;
-    if (!k.free && k.keys.length === 1) return k.keys[0];
-    const loc = parent === ROOT ? null : find(doc, parent);
-    const used = loc ? loc.node.children.map((b) => b.key) : [];
-    return keyDialog({ parentLabel: this.labelOf(parent), childLabel, keys: k.keys, used, free: k.free, suggested, keyLabel });
+    return chooseKey(this, parent, childLabel, suggested);
   }
 
   /**
@@ -440,51 +435,12 @@ export class SbEditor extends HTMLElement {
    * @param {CatalogEntry} entry
    */
   async insertNew(parent, entry) {
-    if (!this.doc) return;
-    if (!canTakeChild(this.doc, parent, (n) => this.entryOf(n))) {
-      this.toast(`${capital(this.labelOf(parent))} takes no further block.`, { kind: 'error' });
-      return;
-    }
-    const key = await this.chooseKey(parent, entry.label);
-    if (key === null) return;
-    /** @type {FlowNode} */
-    const node = { uid: newUid(), module: entry.name, data: {}, children: [], extra: {} };
-    this.change((d) => attach(d, parent, key, node), { select: node.uid });
-    this.diagram.focusBlock(node.uid);
-    const data = await paramsDialog(entry, entry.name, {}, { isNew: true });
-    if (data === null) {
-      // Cancel on a new block's pop-up takes the block away again.
-      const d = /** @type {FlowDoc} */ (this.doc);
-      detach(d, node.uid);
-      this.history.drop();
-      this.diagram.selected = parent;
-      this.render();
-      this.diagram.focusBlock(parent);
-      this.announce(`${entry.label} not added`);
-      return;
-    }
-    node.data = data;
-    this.render();
-    this.diagram.focusBlock(node.uid);
-    this.announce(`${entry.label} added under ${this.labelOf(parent)}${key !== '_' ? `, ${keyLabel(key)}` : ''}`);
+    return insertNew(this, parent, entry);
   }
 
   /** @param {string} id */
   async addAction(id) {
-    if (!this.doc) return;
-    if (!canTakeChild(this.doc, id, (n) => this.entryOf(n))) {
-      this.toast(`${capital(this.labelOf(id))} takes no further block${id === ROOT ? ': it already leads to the first block' : ''}.`, { kind: 'error' });
-      return;
-    }
-    const chosen = await pickerDialog({
-      title: `Add action after ${this.labelOf(id)}`,
-      label: 'Actions',
-      empty: 'No action matches.',
-      items: this.catalog.map((e) => ({ id: e.name, label: e.label, detail: e.group, icon: e.icon })).sort((a, b) => a.label.localeCompare(b.label)),
-    });
-    if (!chosen) return;
-    const entry = this.entryOf(chosen);
-    if (entry) await this.insertNew(id, entry);
+    return addAction(this, id);
   }
 
   /**
@@ -493,140 +449,40 @@ export class SbEditor extends HTMLElement {
    * @param {string} target
    */
   async moveTo(id, target) {
-    const doc = /** @type {FlowDoc} */ (this.doc);
-    const loc = find(doc, id);
-    if (!loc) return;
-    const key = await this.chooseKey(target, this.labelOf(id), loc.key || '_');
-    if (key === null) return;
-    this.change((d) => {
-      const n = detach(d, id);
-      if (n) attach(d, target, key, n);
-    }, { select: id });
-    this.diagram.focusBlock(id);
-    this.announce(`Moved ${this.labelOf(id)} under ${this.labelOf(target)}`);
+    return moveTo(this, id, target);
   }
 
   /** @param {string} id */
   async move(id) {
-    const doc = this.doc;
-    if (!doc || id === ROOT) return;
-    const loc = find(doc, id);
-    if (!loc) return;
-    const targets = this.moveTargets(id);
-    const chosen = await pickerDialog({
-      title: `Move ${this.labelOf(id)}`,
-      label: 'New place',
-      help: `${capital(this.labelOf(id))}${loc.node.children.length ? ' and the blocks after it go' : ' goes'} after the block you choose.`,
-      empty: 'No block can take it.',
-      items: targets.map((t) => ({ id: t, label: this.titleOf(t), detail: this.pathLabel(t), icon: t === ROOT ? 'flow' : this.entryOf(find(doc, t)?.node.module || '')?.icon })),
-    });
-    if (chosen) await this.moveTo(id, chosen);
+    return move(this, id);
   }
 
   /** @param {string} id */
   moveTargets(id) {
-    const doc = /** @type {FlowDoc} */ (this.doc);
-    const loc = find(doc, id);
-    if (!loc) return [];
-    /** @type {string[]} */
-    const out = [];
-    if (canTakeChild(doc, ROOT, (n) => this.entryOf(n))) out.push(ROOT);
-    for (const { node } of walk(doc)) {
-      if (contains(loc.node, node.uid)) continue;
-      if (canTakeChild(doc, node.uid, (n) => this.entryOf(n))) out.push(node.uid);
-    }
-    return out;
+    return moveTargets(this, id);
   }
 
-  /** "Main › Menu › Key 1" */
-  /** @param {string} id */
+  /**
+   * "Main › Menu › Key 1"
+   * @param {string} id
+   */
   pathLabel(id) {
-    const doc = /** @type {FlowDoc} */ (this.doc);
-    if (id === ROOT) return 'Start';
-    /** @type {string[]} */
-    const parts = [];
-    let cur = find(doc, id);
-    while (cur) {
-      const e = this.entryOf(cur.node.module);
-      parts.unshift(`${cur.parent && cur.key !== '_' ? `${keyLabel(cur.key || '_')} → ` : ''}${e ? e.label : cur.node.module}`);
-      cur = cur.parent ? find(doc, cur.parent.uid) : null;
-    }
-    return parts.join(' › ');
+    return pathLabel(this, id);
   }
 
   /** @param {string} id */
   async removeBlock(id) {
-    const doc = this.doc;
-    if (!doc) return;
-    if (id === ROOT) {
-      this.toast('The Main Callflow Block cannot be deleted.', { kind: 'error' });
-      return;
-    }
-    const loc = find(doc, id);
-    if (!loc) return;
-    const n = size(loc.node) - 1;
-    const label = this.labelOf(id);
-    const ok = await confirmDialog({
-      title: `Delete ${label}?`,
-      message: n ? `This deletes ${label} and the ${n === 1 ? 'block' : `${n} blocks`} after it. You can undo it.` : `This deletes the ${label} block. You can undo it.`,
-      confirm: 'Delete', danger: true,
-    });
-    if (!ok) return;
-    const parent = loc.parent ? loc.parent.uid : ROOT;
-    this.change((d) => { detach(d, id); }, { select: parent });
-    this.diagram.focusBlock(parent);
-    this.announce(`${label} deleted`);
+    return removeBlock(this, id);
   }
 
   /** @param {string} id */
   async changeKey(id) {
-    const doc = this.doc;
-    if (!doc || id === ROOT) return;
-    const loc = find(doc, id);
-    if (!loc || !loc.parent) {
-      this.toast('The first block has no branch key.', { kind: 'info' });
-      return;
-    }
-    const parent = loc.parent;
-    const k = openKeys(doc, parent.uid, (n) => this.entryOf(n));
-    const current = loc.key || '_';
-    const keys = [current, ...k.keys.filter((x) => x !== current)];
-    if (!k.free && keys.length === 1) {
-      this.toast(`${capital(this.labelOf(parent.uid))} has no other branch.`, { kind: 'info' });
-      return;
-    }
-    const used = parent.children.map((b) => b.key).filter((x) => x !== current);
-    const key = await keyDialog({ parentLabel: this.labelOf(parent.uid), childLabel: this.labelOf(id), keys, used, free: k.free, suggested: current, keyLabel });
-    if (key === null || key === current) return;
-    this.change((d) => rekey(d, id, key), { select: id });
-    this.diagram.focusBlock(id);
+    return changeKey(this, id);
   }
 
   /** @param {string} id */
   async edit(id) {
-    const doc = this.doc;
-    if (!doc) return;
-    if (id === ROOT) {
-      const errs = this.serverErrors.get(ROOT);
-      const r = await mainBlockDialog({ name: doc.name, numbers: doc.numbers, patterns: doc.patterns }, errs ? errs.join(' ') : undefined);
-      if (!r) return;
-      if (r.name === doc.name && canonical(r.numbers) === canonical(doc.numbers) && canonical(r.patterns) === canonical(doc.patterns)) return;
-      this.serverErrors.delete(ROOT);
-      this.change((d) => { d.name = r.name; d.numbers = r.numbers; d.patterns = r.patterns; }, { select: ROOT });
-      this.diagram.focusBlock(ROOT);
-      return;
-    }
-    const loc = find(doc, id);
-    if (!loc) return;
-    const node = loc.node;
-    const data = await paramsDialog(this.entryOf(node.module), node.module, node.data, { isNew: false });
-    if (!data || canonical(data) === canonical(node.data)) return;
-    this.serverErrors.delete(id);
-    this.change((d) => {
-      const l = find(d, id);
-      if (l) l.node.data = data;
-    }, { select: id });
-    this.diagram.focusBlock(id);
+    return edit(this, id);
   }
 
   /**
@@ -634,22 +490,7 @@ export class SbEditor extends HTMLElement {
    * @param {HTMLElement} anchor
    */
   blockMenu(id, anchor) {
-    const doc = this.doc;
-    if (!doc) return;
-    const canAdd = canTakeChild(doc, id, (n) => this.entryOf(n));
-    /** @type {import('./menu.js').MenuItem[]} */
-    const items = [
-      { label: id === ROOT ? 'Edit name and numbers…' : 'Edit settings…', icon: 'edit', hint: 'Enter', run: () => void this.edit(id), testid: 'menu-edit' },
-      { label: 'Add action…', icon: 'plus', hint: 'A', disabled: !canAdd, run: () => void this.addAction(id), testid: 'menu-add' },
-    ];
-    if (id !== ROOT) {
-      const loc = find(doc, id);
-      items.push(
-        { label: 'Change branch key…', icon: 'key', hint: 'K', disabled: !loc || !loc.parent, run: () => void this.changeKey(id), testid: 'menu-key' },
-        { label: 'Move…', icon: 'move', hint: 'M', run: () => void this.move(id), testid: 'menu-move' },
-        { label: 'Delete…', icon: 'trash', hint: 'Del', danger: true, run: () => void this.removeBlock(id), testid: 'menu-delete' });
-    }
-    openMenu(anchor, items, { label: `Actions for ${this.labelOf(id)}` });
+    return blockMenu(this, id, anchor);
   }
 
   // ---- drag and drop ----
@@ -681,16 +522,10 @@ export class SbEditor extends HTMLElement {
     else await this.moveTo(d.uid, target);
   }
 
-  // ---- saving ----
+  // ---- saving (editor-save.js) ----
 
   saveMenu(focusLast = false) {
-    if (this.saveBtn.disabled) return;
-    openMenu(this.saveBtn, [
-      { label: 'Save Changes', icon: 'check', hint: 'Ctrl+S', run: () => void this.save(), testid: 'save-changes' },
-      { label: 'Save and Duplicate', icon: 'copy', run: () => void this.saveAndDuplicate(), testid: 'save-duplicate' },
-      { label: 'Save and Create', icon: 'plus', run: () => void this.saveAndCreate(), testid: 'save-create' },
-      { label: 'Cancel', icon: 'close', run: () => void this.cancel(), testid: 'save-cancel' },
-    ], { label: 'Save', align: 'right', focusLast });
+    return saveMenu(this, focusLast);
   }
 
   /**
@@ -698,154 +533,32 @@ export class SbEditor extends HTMLElement {
    * @returns {Promise<boolean>}
    */
   async save() {
-    const doc = this.doc;
-    const api = this.api;
-    if (!doc || !api || this.busy) return false;
-    this.computeMarkers();
-    const bad = walk(doc).filter(({ node }) => {
-      const m = this.markers.get(node.uid);
-      return m && (m.incomplete.length || m.errors.some((x) => x.startsWith('This server has no action')));
-    });
-    if (bad.length) {
-      const first = bad[0].node;
-      const m = this.markers.get(first.uid);
-      this.toast(`Not saved: ${bad.length === 1 ? '1 block is' : `${bad.length} blocks are`} incomplete. ${capital(this.labelOf(first.uid))}: ${m ? [...m.errors, ...m.incomplete][0] : ''}.`, { kind: 'error', testid: 'toast-incomplete' });
-      this.diagram.selected = first.uid;
-      this.render();
-      this.diagram.focusBlock(first.uid);
-      return false;
-    }
-    this.busy = true;
-    this.renderToolbar();
-    try {
-      const body = docToJSON(doc);
-      const r = this.flowId ? await api.updateCallflow(this.flowId, body, this.revision) : await api.createCallflow(body);
-      this.busy = false;
-      this.load(r.data, r.revision, { keepView: true });
-      for (const t of this.toasts.querySelectorAll('.toast.error')) t.remove();
-      this.toast(`Saved “${this.displayName}”.`, { kind: 'success', testid: 'toast-saved' });
-      this.emit('sb-saved');
-      this.emit('sb-opened');
-      return true;
-    } catch (e) {
-      this.busy = false;
-      this.renderToolbar();
-      if (e instanceof ApiError && e.status === 409) {
-        await this.staleConflict();
-        return false;
-      }
-      if (e instanceof ApiError && e.status === 400) {
-        this.showServerErrors(e);
-        return false;
-      }
-      this.toast(`Not saved: ${describeError(e)}`, { kind: 'error' });
-      return false;
-    } finally {
-      this.busy = false;
-      this.renderToolbar();
-    }
+    return save(this);
   }
 
   /** @param {ApiError} e */
   showServerErrors(e) {
-    const doc = /** @type {FlowDoc} */ (this.doc);
-    this.serverErrors.clear();
-    /** @type {string[]} */
-    const messages = [];
-    for (const f of e.fieldErrors()) {
-      let msg = f.message;
-      if (f.rule === 'unique' && (f.path === 'numbers' || f.path === 'patterns')) {
-        const d = /** @type {Record<string, Record<string, {callflow_id?: string, name?: string, cause?: string}>>} */ (e.data);
-        const u = d[f.path] && d[f.path].unique;
-        const other = u && (u.name || u.callflow_id);
-        msg = `${f.path === 'numbers' ? 'Number' : 'Pattern'} ${u && u.cause ? u.cause : ''} is already used by call flow “${other || 'another flow'}”.`;
-      }
-      const id = uidForPath(doc, f.path) || ROOT;
-      const list = this.serverErrors.get(id) || [];
-      list.push(msg);
-      this.serverErrors.set(id, list);
-      messages.push(msg);
-    }
-    this.render();
-    const first = this.serverErrors.keys().next().value;
-    if (first) this.diagram.focusBlock(first);
-    this.toast(`Not saved: ${messages.join(' ') || e.message}`, { kind: 'error', testid: 'toast-not-saved' });
+    return showServerErrors(this, e);
   }
 
   async staleConflict() {
-    this.stale = true;
-    const reload = await modal({
-      title: 'Someone else saved this call flow',
-      role: 'alertdialog',
-      className: 'confirm stale',
-      body: [
-        h('p', null, `“${this.displayName}” was changed and saved by someone else after you opened it. Your changes are not saved, and nothing was overwritten.`),
-        h('p', null, 'Reload to see their version (your changes are dropped), or keep editing here to copy what you need first.'),
-      ],
-      actions: [
-        { label: 'Keep my changes', kind: 'secondary', testid: 'stale-keep' },
-        { label: 'Reload their version', kind: 'primary', submit: true, value: 'reload', testid: 'stale-reload' },
-      ],
-      onSubmit: () => true,
-    });
-    if (reload) {
-      await this.reload();
-      return;
-    }
-    this.toast('Not saved: someone else saved this call flow meanwhile. Saving again will not overwrite their version.', {
-      kind: 'error', testid: 'toast-stale', actions: [{ label: 'Reload their version', run: () => void this.reload() }],
-    });
+    return staleConflict(this);
   }
 
   async reload() {
-    if (!this.flowId || !this.api) return;
-    try {
-      const r = await this.api.getCallflow(this.flowId);
-      this.load(r.data, r.revision);
-      this.toast('Reloaded the latest saved version.', { kind: 'info' });
-    } catch (e) {
-      this.toast(`Could not reload: ${describeError(e)}`, { kind: 'error' });
-    }
+    return reload(this);
   }
 
   async saveAndDuplicate() {
-    if (this.dirty && !(await this.save())) return;
-    const doc = this.doc;
-    const api = this.api;
-    if (!doc || !api) return;
-    const copy = docToJSON(doc);
-    delete copy.id;
-    copy.name = `${doc.name || 'Call flow'} copy`;
-    copy.numbers = [];
-    copy.patterns = [];
-    try {
-      const original = this.displayName;
-      const r = await api.createCallflow(copy);
-      this.load(r.data, r.revision);
-      this.emit('sb-saved');
-      this.emit('sb-opened');
-      this.toast(`Saved “${original}” and opened its copy “${this.displayName}”. The copy has no numbers yet.`, { kind: 'success', testid: 'toast-duplicated' });
-    } catch (e) {
-      this.toast(`Saved, but the copy could not be made: ${describeError(e)}`, { kind: 'error' });
-    }
+    return saveAndDuplicate(this);
   }
 
   async saveAndCreate() {
-    if (this.dirty && !(await this.save())) return;
-    this.newFlow();
-    this.toast('Saved. This is a new call flow: click the Main Callflow Block to name it and add numbers.', { kind: 'success', testid: 'toast-created' });
+    return saveAndCreate(this);
   }
 
   async cancel() {
-    if (this.dirty) {
-      const ok = await confirmDialog({
-        title: 'Discard your changes?',
-        message: `Your changes to “${this.displayName}” since it was last saved will be lost.`,
-        confirm: 'Discard changes', cancel: 'Keep editing', danger: true,
-      });
-      if (!ok) return;
-    }
-    this.close();
+    return cancel(this);
   }
 
   /** @param {KeyboardEvent} e */
@@ -880,7 +593,7 @@ function pathOfUid(doc, id) {
 }
 
 /** @param {string} s */
-function capital(s) {
+export function capital(s) {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 

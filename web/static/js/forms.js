@@ -15,20 +15,38 @@ import { fieldsOf, enumOptions, checkValue, defaultsOf } from './schema.js';
  */
 
 /**
+ * A field that names another document: given the field's dotted path
+ * ("play.id", "menu.media.greeting"), a widget to pick it, or null.
+ * @typedef {(path: string, f: Field, value: unknown, present: boolean) => FieldWidget|null} RefHook
+ */
+
+/**
+ * @typedef {{words?: (text: string) => string, path?: string, ref?: RefHook}} WidgetOptions
+ */
+
+/**
  * @param {Field} f
  * @param {unknown} value the current value (undefined when not set)
  * @param {boolean} present whether the data had the key
+ * @param {WidgetOptions} [o]
  * @returns {FieldWidget}
  */
-function widget(f, value, present) {
+export function widget(f, value, present, o = {}) {
+  const words = o.words || ((/** @type {string} */ t) => t);
+  const path = o.path || f.key;
+  if (o.ref) {
+    const r = o.ref(path, f, value, present);
+    if (r) return r;
+  }
   const id = uid(`f-${f.key}`);
   const helpId = `${id}-help`;
   const errId = `${id}-err`;
   const s = f.schema;
   const described = [s.description ? helpId : '', errId].filter(Boolean).join(' ');
-  const label = h('div', { class: 'label-row' }, h('label', { for: id, class: 'field-label' }, f.title),
+  // The admin's words on screen; the stored field name in a tooltip.
+  const label = h('div', { class: 'label-row' }, h('label', { for: id, class: 'field-label', title: `Field name: ${f.key}` }, f.title),
     f.required ? h('span', { class: 'req', 'aria-hidden': 'true', title: 'Required' }, '*') : null);
-  const help = s.description ? h('p', { id: helpId, class: 'help' }, s.description) : null;
+  const help = s.description ? h('p', { id: helpId, class: 'help' }, words(s.description)) : null;
   const err = h('p', { id: errId, class: 'field-error' });
   /** @type {HTMLInputElement|HTMLSelectElement|HTMLTextAreaElement} */
   let control;
@@ -68,9 +86,13 @@ function widget(f, value, present) {
     case 'enum': {
       const opts = enumOptions(s.enum || []);
       const sel = h('select', { ...common, class: 'input' });
-      const cur = opts.findIndex((o) => o.value === value || (typeof o.value === 'string' && typeof value === 'string' && o.value.toLowerCase() === value.toLowerCase()));
-      if (!f.required || cur < 0) sel.append(h('option', { value: '' }, f.required ? 'Choose…' : s.default !== undefined ? `Default (${opts.find((o) => o.value === s.default)?.label ?? String(s.default)})` : 'Not set'));
-      opts.forEach((o, i) => sel.append(h('option', { value: String(i), selected: i === cur }, o.label)));
+      const same = (/** @type {unknown} */ a, /** @type {unknown} */ b) => a === b || (typeof a === 'string' && typeof b === 'string' && a.toLowerCase() === b.toLowerCase());
+      const cur = opts.findIndex((o) => same(o.value, value));
+      // The default is one of the choices (not a third "Default (GET)"): it
+      // stands for "not set" until another is picked.
+      const dflt = s.default !== undefined && !present ? opts.findIndex((o) => same(o.value, s.default)) : -1;
+      if (dflt < 0 && (!f.required || cur < 0)) sel.append(h('option', { value: '' }, f.required ? 'Choose…' : 'Not set'));
+      opts.forEach((o, i) => sel.append(h('option', { value: i === dflt ? '' : String(i), selected: i === cur || i === dflt }, o.label)));
       control = sel;
       read = () => (sel.value === '' ? { value: undefined } : { value: opts[Number(sel.value)].value });
       el = h('div', { class: 'field' }, label, sel, help, err);
@@ -117,7 +139,7 @@ function widget(f, value, present) {
     case 'object': {
       const cur = value && typeof value === 'object' && !Array.isArray(value) ? /** @type {Record<string, unknown>} */ (value) : {};
       const subFields = fieldsOf(s);
-      const subs = subFields.map((sf) => ({ sf, w: widget({ ...sf, advanced: false }, cur[sf.key], sf.key in cur) }));
+      const subs = subFields.map((sf) => ({ sf, w: widget({ ...sf, advanced: false }, cur[sf.key], sf.key in cur, { ...o, path: `${path}.${sf.key}` }) }));
       const fs = h('fieldset', { class: 'field field-group', id, 'aria-describedby': described, 'data-field': f.key },
         h('legend', { class: 'field-label' }, f.title, f.required ? h('span', { class: 'req', 'aria-hidden': 'true' }, ' *') : null),
         help, subs.map((x) => x.w.el), err);
@@ -197,26 +219,42 @@ function widget(f, value, present) {
 }
 
 /**
+ * Rewrites a schema's description in an admin's words: another field's
+ * stored name becomes its title in quotes, "_" becomes "Default", API
+ * paths go.
+ * @param {Field[]} fields
+ * @returns {(text: string) => string}
+ */
+export function adminWords(fields) {
+  const byKey = new Map(fields.map((f) => [f.key, f.title]));
+  return (text) => text
+    .replace(/\s*\(\/[a-z_]+\)/g, '')
+    .replace(/(^|[\s(,])_(?=[\s),.;]|$)/g, '$1“Default”')
+    .replace(/\b[a-z]+(?:_[a-z]+)+\b/g, (k) => (byKey.has(k) ? `“${byKey.get(k)}”` : k));
+}
+
+/**
  * The pop-up of a block's parameters. Resolves with the new data, or null
  * on Cancel. Keys the schema does not name are kept as they were.
  * @param {CatalogEntry|undefined} entry undefined for a module the catalog lacks
  * @param {string} moduleName
  * @param {Record<string, unknown>} data
- * @param {{isNew: boolean}} opts
+ * @param {{isNew: boolean, ref?: RefHook}} opts
  * @returns {Promise<Record<string, unknown>|null>}
  */
 export async function paramsDialog(entry, moduleName, data, opts) {
   if (!entry) return rawDialog(moduleName, data);
   const start = opts.isNew ? { ...defaultsOf(entry.schema), ...data } : data;
   const fields = fieldsOf(entry.schema, entry.name);
-  const widgets = fields.map((f) => ({ f, w: widget(f, start[f.key], f.key in start) }));
+  const words = adminWords(fields);
+  const widgets = fields.map((f) => ({ f, w: widget(f, start[f.key], f.key in start, { words, path: `${entry.name}.${f.key}`, ref: opts.ref }) }));
   const main = widgets.filter((x) => !x.f.advanced).map((x) => x.w.el);
   const adv = widgets.filter((x) => x.f.advanced).map((x) => x.w.el);
   const advanced = adv.length
     ? h('details', { class: 'advanced' }, h('summary', null, 'Advanced settings'), h('div', { class: 'advanced-body' }, adv))
     : null;
   const intro = h('div', { class: 'module-intro' }, icon(entry.icon, 'icon lg'),
-    h('p', null, entry.schema.description || entry.description || ''));
+    h('p', null, words(entry.schema.description || entry.description || '')));
   const errSummary = h('p', { class: 'form-error', role: 'alert' });
   for (const { w } of widgets) w.el.addEventListener('input', () => { errSummary.textContent = ''; });
   return modal({

@@ -23,8 +23,10 @@ export function openMenu(anchor, items, opts) {
   const buttons = items.map((it) => h('button', {
     type: 'button', role: 'menuitem', class: `menu-item${it.danger ? ' danger' : ''}`, tabindex: '-1',
     'aria-disabled': it.disabled ? 'true' : undefined, 'data-testid': it.testid,
+    // The shortcut is shown, not read as part of the name.
+    'aria-label': it.hint ? it.label : undefined, 'aria-keyshortcuts': it.hint ? it.hint.replace('Ctrl', 'Control').replace(/^Del$/, 'Delete') : undefined,
   }, it.icon ? icon(it.icon) : h('span', { class: 'icon' }), h('span', { class: 'menu-label' }, it.label),
-  it.hint ? h('kbd', { class: 'menu-hint' }, it.hint) : null));
+  it.hint ? h('kbd', { class: 'menu-hint', 'aria-hidden': 'true' }, it.hint) : null));
   const menu = h('div', { role: 'menu', class: 'menu', 'aria-label': opts.label }, buttons);
   const enabled = () => buttons.filter((b) => b.getAttribute('aria-disabled') !== 'true');
   const close = (refocus = true) => {

@@ -294,12 +294,28 @@ function sortBranches(n) {
   n.children.sort((a, b) => keyRank(a.key) - keyRank(b.key) || a.key.localeCompare(b.key));
 }
 
+/** @type {(key: string) => string|undefined} */
+let keyNames = () => undefined;
+
 /**
- * A key for people.
- * @param {string} key
+ * Sets how a branch key that is a document id (a time-of-day rule) gets
+ * its name.
+ * @param {(key: string) => string|undefined} fn
  */
-export function keyLabel(key) {
-  if (key === '_') return 'Default';
+export function setKeyNames(fn) {
+  keyNames = fn;
+}
+
+/**
+ * A key for people: a rule's name, "Key 1", "Default" ("If the server
+ * fails" under a Pivot, whose child runs only then).
+ * @param {string} key
+ * @param {string} [parentModule]
+ */
+export function keyLabel(key, parentModule = '') {
+  if (key === '_') return parentModule === 'pivot' ? 'If the server fails' : 'Default';
+  const named = keyNames(key);
+  if (named) return named;
   if (key === 'timeout') return 'Timeout';
   if (key === 'max_retries') return 'All attempts failed';
   if (key === 'nomatch') return 'No match';

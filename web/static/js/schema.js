@@ -78,7 +78,7 @@ export function kindOf(s) {
  */
 const PRIMARY = {
   pivot: ['voice_url', 'method', 'req_format'],
-  menu: ['name', 'prompts', 'retries', 'timeout'],
+  menu: ['name', 'media', 'prompts', 'retries', 'timeout'],
   temporal_route: ['rules', 'timezone'],
 };
 
@@ -167,6 +167,20 @@ function enumHas(en, v) {
 }
 
 /**
+ * Whether an IANA time zone name is known (the browser ships the same
+ * database the server reads).
+ * @param {string} zone
+ */
+export function validZone(zone) {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Checks one value against its property schema: the rules JSON Schema says,
  * with messages for people. Returns the first problem or "".
  * @param {Field} f
@@ -194,6 +208,7 @@ export function checkValue(f, v) {
     if (isURLField(s) && /^https?:\/\//i.test(v)) {
       try { new URL(v); } catch { return `${f.title} is not a valid web address`; }
     }
+    if (f.key === 'timezone' && !validZone(v)) return `“${v}” is not a time zone this browser knows: use a name such as America/New_York or Europe/Paris`;
     return '';
   }
   if (typeof v === 'number') {

@@ -6,6 +6,8 @@
 import { h, uid } from './dom.js';
 import { icon, opIcon } from './icons.js';
 import { describeError } from './api.js';
+import { byWords, causeWords, codeWords } from './tracewords.js';
+import { keyLabel } from './model.js';
 
 /** @typedef {import('./api.js').Api} Api */
 /** @typedef {import('./types.js').TraceEvent} TraceEvent */
@@ -84,6 +86,19 @@ export class SbTestCall extends HTMLElement {
     this.inputs = h('ol', { class: 'rows', 'aria-label': 'Keys the caller presses' });
     this.dials = h('ol', { class: 'rows', 'aria-label': 'Dial outcomes' });
     this.note = h('p', { class: 'note', hidden: true });
+    const atId = uid('tc-at');
+    this.at = h('input', { id: atId, type: 'datetime-local', class: 'input', 'data-testid': 'test-at', 'aria-describedby': `${atId}-help` });
+    const preset = (/** @type {string} */ label, /** @type {() => Date|null} */ when) => h('button', {
+      type: 'button', class: 'btn ghost small', 'data-testid': `test-at-${label.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`,
+      onclick: () => { const d = when(); this.at.value = d ? localInput(d) : ''; },
+    }, label);
+    this.atField = h('div', { class: 'field' }, h('label', { for: atId, class: 'field-label' }, 'At'), this.at,
+      h('div', { class: 'at-presets', role: 'group', 'aria-label': 'At presets' },
+        preset('Now', () => null), preset('Weekday 10:00', () => nextDay([1, 2, 3, 4, 5], 10)),
+        preset('Weekday 22:00', () => nextDay([1, 2, 3, 4, 5], 22)), preset('Saturday night', () => nextDay([6], 23))),
+      h('p', { id: `${atId}-help`, class: 'help' }, 'When the call happens, for Time of day blocks; now when empty.'));
+    /** @type {(trace: TraceEvent[]|null) => void} called with each test call's trace (null: cleared) */
+    this.onTrace = () => {};
     this.runBtn = h('button', { type: 'submit', class: 'btn primary wide', 'data-testid': 'test-run' }, icon('phone'), 'Run test call');
     this.error = h('p', { class: 'form-error', role: 'alert' });
     this.result = h('div', { class: 'tc-result', 'aria-live': 'polite', 'data-testid': 'test-result' },
@@ -93,6 +108,7 @@ export class SbTestCall extends HTMLElement {
       this.note,
       h('div', { class: 'field' }, h('label', { for: toId, class: 'field-label' }, 'Call'), this.to, this.toList),
       h('div', { class: 'field' }, h('label', { for: fromId, class: 'field-label' }, 'From (optional)'), this.from),
+      this.atField,
       h('div', { class: 'field' }, h('div', { class: 'field-label' }, 'Caller presses'), this.inputs,
         h('button', { type: 'button', class: 'btn ghost small', onclick: () => this.addInput(''), 'data-testid': 'test-add-input' }, icon('plus', 'icon sm'), 'Add keys'),
         h('p', { class: 'help' }, 'One entry per prompt, such as 1 or 1234#. Leave one empty for no answer, or type hangup.')),
@@ -175,10 +191,12 @@ export class SbTestCall extends HTMLElement {
     this.result.replaceChildren(h('p', { class: 'empty small' }, 'Calling…'));
     try {
       const from = this.from.value.trim();
-      const r = await api.simulate({ to, inputs, dials, ...(from ? { from } : {}) });
+      const at = this.at.value ? new Date(this.at.value).toISOString() : '';
+      const r = await api.simulate({ to, inputs, dials, ...(from ? { from } : {}), ...(at ? { at } : {}) });
       const hasHook = r.trace.some((e) => e.op === 'webhook');
       const hooks = hasHook ? await api.pivotDebug(r.call_id) : [];
       this.show(r.call_id, r.trace, r.result, hooks);
+      this.onTrace(r.trace);
     } catch (e) {
       this.result.replaceChildren(h('p', { class: 'form-error', role: 'alert' }, describeError(e)));
     } finally {
@@ -196,8 +214,8 @@ export class SbTestCall extends HTMLElement {
   show(callId, trace, result, hooks) {
     const last = trace[trace.length - 1];
     const summary = h('div', { class: 'tc-summary' },
-      h('strong', null, `Call ended: ${result.cause || 'unknown'}`),
-      h('span', { class: 'muted' }, ` by ${result.by || '?'} · ${result.nodes ?? 0} block${result.nodes === 1 ? '' : 's'} · ${last ? fmtTime(last.t_ms) : ''}`),
+      h('strong', null, `Call ended: ${causeWords(result.cause)}`),
+      h('span', { class: 'muted' }, ` · ${byWords(result.by) || result.by || '?'} · ${result.nodes ?? 0} block${result.nodes === 1 ? '' : 's'} · ${last ? fmtTime(last.t_ms) : ''}`),
       h('div', { class: 'muted small mono' }, callId));
     let hookIndex = 0;
     const items = trace.map((ev) => {
@@ -226,8 +244,17 @@ export class SbTestCall extends HTMLElement {
         break;
       case 'module': {
         const e = this.entryOf(str(ev.module));
-        title = `Block: ${e ? e.label : str(ev.module)}`;
-        detail.push(h('span', { class: 'mono' }, str(ev.node)));
+        title = `${e ? e.label : str(ev.module)}`;
+        cls = 'block';
+        break;
+      }
+      case 'branch': {
+        const e = this.entryOf(str(ev.module));
+        const where = [ev.local_time, ev.timezone].filter(Boolean).map(str).join(' ');
+        const chosen = keyLabel(str(ev.key));
+        title = ev.name || ev.rule
+          ? `${e ? e.label : 'Time of day'}: open (${str(ev.name || ev.rule)}${where ? `, ${where}` : ''}) → ${chosen}`
+          : ev.timezone ? `${e ? e.label : 'Time of day'}: closed${where ? ` (${where})` : ''} → ${chosen}` : `Took the branch ${chosen}`;
         break;
       }
       case 'answer': title = 'Answered'; break;
@@ -268,15 +295,45 @@ export class SbTestCall extends HTMLElement {
       case 'redirect': title = `Redirected to ${str(ev.method)} ${shortURL(str(ev.url))}`; break;
       case 'set': title = `Set ${str(ev.key)} = ${str(ev.value)}`; break;
       case 'reject': title = `Rejected: ${str(ev.reason)}`; cls = 'bad'; break;
-      case 'error': title = `Error ${str(ev.code)}`; cls = 'bad'; detail.push(str(ev.message)); break;
-      case 'hangup': title = `Hung up: ${str(ev.cause)}`; detail.push(`by ${str(ev.by)}`); break;
-      default: detail.push(h('span', { class: 'mono' }, JSON.stringify(ev)));
+      case 'warning':
+      case 'error': {
+        const words = codeWords(ev.code);
+        title = `${ev.op === 'error' ? 'Error' : 'Warning'} ${str(ev.code)}${words ? `: ${words}` : ''}`;
+        cls = ev.op === 'error' ? 'bad' : 'warn';
+        detail.push(str(ev.message));
+        if (String(ev.code).startsWith('11') || String(ev.code).startsWith('12')) detail.push(h('div', { class: 'small' }, 'See the webhook’s request and response above.'));
+        break;
+      }
+      case 'hangup': title = `Hung up: ${causeWords(ev.cause)}`; detail.push(byWords(ev.by)); break;
+      default: title = `${ev.op.replace(/_/g, ' ')}`;
     }
+    const raw = h('details', { class: 'tl-raw' }, h('summary', null, 'Raw'), h('pre', null, JSON.stringify(ev, null, 2)));
     return h('li', { class: `tl-item op-${ev.op} ${cls}`, 'data-op': ev.op },
       h('span', { class: 'tl-time' }, fmtTime(Number(ev.t_ms) || 0)),
       h('span', { class: 'tl-icon' }, opIcon(ev.op)),
       h('div', { class: 'tl-body' }, h('div', { class: 'tl-title' }, title), detail.length ? h('div', { class: 'tl-detail' }, detail) : null),
-      extra);
+      extra, raw);
+  }
+
+  /**
+   * Step-through replay of the call's path on the diagram: Previous and
+   * Next move the highlighted block; go(-1) shows the whole path.
+   * @param {number} n steps
+   * @param {(i: number) => string} go highlights step i; answers its block's name
+   */
+  setReplay(n, go) {
+    if (!n) return;
+    let i = -1;
+    const status = h('span', { class: 'small muted', role: 'status', 'data-testid': 'replay-status' }, `${n} block${n === 1 ? '' : 's'} lit on the diagram`);
+    const move = (/** @type {number} */ d) => {
+      i = Math.max(0, Math.min(n - 1, i + d));
+      status.textContent = `Step ${i + 1} of ${n}: ${go(i)}`;
+    };
+    const bar = h('div', { class: 'tc-replay', role: 'group', 'aria-label': 'Replay' },
+      h('button', { type: 'button', class: 'btn secondary small', onclick: () => move(-1), 'data-testid': 'replay-prev' }, 'Previous step'),
+      h('button', { type: 'button', class: 'btn secondary small', onclick: () => move(1), 'data-testid': 'replay-next' }, 'Next step'),
+      status);
+    this.result.insertBefore(bar, this.result.children[1] || null);
   }
 
   /**
@@ -300,6 +357,27 @@ export class SbTestCall extends HTMLElement {
             hook.resp_body ? h('pre', { class: 'body', 'data-testid': 'webhook-response-body' }, pretty(hook.resp_body)) : h('p', { class: 'muted small' }, 'Empty body.')]
           : h('p', { class: 'muted small' }, 'The body was not kept. Turn on Debug in the Pivot block’s advanced settings to see it.')));
   }
+}
+
+/**
+ * A date as a datetime-local input's value (the browser's time zone).
+ * @param {Date} d
+ */
+function localInput(d) {
+  const p = (/** @type {number} */ n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+/**
+ * The next day (from tomorrow) whose weekday is one of days (0 Sunday), at hour:00.
+ * @param {number[]} days
+ * @param {number} hour
+ */
+function nextDay(days, hour) {
+  const d = new Date();
+  d.setHours(hour, 0, 0, 0);
+  do d.setDate(d.getDate() + 1); while (!days.includes(d.getDay()));
+  return d;
 }
 
 /** @param {string} u */
