@@ -68,3 +68,10 @@ func (a *portAllocator) release(p int) {
 	delete(a.used, p)
 	a.mu.Unlock()
 }
+
+// inUse returns the pairs taken and the pairs in the range.
+func (a *portAllocator) inUse() (used, total int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.used), a.pairs
+}
