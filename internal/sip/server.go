@@ -311,6 +311,7 @@ func (s *Server) bind(ctx context.Context) error {
 			}
 			return fmt.Errorf("listen sip tcp %s: %w", net.JoinHostPort(host, strconv.Itoa(bound)), err)
 		}
+		sizeUDPBuffers(pc)
 		s.udp, s.tcp, s.port = pc, ln, bound
 		break
 	}

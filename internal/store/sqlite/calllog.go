@@ -75,8 +75,8 @@ func (c *CallLogDB) SaveCall(ctx context.Context, r store.CallRecord) error {
 	if !r.Ended.IsZero() {
 		ended = sql.NullInt64{Int64: millis(r.Ended), Valid: true}
 	}
-	err := c.batch.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO calls (`+callColumns+`, trace)
+	err := c.batch.write(ctx, func(tx *batchTx) error {
+		return tx.exec(ctx, `INSERT INTO calls (`+callColumns+`, trace)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (account_id, id) DO UPDATE SET
 				callflow_id = excluded.callflow_id, from_number = excluded.from_number,
@@ -86,7 +86,6 @@ func (c *CallLogDB) SaveCall(ctx context.Context, r store.CallRecord) error {
 				debug = excluded.debug, trace = excluded.trace`,
 			r.AccountID, r.ID, r.CallflowID, r.From, r.To, millis(r.Started), ended,
 			r.HangupCause, r.HangupBy, r.Debug, r.SIPCallID, trace)
-		return err
 	})
 	if err != nil {
 		return fmt.Errorf("save call %s of account %s: %w", r.ID, r.AccountID, err)
@@ -156,13 +155,12 @@ func (c *CallLogDB) AddWebhook(ctx context.Context, w store.WebhookRecord) error
 	if err != nil {
 		return fmt.Errorf("add webhook of call %s: %w", w.CallID, err)
 	}
-	err = c.batch.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO webhooks (`+webhookColumns+`)
+	err = c.batch.write(ctx, func(tx *batchTx) error {
+		return tx.exec(ctx, `INSERT INTO webhooks (`+webhookColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			w.AccountID, w.CallID, w.Iteration, w.Method, w.URL, string(reqHeaders), w.RequestBody,
 			w.Status, string(respHeaders), w.ResponseBody, w.Error, millis(w.Started),
 			w.Duration.Milliseconds())
-		return err
 	})
 	if err != nil {
 		return fmt.Errorf("add webhook of call %s of account %s: %w", w.CallID, w.AccountID, err)

@@ -29,8 +29,46 @@ var ErrClosed = errors.New("call log closed")
 
 type writeReq struct {
 	ctx  context.Context
-	fn   func(tx *sql.Tx) error
+	fn   func(tx *batchTx) error
 	done chan error
+}
+
+// batchTx is a batch's transaction with its statements prepared once:
+// compiling the same upsert for every call of a batch cost more than
+// running it.
+type batchTx struct {
+	tx    *sql.Tx
+	stmts map[string]*sql.Stmt
+}
+
+// exec runs query in the transaction, preparing it on first use.
+func (b *batchTx) exec(ctx context.Context, query string, args ...any) error {
+	st, ok := b.stmts[query]
+	if !ok {
+		var err error
+		if st, err = b.tx.PrepareContext(ctx, query); err != nil {
+			return err
+		}
+		b.stmts[query] = st
+	}
+	_, err := st.ExecContext(ctx, args...)
+	return err
+}
+
+// runBatch runs fns in tx, closing the prepared statements after.
+func runBatch(tx *sql.Tx, fns ...func(*batchTx) error) error {
+	bt := &batchTx{tx: tx, stmts: map[string]*sql.Stmt{}}
+	defer func() {
+		for _, st := range bt.stmts {
+			st.Close()
+		}
+	}()
+	for _, fn := range fns {
+		if err := fn(bt); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // batcher is the call log's one writer.
@@ -57,7 +95,7 @@ func newBatcher(db *DB, window time.Duration) *batcher {
 
 // write runs fn in the next batch's transaction and returns once that
 // transaction committed (or fn's own error). ctx bounds the wait.
-func (b *batcher) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (b *batcher) write(ctx context.Context, fn func(tx *batchTx) error) error {
 	r := writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	b.mu.RLock()
 	if b.closed {
@@ -154,14 +192,11 @@ func (b *batcher) commit(batch []writeReq) {
 	if len(live) == 0 {
 		return
 	}
-	err := b.db.write(context.Background(), func(tx *sql.Tx) error {
-		for _, r := range live {
-			if err := r.fn(tx); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	fns := make([]func(*batchTx) error, len(live))
+	for i, r := range live {
+		fns[i] = r.fn
+	}
+	err := b.db.write(context.Background(), func(tx *sql.Tx) error { return runBatch(tx, fns...) })
 	if err == nil || len(live) == 1 {
 		for _, r := range live {
 			r.done <- err
@@ -169,6 +204,6 @@ func (b *batcher) commit(batch []writeReq) {
 		return
 	}
 	for _, r := range live {
-		r.done <- b.db.write(r.ctx, r.fn)
+		r.done <- b.db.write(r.ctx, func(tx *sql.Tx) error { return runBatch(tx, r.fn) })
 	}
 }
