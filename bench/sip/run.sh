@@ -4,6 +4,9 @@
 #   bench/sip/run.sh cps [RATE] [CALLS]          call setup rate: answer, 1 s prompt, hang up
 #   bench/sip/run.sh baseline [RATE] [CALLS]     the same sipp caller against `sipp -sn uas`
 #   bench/sip/run.sh concurrent [CALLS] [HOLD_S] G.711 both ways on CALLS calls, RTP pacing
+#   bench/sip/run.sh compare                     side by side, interleaved per rate: sipp -sn uas,
+#                                                Switchboard (and diago when DIAGO_CMD is set);
+#                                                one table with ratios (see README.md for the knobs)
 #   bench/sip/run.sh smoke                       a short run of each (well under a minute)
 set -euo pipefail
 
@@ -38,13 +41,14 @@ free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0)
 start_switchboard() {
 	need go "golang (Go 1.26+)"
 	need curl curl
-	(cd "$ROOT" && go build -o "$W/switchboard" ./cmd/switchboard)
+	[ -x "$W/switchboard" ] || (cd "$ROOT" && go build -o "$W/switchboard" ./cmd/switchboard)
 	SIP_PORT=$(free_port)
 	HTTP_PORT=$(free_port)
+	METRICS_PORT=$(free_port)
 	# The flows play the prompts by path: --media-local-paths turns that on.
-	"$W/switchboard" serve --http-addr "127.0.0.1:$HTTP_PORT" --data-dir "$W/data" --admin-key "$KEY" \
+	"$W/switchboard" serve --http-addr "127.0.0.1:$HTTP_PORT" --data-dir "$W/data-$HTTP_PORT" --admin-key "$KEY" \
 		--sip-addr "127.0.0.1:$SIP_PORT" --trust 127.0.0.1 --rtp-ports 40000-59999 \
-		--media-local-paths \
+		--media-local-paths --metrics-addr "127.0.0.1:$METRICS_PORT" \
 		--log-format json --log-level "${LOG_LEVEL:-warn}" >"$W/switchboard.log" 2>&1 &
 	SB_PID=$!
 	API="http://127.0.0.1:$HTTP_PORT"
@@ -226,18 +230,17 @@ concurrent() {
 	echo "conc: $(sipp_stats "$W/conc.csv" "$start" "$end")"
 }
 
+# smoke is what CI runs (./dev.sh test): the compare harness end to end
+# on tiny figures, well under a minute.
 smoke() {
-	cps 50 100
-	kill "$SB_PID" 2>/dev/null || true
-	wait "$SB_PID" 2>/dev/null || true
-	SB_PID=""
-	baseline 200 400
-	concurrent 60 18
+	RATES=${RATES:-100} SECONDS_PER_RATE=${SECONDS_PER_RATE:-1} REPEAT=1 CONC=${CONC:-50} HOLD=${HOLD:-12} compare
 }
+
+source "$HERE/compare.sh"
 
 need python3 python3
 case "${1:-}" in
-cps | baseline | concurrent | smoke)
+cps | baseline | concurrent | smoke | compare)
 	cmd=$1
 	shift
 	"$cmd" "$@"
