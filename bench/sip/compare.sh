@@ -8,6 +8,8 @@
 #   HOLD=40                          seconds each call of sweep (b) lasts
 #   REPEAT=2                         runs of each rate and size, interleaved
 #   SWEEPS="a b"                     which sweeps
+#   PROFILE=1                        keep a CPU profile of Switchboard for each run of
+#                                    sweep (a) (with KEEP=1: $W/cpu-RATE-RUN.prof)
 #   DIAGO_CMD                        a command that starts a diago peer (built from
 #                                    a diago source tree outside this repository) on
 #                                    127.0.0.1:$PEER_PORT answering every call with a
@@ -89,6 +91,10 @@ setup_run() {
 	local cpu0 start end rc=0
 	cpu0=$(cpu_seconds "$pid")
 	start=$(date +%s.%N)
+	if [ -n "${PROFILE:-}" ] && [ "$peer" = switchboard ]; then
+		curl -fs "http://127.0.0.1:$DEBUG_PORT/debug/pprof/profile?seconds=${SECONDS_PER_RATE:-5}" -o "$W/cpu-$rate-$rep.prof" &
+		BG_PIDS+=($!)
+	fi
 	(cd "$W" && sipp "$target" -i 127.0.0.1 -p "$(free_port)" -nostdin -timeout 300s -trace_stat \
 		-stf "$W/a-$peer-$rate-$rep.csv" -fd 1 -default_behaviors all,-abortunexp \
 		-r "$rate" -m "$calls" -l "$((rate * 4 + 100))" "${args[@]}" >"$W/a-$peer-$rate-$rep.out" 2>&1) || rc=$?
@@ -224,6 +230,17 @@ if a:
             rd = f"{r['cps'] / diago['cps']:.2f}" if diago and diago["cps"] else "-"
             clean = "" if r["failed"] == 0 and r["retrans"] <= r["ok"] // 100 else "  NOT CLEAN"
             print(f"{rate:>6} {rep:>3} {name:<12} {r['load']:>5} {r['ok']:>7} {r['failed']:>6} {r['retrans']:>7} {r['cps']:>7.0f} {r['rtt']+'ms':>8} {cpc:>9}  {ru:>5} {rd:>6}{clean}")
+if a:
+    best = {}
+    for (rate, rep), peers in a.items():
+        for name, r in peers.items():
+            best.setdefault(name, {}).setdefault(rate, []).append(r["failed"] == 0 and r["retrans"] <= r["ok"] // 100)
+    clean = {n: max([rt for rt, oks in rates.items() if all(oks)], default=0) for n, rates in best.items()}
+    line = ", ".join(f"{n} {clean[n]}/s" for n in ("uas", "switchboard", "diago") if n in clean)
+    print(f"highest rate clean in every run (0 failed, retransmissions ≤ 1 %): {line}")
+    if clean.get("uas"):
+        print(f"  switchboard ÷ uas = {clean.get('switchboard', 0) / clean['uas']:.2f}" +
+              (f", switchboard ÷ diago = {clean['switchboard'] / clean['diago']:.2f}" if clean.get("diago") else ""))
 if b:
     print("\n(b) concurrent calls, G.711 both ways (Switchboard's RTP captured)")
     print(f"{'calls':>6} {'run':>3} {'peer':<12} {'load':>5} {'ok':>6} {'failed':>6} {'µs/pkt':>7} {'KB/call':>7} {'p50':>6} {'p99':>6} {'max':>7} {'≥95%':>6}")

@@ -45,8 +45,9 @@ start_switchboard() {
 	SIP_PORT=$(free_port)
 	HTTP_PORT=$(free_port)
 	METRICS_PORT=$(free_port)
+	DEBUG_PORT=$(free_port)
 	# The flows play the prompts by path: --media-local-paths turns that on.
-	"$W/switchboard" serve --http-addr "127.0.0.1:$HTTP_PORT" --data-dir "$W/data-$HTTP_PORT" --admin-key "$KEY" \
+	"$W/switchboard" serve --debug-addr "127.0.0.1:$DEBUG_PORT" --http-addr "127.0.0.1:$HTTP_PORT" --data-dir "$W/data-$HTTP_PORT" --admin-key "$KEY" \
 		--sip-addr "127.0.0.1:$SIP_PORT" --trust 127.0.0.1 --rtp-ports 40000-59999 \
 		--media-local-paths --metrics-addr "127.0.0.1:$METRICS_PORT" \
 		--log-format json --log-level "${LOG_LEVEL:-warn}" >"$W/switchboard.log" 2>&1 &

@@ -8,9 +8,11 @@ import "net"
 // lags); the kernel default (about 200 kB, a few hundred messages) fills in
 // a scheduling hiccup of a few tens of milliseconds, and what is dropped
 // then is mostly ACKs: calls wait 32 s for them while the retransmissions
-// snowball. 4 MB holds about a second of that traffic. The kernel caps it
-// at net.core.rmem_max / wmem_max.
-const udpBufferBytes = 4 << 20
+// snowball. 1 MB holds about 200 ms of that traffic: a hiccup, but not a
+// backlog older than T1 (500 ms), which would only queue messages the
+// caller has already retransmitted (overload is for 503s to refuse, not for
+// a buffer to hide). The kernel caps it at net.core.rmem_max / wmem_max.
+const udpBufferBytes = 1 << 20
 
 // sizeUDPBuffers enlarges the socket's buffers; failing that (a capped or
 // unusual socket) the defaults stay, which only matters under load.
