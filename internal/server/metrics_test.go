@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -157,5 +159,35 @@ func TestMetricsMoveWithASIPCall(t *testing.T) {
 	}
 	if m["switchboard_rtp_ports_in_use"] != 0 {
 		t.Errorf("ports in use after the call: %v", m["switchboard_rtp_ports_in_use"])
+	}
+	dashboardNamesExist(t, m)
+}
+
+// dashboardNamesExist checks that every switchboard_ metric the Grafana
+// dashboard in deploy/ queries is one the server exports (the webhook
+// histogram appears with the first webhook: its name is checked by
+// prefix against the registry's help text instead).
+func dashboardNamesExist(t *testing.T, scraped map[string]float64) {
+	t.Helper()
+	b, err := os.ReadFile("../../deploy/grafana-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]bool{"switchboard_webhook_duration_seconds": true}
+	for k := range scraped {
+		name, _, _ := strings.Cut(k, "{")
+		have[name] = true
+		for _, suffix := range []string{"_bucket", "_count", "_sum"} {
+			have[strings.TrimSuffix(name, suffix)] = true
+		}
+	}
+	for _, name := range regexp.MustCompile(`switchboard_[a-z_]+`).FindAllString(string(b), -1) {
+		base := name
+		for _, suffix := range []string{"_bucket", "_count", "_sum"} {
+			base = strings.TrimSuffix(base, suffix)
+		}
+		if !have[name] && !have[base] {
+			t.Errorf("the dashboard queries %s, which the server does not export", name)
+		}
 	}
 }
