@@ -30,7 +30,10 @@ type jitter struct {
 	ssrc    uint32
 	next    uint16
 	count   int
-	slots   [jbSlots]jbSlot
+	// slots hold packets that came out of order: 4 kB a call, allocated
+	// with the first such packet, so a clean stream (most calls) never
+	// pays for it.
+	slots *[jbSlots]jbSlot
 
 	// For /metrics (written by the reader goroutine, read at scrape):
 	// packets behind the buffer (late or duplicate), and packets given up
@@ -63,6 +66,9 @@ func (j *jitter) push(h rtpHeader, te bool, payload []byte, now time.Time) {
 		j.next = h.seq + 1
 		j.deliver(h, te, payload, now)
 		return
+	}
+	if j.slots == nil {
+		j.slots = new([jbSlots]jbSlot)
 	}
 	sl := &j.slots[h.seq%jbSlots]
 	if sl.used {
