@@ -8,6 +8,9 @@
 #   HOLD=40                          seconds each call of sweep (b) lasts
 #   REPEAT=2                         runs of each rate and size, interleaved
 #   SWEEPS="a b"                     which sweeps
+#   SB_BIN=/path/to/switchboard      run that build instead of this tree's (an older
+#                                    commit: CPU per packet then counts the captured
+#                                    packets out, as many in)
 #   PROFILE=1                        keep a CPU profile of Switchboard for each run of
 #                                    sweep (a) (with KEEP=1: $W/cpu-RATE-RUN.prof)
 #   DIAGO_CMD                        a command that starts a diago peer (built from
@@ -28,8 +31,10 @@ cpu_seconds() { awk -v t="$CLK_TCK" '{printf "%.3f", ($14 + $15) / t}' "/proc/$1
 
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 
-# metric NAME: a sample of Switchboard's /metrics (0 when absent).
+# metric NAME: a sample of Switchboard's /metrics (0 when absent, or when
+# the build has no --metrics-addr).
 metric() {
+	[ -n "$METRICS_PORT" ] || { echo 0; return; }
 	curl -fs "http://127.0.0.1:$METRICS_PORT/metrics" | awk -v n="$1" '$1 == n {v = $2} END {print v + 0}'
 }
 
@@ -152,6 +157,11 @@ hold_run() {
 	local end nums
 	end=$(date +%s.%N)
 	nums=$(sipp_nums "$W/b-$n-$rep.csv" "$start" "$end")
+	if [ -z "$METRICS_PORT" ]; then # an older build: the capture's packets out, as many in
+		local cap
+		cap=$(rtp_count "$W/b-$n-$rep.pcap")
+		in0=0 out0=0 in1=$cap out1=$cap
+	fi
 	local cpp kb
 	cpp=$(echo "$cpu0 $cpu1 $in0 $in1 $out0 $out1" | awk '{p = ($4 - $3) + ($6 - $5); printf "%.2f", (p > 0 ? ($2 - $1) * 1e6 / p : 0)}')
 	kb=$(echo "$rss0 $rss1 $n" | awk '{printf "%.0f", ($2 - $1) / $3}')
@@ -161,6 +171,26 @@ hold_run() {
 	kill "$SB_PID" 2>/dev/null || true
 	wait "$SB_PID" 2>/dev/null || true
 	SB_PID=""
+}
+
+# rtp_count PCAP: the RTP packets in a capture (no RTCP).
+rtp_count() {
+	python3 - "$1" <<'PY'
+import struct, sys
+f = open(sys.argv[1], "rb")
+f.read(24)
+n = 0
+while True:
+    h = f.read(16)
+    if len(h) < 16:
+        break
+    d = f.read(struct.unpack("<IIII", h)[2])
+    if len(d) >= 44 and d[12:14] == b"\x08\x00":
+        rtp = 14 + (d[14] & 0x0F) * 4 + 8
+        if len(d) > rtp + 1 and d[rtp] >> 6 == 2 and not 200 <= d[rtp + 1] <= 204:
+            n += 1
+print(n)
+PY
 }
 
 # pacing_nums PCAP WINDOW: "streams p50 p99 max share95" of Switchboard's

@@ -41,15 +41,28 @@ free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0)
 start_switchboard() {
 	need go "golang (Go 1.26+)"
 	need curl curl
+	# SB_BIN runs another build (an older commit, to compare with).
+	if [ -n "${SB_BIN:-}" ]; then
+		cp "$SB_BIN" "$W/switchboard"
+	fi
 	[ -x "$W/switchboard" ] || (cd "$ROOT" && go build -o "$W/switchboard" ./cmd/switchboard)
 	SIP_PORT=$(free_port)
 	HTTP_PORT=$(free_port)
-	METRICS_PORT=$(free_port)
+	METRICS_PORT=""
+	local extra=()
+	local help
+	help=$("$W/switchboard" serve --help 2>&1)
+	if grep -q -- --metrics-addr <<<"$help"; then
+		METRICS_PORT=$(free_port)
+		extra+=(--metrics-addr "127.0.0.1:$METRICS_PORT")
+	fi
+	if grep -q -- --media-local-paths <<<"$help"; then
+		extra+=(--media-local-paths)
+	fi
 	DEBUG_PORT=$(free_port)
 	# The flows play the prompts by path: --media-local-paths turns that on.
 	"$W/switchboard" serve --debug-addr "127.0.0.1:$DEBUG_PORT" --http-addr "127.0.0.1:$HTTP_PORT" --data-dir "$W/data-$HTTP_PORT" --admin-key "$KEY" \
-		--sip-addr "127.0.0.1:$SIP_PORT" --trust 127.0.0.1 --rtp-ports 40000-59999 \
-		--media-local-paths --metrics-addr "127.0.0.1:$METRICS_PORT" \
+		--sip-addr "127.0.0.1:$SIP_PORT" --trust 127.0.0.1 --rtp-ports 40000-59999 "${extra[@]}" \
 		--log-format json --log-level "${LOG_LEVEL:-warn}" >"$W/switchboard.log" 2>&1 &
 	SB_PID=$!
 	API="http://127.0.0.1:$HTTP_PORT"
