@@ -116,15 +116,30 @@ setup_run() {
 	fi
 }
 
-# hold_run N REP: one run of sweep (b) against a fresh Switchboard: N calls
-# of HOLD seconds, G.711 both ways; CPU per RTP packet (in + out, from
-# /metrics) and pacing from a capture of what Switchboard sends.
+# hold_run PEER N REP: one run of sweep (b) against a fresh Switchboard (or
+# diago): N calls of HOLD seconds, G.711 both ways; CPU per RTP packet (in +
+# out, from /metrics; for a peer without them, the captured packets out and
+# as many in) and pacing from a capture of what the peer sends.
 hold_run() {
-	local n=$1 rep=$2 hold=${HOLD:-40}
-	start_switchboard
-	flow 1001 "{\"module\":\"play\",\"data\":{\"id\":\"$W/prompt10s.wav\",\"answer\":true,\"endless_playback\":true}}"
+	local peer=$1 n=$2 rep=$3 hold=${HOLD:-40}
+	local pid target filter media=${MEDIA_PORT:-21000} sipp_port
+	sipp_port=$(free_port)
+	if [ "$peer" = switchboard ]; then
+		start_switchboard
+		flow 1001 "{\"module\":\"play\",\"data\":{\"id\":\"$W/prompt10s.wav\",\"answer\":true,\"endless_playback\":true}}"
+		pid=$SB_PID target="127.0.0.1:$SIP_PORT" filter="udp and src portrange 40000-59999"
+	else
+		PEER_PORT=$(free_port)
+		PEER_PORT=$PEER_PORT PEER_MODE=hold PROMPT="$W/prompt10s.wav" bash -c "$DIAGO_CMD" >"$W/diago.log" 2>&1 &
+		pid=$!
+		BG_PIDS+=("$pid")
+		sleep 1
+		METRICS_PORT=""
+		target="127.0.0.1:$PEER_PORT"
+		filter="udp and not src portrange $media-$((media + 9)) and not port $PEER_PORT and not port $sipp_port"
+	fi
 	local rss0 rate ramp window load
-	rss0=$(rss_kb "$SB_PID")
+	rss0=$(rss_kb "$pid")
 	rate=$((n / 10 > 50 ? n / 10 : 50))
 	ramp=$((n / rate + 2))
 	window=$((hold - ramp - 4 > 10 ? 10 : hold - ramp - 4))
@@ -133,33 +148,33 @@ hold_run() {
 		exit 1
 	fi
 	load=$(loadavg)
-	echo "-- (b) switchboard, $n concurrent calls of ${hold}s, run $rep; load average $load"
-	(cd "$W" && sipp "127.0.0.1:$SIP_PORT" -sf "$SCEN/uac_rtp_hold.xml" -s 1001 -i 127.0.0.1 -p "$(free_port)" \
-		-mp "${MEDIA_PORT:-21000}" -r "$rate" -m "$n" -l "$n" -d "$((hold * 1000))" -nostdin -timeout 600s \
-		-trace_stat -stf "$W/b-$n-$rep.csv" -fd 1 -default_behaviors all,-abortunexp >"$W/b-$n-$rep.out" 2>&1) &
+	echo "-- (b) $peer, $n concurrent calls of ${hold}s, run $rep; load average $load"
+	(cd "$W" && sipp "$target" -sf "$SCEN/uac_rtp_hold.xml" -s 1001 -i 127.0.0.1 -p "$sipp_port" \
+		-mp "$media" -r "$rate" -m "$n" -l "$n" -d "$((hold * 1000))" -nostdin -timeout 600s \
+		-trace_stat -stf "$W/b-$peer-$n-$rep.csv" -fd 1 -default_behaviors all,-abortunexp >"$W/b-$peer-$n-$rep.out" 2>&1) &
 	local sipp_pid=$! start
 	BG_PIDS+=("$sipp_pid")
 	start=$(date +%s.%N)
 	sleep "$ramp"
 	local cpu0 in0 out0 cpu1 in1 out1 rss1
-	cpu0=$(cpu_seconds "$SB_PID")
+	cpu0=$(cpu_seconds "$pid")
 	in0=$(metric 'switchboard_rtp_packets_total{direction="in"}')
 	out0=$(metric 'switchboard_rtp_packets_total{direction="out"}')
-	dumpcap -q -P -i lo -B 128 -s 64 -f "udp and src portrange 40000-59999" -a "duration:$window" \
-		-w "$W/b-$n-$rep.pcap" 2>"$W/dumpcap.err" || { cat "$W/dumpcap.err" >&2; exit 1; }
-	cpu1=$(cpu_seconds "$SB_PID")
+	dumpcap -q -P -i lo -B 128 -s 64 -f "$filter" -a "duration:$window" \
+		-w "$W/b-$peer-$n-$rep.pcap" 2>"$W/dumpcap.err" || { cat "$W/dumpcap.err" >&2; exit 1; }
+	cpu1=$(cpu_seconds "$pid")
 	in1=$(metric 'switchboard_rtp_packets_total{direction="in"}')
 	out1=$(metric 'switchboard_rtp_packets_total{direction="out"}')
-	rss1=$(rss_kb "$SB_PID")
+	rss1=$(rss_kb "$pid")
 	local pace
-	pace=$(pacing_nums "$W/b-$n-$rep.pcap" "$window")
+	pace=$(pacing_nums "$W/b-$peer-$n-$rep.pcap" "$window")
 	wait "$sipp_pid" || true
 	local end nums
 	end=$(date +%s.%N)
-	nums=$(sipp_nums "$W/b-$n-$rep.csv" "$start" "$end")
-	if [ -z "$METRICS_PORT" ]; then # an older build: the capture's packets out, as many in
+	nums=$(sipp_nums "$W/b-$peer-$n-$rep.csv" "$start" "$end")
+	if [ -z "$METRICS_PORT" ]; then # no /metrics: the capture's packets out, as many in
 		local cap
-		cap=$(rtp_count "$W/b-$n-$rep.pcap")
+		cap=$(rtp_count "$W/b-$peer-$n-$rep.pcap")
 		in0=0 out0=0 in1=$cap out1=$cap
 	fi
 	local cpp kb
@@ -167,10 +182,10 @@ hold_run() {
 	kb=$(echo "$rss0 $rss1 $n" | awk '{printf "%.0f", ($2 - $1) / $3}')
 	echo "   sipp ok/failed/retrans: $(echo "$nums" | cut -d' ' -f1-3); packets in $((${in1%.*} - ${in0%.*})) out $((${out1%.*} - ${out0%.*})) in ${window}s; CPU ${cpp} µs/packet; RSS +${kb} KB/call"
 	echo "   capture: $pace"
-	record b switchboard "$n" "$rep" "${load%% *}" $nums "$cpp" "$kb" $pace
-	kill "$SB_PID" 2>/dev/null || true
-	wait "$SB_PID" 2>/dev/null || true
-	SB_PID=""
+	record b "$peer" "$n" "$rep" "${load%% *}" $nums "$cpp" "$kb" $pace
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	[ "$peer" != switchboard ] || SB_PID=""
 }
 
 # rtp_count PCAP: the RTP packets in a capture (no RTCP).
@@ -307,7 +322,8 @@ compare() {
 		need dumpcap "tshark (for dumpcap; say yes to non-root capture or run as root)"
 		for n in ${CONC:-1000 1500}; do
 			for rep in $(seq "${REPEAT:-2}"); do
-				hold_run "$n" "$rep"
+				hold_run switchboard "$n" "$rep"
+				[ -z "${DIAGO_CMD:-}" ] || hold_run diago "$n" "$rep"
 			done
 		done
 	fi
