@@ -66,12 +66,17 @@ start_switchboard() {
 		--log-format json --log-level "${LOG_LEVEL:-warn}" >"$W/switchboard.log" 2>&1 &
 	SB_PID=$!
 	API="http://127.0.0.1:$HTTP_PORT"
-	for _ in $(seq 100); do
+	# Up to 30 s: a loaded machine starts slowly.
+	for _ in $(seq 300); do
 		curl -fs "$API/healthz" >/dev/null 2>&1 && break
 		sleep 0.1
 	done
 	local auth
-	auth=$(curl -fs -X PUT "$API/v2/api_auth" -d "{\"data\":{\"api_key\":\"$KEY\"}}")
+	auth=$(curl -fs -X PUT "$API/v2/api_auth" -d "{\"data\":{\"api_key\":\"$KEY\"}}") || {
+		echo "run.sh: switchboard did not start; its log:" >&2
+		tail -20 "$W/switchboard.log" >&2
+		exit 1
+	}
 	TOKEN=$(echo "$auth" | python3 -c 'import json,sys;print(json.load(sys.stdin)["auth_token"])')
 	ACCOUNT=$(echo "$auth" | python3 -c 'import json,sys;print(json.load(sys.stdin)["data"]["account_id"])')
 }
