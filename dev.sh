@@ -65,6 +65,8 @@ test)
 	go test -run '^$' -bench 'Load' -benchtime 3x ./internal/routing/ # 10,000 flows a run: 3 runs say enough
 	go test -run 'TestPivot' -short -v ./bench/ | grep -E 'µs|ok|FAIL'
 	go test -run '^$' -bench . -benchtime 2s ./bench/
+	echo "== SIP load harness smoke (bench/sip/run.sh smoke: a tiny side-by-side run, under a minute)"
+	bench/sip/run.sh smoke
 	# ---- configurator (web/static): JSDoc type check and browser tests (e2e/browser) ----
 	echo "== configurator: type check and browser tests"
 	browser_missing=()

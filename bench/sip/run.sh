@@ -4,6 +4,9 @@
 #   bench/sip/run.sh cps [RATE] [CALLS]          call setup rate: answer, 1 s prompt, hang up
 #   bench/sip/run.sh baseline [RATE] [CALLS]     the same sipp caller against `sipp -sn uas`
 #   bench/sip/run.sh concurrent [CALLS] [HOLD_S] G.711 both ways on CALLS calls, RTP pacing
+#   bench/sip/run.sh compare                     side by side, interleaved per rate: sipp -sn uas,
+#                                                Switchboard (and diago when DIAGO_CMD is set);
+#                                                one table with ratios (see README.md for the knobs)
 #   bench/sip/run.sh smoke                       a short run of each (well under a minute)
 set -euo pipefail
 
@@ -38,22 +41,42 @@ free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0)
 start_switchboard() {
 	need go "golang (Go 1.26+)"
 	need curl curl
-	(cd "$ROOT" && go build -o "$W/switchboard" ./cmd/switchboard)
+	# SB_BIN runs another build (an older commit, to compare with).
+	if [ -n "${SB_BIN:-}" ]; then
+		cp "$SB_BIN" "$W/switchboard"
+	fi
+	[ -x "$W/switchboard" ] || (cd "$ROOT" && go build -o "$W/switchboard" ./cmd/switchboard)
 	SIP_PORT=$(free_port)
 	HTTP_PORT=$(free_port)
+	METRICS_PORT=""
+	local extra=()
+	local help
+	help=$("$W/switchboard" serve --help 2>&1)
+	if grep -q -- --metrics-addr <<<"$help"; then
+		METRICS_PORT=$(free_port)
+		extra+=(--metrics-addr "127.0.0.1:$METRICS_PORT")
+	fi
+	if grep -q -- --media-local-paths <<<"$help"; then
+		extra+=(--media-local-paths)
+	fi
+	DEBUG_PORT=$(free_port)
 	# The flows play the prompts by path: --media-local-paths turns that on.
-	"$W/switchboard" serve --http-addr "127.0.0.1:$HTTP_PORT" --data-dir "$W/data" --admin-key "$KEY" \
-		--sip-addr "127.0.0.1:$SIP_PORT" --trust 127.0.0.1 --rtp-ports 40000-59999 \
-		--media-local-paths \
+	"$W/switchboard" serve --debug-addr "127.0.0.1:$DEBUG_PORT" --http-addr "127.0.0.1:$HTTP_PORT" --data-dir "$W/data-$HTTP_PORT" --admin-key "$KEY" \
+		--sip-addr "127.0.0.1:$SIP_PORT" --trust 127.0.0.1 --rtp-ports 40000-59999 "${extra[@]}" \
 		--log-format json --log-level "${LOG_LEVEL:-warn}" >"$W/switchboard.log" 2>&1 &
 	SB_PID=$!
 	API="http://127.0.0.1:$HTTP_PORT"
-	for _ in $(seq 100); do
+	# Up to 30 s: a loaded machine starts slowly.
+	for _ in $(seq 300); do
 		curl -fs "$API/healthz" >/dev/null 2>&1 && break
 		sleep 0.1
 	done
 	local auth
-	auth=$(curl -fs -X PUT "$API/v2/api_auth" -d "{\"data\":{\"api_key\":\"$KEY\"}}")
+	auth=$(curl -fs -X PUT "$API/v2/api_auth" -d "{\"data\":{\"api_key\":\"$KEY\"}}") || {
+		echo "run.sh: switchboard did not start; its log:" >&2
+		tail -20 "$W/switchboard.log" >&2
+		exit 1
+	}
 	TOKEN=$(echo "$auth" | python3 -c 'import json,sys;print(json.load(sys.stdin)["auth_token"])')
 	ACCOUNT=$(echo "$auth" | python3 -c 'import json,sys;print(json.load(sys.stdin)["data"]["account_id"])')
 }
@@ -226,18 +249,17 @@ concurrent() {
 	echo "conc: $(sipp_stats "$W/conc.csv" "$start" "$end")"
 }
 
+# smoke is what CI runs (./dev.sh test): the compare harness end to end
+# on tiny figures, well under a minute.
 smoke() {
-	cps 50 100
-	kill "$SB_PID" 2>/dev/null || true
-	wait "$SB_PID" 2>/dev/null || true
-	SB_PID=""
-	baseline 200 400
-	concurrent 60 18
+	RATES=${RATES:-100} SECONDS_PER_RATE=${SECONDS_PER_RATE:-1} REPEAT=1 CONC=${CONC:-50} HOLD=${HOLD:-12} compare
 }
+
+source "$HERE/compare.sh"
 
 need python3 python3
 case "${1:-}" in
-cps | baseline | concurrent | smoke)
+cps | baseline | concurrent | smoke | compare)
 	cmd=$1
 	shift
 	"$cmd" "$@"

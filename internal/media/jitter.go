@@ -1,6 +1,9 @@
 package media
 
-import "time"
+import (
+	"sync/atomic"
+	"time"
+)
 
 // The receive jitter buffer: packets reach recording and DTMF in sequence
 // order. In-order packets pass straight through; after a gap it holds up to
@@ -27,7 +30,15 @@ type jitter struct {
 	ssrc    uint32
 	next    uint16
 	count   int
-	slots   [jbSlots]jbSlot
+	// slots hold packets that came out of order: 4 kB a call, allocated
+	// with the first such packet, so a clean stream (most calls) never
+	// pays for it.
+	slots *[jbSlots]jbSlot
+
+	// For /metrics (written by the reader goroutine, read at scrape):
+	// packets behind the buffer (late or duplicate), and packets given up
+	// on or flushed because the buffer was full or the stream jumped.
+	late, overflow atomic.Uint64
 }
 
 func (j *jitter) push(h rtpHeader, te bool, payload []byte, now time.Time) {
@@ -41,19 +52,27 @@ func (j *jitter) push(h rtpHeader, te bool, payload []byte, now time.Time) {
 	d := int16(h.seq - j.next)
 	switch {
 	case d < 0: // late (its turn was skipped) or a duplicate
+		j.late.Add(1)
 		return
 	case d == 0 && j.count == 0:
 		j.next++
 		j.deliver(h, te, payload, now)
 		return
 	case int(d) >= jbSlots: // a jump: let go of what we hold and restart
+		if j.count > 0 {
+			j.overflow.Add(uint64(j.count))
+		}
 		j.flush(now)
 		j.next = h.seq + 1
 		j.deliver(h, te, payload, now)
 		return
 	}
+	if j.slots == nil {
+		j.slots = new([jbSlots]jbSlot)
+	}
 	sl := &j.slots[h.seq%jbSlots]
 	if sl.used {
+		j.late.Add(1) // a duplicate of a held packet
 		return
 	}
 	sl.used, sl.te, sl.h, sl.at, sl.n = true, te, h, now, copy(sl.data[:], payload)
@@ -77,6 +96,9 @@ func (j *jitter) release(now time.Time, all bool) {
 			continue
 		}
 		if all || j.count >= jbMaxHeld || now.Sub(j.oldest()) >= jbMaxWait {
+			if !all && j.count >= jbMaxHeld {
+				j.overflow.Add(1)
+			}
 			j.next++ // give up on the missing packet
 			continue
 		}

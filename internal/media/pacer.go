@@ -6,12 +6,13 @@ import (
 )
 
 // pacer sends every registered session's next frame each 20 ms tick, from
-// one goroutine: no ticker per session. The manager runs one pacer per
-// CPU, their ticks spread over the 20 ms, and puts each session on the
-// least loaded. A pacer's goroutine starts with its first session and ends
-// when its last one leaves.
+// one goroutine: no ticker per session. The manager runs pacerSlots
+// pacers, their ticks staggered over the 20 ms, and puts each session on
+// the least loaded, where it stays. A pacer's goroutine starts with its
+// first session and ends when its last one leaves.
 type pacer struct {
 	offset time.Duration
+	late   *latencyHistogram // how late each tick's last packet went out
 
 	wake chan struct{} // the last session left
 
@@ -21,8 +22,11 @@ type pacer struct {
 	scratch  []*Session // used by the pacer goroutine only
 }
 
-func newPacer(offset time.Duration) *pacer {
-	return &pacer{offset: offset, wake: make(chan struct{}, 1)}
+func newPacer(offset time.Duration, late *latencyHistogram) *pacer {
+	if late == nil {
+		late = new(latencyHistogram)
+	}
+	return &pacer{offset: offset, late: late, wake: make(chan struct{}, 1)}
 }
 
 func (p *pacer) load() int {
@@ -121,5 +125,6 @@ func (p *pacer) run() {
 			s.tick(now)
 		}
 		clear(p.scratch)
+		p.late.observe(time.Since(next))
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/switchboard/switchboard/internal/call"
 	"github.com/switchboard/switchboard/internal/media/codec"
@@ -52,6 +53,8 @@ type promptCache struct {
 	lru     *list.List // of *cacheEntry, most recent first
 	entries map[string]*list.Element
 	loads   flights[*prompt]
+
+	hits, misses atomic.Uint64 // for /metrics
 }
 
 type cacheEntry struct {
@@ -69,9 +72,11 @@ func (c *promptCache) get(key string, load func() (*prompt, error)) (*prompt, er
 		c.lru.MoveToFront(e)
 		p := e.Value.(*cacheEntry).p
 		c.mu.Unlock()
+		c.hits.Add(1)
 		return p, nil
 	}
 	c.mu.Unlock()
+	c.misses.Add(1)
 	// Synchronous: the ctx is only for waiters, and the first caller runs
 	// load itself.
 	return c.loads.do(context.Background(), key, false, func() (*prompt, error) {

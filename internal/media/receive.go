@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -70,8 +71,14 @@ func (st *rxStats) update(h rtpHeader, audio bool, now time.Time) {
 	}
 }
 
+// readBufs are the reader goroutines' datagram buffers, reused from call
+// to call: a buffer is only needed while a session is open.
+var readBufs = sync.Pool{New: func() any { return new([2048]byte) }}
+
 func (s *Session) readRTP() {
-	buf := make([]byte, 2048)
+	b := readBufs.Get().(*[2048]byte)
+	defer readBufs.Put(b)
+	buf := b[:]
 	for {
 		n, src, err := s.rtpConn.ReadFromUDPAddrPort(buf)
 		now := time.Now()

@@ -81,7 +81,9 @@ func (s *Session) sendRTCP(now time.Time) {
 // readRTCP reads the RTCP port. Reports are not used yet beyond latching
 // where RTCP goes (symmetric RTCP, from the RTP peer's address).
 func (s *Session) readRTCP() {
-	buf := make([]byte, 1500)
+	b := readBufs.Get().(*[2048]byte)
+	defer readBufs.Put(b)
+	buf := b[:]
 	for {
 		n, src, err := s.rtcpConn.ReadFromUDPAddrPort(buf)
 		if err != nil {

@@ -209,6 +209,7 @@ func (s *Session) Close() error {
 		if s.port != 0 {
 			s.m.ports.release(s.port)
 		}
+		s.m.sessions.retire(s)
 	})
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -36,6 +37,8 @@ type urlCache struct {
 	bytes   int64
 	lru     *list.List // of *urlEntry, most recent first
 	entries map[string]*list.Element
+
+	hits, misses atomic.Uint64 // fresh entries played unchecked, and the rest (for /metrics)
 }
 
 // urlEntry is one cached URL; policy changes under the cache's lock.
@@ -132,13 +135,20 @@ func (c *urlCache) lookup(url string) (e *urlEntry, fresh bool) {
 	defer c.mu.Unlock()
 	el, ok := c.entries[url]
 	if !ok {
+		c.misses.Add(1)
 		return nil, false
 	}
 	c.lru.MoveToFront(el)
 	e = el.Value.(*urlEntry)
 	// A copy, so the fetch reads its validators without the lock.
 	cp := *e
-	return &cp, c.now().Before(e.policy.expires)
+	fresh = c.now().Before(e.policy.expires)
+	if fresh {
+		c.hits.Add(1)
+	} else {
+		c.misses.Add(1)
+	}
+	return &cp, fresh
 }
 
 // refresh applies a 304's headers to the entry for e.url.

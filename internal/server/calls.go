@@ -12,6 +12,7 @@ import (
 	"github.com/switchboard/switchboard/internal/call"
 	"github.com/switchboard/switchboard/internal/egress"
 	"github.com/switchboard/switchboard/internal/engine"
+	"github.com/switchboard/switchboard/internal/metrics"
 	"github.com/switchboard/switchboard/internal/routing"
 	"github.com/switchboard/switchboard/internal/store"
 )
@@ -24,8 +25,11 @@ type Calls struct {
 	router   *routing.Router
 	flows    *flowCache
 	engine   *engine.Engine
+	metrics  *metrics.Registry // nil: not counted
 	log      *slog.Logger
 	keepLast int
+	pruning  atomic.Bool    // a prune runs in the background
+	bg       sync.WaitGroup // background saves and prunes, waited for by wait
 
 	mu       sync.Mutex
 	accounts map[string]engine.Account
@@ -40,6 +44,7 @@ func (c *Calls) Handle(ctx context.Context, ch call.Channel, tr *call.Trace) eng
 	traced := call.Traced(ch, tr)
 	log := c.log.With("call_id", info.ID, "account_id", info.AccountID)
 	rec := store.CallRecord{ID: info.ID, SIPCallID: info.SIPCallID, AccountID: info.AccountID, From: info.From, To: info.Request, Started: tr.Start()}
+	c.metrics.CallStarted()
 
 	res, err := c.route(ctx, traced, tr, info, &rec, log)
 	switch {
@@ -58,6 +63,7 @@ func (c *Calls) Handle(ctx context.Context, ch call.Channel, tr *call.Trace) eng
 	rec.HangupCause, rec.HangupBy = res.Cause, res.By
 	rec.Trace = tr.JSONL()
 	c.save(ctx, rec, log)
+	c.metrics.CallEnded(res.Cause)
 	return res
 }
 
@@ -98,7 +104,17 @@ func (c *Calls) route(ctx context.Context, ch call.Channel, tr *call.Trace, info
 	if m.CaptureGroup != "" {
 		vars.Set("capture_group", m.CaptureGroup)
 	}
-	c.save(ctx, *rec, log)
+	// The record of the call in progress (the API lists it; a restart
+	// after a crash ends it) is written beside the call, not before it:
+	// the call log commits it with other calls' writes, and the call is
+	// answered meanwhile. The final save waits for it, so it lands last.
+	started, saveCtx := *rec, ctx
+	saved := make(chan struct{})
+	c.bg.Go(func() {
+		defer close(saved)
+		c.save(saveCtx, started, log)
+	})
+	defer func() { <-saved }()
 	// Everything the call fetches or dials (webhooks, <Play> URLs, SIP
 	// targets) goes under its account's egress policy.
 	ctx = egress.WithAccount(ctx, info.AccountID)
@@ -164,8 +180,10 @@ func (c *Calls) cachedAccount(id string) (engine.Account, bool) {
 	return a, ok
 }
 
-// save writes the call record; the call log is best effort: a failure is
-// logged, the call goes on.
+// save writes the call record (the call log batches the writes of
+// concurrent calls into one transaction); it is best effort: a failure is
+// logged, the call goes on. Every 100 ended calls the log is pruned in the
+// background, one prune at a time, off the call's path.
 func (c *Calls) save(ctx context.Context, rec store.CallRecord, log *slog.Logger) {
 	if c.callLog == nil {
 		return
@@ -174,10 +192,13 @@ func (c *Calls) save(ctx context.Context, rec store.CallRecord, log *slog.Logger
 	if err := c.callLog.SaveCall(ctx, rec); err != nil {
 		log.Warn("call log write failed", "err", err)
 	}
-	if !rec.Ended.IsZero() && c.keepLast > 0 && c.count.Add(1)%100 == 0 {
-		if err := c.callLog.Prune(ctx, c.keepLast); err != nil {
-			log.Warn("call log prune failed", "err", err)
-		}
+	if !rec.Ended.IsZero() && c.keepLast > 0 && c.count.Add(1)%100 == 0 && c.pruning.CompareAndSwap(false, true) {
+		c.bg.Go(func() {
+			defer c.pruning.Store(false)
+			if err := c.callLog.Prune(ctx, c.keepLast); err != nil {
+				log.Warn("call log prune failed", "err", err)
+			}
+		})
 	}
 }
 
@@ -194,3 +215,7 @@ func lastTMS(tr *call.Trace) int64 {
 func callerGone(ctx context.Context) bool {
 	return errors.Is(context.Cause(ctx), call.ErrHangup)
 }
+
+// wait returns once the background work (saves, a prune) is done, before
+// the call log closes.
+func (c *Calls) wait() { c.bg.Wait() }

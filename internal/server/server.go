@@ -19,6 +19,7 @@ import (
 	"github.com/switchboard/switchboard/internal/egress"
 	"github.com/switchboard/switchboard/internal/engine"
 	"github.com/switchboard/switchboard/internal/media"
+	"github.com/switchboard/switchboard/internal/metrics"
 	"github.com/switchboard/switchboard/internal/netlimit"
 	"github.com/switchboard/switchboard/internal/pivot"
 	"github.com/switchboard/switchboard/internal/routing"
@@ -83,6 +84,10 @@ type Config struct {
 	// DebugAddr, when set, serves Go's pprof there; loopback only, off by
 	// default.
 	DebugAddr string
+	// MetricsAddr, when set, serves /metrics there without a token (for a
+	// Prometheus on the operator's network); the API's address serves it
+	// too, to a token of the default account. Off by default.
+	MetricsAddr string
 	// NoBootstrap opens an existing data dir without creating an account or
 	// adding a key (switchboard simulate); the default account is the first
 	// one.
@@ -129,6 +134,10 @@ type Server struct {
 	debugLn  net.Listener
 	debugSrv *http.Server
 
+	metrics    *metrics.Registry
+	metricsLn  net.Listener
+	metricsSrv *http.Server
+
 	trunks *trunkTable
 	sip    *sip.Server
 	// media plays and records on SIP calls and keeps each account's media
@@ -172,7 +181,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	} else if n > 0 {
 		log.Warn("calls left open by the previous run closed", "count", n, "cause", "node_restart")
 	}
-	s := &Server{cfg: cfg, log: log, store: db, callLog: callLog, router: routing.New()}
+	s := &Server{cfg: cfg, log: log, store: db, callLog: callLog, router: routing.New(), metrics: metrics.New()}
+	metered := meteredCallLog{callLog, s.metrics}
 	if err := s.init(ctx); err != nil {
 		db.Close()
 		callLog.Close()
@@ -218,7 +228,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		Flows:         flows,
 		Numbers:       numberRouter{router: s.router, flows: flows},
 		Webhooks:      pivot.NewClient(cfg.Webhooks),
-		CallLog:       callLog,
+		CallLog:       metered,
 		Queues:        queues,
 		TemporalRules: db,
 		LocalMedia:    recordingFile(cfg.API.RecordingsDir),
@@ -231,7 +241,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	s.engine = engine.New(cfg.Engine, deps, log.With("component", "engine"))
 	s.calls = &Calls{
-		store: db, callLog: callLog, router: s.router, flows: flows, engine: s.engine,
+		store: db, callLog: metered, metrics: s.metrics, router: s.router, flows: flows, engine: s.engine,
 		log: log.With("component", "calls"), keepLast: cfg.CallLogKeep, accounts: map[string]engine.Account{},
 	}
 	if s.media, err = s.newMedia(); err != nil {
@@ -298,7 +308,7 @@ func (s *Server) Start(ctx context.Context) error {
 	ln = netlimit.Wrap(ln, s.cfg.HTTPLimits, netlimit.HTTP503)
 	s.httpLn = ln
 	s.httpSrv = &http.Server{
-		Handler:           s.api.Handler(),
+		Handler:           s.withMetrics(s.api.Handler()),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		IdleTimeout:       2 * time.Minute,
@@ -313,6 +323,10 @@ func (s *Server) Start(ctx context.Context) error {
 		return err
 	}
 	if err := s.startDebug(ctx); err != nil {
+		ln.Close()
+		return err
+	}
+	if err := s.startMetrics(ctx); err != nil {
 		ln.Close()
 		return err
 	}
@@ -359,6 +373,9 @@ func (s *Server) Close(ctx context.Context) error {
 	if s.debugSrv != nil {
 		s.debugSrv.Close()
 	}
+	if s.metricsSrv != nil {
+		s.metricsSrv.Close()
+	}
 	if s.httpSrv != nil {
 		sctx, cancel := context.WithTimeout(ctx, s.cfg.ShutdownTimeout)
 		defer cancel()
@@ -366,6 +383,7 @@ func (s *Server) Close(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 		}
 	}
+	s.calls.wait()
 	if err := s.store.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("close store: %w", err))
 	}

@@ -37,6 +37,8 @@ func (s *Server) startSIP(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	s.registerMedia(s.media)
+	s.registerSIP(srv)
 	refused := &refusedLog{ctx: context.WithoutCancel(ctx), calls: s.calls, def: s.bootstrap.AccountID}
 	srv.OnRefuse(refused.record)
 	if err := srv.Start(ctx); err != nil {

@@ -59,7 +59,7 @@ func TestSIPCallRunsTheFlow(t *testing.T) {
 	rec := waitfor.Value(t, 10*time.Second, "the call's hangup in the call log", func() (store.CallRecord, bool) {
 		var rec store.CallRecord
 		rec, err = s.CallLog().GetCall(ctx, s.AccountID, c.CallID())
-		return rec, err != nil || strings.Contains(string(rec.Trace), `"op":"hangup"`)
+		return rec, err == nil && strings.Contains(string(rec.Trace), `"op":"hangup"`)
 	})
 	if err != nil {
 		t.Fatalf("call log: %v", err)

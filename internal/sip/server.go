@@ -187,6 +187,7 @@ type Server struct {
 	refusals  chan Refusal
 	outIP     string
 	closeOnce sync.Once
+	stats     messageStats // SIP messages by method and code (stats.go)
 }
 
 // New builds the server; Start listens. log receives the server's lines
@@ -310,6 +311,7 @@ func (s *Server) bind(ctx context.Context) error {
 			}
 			return fmt.Errorf("listen sip tcp %s: %w", net.JoinHostPort(host, strconv.Itoa(bound)), err)
 		}
+		sizeUDPBuffers(pc)
 		s.udp, s.tcp, s.port = pc, ln, bound
 		break
 	}
@@ -333,10 +335,10 @@ func (s *Server) bind(ctx context.Context) error {
 }
 
 func (s *Server) serve(udp net.PacketConn, tcp, tlsLn net.Listener) {
-	s.listen("udp", func() error { return s.srv.ServeUDP(udp) })
-	s.listen("tcp", func() error { return s.srv.ServeTCP(tcp) })
+	s.listen("udp", func() error { return s.srv.ServeUDP(countedPacketConn{udp, &s.stats}) })
+	s.listen("tcp", func() error { return s.srv.ServeTCP(countedListener{tcp, &s.stats}) })
 	if tlsLn != nil {
-		s.listen("tls", func() error { return s.srv.ServeTLS(tlsLn) })
+		s.listen("tls", func() error { return s.srv.ServeTLS(countedListener{tlsLn, &s.stats}) })
 	}
 }
 

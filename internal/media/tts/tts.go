@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 )
@@ -45,7 +46,14 @@ type Engine struct {
 
 	mu       sync.Mutex
 	inflight map[string]*flight
+
+	hits, misses atomic.Uint64 // Speak found the file cached, or ran the engine (or waited for a run)
 }
+
+// CacheStats reports how many Speak calls found their speech cached and how
+// many had to synthesize it (or wait for a synthesis): the operator's view
+// of whether the cache works.
+func (e *Engine) CacheStats() (hits, misses uint64) { return e.hits.Load(), e.misses.Load() }
 
 type flight struct {
 	done chan struct{}
@@ -235,8 +243,10 @@ func (e *Engine) Speak(ctx context.Context, r Request) (string, error) {
 	}
 	path := filepath.Join(e.cacheDir, p.key()+".wav")
 	if fi, err := os.Stat(path); err == nil && fi.Size() > 44 {
+		e.hits.Add(1)
 		return path, nil
 	}
+	e.misses.Add(1)
 	e.mu.Lock()
 	f, ok := e.inflight[path]
 	if !ok {

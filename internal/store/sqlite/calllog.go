@@ -35,7 +35,8 @@ const orphanAge = time.Hour
 // is built like DB: one writer connection, a pool of readers, the same
 // pragmas, busy retries and embedded migrations.
 type CallLogDB struct {
-	db *DB
+	db    *DB
+	batch *batcher // SaveCall and AddWebhook go through it (calllog_batch.go)
 }
 
 var _ store.CallLog = (*CallLogDB)(nil)
@@ -47,17 +48,21 @@ func OpenCallLog(ctx context.Context, path string, log *slog.Logger) (*CallLogDB
 	if err != nil {
 		return nil, err
 	}
-	return &CallLogDB{db: d}, nil
+	return &CallLogDB{db: d, batch: newBatcher(d, 0)}, nil
 }
 
-// Close closes both pools.
-func (c *CallLogDB) Close() error { return c.db.Close() }
+// Close commits the writes still queued and closes both pools.
+func (c *CallLogDB) Close() error {
+	c.batch.close()
+	return c.db.Close()
+}
 
 const callColumns = `account_id, id, callflow_id, from_number, to_number, started, ended,
 	hangup_cause, hangup_by, debug, sip_call_id`
 
-// SaveCall inserts or replaces a call record (the engine saves a call when
-// it starts and again when it ends).
+// SaveCall inserts or replaces a call record (the server saves a call once,
+// when it ends). Writes from concurrent calls are committed together, every
+// few tens of milliseconds; SaveCall returns once its record is stored.
 func (c *CallLogDB) SaveCall(ctx context.Context, r store.CallRecord) error {
 	if r.AccountID == "" || r.ID == "" {
 		return fmt.Errorf("save call %q: empty account or id", r.ID)
@@ -70,8 +75,8 @@ func (c *CallLogDB) SaveCall(ctx context.Context, r store.CallRecord) error {
 	if !r.Ended.IsZero() {
 		ended = sql.NullInt64{Int64: millis(r.Ended), Valid: true}
 	}
-	err := c.db.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO calls (`+callColumns+`, trace)
+	err := c.batch.write(ctx, func(tx *batchTx) error {
+		return tx.exec(ctx, `INSERT INTO calls (`+callColumns+`, trace)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (account_id, id) DO UPDATE SET
 				callflow_id = excluded.callflow_id, from_number = excluded.from_number,
@@ -81,7 +86,6 @@ func (c *CallLogDB) SaveCall(ctx context.Context, r store.CallRecord) error {
 				debug = excluded.debug, trace = excluded.trace`,
 			r.AccountID, r.ID, r.CallflowID, r.From, r.To, millis(r.Started), ended,
 			r.HangupCause, r.HangupBy, r.Debug, r.SIPCallID, trace)
-		return err
 	})
 	if err != nil {
 		return fmt.Errorf("save call %s of account %s: %w", r.ID, r.AccountID, err)
@@ -151,13 +155,12 @@ func (c *CallLogDB) AddWebhook(ctx context.Context, w store.WebhookRecord) error
 	if err != nil {
 		return fmt.Errorf("add webhook of call %s: %w", w.CallID, err)
 	}
-	err = c.db.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO webhooks (`+webhookColumns+`)
+	err = c.batch.write(ctx, func(tx *batchTx) error {
+		return tx.exec(ctx, `INSERT INTO webhooks (`+webhookColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			w.AccountID, w.CallID, w.Iteration, w.Method, w.URL, string(reqHeaders), w.RequestBody,
 			w.Status, string(respHeaders), w.ResponseBody, w.Error, millis(w.Started),
 			w.Duration.Milliseconds())
-		return err
 	})
 	if err != nil {
 		return fmt.Errorf("add webhook of call %s of account %s: %w", w.CallID, w.AccountID, err)

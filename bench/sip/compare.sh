@@ -1,0 +1,331 @@
+# shellcheck shell=bash
+# The side-by-side harness of run.sh (sourced by it): `run.sh compare`.
+#
+# Knobs (environment):
+#   RATES="500 1000 1500 2000 2500"  call-setup rates of sweep (a), calls/s
+#   SECONDS_PER_RATE=5               each rate runs RATE×this many calls
+#   CONC="1000 1500"                 concurrent calls of sweep (b)
+#   HOLD=40                          seconds each call of sweep (b) lasts
+#   REPEAT=2                         runs of each rate and size, interleaved
+#   SWEEPS="a b"                     which sweeps
+#   SB_BIN=/path/to/switchboard      run that build instead of this tree's (an older
+#                                    commit: CPU per packet then counts the captured
+#                                    packets out, as many in)
+#   PROFILE=1                        keep a CPU profile of Switchboard for each run of
+#                                    sweep (a) (with KEEP=1: $W/cpu-RATE-RUN.prof)
+#   DIAGO_CMD                        a command that starts a diago peer (built from
+#                                    a diago source tree outside this repository) on
+#                                    127.0.0.1:$PEER_PORT answering every call with a
+#                                    1 s prompt (a) or a looped prompt (b, PEER_MODE=hold)
+#                                    then hanging up; left out when unset
+#
+# Before every run it prints the load average; the table at the end gives
+# each figure and its ratio to sipp -sn uas (setup rate) and to diago.
+
+CLK_TCK=$(getconf CLK_TCK)
+
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# cpu_seconds PID: user+system CPU seconds of a process so far.
+cpu_seconds() { awk -v t="$CLK_TCK" '{printf "%.3f", ($14 + $15) / t}' "/proc/$1/stat"; }
+
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+
+# metric NAME: a sample of Switchboard's /metrics (0 when absent, or when
+# the build has no --metrics-addr).
+metric() {
+	[ -n "$METRICS_PORT" ] || { echo 0; return; }
+	curl -fs "http://127.0.0.1:$METRICS_PORT/metrics" | awk -v n="$1" '$1 == n {v = $2} END {print v + 0}'
+}
+
+# sipp_nums CSV START END: "ok failed retrans completed/s rtt_ms" of a run.
+sipp_nums() {
+	python3 - "$1" "$2" "$3" <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1]), delimiter=";"))
+h, v = rows[0], rows[-1]
+g = lambda k: v[h.index(k)]
+wall = float(sys.argv[3]) - float(sys.argv[2])
+ok = int(g("SuccessfulCall(C)"))
+rt = g("ResponseTime1(C)").split(":")  # hh:mm:ss:µs
+rtt = (int(rt[0]) * 3600 + int(rt[1]) * 60 + int(rt[2])) * 1000 + int(rt[3]) / 1000 if len(rt) == 4 else float("nan")
+print(ok, g("FailedCall(C)"), g("Retransmissions(C)"), f"{ok / wall:.0f}", f"{rtt:.0f}")
+PY
+}
+
+RESULTS=""
+
+# record KIND PEER PARAM REP LOAD FIELDS…: one line of the results file.
+record() { echo "$*" >>"$RESULTS"; }
+
+# uas_start: sipp -sn uas in the background; sets UAS_PORT and UAS_PID.
+uas_start() {
+	UAS_PORT=$(free_port)
+	(cd "$W" && sipp -sn uas -i 127.0.0.1 -p "$UAS_PORT" -nostdin -bg >"$W/uas.out" 2>&1) || true
+	UAS_PID=$(grep -o 'PID=\[[0-9]*' "$W/uas.out" | tr -dc 0-9)
+	BG_PIDS+=("$UAS_PID")
+	sleep 0.3
+}
+
+# setup_run PEER RATE REP: one run of sweep (a) against PEER.
+setup_run() {
+	local peer=$1 rate=$2 rep=$3 calls=$(($2 * ${SECONDS_PER_RATE:-5}))
+	local target pid args=() load
+	case $peer in
+	uas)
+		uas_start
+		target="127.0.0.1:$UAS_PORT" pid=$UAS_PID
+		args=(-sn uac)
+		;;
+	switchboard)
+		target="127.0.0.1:$SIP_PORT" pid=$SB_PID
+		args=(-sf "$SCEN/uac_load.xml" -s 1000 -mp "$(free_port)")
+		;;
+	diago)
+		PEER_PORT=$(free_port)
+		PEER_PORT=$PEER_PORT PEER_MODE=setup PROMPT="$W/prompt1s.wav" bash -c "$DIAGO_CMD" >"$W/diago.log" 2>&1 &
+		pid=$!
+		BG_PIDS+=("$pid")
+		sleep 1
+		target="127.0.0.1:$PEER_PORT"
+		args=(-sf "$SCEN/uac_load.xml" -s 1000 -mp "$(free_port)")
+		;;
+	esac
+	load=$(loadavg)
+	echo "-- (a) $peer at $rate calls/s, $calls calls, run $rep; load average $load"
+	local cpu0 start end rc=0
+	cpu0=$(cpu_seconds "$pid")
+	start=$(date +%s.%N)
+	if [ -n "${PROFILE:-}" ] && [ "$peer" = switchboard ]; then
+		curl -fs "http://127.0.0.1:$DEBUG_PORT/debug/pprof/profile?seconds=${SECONDS_PER_RATE:-5}" -o "$W/cpu-$rate-$rep.prof" &
+		BG_PIDS+=($!)
+	fi
+	(cd "$W" && sipp "$target" -i 127.0.0.1 -p "$(free_port)" -nostdin -timeout 300s -trace_stat \
+		-stf "$W/a-$peer-$rate-$rep.csv" -fd 1 -default_behaviors all,-abortunexp \
+		-r "$rate" -m "$calls" -l "$((rate * 4 + 100))" "${args[@]}" >"$W/a-$peer-$rate-$rep.out" 2>&1) || rc=$?
+	end=$(date +%s.%N)
+	local cpu
+	cpu=$(echo "$(cpu_seconds "$pid") $cpu0" | awk '{print $1 - $2}')
+	local nums
+	nums=$(sipp_nums "$W/a-$peer-$rate-$rep.csv" "$start" "$end")
+	echo "   sipp rc=$rc ok/failed/retrans/completed-per-s/INVITE→200-ms: $nums; $peer CPU ${cpu}s"
+	record a "$peer" "$rate" "$rep" "${load%% *}" $nums "$cpu"
+	if [ "$peer" != switchboard ]; then
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	fi
+}
+
+# hold_run PEER N REP: one run of sweep (b) against a fresh Switchboard (or
+# diago): N calls of HOLD seconds, G.711 both ways; CPU per RTP packet (in +
+# out, from /metrics; for a peer without them, the captured packets out and
+# as many in) and pacing from a capture of what the peer sends.
+hold_run() {
+	local peer=$1 n=$2 rep=$3 hold=${HOLD:-40}
+	local pid target filter media=${MEDIA_PORT:-21000} sipp_port
+	sipp_port=$(free_port)
+	if [ "$peer" = switchboard ]; then
+		start_switchboard
+		flow 1001 "{\"module\":\"play\",\"data\":{\"id\":\"$W/prompt10s.wav\",\"answer\":true,\"endless_playback\":true}}"
+		pid=$SB_PID target="127.0.0.1:$SIP_PORT" filter="udp and src portrange 40000-59999"
+	else
+		PEER_PORT=$(free_port)
+		PEER_PORT=$PEER_PORT PEER_MODE=hold PROMPT="$W/prompt10s.wav" bash -c "$DIAGO_CMD" >"$W/diago.log" 2>&1 &
+		pid=$!
+		BG_PIDS+=("$pid")
+		sleep 1
+		METRICS_PORT=""
+		target="127.0.0.1:$PEER_PORT"
+		filter="udp and not src portrange $media-$((media + 9)) and not port $PEER_PORT and not port $sipp_port"
+	fi
+	local rss0 rate ramp window load
+	rss0=$(rss_kb "$pid")
+	rate=$((n / 10 > 50 ? n / 10 : 50))
+	ramp=$((n / rate + 2))
+	window=$((hold - ramp - 4 > 10 ? 10 : hold - ramp - 4))
+	if [ "$window" -lt 3 ]; then
+		echo "run.sh: HOLD too short for the ramp; give HOLD > $((ramp + 7))" >&2
+		exit 1
+	fi
+	load=$(loadavg)
+	echo "-- (b) $peer, $n concurrent calls of ${hold}s, run $rep; load average $load"
+	(cd "$W" && sipp "$target" -sf "$SCEN/uac_rtp_hold.xml" -s 1001 -i 127.0.0.1 -p "$sipp_port" \
+		-mp "$media" -r "$rate" -m "$n" -l "$n" -d "$((hold * 1000))" -nostdin -timeout 600s \
+		-trace_stat -stf "$W/b-$peer-$n-$rep.csv" -fd 1 -default_behaviors all,-abortunexp >"$W/b-$peer-$n-$rep.out" 2>&1) &
+	local sipp_pid=$! start
+	BG_PIDS+=("$sipp_pid")
+	start=$(date +%s.%N)
+	sleep "$ramp"
+	local cpu0 in0 out0 cpu1 in1 out1 rss1
+	cpu0=$(cpu_seconds "$pid")
+	in0=$(metric 'switchboard_rtp_packets_total{direction="in"}')
+	out0=$(metric 'switchboard_rtp_packets_total{direction="out"}')
+	dumpcap -q -P -i lo -B 128 -s 64 -f "$filter" -a "duration:$window" \
+		-w "$W/b-$peer-$n-$rep.pcap" 2>"$W/dumpcap.err" || { cat "$W/dumpcap.err" >&2; exit 1; }
+	cpu1=$(cpu_seconds "$pid")
+	in1=$(metric 'switchboard_rtp_packets_total{direction="in"}')
+	out1=$(metric 'switchboard_rtp_packets_total{direction="out"}')
+	rss1=$(rss_kb "$pid")
+	local pace
+	pace=$(pacing_nums "$W/b-$peer-$n-$rep.pcap" "$window")
+	wait "$sipp_pid" || true
+	local end nums
+	end=$(date +%s.%N)
+	nums=$(sipp_nums "$W/b-$peer-$n-$rep.csv" "$start" "$end")
+	if [ -z "$METRICS_PORT" ]; then # no /metrics: the capture's packets out, as many in
+		local cap
+		cap=$(rtp_count "$W/b-$peer-$n-$rep.pcap")
+		in0=0 out0=0 in1=$cap out1=$cap
+	fi
+	local cpp kb
+	cpp=$(echo "$cpu0 $cpu1 $in0 $in1 $out0 $out1" | awk '{p = ($4 - $3) + ($6 - $5); printf "%.2f", (p > 0 ? ($2 - $1) * 1e6 / p : 0)}')
+	kb=$(echo "$rss0 $rss1 $n" | awk '{printf "%.0f", ($2 - $1) / $3}')
+	echo "   sipp ok/failed/retrans: $(echo "$nums" | cut -d' ' -f1-3); packets in $((${in1%.*} - ${in0%.*})) out $((${out1%.*} - ${out0%.*})) in ${window}s; CPU ${cpp} µs/packet; RSS +${kb} KB/call"
+	echo "   capture: $pace"
+	record b "$peer" "$n" "$rep" "${load%% *}" $nums "$cpp" "$kb" $pace
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	[ "$peer" != switchboard ] || SB_PID=""
+}
+
+# rtp_count PCAP: the RTP packets in a capture (no RTCP).
+rtp_count() {
+	python3 - "$1" <<'PY'
+import struct, sys
+f = open(sys.argv[1], "rb")
+f.read(24)
+n = 0
+while True:
+    h = f.read(16)
+    if len(h) < 16:
+        break
+    d = f.read(struct.unpack("<IIII", h)[2])
+    if len(d) >= 44 and d[12:14] == b"\x08\x00":
+        rtp = 14 + (d[14] & 0x0F) * 4 + 8
+        if len(d) > rtp + 1 and d[rtp] >> 6 == 2 and not 200 <= d[rtp + 1] <= 204:
+            n += 1
+print(n)
+PY
+}
+
+# pacing_nums PCAP WINDOW: "streams p50 p99 max share95" of Switchboard's
+# RTP: |Δt − 20 ms| between consecutive sequence numbers, and the share of
+# streams that sent ≥ 95 % of the window's 50 packets a second.
+pacing_nums() {
+	python3 - "$1" "$2" <<'PY'
+import struct, sys
+from collections import defaultdict
+f = open(sys.argv[1], "rb")
+window = float(sys.argv[2])
+nano = struct.unpack("<I", f.read(4))[0] == 0xA1B23C4D
+f.read(20)
+streams = defaultdict(list)
+while True:
+    h = f.read(16)
+    if len(h) < 16:
+        break
+    sec, frac, incl, _ = struct.unpack("<IIII", h)
+    d = f.read(incl)
+    if len(d) < 54 or d[12:14] != b"\x08\x00":
+        continue
+    udp = 14 + (d[14] & 0x0F) * 4
+    sport, dport = struct.unpack(">HH", d[udp:udp + 4])
+    rtp = udp + 8
+    if d[rtp] >> 6 != 2 or 200 <= d[rtp + 1] <= 204:
+        continue
+    streams[(sport, dport)].append((sec + frac / (1e9 if nano else 1e6), struct.unpack(">H", d[rtp + 2:rtp + 4])[0]))
+devs = []
+for pk in streams.values():
+    for (t1, s1), (t2, s2) in zip(pk, pk[1:]):
+        if (s2 - s1) & 0xFFFF == 1:
+            devs.append(abs((t2 - t1) - 0.020) * 1000)
+devs.sort()
+q = lambda p: devs[min(len(devs) - 1, int(p * len(devs)))] if devs else float("nan")
+calls = [pk for pk in streams.values() if len(pk) >= 10]  # RTP streams, not stray packets
+full = sum(1 for pk in calls if len(pk) >= 0.95 * 50 * (window - 0.1))
+share = 100.0 * full / max(len(calls), 1)
+print(len(calls), f"{q(0.5):.2f}", f"{q(0.99):.2f}", f"{devs[-1] if devs else float('nan'):.2f}", f"{share:.1f}")
+PY
+}
+
+# table prints the results file as one table with ratios.
+table() {
+	python3 - "$RESULTS" <<'PY'
+import sys
+from collections import defaultdict
+a, b = defaultdict(dict), []
+for line in open(sys.argv[1]):
+    f = line.split()
+    if f[0] == "a":
+        _, peer, rate, rep, load, ok, failed, retrans, cps, rtt, cpu = f
+        a[(int(rate), int(rep))][peer] = dict(load=load, ok=int(ok), failed=int(failed), retrans=int(retrans), cps=float(cps), rtt=rtt, cpu=float(cpu))
+    else:
+        b.append(f)
+if a:
+    print("\n(a) call setup: answer → 1 s prompt → BYE (sipp -sn uas: signalling only)")
+    print(f"{'rate':>6} {'run':>3} {'peer':<12} {'load':>5} {'ok':>7} {'failed':>6} {'retrans':>7} {'done/s':>7} {'INV→200':>8} {'CPU/call':>9}  {'÷uas':>5} {'÷diago':>6}")
+    for (rate, rep), peers in sorted(a.items()):
+        uas, diago = peers.get("uas"), peers.get("diago")
+        for name in ("uas", "switchboard", "diago"):
+            r = peers.get(name)
+            if not r:
+                continue
+            cpc = f"{r['cpu'] * 1000 / r['ok']:.3f}ms" if r["ok"] else "-"
+            ru = f"{r['cps'] / uas['cps']:.2f}" if uas and uas["cps"] else "-"
+            rd = f"{r['cps'] / diago['cps']:.2f}" if diago and diago["cps"] else "-"
+            clean = "" if r["failed"] == 0 and r["retrans"] <= r["ok"] // 100 else "  NOT CLEAN"
+            print(f"{rate:>6} {rep:>3} {name:<12} {r['load']:>5} {r['ok']:>7} {r['failed']:>6} {r['retrans']:>7} {r['cps']:>7.0f} {r['rtt']+'ms':>8} {cpc:>9}  {ru:>5} {rd:>6}{clean}")
+if a:
+    best = {}
+    for (rate, rep), peers in a.items():
+        for name, r in peers.items():
+            best.setdefault(name, {}).setdefault(rate, []).append(r["failed"] == 0 and r["retrans"] <= r["ok"] // 100)
+    clean = {n: max([rt for rt, oks in rates.items() if all(oks)], default=0) for n, rates in best.items()}
+    line = ", ".join(f"{n} {clean[n]}/s" for n in ("uas", "switchboard", "diago") if n in clean)
+    print(f"highest rate clean in every run (0 failed, retransmissions ≤ 1 %): {line}")
+    if clean.get("uas"):
+        print(f"  switchboard ÷ uas = {clean.get('switchboard', 0) / clean['uas']:.2f}" +
+              (f", switchboard ÷ diago = {clean['switchboard'] / clean['diago']:.2f}" if clean.get("diago") else ""))
+if b:
+    print("\n(b) concurrent calls, G.711 both ways (Switchboard's RTP captured)")
+    print(f"{'calls':>6} {'run':>3} {'peer':<12} {'load':>5} {'ok':>6} {'failed':>6} {'µs/pkt':>7} {'KB/call':>7} {'p50':>6} {'p99':>6} {'max':>7} {'≥95%':>6}")
+    for f in b:
+        _, peer, n, rep, load, ok, failed, retrans, cps, rtt, cpp, kb, streams, p50, p99, mx, share = f
+        print(f"{n:>6} {rep:>3} {peer:<12} {load:>5} {ok:>6} {failed:>6} {cpp:>7} {kb:>7} {p50+'ms':>6} {p99+'ms':>6} {mx+'ms':>7} {share+'%':>6}")
+PY
+}
+
+compare() {
+	need sipp sip-tester
+	need curl curl
+	RESULTS=$W/results.txt
+	: >"$RESULTS"
+	audio
+	local sweeps=${SWEEPS:-a b} rep rate n
+	echo "== compare on $(nproc) CPUs, commit $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?'); load average $(loadavg)"
+	[ -n "${DIAGO_CMD:-}" ] || echo "   (diago: not run; set DIAGO_CMD to include it)"
+	if [[ $sweeps == *a* ]]; then
+		start_switchboard
+		flow 1000 "{\"module\":\"play\",\"data\":{\"id\":\"$W/prompt1s.wav\",\"answer\":true}}"
+		for rate in ${RATES:-500 1000 1500 2000 2500}; do
+			for rep in $(seq "${REPEAT:-2}"); do
+				setup_run uas "$rate" "$rep"
+				setup_run switchboard "$rate" "$rep"
+				[ -z "${DIAGO_CMD:-}" ] || setup_run diago "$rate" "$rep"
+			done
+		done
+		kill "$SB_PID" 2>/dev/null || true
+		wait "$SB_PID" 2>/dev/null || true
+		SB_PID=""
+	fi
+	if [[ $sweeps == *b* ]]; then
+		need dumpcap "tshark (for dumpcap; say yes to non-root capture or run as root)"
+		for n in ${CONC:-1000 1500}; do
+			for rep in $(seq "${REPEAT:-2}"); do
+				hold_run switchboard "$n" "$rep"
+				[ -z "${DIAGO_CMD:-}" ] || hold_run diago "$n" "$rep"
+			done
+		done
+	fi
+	table
+}

@@ -1,0 +1,141 @@
+package metrics
+
+import (
+	"sort"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Media is a snapshot of the media layer's counters, read once per scrape.
+type Media struct {
+	// RTP packets and bytes, received (accepted) and sent, since start.
+	PacketsIn, PacketsOut, BytesIn, BytesOut uint64
+	// Dropped counts the packets not taken, by reason: "source" (an
+	// address the call never named), "late" (behind the jitter buffer),
+	// "overflow" (the jitter buffer gave up on a gap), "invalid" (not RTP,
+	// a payload type not negotiated, no session).
+	Dropped map[string]uint64
+	// Sessions is how many media sessions are open.
+	Sessions int
+	// PortsInUse and PortsTotal are the RTP port pairs taken and in the
+	// range.
+	PortsInUse, PortsTotal int
+	// Pacing is how late the pacer's 20 ms ticks fired.
+	Pacing Histogram
+	// Cache holds hits and misses of each cache ("prompt", "url", "tts").
+	Cache map[string]CacheCounts
+}
+
+// CacheCounts are one cache's lookups.
+type CacheCounts struct{ Hits, Misses uint64 }
+
+// Histogram is a histogram kept by its owner: Counts[i] observations at
+// most Bounds[i] (and above Bounds[i-1]); observations above the last
+// bound count only in Count.
+type Histogram struct {
+	Bounds []float64 // seconds, ascending
+	Counts []uint64
+	Count  uint64
+	Sum    float64 // seconds
+}
+
+// SIP is a snapshot of SIP message counts by direction ("in", "out").
+type SIP struct {
+	// Requests by method and direction.
+	Requests []Count
+	// Responses by status code and direction.
+	Responses []Count
+}
+
+// Count is one labelled counter value: Name is a method or a status code.
+type Count struct {
+	Name, Direction string
+	N               uint64
+}
+
+var (
+	descPackets   = prometheus.NewDesc(namespace+"_rtp_packets_total", "RTP packets taken in and sent out.", []string{"direction"}, nil)
+	descBytes     = prometheus.NewDesc(namespace+"_rtp_bytes_total", "RTP bytes (headers included) taken in and sent out.", []string{"direction"}, nil)
+	descDropped   = prometheus.NewDesc(namespace+"_rtp_dropped_total", "RTP packets received and not taken, by reason: source, late, overflow, invalid.", []string{"reason"}, nil)
+	descSessions  = prometheus.NewDesc(namespace+"_media_sessions", "Open media sessions.", nil, nil)
+	descPorts     = prometheus.NewDesc(namespace+"_rtp_ports_in_use", "RTP port pairs in use.", nil, nil)
+	descPortsMax  = prometheus.NewDesc(namespace+"_rtp_ports_total", "RTP port pairs in the configured range.", nil, nil)
+	descPacing    = prometheus.NewDesc(namespace+"_rtp_pacing_lateness_seconds", "How late each 20 ms send tick fired.", nil, nil)
+	descCacheHit  = prometheus.NewDesc(namespace+"_media_cache_hits_total", "Media cache lookups that found the audio, by cache: prompt, url, tts.", []string{"cache"}, nil)
+	descCacheMiss = prometheus.NewDesc(namespace+"_media_cache_misses_total", "Media cache lookups that had to load, fetch or synthesize.", []string{"cache"}, nil)
+	descSIPReq    = prometheus.NewDesc(namespace+"_sip_requests_total", "SIP requests, by method and direction (in, out).", []string{"method", "direction"}, nil)
+	descSIPRes    = prometheus.NewDesc(namespace+"_sip_responses_total", "SIP responses, by status code and direction (in, out).", []string{"code", "direction"}, nil)
+)
+
+// mediaCollector reads the media layer once per scrape.
+type mediaCollector struct{ read func() Media }
+
+// NewMediaCollector returns a collector that calls read on every scrape:
+// the media layer's counters are summed then, never per packet here.
+func NewMediaCollector(read func() Media) prometheus.Collector { return mediaCollector{read} }
+
+func (c mediaCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descPackets, descBytes, descDropped, descSessions, descPorts, descPortsMax, descPacing, descCacheHit, descCacheMiss} {
+		ch <- d
+	}
+}
+
+func (c mediaCollector) Collect(ch chan<- prometheus.Metric) {
+	m := c.read()
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	counter(descPackets, m.PacketsIn, "in")
+	counter(descPackets, m.PacketsOut, "out")
+	counter(descBytes, m.BytesIn, "in")
+	counter(descBytes, m.BytesOut, "out")
+	for _, reason := range sortedKeys(m.Dropped) {
+		counter(descDropped, m.Dropped[reason], reason)
+	}
+	for _, name := range sortedKeys(m.Cache) {
+		counter(descCacheHit, m.Cache[name].Hits, name)
+		counter(descCacheMiss, m.Cache[name].Misses, name)
+	}
+	ch <- prometheus.MustNewConstMetric(descSessions, prometheus.GaugeValue, float64(m.Sessions))
+	ch <- prometheus.MustNewConstMetric(descPorts, prometheus.GaugeValue, float64(m.PortsInUse))
+	ch <- prometheus.MustNewConstMetric(descPortsMax, prometheus.GaugeValue, float64(m.PortsTotal))
+	buckets := make(map[float64]uint64, len(m.Pacing.Bounds))
+	var cum uint64
+	for i, b := range m.Pacing.Bounds {
+		if i < len(m.Pacing.Counts) {
+			cum += m.Pacing.Counts[i]
+		}
+		buckets[b] = cum
+	}
+	ch <- prometheus.MustNewConstHistogram(descPacing, m.Pacing.Count, m.Pacing.Sum, buckets)
+}
+
+// sipCollector reads the SIP layer's counts once per scrape.
+type sipCollector struct{ read func() SIP }
+
+// NewSIPCollector returns a collector that calls read on every scrape.
+func NewSIPCollector(read func() SIP) prometheus.Collector { return sipCollector{read} }
+
+func (c sipCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- descSIPReq
+	ch <- descSIPRes
+}
+
+func (c sipCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.read()
+	for _, r := range s.Requests {
+		ch <- prometheus.MustNewConstMetric(descSIPReq, prometheus.CounterValue, float64(r.N), r.Name, r.Direction)
+	}
+	for _, r := range s.Responses {
+		ch <- prometheus.MustNewConstMetric(descSIPRes, prometheus.CounterValue, float64(r.N), r.Name, r.Direction)
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

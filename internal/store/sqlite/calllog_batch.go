@@ -1,0 +1,209 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"sync"
+	"time"
+)
+
+// Call-log writes are gathered by one writer goroutine and committed
+// together: at a thousand calls a second, a transaction (and an fsync of
+// the WAL) per call costs more than the call. A write waits for the commit
+// that holds it, so SaveCall still returns only once the record is stored.
+const (
+	// defaultBatchWindow is how long the writer gathers writes after the
+	// first one before it commits them; a caller waits at most about this
+	// long more than for a write of its own.
+	defaultBatchWindow = 20 * time.Millisecond
+	// batchMax bounds one transaction.
+	batchMax = 512
+	// batchQueue bounds the writes waiting for the writer; beyond it a
+	// write waits for room (back-pressure, not memory).
+	batchQueue = 4096
+)
+
+// ErrClosed is returned by a call-log write after Close.
+var ErrClosed = errors.New("call log closed")
+
+type writeReq struct {
+	ctx  context.Context
+	fn   func(tx *batchTx) error
+	done chan error
+}
+
+// batchTx is a batch's transaction with its statements prepared once:
+// compiling the same upsert for every call of a batch cost more than
+// running it.
+type batchTx struct {
+	tx    *sql.Tx
+	stmts map[string]*sql.Stmt
+}
+
+// exec runs query in the transaction, preparing it on first use.
+func (b *batchTx) exec(ctx context.Context, query string, args ...any) error {
+	st, ok := b.stmts[query]
+	if !ok {
+		var err error
+		if st, err = b.tx.PrepareContext(ctx, query); err != nil {
+			return err
+		}
+		b.stmts[query] = st
+	}
+	_, err := st.ExecContext(ctx, args...)
+	return err
+}
+
+// runBatch runs fns in tx, closing the prepared statements after.
+func runBatch(tx *sql.Tx, fns ...func(*batchTx) error) error {
+	bt := &batchTx{tx: tx, stmts: map[string]*sql.Stmt{}}
+	defer func() {
+		for _, st := range bt.stmts {
+			st.Close()
+		}
+	}()
+	for _, fn := range fns {
+		if err := fn(bt); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// batcher is the call log's one writer.
+type batcher struct {
+	db     *DB
+	window time.Duration
+	reqs   chan writeReq
+	stop   chan struct{}
+	wg     sync.WaitGroup
+	once   sync.Once
+
+	mu     sync.RWMutex // held for reading while a write is queued, for writing by close
+	closed bool
+}
+
+func newBatcher(db *DB, window time.Duration) *batcher {
+	if window <= 0 {
+		window = defaultBatchWindow
+	}
+	b := &batcher{db: db, window: window, reqs: make(chan writeReq, batchQueue), stop: make(chan struct{})}
+	b.wg.Go(b.run)
+	return b
+}
+
+// write runs fn in the next batch's transaction and returns once that
+// transaction committed (or fn's own error). ctx bounds the wait.
+func (b *batcher) write(ctx context.Context, fn func(tx *batchTx) error) error {
+	r := writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	b.mu.RLock()
+	if b.closed {
+		b.mu.RUnlock()
+		return ErrClosed
+	}
+	select {
+	case b.reqs <- r:
+	case <-ctx.Done():
+		b.mu.RUnlock()
+		return context.Cause(ctx)
+	}
+	b.mu.RUnlock()
+	select {
+	case err := <-r.done:
+		return err
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+// close commits what is queued and stops the writer.
+func (b *batcher) close() {
+	b.once.Do(func() {
+		b.mu.Lock()
+		b.closed = true
+		b.mu.Unlock()
+		close(b.stop)
+		b.wg.Wait()
+	})
+}
+
+func (b *batcher) run() {
+	batch := make([]writeReq, 0, batchMax)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		select {
+		case r := <-b.reqs:
+			batch = append(batch, r)
+		case <-b.stop:
+			b.drain(batch)
+			return
+		}
+		timer.Reset(b.window)
+	gather:
+		for len(batch) < batchMax {
+			select {
+			case r := <-b.reqs:
+				batch = append(batch, r)
+			case <-timer.C:
+				break gather
+			case <-b.stop:
+				break gather
+			}
+		}
+		timer.Stop()
+		b.commit(batch)
+		clear(batch)
+		batch = batch[:0]
+	}
+}
+
+// drain commits the batch and whatever is still queued (close).
+func (b *batcher) drain(batch []writeReq) {
+	for {
+		select {
+		case r := <-b.reqs:
+			batch = append(batch, r)
+			if len(batch) < batchMax {
+				continue
+			}
+		default:
+		}
+		if len(batch) == 0 {
+			return
+		}
+		b.commit(batch)
+		batch = batch[:0]
+	}
+}
+
+// commit runs the batch in one transaction. If it fails, each write is
+// retried on its own, so that one bad record fails only its own caller.
+func (b *batcher) commit(batch []writeReq) {
+	live := batch[:0:0]
+	for _, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			r.done <- context.Cause(r.ctx)
+			continue
+		}
+		live = append(live, r)
+	}
+	if len(live) == 0 {
+		return
+	}
+	fns := make([]func(*batchTx) error, len(live))
+	for i, r := range live {
+		fns[i] = r.fn
+	}
+	err := b.db.write(context.Background(), func(tx *sql.Tx) error { return runBatch(tx, fns...) })
+	if err == nil || len(live) == 1 {
+		for _, r := range live {
+			r.done <- err
+		}
+		return
+	}
+	for _, r := range live {
+		r.done <- b.db.write(r.ctx, func(tx *sql.Tx) error { return runBatch(tx, r.fn) })
+	}
+}
