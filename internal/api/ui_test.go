@@ -61,7 +61,7 @@ func TestFrontDoor(t *testing.T) {
 			}},
 		{Name: "an API error", Method: "GET", URL: "/v2/accounts/{account}", Token: "-", ExpectedStatus: 401, After: hasHeaders("default-src 'none'")},
 		{Name: "health", Method: "GET", URL: "/healthz", Token: "-", ExpectedStatus: 200, After: hasHeaders("default-src 'none'")},
-		{Name: "metrics are not served here", Method: "GET", URL: "/metrics", Token: "-", ExpectedStatus: 404, NotExpectedContent: []string{page},
+		{Name: "metrics only to the operator, never the UI page", Method: "GET", URL: "/metrics", Token: "-", ExpectedStatus: 401, NotExpectedContent: []string{page},
 			After: hasHeaders("default-src 'none'")},
 		{Name: "nor the profiler", Method: "GET", URL: "/debug/pprof/", Token: "-", ExpectedStatus: 404, NotExpectedContent: []string{page}},
 		{Name: "nor a dot file", Method: "GET", URL: "/.env", Token: "-", ExpectedStatus: 404, NotExpectedContent: []string{page}},

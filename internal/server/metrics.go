@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchboard/switchboard/internal/api"
 	"github.com/switchboard/switchboard/internal/media"
 	"github.com/switchboard/switchboard/internal/metrics"
 	"github.com/switchboard/switchboard/internal/sip"
@@ -29,6 +30,7 @@ func (s *Server) withMetrics(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		api.SetAPIHeaders(w.Header())
 		if status, msg := s.operator(r); status != http.StatusOK {
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			w.WriteHeader(status)
