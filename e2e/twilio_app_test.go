@@ -354,7 +354,10 @@ func TestTwilioApp(t *testing.T) {
 		if r440 < 1500*time.Millisecond || r480 < 1500*time.Millisecond {
 			t.Errorf("heard %v of 440 Hz and %v of 480 Hz during a 6 s ring, want 2 s or more of each", r440, r480)
 		}
-		d := app.find(t, "/dialed")
+		d, _ := waitfor.Within(10*time.Second, func() ([]entry, bool) {
+			d := app.find(t, "/dialed")
+			return d, len(d) > 0
+		})
 		if len(d) != 1 || d[0].Body["DialCallStatus"] != "no-answer" || d[0].Body["DialBridged"] != "false" {
 			t.Errorf("Dial action %v", d)
 		}
