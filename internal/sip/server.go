@@ -187,6 +187,8 @@ type Server struct {
 	refusals  chan Refusal
 	outIP     string
 	closeOnce sync.Once
+	reg       *registrar // nil until EnableRegistrar
+	carriers  Carriers   // nil until SetCarriers
 }
 
 // New builds the server; Start listens. log receives the server's lines
