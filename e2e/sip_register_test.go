@@ -151,13 +151,7 @@ func TestRingGroupFirstAnswerWins(t *testing.T) {
 		sippCmd(t, "uas_ring_cancel.xml", "-p", fmt.Sprint(ports[2]))(),
 	}
 	for _, p := range ports { // every member listens before the group rings
-		waitfor.True(t, 10*time.Second, "sipp listening", func() bool {
-			c, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", p))
-			if err == nil {
-				c.Close()
-			}
-			return err != nil
-		})
+		awaitUDPBound(t, p)
 	}
 	s.flow(t, "3100", map[string]any{"module": "ring_group", "data": map[string]any{
 		"strategy": "simultaneous", "timeout": 20, "endpoints": endpoints,
@@ -218,4 +212,17 @@ func TestRegisterBindings(t *testing.T) {
 	if st := auth(40, "*", "0"); !strings.Contains(st, " 200 ") || count() != 0 {
 		t.Errorf("*: %q, %d bound", st, count())
 	}
+}
+
+// awaitUDPBound waits until a peer (sipp) has bound 127.0.0.1:port, so
+// that the first INVITE to it is not refused by ICMP.
+func awaitUDPBound(t *testing.T, port int) {
+	t.Helper()
+	waitfor.True(t, 10*time.Second, fmt.Sprintf("a peer listening on %d", port), func() bool {
+		c, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			c.Close()
+		}
+		return err != nil
+	})
 }
