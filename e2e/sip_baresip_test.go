@@ -32,6 +32,8 @@ type baresip struct {
 	mu     sync.Mutex
 	events []map[string]any
 	notify chan struct{}
+	// account is the accounts line (see startBaresipAccount).
+	account string
 }
 
 func startBaresip(t *testing.T) *baresip {
@@ -43,6 +45,13 @@ func startBaresip(t *testing.T) *baresip {
 // 16-bit, long enough for the call: its end ends the call).
 func startBaresipWith(t *testing.T, source []byte) *baresip {
 	t.Helper()
+	return startBaresipAccount(t, "", source)
+}
+
+// startBaresipAccount is startBaresipWith with account as its accounts
+// line (%d, when present, is its SIP port); "" is an unregistered alice.
+func startBaresipAccount(t *testing.T, account string, source []byte) *baresip {
+	t.Helper()
 	bin := sipTool(t, "baresip")
 	if _, err := os.Stat("/usr/lib/baresip/modules/sndfile.so"); err != nil {
 		if os.Getenv("CI") == "true" {
@@ -51,7 +60,7 @@ func startBaresipWith(t *testing.T, source []byte) *baresip {
 		t.Skip("baresip modules missing")
 	}
 	dir := t.TempDir()
-	b := &baresip{Rec: filepath.Join(dir, "rec"), notify: make(chan struct{}, 100)}
+	b := &baresip{Rec: filepath.Join(dir, "rec"), notify: make(chan struct{}, 100), account: account}
 	os.MkdirAll(b.Rec, 0o750)
 	silence := filepath.Join(dir, "source.wav")
 	if err := os.WriteFile(silence, source, 0o600); err != nil {
@@ -99,8 +108,14 @@ func (b *baresip) launch(t *testing.T, bin, dir, source string) (*syncBuffer, er
 		"snd_path " + b.Rec,
 	}, "\n") + "\n"
 	os.WriteFile(filepath.Join(dir, "config"), []byte(cfg), 0o600)
-	os.WriteFile(filepath.Join(dir, "accounts"), []byte(fmt.Sprintf(
-		"<sip:alice@127.0.0.1:%d>;regint=0;answermode=manual;audio_codecs=PCMU,PCMA\n", sipPort)), 0o600)
+	account := b.account
+	if account == "" {
+		account = "<sip:alice@127.0.0.1:%d>;regint=0;answermode=manual;audio_codecs=PCMU,PCMA"
+	}
+	if strings.Contains(account, "%d") {
+		account = fmt.Sprintf(account, sipPort)
+	}
+	os.WriteFile(filepath.Join(dir, "accounts"), []byte(account+"\n"), 0o600)
 	os.WriteFile(filepath.Join(dir, "contacts"), nil, 0o600)
 	cmd := exec.Command(bin, "-f", dir, "-t", "120")
 	log := &syncBuffer{}

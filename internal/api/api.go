@@ -90,6 +90,7 @@ type API struct {
 	egress    EgressSettings
 	onAccount func(ctx context.Context, accountID string)
 	media     MediaLibrary
+	regs      Registrations
 }
 
 // Deps are the services the API serves besides the store, given once at
@@ -109,6 +110,8 @@ type Deps struct {
 	// Media keeps the media documents' audio (…/media/{id}/raw, tts media,
 	// export and import).
 	Media MediaLibrary
+	// Registrations lists the phones registered (…/registrations).
+	Registrations Registrations
 }
 
 // New builds the API over a store (whose documents part, store.Documents,
@@ -117,7 +120,7 @@ func New(cfg Config, st store.Store, log *slog.Logger, deps Deps) *API {
 	cfg = cfg.withDefaults()
 	return &API{cfg: cfg, store: st, log: log, now: time.Now,
 		callLog: deps.CallLog, sim: deps.Simulator, logins: newLoginThrottle(cfg), egress: deps.Egress,
-		onAccount: deps.AccountChanged, media: deps.Media}
+		onAccount: deps.AccountChanged, media: deps.Media, regs: deps.Registrations}
 }
 
 type ctxKey int
@@ -167,6 +170,8 @@ var routes = append([]route{
 	{"GET", "/v2/accounts/{account_id}/calls/{call_id}/trace", true, (*API).callTrace},
 	{"GET", "/v2/accounts/{account_id}/pivot/debug", true, (*API).pivotDebugList},
 	{"GET", "/v2/accounts/{account_id}/pivot/debug/{call_id}", true, (*API).pivotDebugCall},
+	{"GET", "/v2/accounts/{account_id}/registrations", true, (*API).listRegistrations},
+	{"GET", "/v2/accounts/{account_id}/devices/{device_id}/registrations", true, (*API).listRegistrations},
 	{"GET", "/v2/openapi.json", false, (*API).openAPI},
 	{"GET", "/healthz", false, (*API).health},
 }, append(kindRoutes(), mediaRoutes()...)...)

@@ -45,6 +45,9 @@ type Info struct {
 	Direction  string    // "inbound"
 	Started    time.Time // when the call arrived
 	CallflowID string    // the flow the call was routed to
+	// DeviceID and OwnerID name the registered device that placed the
+	// call and its owner (a user id); empty for calls from trunks.
+	DeviceID, OwnerID string
 	// SIPHeaders are custom X- headers of the INVITE, sent on to webhooks.
 	SIPHeaders map[string]string
 }
@@ -126,6 +129,13 @@ type Recording struct {
 type Target struct {
 	Kind  string `json:"kind"`  // number, sip, user, device, client, conference, queue
 	Value string `json:"value"` // the number, URI, id or name
+	// Delay and Timeout, when set, are this target's own: it rings Delay
+	// after the others start, for Timeout (a ring group member's).
+	Delay   time.Duration `json:"delay,omitempty"`
+	Timeout time.Duration `json:"timeout,omitempty"`
+	// Headers are custom SIP headers for this target's INVITE (Kazoo's
+	// custom_sip_headers, TwiML <Parameter>).
+	Headers map[string]string `json:"headers,omitempty"`
 }
 
 // DialOptions describe a call to other parties; the first to answer is

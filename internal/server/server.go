@@ -142,7 +142,10 @@ type Server struct {
 	sip    *sip.Server
 	// media plays and records on SIP calls and keeps each account's media
 	// audio (served by the API); built in New, used by SIP once started.
-	media *media.Manager
+	media  *media.Manager
+	phones *phoneDirectory // users and devices, for the registrar
+	// carriers are the accounts' resources, for calls to numbers
+	carriers *carrierTable
 
 	// egress is the policy every outbound request and call goes through.
 	egress   *egress.Policy
@@ -195,9 +198,15 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	flows := newFlowCache()
+	s.phones = newPhoneDirectory()
+	s.carriers = newCarrierTable(log.With("component", "carriers"))
 	idx := &indexes{log: log.With("component", "indexes"), byKind: map[string][]docIndex{
 		"callflows": {routerIndex{router: s.router, log: log.With("component", "router")}, flows},
 		"trunks":    {s.trunks},
+		"devices":   {s.phones},
+		"users":     {s.phones},
+		"groups":    {s.phones},
+		"resources": {s.carriers},
 	}}
 	if err := idx.load(ctx, db); err != nil {
 		db.Close()
@@ -251,7 +260,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	cfg.API.Reserved = append(cfg.API.Reserved, s.trunks.trust...)
 	s.api = api.New(cfg.API, db, log.With("component", "api"),
-		api.Deps{CallLog: callLog, Simulator: s, Egress: s, AccountChanged: s.calls.refresh, Media: s.media})
+		api.Deps{CallLog: callLog, Simulator: s, Egress: s, AccountChanged: s.calls.refresh, Media: s.media,
+			Registrations: s})
 	return s, nil
 }
 

@@ -41,6 +41,10 @@ func (s *Server) startSIP(ctx context.Context) error {
 	s.registerSIP(srv)
 	refused := &refusedLog{ctx: context.WithoutCancel(ctx), calls: s.calls, def: s.bootstrap.AccountID}
 	srv.OnRefuse(refused.record)
+	srv.SetCarriers(s.carriers)
+	if err := srv.EnableRegistrar(ctx, sip.RegistrarConfig{Directory: s.phones, Bindings: s.callLog}); err != nil {
+		return err
+	}
 	if err := srv.Start(ctx); err != nil {
 		return err
 	}

@@ -34,6 +34,17 @@ func (l *inLeg) Dial(ctx context.Context, o call.DialOptions) (call.DialResult, 
 		refused error
 	)
 	for _, t := range o.Targets {
+		if legs, c, ok := l.s.deviceTargets(l.info.AccountID, t); ok {
+			if c != "" && cause == "" {
+				cause = c
+			}
+			uris = append(uris, legs...)
+			continue
+		}
+		if lt, ok := l.s.carrierTarget(l.info.AccountID, t, o.CallerID); ok {
+			uris = append(uris, lt)
+			continue
+		}
 		u, c := l.s.resolve(l.info.AccountID, t)
 		if c != "" {
 			l.log.Info("dial target not reachable", "kind", t.Kind, "value", t.Value, "cause", c)
@@ -48,7 +59,7 @@ func (l *inLeg) Dial(ctx context.Context, o call.DialOptions) (call.DialResult, 
 			refused = err
 			continue
 		}
-		uris = append(uris, legTarget{uri: u, dest: dest})
+		uris = append(uris, legTarget{uri: u, dest: dest, delay: t.Delay, timeout: t.Timeout, headers: t.Headers})
 	}
 	if len(uris) == 0 {
 		if refused != nil && cause == "" {
@@ -137,7 +148,7 @@ func (l *inLeg) ring(ctx context.Context, uris []legTarget, timeout time.Duratio
 	var claimed atomic.Bool
 	results := make(chan attempt, len(uris))
 	for _, u := range uris {
-		l.s.wg.Go(func() { results <- l.place(rctx, u, callerID, &claimed) })
+		l.s.wg.Go(func() { results <- l.placeLater(rctx, u, callerID, &claimed) })
 	}
 	var done []attempt
 	for len(done) < len(uris) {
@@ -196,6 +207,7 @@ func (l *inLeg) place(ctx context.Context, t legTarget, callerID string, claimed
 	b.sess, b.offers = sess, sess
 	offer := sess.Offer()
 	req := l.outboundInvite(u, id, callerID, offer, "")
+	addHeaders(req, t.headers)
 	if t.dest != "" {
 		req.SetDestination(t.dest) // the address the egress policy allowed
 	}
@@ -218,7 +230,7 @@ func (l *inLeg) place(ctx context.Context, t legTarget, callerID string, claimed
 		log.Info("dial: invite not sent", "err", err)
 		return attempt{status: "failed", cause: "NETWORK_OUT_OF_ORDER"}
 	}
-	err = waitAnswer(ctx, dlg, sipgo.AnswerOptions{OnResponse: func(r *sipmsg.Response) error {
+	err = waitAnswer(ctx, dlg, sipgo.AnswerOptions{Username: t.username, Password: t.password, OnResponse: func(r *sipmsg.Response) error {
 		if r.StatusCode == 180 || r.StatusCode == 183 {
 			l.ringing()
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"time"
 
 	sipmsg "github.com/emiago/sipgo/sip"
 
@@ -61,4 +62,11 @@ func refusedDial(err error) (call.DialResult, error) {
 type legTarget struct {
 	uri  sipmsg.Uri
 	dest string
+	// delay and timeout are the leg's own (a ring group member's); zero
+	// rings at once for as long as the Dial.
+	delay, timeout time.Duration
+	headers        map[string]string // custom headers for its INVITE
+	// username and password answer a carrier's digest challenge.
+	username, password string
+	failover           []legTarget // gateways tried in turn when this one fails
 }

@@ -33,6 +33,14 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		s.refuseInvite(tx, req, account, r)
 		return
 	}
+	var dev *Device
+	if s.fromPhone(req, trusted) { // a registered phone's call
+		d, authed := s.inviteDevice(req, tx)
+		if !authed {
+			return
+		}
+		account, trusted, dev = d.AccountID, true, &d
+	}
 	if !trusted {
 		// Over UDP the guard answered already; this is TCP or TLS.
 		s.refusedStranger(req, req.Source())
@@ -55,6 +63,9 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	s.respond(tx, req, 100, "Trying")
 
 	l := newInLeg(s, req, tx, account, timer)
+	if dev != nil {
+		l.fromDevice(*dev)
+	}
 	s.mu.Lock()
 	switch {
 	case s.closed:

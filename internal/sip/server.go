@@ -188,6 +188,8 @@ type Server struct {
 	outIP     string
 	closeOnce sync.Once
 	stats     messageStats // SIP messages by method and code (stats.go)
+	reg       *registrar   // nil until EnableRegistrar
+	carriers  Carriers     // nil until SetCarriers
 }
 
 // New builds the server; Start listens. log receives the server's lines

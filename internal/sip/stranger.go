@@ -84,8 +84,8 @@ func (s *Server) refuseStranger(req *sipmsg.Request, raddr net.Addr) bool {
 	if err != nil {
 		return false
 	}
-	if _, ok := s.trunks.Inbound(ap.Addr().Unmap()); ok {
-		return false
+	if _, ok := s.trunks.Inbound(ap.Addr().Unmap()); ok || s.fromPhone(req, false) {
+		return false // a trunk's, or a phone's (challenged in onInvite)
 	}
 	s.refusedStranger(req, raddr.String())
 	if s.cfg.Strangers == StrangersDrop || s.udp == nil {

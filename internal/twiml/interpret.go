@@ -389,7 +389,7 @@ func (in *Interpreter) dial(ctx context.Context, v *Dial, base string) (*Request
 	} else {
 		targets := make([]call.Target, 0, len(v.Nouns))
 		for _, n := range v.Nouns {
-			targets = append(targets, call.Target{Kind: n.Kind, Value: n.Value})
+			targets = append(targets, call.Target{Kind: n.Kind, Value: n.Value, Headers: parameterHeaders(n.Parameters)})
 		}
 		strategy := "simultaneous"
 		if v.Sequential {

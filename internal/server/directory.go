@@ -1,0 +1,257 @@
+package server
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/switchboard/switchboard/internal/call"
+	"github.com/switchboard/switchboard/internal/sip"
+	"github.com/switchboard/switchboard/internal/store"
+)
+
+// phoneDirectory is the registrar's view of the users and devices
+// documents: a docIndex of both kinds, so REGISTER and Dial never read
+// the store.
+type phoneDirectory struct {
+	mu      sync.RWMutex
+	devices map[string]devEntry      // account/id
+	users   map[string]userEntry     // account/id
+	byLogin map[string][]string      // username@realm and username → account/id of devices
+	groups  map[string][]call.Target // account/id → members (kind user or device)
+}
+
+type devEntry struct {
+	account, id, owner string
+	username, realm    string
+	md5, sha256        string
+	cidNumber, cidName string
+	disabled, dnd      bool
+}
+
+type userEntry struct {
+	account, id, username string
+	cidNumber, cidName    string
+	disabled, dnd         bool
+}
+
+var _ sip.Directory = (*phoneDirectory)(nil)
+
+func newPhoneDirectory() *phoneDirectory {
+	return &phoneDirectory{devices: map[string]devEntry{}, users: map[string]userEntry{}, byLogin: map[string][]string{},
+		groups: map[string][]call.Target{}}
+}
+
+// deviceBody is what the directory reads of a devices document.
+type deviceBody struct {
+	OwnerID string `json:"owner_id"`
+	Enabled *bool  `json:"enabled"`
+	SIP     struct {
+		Username string `json:"username"`
+		Realm    string `json:"realm"`
+		HA1      struct {
+			MD5    string `json:"md5"`
+			SHA256 string `json:"sha-256"`
+		} `json:"ha1"`
+	} `json:"sip"`
+	CallerID callerIDs `json:"caller_id"`
+	DND      dnd       `json:"do_not_disturb"`
+}
+
+// dnd is Kazoo's do_not_disturb object of a user or device.
+type dnd struct {
+	Enabled bool `json:"enabled"`
+}
+
+type callerIDs struct {
+	Internal struct {
+		Number string `json:"number"`
+		Name   string `json:"name"`
+	} `json:"internal"`
+}
+
+type userBody struct {
+	Username  string    `json:"username"`
+	FirstName string    `json:"first_name"`
+	LastName  string    `json:"last_name"`
+	Enabled   *bool     `json:"enabled"`
+	CallerID  callerIDs `json:"caller_id"`
+	DND       dnd       `json:"do_not_disturb"`
+}
+
+func (p *phoneDirectory) put(d store.Doc) {
+	key := d.AccountID + "/" + d.ID
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch d.Kind {
+	case "devices":
+		var b deviceBody
+		if json.Unmarshal(d.Body, &b) != nil {
+			return
+		}
+		p.removeLocked(d)
+		realm := b.SIP.Realm
+		if realm == "" {
+			realm = d.AccountID
+		}
+		e := devEntry{account: d.AccountID, id: d.ID, owner: b.OwnerID, username: b.SIP.Username, realm: realm,
+			md5: b.SIP.HA1.MD5, sha256: b.SIP.HA1.SHA256, cidNumber: b.CallerID.Internal.Number,
+			cidName: b.CallerID.Internal.Name, disabled: b.Enabled != nil && !*b.Enabled, dnd: b.DND.Enabled}
+		p.devices[key] = e
+		if e.username != "" {
+			for _, login := range []string{e.username + "@" + strings.ToLower(realm), e.username} {
+				p.byLogin[login] = append(p.byLogin[login], key)
+			}
+		}
+	case "groups":
+		var b struct {
+			Endpoints map[string]struct {
+				Type string `json:"type"`
+			} `json:"endpoints"`
+		}
+		if json.Unmarshal(d.Body, &b) != nil {
+			return
+		}
+		var members []call.Target
+		for id, e := range b.Endpoints {
+			if e.Type == "user" || e.Type == "device" {
+				members = append(members, call.Target{Kind: e.Type, Value: id})
+			}
+		}
+		slices.SortFunc(members, func(a, b call.Target) int { return strings.Compare(a.Value, b.Value) })
+		p.groups[key] = members
+	case "users":
+		var b userBody
+		if json.Unmarshal(d.Body, &b) != nil {
+			return
+		}
+		name := b.CallerID.Internal.Name
+		if name == "" {
+			name = strings.TrimSpace(b.FirstName + " " + b.LastName)
+		}
+		p.users[key] = userEntry{account: d.AccountID, id: d.ID, username: strings.ToLower(b.Username),
+			cidNumber: b.CallerID.Internal.Number, cidName: name, disabled: b.Enabled != nil && !*b.Enabled, dnd: b.DND.Enabled}
+	}
+}
+
+func (p *phoneDirectory) remove(d store.Doc) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch d.Kind {
+	case "devices":
+		p.removeLocked(d)
+	case "users":
+		delete(p.users, d.AccountID+"/"+d.ID)
+	case "groups":
+		delete(p.groups, d.AccountID+"/"+d.ID)
+	}
+}
+
+func (p *phoneDirectory) removeLocked(d store.Doc) {
+	key := d.AccountID + "/" + d.ID
+	old, ok := p.devices[key]
+	if !ok {
+		return
+	}
+	delete(p.devices, key)
+	for _, login := range []string{old.username + "@" + strings.ToLower(old.realm), old.username} {
+		keys := slices.DeleteFunc(p.byLogin[login], func(k string) bool { return k == key })
+		if len(keys) == 0 {
+			delete(p.byLogin, login)
+		} else {
+			p.byLogin[login] = keys
+		}
+	}
+}
+
+// deviceLocked builds the registrar's Device: the owner's caller ID
+// first, then the device's own.
+func (p *phoneDirectory) deviceLocked(e devEntry) sip.Device {
+	d := sip.Device{AccountID: e.account, ID: e.id, OwnerID: e.owner, Username: e.username, Realm: e.realm,
+		HA1MD5: e.md5, HA1SHA256: e.sha256, CallerIDNumber: e.cidNumber, CallerIDName: e.cidName, Disabled: e.disabled,
+		DoNotDisturb: e.dnd}
+	if u, ok := p.users[e.account+"/"+e.owner]; ok && e.owner != "" {
+		if u.cidNumber != "" {
+			d.CallerIDNumber = u.cidNumber
+		}
+		if u.cidName != "" {
+			d.CallerIDName = u.cidName
+		}
+		d.Disabled = d.Disabled || u.disabled
+		d.DoNotDisturb = d.DoNotDisturb || u.dnd
+	}
+	return d
+}
+
+// Device finds a device by SIP username in a realm, or by the username
+// alone when a single device holds it.
+func (p *phoneDirectory) Device(realm, username string) (sip.Device, bool) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	keys := p.byLogin[username+"@"+strings.ToLower(realm)]
+	if len(keys) == 0 {
+		keys = p.byLogin[username]
+	}
+	if len(keys) != 1 {
+		return sip.Device{}, false
+	}
+	return p.deviceLocked(p.devices[keys[0]]), true
+}
+
+// Devices lists the devices a Dial target names in an account (a group:
+// its users' and devices', each device once).
+func (p *phoneDirectory) Devices(accountID string, t call.Target) []sip.Device {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if t.Kind == "group" {
+		var out []sip.Device
+		for _, m := range p.groups[accountID+"/"+t.Value] {
+			for _, d := range p.devicesLocked(accountID, m) {
+				if !slices.ContainsFunc(out, func(o sip.Device) bool { return o.ID == d.ID }) {
+					out = append(out, d)
+				}
+			}
+		}
+		return out
+	}
+	return p.devicesLocked(accountID, t)
+}
+
+func (p *phoneDirectory) devicesLocked(accountID string, t call.Target) []sip.Device {
+	var out []sip.Device
+	switch t.Kind {
+	case "device":
+		if e, ok := p.devices[accountID+"/"+t.Value]; ok {
+			out = append(out, p.deviceLocked(e))
+		}
+	case "user", "client":
+		owner := t.Value
+		if t.Kind == "client" {
+			owner = ""
+			for _, u := range p.users {
+				if u.account == accountID && u.username == strings.ToLower(t.Value) {
+					owner = u.id
+				}
+			}
+		}
+		for _, e := range p.devices {
+			if e.account != accountID {
+				continue
+			}
+			if owner != "" && e.owner == owner || owner == "" && t.Kind == "client" && e.username == t.Value {
+				out = append(out, p.deviceLocked(e))
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b sip.Device) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+// Registrations lists the registrar's live bindings (none with SIP off).
+func (s *Server) Registrations(accountID, deviceID string) []store.Registration {
+	if s.sip == nil {
+		return nil
+	}
+	return s.sip.Registrations(accountID, deviceID)
+}
