@@ -274,7 +274,7 @@ test('the list: search, empty results; a wrong key; an expired token asks for th
   await signIn(page, srv.adminKey);
   const search = page.getByTestId('flow-search');
   await search.fill('7002');
-  assert.deepEqual(await page.getByTestId('flow-list').locator('.flow-name').allInnerTexts(), ['Yak line']);
+  await eventually(() => page.getByTestId('flow-list').locator('.flow-name').allInnerTexts(), ['Yak line'], 'the list filtered');
   await search.fill('nothing-like-this');
   await page.getByText('No call flow matches “nothing-like-this”.').waitFor();
   await search.fill('');
