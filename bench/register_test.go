@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,6 +28,9 @@ import (
 // log database each time). Run with
 // `go test ./bench/ -run TestRegistrationRate -v`.
 func TestRegistrationRate(t *testing.T) {
+	if os.Getenv("SWITCHBOARD_BENCH") != "1" {
+		t.Skip("a load measurement, not a test: run with SWITCHBOARD_BENCH=1 (see bench/)")
+	}
 	const workers = 32
 	dur := 3 * time.Second
 	if testing.Short() {
