@@ -79,7 +79,7 @@ setup_run() {
 		;;
 	switchboard)
 		target="127.0.0.1:$SIP_PORT" pid=$SB_PID
-		args=(-sf "$SCEN/uac_load.xml" -s 1000 -mp "$(free_port)")
+		args=(-sf "$SCEN/uac_load.xml" -s 1000 -mp "$(free_media_port)")
 		;;
 	diago)
 		PEER_PORT=$(free_port)
@@ -88,7 +88,7 @@ setup_run() {
 		BG_PIDS+=("$pid")
 		sleep 1
 		target="127.0.0.1:$PEER_PORT"
-		args=(-sf "$SCEN/uac_load.xml" -s 1000 -mp "$(free_port)")
+		args=(-sf "$SCEN/uac_load.xml" -s 1000 -mp "$(free_media_port)")
 		;;
 	esac
 	load=$(loadavg)

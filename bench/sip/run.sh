@@ -36,6 +36,32 @@ trap cleanup EXIT
 
 free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 
+# free_media_port: an even UDP port below the kernel's ephemeral range
+# (32768-60999) and outside every peer's RTP range (Switchboard's
+# 40000-59999), with the next three free too, for sipp's -mp (audio RTP and
+# RTCP, video RTP and RTCP): a port from free_port could be the one a peer
+# hands to its next call.
+free_media_port() {
+	python3 - <<'PY'
+import random, socket
+for _ in range(200):
+    p = random.randrange(20000, 32000, 4)
+    socks = []
+    try:
+        for q in range(p, p + 4):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind(("127.0.0.1", q))
+            socks.append(s)
+        print(p)
+        break
+    except OSError:
+        pass
+    finally:
+        for s in socks:
+            s.close()
+PY
+}
+
 # start_switchboard builds and starts the server (SIP and HTTP on free
 # ports, 127.0.0.1 trusted, RTP ports 40000-59999) and signs in.
 start_switchboard() {
@@ -147,7 +173,7 @@ cps() {
 	audio
 	flow 1000 "{\"module\":\"play\",\"data\":{\"id\":\"$W/prompt1s.wav\",\"answer\":true}}"
 	echo "== call setup rate: $calls calls at $rate/s; each: INVITE, 200, ACK, 1 s prompt (50 RTP packets), BYE from Switchboard"
-	run_sipp cps "127.0.0.1:$SIP_PORT" -sf "$SCEN/uac_load.xml" -s 1000 -mp "$(free_port)" \
+	run_sipp cps "127.0.0.1:$SIP_PORT" -sf "$SCEN/uac_load.xml" -s 1000 -mp "$(free_media_port)" \
 		-r "$rate" -m "$calls" -l "$((rate * 4 + 100))"
 	echo "switchboard: $(ps -o rss=,cputime= -p "$SB_PID" | awk '{printf "RSS %d MB, CPU time %s", $1/1024, $2}')"
 }
