@@ -107,7 +107,9 @@ test)
 	grep -E '^!!! SKIPPED' "$log" | sort -u || true
 	skips=$(grep -cE '^[[:space:]]*--- SKIP' "$log" || true)
 	if [ "$skips" -gt 0 ]; then
-		grep -E -A1 '^[[:space:]]*--- SKIP' "$log" | grep -vE '^--$' | sed 's/^[[:space:]]*//' | paste - - | sort | uniq -c | sort -rn
+		# go test -v prints a skipped test's reason just before its
+		# "--- SKIP" line: pair each SKIP with the line above it.
+		awk '/^[[:space:]]*--- SKIP/ {sub(/^[[:space:]]*/, ""); r = prev; sub(/^[[:space:]]*/, "", r); print $0 "\t" r} {prev = $0}' "$log" | sort | uniq -c | sort -rn
 	fi
 	echo "$skips tests skipped"
 	rm -f "$log"
