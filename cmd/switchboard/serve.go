@@ -83,6 +83,7 @@ func newServeCmd() *cobra.Command {
 	f.IntVar(&cfg.SIP.TCPMaxConns, "sip-tcp-max-conns", 0, "most SIP TCP/TLS connections at once; 4096 when 0, no limit when negative (SWITCHBOARD_SIP_TCP_MAX_CONNS)")
 	f.IntVar(&cfg.SIP.TCPMaxConnsPerSource, "sip-tcp-max-conns-per-source", 0, "most SIP TCP/TLS connections at once from one IP address; 128 when 0, no limit when negative (SWITCHBOARD_SIP_TCP_MAX_CONNS_PER_SOURCE)")
 	f.DurationVar(&cfg.SIP.TCPIdleTimeout, "sip-tcp-idle-timeout", 0, "close a SIP TCP/TLS connection idle this long; 10m when 0 (SWITCHBOARD_SIP_TCP_IDLE_TIMEOUT)")
+	f.DurationVar(&cfg.Registrar.KeepAlive, "sip-keepalive", 30*time.Second, "send an OPTIONS this often to each phone registered from behind NAT, keeping its NAT open; a phone that leaves 3 in a row unanswered loses its registration; 0 turns it off (SWITCHBOARD_SIP_KEEPALIVE)")
 	f.DurationVar(&cfg.SIP.TCPMessageTimeout, "sip-tcp-message-timeout", 0, "close a SIP TCP/TLS connection whose first message, or the rest of a message, takes longer; 10s when 0 (SWITCHBOARD_SIP_TCP_MESSAGE_TIMEOUT)")
 	f.StringVar(&cfg.MetricsAddr, "metrics-addr", "", "serve Prometheus /metrics without a token at this address, e.g. 10.0.0.5:9100 (the API address serves it to an operator token); off when empty (SWITCHBOARD_METRICS_ADDR)")
 	f.StringVar(&cfg.DebugAddr, "debug-addr", "", "serve Go's pprof profiles at this loopback address, e.g. 127.0.0.1:6060; off when empty (SWITCHBOARD_DEBUG_ADDR)")

@@ -64,9 +64,10 @@ func bridgeBranch(x *engine.Exec, r call.DialResult) string {
 }
 
 // strategy is Kazoo's strategy name as a Dial's ("single" or
-// "simultaneous").
+// "simultaneous"); weighted_random rings one at a time, as single, in the
+// order the ring group drew.
 func strategy(s string) string {
-	if s == "single" {
+	if s == "single" || s == "weighted_random" {
 		return "single"
 	}
 	return "simultaneous"

@@ -40,6 +40,9 @@ type Deps struct {
 	// Documents reads the account's stored documents by id (the menu
 	// module's menu document).
 	Documents DocumentReader
+	// Writes changes the account's stored documents (the feature codes:
+	// a user's call forwarding and do-not-disturb).
+	Writes DocumentWriter
 }
 
 var _ engine.Deps = (*Deps)(nil)
@@ -64,6 +67,7 @@ func (d *Deps) Validate() error {
 		{"Queues", d.Queues != nil},
 		{"TemporalRules", d.TemporalRules != nil},
 		{"Documents", d.Documents != nil},
+		{"Writes", d.Writes != nil},
 	} {
 		if !f.set {
 			errs = append(errs, fmt.Errorf("actions.Deps.%s: %w", f.name, ErrMissingDep))

@@ -26,11 +26,20 @@ type Device struct {
 	Delay int `json:"delay,omitempty"`
 	// CustomSIPHeaders are added to the INVITE.
 	CustomSIPHeaders map[string]string `json:"custom_sip_headers,omitempty"`
+	// CanCallSelf rings the device even when it is the caller, or its
+	// owner is (left out by default, as Kazoo).
+	CanCallSelf bool `json:"can_call_self,omitempty"`
+	// SuppressCLID rings the phones as an anonymous caller.
+	SuppressCLID bool `json:"suppress_clid,omitempty"`
+	// StaticInvite, when set, is the user part of the Request-URI sent to
+	// the phones instead of their registered Contact's.
+	StaticInvite string `json:"static_invite,omitempty"`
 }
 
 // Exec rings the device's registered contacts.
 func (a *Device) Exec(ctx context.Context, x *engine.Exec) (string, error) {
-	t := call.Target{Kind: "device", Value: a.ID, Headers: a.CustomSIPHeaders}
+	t := call.Target{Kind: "device", Value: a.ID, Headers: a.CustomSIPHeaders, CanCallSelf: a.CanCallSelf,
+		SuppressCLID: a.SuppressCLID, StaticInvite: a.StaticInvite}
 	if a.Delay > 0 {
 		t.Delay = seconds(a.Delay, 0)
 	}

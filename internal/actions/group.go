@@ -26,12 +26,15 @@ type Group struct {
 	Timeout int `json:"timeout,omitempty"`
 	// Repeats is how many times the group is rung when nobody answers.
 	Repeats int `json:"repeats,omitempty"`
+	// IgnoreForward rings the members' phones even when their call
+	// forwarding is on (the default), as a ring group's.
+	IgnoreForward *bool `json:"ignore_forward,omitempty"`
 }
 
 // Exec rings the group.
 func (a *Group) Exec(ctx context.Context, x *engine.Exec) (string, error) {
 	return bridge(ctx, x, call.DialOptions{
-		Targets: []call.Target{{Kind: "group", Value: a.ID}}, Timeout: seconds(a.Timeout, defaultRing), Strategy: strategy(a.Strategy),
+		Targets: []call.Target{{Kind: "group", Value: a.ID, IgnoreForward: a.IgnoreForward == nil || *a.IgnoreForward, Indirect: true}}, Timeout: seconds(a.Timeout, defaultRing), Strategy: strategy(a.Strategy),
 	}, a.Repeats)
 }
 

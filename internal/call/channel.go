@@ -136,6 +136,26 @@ type Target struct {
 	// Headers are custom SIP headers for this target's INVITE (Kazoo's
 	// custom_sip_headers, TwiML <Parameter>).
 	Headers map[string]string `json:"headers,omitempty"`
+	// How a user or device target treats its call forwarding and the
+	// caller's own phones (Kazoo's ignore_forward of ring groups, the
+	// direct_calls_only of call_forward, can_call_self of user and
+	// device): IgnoreForward rings the phones even when forwarding is on;
+	// Indirect marks a ring group's member, whose forwarding set for
+	// direct calls only is not followed; CanCallSelf rings the caller's
+	// own phones too.
+	IgnoreForward bool `json:"-"`
+	Indirect      bool `json:"-"`
+	CanCallSelf   bool `json:"-"`
+	// SuppressCLID rings a user's or device's phones as an anonymous
+	// caller; StaticInvite, when set, is the user part of the Request-URI
+	// sent to its phones instead of their Contact's (Kazoo's suppress_clid
+	// and static_invite).
+	SuppressCLID bool   `json:"-"`
+	StaticInvite string `json:"-"`
+	// FailOnReject ends the whole Dial when one of this target's phones
+	// rejects the call (busy or declined), instead of waiting for the
+	// others (Kazoo's fail_on_single_reject).
+	FailOnReject bool `json:"-"`
 }
 
 // DialOptions describe a call to other parties; the first to answer is

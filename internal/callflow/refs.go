@@ -41,6 +41,7 @@ var ModuleRefs = map[string][]RefRule{
 	"group":          {{Field: "id", Kind: "groups"}},
 	"voicemail":      {{Field: "id", Kind: "vmboxes"}},
 	"conference":     {{Field: "id", Kind: "conferences"}},
+	"do_not_disturb": {{Field: "id", Kind: "users,devices"}},
 }
 
 // Ref is one id a flow's node names: where, which kind, which id.

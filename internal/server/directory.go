@@ -1,12 +1,15 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"slices"
 	"strings"
 	"sync"
 
+	"github.com/switchboard/switchboard/internal/actions"
 	"github.com/switchboard/switchboard/internal/call"
+	"github.com/switchboard/switchboard/internal/routing"
 	"github.com/switchboard/switchboard/internal/sip"
 	"github.com/switchboard/switchboard/internal/store"
 )
@@ -28,12 +31,14 @@ type devEntry struct {
 	md5, sha256        string
 	cidNumber, cidName string
 	disabled, dnd      bool
+	forward            callForward
 }
 
 type userEntry struct {
 	account, id, username string
 	cidNumber, cidName    string
 	disabled, dnd         bool
+	forward               callForward
 }
 
 var _ sip.Directory = (*phoneDirectory)(nil)
@@ -55,8 +60,61 @@ type deviceBody struct {
 			SHA256 string `json:"sha-256"`
 		} `json:"ha1"`
 	} `json:"sip"`
-	CallerID callerIDs `json:"caller_id"`
-	DND      dnd       `json:"do_not_disturb"`
+	CallerID callerIDs   `json:"caller_id"`
+	DND      dnd         `json:"do_not_disturb"`
+	Forward  callForward `json:"call_forward"`
+}
+
+// callForward is Kazoo's call_forward object of a user or device; a field
+// left out is nil (the users schema's default applies).
+type callForward struct {
+	Enabled         *bool  `json:"enabled"`
+	Number          string `json:"number"`
+	Substitute      *bool  `json:"substitute"`
+	RequireKeypress *bool  `json:"require_keypress"`
+	KeepCallerID    *bool  `json:"keep_caller_id"`
+	DirectCallsOnly *bool  `json:"direct_calls_only"`
+	Failover        *bool  `json:"failover"`
+}
+
+// over is c with the fields o sets replacing c's (Kazoo merges the
+// owner's call_forward over the device's).
+func (c callForward) over(o callForward) callForward {
+	pick := func(a, b *bool) *bool {
+		if b != nil {
+			return b
+		}
+		return a
+	}
+	if o.Number != "" {
+		c.Number = o.Number
+	}
+	c.Enabled = pick(c.Enabled, o.Enabled)
+	c.Substitute = pick(c.Substitute, o.Substitute)
+	c.RequireKeypress = pick(c.RequireKeypress, o.RequireKeypress)
+	c.KeepCallerID = pick(c.KeepCallerID, o.KeepCallerID)
+	c.DirectCallsOnly = pick(c.DirectCallsOnly, o.DirectCallsOnly)
+	c.Failover = pick(c.Failover, o.Failover)
+	return c
+}
+
+// forward is the forwarding in force, nil when it is off or has no
+// number. Unset flags take the users schema's defaults (substitute,
+// keep_caller_id and require_keypress on; failover and direct_calls_only
+// off).
+func (c callForward) forward() *sip.Forward {
+	if c.Enabled == nil || !*c.Enabled || strings.TrimSpace(c.Number) == "" {
+		return nil
+	}
+	flag := func(b *bool, dflt bool) bool {
+		if b == nil {
+			return dflt
+		}
+		return *b
+	}
+	return &sip.Forward{Number: strings.TrimSpace(c.Number), Substitute: flag(c.Substitute, true),
+		RequireKeypress: flag(c.RequireKeypress, true), KeepCallerID: flag(c.KeepCallerID, true),
+		DirectCallsOnly: flag(c.DirectCallsOnly, false), Failover: flag(c.Failover, false)}
 }
 
 // dnd is Kazoo's do_not_disturb object of a user or device.
@@ -72,12 +130,13 @@ type callerIDs struct {
 }
 
 type userBody struct {
-	Username  string    `json:"username"`
-	FirstName string    `json:"first_name"`
-	LastName  string    `json:"last_name"`
-	Enabled   *bool     `json:"enabled"`
-	CallerID  callerIDs `json:"caller_id"`
-	DND       dnd       `json:"do_not_disturb"`
+	Username  string      `json:"username"`
+	FirstName string      `json:"first_name"`
+	LastName  string      `json:"last_name"`
+	Enabled   *bool       `json:"enabled"`
+	CallerID  callerIDs   `json:"caller_id"`
+	DND       dnd         `json:"do_not_disturb"`
+	Forward   callForward `json:"call_forward"`
 }
 
 func (p *phoneDirectory) put(d store.Doc) {
@@ -97,7 +156,8 @@ func (p *phoneDirectory) put(d store.Doc) {
 		}
 		e := devEntry{account: d.AccountID, id: d.ID, owner: b.OwnerID, username: b.SIP.Username, realm: realm,
 			md5: b.SIP.HA1.MD5, sha256: b.SIP.HA1.SHA256, cidNumber: b.CallerID.Internal.Number,
-			cidName: b.CallerID.Internal.Name, disabled: b.Enabled != nil && !*b.Enabled, dnd: b.DND.Enabled}
+			cidName: b.CallerID.Internal.Name, disabled: b.Enabled != nil && !*b.Enabled, dnd: b.DND.Enabled,
+			forward: b.Forward}
 		p.devices[key] = e
 		if e.username != "" {
 			for _, login := range []string{e.username + "@" + strings.ToLower(realm), e.username} {
@@ -131,7 +191,8 @@ func (p *phoneDirectory) put(d store.Doc) {
 			name = strings.TrimSpace(b.FirstName + " " + b.LastName)
 		}
 		p.users[key] = userEntry{account: d.AccountID, id: d.ID, username: strings.ToLower(b.Username),
-			cidNumber: b.CallerID.Internal.Number, cidName: name, disabled: b.Enabled != nil && !*b.Enabled, dnd: b.DND.Enabled}
+			cidNumber: b.CallerID.Internal.Number, cidName: name, disabled: b.Enabled != nil && !*b.Enabled, dnd: b.DND.Enabled,
+			forward: b.Forward}
 	}
 }
 
@@ -166,12 +227,16 @@ func (p *phoneDirectory) removeLocked(d store.Doc) {
 }
 
 // deviceLocked builds the registrar's Device: the owner's caller ID
-// first, then the device's own.
+// first, then the device's own; the device's call forwarding when it is
+// on, else the owner's merged over the device's (Kazoo's merge).
 func (p *phoneDirectory) deviceLocked(e devEntry) sip.Device {
 	d := sip.Device{AccountID: e.account, ID: e.id, OwnerID: e.owner, Username: e.username, Realm: e.realm,
 		HA1MD5: e.md5, HA1SHA256: e.sha256, CallerIDNumber: e.cidNumber, CallerIDName: e.cidName, Disabled: e.disabled,
-		DoNotDisturb: e.dnd}
+		DoNotDisturb: e.dnd, Forward: e.forward.forward()}
 	if u, ok := p.users[e.account+"/"+e.owner]; ok && e.owner != "" {
+		if d.Forward == nil {
+			d.Forward = e.forward.over(u.forward).forward()
+		}
 		if u.cidNumber != "" {
 			d.CallerIDNumber = u.cidNumber
 		}
@@ -254,4 +319,33 @@ func (s *Server) Registrations(accountID, deviceID string) []store.Registration 
 		return nil
 	}
 	return s.sip.Registrations(accountID, deviceID)
+}
+
+// extensions is sip.Extensions over the number router and the compiled
+// flows: a number whose flow starts with a user or device module is that
+// user's or device's extension.
+type extensions struct {
+	router *routing.Router
+	flows  *flowCache
+}
+
+var _ sip.Extensions = extensions{}
+
+// Extension finds the user or device an internal number rings.
+func (e extensions) Extension(ctx context.Context, accountID, number string) (call.Target, bool) {
+	m, ok := e.router.Route(accountID, number)
+	if !ok {
+		return call.Target{}, false
+	}
+	f, err := e.flows.Flow(ctx, accountID, m.CallflowID)
+	if err != nil || f.Root == nil {
+		return call.Target{}, false
+	}
+	switch a := f.Root.Action.(type) {
+	case *actions.User:
+		return call.Target{Kind: "user", Value: a.ID}, true
+	case *actions.Device:
+		return call.Target{Kind: "device", Value: a.ID}, true
+	}
+	return call.Target{}, false
 }

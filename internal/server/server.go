@@ -76,6 +76,9 @@ type Config struct {
 	// calls belong to the default account: an inbound trunk that is not
 	// stored.
 	Trust []string
+	// Registrar tunes the registrar (binding lifetimes, NAT keep-alive);
+	// its Directory, Bindings and Extensions are the server's own.
+	Registrar sip.RegistrarConfig
 	// HTTPLimits bound the API's connections, in total and per source
 	// address; a connection over them gets 503 at once. Zero fields mean
 	// the defaults: a quarter of the open-file limit (at most 10,000) in
@@ -242,6 +245,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		TemporalRules: db,
 		LocalMedia:    recordingFile(cfg.API.RecordingsDir),
 		Documents:     db,
+		Writes:        docWriter{docs: db, reserved: s.trunks.trust},
 	}
 	if err := deps.Validate(); err != nil {
 		db.Close()

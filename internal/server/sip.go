@@ -42,7 +42,9 @@ func (s *Server) startSIP(ctx context.Context) error {
 	refused := &refusedLog{ctx: context.WithoutCancel(ctx), calls: s.calls, def: s.bootstrap.AccountID}
 	srv.OnRefuse(refused.record)
 	srv.SetCarriers(s.carriers)
-	if err := srv.EnableRegistrar(ctx, sip.RegistrarConfig{Directory: s.phones, Bindings: s.callLog}); err != nil {
+	rcfg := s.cfg.Registrar
+	rcfg.Directory, rcfg.Bindings, rcfg.Extensions = s.phones, s.callLog, extensions{router: s.router, flows: s.calls.flows}
+	if err := srv.EnableRegistrar(ctx, rcfg); err != nil {
 		return err
 	}
 	if err := srv.Start(ctx); err != nil {

@@ -34,7 +34,7 @@ func (l *inLeg) Dial(ctx context.Context, o call.DialOptions) (call.DialResult, 
 		refused error
 	)
 	for _, t := range o.Targets {
-		if legs, c, ok := l.s.deviceTargets(l.info.AccountID, t); ok {
+		if legs, c, ok := l.deviceTargets(ctx, t); ok {
 			if c != "" && cause == "" {
 				cause = c
 			}
@@ -74,16 +74,21 @@ func (l *inLeg) Dial(ctx context.Context, o call.DialOptions) (call.DialResult, 
 		won *outLeg
 		res call.DialResult
 	)
+	uris, fallback := splitFallback(uris)
 	stopRingback := l.ringback(ctx, o.RingTone)
 	if strings.EqualFold(o.Strategy, "single") {
 		for _, u := range uris {
 			won, res = l.ring(ctx, []legTarget{u}, timeout, o.CallerID)
-			if won != nil || ctx.Err() != nil {
+			if won != nil || ctx.Err() != nil || u.failOnReject && rejected(res.Cause) {
 				break
 			}
 		}
 	} else {
 		won, res = l.ring(ctx, uris, timeout, o.CallerID)
+	}
+	if won == nil && ctx.Err() == nil && len(fallback) > 0 {
+		l.log.Info("dial: nobody answered, ringing the forward", "status", res.Status, "cause", res.Cause)
+		won, res = l.ring(ctx, fallback, timeout, o.CallerID)
 	}
 	stopRingback()
 	if won == nil {
@@ -137,6 +142,8 @@ type attempt struct {
 	code   int     // the final response, 0 when none
 	status string  // busy, no-answer, failed, canceled
 	cause  string
+	// rejectsAll: the leg's reject ends the Dial (fail_on_single_reject).
+	rejectsAll bool
 }
 
 // ring places a leg to each URI and waits for the first to answer, at
@@ -156,6 +163,9 @@ func (l *inLeg) ring(ctx context.Context, uris []legTarget, timeout time.Duratio
 		case a := <-results:
 			if a.leg != nil {
 				return a.leg, call.DialResult{}
+			}
+			if a.rejectsAll {
+				return nil, summarize([]attempt{a})
 			}
 			done = append(done, a)
 		case <-rctx.Done():
@@ -207,6 +217,9 @@ func (l *inLeg) place(ctx context.Context, t legTarget, callerID string, claimed
 	b.sess, b.offers = sess, sess
 	offer := sess.Offer()
 	req := l.outboundInvite(u, id, callerID, offer, "")
+	if t.callerID != "" {
+		req.From().DisplayName = t.callerName
+	}
 	addHeaders(req, t.headers)
 	if t.dest != "" {
 		req.SetDestination(t.dest) // the address the egress policy allowed
@@ -252,12 +265,19 @@ func (l *inLeg) place(ctx context.Context, t legTarget, callerID string, claimed
 		b.hangup()
 		return attempt{status: "failed", code: 488, cause: "sip:488"}
 	}
+	if t.confirm && !b.confirmForward(ctx) {
+		b.hangup()
+		if ctx.Err() != nil {
+			return failure(ctx, context.Cause(ctx))
+		}
+		return attempt{status: "no-answer", cause: "NO_ANSWER"}
+	}
 	if !claimed.CompareAndSwap(false, true) || ctx.Err() != nil {
 		b.cancel(errLost)
 		b.hangup()
 		return attempt{status: "canceled"}
 	}
-	if err := sess.Start(); err != nil {
+	if err := sess.Start(); err != nil && !t.confirm {
 		log.Warn("dial: media did not start", "err", err)
 	}
 	log.Debug("dial answered")

@@ -69,4 +69,15 @@ type legTarget struct {
 	// username and password answer a carrier's digest challenge.
 	username, password string
 	failover           []legTarget // gateways tried in turn when this one fails
+	// forwarding: fallback legs ring only when the others did not answer
+	// (call_forward's failover); callerID, when set, replaces the Dial's
+	// caller ID and callerName the caller's name (a forward that does not
+	// keep the caller's, suppress_clid); confirm asks
+	// the callee to press 1 before the call is theirs (require_keypress).
+	fallback   bool
+	callerID   string
+	callerName string // with callerID: the From's display name
+	confirm    bool
+	// failOnReject: a reject (486, 600, 603) from this leg ends the Dial.
+	failOnReject bool
 }

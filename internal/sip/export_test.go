@@ -1,6 +1,10 @@
 package sip
 
-import "time"
+import (
+	"time"
+
+	"github.com/switchboard/switchboard/internal/store"
+)
 
 // TortureDir lets the external tests find the RFC 4475 messages the same
 // way the internal ones do.
@@ -37,4 +41,13 @@ func MediaID(s *Server, sipCallID string) string {
 		return l.info.ID
 	}
 	return sipCallID
+}
+
+// AddBinding binds a contact of a device as a REGISTER would, so that a
+// test rings devices without the digest exchange; after EnableRegistrar.
+func AddBinding(s *Server, b store.Registration) {
+	s.reg.mu.Lock()
+	defer s.reg.mu.Unlock()
+	k := devKey(b.AccountID, b.DeviceID)
+	s.reg.bindings[k] = append(s.reg.bindings[k], b)
 }

@@ -21,10 +21,7 @@ import (
 // one that sends from another port than its Via says, still hears us.
 func (s *Server) guard(props sipmsg.TransportReadProps, data []byte) ([]byte, error) {
 	if props.Transport == "TCP" {
-		if err := s.guardStream(props.RemoteAddr.String(), data); err != nil {
-			return nil, err
-		}
-		return data, nil
+		return s.guardStream(props.RemoteAddr.String(), data)
 	}
 	if props.Transport != "UDP" || len(data) <= 4 {
 		return data, nil

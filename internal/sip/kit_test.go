@@ -290,6 +290,7 @@ func newServer(t *testing.T, cfg sip.Config, set ...func(*sip.Server)) *testServ
 //	dial-PORT       Dial sip:far@127.0.0.1:PORT and report
 //	dial-number     Dial the number 5551234 (outbound trunk)
 //	dial-user       Dial user "bob"
+//	dial-user-strict  the same, failing on the first reject
 func (ts *testServer) script(ctx context.Context, ch call.Channel) {
 	info := ch.Info()
 	ts.running <- info.ID
@@ -326,6 +327,9 @@ func (ts *testServer) script(ctx context.Context, ch call.Channel) {
 		_ = ch.Hangup(ctx, "NORMAL_CLEARING")
 	case num == "dial-user":
 		r.dial, r.err = ch.Dial(ctx, call.DialOptions{Targets: []call.Target{{Kind: "user", Value: "bob"}}})
+		_ = ch.Hangup(ctx, "NORMAL_CLEARING")
+	case num == "dial-user-strict":
+		r.dial, r.err = ch.Dial(ctx, call.DialOptions{Targets: []call.Target{{Kind: "user", Value: "bob", FailOnReject: true}}})
 		_ = ch.Hangup(ctx, "NORMAL_CLEARING")
 	case strings.HasPrefix(num, "dialbig-"):
 		// A caller id long enough to take the INVITE over 1,300 bytes.

@@ -30,6 +30,33 @@ type Device struct {
 	// DoNotDisturb (the device's or its owner's do_not_disturb) keeps
 	// the device from ringing; it still registers and calls out.
 	DoNotDisturb bool
+	// Forward, when set, is the call forwarding in force for the device
+	// (its own call_forward when enabled, else its owner's): calls to the
+	// device ring Forward.Number instead of it, or as well.
+	Forward *Forward
+}
+
+// Forward is Kazoo's call_forward of a user or device, enabled and with a
+// number.
+type Forward struct {
+	// Number is where calls go: an extension a flow of the account routes
+	// to a user or device, else a number dialled through the account's
+	// carriers.
+	Number string
+	// Substitute rings the number instead of the phones; false rings both.
+	Substitute bool
+	// Failover rings the number only when the phones do not answer, are
+	// busy or are not registered.
+	Failover bool
+	// KeepCallerID shows the original caller to the forwarded party;
+	// false shows the forwarding user.
+	KeepCallerID bool
+	// DirectCallsOnly forwards calls to the user or device itself, not
+	// those of a ring group it belongs to.
+	DirectCallsOnly bool
+	// RequireKeypress asks the forwarded party to press 1 to take the
+	// call (a voicemail answering the forwarded number does not take it).
+	RequireKeypress bool
 }
 
 // Directory finds devices for the registrar and for Dial; the server
@@ -46,6 +73,16 @@ type Directory interface {
 	Devices(accountID string, t call.Target) []Device
 }
 
+// Extensions finds the user or device an internal number rings: a call
+// forwarded to an extension rings that user's phones, as Kazoo's loopback
+// forward through the account's call flows does.
+type Extensions interface {
+	// Extension is the target (kind "user" or "device") of the account's
+	// flow for number when that flow starts by ringing one; ok is false
+	// otherwise (the number is then dialled out).
+	Extension(ctx context.Context, accountID, number string) (t call.Target, ok bool)
+}
+
 // Bindings keeps contact bindings across a restart (the call log
 // database implements it).
 type Bindings interface {
@@ -59,6 +96,10 @@ type Bindings interface {
 type RegistrarConfig struct {
 	Directory Directory
 	Bindings  Bindings // nil keeps bindings in memory only
+	// Extensions, when set, lets a call forwarded to an internal number
+	// ring the phones behind it; without it every forward number is
+	// dialled through the carriers.
+	Extensions Extensions
 	// MinExpires, MaxExpires and DefaultExpires bound a binding's life:
 	// shorter than MinExpires is refused (423), longer is cut to
 	// MaxExpires; 60 s, 2 h and 1 h by default.
@@ -77,6 +118,15 @@ type RegistrarConfig struct {
 	// (baresip 1.0) fail the whole challenge when one algorithm is
 	// unknown to them.
 	Algorithms []string
+	// KeepAlive is how often a binding behind NAT (its Contact names
+	// another address than the one it registered from) gets an OPTIONS,
+	// which keeps the NAT's mapping open; 0 sends none (serve's
+	// --sip-keepalive is 30 s). A binding that leaves KeepAliveFailures
+	// probes in a row unanswered (3 by default), each given
+	// KeepAliveTimeout (5 s, at most KeepAlive), is dropped.
+	KeepAlive         time.Duration
+	KeepAliveTimeout  time.Duration
+	KeepAliveFailures int
 }
 
 func (c RegistrarConfig) withDefaults() RegistrarConfig {
@@ -105,6 +155,15 @@ func (c RegistrarConfig) withDefaults() RegistrarConfig {
 	if len(c.Algorithms) == 0 {
 		c.Algorithms = []string{"MD5"}
 	}
+	if c.KeepAliveTimeout <= 0 {
+		c.KeepAliveTimeout = 5 * time.Second
+	}
+	if c.KeepAlive > 0 {
+		c.KeepAliveTimeout = min(c.KeepAliveTimeout, c.KeepAlive)
+	}
+	if c.KeepAliveFailures <= 0 {
+		c.KeepAliveFailures = 3
+	}
 	return c
 }
 
@@ -116,6 +175,8 @@ type registrar struct {
 
 	mu       sync.Mutex
 	bindings map[string][]store.Registration // account/device → contacts
+
+	keep keepAliveState
 }
 
 func devKey(account, device string) string { return account + "/" + device }
@@ -132,6 +193,7 @@ func (s *Server) EnableRegistrar(ctx context.Context, cfg RegistrarConfig) error
 		cfg: cfg, nonces: newNonces(cfg.NonceTTL, cfg.Algorithms),
 		throttle: newThrottle(cfg.MaxFailures, cfg.FailureWindow),
 		bindings: map[string][]store.Registration{},
+		keep:     keepAliveState{misses: map[string]int{}},
 	}
 	if cfg.Bindings != nil {
 		regs, err := cfg.Bindings.Registrations(ctx, time.Now())
@@ -145,6 +207,12 @@ func (s *Server) EnableRegistrar(ctx context.Context, cfg RegistrarConfig) error
 		s.log.Info("registrations restored", "count", len(regs))
 	}
 	s.reg = r
+	for _, bs := range r.bindings {
+		if slices.ContainsFunc(bs, behindNAT) {
+			s.startKeepAlive()
+			break
+		}
+	}
 	s.srv.OnRegister(s.onRegister)
 	return nil
 }
@@ -347,6 +415,9 @@ func (s *Server) onRegister(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	}
 	for _, b := range saved {
 		s.persist(ctx, b, false)
+		if behindNAT(b) {
+			s.startKeepAlive()
+		}
 	}
 	if len(saved) > 0 || len(removed) > 0 {
 		s.log.Info("device registered", "account_id", dev.AccountID, "device_id", dev.ID,

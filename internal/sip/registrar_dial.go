@@ -11,47 +11,155 @@ import (
 	sipmsg "github.com/emiago/sipgo/sip"
 
 	"github.com/switchboard/switchboard/internal/call"
+	"github.com/switchboard/switchboard/internal/store"
 )
 
 // deviceTargets are the legs that ring the registered phones a Dial
-// target names (kinds device, user, client and group): one per live contact of
-// each device, sent to the address the phone registered from (behind NAT
-// its Contact may name an address we cannot reach). handled is false for
-// other kinds; with no contact the cause is USER_NOT_REGISTERED.
-func (s *Server) deviceTargets(accountID string, t call.Target) (legs []legTarget, cause string, handled bool) {
+// target names (kinds device, user, client and group): one per live
+// contact of each device, sent to the address the phone registered from
+// (behind NAT its Contact may name an address we cannot reach), and the
+// legs of their call forwarding (forwardLegs). Disabled devices, devices on
+// do-not-disturb and, unless t.CanCallSelf, the caller's own phones are
+// left out. handled is false for other kinds; with no leg the cause is
+// USER_BUSY when do-not-disturb left a device out, else
+// USER_NOT_REGISTERED.
+func (l *inLeg) deviceTargets(ctx context.Context, t call.Target) (legs []legTarget, cause string, handled bool) {
 	switch t.Kind {
 	case "device", "user", "client", "group":
 	default:
 		return nil, "", false
 	}
+	s := l.s
 	if s.reg == nil {
 		return nil, "USER_NOT_REGISTERED", true
 	}
 	now := time.Now()
-	for _, d := range s.reg.cfg.Directory.Devices(accountID, t) {
-		if d.Disabled || d.DoNotDisturb {
+	dnd := false
+	forwarded := map[string]bool{} // forward numbers already rung
+	for _, d := range s.reg.cfg.Directory.Devices(l.info.AccountID, t) {
+		switch {
+		case d.Disabled:
+			continue
+		case !t.CanCallSelf && l.isCaller(d):
+			l.log.Debug("dial: the caller's own phone left out", "device_id", d.ID)
+			continue
+		case d.DoNotDisturb:
+			dnd = true
 			continue
 		}
-		for _, b := range s.reg.contacts(d.AccountID, d.ID, now) {
-			var u sipmsg.Uri
-			if err := sipmsg.ParseUri(b.Contact, &u); err != nil {
-				continue
+		contacts := s.reg.contacts(d.AccountID, d.ID, now)
+		f := d.Forward
+		if f != nil && (t.IgnoreForward || f.DirectCallsOnly && t.Indirect) {
+			f = nil
+		}
+		if f != nil && !forwarded[f.Number] {
+			forwarded[f.Number] = true
+			// failover: the forward rings once the phones did not
+			// answer, at once when none is registered.
+			legs = append(legs, l.forwardLegs(ctx, d, *f, t, f.Failover && len(contacts) > 0)...)
+		}
+		if f != nil && f.Substitute && !f.Failover {
+			continue // the forward instead of the phones
+		}
+		for _, b := range contacts {
+			if lt, ok := contactLeg(b, t); ok {
+				legs = append(legs, lt)
 			}
-			if b.Transport != "" && b.Transport != "udp" {
-				if _, ok := u.UriParams.Get("transport"); !ok {
-					if u.UriParams == nil {
-						u.UriParams = sipmsg.NewParams()
-					}
-					u.UriParams.Add("transport", b.Transport)
-				}
-			}
-			legs = append(legs, legTarget{uri: u, dest: natDest(u, b.Source), delay: t.Delay, timeout: t.Timeout, headers: t.Headers})
 		}
 	}
 	if len(legs) == 0 {
+		if dnd {
+			return nil, "USER_BUSY", true
+		}
 		return nil, "USER_NOT_REGISTERED", true
 	}
 	return legs, "", true
+}
+
+// contactLeg is the leg that rings one binding, over the transport it
+// registered on.
+func contactLeg(b store.Registration, t call.Target) (legTarget, bool) {
+	var u sipmsg.Uri
+	if err := sipmsg.ParseUri(b.Contact, &u); err != nil {
+		return legTarget{}, false
+	}
+	if b.Transport != "" && b.Transport != "udp" {
+		if _, ok := u.UriParams.Get("transport"); !ok {
+			if u.UriParams == nil {
+				u.UriParams = sipmsg.NewParams()
+			}
+			u.UriParams.Add("transport", b.Transport)
+		}
+	}
+	if t.StaticInvite != "" {
+		u.User = t.StaticInvite
+	}
+	lt := legTarget{uri: u, dest: natDest(u, b.Source), delay: t.Delay, timeout: t.Timeout, headers: t.Headers,
+		failOnReject: t.FailOnReject}
+	if t.SuppressCLID {
+		lt.callerID, lt.callerName = "anonymous", "Anonymous"
+	}
+	return lt, true
+}
+
+// isCaller reports whether d is the calling phone, or a phone of the
+// calling phone's owner (Kazoo's endpoint_called_self, owner_called_self).
+func (l *inLeg) isCaller(d Device) bool {
+	return l.info.DeviceID != "" && d.ID == l.info.DeviceID || l.info.OwnerID != "" && d.OwnerID == l.info.OwnerID
+}
+
+// forwardLegs are the legs that ring device d's forward number: the
+// phones of the user or device an internal number names (their own
+// forwarding not followed, so forwards never loop), else the number
+// through the account's carriers, else its trunk gateway. fallback marks
+// them to ring only after the others did not answer. require_keypress
+// applies to numbers dialled out (where a voicemail may answer), not to
+// internal phones.
+func (l *inLeg) forwardLegs(ctx context.Context, d Device, f Forward, t call.Target, fallback bool) []legTarget {
+	var legs []legTarget
+	internal := false
+	if ext := l.s.reg.cfg.Extensions; ext != nil {
+		if et, ok := ext.Extension(ctx, l.info.AccountID, f.Number); ok {
+			et.Delay, et.Timeout, et.Headers = t.Delay, t.Timeout, t.Headers
+			et.IgnoreForward, et.CanCallSelf = true, true
+			legs, _, _ = l.deviceTargets(ctx, et)
+			internal = true
+		}
+	}
+	callerID, callerName := "", ""
+	if !f.KeepCallerID {
+		callerID, callerName = d.CallerIDNumber, d.CallerIDName // the forwarding user's, not the caller's
+	}
+	if !internal {
+		nt := call.Target{Kind: "number", Value: f.Number, Delay: t.Delay, Timeout: t.Timeout, Headers: t.Headers}
+		cid := callerID
+		if cid == "" {
+			cid = l.info.From
+		}
+		if lt, ok := l.s.carrierTarget(l.info.AccountID, nt, cid); ok {
+			legs = []legTarget{lt}
+		} else if u, c := l.s.resolve(l.info.AccountID, nt); c == "" {
+			legs = []legTarget{{uri: u, delay: t.Delay, timeout: t.Timeout, headers: t.Headers}}
+		} else {
+			l.log.Info("dial: forward number not reachable", "device_id", d.ID, "number", f.Number, "cause", c)
+		}
+	}
+	for i := range legs {
+		legs[i].fallback = fallback
+		legs[i].confirm = f.RequireKeypress && !internal // out through a carrier, a voicemail may answer
+		if callerID != "" {
+			legs[i].callerID, legs[i].callerName = callerID, callerName
+		}
+		legs[i].failover = slices.Clone(legs[i].failover) // the next gateways: the same terms
+		for j := range legs[i].failover {
+			g := &legs[i].failover[j]
+			g.confirm, g.callerID, g.callerName = legs[i].confirm, legs[i].callerID, legs[i].callerName
+		}
+	}
+	if len(legs) > 0 {
+		l.log.Info("dial: call forwarded", "device_id", d.ID, "number", f.Number, "legs", len(legs), "failover", fallback)
+	}
+	return legs
 }
 
 // fromPhone reports whether an INVITE is to be authenticated as a
@@ -122,7 +230,22 @@ func (l *inLeg) placeLater(ctx context.Context, t legTarget, callerID string, cl
 		ctx, cancel = context.WithTimeoutCause(ctx, t.timeout, errRingTimeout)
 		defer cancel()
 	}
-	return l.placeFailover(ctx, t, callerID, claimed)
+	if t.callerID != "" {
+		callerID = t.callerID
+	}
+	a := l.placeFailover(ctx, t, callerID, claimed)
+	a.rejectsAll = t.failOnReject && rejected(a.cause)
+	return a
+}
+
+// rejected reports whether a leg's cause is a reject by the phone: busy
+// (486, 600) or declined (603).
+func rejected(cause string) bool {
+	switch cause {
+	case "sip:486", "sip:600", "sip:603":
+		return true
+	}
+	return false
 }
 
 // addHeaders adds custom headers to an outbound INVITE; names that would
@@ -157,4 +280,54 @@ func natDest(contact sipmsg.Uri, source string) string {
 		return ""
 	}
 	return source
+}
+
+// splitFallback sets apart the legs that ring only when the others did
+// not answer (a failover forward); when there are no others, they ring at
+// once.
+func splitFallback(legs []legTarget) (first, fallback []legTarget) {
+	for _, lt := range legs {
+		if lt.fallback {
+			fallback = append(fallback, lt)
+		} else {
+			first = append(first, lt)
+		}
+	}
+	if len(first) == 0 {
+		return fallback, nil
+	}
+	return first, fallback
+}
+
+// forwardConfirmText asks the party a call was forwarded to whether they
+// take it (Kazoo's require_keypress), so that a voicemail answering the
+// forward number does not take the call.
+const forwardConfirmText = "You have a forwarded call. Press 1 to take it."
+
+// confirmForward plays forwardConfirmText to an answered forwarded leg
+// and waits for 1, twice at most; false when another key, silence, the
+// callee hanging up or ctx ending came first.
+func (b *outLeg) confirmForward(ctx context.Context) bool {
+	gctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(b.ctx, cancel)
+	defer stop()
+	if err := b.sess.Start(); err != nil {
+		b.log.Info("dial: forward not confirmed: media did not start", "err", err)
+		return false
+	}
+	for range 2 {
+		key, err := b.sess.Gather(gctx, call.GatherOptions{NumDigits: 1, Timeout: 5 * time.Second,
+			Prompts: []call.Prompt{{Say: &call.SayOptions{Text: forwardConfirmText, Voice: "female", Language: "en-US",
+				Loop: 1, Terminators: "0123456789*#"}}}})
+		if err != nil {
+			return false
+		}
+		if key == "1" {
+			b.log.Info("dial: forwarded call taken")
+			return true
+		}
+	}
+	b.log.Info("dial: forwarded call not taken")
+	return false
 }

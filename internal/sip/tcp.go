@@ -97,29 +97,49 @@ func (c *streamConn) Close() error {
 // guardStream frames what a TCP connection sends, as sipgo's stream
 // parser will, and parses each complete message first: one that does not
 // parse is answered 400 (RFC 3261 §18.3, RFC 4475) and the connection is
-// closed, where sipgo would close it without a word.
-func (s *Server) guardStream(raddr string, data []byte) error {
+// closed, where sipgo would close it without a word. It returns what sipgo
+// is to read: the data less the CRLFs between messages (RFC 3261 §7.5
+// keep-alives, RFC 5626 §3.5.1 pings, answered here with a pong), which
+// sipgo's stream parser only copes with when they come alone.
+func (s *Server) guardStream(raddr string, data []byte) ([]byte, error) {
 	v, ok := s.streams.Load(raddr)
 	if !ok {
-		return nil // a connection we dialled
+		return data, nil // a connection we dialled
 	}
 	c := v.(*streamConn)
+	old := len(c.pending)
+	if old == 0 && len(data) <= 4 && len(bytes.Trim(data, "\r\n")) == 0 {
+		return data, nil // a keep-alive alone: sipgo answers it
+	}
 	c.pending = append(c.pending, data...)
+	var cut []int // [from, to) ranges of data left out
+	pos := 0      // where c.pending starts, counted from the first byte held before data
 	for {
-		c.pending = bytes.TrimLeft(c.pending, "\r\n")
+		trimmed := bytes.TrimLeft(c.pending, "\r\n")
+		if n := len(c.pending) - len(trimmed); n > 0 {
+			from, to := max(pos, old)-old, pos+n-old
+			if to > from {
+				cut = append(cut, from, to)
+				if bytes.Contains(data[from:to], []byte("\r\n\r\n")) {
+					c.pong()
+				}
+			}
+			pos += n
+			c.pending = trimmed
+		}
 		end := bytes.Index(c.pending, []byte("\r\n\r\n"))
 		if end < 0 {
 			if len(c.pending) > maxTCPPending {
 				c.pending = nil
 			}
-			return nil
+			return without(data, cut), nil
 		}
 		n, ok := contentLength(c.pending[:end])
 		total := end + 4 + n
 		if !ok || n > maxTCPPending {
 			total = end + 4 // no usable length: the head alone is judged
 		} else if len(c.pending) < total {
-			return nil
+			return without(data, cut), nil
 		}
 		msg := c.pending[:total]
 		_, err := s.parser.ParseSIP(msg)
@@ -135,15 +155,39 @@ func (s *Server) guardStream(raddr string, data []byte) error {
 				}
 			}
 			c.pending = nil
-			return errUnparsable
+			return nil, errUnparsable
 		}
 		c.messages++
+		pos += total
 		c.pending = c.pending[total:]
 		if len(c.pending) == 0 {
 			c.pending = nil
-			return nil
+			return without(data, cut), nil
 		}
 	}
+}
+
+// pong answers a CRLF ping (RFC 5626 §3.5.1).
+func (c *streamConn) pong() {
+	_ = c.SetWriteDeadline(time.Now().Add(time.Second))
+	if _, err := c.Conn.Write([]byte("\r\n")); err != nil {
+		c.s.log.Debug("keep-alive pong not sent", "raddr", c.key, "err", err)
+	}
+}
+
+// without is data less the [from, to) ranges in cut (in order); data
+// itself when there are none.
+func without(data []byte, cut []int) []byte {
+	if len(cut) == 0 {
+		return data
+	}
+	out := make([]byte, 0, len(data))
+	at := 0
+	for i := 0; i < len(cut); i += 2 {
+		out = append(out, data[at:cut[i]]...)
+		at = cut[i+1]
+	}
+	return append(out, data[at:]...)
 }
 
 // contentLength reads the Content-Length (or "l") of a message head; ok

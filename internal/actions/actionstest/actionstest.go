@@ -36,6 +36,7 @@ func Info() call.Info {
 // Deps are complete in-memory dependencies: a real webhook client,
 // fresh queues, and empty rules, numbers, flows and call log.
 func Deps() *actions.Deps {
+	docs := Docs{}
 	return &actions.Deps{
 		Flows:         Flows{},
 		Numbers:       Numbers{},
@@ -43,7 +44,8 @@ func Deps() *actions.Deps {
 		CallLog:       &CallLog{},
 		Queues:        twiml.NewQueues(),
 		TemporalRules: NewRules(),
-		Documents:     Docs{},
+		Documents:     docs,
+		Writes:        docs,
 	}
 }
 

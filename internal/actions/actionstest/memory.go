@@ -1,11 +1,14 @@
 package actionstest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -152,14 +155,48 @@ func (m *CallLog) Webhooks() []store.WebhookRecord {
 }
 
 // Docs are stored documents of Account by id ("kind/id" → JSON body):
-// the menu module's menu documents.
+// the menu module's menu documents, the users and devices the feature codes
+// change. Kind "" finds a document of any kind, as the store does.
 type Docs map[string]string
 
 // GetDoc answers a document of Account.
 func (d Docs) GetDoc(_ context.Context, kind, accountID, id string) (store.Doc, error) {
+	if kind == "" {
+		for _, k := range slices.Sorted(maps.Keys(d)) {
+			if strings.HasSuffix(k, "/"+id) {
+				kind = strings.TrimSuffix(k, "/"+id)
+				break
+			}
+		}
+	}
 	body, ok := d[kind+"/"+id]
 	if !ok || accountID != Account {
 		return store.Doc{}, fmt.Errorf("%s %s: %w", kind, id, store.ErrNotFound)
 	}
 	return store.Doc{Kind: kind, ID: id, AccountID: accountID, Body: []byte(body)}, nil
+}
+
+// ChangeDoc is actions.DocumentWriter on the map: change edits the decoded
+// document, which is stored back (not safe for concurrent calls).
+func (d Docs) ChangeDoc(ctx context.Context, kind, accountID, id string, change func(doc map[string]any) error) (store.Doc, error) {
+	cur, err := d.GetDoc(ctx, kind, accountID, id)
+	if err != nil {
+		return store.Doc{}, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(cur.Body))
+	dec.UseNumber()
+	var doc map[string]any
+	if err := dec.Decode(&doc); err != nil {
+		return store.Doc{}, fmt.Errorf("decode %s %s: %w", kind, id, err)
+	}
+	if err := change(doc); err != nil {
+		return store.Doc{}, err
+	}
+	body, err := json.Marshal(doc)
+	if err != nil {
+		return store.Doc{}, err
+	}
+	d[cur.Kind+"/"+id] = string(body)
+	cur.Body = body
+	return cur, nil
 }

@@ -1,0 +1,65 @@
+package server
+
+import (
+	"testing"
+
+	"github.com/switchboard/switchboard/internal/call"
+	"github.com/switchboard/switchboard/internal/sip"
+	"github.com/switchboard/switchboard/internal/store"
+)
+
+// TestDirectoryForwarding: a device's call forwarding is its own when
+// enabled, else its owner's merged over its own (Kazoo's merge); unset
+// flags take the users schema's defaults; forwarding without a number, or
+// off, is none; do-not-disturb of the owner covers the device; documents
+// of another account are not seen.
+func TestDirectoryForwarding(t *testing.T) {
+	p := newPhoneDirectory()
+	put := func(account, kind, id, body string) {
+		p.put(store.Doc{Kind: kind, ID: id, AccountID: account, Body: []byte(body)})
+	}
+	put("a1", "users", "u1", `{"first_name":"A","last_name":"B","caller_id":{"internal":{"number":"2200","name":"Alice"}},
+		"call_forward":{"enabled":true,"number":"5551234","substitute":false,"failover":true}}`)
+	put("a1", "devices", "d1", `{"owner_id":"u1","sip":{"username":"d1"}}`)
+	put("a1", "devices", "d2", `{"owner_id":"u1","sip":{"username":"d2"},"call_forward":{"enabled":true,"number":"777","keep_caller_id":false}}`)
+	put("a1", "devices", "d3", `{"sip":{"username":"d3"},"call_forward":{"enabled":false,"number":"888"}}`)
+	put("a1", "users", "u2", `{"first_name":"C","last_name":"D","call_forward":{"enabled":true}}`)
+	put("a1", "devices", "d4", `{"owner_id":"u2","sip":{"username":"d4"},"call_forward":{"number":"999","require_keypress":false}}`)
+	put("a2", "devices", "x1", `{"owner_id":"u1","sip":{"username":"x1"}}`)
+
+	byID := func(t call.Target) map[string]sip.Device {
+		out := map[string]sip.Device{}
+		for _, d := range p.Devices("a1", t) {
+			out[d.ID] = d
+		}
+		return out
+	}
+	u1 := byID(call.Target{Kind: "user", Value: "u1"})
+	if len(u1) != 2 {
+		t.Fatalf("user u1's devices: %v", u1)
+	}
+	want := sip.Forward{Number: "5551234", Substitute: false, Failover: true, KeepCallerID: true, RequireKeypress: true}
+	if f := u1["d1"].Forward; f == nil || *f != want {
+		t.Errorf("d1 follows its owner: %+v, want %+v", f, want)
+	}
+	want = sip.Forward{Number: "777", Substitute: true, KeepCallerID: false, RequireKeypress: true}
+	if f := u1["d2"].Forward; f == nil || *f != want {
+		t.Errorf("d2 keeps its own: %+v, want %+v", f, want)
+	}
+	if f := byID(call.Target{Kind: "device", Value: "d3"})["d3"].Forward; f != nil {
+		t.Errorf("d3 forwarding is off: %+v", f)
+	}
+	want = sip.Forward{Number: "999", Substitute: true, KeepCallerID: true, RequireKeypress: false}
+	if f := byID(call.Target{Kind: "device", Value: "d4"})["d4"].Forward; f == nil || *f != want {
+		t.Errorf("d4: the owner's enabled over the device's number: %+v, want %+v", f, want)
+	}
+
+	put("a1", "users", "u1", `{"first_name":"A","last_name":"B","do_not_disturb":{"enabled":true},"call_forward":{"enabled":false,"number":"5551234"}}`)
+	u1 = byID(call.Target{Kind: "user", Value: "u1"})
+	if u1["d1"].Forward != nil || !u1["d1"].DoNotDisturb || !u1["d2"].DoNotDisturb {
+		t.Errorf("after the owner turned forwarding off and do-not-disturb on: d1 %+v, d2 %+v", u1["d1"], u1["d2"])
+	}
+	if f := u1["d2"].Forward; f == nil || f.Number != "777" {
+		t.Errorf("d2's own forwarding is kept: %+v", f)
+	}
+}
