@@ -2,10 +2,13 @@ package e2e
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/switchboard/switchboard/internal/waitfor"
 )
 
 // The feature codes, dialled from registered baresip phones: the default
@@ -58,6 +61,31 @@ func (b *baresip) saw(typ string, from int) bool {
 		}
 	}
 	return false
+}
+
+// recordings are the calls p recorded so far (baresip's dump files).
+func recordings(p *baresip) map[string]bool {
+	files, _ := filepath.Glob(filepath.Join(p.Rec, "dump-*-dec.wav"))
+	out := map[string]bool{}
+	for _, f := range files {
+		out[f] = true
+	}
+	return out
+}
+
+// hearsNewCall waits until p has recorded half a second of a call not in
+// before: the bridge is up and the caller's audio arrives, so the caller
+// (sipp) is past its ACK and waits for the BYE.
+func hearsNewCall(t *testing.T, p *baresip, before map[string]bool) {
+	t.Helper()
+	waitfor.True(t, 15*time.Second, "half a second of the caller heard", func() bool {
+		for f := range recordings(p) {
+			if st, err := os.Stat(f); err == nil && !before[f] && st.Size() > 44+8000 {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 // moduleNodes lists the nodes a trace entered.
@@ -122,9 +150,10 @@ func TestFeatureCodeDoNotDisturb(t *testing.T) {
 	if got := userSetting(t, s, alice.UserID, "do_not_disturb", "enabled"); got != false {
 		t.Fatalf("after *79: do_not_disturb.enabled = %v", got)
 	}
-	n = alice.count()
+	n, rec := alice.count(), recordings(alice.baresip)
 	call := sippCmd(t, "uac_record.xml", s.SIP, "-s", "2200", "-cid_str", "back-%u-%p@%s", "-p", fmt.Sprint(sipFreePort(t)))()
 	n = alice.await(t, "CALL_ESTABLISHED", n, 15*time.Second)
+	hearsNewCall(t, alice.baresip, rec)
 	alice.command(t, "hangup", "")
 	alice.await(t, "CALL_CLOSED", n, 10*time.Second)
 	if err := call.Wait(); err != nil {
@@ -185,9 +214,10 @@ func TestFeatureCodeCallForward(t *testing.T) {
 	if num := userSetting(t, s, alice.UserID, "call_forward", "number"); num != "2201" {
 		t.Fatalf("after *722201: number %v", num)
 	}
-	na, nb = alice.count(), bob.count()
+	na, nb, rec := alice.count(), bob.count(), recordings(bob.baresip)
 	call := sippCmd(t, "uac_record.xml", s.SIP, "-s", "2200", "-cid_str", "int-%u-%p@%s", "-p", fmt.Sprint(sipFreePort(t)))()
 	nb = bob.await(t, "CALL_ESTABLISHED", nb, 15*time.Second)
+	hearsNewCall(t, bob.baresip, rec)
 	bob.command(t, "hangup", "")
 	bob.await(t, "CALL_CLOSED", nb, 10*time.Second)
 	if err := call.Wait(); err != nil {
@@ -202,9 +232,10 @@ func TestFeatureCodeCallForward(t *testing.T) {
 	if en, num := userSetting(t, s, alice.UserID, "call_forward", "enabled"), userSetting(t, s, alice.UserID, "call_forward", "number"); en != false || num != "2201" {
 		t.Fatalf("after *73: call_forward enabled %v, number %v", en, num)
 	}
-	na, nb = alice.count(), bob.count()
+	na, nb, rec = alice.count(), bob.count(), recordings(alice.baresip)
 	call = sippCmd(t, "uac_record.xml", s.SIP, "-s", "2200", "-cid_str", "back-%u-%p@%s", "-p", fmt.Sprint(sipFreePort(t)))()
 	na = alice.await(t, "CALL_ESTABLISHED", na, 15*time.Second)
+	hearsNewCall(t, alice.baresip, rec)
 	alice.command(t, "hangup", "")
 	alice.await(t, "CALL_CLOSED", na, 10*time.Second)
 	if err := call.Wait(); err != nil {
