@@ -70,3 +70,36 @@ func TestCRLFKeepAliveOverTCP(t *testing.T) {
 		}
 	}
 }
+
+// TestCRLFKeepAliveOverUDP: a CRLF keep-alive datagram is taken without an
+// answer, and the next request from the phone is answered.
+func TestCRLFKeepAliveOverUDP(t *testing.T) {
+	t.Parallel()
+	ts := newServer(t, sip.Config{})
+	c, err := net.Dial("udp", ts.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, ping := range []string{"\r\n\r\n", "\r\n"} {
+		if _, err := c.Write([]byte(ping)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	local := c.LocalAddr().String()
+	req := fmt.Sprintf("OPTIONS sip:%[1]s SIP/2.0\r\nVia: SIP/2.0/UDP %[2]s;branch=z9hG4bK-crlf-udp\r\n"+
+		"From: <sip:phone@%[2]s>;tag=u1\r\nTo: <sip:%[1]s>\r\nCall-ID: crlf-udp\r\nCSeq: 1 OPTIONS\r\n"+
+		"Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n", ts.Addr(), local)
+	if _, err := c.Write([]byte(req)); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 4096)
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, err := c.Read(buf)
+	if err != nil {
+		t.Fatalf("no answer after the keep-alives: %v", err)
+	}
+	if got := string(buf[:n]); !strings.HasPrefix(got, "SIP/2.0 200 ") || !strings.Contains(got, "crlf-udp") {
+		t.Errorf("first datagram back: %q, want the OPTIONS' 200 (no answer to a keep-alive)", got)
+	}
+}
