@@ -127,7 +127,7 @@ func TestFeatureCodeDoNotDisturb(t *testing.T) {
 	}
 	tr = s.traceOf(t, "dnd-")
 	d := traceLines(tr, "dial")
-	if len(d) != 1 || d[0]["status"] != "failed" || !strings.Contains(strings.Join(moduleNodes(tr), " "), "flow.children.USER_BUSY") {
+	if len(d) != 1 || d[0]["status"] != "busy" || !strings.Contains(strings.Join(moduleNodes(tr), " "), "flow.children.USER_BUSY") {
 		t.Errorf("a call to alice on do-not-disturb: %s", sipDump(tr))
 	}
 	if alice.saw("CALL_INCOMING", n) {

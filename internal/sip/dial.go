@@ -68,6 +68,9 @@ func (l *inLeg) Dial(ctx context.Context, o call.DialOptions) (call.DialResult, 
 		if cause == "" {
 			cause = "NO_ROUTE_DESTINATION"
 		}
+		if cause == "USER_BUSY" {
+			return call.DialResult{Status: "busy", Cause: cause}, nil // do-not-disturb
+		}
 		return call.DialResult{Status: "failed", Cause: cause}, nil
 	}
 	var (

@@ -59,7 +59,7 @@ func TestDialForwarding(t *testing.T) {
 		{name: "forwarding shows the forwarder", fwd: &sip.Forward{Number: "5550001", Substitute: true}, registered: true,
 			desk: 200, want: "completed", wantFwd: true, fwdFrom: "2201"},
 		{name: "do not disturb", fwd: &sip.Forward{Number: "5550001", Substitute: true}, dnd: true, registered: true,
-			desk: 200, want: "failed"},
+			desk: 200, want: "busy"},
 		{name: "no forwarding", registered: true, desk: 200, want: "completed", wantDesk: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
