@@ -291,6 +291,8 @@ func newServer(t *testing.T, cfg sip.Config, set ...func(*sip.Server)) *testServ
 //	dial-number     Dial the number 5551234 (outbound trunk)
 //	dial-user       Dial user "bob"
 //	dial-user-strict  the same, failing on the first reject
+//	dial-user-member  the same, as a ring group's member
+//	dial-user-noforward  the same, ignoring bob's call forwarding
 func (ts *testServer) script(ctx context.Context, ch call.Channel) {
 	info := ch.Info()
 	ts.running <- info.ID
@@ -327,6 +329,12 @@ func (ts *testServer) script(ctx context.Context, ch call.Channel) {
 		_ = ch.Hangup(ctx, "NORMAL_CLEARING")
 	case num == "dial-user":
 		r.dial, r.err = ch.Dial(ctx, call.DialOptions{Targets: []call.Target{{Kind: "user", Value: "bob"}}})
+		_ = ch.Hangup(ctx, "NORMAL_CLEARING")
+	case num == "dial-user-member":
+		r.dial, r.err = ch.Dial(ctx, call.DialOptions{Targets: []call.Target{{Kind: "user", Value: "bob", Indirect: true}}})
+		_ = ch.Hangup(ctx, "NORMAL_CLEARING")
+	case num == "dial-user-noforward":
+		r.dial, r.err = ch.Dial(ctx, call.DialOptions{Targets: []call.Target{{Kind: "user", Value: "bob", IgnoreForward: true}}})
 		_ = ch.Hangup(ctx, "NORMAL_CLEARING")
 	case num == "dial-user-strict":
 		r.dial, r.err = ch.Dial(ctx, call.DialOptions{Targets: []call.Target{{Kind: "user", Value: "bob", FailOnReject: true}}})

@@ -32,11 +32,14 @@ func (f *fakeDirectory) Devices(accountID string, t call.Target) []sip.Device {
 // forwarding: substitute rings the number (through the account's gateway)
 // instead of the phone, or both together; failover rings it once the phone
 // was busy, at once when the phone is not registered; keep_caller_id false
-// shows bob as the caller; do-not-disturb rings nothing (USER_BUSY).
+// shows bob as the caller; direct_calls_only leaves a ring group's call
+// alone, and so does a ring group's ignore_forward; do-not-disturb rings
+// nothing (USER_BUSY).
 func TestDialForwarding(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name       string
+		number     string // the flow dialled; dial-user when empty
 		fwd        *sip.Forward
 		dnd        bool
 		registered bool
@@ -61,6 +64,15 @@ func TestDialForwarding(t *testing.T) {
 		{name: "do not disturb", fwd: &sip.Forward{Number: "5550001", Substitute: true}, dnd: true, registered: true,
 			desk: 200, want: "busy"},
 		{name: "no forwarding", registered: true, desk: 200, want: "completed", wantDesk: true},
+		{name: "direct calls only: a ring group's call rings the phone", number: "dial-user-member",
+			fwd: &sip.Forward{Number: "5550001", Substitute: true, DirectCallsOnly: true, KeepCallerID: true}, registered: true,
+			desk: 200, want: "completed", wantDesk: true},
+		{name: "direct calls only: a direct call is forwarded", number: "dial-user",
+			fwd: &sip.Forward{Number: "5550001", Substitute: true, DirectCallsOnly: true, KeepCallerID: true}, registered: true,
+			desk: 200, want: "completed", wantFwd: true},
+		{name: "a ring group ignoring forwards rings the phone", number: "dial-user-noforward",
+			fwd: &sip.Forward{Number: "5550001", Substitute: true, KeepCallerID: true}, registered: true,
+			desk: 200, want: "completed", wantDesk: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -81,7 +93,11 @@ func TestDialForwarding(t *testing.T) {
 				sip.AddBinding(ts.Server, store.Registration{AccountID: "acct", DeviceID: "bob-desk", OwnerID: "bob",
 					Contact: "sip:bob@" + desk.addr, Source: desk.addr, Transport: "udp", Expires: time.Now().Add(time.Hour)})
 			}
-			newPhone(t, "udp").call(testCtx(t, 10*time.Second), ts.Addr(), "dial-user")
+			dialled := tc.number
+			if dialled == "" {
+				dialled = "dial-user"
+			}
+			newPhone(t, "udp").call(testCtx(t, 10*time.Second), ts.Addr(), dialled)
 			r := ts.next(t)
 			if r.dial.Status != tc.want {
 				t.Errorf("dial %+v, want %s", r.dial, tc.want)
