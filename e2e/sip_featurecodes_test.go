@@ -162,6 +162,30 @@ func TestFeatureCodeDoNotDisturb(t *testing.T) {
 	if d := traceLines(s.traceOf(t, "back-"), "dial"); len(d) != 1 || d[0]["status"] != "completed" {
 		t.Errorf("a call to alice after *79: %v", d)
 	}
+
+	// Her own extension from her own phone does not ring it back
+	// (can_call_self is off, as in Kazoo): the dial finds no phone.
+	n = alice.count()
+	alice.command(t, "dial", "2200")
+	alice.await(t, "CALL_CLOSED", n, 15*time.Second)
+	if alice.saw("CALL_INCOMING", n) {
+		t.Error("alice's phone rang for her own call")
+	}
+	waitfor.True(t, 20*time.Second, "the self call in the log, not rung", func() bool {
+		_, env := api(t, "GET", s.URL+"/v2/accounts/"+s.Account+"/calls", s.Token, nil)
+		calls, _ := env["data"].([]any)
+		if len(calls) == 0 || calls[0].(map[string]any)["ended"] == nil {
+			return false
+		}
+		id := calls[0].(map[string]any)["call_id"].(string)
+		_, env = api(t, "GET", s.URL+"/v2/accounts/"+s.Account+"/calls/"+id+"/trace", s.Token, nil)
+		for _, l := range env["data"].([]any) {
+			if l := l.(map[string]any); l["op"] == "dial" {
+				return l["status"] == "failed" && l["cause"] == "USER_NOT_REGISTERED"
+			}
+		}
+		return false
+	})
 }
 
 // TestFeatureCodeCallForward: alice's phone dials *72 and a number: her
