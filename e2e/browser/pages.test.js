@@ -177,6 +177,12 @@ test('trunks: created, searched, edited, refused with words, deleted; Carriers s
   await page.getByTestId('page-table').getByText('Nothing matches.').waitFor();
   await page.getByTestId('page-search').fill('head');
   await screenshot(page, 'page-trunks');
+  // The list still holds the revision before their change: not deleted.
+  await page.getByRole('button', { name: 'Delete Head office PBX' }).click();
+  await page.getByTestId('confirm-ok').click();
+  await page.getByTestId('page-error').filter({ hasText: 'was changed by someone else' }).waitFor();
+  assert.equal((await srv.api.call('GET', `/trunks/${t.id}`)).status, 200, 'kept');
+  await page.getByTestId('page-refresh').click();
   await page.getByRole('button', { name: 'Delete Head office PBX' }).click();
   await page.getByTestId('confirm-ok').click();
   await page.getByTestId('page-table').getByRole('button', { name: 'Head office PBX', exact: true }).waitFor({ state: 'detached' });
