@@ -261,6 +261,9 @@ export async function docDialog(kind, id) {
       savedEarly = await save(values);
       start = { ...start, ...values };
       const src = document.querySelector('dialog[open] [data-field="media_source"]');
+      // It is stored now: the dialog's button saves it again.
+      const ok = document.querySelector('dialog[open] [data-testid="doc-save"]');
+      if (ok) ok.textContent = 'Save';
       // The select's values are option indices: pick the TTS one by its words.
       if (src instanceof HTMLSelectElement) {
         for (const o of src.options) if ((o.textContent || '').trim().toLowerCase() === 'tts') src.value = o.value;
