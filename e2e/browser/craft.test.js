@@ -22,6 +22,18 @@ before(async () => {
   const rule = await srv.api.call('PUT', '/temporal_rules', { name: 'Business hours', cycle: 'weekly', interval: 1, wdays: ['monday', 'friday'], time_window_start: 32400, time_window_stop: 61200 });
   await srv.api.call('PUT', '/users', { first_name: 'Ada', last_name: 'Lovelace', presence_id: '201' });
   await srv.api.call('PUT', '/media', { name: 'Main greeting' });
+  await srv.api.call('PUT', '/trunks', { name: 'Front office PBX', source_cidrs: ['198.51.100.7'], outbound_uri: 'sip:pbx.example.net:5060' });
+  const box = await srv.api.call('PUT', '/vmboxes', { name: 'Front desk', mailbox: '3000' });
+  // One message in the box, left as Kazoo's API takes one.
+  const wav = Buffer.alloc(44 + 16000);
+  wav.write('RIFF', 0); wav.writeUInt32LE(36 + 16000, 4); wav.write('WAVEfmt ', 8); wav.writeUInt32LE(16, 16); wav.writeUInt16LE(1, 20);
+  wav.writeUInt16LE(1, 22); wav.writeUInt32LE(8000, 24); wav.writeUInt32LE(16000, 28); wav.writeUInt16LE(2, 32); wav.writeUInt16LE(16, 34);
+  wav.write('data', 36); wav.writeUInt32LE(16000, 40);
+  const form = new FormData();
+  form.append('metadata', new Blob([JSON.stringify({ data: { caller_id_name: 'Grace Hopper', caller_id_number: '+12025550123' } })], { type: 'application/json' }));
+  form.append('file', new Blob([wav], { type: 'audio/wav' }), 'm.wav');
+  const left = await fetch(`${srv.url}/v2/accounts/${srv.api.accountId}/vmboxes/${box.body.data.id}/messages`, { method: 'PUT', headers: { 'X-Auth-Token': srv.api.token }, body: form });
+  assert.equal(left.status, 201);
   const rid = rule.body.data.id;
   const f = await srv.api.create({
     name: 'Main line', numbers: ['3000'],
@@ -42,11 +54,12 @@ const PAGES = [
   ['devices', '/devices', 'No devices yet'],
   ['groups', '/groups', 'No groups yet'],
   ['media', '/media', 'Main greeting'],
-  ['vmboxes', '/vmboxes', 'No voicemail boxes yet'],
+  ['vmboxes', '/vmboxes', 'Front desk'],
   ['conferences', '/conferences', 'No conferences yet'],
   ['time-of-day', '/temporal_rules', 'Business hours'],
   ['numbers', '/numbers', '3000'],
-  ['carriers', '/trunks', 'No carriers yet'],
+  ['carriers', '/resources', 'No carriers yet'],
+  ['trunks', '/trunks', 'Front office PBX'],
   ['calls', '/calls', 'No calls yet'],
 ];
 
@@ -66,6 +79,17 @@ for (const [w, hgt] of [[1440, 900], [1024, 768]]) {
       await page.getByText(marker).first().waitFor();
       await checkPage(page, `page-${name}-${w}`);
     }
+    // The dialogs of the directory pages: a media file's audio, a box's messages.
+    await page.goto('/media');
+    await page.getByTestId('page-new').click();
+    await page.locator('dialog[open] [data-testid=media-panel]').waitFor();
+    await checkPage(page, `dialog-media-${w}`);
+    await page.getByTestId('doc-cancel').click();
+    await page.goto('/vmboxes');
+    await page.getByRole('button', { name: 'Messages of Front desk' }).click();
+    await page.locator('dialog[open] [data-testid=vm-list] li').first().waitFor();
+    await checkPage(page, `dialog-voicemail-${w}`);
+    await page.getByTestId('vm-close').click();
     assert.deepEqual(errors, []);
     await context.close();
   });
@@ -75,7 +99,7 @@ test('read-only pages are usable on a phone', async () => {
   const context = await browser.newContext({ viewport: { width: 390, height: 844 }, baseURL: srv.url });
   const page = await context.newPage();
   await signIn(page, srv.adminKey);
-  for (const [name, path, marker] of [['numbers', '/numbers', '3000'], ['users', '/users', 'Ada Lovelace']]) {
+  for (const [name, path, marker] of [['numbers', '/numbers', '3000'], ['users', '/users', 'Ada Lovelace'], ['vmboxes', '/vmboxes', 'Front desk'], ['calls', '/calls', 'No calls yet']]) {
     await page.goto(path);
     await page.getByText(marker).first().waitFor();
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);

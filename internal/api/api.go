@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/switchboard/switchboard/internal/store"
@@ -174,7 +175,7 @@ var routes = append([]route{
 	{"GET", "/v2/accounts/{account_id}/devices/{device_id}/registrations", true, (*API).listRegistrations},
 	{"GET", "/v2/openapi.json", false, (*API).openAPI},
 	{"GET", "/healthz", false, (*API).health},
-}, append(kindRoutes(), mediaRoutes()...)...)
+}, slices.Concat(kindRoutes(), mediaRoutes(), vmboxMessageRoutes(), schemaRoutes())...)
 
 // Handler returns the http.Handler serving every route, with request ids,
 // Kazoo verb tunnelling, authentication and JSON errors for unknown paths.

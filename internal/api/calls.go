@@ -60,7 +60,10 @@ func (a *API) simulate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		switch {
 		case errors.Is(err, sim.ErrNoRoute):
-			return fieldError(http.StatusNotFound, "no call flow for this number", "to", "route", err.Error())
+			// The account's id is the server's business: the admin reads
+			// the number they dialled.
+			return fieldError(http.StatusNotFound, "no call flow for this number", "to", "route",
+				fmt.Sprintf("No call flow has the number %s in this account", o.To))
 		case errors.Is(err, sim.ErrBadScript):
 			return fieldError(http.StatusBadRequest, "validation failed", "inputs", "script", err.Error())
 		}

@@ -222,9 +222,14 @@ func (a *API) beforeWrite(r *http.Request, k *document.Kind, dw *store.DocWrite)
 	return nil
 }
 
-// afterDelete removes what a deleted document owned: a media's audio. A
-// failure is logged; the document is gone either way.
+// afterDelete removes what a deleted document owned: a media's audio, a
+// voicemail box's messages. A failure is logged; the document is gone
+// either way.
 func (a *API) afterDelete(r *http.Request, k *document.Kind, d store.Doc) {
+	if k.Name == "vmboxes" {
+		a.deleteBoxMessages(r, d.ID)
+		return
+	}
 	if k.Name != "media" || a.media == nil {
 		return
 	}

@@ -50,7 +50,7 @@ func setSecurityHeaders(h http.Header, csp string) {
 // app routes itself: "/", "/callflows/{id}" (or "/callflows/new"), the
 // directory pages ("/users", "/media" …, "/users/{id}") and the call log
 // ("/calls", "/calls/{id}").
-var clientRoute = regexp.MustCompile(`^/((callflows|users|devices|groups|media|vmboxes|conferences|temporal_rules|numbers|trunks|calls)(/[^/]+)?)?$`)
+var clientRoute = regexp.MustCompile(`^/((callflows|users|devices|groups|media|vmboxes|conferences|temporal_rules|numbers|trunks|resources|calls)(/[^/]+)?)?$`)
 
 // asset is one configurator file, read once from the embedded tree: its
 // bytes, their gzip form when that is smaller, and a strong ETag of the

@@ -97,7 +97,7 @@ func TestUIAssetsCompressedAndCached(t *testing.T) {
 	if again.Status != http.StatusNotModified || len(again.Body) != 0 {
 		t.Fatalf("revalidation: %d with %d bytes, want 304 and none", again.Status, len(again.Body))
 	}
-	for _, p := range []string{"/users", "/media/abc", "/calls", "/calls/x1", "/numbers", "/temporal_rules"} {
+	for _, p := range []string{"/users", "/media/abc", "/calls", "/calls/x1", "/numbers", "/temporal_rules", "/trunks", "/resources"} {
 		if r := s.DoResponse("GET", p, "-", nil, nil); r.Status != 200 || !strings.Contains(string(r.Body), "<sb-app>") {
 			t.Errorf("%s: %d, want the app's page", p, r.Status)
 		}

@@ -109,14 +109,18 @@ export class ApiClient {
 }
 
 /**
- * Starts switchboard serve on a fresh data dir.
- * @returns {Promise<{url: string, adminKey: string, api: ApiClient, stop: () => Promise<void>}>}
+ * Starts switchboard serve on a fresh data dir; with sip, SIP listens on
+ * 127.0.0.1 at a free port too (sipAddr: its UDP address).
+ * @param {{sip?: boolean}} [opts]
+ * @returns {Promise<{url: string, sipAddr: string, adminKey: string, api: ApiClient, stop: () => Promise<void>}>}
  */
-export async function startServer() {
+export async function startServer(opts = {}) {
   const bin = buildBinary();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'sb-e2e-data-'));
   const adminKey = `e2e-${randomBytes(16).toString('hex')}`;
-  const proc = spawn(bin, ['serve', '--http-addr', '127.0.0.1:0', '--data-dir', dataDir, '--admin-key', adminKey, '--log-format', 'json', '--sip-addr', ''], {
+  const sipArgs = opts.sip ? ['--sip-addr', '127.0.0.1:0'] : ['--sip-addr', ''];
+  let sipAddr = '';
+  const proc = spawn(bin, ['serve', '--http-addr', '127.0.0.1:0', '--data-dir', dataDir, '--admin-key', adminKey, '--log-format', 'json', ...sipArgs], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   // A test process that dies takes its server with it.
@@ -127,13 +131,16 @@ export async function startServer() {
   const addr = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`switchboard did not start in 30 s:\n${log.join('\n')}`)), 30_000);
     const rl = createInterface({ input: /** @type {import('node:stream').Readable} */ (proc.stderr) });
+    let httpAddr = '';
     rl.on('line', (line) => {
       log.push(line);
       try {
         const o = JSON.parse(line);
-        if (o.msg === 'http listening' && o.addr) {
+        if (o.msg === 'http listening' && o.addr) httpAddr = String(o.addr);
+        if (o.msg === 'sip listening' && o.transport === 'udp' && o.addr) sipAddr = String(o.addr);
+        if (httpAddr && (sipAddr || !opts.sip)) {
           clearTimeout(timer);
-          resolve(String(o.addr));
+          resolve(httpAddr);
         }
       } catch { /* not JSON */ }
     });
@@ -143,7 +150,7 @@ export async function startServer() {
   const api = new ApiClient(url, adminKey);
   await api.auth();
   return {
-    url, adminKey, api,
+    url, sipAddr, adminKey, api,
     stop: async () => {
       if (proc.exitCode === null) {
         const exited = new Promise((r) => proc.once('exit', r));

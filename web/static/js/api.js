@@ -182,6 +182,23 @@ export class Api {
     }
   }
 
+  /**
+   * Fetches a file with the token (media audio, voicemail messages): the
+   * <audio> element cannot send the token itself.
+   * @param {string} path relative to /v2/accounts/{account}
+   * @returns {Promise<Blob>}
+   */
+  async fetchBlob(path) {
+    if (!this.token || !this.accountId || this.expired) return this.#signedOut();
+    const res = await fetch(`/v2/accounts/${this.accountId}${path}`, { headers: { 'X-Auth-Token': String(this.token) } });
+    if (res.status === 401) return this.#signedOut();
+    if (!res.ok) {
+      const body = await readJSON(res);
+      throw new ApiError(res.status, String(body.message || res.statusText), /** @type {any} */ (body.data) || {});
+    }
+    return res.blob();
+  }
+
   /** @returns {Promise<CallflowSummary[]>} */
   async listCallflows() {
     const r = await this.call('GET', '/callflows?paginate=false');

@@ -12,6 +12,8 @@ import { fieldsOf, checkValue } from './schema.js';
 import { kindInfo, REF_FIELDS } from './kinds.js';
 import { ApiError, describeError } from './api.js';
 import { refWidget } from './refpick.js';
+import { mediaPanel } from './mediapanel.js';
+import { joinSchema } from './kindschema.js';
 
 /** @typedef {import('./api.js').Api} Api */
 /** @typedef {import('./types.js').JSONSchema} JSONSchema */
@@ -29,8 +31,8 @@ export class Directory extends EventTarget {
     this.names = new Map();
     /** @type {Map<string, Promise<Row[]>>} */
     this.pending = new Map();
-    /** @type {Promise<boolean>|null} whether PUT …/media/{id}/raw exists here */
-    this.uploadProbe = null;
+    /** @type {Map<string, Promise<JSONSchema|null>>} the server's schemas by kind */
+    this.schemas = new Map();
   }
 
   /**
@@ -69,6 +71,24 @@ export class Directory extends EventTarget {
   }
 
   /**
+   * The server's JSON Schema of a kind (GET /v2/schemas/{kind}); null when
+   * it has none or cannot be reached (the form's own rules then apply).
+   * @param {string} kind
+   * @returns {Promise<JSONSchema|null>}
+   */
+  serverSchema(kind) {
+    let p = this.schemas.get(kind);
+    if (!p) {
+      p = fetch(`/v2/schemas/${encodeURIComponent(kind)}`)
+        .then((r) => (r.ok ? r.json() : null))
+        .then((b) => (b && b.data && typeof b.data === 'object' ? /** @type {JSONSchema} */ (b.data) : null))
+        .catch(() => null);
+      this.schemas.set(kind, p);
+    }
+    return p;
+  }
+
+  /**
    * Loads the kinds blocks point to; failures leave ids shown.
    * @param {string[]} kinds
    */
@@ -90,16 +110,6 @@ export class Directory extends EventTarget {
    */
   has(kind, id) {
     return (this.rows.get(kind) || []).some((r) => r.id === id);
-  }
-
-  /** Whether this server takes media uploads (…/media/{id}/raw). */
-  canUpload() {
-    if (!this.uploadProbe) {
-      this.uploadProbe = fetch('/v2/openapi.json').then((r) => r.json())
-        .then((d) => Object.keys((d && d.paths) || {}).some((p) => /\/media\/\{[^}]+\}\/raw$/.test(p)))
-        .catch(() => false);
-    }
-    return this.uploadProbe;
   }
 }
 
@@ -152,9 +162,45 @@ export function schemaForm(kind, schema, data) {
 }
 
 /**
+ * "More settings": the fields of the server's schema the hand-made form
+ * leaves out, built when first opened (at once when one is required).
+ * Once built, its keys are edited keys (a field emptied there is removed).
+ * @param {string} kind
+ * @param {JSONSchema|null} schema
+ * @param {Record<string, unknown>} data
+ * @param {Set<string>} edited
+ */
+function moreSettings(kind, schema, data, edited) {
+  if (!schema) return null;
+  const keys = Object.keys(schema.properties || {});
+  const body = h('div', { class: 'advanced-body' });
+  const el = h('details', { class: 'advanced more-settings', 'data-testid': 'doc-more' }, h('summary', null, `More settings (${keys.length})`), body);
+  /** @type {ReturnType<typeof schemaForm>|null} */
+  let form = null;
+  const build = () => {
+    if (form) return;
+    form = schemaForm(kind, schema, data);
+    body.append(form.el);
+    for (const k of keys) edited.add(k);
+  };
+  if ((schema.required || []).length) { build(); el.open = true; } else el.addEventListener('toggle', build);
+  return {
+    el,
+    /** @returns {Record<string, unknown>|undefined} */
+    read: () => {
+      if (!form) return {};
+      const v = form.read();
+      if (!v) el.open = true;
+      return v;
+    },
+  };
+}
+
+/**
  * Creates (id undefined) or edits one document in a dialog; resolves with
  * the stored document, or null on Cancel. A refusal keeps the dialog open
- * with the server's words; a 409 says someone else changed it.
+ * with the server's words; a 409 says someone else changed it. A media
+ * document's dialog also takes its audio (mediapanel.js).
  * @param {string} kind
  * @param {string} [id]
  * @returns {Promise<Row|null>}
@@ -172,43 +218,108 @@ export async function docDialog(kind, id) {
     stored = r.data;
     revision = r.revision;
   }
-  let start = info.toForm ? info.toForm(stored) : stored;
-  let message = '';
-  const upload = kind === 'media' ? await directory.canUpload() : false;
-  for (;;) {
-    const form = schemaForm(kind, info.schema, start);
-    const err = h('p', { class: 'form-error', role: 'alert', 'data-testid': 'doc-error' }, message);
-    const file = kind === 'media' ? h('input', { type: 'file', accept: 'audio/wav,audio/x-wav,audio/mpeg,.wav,.mp3', id: 'media-file', class: 'input', disabled: !upload, 'data-testid': 'media-file' }) : null;
-    const uploadField = file ? h('div', { class: 'field' }, h('label', { for: 'media-file', class: 'field-label' }, 'Audio file (WAV or MP3)'), file,
-      h('p', { class: 'help' }, upload ? 'Uploaded when you save.' : 'Uploading is not available on this server yet: the media is saved without audio.')) : null;
-    const values = await modal({
-      title: id ? `Edit ${info.one}` : `New ${info.one}`,
-      className: `params side doc-${kind}`,
-      body: [form.el, uploadField, err],
-      actions: [{ label: 'Cancel', kind: 'secondary', testid: 'doc-cancel' }, { label: id ? 'Save' : `Create ${info.one}`, kind: 'primary', submit: true, value: 'ok', testid: 'doc-save' }],
-      onSubmit: () => form.read(),
-    });
-    if (!values) return null;
-    const known = new Set(Object.keys(info.schema.properties || {}));
+  const creating = !id;
+  const joined = joinSchema(info.schema, await directory.serverSchema(kind), info.derives);
+  /** the keys the dialog edits: others of the stored document are kept as they are */
+  const edited = new Set(Object.keys(joined.main.properties || {}));
+  /** @type {Row|null} a document stored while the dialog was open (a speech preview) */
+  let savedEarly = null;
+  /**
+   * Stores the form's values over the stored document (unknown keys kept).
+   * @param {Record<string, unknown>} values
+   */
+  const save = async (values) => {
     /** @type {Record<string, unknown>} */
     let doc = {};
-    for (const [k, v] of Object.entries(stored)) if (!known.has(k) && k !== 'id') doc[k] = v;
+    for (const [k, v] of Object.entries(stored)) if (!edited.has(k) && k !== 'id') doc[k] = v;
     Object.assign(doc, values);
     if (info.fromForm) doc = info.fromForm(doc);
+    const r = id
+      ? await api.call('POST', `/${kind}/${encodeURIComponent(id)}`, { data: doc, revision })
+      : await api.call('PUT', `/${kind}`, { data: doc });
+    stored = r.data;
+    id = String(r.data.id);
+    revision = r.revision;
+    return /** @type {Row} */ (r.data);
+  };
+  /** @type {ReturnType<typeof schemaForm>|null} */
+  let form = null;
+  /** @type {ReturnType<typeof moreSettings>} */
+  let moreForm = null;
+  const panel = kind === 'media' ? mediaPanel({
+    api,
+    id: () => id,
+    stored: () => stored,
+    speak: async () => {
+      const main = form && form.read();
+      const extra = moreForm ? moreForm.read() : {};
+      if (!main || !extra) throw new Error('Correct the fields marked first.');
+      const values = { ...main, ...extra };
+      const tts = values.tts && typeof values.tts === 'object' ? /** @type {Record<string, unknown>} */ (values.tts) : {};
+      if (typeof tts.text !== 'string' || !tts.text.trim()) throw new Error('Type the text to speak under “Text to speech” first.');
+      values.media_source = 'tts';
+      savedEarly = await save(values);
+      start = { ...start, ...values };
+      const src = document.querySelector('dialog[open] [data-field="media_source"]');
+      // It is stored now: the dialog's button saves it again.
+      const ok = document.querySelector('dialog[open] [data-testid="doc-save"]');
+      if (ok) ok.textContent = 'Save';
+      // The select's values are option indices: pick the TTS one by its words.
+      if (src instanceof HTMLSelectElement) {
+        for (const o of src.options) if ((o.textContent || '').trim().toLowerCase() === 'tts') src.value = o.value;
+      }
+      await directory.load(kind, true).catch(() => []);
+    },
+  }) : null;
+  let start = info.toForm ? info.toForm(stored) : stored;
+  let message = '';
+  for (;;) {
+    const f = schemaForm(kind, joined.main, start);
+    form = f;
+    const more = moreSettings(kind, joined.more, start, edited);
+    moreForm = more;
+    const err = h('p', { class: 'form-error', role: 'alert', 'data-testid': 'doc-error' }, message);
+    const values = await modal({
+      title: creating ? `New ${info.one}` : `Edit ${info.one}`,
+      className: `params side doc-${kind}`,
+      body: [f.el, more ? more.el : null, panel ? panel.el : null, err],
+      actions: [{ label: 'Cancel', kind: 'secondary', testid: 'doc-cancel' }, { label: creating && !savedEarly ? `Create ${info.one}` : 'Save', kind: 'primary', submit: true, value: 'ok', testid: 'doc-save' }],
+      onSubmit: () => {
+        const a = f.read();
+        const b = more ? more.read() : {};
+        return a && b ? { ...a, ...b } : undefined;
+      },
+    });
+    if (!values) {
+      if (panel) panel.done();
+      return savedEarly;
+    }
+    const pending = panel ? panel.pending() : null;
+    if (pending) values.media_source = pending.source;
     try {
-      const r = id
-        ? await api.call('POST', `/${kind}/${encodeURIComponent(id)}`, { data: doc, revision })
-        : await api.call('PUT', `/${kind}`, { data: doc });
-      const saved = /** @type {Row} */ (r.data);
-      const chosen = file && file.files && file.files[0];
-      if (chosen && upload) await api.upload(`/media/${encodeURIComponent(saved.id)}/raw`, chosen);
+      let saved = await save(values);
+      if (pending && id) {
+        try {
+          await api.upload(`/media/${encodeURIComponent(id)}/raw`, pending.blob);
+        } catch (e) {
+          // The document is stored; its audio is not: say so and stay.
+          savedEarly = saved;
+          throw e;
+        }
+        const r = await api.call('GET', `/${kind}/${encodeURIComponent(id)}`);
+        stored = r.data;
+        revision = r.revision;
+        saved = /** @type {Row} */ (r.data);
+      }
+      if (panel) panel.done();
       await directory.load(kind, true).catch(() => []);
       return saved;
     } catch (e) {
       start = { ...start, ...values };
       message = e instanceof ApiError && e.status === 409
         ? `Someone else changed this ${info.one} since you opened it. Cancel and open it again to see their version.`
-        : `Not saved: ${describeError(e)}`;
+        : savedEarly && pending ? `Saved, but the audio was not: ${describeError(e)}` : `Not saved: ${describeError(e)}`;
+      if (panel) panel.render();
     }
   }
 }

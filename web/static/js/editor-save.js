@@ -145,6 +145,8 @@ export async function reload(ed) {
   try {
     const r = await ed.api.getCallflow(ed.flowId);
     ed.load(r.data, r.revision);
+    // Their version may have another name: the list shows what is stored.
+    ed.emit('sb-saved');
     ed.toast('Reloaded the latest saved version.', { kind: 'info' });
   } catch (e) {
     ed.toast(`Could not reload: ${describeError(e)}`, { kind: 'error' });

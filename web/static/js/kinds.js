@@ -17,6 +17,7 @@
  *   detail?: (d: Record<string, unknown>) => string,
  *   toForm?: (d: Record<string, unknown>) => Record<string, unknown>,
  *   fromForm?: (d: Record<string, unknown>) => Record<string, unknown>,
+ *   derives?: string[],
  * }} KindInfo
  */
 
@@ -92,6 +93,7 @@ export const KINDS = [
     nameOf: (d) => str(d.name),
     detail: (d) => `${d.endpoints && typeof d.endpoints === 'object' ? Object.keys(d.endpoints).length : 0} members`,
     toForm: (d) => ({ ...d, members: d.endpoints && typeof d.endpoints === 'object' ? Object.keys(d.endpoints) : [] }),
+    derives: ['endpoints'],
     fromForm: (d) => {
       const { members, ...rest } = d;
       /** @type {Record<string, unknown>} */
@@ -198,10 +200,17 @@ export const KINDS = [
     schema: { properties: { name: { type: 'string', title: 'Name' } } },
   },
   {
-    kind: 'trunks', one: 'trunk', title: 'Carriers and trunks', icon: 'sip',
+    kind: 'trunks', one: 'trunk', title: 'Trunks', icon: 'sip',
     nameOf: (d) => str(d.name),
-    detail: (d) => [str(d.host), str(d.realm)].filter(Boolean).join(' · '),
-    schema: { required: ['name'], properties: { name: { type: 'string', title: 'Name', minLength: 1, maxLength: 128 } } },
+    detail: (d) => [Array.isArray(d.source_cidrs) ? d.source_cidrs.join(', ') : '', str(d.outbound_uri)].filter(Boolean).join(' · '),
+    schema: {
+      required: ['name'],
+      properties: {
+        name: { type: 'string', title: 'Name', minLength: 1, maxLength: 128 },
+        source_cidrs: { type: 'array', title: 'Calls come from', description: 'IP addresses or networks (CIDR, such as 203.0.113.0/24) the carrier or PBX sends calls from. Calls from them belong to this account.', items: { type: 'string', maxLength: 64 } },
+        outbound_uri: { type: 'string', title: 'Send calls to', description: 'The gateway for calls this account dials to numbers, such as sip:gw.example.net:5060;transport=tcp.', maxLength: 512, pattern: '^[sS][iI][pP][sS]?:[^\\s<>"]+$' },
+      },
+    },
   },
   {
     kind: 'resources', one: 'carrier', title: 'Carriers', icon: 'sip',

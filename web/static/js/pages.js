@@ -10,6 +10,8 @@ import { confirmDialog } from './dialogs.js';
 import { ApiError, describeError } from './api.js';
 import { directory, docDialog } from './directory.js';
 import { kindInfo } from './kinds.js';
+import { messagesDialog } from './vmmessages.js';
+import { playBlob } from './audio.js';
 
 /** @typedef {import('./directory.js').Row} Row */
 
@@ -23,8 +25,23 @@ export const PAGES = [
   { path: 'conferences', kind: 'conferences', label: 'Conferences' },
   { path: 'temporal_rules', kind: 'temporal_rules', label: 'Time of day' },
   { path: 'numbers', kind: 'callflows', label: 'Numbers' },
-  { path: 'trunks', kind: 'resources', label: 'Carriers' },
+  { path: 'resources', kind: 'resources', label: 'Carriers' },
+  { path: 'trunks', kind: 'trunks', label: 'Trunks' },
 ];
+
+/**
+ * @typedef {{device_id: string, contact: string, source?: string, user_agent?: string, expires: number, transport?: string}} Registration
+ */
+
+/**
+ * "in 4 min" for a binding's seconds left.
+ * @param {number} s
+ */
+function expiresIn(s) {
+  if (s < 90) return `expires in ${Math.max(0, s)} s`;
+  if (s < 5400) return `expires in ${Math.round(s / 60)} min`;
+  return `expires in ${Math.round(s / 3600)} h`;
+}
 
 /**
  * Deletes a document after saying who uses it (the references API); a
@@ -71,17 +88,22 @@ export class SbPage extends HTMLElement {
     this.path = '';
     /** @type {Row[]} */
     this.rows = [];
+    /** @type {Map<string, Registration[]>|null} the devices' bindings; null: unknown (SIP off) */
+    this.regs = null;
+    this.audio = h('audio', { controls: true, class: 'media-audio page-audio', hidden: true, 'data-testid': 'page-audio' });
+    this.audio.addEventListener('playing', () => { this.audio.dataset.state = 'playing'; });
     this.titleEl = h('h1', { class: 'page-title', id: 'page-title' });
     this.search = h('input', { type: 'search', class: 'input', autocomplete: 'off', 'data-testid': 'page-search' });
     this.search.addEventListener('input', () => this.renderRows());
     this.newBtn = h('button', { type: 'button', class: 'btn primary', 'data-testid': 'page-new', onclick: () => void this.create() });
     this.status = h('p', { class: 'list-count', role: 'status' });
+    this.refresh = h('button', { type: 'button', class: 'btn ghost small', 'data-testid': 'page-refresh', onclick: () => void this.reload() }, 'Refresh');
     this.table = h('table', { class: 'doc-table', 'data-testid': 'page-table' });
     this.message = h('div', { class: 'page-message', 'aria-live': 'polite' });
     this.body = h('div', { class: 'page' },
       h('div', { class: 'page-head' }, this.titleEl, h('div', { class: 'spacer' }), this.newBtn),
-      h('div', { class: 'page-tools' }, h('div', { class: 'catalog-search' }, icon('search', 'icon search-icon'), this.search), this.status),
-      this.message, h('div', { class: 'table-wrap' }, this.table));
+      h('div', { class: 'page-tools' }, h('div', { class: 'catalog-search' }, icon('search', 'icon search-icon'), this.search), this.status, this.refresh),
+      this.message, this.audio, h('div', { class: 'table-wrap' }, this.table));
   }
 
   connectedCallback() {
@@ -101,18 +123,88 @@ export class SbPage extends HTMLElement {
     this.newBtn.hidden = numbers;
     this.newBtn.replaceChildren(icon('plus'), `New ${info.one}`);
     this.message.replaceChildren();
+    this.audio.hidden = true;
+    this.audio.pause();
     await this.reload();
   }
 
   async reload() {
     this.status.textContent = 'Loading…';
     try {
-      this.rows = await directory.load(this.kind, true);
+      const [rows, regs] = await Promise.all([directory.load(this.kind, true), this.kind === 'devices' ? this.loadRegistrations() : null]);
+      this.rows = rows;
+      this.regs = regs;
     } catch (e) {
       this.rows = [];
       this.say(`The list could not be loaded: ${describeError(e)}`, 'error');
     }
     this.renderRows();
+  }
+
+  /**
+   * Where each device is registered (…/registrations); null when this
+   * server has no registrar (SIP off).
+   * @returns {Promise<Map<string, Registration[]>|null>}
+   */
+  async loadRegistrations() {
+    const api = directory.api;
+    if (!api) return null;
+    try {
+      /** @type {Registration[]} */
+      const all = (await api.call('GET', '/registrations')).data || [];
+      /** @type {Map<string, Registration[]>} */
+      const by = new Map();
+      for (const g of all) by.set(g.device_id, [...(by.get(g.device_id) || []), g]);
+      return by;
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 503) return null;
+      throw e;
+    }
+  }
+
+  /**
+   * A device's registration state, in words.
+   * @param {Row} r
+   */
+  registration(r) {
+    if (!this.regs) return h('span', { class: 'muted' }, 'Unknown: SIP is off');
+    const regs = this.regs.get(r.id) || [];
+    if (!regs.length) return h('span', { class: 'reg-state', 'data-testid': 'reg-state' }, h('span', { class: 'badge muted' }, 'Not registered'));
+    return h('div', { class: 'reg-state', 'data-testid': 'reg-state' },
+      h('span', { class: 'badge ok' }, regs.length > 1 ? `Registered (${regs.length})` : 'Registered'),
+      regs.map((g) => h('span', { class: 'reg-detail muted' },
+        [g.contact, g.source && !g.contact.includes(g.source) ? `from ${g.source}` : '', g.user_agent, expiresIn(g.expires)].filter(Boolean).join(' · '))));
+  }
+
+  /** @param {Row} r */
+  async play(r) {
+    const api = directory.api;
+    if (!api) return;
+    try {
+      const blob = await api.fetchBlob(`/media/${encodeURIComponent(r.id)}/raw`);
+      this.audio.hidden = false;
+      this.audio.dataset.state = 'loading';
+      this.audio.dataset.media = r.id;
+      await playBlob(this.audio, blob);
+    } catch (e) {
+      this.say(`It could not be played: ${describeError(e)}`, 'error');
+    }
+  }
+
+  /**
+   * The buttons a row of this kind has besides Edit and Delete.
+   * @param {Row} r
+   * @param {string} name
+   */
+  extraActions(r, name) {
+    const api = directory.api;
+    if (this.kind === 'media' && r.content_type) {
+      return h('button', { type: 'button', class: 'btn ghost small', 'aria-label': `Play ${name}`, onclick: () => void this.play(r) }, icon('play', 'icon sm'), 'Play');
+    }
+    if (this.kind === 'vmboxes' && api) {
+      return h('button', { type: 'button', class: 'btn ghost small', 'aria-label': `Messages of ${name}`, onclick: () => void messagesDialog(api, r.id, name) }, icon('voicemail', 'icon sm'), 'Messages');
+    }
+    return null;
   }
 
   /**
@@ -129,17 +221,21 @@ export class SbPage extends HTMLElement {
     const q = this.search.value.trim().toLowerCase();
     const shown = this.rows.filter((r) => !q || `${info.nameOf(r)} ${info.detail ? info.detail(r) : ''}`.toLowerCase().includes(q));
     this.status.textContent = q ? `${shown.length} of ${this.rows.length}` : `${this.rows.length} ${this.rows.length === 1 ? info.one : info.title.toLowerCase()}`;
+    const devices = this.kind === 'devices';
     this.table.replaceChildren(
-      h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col' }, 'Details'), h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Actions')))),
+      h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col' }, 'Details'),
+        devices ? h('th', { scope: 'col' }, 'Registration') : null, h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Actions')))),
       h('tbody', null, shown.length ? shown.map((r) => {
         const name = info.nameOf(r) || r.id;
         return h('tr', { 'data-id': r.id },
           h('th', { scope: 'row' }, h('button', { type: 'button', class: 'link-btn', onclick: () => void this.edit(r.id) }, name)),
           h('td', { class: 'muted' }, info.detail ? info.detail(r) : ''),
+          devices ? h('td', { class: 'reg-cell' }, this.registration(r)) : null,
           h('td', { class: 'row-actions' },
+            this.extraActions(r, name),
             h('button', { type: 'button', class: 'btn ghost small', 'aria-label': `Edit ${name}`, onclick: () => void this.edit(r.id) }, icon('edit', 'icon sm'), 'Edit'),
             h('button', { type: 'button', class: 'btn ghost small danger', 'aria-label': `Delete ${name}`, onclick: () => void this.removeRow(r) }, icon('trash', 'icon sm'), 'Delete')));
-      }) : h('tr', null, h('td', { colspan: '3', class: 'empty small' }, this.rows.length ? 'Nothing matches.' : `No ${info.title.toLowerCase()} yet.`))));
+      }) : h('tr', null, h('td', { colspan: devices ? '4' : '3', class: 'empty small' }, this.rows.length ? 'Nothing matches.' : `No ${info.title.toLowerCase()} yet.`))));
   }
 
   renderNumbers() {
