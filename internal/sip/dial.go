@@ -28,39 +28,7 @@ func (l *inLeg) Dial(ctx context.Context, o call.DialOptions) (call.DialResult, 
 	if timeout <= 0 {
 		timeout = l.s.cfg.RingTimeout
 	}
-	var (
-		uris    []legTarget
-		cause   string
-		refused error
-	)
-	for _, t := range o.Targets {
-		if legs, c, ok := l.deviceTargets(ctx, t); ok {
-			if c != "" && cause == "" {
-				cause = c
-			}
-			uris = append(uris, legs...)
-			continue
-		}
-		if lt, ok := l.s.carrierTarget(l.info.AccountID, t, o.CallerID); ok {
-			uris = append(uris, lt)
-			continue
-		}
-		u, c := l.s.resolve(l.info.AccountID, t)
-		if c != "" {
-			l.log.Info("dial target not reachable", "kind", t.Kind, "value", t.Value, "cause", c)
-			if cause == "" {
-				cause = c
-			}
-			continue
-		}
-		dest, err := l.s.destination(ctx, l.info.AccountID, t, u)
-		if err != nil {
-			l.log.Warn("dial target refused", "kind", t.Kind, "value", t.Value, "err", err)
-			refused = err
-			continue
-		}
-		uris = append(uris, legTarget{uri: u, dest: dest, delay: t.Delay, timeout: t.Timeout, headers: t.Headers})
-	}
+	uris, cause, refused := l.legsFor(ctx, o.Targets, o.CallerID)
 	if len(uris) == 0 {
 		if refused != nil && cause == "" {
 			return refusedDial(refused)
@@ -105,11 +73,11 @@ func (l *inLeg) Dial(ctx context.Context, o call.DialOptions) (call.DialResult, 
 
 // bridge answers the caller if needed and relays media between the
 // caller and the leg that answered until one of them hangs up or the time
-// limit passes.
+// limit passes. A transfer may change the callee meanwhile (relay.go).
 func (l *inLeg) bridge(ctx context.Context, b *outLeg, o call.DialOptions) (call.DialResult, error) {
-	defer b.hangup()
 	res := call.DialResult{Status: "completed", CallID: b.callID}
 	if err := l.Answer(ctx); err != nil {
+		b.hangup()
 		res.Status = "canceled"
 		return res, err
 	}
@@ -120,14 +88,17 @@ func (l *inLeg) bridge(ctx context.Context, b *outLeg, o call.DialOptions) (call
 		bctx, c2 = context.WithTimeout(bctx, o.TimeLimit)
 		defer c2()
 	}
-	stop := context.AfterFunc(b.ctx, cancel)
-	defer stop()
+	br := l.s.newBridging(bctx, l, b)
+	defer br.end()
 	start := time.Now()
-	err := l.sess.Bridge(bctx, b.sess)
+	b, err := br.relay(bctx)
 	res.Duration = time.Since(start)
 	switch {
+	case b == nil:
+		res.Cause = "NORMAL_CLEARING" // the callee went on to another call (attended transfer)
+		return res, nil
 	case errors.Is(context.Cause(b.ctx), errCalleeHangup):
-		res.Cause = "NORMAL_CLEARING"
+		res.Cause, res.CallID = "NORMAL_CLEARING", b.callID
 		l.log.Debug("callee hung up", "leg", b.callID)
 		return res, nil
 	case ctx.Err() != nil || bctx.Err() != nil:
@@ -202,6 +173,7 @@ type outLeg struct {
 	dialog
 	sess MediaSession
 	once sync.Once
+	peer string // where its 2xx came from: the far end's signalling address
 }
 
 // place rings one URI until it answers, fails or ctx ends.
@@ -258,6 +230,7 @@ func (l *inLeg) place(ctx context.Context, t legTarget, callerID string, claimed
 		return failure(ctx, err)
 	}
 	sess.AllowSource(signalAddr(dlg.InviteResponse.Source()))
+	b.peer = dlg.InviteResponse.Source()
 	b.initUAC(req, dlg.InviteResponse, offer)
 	s.addDialog(&b.dialog)
 	if err := dlg.Ack(context.WithoutCancel(ctx)); err != nil {

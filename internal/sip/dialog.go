@@ -64,6 +64,14 @@ type negotiator interface {
 	SetAnswer(answer []byte) error
 }
 
+// negotiatorNow is the dialog's negotiator, read under its lock (a bridge
+// swaps it while the call runs).
+func (d *dialog) negotiatorNow() negotiator {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.offers
+}
+
 // phase is where a dialog stands for the requests it receives.
 type phase int
 
@@ -263,7 +271,7 @@ func (p *pendingInvite) settle(d *dialog, body []byte) {
 	p.once.Do(func() {
 		close(p.done)
 		if p.offerless && len(body) > 0 {
-			if err := d.offers.SetAnswer(body); err != nil {
+			if err := d.negotiatorNow().SetAnswer(body); err != nil {
 				d.log.Info("answer in ACK not usable", "err", err)
 			}
 		}

@@ -59,6 +59,10 @@ func (d *dialog) serve(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		d.role.readInfo(req, tx)
 	case sipmsg.OPTIONS:
 		d.s.answerOptions(req, tx)
+	case sipmsg.REFER:
+		d.readRefer(req, tx)
+	case sipmsg.NOTIFY:
+		d.readNotify(req, tx)
 	default:
 		d.s.onNoRoute(req, tx)
 	}

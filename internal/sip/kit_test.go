@@ -293,6 +293,7 @@ func newServer(t *testing.T, cfg sip.Config, set ...func(*sip.Server)) *testServ
 //	dial-user-strict  the same, failing on the first reject
 //	dial-user-member  the same, as a ring group's member
 //	dial-user-noforward  the same, ignoring bob's call forwarding
+//	refer-NAME      REFER the caller to sip:NAME@example.com, then hang up
 func (ts *testServer) script(ctx context.Context, ch call.Channel) {
 	info := ch.Info()
 	ts.running <- info.ID
@@ -324,6 +325,11 @@ func (ts *testServer) script(ctx context.Context, ch call.Channel) {
 		r.err = ch.Reject(ctx, num)
 	case strings.HasPrefix(num, "sip-"):
 		r.err = ch.Reject(ctx, "sip:"+strings.TrimPrefix(num, "sip-"))
+	case strings.HasPrefix(num, "refer-"):
+		// REFER the caller to sip:NAME@example.com; the outcome in digits.
+		res, err := ch.(call.Referrer).Refer(ctx, call.ReferOptions{Target: "sip:" + strings.TrimPrefix(num, "refer-") + "@example.com?X-Why=test"})
+		r.digits, r.err = fmt.Sprintf("%s %d %d", res.Status, res.ReferCode, res.NotifyCode), err
+		_ = ch.Hangup(ctx, "NORMAL_CLEARING")
 	case num == "dial-number":
 		r.dial, r.err = ch.Dial(ctx, call.DialOptions{Targets: []call.Target{{Kind: "number", Value: "5551234"}}, Timeout: 3 * time.Second})
 		_ = ch.Hangup(ctx, "NORMAL_CLEARING")

@@ -14,7 +14,7 @@ import (
 )
 
 // Methods the server handles, for Allow headers.
-const allowed = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"
+const allowed = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE, REFER, NOTIFY"
 
 // respond answers req on tx with a bodiless response.
 func (s *Server) respond(tx sipmsg.ServerTransaction, req *sipmsg.Request, code int, reason string, hdrs ...sipmsg.Header) {

@@ -33,7 +33,7 @@ type phone struct {
 
 // hooks replace the phone's default handling of requests.
 type hooks struct {
-	invite, ack, bye func(req *sipmsg.Request, tx sipmsg.ServerTransaction)
+	invite, ack, bye, notify, refer func(req *sipmsg.Request, tx sipmsg.ServerTransaction)
 }
 
 func newPhone(t testing.TB, network string) *phone {
@@ -76,6 +76,20 @@ func newPhone(t testing.TB, network string) *phone {
 		if h := p.hooks.Load(); h != nil && h.ack != nil {
 			h.ack(req, tx)
 		}
+	})
+	p.srv.OnNotify(func(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+		if h := p.hooks.Load(); h != nil && h.notify != nil {
+			h.notify(req, tx)
+			return
+		}
+		tx.Respond(sipmsg.NewResponseFromRequest(req, 481, "No Subscription", nil))
+	})
+	p.srv.OnRefer(func(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+		if h := p.hooks.Load(); h != nil && h.refer != nil {
+			h.refer(req, tx)
+			return
+		}
+		tx.Respond(sipmsg.NewResponseFromRequest(req, 603, "Decline", nil))
 	})
 	go serve() // handlers are set: serve
 	t.Cleanup(func() { ua.Close() })

@@ -89,7 +89,7 @@ func (l *inLeg) sendRefresh(t sessionTimer, useUpdate bool) (int, error) {
 			l.log.Debug("ACK of the refresh not sent", "err", err)
 		}
 		if body := res.Body(); len(body) > 0 {
-			if err := l.offers.SetAnswer(body); err != nil {
+			if err := l.negotiatorNow().SetAnswer(body); err != nil {
 				l.log.Info("answer to the refresh not usable", "err", err)
 			}
 		}

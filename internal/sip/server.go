@@ -190,6 +190,9 @@ type Server struct {
 	stats     messageStats // SIP messages by method and code (stats.go)
 	reg       *registrar   // nil until EnableRegistrar
 	carriers  Carriers     // nil until SetCarriers
+	transfers Transfers    // nil until SetTransfers (refer.go)
+	bridges   sync.Map     // dialog id → *bridging, calls being bridged (relay.go)
+	refers    sync.Map     // dialog id → *referWait, REFERs we sent (refer_out.go)
 }
 
 // New builds the server; Start listens. log receives the server's lines
@@ -246,6 +249,8 @@ func New(cfg Config, m Media, trunks Trunks, h Handler, log *slog.Logger) (*Serv
 	s.srv.OnOptions(s.onOptions)
 	s.srv.OnInfo(s.inDialog)
 	s.srv.OnUpdate(s.inDialog)
+	s.srv.OnRefer(s.onRefer)
+	s.srv.OnNotify(s.inDialog)
 	s.srv.OnNoRoute(s.onNoRoute)
 	return s, nil
 }

@@ -148,6 +148,8 @@ func (in *Interpreter) run(ctx context.Context, verbs []Verb, base string) (*Req
 			next, err = in.sms(v, base)
 		case *Set:
 			in.set(v.Variables)
+		case *Refer:
+			next, err = in.refer(ctx, v, base)
 		default:
 			in.Trace.Add("warning", "code", CodeSchema, "message", "verb not supported here", "verb", v.Name())
 		}

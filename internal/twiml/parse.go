@@ -254,6 +254,8 @@ func (p *parser) verb(se xml.StartElement) error {
 		v, err = p.sms(se)
 	case "Set":
 		v, err = p.set(se)
+	case "Refer":
+		v, err = p.refer(se)
 	default:
 		p.unknownVerb(se.Name.Local)
 		return p.skip(se)
@@ -267,12 +269,12 @@ func (p *parser) verb(se xml.StartElement) error {
 
 // verbNames are the verbs parsed, for case hints.
 var verbNames = []string{"Say", "Play", "Pause", "Gather", "Dial", "Record", "Redirect",
-	"Hangup", "Reject", "Enqueue", "Leave", "Sms", "Set"}
+	"Hangup", "Reject", "Enqueue", "Leave", "Sms", "Set", "Refer"}
 
 // unsupported are Twilio verbs (or nouns misplaced at the top) this
 // package knows but does not run.
 var unsupported = map[string]bool{
-	"Connect": true, "Start": true, "Stop": true, "Refer": true, "Pay": true,
+	"Connect": true, "Start": true, "Stop": true, "Pay": true,
 	"Prompt": true, "Echo": true, "Queue": true, "Number": true, "Client": true,
 	"Sip": true, "Conference": true, "Stream": true, "Siprec": true, "Variable": true,
 	"Parameter": true, "Response": true,

@@ -629,7 +629,7 @@ var interned = func() map[string]string {
 	}
 	add("break", "p", "s", "sub")
 	for _, set := range []names{sayAttrs, playAttrs, pauseAttrs, gatherAttrs, dialAttrs, recordAttrs,
-		redirectAttrs, rejectAttrs, enqueueAttrs, smsAttrs} {
+		redirectAttrs, rejectAttrs, enqueueAttrs, smsAttrs, referAttrs} {
 		for n := range set {
 			add(n)
 		}
