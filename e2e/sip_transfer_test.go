@@ -132,7 +132,6 @@ type rawUA struct {
 	t    *testing.T
 	conn net.PacketConn
 	srv  *net.UDPAddr
-	cseq int
 }
 
 // sipMsg is a received message: its first line and headers by lower-case
