@@ -276,7 +276,8 @@ func TestAttendedTransferReplaces(t *testing.T) {
 	awaitUDPBound(t, cPort)
 	customer := newCustomer(t, map[string]string{
 		"/b": fmt.Sprintf(`<Response><Dial timeout="10"><Sip>sip:b@%s</Sip></Dial></Response>`, local),
-		"/c": fmt.Sprintf(`<Response><Dial timeout="10"><Sip>sip:c@127.0.0.1:%d</Sip></Dial></Response>`, cPort),
+		// B hears the 200 of its consultation call once C answered.
+		"/c": fmt.Sprintf(`<Response><Dial timeout="10" answerOnBridge="true"><Sip>sip:c@127.0.0.1:%d</Sip></Dial></Response>`, cPort),
 	})
 	s.flow(t, "2301", pivot(customer.URL+"/b"))
 	s.flow(t, "2302", pivot(customer.URL+"/c"))
@@ -287,14 +288,13 @@ func TestAttendedTransferReplaces(t *testing.T) {
 	if !strings.HasPrefix(inv.first, "INVITE ") {
 		t.Fatalf("B got %q", inv.first)
 	}
-	btag := "b-one"
+	inv.hdr["to"] += ";tag=b-one"
 	b.answer(inv, 200, "OK", "Contact: <sip:b@"+local+">\r\n", rawSDP(40000))
-	inv.hdr["to"] += ";tag=" + btag
 	for m := b.next(5 * time.Second); !strings.HasPrefix(m.first, "ACK "); m = b.next(5 * time.Second) {
 	}
 
 	// 2. B calls C through Switchboard (its consultation call).
-	consult := "consult-" + btag + "@127.0.0.1"
+	consult := "consult-b-one@127.0.0.1"
 	b.send(fmt.Sprintf("INVITE sip:2302@%[1]s SIP/2.0\r\nVia: SIP/2.0/UDP %[2]s;branch=z9hG4bK-c1\r\n"+
 		"From: <sip:b@%[2]s>;tag=b-two\r\nTo: <sip:2302@%[1]s>\r\nCall-ID: %[3]s\r\nCSeq: 1 INVITE\r\n"+
 		"Contact: <sip:b@%[2]s>\r\nMax-Forwards: 70\r\nContent-Type: application/sdp\r\nContent-Length: %[4]d\r\n\r\n%[5]s",

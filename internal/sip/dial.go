@@ -76,11 +76,6 @@ func (l *inLeg) Dial(ctx context.Context, o call.DialOptions) (call.DialResult, 
 // limit passes. A transfer may change the callee meanwhile (relay.go).
 func (l *inLeg) bridge(ctx context.Context, b *outLeg, o call.DialOptions) (call.DialResult, error) {
 	res := call.DialResult{Status: "completed", CallID: b.callID}
-	if err := l.Answer(ctx); err != nil {
-		b.hangup()
-		res.Status = "canceled"
-		return res, err
-	}
 	bctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if o.TimeLimit > 0 {
@@ -88,8 +83,14 @@ func (l *inLeg) bridge(ctx context.Context, b *outLeg, o call.DialOptions) (call
 		bctx, c2 = context.WithTimeout(bctx, o.TimeLimit)
 		defer c2()
 	}
+	// The bridge is known before the caller hears the 200: a phone may
+	// refer it at once (its consultation call, for an attended transfer).
 	br := l.s.newBridging(bctx, l, b)
 	defer br.end()
+	if err := l.Answer(ctx); err != nil {
+		res.Status = "canceled"
+		return res, err
+	}
 	start := time.Now()
 	b, err := br.relay(bctx)
 	res.Duration = time.Since(start)

@@ -325,6 +325,7 @@ func (br *bridging) attended(from *outLeg, other *bridging) (int, func()) {
 	if !ok {
 		return 481, nil
 	}
+	other.released()
 	if !br.offer(c) {
 		c.hangup()
 		return 487, nil

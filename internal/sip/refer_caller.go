@@ -41,7 +41,10 @@ func (br *bridging) blindFromCaller(c *outLeg, target sipmsg.Uri) (int, func()) 
 	}
 	br.restoreOffers(&c.dialog, c.sess)
 	l.log.Info("call transferred by the caller", "leg", c.callID, "to_leg", won.callID)
-	return 200, func() { l.s.relayPair(c, won) }
+	return 200, func() {
+		br.released()
+		l.s.relayPair(c, won)
+	}
 }
 
 // handOff takes c, the callee, from the bridge for a transfer by the

@@ -3,6 +3,7 @@ package sip
 import (
 	"context"
 	"sync"
+	"time"
 )
 
 // bridging is an inbound call and the outbound leg a Dial bridged it to,
@@ -18,6 +19,7 @@ type bridging struct {
 
 	swap  chan *outLeg  // a transfer's new callee, for the relay loop
 	taken chan struct{} // closed when another bridge took the callee
+	ended chan struct{} // closed by end: the relay no longer holds the media
 	kick  chan struct{} // hold states changed (cap 1)
 
 	mu      sync.Mutex
@@ -38,7 +40,7 @@ type bridging struct {
 func (s *Server) newBridging(ctx context.Context, l *inLeg, b *outLeg) *bridging {
 	br := &bridging{
 		s: s, caller: l, callee: b,
-		swap: make(chan *outLeg), taken: make(chan struct{}), kick: make(chan struct{}, 1),
+		swap: make(chan *outLeg), taken: make(chan struct{}), ended: make(chan struct{}), kick: make(chan struct{}, 1),
 		settled: make(chan struct{}, 1), heldBy: map[*dialog]bool{}, told: map[*dialog]bool{},
 	}
 	br.ctx, br.cancel = context.WithCancel(ctx)
@@ -69,6 +71,7 @@ func (br *bridging) current() *outLeg {
 // end unregisters the bridge, gives the legs their own negotiators back
 // and hangs up the callee it ended with (unless another bridge took it).
 func (br *bridging) end() {
+	defer close(br.ended)
 	br.cancel()
 	br.mu.Lock()
 	c := br.callee
@@ -188,6 +191,7 @@ func (br *bridging) offer(next *outLeg) bool {
 
 // take hands the callee over to another bridge (attended transfer): the
 // relay returns without hanging it up. false when there is none to take.
+// The callee's media is free once released says so.
 func (br *bridging) take() (*outLeg, bool) {
 	br.mu.Lock()
 	defer br.mu.Unlock()
@@ -231,5 +235,17 @@ func (br *bridging) endTransfer() {
 	select {
 	case br.settled <- struct{}{}:
 	default:
+	}
+}
+
+// released waits until the bridge let go of its legs' media (a session
+// is relayed by one bridge at a time), at most a few seconds.
+func (br *bridging) released() {
+	t := time.NewTimer(5 * time.Second)
+	defer t.Stop()
+	select {
+	case <-br.ended:
+	case <-t.C:
+		br.caller.log.Warn("bridge did not let go of its media")
 	}
 }
