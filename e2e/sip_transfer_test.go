@@ -362,3 +362,35 @@ func TestAttendedTransferReplaces(t *testing.T) {
 		t.Errorf("the caller's trace: %s", sipDump(tr))
 	}
 }
+
+// TestReferBlindTransferByCallerBaresip: alice calls bob's extension and
+// transfers bob to carol's (the caller's REFER): carol rings and answers,
+// alice's call ends, bob and carol hear each other until bob hangs up.
+func TestReferBlindTransferByCallerBaresip(t *testing.T) {
+	s := serveSIP(t)
+	alice := newPhone(t, s, "alice", "2200", 700)
+	bob := newPhone(t, s, "bob", "2201", 1100)
+	carol := newPhone(t, s, "carol", "2202", 1500)
+	s.flow(t, "2201", map[string]any{"module": "user", "data": map[string]any{"id": bob.UserID, "timeout": 20}})
+	s.flow(t, "2202", map[string]any{"module": "user", "data": map[string]any{"id": carol.UserID, "timeout": 20}})
+
+	na, nb, nc := alice.count(), bob.count(), carol.count()
+	alice.command(t, "dial", "2201")
+	na = alice.await(t, "CALL_ESTABLISHED", na, 15*time.Second)
+	nb = bob.await(t, "CALL_ESTABLISHED", nb, 5*time.Second)
+	alice.command(t, "transfer", "2202")
+	nc = carol.await(t, "CALL_ESTABLISHED", nc, 15*time.Second)
+	alice.await(t, "CALL_CLOSED", na, 10*time.Second)
+	pc, pca := heardTone(t, carol, 3*time.Second, bob.Tone), heardTone(t, carol, 3*time.Second, alice.Tone)
+	pb := heardTone(t, bob, 3*time.Second, carol.Tone)
+	t.Logf("carol hears bob's tone at %.2e (alice's %.2e); bob hears carol's at %.2e", pc, pca, pb)
+	if pc < 1e-4 || pc < 100*pca {
+		t.Errorf("carol does not hear bob's %v Hz tone (%.2e; alice's %.2e)", bob.Tone, pc, pca)
+	}
+	if pb < 1e-4 {
+		t.Errorf("bob does not hear carol's %v Hz tone (%.2e)", carol.Tone, pb)
+	}
+	bob.command(t, "hangup", "")
+	bob.await(t, "CALL_CLOSED", nb, 10*time.Second)
+	carol.await(t, "CALL_CLOSED", nc, 10*time.Second)
+}
