@@ -94,3 +94,21 @@ func newRequestWith(t *testing.T, name, value string) *sipmsg.Request {
 	}
 	return req
 }
+
+// FuzzReferTo: no Refer-To value takes the server down, and one that is
+// accepted names a sip: or sips: URI with a host.
+func FuzzReferTo(f *testing.F) {
+	for _, s := range []string{"<sip:2202@10.0.0.5:5060>", "sip:a@b;x=y", `"C" <sip:c@h?Replaces=a%40b%3Bto-tag%3D1%3Bfrom-tag%3D2>`,
+		"<sip:c@h?Replaces=%", "<sips:x@[::1]:5061;transport=tls>", "<", ">", "<sip:@>"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		req := newRequestWith(t, "Refer-To", v)
+		u, _, err := referTo(req)
+		if err == nil && (u.Host == "" || (u.Scheme != "sip" && u.Scheme != "sips" && u.Scheme != "SIP" && u.Scheme != "SIPS")) {
+			t.Errorf("%q accepted as %v", v, u)
+		}
+		_, _ = referTarget(v)
+		_ = sipfragStatus([]byte(v))
+	})
+}
