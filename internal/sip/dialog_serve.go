@@ -5,7 +5,7 @@ import (
 )
 
 // inDialog takes the requests that only make sense in a dialog (ACK,
-// BYE, INFO, UPDATE) and the INVITEs and OPTIONS with a To tag, whichever
+// BYE, INFO, UPDATE, NOTIFY; REFER comes through onRefer) and the INVITEs and OPTIONS with a To tag, whichever
 // leg their dialog belongs to: checked (RFC 3261 §8.2), matched to the
 // dialog and served by it. A request for no dialog we have gets 481; an
 // ACK is dropped, and an OPTIONS answered as outside a dialog.
