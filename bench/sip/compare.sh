@@ -7,12 +7,16 @@
 #   CONC="1000 1500"                 concurrent calls of sweep (b)
 #   HOLD=40                          seconds each call of sweep (b) lasts
 #   REPEAT=2                         runs of each rate and size, interleaved
-#   SWEEPS="a b"                     which sweeps
+#   SWEEPS="a b"                     which sweeps (o: the overload sweep, run.sh overload)
 #   SB_BIN=/path/to/switchboard      run that build instead of this tree's (an older
 #                                    commit: CPU per packet then counts the captured
 #                                    packets out, as many in)
 #   PROFILE=1                        keep a CPU profile of Switchboard for each run of
 #                                    sweep (a) (with KEEP=1: $W/cpu-RATE-RUN.prof)
+#   OVERLOAD_RATES="1500"            sweep (o): the clean rates whose 1.5× is offered
+#   OVERLOAD_FACTOR=1.5              how much over the clean rate sweep (o) offers
+#   SHED_MODES="none rate auto"      sweep (o)'s shedding: none; rate = --max-calls-per-second
+#                                    RATE; auto = --shed-latency $SHED_LATENCY (default 20ms)
 #   DIAGO_CMD                        a command that starts a diago peer (built from
 #                                    a diago source tree outside this repository) on
 #                                    127.0.0.1:$PEER_PORT answering every call with a
@@ -188,6 +192,77 @@ hold_run() {
 	[ "$peer" != switchboard ] || SB_PID=""
 }
 
+# sipp_shed_nums CSV START END: "ok failed retrans rtt200_ms rtt503_ms" of
+# an overload run (uac_load_shed.xml: response time 1 to the 200s, 2 to
+# the 503s).
+sipp_shed_nums() {
+	python3 - "$1" "$2" "$3" <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1]), delimiter=";"))
+h, v = rows[0], rows[-1]
+g = lambda k: v[h.index(k)] if k in h else ""
+def ms(k):
+    rt = g(k).split(":")  # hh:mm:ss:µs
+    return f"{(int(rt[0]) * 3600 + int(rt[1]) * 60 + int(rt[2])) * 1000 + int(rt[3]) / 1000:.0f}" if len(rt) == 4 else "nan"
+print(g("SuccessfulCall(C)"), g("FailedCall(C)"), g("Retransmissions(C)"), ms("ResponseTime1(C)"), ms("ResponseTime2(C)"))
+PY
+}
+
+# udp_drops PORT: datagrams the kernel dropped at Switchboard's SIP socket
+# (receive buffer full: the server fell behind), from /proc/net/udp*.
+udp_drops() {
+	awk -v port="$(printf '%04X' "$1")" '$2 ~ ":"port"$" {d += $NF} END {print d + 0}' /proc/net/udp /proc/net/udp6 2>/dev/null
+}
+
+# overload_run MODE RATE REP: one run of sweep (o): a fresh Switchboard
+# with MODE's shedding, offered OVERLOAD_FACTOR × RATE calls a second for
+# SECONDS_PER_RATE seconds (answer, 1 s prompt, BYE, or a 503). The 503s
+# are Switchboard's own count (/metrics); the calls taken are the rest.
+overload_run() {
+	local mode=$1 rate=$2 rep=$3 offered calls flags=""
+	offered=$(echo "$rate ${OVERLOAD_FACTOR:-1.5}" | awk '{printf "%d", $1 * $2}')
+	calls=$((offered * ${SECONDS_PER_RATE:-5}))
+	case $mode in
+	none) ;;
+	rate) flags="--max-calls-per-second $rate" ;;
+	auto) flags="--shed-latency ${SHED_LATENCY:-20ms}" ;;
+	esac
+	SB_FLAGS=$flags start_switchboard
+	if [ "$mode" = auto ] && ! grep -q -- --shed-latency <<<"$SB_HELP"; then
+		echo "-- (o) $mode: this build has no --shed-latency; skipped"
+		kill "$SB_PID" 2>/dev/null || true
+		wait "$SB_PID" 2>/dev/null || true
+		SB_PID=""
+		return
+	fi
+	flow 1000 "{\"module\":\"play\",\"data\":{\"id\":\"$W/prompt1s.wav\",\"answer\":true}}"
+	local load
+	load=$(loadavg)
+	echo "-- (o) shedding $mode, clean rate $rate, offered $offered calls/s, $calls calls, run $rep; load average $load"
+	local cpu0 shed0 start end rc=0
+	cpu0=$(cpu_seconds "$SB_PID")
+	shed0=$(metric 'switchboard_sip_responses_total{code="503",direction="out"}')
+	local drops0
+	drops0=$(udp_drops "$SIP_PORT")
+	start=$(date +%s.%N)
+	(cd "$W" && sipp "127.0.0.1:$SIP_PORT" -sf "$SCEN/uac_load_shed.xml" -s 1000 -mp "$(free_port)" \
+		-i 127.0.0.1 -p "$(free_port)" -nostdin -timeout 300s -trace_stat -stf "$W/o-$mode-$rate-$rep.csv" -fd 1 \
+		-default_behaviors all,-abortunexp -r "$offered" -m "$calls" -l "$((offered * 4 + 100))" \
+		>"$W/o-$mode-$rate-$rep.out" 2>&1) || rc=$?
+	end=$(date +%s.%N)
+	local cpu shed nums
+	cpu=$(echo "$(cpu_seconds "$SB_PID") $cpu0" | awk '{print $1 - $2}')
+	shed=$(echo "$(metric 'switchboard_sip_responses_total{code="503",direction="out"}') $shed0" | awk '{printf "%d", $1 - $2}')
+	nums=$(sipp_shed_nums "$W/o-$mode-$rate-$rep.csv" "$start" "$end")
+	local drops
+	drops=$(($(udp_drops "$SIP_PORT") - drops0))
+	echo "   sipp rc=$rc ok/failed/retrans/INVITE→200-ms/INVITE→503-ms: $nums; 503s sent $shed; SIP datagrams dropped $drops; CPU ${cpu}s"
+	record o "$mode" "$rate" "$rep" "${load%% *}" "$offered" $nums "$shed" "$cpu" "$drops"
+	kill "$SB_PID" 2>/dev/null || true
+	wait "$SB_PID" 2>/dev/null || true
+	SB_PID=""
+}
+
 # rtp_count PCAP: the RTP packets in a capture (no RTCP).
 rtp_count() {
 	python3 - "$1" <<'PY'
@@ -253,10 +328,12 @@ table() {
 	python3 - "$RESULTS" <<'PY'
 import sys
 from collections import defaultdict
-a, b = defaultdict(dict), []
+a, b, o = defaultdict(dict), [], []
 for line in open(sys.argv[1]):
     f = line.split()
-    if f[0] == "a":
+    if f[0] == "o":
+        o.append(f)
+    elif f[0] == "a":
         _, peer, rate, rep, load, ok, failed, retrans, cps, rtt, cpu = f
         a[(int(rate), int(rep))][peer] = dict(load=load, ok=int(ok), failed=int(failed), retrans=int(retrans), cps=float(cps), rtt=rtt, cpu=float(cpu))
     else:
@@ -292,6 +369,15 @@ if b:
     for f in b:
         _, peer, n, rep, load, ok, failed, retrans, cps, rtt, cpp, kb, streams, p50, p99, mx, share = f
         print(f"{n:>6} {rep:>3} {peer:<12} {load:>5} {ok:>6} {failed:>6} {cpp:>7} {kb:>7} {p50+'ms':>6} {p99+'ms':>6} {mx+'ms':>7} {share+'%':>6}")
+if o:
+    print("\n(o) overload: the clean rate × OVERLOAD_FACTOR offered; taken = completed − 503s (clean: 0 failed, retransmissions ≤ 1 % of taken)")
+    print(f"{'rate':>6} {'offered':>7} {'run':>3} {'shedding':<8} {'load':>5} {'ok':>7} {'503s':>6} {'taken':>6} {'failed':>6} {'retrans':>7} {'INV→200':>8} {'INV→503':>8} {'CPU/taken':>9} {'drops':>6}")
+    for f in o:
+        _, mode, rate, rep, load, offered, ok, failed, retrans, rtt200, rtt503, shed, cpu, drops = f
+        taken = int(ok) - int(shed)
+        cpt = f"{float(cpu) * 1000 / taken:.3f}ms" if taken > 0 else "-"
+        clean = "" if int(failed) == 0 and int(retrans) <= max(taken, 0) // 100 else "  NOT CLEAN"
+        print(f"{rate:>6} {offered:>7} {rep:>3} {mode:<8} {load:>5} {ok:>7} {shed:>6} {taken:>6} {failed:>6} {retrans:>7} {rtt200+'ms':>8} {rtt503+'ms':>8} {cpt:>9} {drops:>6}{clean}")
 PY
 }
 
@@ -327,5 +413,19 @@ compare() {
 			done
 		done
 	fi
+	if [[ $sweeps == *o* ]]; then
+		for rate in ${OVERLOAD_RATES:-1500}; do
+			for rep in $(seq "${REPEAT:-2}"); do
+				for mode in ${SHED_MODES:-none rate auto}; do
+					overload_run "$mode" "$rate" "$rep"
+				done
+			done
+		done
+	fi
 	table
+}
+
+# overload [RATE]: sweep (o) alone, at the clean rate RATE (default 1500).
+overload() {
+	SWEEPS=o OVERLOAD_RATES=${1:-${OVERLOAD_RATES:-1500}} compare
 }

@@ -7,6 +7,8 @@
 #   bench/sip/run.sh compare                     side by side, interleaved per rate: sipp -sn uas,
 #                                                Switchboard (and diago when DIAGO_CMD is set);
 #                                                one table with ratios (see README.md for the knobs)
+#   bench/sip/run.sh overload [RATE]             1.5× RATE offered with each shedding mode (SHED_MODES):
+#                                                503s, failed calls, retransmissions of the calls taken
 #   bench/sip/run.sh smoke                       a short run of each (well under a minute)
 set -euo pipefail
 
@@ -85,6 +87,10 @@ start_switchboard() {
 	if grep -q -- --media-local-paths <<<"$help"; then
 		extra+=(--media-local-paths)
 	fi
+	# SB_FLAGS: more flags for this start (the overload sweep's shedding).
+	# shellcheck disable=SC2206
+	extra+=(${SB_FLAGS:-})
+	SB_HELP=$help
 	DEBUG_PORT=$(free_port)
 	# The flows play the prompts by path: --media-local-paths turns that on.
 	"$W/switchboard" serve --debug-addr "127.0.0.1:$DEBUG_PORT" --http-addr "127.0.0.1:$HTTP_PORT" --data-dir "$W/data-$HTTP_PORT" --admin-key "$KEY" \
@@ -285,13 +291,13 @@ source "$HERE/compare.sh"
 
 need python3 python3
 case "${1:-}" in
-cps | baseline | concurrent | smoke | compare)
+cps | baseline | concurrent | smoke | compare | overload)
 	cmd=$1
 	shift
 	"$cmd" "$@"
 	;;
 *)
-	sed -n '2,8p' "$0" >&2
+	sed -n '2,10p' "$0" >&2
 	exit 2
 	;;
 esac

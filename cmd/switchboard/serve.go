@@ -77,6 +77,7 @@ func newServeCmd() *cobra.Command {
 	f.DurationVar(&cfg.RecordingURLTTL, "recording-url-ttl", 7*24*time.Hour, "how long the RecordingUrl sent to webhooks works without credentials; HTTP Basic with the AccountSid and auth token works after (SWITCHBOARD_RECORDING_URL_TTL)")
 	f.IntVar(&cfg.SIP.MaxCalls, "max-calls", 0, "most inbound calls at once, beyond which new calls get 503 with Retry-After; no limit when 0 (SWITCHBOARD_MAX_CALLS)")
 	f.Float64Var(&cfg.SIP.MaxCallsPerSecond, "max-calls-per-second", 0, "most new inbound calls a second (a burst of as many), beyond which they get 503 with Retry-After; no limit when 0 (SWITCHBOARD_MAX_CALLS_PER_SECOND)")
+	f.DurationVar(&cfg.SIP.ShedLatency, "shed-latency", 0, "shed load by itself: while the Go scheduler's p99 latency over the last 100 ms passes this (the process is short of CPU), new inbound calls get 503 with Retry-After, e.g. 20ms; off when 0 (SWITCHBOARD_SHED_LATENCY)")
 	f.DurationVar(&cfg.SIP.MediaTimeout, "media-timeout", 30*time.Second, "hang up an answered call (cause media_timeout) after this long without RTP or RTCP from the caller; negative never (SWITCHBOARD_MEDIA_TIMEOUT)")
 	f.DurationVar(&cfg.SIP.MediaHoldTimeout, "media-hold-timeout", time.Hour, "the same while the call is on hold; negative never (SWITCHBOARD_MEDIA_HOLD_TIMEOUT)")
 	f.StringVar(&cfg.SIP.Strangers, "sip-strangers", "reject", "what an INVITE from a source of no trunk gets: reject (one stateless 403) or drop (no answer) (SWITCHBOARD_SIP_STRANGERS)")

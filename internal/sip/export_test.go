@@ -51,3 +51,26 @@ func AddBinding(s *Server, b store.Registration) {
 	k := devKey(b.AccountID, b.DeviceID)
 	s.reg.bindings[k] = append(s.reg.bindings[k], b)
 }
+
+// ForceSaturated makes s judge itself saturated (1), not (-1), or measure
+// (0), so a test sees the shedding without starving the machine.
+func ForceSaturated(s *Server, v int32) { s.sat.force.Store(v) }
+
+// Saturation is the scheduler-latency watch alone, for its own test.
+type Saturation = saturation
+
+// NewSaturation returns a watch with the given limit.
+func NewSaturation(limit time.Duration) *Saturation {
+	sa := &saturation{}
+	sa.init(limit, nil)
+	return sa
+}
+
+// Read takes one reading (what run does every window).
+func (sa *Saturation) Read() { sa.read() }
+
+// Saturated reports the watch's judgement.
+func (sa *Saturation) Saturated() bool { return sa.saturated() }
+
+// QuantileSince is quantileSince.
+var QuantileSince = quantileSince

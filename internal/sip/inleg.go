@@ -269,6 +269,15 @@ func (l *inLeg) Hangup(ctx context.Context, cause string) error {
 		return nil
 	}
 	l.mu.Unlock()
+	// The flow is done with the call: its media stops now, not once the
+	// BYE, which waits for the ACK of our 200, is sent. A caller whose ACK
+	// was lost would otherwise get silence for up to 64·T1 (32 s): under
+	// load, that RTP is what snowballs into a retransmission storm.
+	if l.sess != nil {
+		if err := l.sess.Close(); err != nil {
+			l.log.Debug("media close failed", "err", err)
+		}
+	}
 	return l.end(ctx, errEnded, true)
 }
 

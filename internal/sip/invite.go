@@ -51,6 +51,12 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		s.respond(tx, req, 403, "Forbidden")
 		return
 	}
+	if s.sat.saturated() {
+		// Short of CPU: refused before any work is spent on the call.
+		s.refuseInvite(tx, req, account, &refusal{code: 503, reason: "Overloaded",
+			headers: []sipmsg.Header{sipmsg.NewHeader("Retry-After", retryAfter)}})
+		return
+	}
 	if req.Contact() == nil {
 		s.refuseInvite(tx, req, account, &refusal{code: 400, reason: "Missing Contact"})
 		return

@@ -80,6 +80,12 @@ type Config struct {
 	// many); calls over either get 503 with Retry-After. 0 means no limit.
 	MaxCalls          int
 	MaxCallsPerSecond float64
+	// ShedLatency sheds load by itself, without a rate to guess: while the
+	// Go scheduler kept runnable goroutines waiting longer than this at
+	// the 99th percentile over the last 100 ms (the process is short of
+	// CPU), new calls get 503 with Retry-After at once (saturation.go).
+	// 0 means off.
+	ShedLatency time.Duration
 	// MediaTimeout ends an answered call with BYE (cause media_timeout)
 	// when no RTP or RTCP came from the caller for so long while the call
 	// is not on hold, and MediaHoldTimeout while it is; 30 s and 1 h by
@@ -183,6 +189,7 @@ type Server struct {
 	streams   sync.Map // remote address → *streamConn, accepted TCP connections
 	logLimit  logLimit // lines about strangers
 	shed      shedder
+	sat       saturation
 	onRefuse  func(Refusal)
 	refusals  chan Refusal
 	outIP     string
@@ -213,6 +220,7 @@ func New(cfg Config, m Media, trunks Trunks, h Handler, log *slog.Logger) (*Serv
 		refusals: make(chan Refusal, 256),
 	}
 	s.shed.init(cfg.MaxCalls, cfg.MaxCallsPerSecond)
+	s.sat.init(cfg.ShedLatency, log)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	libLog := slog.New(demote{log.Handler()}).With("component", "sipgo")
 	ua, err := sipgo.NewUA(
@@ -273,6 +281,7 @@ func (s *Server) Start(ctx context.Context) error {
 		return err
 	}
 	s.wg.Go(s.reportRefusals)
+	s.wg.Go(func() { s.sat.run(s.ctx) })
 	s.serve(s.udp, s.wrapStream(s.tcp, true), s.tls)
 	s.log.Info("sip listening", "transport", "udp", "addr", s.udp.LocalAddr().String())
 	s.log.Info("sip listening", "transport", "tcp", "addr", s.tcp.Addr().String())

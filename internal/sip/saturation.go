@@ -1,0 +1,141 @@
+package sip
+
+import (
+	"context"
+	"log/slog"
+	"math"
+	"runtime/metrics"
+	"sync/atomic"
+	"time"
+)
+
+// The process sheds new calls by itself when it is saturated, without an
+// operator guessing a rate (Config.ShedLatency): every saturationWindow it
+// reads how long the Go scheduler kept runnable goroutines waiting, and
+// while the p99 of the last window is over the limit, new INVITEs get 503
+// with Retry-After before any work is spent on them. Past its capacity the
+// server is CPU-bound: every goroutine waits its turn, the SIP read loop
+// falls behind, 200s and BYEs go out late and the callers retransmit,
+// which costs more CPU still. The scheduler's latency rises as soon as
+// the CPU is short, well before the retransmissions start (T1, 500 ms),
+// and it costs nothing per call to watch.
+const (
+	saturationWindow = 100 * time.Millisecond
+	// saturationMinSamples is how many scheduling events a window needs
+	// before its p99 is trusted: an idle process judges nothing.
+	saturationMinSamples = 20
+	schedLatencyMetric   = "/sched/latencies:seconds"
+)
+
+// saturation watches the scheduler's latency; a zero limit watches nothing.
+type saturation struct {
+	limit time.Duration
+	log   *slog.Logger // nil: silent
+	lines logLimit     // a flapping state must not flood the log
+	p99   atomic.Int64 // nanoseconds, over the last window
+	over  atomic.Bool
+	force atomic.Int32 // tests: 1 saturated, -1 not, 0 measured
+
+	sample []metrics.Sample
+	prev   []uint64
+}
+
+func (sa *saturation) init(limit time.Duration, log *slog.Logger) {
+	sa.limit, sa.log = limit, log
+	sa.sample = []metrics.Sample{{Name: schedLatencyMetric}}
+}
+
+// saturated reports whether new calls should be shed now.
+func (sa *saturation) saturated() bool {
+	switch sa.force.Load() {
+	case 1:
+		return true
+	case -1:
+		return false
+	}
+	return sa.limit > 0 && sa.over.Load()
+}
+
+// run reads the scheduler's latency every window until ctx ends.
+func (sa *saturation) run(ctx context.Context) {
+	if sa.limit <= 0 {
+		return
+	}
+	sa.read()
+	t := time.NewTicker(saturationWindow)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			sa.read()
+		}
+	}
+}
+
+// read takes one reading and judges the window since the last one.
+func (sa *saturation) read() {
+	metrics.Read(sa.sample)
+	if sa.sample[0].Value.Kind() != metrics.KindFloat64Histogram {
+		return // not in this Go version: never shed
+	}
+	h := sa.sample[0].Value.Float64Histogram()
+	p, n := quantileSince(h, sa.prev, 0.99)
+	sa.prev = append(sa.prev[:0], h.Counts...)
+	if n < saturationMinSamples {
+		p = 0
+	}
+	sa.p99.Store(int64(p))
+	over := p > sa.limit
+	if sa.over.Swap(over) == over || sa.log == nil {
+		return
+	}
+	// Once per change, not per call refused, and within the log limit.
+	ok, held := sa.lines.allow(time.Now())
+	switch {
+	case !ok:
+	case over:
+		sa.log.Warn("shedding new calls: short of CPU", "sched_latency_p99", p.String(), "limit", sa.limit.String(), "suppressed", held)
+	default:
+		sa.log.Info("shedding stopped", "sched_latency_p99", p.String(), "suppressed", held)
+	}
+}
+
+// quantileSince is the q-quantile (the upper bound of its bucket) of the
+// observations a cumulative histogram gained since the counts prev (nil:
+// all of them), and how many it gained.
+func quantileSince(h *metrics.Float64Histogram, prev []uint64, q float64) (time.Duration, uint64) {
+	delta := func(i int) uint64 {
+		if i < len(prev) && prev[i] <= h.Counts[i] {
+			return h.Counts[i] - prev[i]
+		}
+		return h.Counts[i]
+	}
+	var total uint64
+	for i := range h.Counts {
+		total += delta(i)
+	}
+	if total == 0 {
+		return 0, 0
+	}
+	rank := uint64(math.Ceil(q * float64(total)))
+	var cum uint64
+	for i := range h.Counts {
+		cum += delta(i)
+		if cum < rank {
+			continue
+		}
+		ub := h.Buckets[i+1]
+		if math.IsInf(ub, 1) {
+			ub = h.Buckets[i]
+		}
+		return time.Duration(ub * float64(time.Second)), total
+	}
+	return 0, total
+}
+
+// SchedLatencyP99 is the Go scheduler's p99 latency over the last window
+// when Config.ShedLatency is set (0 before the first window, or when the
+// window saw too little to judge): the figure the shedding goes by.
+func (s *Server) SchedLatencyP99() time.Duration { return time.Duration(s.sat.p99.Load()) }

@@ -1,0 +1,138 @@
+package sip_test
+
+import (
+	"math"
+	"runtime"
+	"runtime/metrics"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/switchboard/switchboard/internal/sip"
+	"github.com/switchboard/switchboard/internal/waitfor"
+)
+
+// TestQuantileSince: the p99 of what a cumulative histogram gained since
+// the last reading, not since the process started.
+func TestQuantileSince(t *testing.T) {
+	h := &metrics.Float64Histogram{
+		Buckets: []float64{0, 0.001, 0.01, 0.1, math.Inf(1)},
+		Counts:  []uint64{1000, 0, 0, 5},
+	}
+	if p, n := sip.QuantileSince(h, nil, 0.99); n != 1005 || p != time.Millisecond {
+		t.Errorf("from nothing: p99 %v of %d, want 1ms of 1005", p, n)
+	}
+	prev := append([]uint64(nil), h.Counts...)
+	h.Counts = []uint64{1010, 0, 0, 10}
+	// The new window: 10 fast, 5 beyond 100 ms: the p99 is in the last
+	// bucket, whose bound is infinite, so its lower bound stands.
+	if p, n := sip.QuantileSince(h, prev, 0.99); n != 15 || p != 100*time.Millisecond {
+		t.Errorf("window: p99 %v of %d, want 100ms of 15", p, n)
+	}
+	if p, n := sip.QuantileSince(h, h.Counts, 0.99); n != 0 || p != 0 {
+		t.Errorf("empty window: p99 %v of %d, want 0 of 0", p, n)
+	}
+}
+
+// TestSaturationSeesStarvedCPU: with more busy goroutines than CPUs, the
+// scheduler keeps runnable goroutines waiting and the watch judges the
+// process saturated; once they stop, it no longer does.
+func TestSaturationSeesStarvedCPU(t *testing.T) {
+	sa := sip.NewSaturation(20 * time.Millisecond)
+	sa.Read()
+	last := time.Now()
+	// judge reads a window once it is long enough to hold the samples a
+	// judgement needs (the runtime samples one scheduling in eight).
+	judge := func() bool {
+		if time.Since(last) < 200*time.Millisecond {
+			return false
+		}
+		last = time.Now()
+		sa.Read()
+		return true
+	}
+
+	// Sleepers: goroutines woken by timers, as calls are, whose wait in
+	// the run queue is what the watch measures.
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 128 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(2 * time.Millisecond):
+				}
+			}
+		})
+	}
+	var burn atomic.Bool
+	burn.Store(true)
+	for range 4 * runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			x := 0
+			for burn.Load() {
+				x++
+			}
+			_ = x
+		})
+	}
+	defer func() {
+		burn.Store(false)
+		close(stop)
+		wg.Wait()
+	}()
+	waitfor.True(t, 20*time.Second, "saturation seen while the CPUs are busy", func() bool {
+		return judge() && sa.Saturated()
+	})
+	burn.Store(false)
+	waitfor.True(t, 20*time.Second, "saturation gone once the CPUs are free", func() bool {
+		return judge() && !sa.Saturated()
+	})
+}
+
+// TestShedWhenSaturated: while the server judges itself short of CPU
+// (--shed-latency), a new call gets 503 with Retry-After before any flow
+// runs, and is reported refused for its account; once it is not, calls
+// run again.
+func TestShedWhenSaturated(t *testing.T) {
+	t.Parallel()
+	refused := make(chan sip.Refusal, 10)
+	ts := newServer(t, sip.Config{ShedLatency: time.Second}, func(s *sip.Server) {
+		s.OnRefuse(func(r sip.Refusal) { refused <- r })
+	})
+	ctx := testCtx(t, 10*time.Second)
+	p := newPhone(t, "udp")
+
+	sip.ForceSaturated(ts.Server, 1)
+	d, code, err := p.call(ctx, ts.Addr(), "sip-486")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code != 503 {
+		t.Fatalf("a call while saturated: %d, want 503", code)
+	}
+	if ra := d.InviteResponse.GetHeader("Retry-After"); ra == nil || ra.Value() == "" {
+		t.Error("503 without Retry-After")
+	}
+	select {
+	case r := <-refused:
+		if r.Code != 503 || r.Reason != "Overloaded" || r.AccountID != "acct" {
+			t.Errorf("refusal %+v", r)
+		}
+	case <-ctx.Done():
+		t.Fatal("shed call not reported")
+	}
+	select {
+	case id := <-ts.running:
+		t.Fatalf("the flow ran for a shed call (%s)", id)
+	default:
+	}
+
+	sip.ForceSaturated(ts.Server, -1)
+	if _, code, err := p.call(ctx, ts.Addr(), "sip-486"); err != nil || code != 486 {
+		t.Fatalf("a call once not saturated: %d %v, want 486", code, err)
+	}
+}
