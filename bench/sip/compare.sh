@@ -242,6 +242,8 @@ overload_run() {
 	local cpu0 shed0 start end rc=0
 	cpu0=$(cpu_seconds "$SB_PID")
 	shed0=$(metric 'switchboard_sip_responses_total{code="503",direction="out"}')
+	local taken0
+	taken0=$(metric switchboard_calls_started_total)
 	local drops0
 	drops0=$(udp_drops "$SIP_PORT")
 	start=$(date +%s.%N)
@@ -253,11 +255,13 @@ overload_run() {
 	local cpu shed nums
 	cpu=$(echo "$(cpu_seconds "$SB_PID") $cpu0" | awk '{print $1 - $2}')
 	shed=$(echo "$(metric 'switchboard_sip_responses_total{code="503",direction="out"}') $shed0" | awk '{printf "%d", $1 - $2}')
+	local taken
+	taken=$(echo "$(metric switchboard_calls_started_total) $taken0" | awk '{printf "%d", $1 - $2}')
 	nums=$(sipp_shed_nums "$W/o-$mode-$rate-$rep.csv" "$start" "$end")
 	local drops
 	drops=$(($(udp_drops "$SIP_PORT") - drops0))
-	echo "   sipp rc=$rc ok/failed/retrans/INVITE→200-ms/INVITE→503-ms: $nums; 503s sent $shed; SIP datagrams dropped $drops; CPU ${cpu}s"
-	record o "$mode" "$rate" "$rep" "${load%% *}" "$offered" $nums "$shed" "$cpu" "$drops"
+	echo "   sipp rc=$rc ok/failed/retrans/INVITE→200-ms/INVITE→503-ms: $nums; calls taken $taken; 503 responses sent $shed (with retransmissions); SIP datagrams dropped $drops; CPU ${cpu}s"
+	record o "$mode" "$rate" "$rep" "${load%% *}" "$offered" $nums "$taken" "$cpu" "$drops"
 	kill "$SB_PID" 2>/dev/null || true
 	wait "$SB_PID" 2>/dev/null || true
 	SB_PID=""
@@ -370,14 +374,15 @@ if b:
         _, peer, n, rep, load, ok, failed, retrans, cps, rtt, cpp, kb, streams, p50, p99, mx, share = f
         print(f"{n:>6} {rep:>3} {peer:<12} {load:>5} {ok:>6} {failed:>6} {cpp:>7} {kb:>7} {p50+'ms':>6} {p99+'ms':>6} {mx+'ms':>7} {share+'%':>6}")
 if o:
-    print("\n(o) overload: the clean rate × OVERLOAD_FACTOR offered; taken = completed − 503s (clean: 0 failed, retransmissions ≤ 1 % of taken)")
-    print(f"{'rate':>6} {'offered':>7} {'run':>3} {'shedding':<8} {'load':>5} {'ok':>7} {'503s':>6} {'taken':>6} {'failed':>6} {'retrans':>7} {'INV→200':>8} {'INV→503':>8} {'CPU/taken':>9} {'drops':>6}")
+    print("\n(o) overload: the clean rate × OVERLOAD_FACTOR offered; taken = calls Switchboard ran (its /metrics), shed = the others sipp completed (a 503); drops = SIP datagrams the kernel dropped (clean: 0 failed, retransmissions ≤ 1 % of the calls)")
+    print(f"{'rate':>6} {'offered':>7} {'run':>3} {'shedding':<8} {'load':>5} {'ok':>7} {'taken':>6} {'shed':>6} {'failed':>6} {'retrans':>7} {'INV→200':>8} {'INV→503':>8} {'CPU/taken':>9} {'drops':>6}")
     for f in o:
-        _, mode, rate, rep, load, offered, ok, failed, retrans, rtt200, rtt503, shed, cpu, drops = f
-        taken = int(ok) - int(shed)
+        _, mode, rate, rep, load, offered, ok, failed, retrans, rtt200, rtt503, taken, cpu, drops = f
+        taken = int(taken)
+        shed = int(ok) + int(failed) - taken
         cpt = f"{float(cpu) * 1000 / taken:.3f}ms" if taken > 0 else "-"
-        clean = "" if int(failed) == 0 and int(retrans) <= max(taken, 0) // 100 else "  NOT CLEAN"
-        print(f"{rate:>6} {offered:>7} {rep:>3} {mode:<8} {load:>5} {ok:>7} {shed:>6} {taken:>6} {failed:>6} {retrans:>7} {rtt200+'ms':>8} {rtt503+'ms':>8} {cpt:>9} {drops:>6}{clean}")
+        clean = "" if int(failed) == 0 and int(retrans) <= (int(ok) + int(failed)) // 100 else "  NOT CLEAN"
+        print(f"{rate:>6} {offered:>7} {rep:>3} {mode:<8} {load:>5} {ok:>7} {taken:>6} {shed:>6} {failed:>6} {retrans:>7} {rtt200+'ms':>8} {rtt503+'ms':>8} {cpt:>9} {drops:>6}{clean}")
 PY
 }
 
