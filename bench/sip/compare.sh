@@ -247,7 +247,7 @@ overload_run() {
 	local drops0
 	drops0=$(udp_drops "$SIP_PORT")
 	start=$(date +%s.%N)
-	(cd "$W" && sipp "127.0.0.1:$SIP_PORT" -sf "$SCEN/uac_load_shed.xml" -s 1000 -mp "$(free_port)" \
+	(cd "$W" && sipp "127.0.0.1:$SIP_PORT" -sf "$SCEN/uac_load_shed.xml" -s 1000 -mp "$(free_media_port)" \
 		-i 127.0.0.1 -p "$(free_port)" -nostdin -timeout 300s -trace_stat -stf "$W/o-$mode-$rate-$rep.csv" -fd 1 \
 		-default_behaviors all,-abortunexp -r "$offered" -m "$calls" -l "$((offered * 4 + 100))" \
 		>"$W/o-$mode-$rate-$rep.out" 2>&1) || rc=$?
