@@ -42,6 +42,13 @@ metric() {
 	curl -fs "http://127.0.0.1:$METRICS_PORT/metrics" | awk -v n="$1" '$1 == n {v = $2} END {print v + 0}'
 }
 
+# metric_sum NAME: the sum of a metric's samples over all its labels (0
+# when absent).
+metric_sum() {
+	[ -n "$METRICS_PORT" ] || { echo 0; return; }
+	curl -fs "http://127.0.0.1:$METRICS_PORT/metrics" | awk -v n="$1" 'index($1, n "{") == 1 || $1 == n {v += $2} END {print v + 0}'
+}
+
 # sipp_nums CSV START END: "ok failed retrans completed/s rtt_ms" of a run.
 sipp_nums() {
 	python3 - "$1" "$2" "$3" <<'PY'
@@ -241,7 +248,7 @@ overload_run() {
 	echo "-- (o) shedding $mode, clean rate $rate, offered $offered calls/s, $calls calls, run $rep; load average $load"
 	local cpu0 shed0 start end rc=0
 	cpu0=$(cpu_seconds "$SB_PID")
-	shed0=$(metric 'switchboard_sip_responses_total{code="503",direction="out"}')
+	shed0=$(metric_sum switchboard_calls_shed_total)
 	local taken0
 	taken0=$(metric switchboard_calls_started_total)
 	local drops0
@@ -254,14 +261,14 @@ overload_run() {
 	end=$(date +%s.%N)
 	local cpu shed nums
 	cpu=$(echo "$(cpu_seconds "$SB_PID") $cpu0" | awk '{print $1 - $2}')
-	shed=$(echo "$(metric 'switchboard_sip_responses_total{code="503",direction="out"}') $shed0" | awk '{printf "%d", $1 - $2}')
+	shed=$(echo "$(metric_sum switchboard_calls_shed_total) $shed0" | awk '{printf "%d", $1 - $2}')
 	local taken
 	taken=$(echo "$(metric switchboard_calls_started_total) $taken0" | awk '{printf "%d", $1 - $2}')
 	nums=$(sipp_shed_nums "$W/o-$mode-$rate-$rep.csv" "$start" "$end")
 	local drops
 	drops=$(($(udp_drops "$SIP_PORT") - drops0))
-	echo "   sipp rc=$rc ok/failed/retrans/INVITE→200-ms/INVITE→503-ms: $nums; calls taken $taken; 503 responses sent $shed (with retransmissions); SIP datagrams dropped $drops; CPU ${cpu}s"
-	record o "$mode" "$rate" "$rep" "${load%% *}" "$offered" $nums "$taken" "$cpu" "$drops"
+	echo "   sipp rc=$rc ok/failed/retrans/INVITE→200-ms/INVITE→503-ms: $nums; calls taken $taken; calls shed $shed (its /metrics; 0 in a build without them); SIP datagrams dropped $drops; CPU ${cpu}s"
+	record o "$mode" "$rate" "$rep" "${load%% *}" "$offered" $nums "$taken" "$cpu" "$drops" "$shed"
 	kill "$SB_PID" 2>/dev/null || true
 	wait "$SB_PID" 2>/dev/null || true
 	SB_PID=""
@@ -374,12 +381,12 @@ if b:
         _, peer, n, rep, load, ok, failed, retrans, cps, rtt, cpp, kb, streams, p50, p99, mx, share = f
         print(f"{n:>6} {rep:>3} {peer:<12} {load:>5} {ok:>6} {failed:>6} {cpp:>7} {kb:>7} {p50+'ms':>6} {p99+'ms':>6} {mx+'ms':>7} {share+'%':>6}")
 if o:
-    print("\n(o) overload: the clean rate × OVERLOAD_FACTOR offered; taken = calls Switchboard ran (its /metrics), shed = the others sipp completed (a 503); drops = SIP datagrams the kernel dropped (clean: 0 failed, retransmissions ≤ 1 % of the calls)")
+    print("\n(o) overload: the clean rate × OVERLOAD_FACTOR offered; taken = calls Switchboard ran, shed = calls it refused for load (both from its /metrics); drops = SIP datagrams the kernel dropped (clean: 0 failed, retransmissions ≤ 1 % of the calls)")
     print(f"{'rate':>6} {'offered':>7} {'run':>3} {'shedding':<8} {'load':>5} {'ok':>7} {'taken':>6} {'shed':>6} {'failed':>6} {'retrans':>7} {'INV→200':>8} {'INV→503':>8} {'CPU/taken':>9} {'drops':>6}")
     for f in o:
-        _, mode, rate, rep, load, offered, ok, failed, retrans, rtt200, rtt503, taken, cpu, drops = f
+        _, mode, rate, rep, load, offered, ok, failed, retrans, rtt200, rtt503, taken, cpu, drops, shed = f
         taken = int(taken)
-        shed = int(ok) + int(failed) - taken
+        shed = int(shed) or int(ok) + int(failed) - taken  # an older build: what sipp completed and was not taken
         cpt = f"{float(cpu) * 1000 / taken:.3f}ms" if taken > 0 else "-"
         clean = "" if int(failed) == 0 and int(retrans) <= (int(ok) + int(failed)) // 100 else "  NOT CLEAN"
         print(f"{rate:>6} {offered:>7} {rep:>3} {mode:<8} {load:>5} {ok:>7} {taken:>6} {shed:>6} {failed:>6} {retrans:>7} {rtt200+'ms':>8} {rtt503+'ms':>8} {cpt:>9} {drops:>6}{clean}")

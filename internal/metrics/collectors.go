@@ -45,6 +45,13 @@ type SIP struct {
 	Requests []Count
 	// Responses by status code and direction.
 	Responses []Count
+	// Shed is the new calls refused with 503 for load, by reason
+	// (max_calls, rate, saturated).
+	Shed map[string]uint64
+	// SchedLatencyP99 is the Go scheduler's p99 latency over the last
+	// 100 ms, in seconds, that --shed-latency goes by; negative when the
+	// watch is off (not exported then).
+	SchedLatencyP99 float64
 }
 
 // Count is one labelled counter value: Name is a method or a status code.
@@ -65,6 +72,8 @@ var (
 	descCacheMiss = prometheus.NewDesc(namespace+"_media_cache_misses_total", "Media cache lookups that had to load, fetch or synthesize.", []string{"cache"}, nil)
 	descSIPReq    = prometheus.NewDesc(namespace+"_sip_requests_total", "SIP requests, by method and direction (in, out).", []string{"method", "direction"}, nil)
 	descSIPRes    = prometheus.NewDesc(namespace+"_sip_responses_total", "SIP responses, by status code and direction (in, out).", []string{"code", "direction"}, nil)
+	descShed      = prometheus.NewDesc(namespace+"_calls_shed_total", "New calls refused with 503 for load, by reason: max_calls, rate, saturated (--shed-latency).", []string{"reason"}, nil)
+	descSchedP99  = prometheus.NewDesc(namespace+"_sched_latency_p99_seconds", "The Go scheduler's p99 latency over the last 100 ms, which --shed-latency compares (only when it is set).", nil, nil)
 )
 
 // mediaCollector reads the media layer once per scrape.
@@ -119,6 +128,8 @@ func NewSIPCollector(read func() SIP) prometheus.Collector { return sipCollector
 func (c sipCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descSIPReq
 	ch <- descSIPRes
+	ch <- descShed
+	ch <- descSchedP99
 }
 
 func (c sipCollector) Collect(ch chan<- prometheus.Metric) {
@@ -128,6 +139,12 @@ func (c sipCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, r := range s.Responses {
 		ch <- prometheus.MustNewConstMetric(descSIPRes, prometheus.CounterValue, float64(r.N), r.Name, r.Direction)
+	}
+	for _, reason := range sortedKeys(s.Shed) {
+		ch <- prometheus.MustNewConstMetric(descShed, prometheus.CounterValue, float64(s.Shed[reason]), reason)
+	}
+	if s.SchedLatencyP99 >= 0 {
+		ch <- prometheus.MustNewConstMetric(descSchedP99, prometheus.GaugeValue, s.SchedLatencyP99)
 	}
 }
 

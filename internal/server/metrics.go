@@ -136,6 +136,11 @@ func (s *Server) registerSIP(srv *sip.Server) {
 		for _, c := range res {
 			out.Responses = append(out.Responses, metrics.Count{Name: c.Name, Direction: c.Direction, N: c.N})
 		}
+		out.Shed = srv.ShedCounts()
+		out.SchedLatencyP99 = -1
+		if p, on := srv.SchedLatency(); on {
+			out.SchedLatencyP99 = p.Seconds()
+		}
 		return out
 	}))
 }

@@ -160,6 +160,14 @@ func TestMetricsMoveWithASIPCall(t *testing.T) {
 	if m["switchboard_rtp_ports_in_use"] != 0 {
 		t.Errorf("ports in use after the call: %v", m["switchboard_rtp_ports_in_use"])
 	}
+	for _, reason := range []string{"max_calls", "rate", "saturated"} {
+		if v, ok := m[`switchboard_calls_shed_total{reason="`+reason+`"}`]; !ok || v != 0 {
+			t.Errorf("calls shed for %s: %v (exported %v), want 0", reason, v, ok)
+		}
+	}
+	if _, ok := m["switchboard_sched_latency_p99_seconds"]; ok {
+		t.Error("scheduler latency exported while --shed-latency is off")
+	}
 	dashboardNamesExist(t, m)
 }
 

@@ -53,6 +53,7 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	}
 	if s.sat.saturated() {
 		// Short of CPU: refused before any work is spent on the call.
+		s.shedN.saturated.Add(1)
 		s.refuseInvite(tx, req, account, &refusal{code: 503, reason: "Overloaded",
 			headers: []sipmsg.Header{sipmsg.NewHeader("Retry-After", retryAfter)}})
 		return
@@ -73,14 +74,23 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		l.fromDevice(*dev)
 	}
 	s.mu.Lock()
+	why := ""
+	if !s.closed {
+		why = s.shed.admitLocked(len(s.calls), time.Now())
+	}
 	switch {
 	case s.closed:
 		s.mu.Unlock()
 		s.refuseInvite(tx, req, account, &refusal{code: 503, reason: "Shutting Down"})
 		l.cancel(errEnded)
 		return
-	case s.shed.admitLocked(len(s.calls), time.Now()) != "":
+	case why != "":
 		s.mu.Unlock()
+		if why == shedWhyMaxCalls {
+			s.shedN.maxCalls.Add(1)
+		} else {
+			s.shedN.rate.Add(1)
+		}
 		s.refuseInvite(tx, req, account, &refusal{code: 503, reason: "Overloaded",
 			headers: []sipmsg.Header{sipmsg.NewHeader("Retry-After", retryAfter)}})
 		l.cancel(errEnded)

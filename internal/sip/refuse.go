@@ -89,6 +89,9 @@ func (sh *shedder) init(maxCalls int, perSecond float64) {
 	sh.maxCalls, sh.rate, sh.tokens = maxCalls, perSecond, max(perSecond, 1)
 }
 
+// shedWhyMaxCalls is admitLocked's answer when Config.MaxCalls run.
+const shedWhyMaxCalls = "too many calls"
+
 // retryAfter is the Retry-After of a 503 for load, in seconds.
 const retryAfter = "5"
 
@@ -96,7 +99,7 @@ const retryAfter = "5"
 // the calls running; s.mu is held.
 func (sh *shedder) admitLocked(running int, now time.Time) string {
 	if sh.maxCalls > 0 && running >= sh.maxCalls {
-		return "too many calls"
+		return shedWhyMaxCalls
 	}
 	if sh.rate <= 0 {
 		return ""

@@ -222,6 +222,9 @@ func TestLoadShedding(t *testing.T) {
 	if ra := d.InviteResponse.GetHeader("Retry-After"); ra == nil {
 		t.Error("503 without Retry-After")
 	}
+	if n := ts.ShedCounts()[sip.ShedMaxCalls]; n != 1 {
+		t.Errorf("calls shed for --max-calls: %d, want 1", n)
+	}
 	if err := first.Bye(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -238,6 +241,9 @@ func TestLoadShedding(t *testing.T) {
 	}
 	if _, code, _ := p.call(ctx, rs.Addr(), "sip-486"); code != 503 {
 		t.Errorf("second call within 5 s: %d, want 503", code)
+	}
+	if got := rs.ShedCounts(); got[sip.ShedRate] != 1 || got[sip.ShedMaxCalls] != 0 {
+		t.Errorf("calls shed by reason: %v, want 1 for rate", got)
 	}
 	waitfor.True(t, 5*time.Second, "two refusals reported", func() bool {
 		mu.Lock()

@@ -135,7 +135,31 @@ func quantileSince(h *metrics.Float64Histogram, prev []uint64, q float64) (time.
 	return 0, total
 }
 
-// SchedLatencyP99 is the Go scheduler's p99 latency over the last window
-// when Config.ShedLatency is set (0 before the first window, or when the
-// window saw too little to judge): the figure the shedding goes by.
-func (s *Server) SchedLatencyP99() time.Duration { return time.Duration(s.sat.p99.Load()) }
+// SchedLatency is the Go scheduler's p99 latency over the last window (0
+// before the first window, or when the window saw too little to judge):
+// the figure the shedding goes by; on is false when Config.ShedLatency is
+// not set and nothing is measured.
+func (s *Server) SchedLatency() (p99 time.Duration, on bool) {
+	return time.Duration(s.sat.p99.Load()), s.sat.limit > 0
+}
+
+// Why a new call was shed (ShedCounts).
+const (
+	ShedMaxCalls  = "max_calls" // Config.MaxCalls running
+	ShedRate      = "rate"      // over Config.MaxCallsPerSecond
+	ShedSaturated = "saturated" // Config.ShedLatency passed
+)
+
+// shedCounts counts the calls shed, by reason.
+type shedCounts struct{ maxCalls, rate, saturated atomic.Uint64 }
+
+// ShedCounts returns how many new calls were refused with 503 for load
+// since start, by reason (ShedMaxCalls, ShedRate, ShedSaturated): what an
+// operator graphs (/metrics) to see that the server sheds, and why.
+func (s *Server) ShedCounts() map[string]uint64 {
+	return map[string]uint64{
+		ShedMaxCalls:  s.shedN.maxCalls.Load(),
+		ShedRate:      s.shedN.rate.Load(),
+		ShedSaturated: s.shedN.saturated.Load(),
+	}
+}

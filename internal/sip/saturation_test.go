@@ -130,6 +130,12 @@ func TestShedWhenSaturated(t *testing.T) {
 		t.Fatalf("the flow ran for a shed call (%s)", id)
 	default:
 	}
+	if n := ts.ShedCounts()[sip.ShedSaturated]; n != 1 {
+		t.Errorf("calls shed as saturated: %d, want 1", n)
+	}
+	if p, on := ts.SchedLatency(); !on || p < 0 {
+		t.Errorf("scheduler latency %v, watched %v: want watched", p, on)
+	}
 
 	sip.ForceSaturated(ts.Server, -1)
 	if _, code, err := p.call(ctx, ts.Addr(), "sip-486"); err != nil || code != 486 {

@@ -190,6 +190,7 @@ type Server struct {
 	logLimit  logLimit // lines about strangers
 	shed      shedder
 	sat       saturation
+	shedN     shedCounts
 	onRefuse  func(Refusal)
 	refusals  chan Refusal
 	outIP     string
