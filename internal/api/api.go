@@ -92,6 +92,7 @@ type API struct {
 	onAccount func(ctx context.Context, accountID string)
 	media     MediaLibrary
 	regs      Registrations
+	webhooks  Webhooks
 }
 
 // Deps are the services the API serves besides the store, given once at
@@ -113,6 +114,9 @@ type Deps struct {
 	Media MediaLibrary
 	// Registrations lists the phones registered (…/registrations).
 	Registrations Registrations
+	// Webhooks is the Pivot block's webhook client, for "Try it"
+	// (POST …/pivot/try): the same client, so the same egress policy.
+	Webhooks Webhooks
 }
 
 // New builds the API over a store (whose documents part, store.Documents,
@@ -121,7 +125,8 @@ func New(cfg Config, st store.Store, log *slog.Logger, deps Deps) *API {
 	cfg = cfg.withDefaults()
 	return &API{cfg: cfg, store: st, log: log, now: time.Now,
 		callLog: deps.CallLog, sim: deps.Simulator, logins: newLoginThrottle(cfg), egress: deps.Egress,
-		onAccount: deps.AccountChanged, media: deps.Media, regs: deps.Registrations}
+		onAccount: deps.AccountChanged, media: deps.Media, regs: deps.Registrations,
+		webhooks: deps.Webhooks}
 }
 
 type ctxKey int
@@ -171,6 +176,9 @@ var routes = append([]route{
 	{"GET", "/v2/accounts/{account_id}/calls/{call_id}/trace", true, (*API).callTrace},
 	{"GET", "/v2/accounts/{account_id}/pivot/debug", true, (*API).pivotDebugList},
 	{"GET", "/v2/accounts/{account_id}/pivot/debug/{call_id}", true, (*API).pivotDebugCall},
+	{"POST", "/v2/accounts/{account_id}/pivot/try", true, (*API).pivotTry},
+	{"GET", "/v2/accounts/{account_id}/temporal_rules/status", true, (*API).temporalStatusList},
+	{"GET", "/v2/accounts/{account_id}/temporal_rules/{rule_id}/status", true, (*API).temporalStatusOne},
 	{"GET", "/v2/accounts/{account_id}/registrations", true, (*API).listRegistrations},
 	{"GET", "/v2/accounts/{account_id}/devices/{device_id}/registrations", true, (*API).listRegistrations},
 	{"GET", "/v2/openapi.json", false, (*API).openAPI},

@@ -234,12 +234,13 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		base.MaxIdleConns, base.MaxIdleConnsPerHost = 1024, 64
 		cfg.Webhooks.Transport = s.egress.Transport(base)
 	}
+	webhooks := pivot.NewClient(cfg.Webhooks)
 	queues := twiml.NewQueues()
 	queues.MaxWait = cfg.QueueMaxWait
 	deps := &actions.Deps{
 		Flows:         flows,
 		Numbers:       numberRouter{router: s.router, flows: flows},
-		Webhooks:      pivot.NewClient(cfg.Webhooks),
+		Webhooks:      webhooks,
 		CallLog:       metered,
 		Queues:        queues,
 		TemporalRules: db,
@@ -265,7 +266,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	cfg.API.Reserved = append(cfg.API.Reserved, s.trunks.trust...)
 	s.api = api.New(cfg.API, db, log.With("component", "api"),
 		api.Deps{CallLog: callLog, Simulator: s, Egress: s, AccountChanged: s.calls.refresh, Media: s.media,
-			Registrations: s})
+			Registrations: s, Webhooks: webhooks})
 	return s, nil
 }
 
