@@ -193,7 +193,7 @@ func paramsView(ps pivot.Params) map[string]any {
 
 // lintTry turns a try's outcome into findings.
 func lintTry(in tryRequest, ex *pivot.Exchange, resp *pivot.Response, err error) []Finding {
-	var out []Finding
+	out := []Finding{} // [] not null when there is nothing to say
 	add := func(sev string, code int, line int, format string, args ...any) {
 		out = append(out, Finding{Severity: sev, Code: code, Line: line, Message: fmt.Sprintf(format, args...)})
 	}

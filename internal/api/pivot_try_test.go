@@ -134,6 +134,9 @@ func TestPivotTry(t *testing.T) {
 	okNoFindings := func(t testing.TB, s *servertest.Server, r servertest.Response) {
 		t.Helper()
 		equalAt(t, r, "data.ok", true)
+		if _, ok := servertest.Lookup(r.JSON(t), "data.findings").([]any); !ok {
+			t.Errorf("findings is not a list: %s", r.Body)
+		}
 		if f := findings(t, r); len(f) != 0 {
 			t.Errorf("findings %q, want none", f)
 		}
@@ -142,6 +145,8 @@ func TestPivotTry(t *testing.T) {
 		{Name: "good TwiML", Method: "POST", URL: pivotTry, Body: try(c.URL+"/good", "twiml"), ExpectedStatus: 200,
 			ExpectedContent: []string{`"kind":"twiml"`, `Hello from the app.`, `"status":200`, `"content_type":"text/xml"`, `"CallSid":"try-`},
 			After:           okNoFindings},
+		{Name: "a URL with a query", Method: "POST", URL: pivotTry, Body: try(c.URL+"/good?x=1", "twiml"), ExpectedStatus: 200,
+			ExpectedContent: []string{`"kind":"twiml"`}, After: okNoFindings},
 		{Name: "good Kazoo JSON, POSTed as JSON", Method: "POST", URL: pivotTry, Body: try(c.URL+"/kazoo", "kazoo", "method", "post", "req_body_format", "json"),
 			ExpectedStatus: 200, ExpectedContent: []string{`"kind":"kazoo"`, `"Call-ID":"try-`, `"method":"POST"`}, After: okNoFindings},
 		{Name: "bad XML: the line", Method: "POST", URL: pivotTry, Body: try(c.URL+"/bad-xml", "twiml"), ExpectedStatus: 200,
