@@ -10,6 +10,7 @@ import { ROOT, keyLabel } from './model.js';
 import { captionOf, fieldsOf, valueLabel } from './schema.js';
 import { refCaption } from './directory.js';
 import { stepLabel } from './tracewords.js';
+import { todStatus } from './todstatus.js';
 
 /** @typedef {import('./types.js').FlowDoc} FlowDoc */
 /** @typedef {import('./types.js').FlowNode} FlowNode */
@@ -87,6 +88,9 @@ export class SbDiagram extends HTMLElement {
     this.tree.addEventListener('drop', (e) => this.onDrop(e));
     this.tree.addEventListener('mouseover', (e) => this.onHover(e));
     this.tree.addEventListener('mouseleave', () => this.hideTip());
+    // The server's "open now" answers arrive after the blocks are drawn.
+    todStatus.addEventListener('change', () => this.render());
+    todStatus.addEventListener('stale', () => this.render());
   }
 
   connectedCallback() {
@@ -104,25 +108,30 @@ export class SbDiagram extends HTMLElement {
       this.tree.replaceChildren();
       return;
     }
-    this.tree.style.setProperty('zoom', String(this.zoom));
-    if (this.cacheDoc !== this.doc) { this.cache.clear(); this.rootCache = null; }
+    if (this.tree.style.getPropertyValue('zoom') !== String(this.zoom)) this.tree.style.setProperty('zoom', String(this.zoom));
+    // The cache is by block uid: an undone document (a copy with the same
+    // uids) keeps every block that did not change; another flow's blocks
+    // have other uids, and what is not drawn is dropped below.
     this.cacheDoc = this.doc;
     this.seen = new Set();
     const root = this.rootItem(this.doc);
     if (this.tree.firstElementChild !== root) this.tree.replaceChildren(root);
     for (const id of [...this.cache.keys()]) if (!this.seen.has(id)) this.cache.delete(id);
+    const sel = this.itemOf(this.selected) || this.itemOf(ROOT);
+    // Only the blocks whose state changes are touched (no restyle else).
     for (const t of this.tree.querySelectorAll('[role=treeitem][tabindex="0"], [role=treeitem][aria-selected="true"], .ti.found')) {
+      t.classList.remove('found');
+      if (t === sel) continue;
       /** @type {HTMLElement} */ (t).tabIndex = -1;
       t.setAttribute('aria-selected', 'false');
-      t.classList.remove('found');
     }
-    const sel = this.itemOf(this.selected) || this.itemOf(ROOT);
     if (sel) {
-      sel.tabIndex = 0;
-      sel.setAttribute('aria-selected', 'true');
+      if (sel.tabIndex !== 0) sel.tabIndex = 0;
+      if (sel.getAttribute('aria-selected') !== 'true') sel.setAttribute('aria-selected', 'true');
       if (hadFocus || opts.keepFocus) sel.focus({ preventScroll: true });
       sel.querySelector(':scope > .card')?.scrollIntoView({ block: 'nearest', inline: 'nearest' });
     }
+    this.dispatchEvent(new Event('sb-rendered'));
   }
 
   /**
@@ -137,10 +146,13 @@ export class SbDiagram extends HTMLElement {
   focusBlock(uid) {
     const el = this.itemOf(uid);
     if (!el) return;
-    for (const t of this.tree.querySelectorAll('[role=treeitem][tabindex="0"]')) /** @type {HTMLElement} */ (t).tabIndex = -1;
-    for (const t of this.tree.querySelectorAll('[role=treeitem][aria-selected=true]')) t.setAttribute('aria-selected', 'false');
-    el.tabIndex = 0;
-    el.setAttribute('aria-selected', 'true');
+    for (const t of this.tree.querySelectorAll('[role=treeitem][tabindex="0"], [role=treeitem][aria-selected="true"]')) {
+      if (t === el) continue;
+      /** @type {HTMLElement} */ (t).tabIndex = -1;
+      t.setAttribute('aria-selected', 'false');
+    }
+    if (el.tabIndex !== 0) el.tabIndex = 0;
+    if (el.getAttribute('aria-selected') !== 'true') el.setAttribute('aria-selected', 'true');
     el.focus({ preventScroll: true });
     el.querySelector(':scope > .card')?.scrollIntoView({ block: 'nearest', inline: 'nearest' });
   }
@@ -154,10 +166,17 @@ export class SbDiagram extends HTMLElement {
     const cache = /** @type {{sig: string, item: HTMLElement, wrap: HTMLElement|null}} */ (this.rootCache);
     if (doc.flow && !this.collapsed.has(ROOT)) {
       const child = this.nodeItem(doc.flow, '_', 2, false, 1, 1);
-      if (!cache.wrap || child.parentElement !== cache.wrap) {
+      // The first block sits in a wrapper inside the group: when both are
+      // still in place, nothing moves (re-parenting the whole tree would
+      // restyle and lay out every block again).
+      if (!cache.wrap || child.parentElement?.parentElement !== cache.wrap) {
+        cache.wrap?.remove();
         cache.wrap = h('div', { role: 'group', class: 'group single' }, h('div', { class: 'child only', role: 'none' }, child));
       }
       if (cache.wrap.parentElement !== item) item.append(cache.wrap);
+    } else if (cache.wrap) {
+      cache.wrap.remove();
+      cache.wrap = null;
     }
     return item;
   }
@@ -224,23 +243,24 @@ export class SbDiagram extends HTMLElement {
     const expanded = !this.collapsed.has(n.uid);
     // (host.branching looks the block up again: the entry says it here.)
     const branching = Boolean(entry && (entry.free_branches || entry.branches.length > 1));
+    const tod = n.module === 'temporal_route' ? todStatus.badge(n) : null;
     // An edit redraws only what changed: a block whose own look is the
     // same keeps its card, and a branch keeps its elements in place.
     const sig = JSON.stringify([n.module, n.data, key, showKey, parentModule, m || 0, steps ? stepLabel(steps) : 0, steps ? steps.flatMap((st) => st.hooks).map((x) => x.status) : 0,
-      this.current === n.uid, Boolean(entry), n.children.length, expanded, keyLabel(key, parentModule), this.namesVersion]);
+      this.current === n.uid, Boolean(entry), n.children.length, expanded, keyLabel(key, parentModule), this.namesVersion, tod ? `${tod.key}|${tod.text}` : 0]);
     const cached = this.cache.get(n.uid);
     /** @type {HTMLElement} */
     let item;
     if (cached) {
       item = cached.item;
       if (cached.sig !== sig) {
-        const fresh = this.card(n, key, showKey, parentModule, expanded);
+        const fresh = this.card(n, key, showKey, parentModule, expanded, tod);
         cached.card.replaceWith(fresh.card);
         cached.card = fresh.card;
         cached.label = fresh.ariaLabel;
       }
     } else {
-      const fresh = this.card(n, key, showKey, parentModule, expanded);
+      const fresh = this.card(n, key, showKey, parentModule, expanded, tod);
       item = h('div', { role: 'treeitem', class: 'ti', 'data-uid': n.uid, tabindex: '-1', 'aria-selected': 'false' }, fresh.card);
       this.cache.set(n.uid, { sig, item, card: fresh.card, label: fresh.ariaLabel, group: null });
     }
@@ -287,8 +307,9 @@ export class SbDiagram extends HTMLElement {
    * @param {boolean} showKey
    * @param {string} parentModule
    * @param {boolean} expanded
+   * @param {import('./todstatus.js').Badge|null} [tod] a Time of day block's "open now"
    */
-  card(n, key, showKey, parentModule, expanded) {
+  card(n, key, showKey, parentModule, expanded, tod = null) {
     const host = /** @type {DiagramHost} */ (this.host);
     const entry = host.entryOf(n.module);
     const m = this.markers.get(n.uid);
@@ -307,6 +328,7 @@ export class SbDiagram extends HTMLElement {
     h('span', { class: 'card-text' }, h('span', { class: 'card-label' }, label),
       caption ? h('span', { class: 'card-caption' }, caption) : null,
       skipped ? h('span', { class: 'card-caption' }, 'Skipped') : null,
+      tod ? h('span', { class: `tod-badge ${tod.open ? 'open' : 'closed'}`, 'data-testid': 'tod-badge', title: tod.title }, tod.text) : null,
       hooks.map((x) => h('span', { class: `card-caption hook${x.error || !Number(x.status) || Number(x.status) >= 400 ? ' bad' : ''}`, 'data-testid': 'trail-hook', title: x.error ? String(x.error) : '' },
         `${String(x.method || '')} → ${Number(x.status) ? `HTTP ${x.status}` : 'no response'}`))),
     steps ? h('span', { class: 'trail-badge', 'data-testid': 'trail-badge', title: `${visit} (order visited · time spent)` }, steps.map((st) => st.order).join(',')) : null,
@@ -316,7 +338,7 @@ export class SbDiagram extends HTMLElement {
     h('button', { type: 'button', class: 'card-btn card-more', tabindex: '-1', 'aria-label': `Actions for ${label}`, 'aria-haspopup': 'menu', 'aria-expanded': 'false', title: 'Actions' }, icon('more', 'icon sm')));
     if (n.children.length) card.append(this.toggleButton(expanded));
     const keyText = showKey ? `${keyLabel(key, parentModule)}: ` : '';
-    const ariaLabel = `${keyText}${label}${caption ? `, ${caption}` : ''}${skipped ? ', skipped' : ''}${visit ? `, visited: ${visit}` : ''}${problems.length ? `. ${m && m.errors.length ? 'Error' : 'Incomplete'}: ${problems.join('; ')}` : ''}`;
+    const ariaLabel = `${keyText}${label}${caption ? `, ${caption}` : ''}${tod ? `, ${tod.text}` : ''}${skipped ? ', skipped' : ''}${visit ? `, visited: ${visit}` : ''}${problems.length ? `. ${m && m.errors.length ? 'Error' : 'Incomplete'}: ${problems.join('; ')}` : ''}`;
     return { card, ariaLabel };
   }
 
@@ -337,11 +359,15 @@ export class SbDiagram extends HTMLElement {
     const id = item.dataset.uid || ROOT;
     if (id !== this.selected) {
       this.selected = id;
-      for (const t of this.tree.querySelectorAll('[role=treeitem]')) {
-        const me = t === item;
-        /** @type {HTMLElement} */ (t).tabIndex = me ? 0 : -1;
-        t.setAttribute('aria-selected', me ? 'true' : 'false');
+      // Only the block that was selected and this one change (touching
+      // every block's attributes cost ~10 ms at 200 blocks).
+      for (const t of this.tree.querySelectorAll('[role=treeitem][tabindex="0"], [role=treeitem][aria-selected="true"]')) {
+        if (t === item) continue;
+        /** @type {HTMLElement} */ (t).tabIndex = -1;
+        t.setAttribute('aria-selected', 'false');
       }
+      if (item.tabIndex !== 0) item.tabIndex = 0;
+      if (item.getAttribute('aria-selected') !== 'true') item.setAttribute('aria-selected', 'true');
       this.host?.select(id);
     }
     if (item.matches(':focus-visible')) this.showTipSoon(item);

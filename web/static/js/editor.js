@@ -16,6 +16,7 @@ import { unknownRuleRefs } from './directory.js';
 import { toolButton, addAction, blockMenu, changeKey, chooseKey, edit, insertNew, move, moveTargets, moveTo, pathLabel, removeBlock } from './editor-edit.js';
 import { cancel, reload, save, saveAndCreate, saveAndDuplicate, saveMenu, showServerErrors, staleConflict } from './editor-save.js';
 import './diagram.js';
+import './minimap.js';
 
 /** @typedef {import('./types.js').CatalogEntry} CatalogEntry */
 /** @typedef {import('./types.js').FlowDoc} FlowDoc */
@@ -23,6 +24,7 @@ import './diagram.js';
 /** @typedef {import('./api.js').Api} Api */
 /** @typedef {import('./diagram.js').SbDiagram} SbDiagram */
 /** @typedef {import('./diagram.js').Marker} Marker */
+/** @typedef {import('./minimap.js').SbMinimap} SbMinimap */
 
 /** @typedef {{kind: 'new', entry: CatalogEntry}|{kind: 'move', uid: string}} DragState */
 
@@ -55,6 +57,10 @@ export class SbEditor extends HTMLElement {
     this.stale = false;
     /** @type {Map<string, Marker>} */
     this.markers = new Map();
+    /** @type {boolean|null} whether the document differs from the saved one; null: not worked out since the last render */
+    this.dirtyMemo = null;
+    /** @type {Map<string, string[]>} a block's problems by module and data, kept across renders */
+    this.problemCache = new Map();
 
     this.diagram = /** @type {SbDiagram} */ (/** @type {unknown} */ (document.createElement('sb-diagram')));
     this.diagram.host = {
@@ -72,6 +78,11 @@ export class SbEditor extends HTMLElement {
       branching: (id) => this.branching(id),
     };
 
+    // Big flows: the whole flow in small, click or drag to move the view.
+    this.canvasEl = h('div', { class: 'canvas' }, this.diagram);
+    this.minimap = /** @type {SbMinimap} */ (/** @type {unknown} */ (document.createElement('sb-minimap')));
+    this.minimap.attach(this.canvasEl, this.diagram.tree);
+    this.diagram.addEventListener('sb-rendered', () => this.minimap.update());
     this.titleEl = h('h1', { class: 'flow-title', id: 'flow-title' });
     this.stateEl = h('span', { class: 'state-chip', 'data-testid': 'save-state' });
     this.undoBtn = toolButton('Undo', 'undo', () => this.undo(), { shortcut: 'Control+Z', testid: 'undo' });
@@ -110,7 +121,7 @@ export class SbEditor extends HTMLElement {
           h('div', { class: 'tool-group' }, this.addBtn, this.moveBtn, this.deleteBtn),
           h('div', { class: 'spacer' }),
           h('div', { class: 'tool-group' }, this.zoomOut, this.zoomLabel, this.zoomIn, this.fitBtn))),
-      h('div', { class: 'canvas' }, this.diagram),
+      h('div', { class: 'canvas-wrap' }, this.canvasEl, this.minimap),
       h('p', { class: 'keys-help', id: 'diagram-keys' }, 'Keys: ',
         h('kbd', null, '↑↓←→'), ' go · ', h('kbd', null, 'Enter'), ' edit · ', h('kbd', null, 'A'), ' add · ',
         h('kbd', null, 'M'), ' move · ', h('kbd', null, 'K'), ' branch · ', h('kbd', null, 'Del'), ' delete · ',
@@ -126,6 +137,7 @@ export class SbEditor extends HTMLElement {
   /** @param {CatalogEntry[]} entries */
   setCatalog(entries) {
     this.catalog = entries;
+    this.problemCache.clear();
     this.entries = new Map(entries.map((e) => [e.name, e]));
     if (this.doc) this.render();
   }
@@ -136,7 +148,11 @@ export class SbEditor extends HTMLElement {
   }
 
   get dirty() {
-    return Boolean(this.doc) && canonical(docToJSON(/** @type {FlowDoc} */ (this.doc))) !== this.baseline;
+    if (!this.doc) return false;
+    // Read several times per edit (toolbar, list, test call): worked out
+    // once per render, which every change of the document goes through.
+    if (this.dirtyMemo === null) this.dirtyMemo = canonical(docToJSON(this.doc, false)) !== this.baseline;
+    return this.dirtyMemo;
   }
 
   get isOpen() {
@@ -163,7 +179,8 @@ export class SbEditor extends HTMLElement {
     this.flowId = typeof raw.id === 'string' ? raw.id : null;
     this.revision = revision;
     this.doc = docFromJSON(raw);
-    this.baseline = canonical(docToJSON(this.doc));
+    this.dirtyMemo = null;
+    this.baseline = canonical(docToJSON(this.doc, false));
     this.savedNumbers = [...this.doc.numbers];
     this.serverErrors.clear();
     this.stale = false;
@@ -193,7 +210,8 @@ export class SbEditor extends HTMLElement {
     this.flowId = null;
     this.revision = undefined;
     this.doc = emptyDoc();
-    this.baseline = canonical(docToJSON(this.doc));
+    this.dirtyMemo = null;
+    this.baseline = canonical(docToJSON(this.doc, false));
     this.savedNumbers = [];
     this.history.clear();
     this.serverErrors.clear();
@@ -207,6 +225,7 @@ export class SbEditor extends HTMLElement {
 
   close() {
     this.doc = null;
+    this.dirtyMemo = null;
     this.flowId = null;
     this.revision = undefined;
     this.history.clear();
@@ -244,6 +263,7 @@ export class SbEditor extends HTMLElement {
   // ---- rendering ----
 
   render() {
+    this.dirtyMemo = null;
     if (!this.doc) return;
     this.computeMarkers();
     // An error toast about incomplete blocks goes once they are fixed.
@@ -278,9 +298,21 @@ export class SbEditor extends HTMLElement {
     /** @type {Map<string, Marker>} */
     const out = new Map();
     const doc = /** @type {FlowDoc} */ (this.doc);
+    if (this.problemCache.size > 5000) this.problemCache.clear();
     for (const { node } of walk(doc)) {
       const entry = this.entryOf(node.module);
-      const incomplete = entry ? validateData(entry.schema, node.data).map((p) => p.message) : [];
+      // The schema's verdict on a block depends on its module and data
+      // only: an edit checks the blocks it changed, the rest are looked up.
+      let incomplete = /** @type {string[]} */ ([]);
+      if (entry) {
+        const key = `${node.module}\u0000${JSON.stringify(node.data)}`;
+        const known = this.problemCache.get(key);
+        if (known) incomplete = known;
+        else {
+          incomplete = validateData(entry.schema, node.data).map((p) => p.message);
+          this.problemCache.set(key, incomplete);
+        }
+      }
       const errors = [...(this.serverErrors.get(node.uid) || [])];
       if (!entry && this.catalog.length) errors.push(`This server has no action “${node.module}”`);
       errors.push(...unknownRuleRefs(node));

@@ -52,15 +52,19 @@ function nodeFromJSON(raw, depth = 0) {
 
 /**
  * @param {FlowNode} n
+ * @param {boolean} clone copy data (a document to send or keep); false
+ *   shares it (a document only read at once, as by canonical)
  * @returns {Record<string, unknown>}
  */
-function nodeToJSON(n) {
+function nodeToJSON(n, clone) {
   /** @type {Record<string, unknown>} */
-  const out = { ...structuredClone(n.extra), module: n.module, data: structuredClone(n.data) };
+  const out = clone
+    ? { ...structuredClone(n.extra), module: n.module, data: structuredClone(n.data) }
+    : { ...n.extra, module: n.module, data: n.data };
   if (n.children.length) {
     /** @type {Record<string, unknown>} */
     const ch = {};
-    for (const b of n.children) ch[b.key] = nodeToJSON(b.node);
+    for (const b of n.children) ch[b.key] = nodeToJSON(b.node, clone);
     out.children = ch;
   }
   return out;
@@ -85,12 +89,14 @@ export function docFromJSON(raw) {
 /**
  * The model → the document to send.
  * @param {FlowDoc} doc
+ * @param {boolean} [clone] false shares the blocks' data with the model:
+ *   for a document read at once and dropped (comparing with canonical)
  * @returns {Record<string, unknown>}
  */
-export function docToJSON(doc) {
+export function docToJSON(doc, clone = true) {
   /** @type {Record<string, unknown>} */
-  const out = { ...structuredClone(doc.extra), name: doc.name, numbers: [...doc.numbers], patterns: [...doc.patterns] };
-  if (doc.flow) out.flow = nodeToJSON(doc.flow);
+  const out = { ...(clone ? structuredClone(doc.extra) : doc.extra), name: doc.name, numbers: [...doc.numbers], patterns: [...doc.patterns] };
+  if (doc.flow) out.flow = nodeToJSON(doc.flow, clone);
   return out;
 }
 
@@ -148,7 +154,24 @@ export function walk(doc) {
  * @returns {Located|null}
  */
 export function find(doc, uid) {
-  return walk(doc).find((l) => l.node.uid === uid) || null;
+  // A depth-first search that stops at the block (read on every render:
+  // the toolbar asks whether the selected block takes a child).
+  /**
+   * @param {FlowNode} n
+   * @param {FlowNode|null} parent
+   * @param {string|null} key
+   * @param {number} depth
+   * @returns {Located|null}
+   */
+  const visit = (n, parent, key, depth) => {
+    if (n.uid === uid) return { node: n, parent, key, depth };
+    for (const b of n.children) {
+      const hit = visit(b.node, n, b.key, depth + 1);
+      if (hit) return hit;
+    }
+    return null;
+  };
+  return doc.flow ? visit(doc.flow, null, '_', 1) : null;
 }
 
 /**

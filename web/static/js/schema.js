@@ -92,6 +92,24 @@ const PRIMARY = {
  * @returns {Field[]}
  */
 export function fieldsOf(schema, moduleName) {
+  // Read for every block on every render: worked out once per schema.
+  let byModule = fieldCache.get(schema);
+  if (!byModule) { byModule = new Map(); fieldCache.set(schema, byModule); }
+  const key = moduleName || '';
+  let fields = byModule.get(key);
+  if (!fields) { fields = Object.freeze(fieldsOfUncached(schema, moduleName)); byModule.set(key, fields); }
+  return /** @type {Field[]} */ (fields);
+}
+
+/** @type {WeakMap<JSONSchema, Map<string, readonly Field[]>>} */
+const fieldCache = new WeakMap();
+
+/**
+ * @param {JSONSchema} schema
+ * @param {string} [moduleName]
+ * @returns {Field[]}
+ */
+function fieldsOfUncached(schema, moduleName) {
   const props = schema.properties || {};
   const required = new Set(schema.required || []);
   const keys = Object.keys(props).filter((k) => !props[k].readOnly);
