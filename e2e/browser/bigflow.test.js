@@ -1,6 +1,7 @@
 // Big flows: Fit shows a 211-block flow whole (below 50 %), "Find a
-// block" jumps to a match inside a collapsed branch, the side panels fold
-// away for more diagram.
+// block" jumps to a match inside a collapsed branch, the minimap frames
+// what is on screen and moves the view on a click or a drag, the side
+// panels fold away for more diagram.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -47,7 +48,8 @@ test('a 211-block flow fits, finds, and folds', async () => {
   });
   await screenshot(page, 'big-flow-fit');
   assert.ok(fits[0] <= fits[1] + 2 && fits[2] <= fits[3] + 2, `the whole flow shows: ${fits.join(', ')} at ${zoom} %`);
-  await screenshot(page, 'big-flow-fit');
+  // All of it on screen: no minimap.
+  await page.locator('sb-minimap').waitFor({ state: 'hidden' });
 
   // Collapse menu 5, then find one of its options: the branch opens.
   await page.getByRole('button', { name: 'Reset zoom' }).click();
@@ -60,6 +62,62 @@ test('a 211-block flow fits, finds, and folds', async () => {
   await hit.waitFor();
   assert.equal(await hit.getAttribute('aria-selected'), 'true');
   assert.equal(await menu5.getAttribute('aria-expanded'), 'true');
+
+  // The minimap shows at 100 %, and its frame follows the jump.
+  const minimap = page.locator('sb-minimap');
+  await minimap.waitFor();
+  /** @returns {Promise<{view: number[], scale: number, scroll: number[], hit: number[]}>} */
+  const mapState = () => page.evaluate(() => {
+    const m = /** @type {HTMLElement} */ (document.querySelector('sb-minimap'));
+    const canvas = /** @type {HTMLElement} */ (document.querySelector('.canvas'));
+    const card = document.querySelector('.ti.found > .card') || document.querySelector('[role=treeitem][aria-selected="true"] > .card');
+    const cr = canvas.getBoundingClientRect();
+    const r = card ? card.getBoundingClientRect() : cr;
+    return {
+      view: (m.dataset.view || '').split(',').map(Number), scale: Number(m.dataset.scale),
+      scroll: [canvas.scrollLeft, canvas.scrollTop],
+      hit: [r.left - cr.left + canvas.scrollLeft + r.width / 2, r.top - cr.top + canvas.scrollTop + r.height / 2],
+    };
+  });
+  const inFrame = (/** @type {{view: number[], scale: number, hit: number[]}} */ st) => {
+    const [x, y, w, h] = st.view;
+    const hx = st.hit[0] * st.scale;
+    const hy = st.hit[1] * st.scale;
+    return hx >= x - 1 && hx <= x + w + 1 && hy >= y - 1 && hy <= y + h + 1;
+  };
+  await page.waitForFunction(() => (document.querySelector('sb-minimap')?.getAttribute('data-view') || '') !== '');
+  let st = await mapState();
+  assert.ok(inFrame(st), `the minimap frames the match: ${JSON.stringify(st)}`);
+  await screenshot(page, 'big-flow-minimap');
+
+  // A click on the minimap's top-left corner takes the view there; a drag
+  // to the bottom-right moves it along.
+  const box = await page.getByTestId('minimap-canvas').boundingBox();
+  assert.ok(box, 'the minimap is on screen');
+  await page.mouse.click(box.x + 2, box.y + 2);
+  await page.waitForFunction(() => { const c = /** @type {HTMLElement} */ (document.querySelector('.canvas')); return c.scrollLeft < 5 && c.scrollTop < 5; });
+  await page.mouse.move(box.x + 4, box.y + 4);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5, { steps: 4 });
+  await page.mouse.move(box.x + box.width - 2, box.y + box.height - 2, { steps: 4 });
+  await page.mouse.up();
+  await page.waitForFunction(() => {
+    const c = /** @type {HTMLElement} */ (document.querySelector('.canvas'));
+    return c.scrollTop + c.clientHeight >= c.scrollHeight - 5 && c.scrollLeft + c.clientWidth >= c.scrollWidth - 5;
+  });
+  st = await mapState();
+  const [vx, vy, vw, vh] = st.view;
+  const [cw, ch] = (await minimap.getAttribute('data-size') || '').split(',').map(Number);
+  assert.ok(vx + vw >= cw - 2 && vy + vh >= ch - 2, `the frame followed the drag to the bottom-right: ${st.view} in ${cw}×${ch}`);
+
+  // Find again after panning away: the view and the frame go back to it.
+  await page.getByTestId('find-block').fill('option 13');
+  await page.getByTestId('find-block').press('Enter');
+  await page.getByRole('treeitem', { name: /Text to speech, Option 13/ }).and(page.locator('[aria-selected="true"]')).waitFor();
+  await page.waitForFunction(() => document.querySelector('.ti.found') !== null);
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(null)))));
+  st = await mapState();
+  assert.ok(inFrame(st), `the minimap frames the second match: ${JSON.stringify(st)}`);
 
   // Fold both panels: the diagram gets the room.
   const before = await page.locator('.canvas').evaluate((e) => e.clientWidth);

@@ -1,9 +1,11 @@
 // Issue 15's "done means": a new admin builds, in the browser alone, a
-// business-hours IVR (greeting media, a time-of-day rule, a menu whose
-// option 1 goes to a Pivot app, a closed-hours message), tests it at 10:00
-// and at 22:00, and sees both paths on the diagram. The ring group and
-// voicemail branches are left out while the catalog has no ring_group or
-// voicemail module (the test adds them when it does).
+// business-hours IVR — greetings uploaded as WAV files, a user, a
+// time-of-day rule, a menu whose option 1 goes to a Pivot app and option 2
+// rings a ring group that falls to voicemail when nobody answers, and a
+// closed-hours greeting that falls to voicemail too — tests it at 10:00
+// (both options) and at 22:00, and sees each path on the diagram. The
+// voicemail block is the catalog's voicemail module when the server has
+// one; until then a spoken "leave a message" stands in for it.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -66,8 +68,35 @@ async function addUnder(page, module, target, key) {
   return dialog(page);
 }
 
+/** 0.1 s of silence: an 8 kHz mono 16-bit PCM WAV file. */
+function silence() {
+  const pcm = Buffer.alloc(1600);
+  const wav = Buffer.alloc(44);
+  wav.write('RIFF', 0); wav.writeUInt32LE(36 + pcm.length, 4); wav.write('WAVEfmt ', 8); wav.writeUInt32LE(16, 16);
+  wav.writeUInt16LE(1, 20); wav.writeUInt16LE(1, 22); wav.writeUInt32LE(8000, 24); wav.writeUInt32LE(16000, 28);
+  wav.writeUInt16LE(2, 32); wav.writeUInt16LE(16, 34); wav.write('data', 36); wav.writeUInt32LE(pcm.length, 40);
+  return Buffer.concat([wav, pcm]);
+}
+
+/** The voicemail module, or its stand-in while the server has none. */
+let vmModule = 'voicemail';
+
+/**
+ * Adds the voicemail block under a block.
+ * @param {import('playwright-core').Page} page
+ * @param {import('playwright-core').Locator} target
+ * @param {RegExp|null} key
+ */
+async function addVoicemail(page, target, key) {
+  const d = await addUnder(page, vmModule, target, key);
+  if (vmModule === 'tts') await d.getByLabel('Text', { exact: true }).fill('Nobody can take your call. Please leave a message after the tone.');
+  await d.getByTestId('params-ok').click();
+}
+
 test('a business-hours IVR is built and tested at 10:00 and 22:00 in the browser alone', async () => {
   const catalog = (await srv.api.catalog()).map((e) => e.name);
+  if (!catalog.includes('voicemail')) vmModule = 'tts';
+  assert.ok(catalog.includes('ring_group'), 'the catalog has the ring_group module');
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, baseURL: srv.url, timezoneId: 'UTC' });
   const page = await context.newPage();
   /** @type {string[]} */
@@ -75,23 +104,32 @@ test('a business-hours IVR is built and tested at 10:00 and 22:00 in the browser
   page.on('pageerror', (e) => errors.push(String(e)));
   await signIn(page, srv.adminKey);
 
-  // The greeting, as a media file (uploaded when the server takes audio).
-  await section(page, 'Media');
+  // The greetings, as WAV files uploaded with their media.
+  for (const name of ['Main greeting', 'After hours']) {
+    await section(page, 'Media');
+    await page.getByTestId('page-new').click();
+    const md = dialog(page);
+    await md.getByLabel('Name', { exact: true }).fill(name);
+    const file = md.getByTestId('media-file');
+    assert.ok(await file.isEnabled(), 'the media dialog takes an audio file');
+    await file.setInputFiles({ name: `${name}.wav`, mimeType: 'audio/wav', buffer: silence() });
+    await md.getByTestId('doc-save').click();
+    await page.getByTestId('page-table').getByRole('button', { name, exact: true }).waitFor();
+  }
+  const media = (await srv.api.call('GET', '/media?paginate=false')).body.data;
+  for (const m of media) {
+    const raw = await srv.api.call('GET', `/media/${m.id}`);
+    assert.ok(Number(raw.body.data.content_length) > 0, `${m.name} has its audio`);
+  }
+
+  // Alice, whom the ring group rings.
+  await section(page, 'Users');
   await page.getByTestId('page-new').click();
   let d = dialog(page);
-  await d.getByLabel('Name', { exact: true }).fill('Main greeting');
-  const file = d.getByTestId('media-file');
-  if (await file.isEnabled()) {
-    // 0.1 s of silence, 8 kHz mono 16-bit PCM.
-    const pcm = Buffer.alloc(1600);
-    const wav = Buffer.alloc(44);
-    wav.write('RIFF', 0); wav.writeUInt32LE(36 + pcm.length, 4); wav.write('WAVEfmt ', 8); wav.writeUInt32LE(16, 16);
-    wav.writeUInt16LE(1, 20); wav.writeUInt16LE(1, 22); wav.writeUInt32LE(8000, 24); wav.writeUInt32LE(16000, 28);
-    wav.writeUInt16LE(2, 32); wav.writeUInt16LE(16, 34); wav.write('data', 36); wav.writeUInt32LE(pcm.length, 40);
-    await file.setInputFiles({ name: 'greeting.wav', mimeType: 'audio/wav', buffer: Buffer.concat([wav, pcm]) });
-  }
+  await d.getByLabel('First name', { exact: true }).fill('Alice');
+  await d.getByLabel('Last name', { exact: true }).fill('Smith');
   await d.getByTestId('doc-save').click();
-  await page.getByTestId('page-table').getByRole('button', { name: 'Main greeting', exact: true }).waitFor();
+  await page.getByTestId('page-table').getByRole('button', { name: 'Alice Smith', exact: true }).waitFor();
 
   // Business hours: weekdays 09:00–17:00.
   await section(page, 'Time of day');
@@ -132,10 +170,24 @@ test('a business-hours IVR is built and tested at 10:00 and 22:00 in the browser
   await d.getByLabel('Format', { exact: true }).selectOption({ label: 'TwiML' });
   await d.getByTestId('params-ok').click();
 
-  const closedModule = catalog.includes('voicemail') ? 'voicemail' : 'tts';
-  d = await addUnder(page, closedModule, tod, /^Default$/);
-  if (closedModule === 'tts') await d.getByLabel('Text', { exact: true }).fill('We are closed. Please call back tomorrow.');
+  d = await addUnder(page, 'ring_group', menu, /Key 2$/);
+  await d.getByTestId('ring-members').getByLabel('Alice Smith').check();
   await d.getByTestId('params-ok').click();
+  const ring = block(page, /^Key 2: Ring group/);
+  await ring.waitFor();
+  // Nobody answers: voicemail.
+  await addVoicemail(page, ring, /^Default$/);
+
+  // Closed: the after-hours greeting, then voicemail.
+  d = await addUnder(page, 'play', tod, /^Default$/);
+  await d.getByTestId('ref-id').getByLabel('After hours').check();
+  await d.getByTestId('params-ok').click();
+  const closed = block(page, /^Default: Play/);
+  await closed.waitFor();
+  await addVoicemail(page, closed, null);
+
+  // The Time of day block says whether it is open right now.
+  await tod.locator(':scope > .card').getByTestId('tod-badge').filter({ hasText: /^(Open now: Business hours|Closed now)$/ }).waitFor();
   await saveMenu(page, 'Save Changes');
   await waitSaved(page);
   await screenshot(page, 'done-flow');
@@ -159,18 +211,30 @@ test('a business-hours IVR is built and tested at 10:00 and 22:00 in the browser
   await panel.getByTestId('replay-status').filter({ hasText: /^Step 2 of 3: Menu/ }).waitFor();
   assert.equal(await page.locator('.card.current').getAttribute('data-module'), 'menu');
 
-  // At 22:00: closed, the Default branch.
+  // At 10:00 pressing 2, nobody answering: the ring group falls to voicemail.
+  await panel.getByTestId('test-input').first().fill('2');
+  await panel.getByText('Dial outcomes').click();
+  await panel.getByRole('button', { name: 'Add outcome' }).click();
+  await panel.getByLabel('Outcome of dial 1').selectOption('no-answer');
+  await panel.getByTestId('test-run').click();
+  await page.locator('.card.visited[data-module="ring_group"]').waitFor();
+  await page.locator(`.card.visited[data-module="${vmModule}"]`).waitFor();
+  assert.deepEqual((await visited()).sort(), ['menu', 'ring_group', 'temporal_route', vmModule].sort());
+  await screenshot(page, 'done-test-10h-ring-group');
+
+  // At 22:00: closed, the after-hours greeting and voicemail.
   await panel.getByTestId('test-at-weekday-22-00').click();
   await panel.getByTestId('test-run').click();
   await panel.getByText(/Time of day: closed/).waitFor();
-  assert.deepEqual((await visited()).sort(), [closedModule, 'temporal_route'].sort());
+  await page.locator('.card.visited[data-module="play"]').waitFor();
+  assert.deepEqual((await visited()).sort(), ['play', 'temporal_route', vmModule].sort());
   await screenshot(page, 'done-test-22h');
 
   // The call log opens the same path-on-diagram view.
   await section(page, 'Calls');
   const rows = page.getByTestId('calls-table').locator('tbody tr');
   await rows.nth(1).waitFor();
-  assert.equal(await rows.count(), 2, 'both test calls are logged');
+  assert.equal(await rows.count(), 3, 'the three test calls are logged');
   await screenshot(page, 'done-call-log');
   await rows.first().getByRole('button', { name: /on the diagram/ }).click();
   await page.locator('#flow-title').filter({ hasText: 'Business IVR' }).waitFor();

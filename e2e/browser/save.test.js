@@ -206,6 +206,66 @@ test('a stale revision (409) is reported and never overwrites', async () => {
   await page.context().close();
 });
 
+test('a stale revision shows their change beside mine, block by block, and saves my choices', async () => {
+  const orig = await srv.api.create(sampleFlow('Merge', ['3007'], menuModule));
+  const { page, errors } = await newPage(browser, srv.url);
+  await signIn(page, srv.adminKey);
+  await openFromList(page, 'Merge');
+  await changePivotURL(page, 'https://example.com/mine');
+  // They rename the flow, change the Default message and the same Pivot.
+  const theirs = structuredClone(orig.doc);
+  theirs.name = 'Merge (theirs)';
+  theirs.flow.children._.data.text = 'Bye from them';
+  theirs.flow.children['1'].data.voice_url = 'https://example.com/theirs';
+  const t1 = await srv.api.update(orig.doc.id, theirs, orig.revision);
+
+  await saveMenu(page, 'Save Changes');
+  let d = dialog(page);
+  const diff = d.getByTestId('stale-diff');
+  await diff.waitFor();
+  const rows = diff.getByTestId('stale-row');
+  assert.equal(await rows.count(), 3, 'name, the Pivot, the Default message');
+  const pivotRow = rows.filter({ hasText: /Key 1 → Pivot/ });
+  assert.match(await pivotRow.innerText(), /Both changed/);
+  assert.match(await pivotRow.innerText(), /URL: https:\/\/example\.com\/one → https:\/\/example\.com\/theirs/);
+  assert.match(await pivotRow.innerText(), /URL: https:\/\/example\.com\/one → https:\/\/example\.com\/mine/);
+  assert.match(await rows.filter({ hasText: /Default → Text to speech/ }).innerText(), /Goodbye → Bye from them[\s\S]*No change/);
+  // Defaults: mine where I changed something, theirs elsewhere.
+  assert.equal(await pivotRow.getByRole('radio', { name: /^Keep mine/ }).isChecked(), true);
+  assert.equal(await rows.filter({ hasText: /^Name/ }).getByRole('radio', { name: /^Take theirs/ }).isChecked(), true);
+  await screenshot(page, '13-stale-diff');
+  await d.getByTestId('stale-merge').click();
+  await waitSaved(page);
+  let stored = await srv.api.get(orig.doc.id);
+  assert.equal(stored.doc.name, 'Merge (theirs)');
+  assert.equal(stored.doc.flow.children._.data.text, 'Bye from them');
+  assert.equal(stored.doc.flow.children['1'].data.voice_url, 'https://example.com/mine');
+  assert.notEqual(stored.revision, t1.revision);
+
+  // Again, taking theirs for the block we both changed, and mine for a
+  // block only I added.
+  await changePivotURL(page, 'https://example.com/mine-again');
+  await dragAction(page, 'tts', block(page, /Pivot/));
+  d = dialog(page);
+  await d.getByLabel('Text', { exact: true }).fill('Added by me');
+  await d.getByTestId('params-ok').click();
+  const again = structuredClone(stored.doc);
+  again.flow.children['1'].data.voice_url = 'https://example.com/theirs-again';
+  await srv.api.update(orig.doc.id, again, stored.revision);
+  await saveMenu(page, 'Save Changes');
+  d = dialog(page);
+  await d.getByTestId('stale-diff').waitFor();
+  await d.getByTestId('stale-row').filter({ hasText: /Key 1 → Pivot$|Key 1 → Pivot\s*Both/ }).getByRole('radio', { name: /^Take theirs/ }).check();
+  await d.getByTestId('stale-row').filter({ hasText: /Added Text to speech “Added by me”/ }).waitFor();
+  await d.getByTestId('stale-merge').click();
+  await waitSaved(page);
+  stored = await srv.api.get(orig.doc.id);
+  assert.equal(stored.doc.flow.children['1'].data.voice_url, 'https://example.com/theirs-again');
+  assert.equal(stored.doc.flow.children['1'].children._.data.text, 'Added by me');
+  assert.deepEqual(errors, []);
+  await page.context().close();
+});
+
 test('a number another flow uses (400 numbers.unique) shows on the main block', async () => {
   await srv.api.create(sampleFlow('Owner', ['4001'], menuModule));
   const { page, errors } = await newPage(browser, srv.url);

@@ -9,7 +9,8 @@ import { ROOT, attach, canTakeChild, canonical, contains, detach, find, keyLabel
 import { confirmDialog, keyDialog, pickerDialog } from './dialogs.js';
 import { mainBlockDialog, paramsDialog } from './forms.js';
 import { openMenu } from './menu.js';
-import { refHook } from './directory.js';
+import { blockRefHook } from './ringmembers.js';
+import { popupExtra } from './pivottry.js';
 import { capital } from './editor.js';
 
 /** @typedef {import('./editor.js').SbEditor} SbEditor */
@@ -54,7 +55,7 @@ export async function insertNew(ed, parent, entry) {
   const node = { uid: newUid(), module: entry.name, data: {}, children: [], extra: {} };
   ed.change((d) => attach(d, parent, key, node), { select: node.uid });
   ed.diagram.focusBlock(node.uid);
-  const data = await paramsDialog(entry, entry.name, {}, { isNew: true, ref: refHook });
+  const data = await paramsDialog(entry, entry.name, {}, { isNew: true, ref: blockRefHook, extra: popupExtra(entry.name) });
   if (data === null) {
     // Cancel on a new block's pop-up takes the block away again.
     const d = /** @type {FlowDoc} */ (ed.doc);
@@ -244,7 +245,7 @@ export async function edit(ed, id) {
   const loc = find(doc, id);
   if (!loc) return;
   const node = loc.node;
-  const data = await paramsDialog(ed.entryOf(node.module), node.module, node.data, { isNew: false, ref: refHook });
+  const data = await paramsDialog(ed.entryOf(node.module), node.module, node.data, { isNew: false, ref: blockRefHook, extra: popupExtra(node.module) });
   if (!data || canonical(data) === canonical(node.data)) return;
   ed.serverErrors.delete(id);
   ed.change((d) => {

@@ -239,7 +239,8 @@ export function adminWords(fields) {
  * @param {CatalogEntry|undefined} entry undefined for a module the catalog lacks
  * @param {string} moduleName
  * @param {Record<string, unknown>} data
- * @param {{isNew: boolean, ref?: RefHook}} opts
+ * @param {{isNew: boolean, ref?: RefHook, extra?: (peek: () => Record<string, unknown>) => Node}} opts
+ *   extra: a section added under the fields (a Pivot's Try it), given the values as they stand
  * @returns {Promise<Record<string, unknown>|null>}
  */
 export async function paramsDialog(entry, moduleName, data, opts) {
@@ -257,10 +258,12 @@ export async function paramsDialog(entry, moduleName, data, opts) {
     h('p', null, words(entry.schema.description || entry.description || '')));
   const errSummary = h('p', { class: 'form-error', role: 'alert' });
   for (const { w } of widgets) w.el.addEventListener('input', () => { errSummary.textContent = ''; });
+  /** @returns {Record<string, unknown>} */
+  const peek = () => Object.fromEntries(widgets.map(({ f, w }) => [f.key, w.read().value]).filter(([, v]) => v !== undefined));
   return modal({
     title: opts.isNew ? `New ${entry.label}` : entry.label,
     className: `params module-${entry.name}`,
-    body: [intro, fields.length ? null : h('p', { class: 'empty small' }, 'This action has no settings.'), ...main, advanced, errSummary],
+    body: [intro, fields.length ? null : h('p', { class: 'empty small' }, 'This action has no settings.'), ...main, advanced, opts.extra ? opts.extra(peek) : null, errSummary],
     actions: [
       { label: 'Cancel', kind: 'secondary', testid: 'params-cancel' },
       { label: opts.isNew ? 'Add block' : 'Apply', kind: 'primary', submit: true, value: 'ok', testid: 'params-ok' },
