@@ -55,12 +55,31 @@ func bridgeBranch(x *engine.Exec, r call.DialResult) string {
 	if bridged(r) {
 		return engine.BranchEnd
 	}
-	for _, k := range []string{r.Cause, r.Status} {
-		if k != "" && x.HasChild(k) {
+	for _, k := range failureKeys(r) {
+		if x.HasChild(k) {
 			return k
 		}
 	}
 	return "_"
+}
+
+// failureKeys are the children a failed dial may go to, in Kazoo's order
+// (cf_util:handle_bridge_failure): the hangup cause ("USER_BUSY"), then
+// the SIP code ("sip:486"), then our status ("busy").
+func failureKeys(r call.DialResult) []string {
+	keys := make([]string, 0, 3)
+	if r.Cause != "" {
+		keys = append(keys, r.Cause)
+	}
+	if r.SIPCode != 0 {
+		if k := fmt.Sprintf("sip:%d", r.SIPCode); k != r.Cause {
+			keys = append(keys, k)
+		}
+	}
+	if r.Status != "" {
+		keys = append(keys, r.Status)
+	}
+	return keys
 }
 
 // strategy is Kazoo's strategy name as a Dial's ("single" or

@@ -156,6 +156,16 @@ type Target struct {
 	// rejects the call (busy or declined), instead of waiting for the
 	// others (Kazoo's fail_on_single_reject).
 	FailOnReject bool `json:"-"`
+	// SendDigits are keys sent to this party as RFC 4733 events once it
+	// answers, before the bridge (TwiML <Number sendDigits>); "w" waits
+	// half a second.
+	SendDigits string `json:"send_digits,omitempty"`
+	// Screen, when set, runs on this party's leg once it answers and
+	// before the bridge (the whisper or screening url of TwiML's
+	// <Number>, <Sip>, <Client>); the caller hears ringback meanwhile.
+	// accepted false (or an error) means the party refused: its leg is
+	// hung up and the Dial goes on as if it had not answered.
+	Screen func(ctx context.Context, leg Channel) (accepted bool, err error) `json:"-"`
 }
 
 // DialOptions describe a call to other parties; the first to answer is
@@ -173,6 +183,13 @@ type DialOptions struct {
 	// while the targets ring (TwiML ringTone: "us", "uk", "de" …); the
 	// United States' when empty or unknown.
 	RingTone string
+	// RecordFromRinging starts Record's recording when the targets start
+	// ringing (TwiML record-from-ringing), not when one answers.
+	RecordFromRinging bool
+	// RecordDual keeps each party on its own channel of the recording
+	// (TwiML record-…-dual: the caller left, the callee right); otherwise
+	// both are mixed into one.
+	RecordDual bool
 }
 
 // DialResult is how a dial ended.
@@ -184,6 +201,13 @@ type DialResult struct {
 	// Cause is the hangup cause (USER_BUSY, NO_ANSWER …) or SIP code
 	// ("sip:486"), for bridge failure branches.
 	Cause string
+	// SIPCode is the far end's final response when the dial failed on
+	// one (486 …), 0 otherwise: Kazoo's bridges branch on "sip:486" when
+	// no child is named after Cause.
+	SIPCode int
+	// Recording is the bridged call's recording, when Record was asked
+	// and the call was bridged (nil otherwise).
+	Recording *Recording
 }
 
 // Channel is what a running call offers. Every method returns promptly when

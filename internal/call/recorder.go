@@ -18,6 +18,10 @@ type CallRecordingOptions struct {
 	Method    string        // "put" or "post", for URL
 	TimeLimit time.Duration // longest recording
 	Label     string        // free text kept with the recording
+	// Done, when set, gets the recording once it ended (StopRecording,
+	// the time limit, or the end of the call), in the background: where
+	// it is sent to URL.
+	Done func(Recording, error)
 }
 
 // CallRecorder is implemented by channels that can record the whole call in

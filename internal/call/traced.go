@@ -148,6 +148,12 @@ func (c *traced) Dial(ctx context.Context, o DialOptions) (DialResult, error) {
 	if r.Cause != "" {
 		f["cause"] = r.Cause
 	}
+	if r.SIPCode != 0 {
+		f["sip_code"] = r.SIPCode
+	}
+	if r.Recording != nil {
+		f["recording_url"] = r.Recording.URL
+	}
 	c.write(ctx, was, "dial", f, err)
 	return r, err
 }

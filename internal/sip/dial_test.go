@@ -101,24 +101,29 @@ func TestDialOutcomes(t *testing.T) {
 	t.Parallel()
 	ts := newServer(t, sip.Config{})
 	for _, tc := range []struct {
-		name   string
-		code   int
-		ring   time.Duration
-		status string
-		cause  string
+		name    string
+		code    int
+		ring    time.Duration
+		status  string
+		cause   string
+		sipCode int
 	}{
-		{"busy", 486, 0, "busy", "sip:486"},
-		{"unavailable", 480, 0, "no-answer", "sip:480"},
-		{"declined", 603, 0, "failed", "sip:603"},
-		{"rings out", 200, time.Hour, "no-answer", "NO_ANSWER"},
+		{"busy", 486, 0, "busy", "USER_BUSY", 486},
+		{"busy everywhere", 600, 0, "busy", "USER_BUSY", 600},
+		{"unavailable", 480, 0, "no-answer", "NO_USER_RESPONSE", 480},
+		{"declined", 603, 0, "failed", "CALL_REJECTED", 603},
+		{"not found", 404, 0, "failed", "UNALLOCATED_NUMBER", 404},
+		{"server error", 503, 0, "failed", "NORMAL_TEMPORARY_FAILURE", 503},
+		{"an unnamed code", 499, 0, "failed", "CALL_REJECTED", 499},
+		{"rings out", 200, time.Hour, "no-answer", "NO_ANSWER", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := newPhone(t, "udp")
 			ev, _ := callee(b, tc.ring, tc.code, 0)
 			newPhone(t, "udp").call(testCtx(t, 10*time.Second), ts.Addr(), dialNumber(b))
 			r := ts.next(t)
-			if r.dial.Status != tc.status || r.dial.Cause != tc.cause || r.err != nil {
-				t.Errorf("dial: %+v %v; want %s %s", r.dial, r.err, tc.status, tc.cause)
+			if r.dial.Status != tc.status || r.dial.Cause != tc.cause || r.dial.SIPCode != tc.sipCode || r.err != nil {
+				t.Errorf("dial: %+v %v; want %s %s %d", r.dial, r.err, tc.status, tc.cause, tc.sipCode)
 			}
 			if tc.ring > 0 {
 				<-ev // INVITE

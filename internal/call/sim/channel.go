@@ -319,7 +319,10 @@ func (c *Channel) Record(ctx context.Context, o call.RecordOptions) (call.Record
 // Dial takes the next outcome of the script's Dials. Completed and
 // answered dials answer the call, talk for TalkTime and return a new leg's
 // CallID; no-answer rings for the Timeout (RingTime when none); busy and
-// failed return at once. Every outcome returns a nil error.
+// failed return at once. Every outcome returns a nil error. Before a
+// completed dial the first target's Screen (a whisper) runs on a
+// simulated leg that presses nothing: a refusal makes it no-answer
+// (CALL_REJECTED). With Record, a completed dial has a Recording.
 func (c *Channel) Dial(ctx context.Context, o call.DialOptions) (call.DialResult, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -338,19 +341,33 @@ func (c *Channel) Dial(ctx context.Context, o call.DialOptions) (call.DialResult
 		c.addLocked(Op{Name: "dial", Options: o, Result: res, Err: err})
 		return res, err
 	}
-	res := call.DialResult{Status: out.status, Cause: out.cause}
+	res := call.DialResult{Status: out.status, Cause: out.cause, SIPCode: out.code}
 	switch out.status {
 	case "completed", "answered":
-		c.answered = true
 		c.legs++
 		id := c.info.ID
 		if id == "" {
 			id = "sim"
 		}
-		res.CallID = fmt.Sprintf("%s-leg%d", id, c.legs)
+		legID := fmt.Sprintf("%s-leg%d", id, c.legs)
+		if len(o.Targets) > 0 && o.Targets[0].Screen != nil {
+			// The screen sends requests that read the call: unlocked.
+			c.mu.Unlock()
+			accepted, err := c.screen(ctx, o.Targets[0], legID)
+			c.mu.Lock()
+			if err != nil || !accepted {
+				res = call.DialResult{Status: "no-answer", Cause: "CALL_REJECTED"}
+				break
+			}
+		}
+		c.answered = true
+		res.CallID = legID
 		res.Duration = TalkTime
 		if o.TimeLimit > 0 && o.TimeLimit < res.Duration {
 			res.Duration = o.TimeLimit
+		}
+		if o.Record {
+			res.Recording = &call.Recording{URL: fmt.Sprintf("sim://recordings/%s/dial-%d.wav", id, c.legs), Duration: res.Duration}
 		}
 		c.clock.advance(res.Duration)
 	case "no-answer":
@@ -362,6 +379,18 @@ func (c *Channel) Dial(ctx context.Context, o call.DialOptions) (call.DialResult
 	}
 	c.addLocked(Op{Name: "dial", Options: o, Result: res})
 	return res, nil
+}
+
+// screen runs a target's Screen (a whisper url) on a simulated leg that
+// answered and presses nothing; its time is the call's. c.mu is not held.
+func (c *Channel) screen(ctx context.Context, t call.Target, legID string) (bool, error) {
+	info := call.Info{ID: legID, AccountID: c.info.AccountID, From: c.info.From, To: t.Value,
+		Request: t.Value, Direction: "outbound-dial", Started: c.clock.Now()}
+	lctx, leg := New(ctx, info, Script{}, WithClock(c.clock.Now()))
+	leg.answered = true
+	ok, err := t.Screen(lctx, leg)
+	c.clock.advance(leg.Skipped())
+	return ok, err
 }
 
 // Reject refuses an unanswered call and ends it (ErrAnswered when it was

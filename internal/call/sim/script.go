@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -16,7 +17,7 @@ type Script struct {
 	// nothing.
 	Inputs []string
 	// Dials are the outcomes of each Dial, in order: "completed",
-	// "answered", "busy", "no-answer" or "failed", optionally with the
+	// "answered", "busy", "no-answer", "failed" or "canceled", optionally with the
 	// cause to report after a colon ("busy:sip:486"). When they run out,
 	// "completed".
 	Dials []string
@@ -37,6 +38,7 @@ const (
 type dialOutcome struct {
 	status string
 	cause  string
+	code   int // the far end's SIP code: "sip:NNN" as the cause, 486 for busy
 }
 
 // defaultCauses are the causes reported for each outcome; a bridge's
@@ -47,6 +49,7 @@ var defaultCauses = map[string]string{
 	"busy":      "USER_BUSY",                // sip:486
 	"no-answer": "NO_ANSWER",                // sip:480 / 408
 	"failed":    "NORMAL_TEMPORARY_FAILURE", // sip:503
+	"canceled":  "ORIGINATOR_CANCEL",        // the dial was called off while ringing
 }
 
 func parseDial(s string) (dialOutcome, error) {
@@ -54,12 +57,22 @@ func parseDial(s string) (dialOutcome, error) {
 	status = strings.ToLower(status)
 	def, ok := defaultCauses[status]
 	if !ok {
-		return dialOutcome{}, fmt.Errorf("sim: unknown dial outcome %q (want completed, answered, busy, no-answer or failed)", s)
+		return dialOutcome{}, fmt.Errorf("sim: unknown dial outcome %q (want completed, answered, busy, no-answer, failed or canceled)", s)
 	}
 	if cause == "" {
 		cause = def
 	}
-	return dialOutcome{status: status, cause: cause}, nil
+	out := dialOutcome{status: status, cause: cause}
+	if n, ok := strings.CutPrefix(strings.ToLower(cause), "sip:"); ok {
+		code, err := strconv.Atoi(n)
+		if err != nil || code < 300 || code > 699 {
+			return dialOutcome{}, fmt.Errorf("sim: dial outcome %q: the SIP code must be 300 to 699", s)
+		}
+		out.code = code
+	} else if status == "busy" && cause == def {
+		out.code = 486
+	}
+	return out, nil
 }
 
 // Validate reports the first input that is neither keys nor "hangup", and

@@ -104,7 +104,7 @@ func TestTracedSimulatedCall(t *testing.T) {
 		set("num_digits", "timeout", "finish_on_key", "digits"),
 		set("num_digits", "timeout", "finish_on_key", "digits"),
 		set("max_length", "timeout", "finish_on_key", "play_beep", "duration", "url", "digits"),
-		set("targets", "timeout", "caller_id", "status", "call_id", "duration", "cause"),
+		set("targets", "timeout", "caller_id", "status", "call_id", "duration", "cause", "sip_code"),
 		set("targets", "timeout", "caller_id", "status", "call_id", "duration", "cause"),
 		set("cause", "by"),
 	}
@@ -131,6 +131,7 @@ func TestTracedSimulatedCall(t *testing.T) {
 	check(8, "digits", "")
 	check(9, "status", "busy")
 	check(9, "cause", "USER_BUSY")
+	check(9, "sip_code", 486.0)
 	check(9, "targets", []any{map[string]any{"kind": "number", "value": "+15550003"}})
 	check(10, "status", "completed")
 	check(10, "call_id", "c1-leg1")
