@@ -17,7 +17,7 @@ func (s *session) interpreter() *twiml.Interpreter {
 		x := s.x
 		s.twiml = &twiml.Interpreter{
 			Call: x.Call, Trace: x.Trace, Log: x.Log, Vars: x.Vars, Now: x.Now,
-			Queues: s.deps.Queues, Wait: s, Notify: s, Media: s.deps.LocalMedia,
+			Queues: s.deps.Queues, Wait: s, Notify: s, Media: s.deps.LocalMedia, Whisper: s,
 		}
 	}
 	return s.twiml
@@ -64,6 +64,32 @@ func (s *session) FetchWait(ctx context.Context, r twiml.Request) ([]byte, error
 	}
 	if resp.Kind != pivot.KindTwiML {
 		return nil, fmt.Errorf("wait document: %s answer, not TwiML", resp.Kind)
+	}
+	return resp.Body, nil
+}
+
+// FetchWhisper is twiml.WhisperFetcher: a document run on a dialled
+// party's leg before the bridge, traced with purpose "whisper" and not
+// counted against the per-call document limit (its legs are not the
+// caller's conversation).
+func (s *session) FetchWhisper(ctx context.Context, r twiml.Request) ([]byte, error) {
+	params := s.params(verbParams(r.Params))
+	resp, ex, err := s.deps.Webhooks.Do(asAccount(ctx, s.x), pivot.Request{
+		URL: r.URL, Method: r.Method, Format: "twiml", Params: params, Timeout: s.p.timeout("twiml"),
+		SigningKey: s.x.Account.SigningSecret, SwitchboardKey: s.x.Account.SigningSecret,
+	})
+	fields := []any{"method", ex.Method, "url", ex.URL, "format", "twiml", "status", ex.Status,
+		"params", paramsObject(params), "purpose", "whisper"}
+	if err != nil {
+		fields = append(fields, "error", err.Error())
+	}
+	s.x.Trace.Add("webhook", fields...)
+	s.deps.logWebhook(context.WithoutCancel(ctx), s.x.Log, s.x.Call.Info(), ex, s.x.Documents())
+	if err != nil {
+		return nil, fmt.Errorf("whisper document: %w", err)
+	}
+	if resp.Kind != pivot.KindTwiML {
+		return nil, fmt.Errorf("whisper document: %s answer, not TwiML", resp.Kind)
 	}
 	return resp.Body, nil
 }

@@ -129,6 +129,10 @@ func TestTwiMLDial(t *testing.T) {
 			},
 		},
 		{
+			name: "action: canceled", doc: `<Dial action="/ivr/after">+15557770000</Dial>`, docs: after,
+			script: sim.Script{Dials: []string{"canceled"}}, ops: actionOps, check: outcome("canceled", "", "0"),
+		},
+		{
 			name: "action: failed", doc: `<Dial action="/ivr/after">+15557770000</Dial>`, docs: after,
 			script: sim.Script{Dials: []string{"failed"}}, ops: actionOps, check: outcome("failed", "", "0"),
 		},
@@ -152,7 +156,16 @@ func TestTwiMLDial(t *testing.T) {
 				if o.Timeout != 15*time.Second || o.CallerID != "+15550009999" || o.TimeLimit != 10*time.Second || !o.HangupOnStar || !o.Record {
 					t.Errorf("dial options %+v", o)
 				}
-				outcome("completed", "call-1-leg1", "10")(t, r, c)
+				c.WantPaths(t, "POST "+startPath, "POST /ivr/after")
+				want := twimlBase("in-progress")
+				want["DialCallStatus"], want["DialCallSid"], want["DialCallDuration"], want["DialBridged"] = "completed", "call-1-leg1", "10", "true"
+				want["RecordingUrl"], want["RecordingDuration"] = "sim://recordings/call-1/dial-1.wav", "10"
+				got := c.Request(t, "/ivr/after", 0)
+				want["RecordingSid"] = got.Param("RecordingSid")
+				actionstest.WantExactly(t, got, want)
+				if !recordingID.MatchString(got.Param("RecordingSid")) {
+					t.Errorf("RecordingSid %q", got.Param("RecordingSid"))
+				}
 			},
 		},
 		{

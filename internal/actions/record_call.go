@@ -1,13 +1,17 @@
 package actions
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/switchboard/switchboard/internal/call"
+	"github.com/switchboard/switchboard/internal/egress"
 	"github.com/switchboard/switchboard/internal/engine"
+	"github.com/switchboard/switchboard/internal/media"
 )
 
 func init() {
@@ -69,11 +73,60 @@ func (a *RecordCall) Exec(ctx context.Context, x *engine.Exec) (string, error) {
 		limit = 3600
 	}
 	o := call.CallRecordingOptions{Format: format, URL: a.URL, Method: a.Method, TimeLimit: time.Duration(limit) * time.Second, Label: a.Label}
+	if a.URL != "" {
+		o.Done = func(r call.Recording, err error) {
+			a.upload(asAccount(context.WithoutCancel(ctx), x), x, format, r, err)
+		}
+	}
 	if err := rec.StartRecording(ctx, o); err != nil {
 		return "_", fmt.Errorf("start recording: %w", err)
 	}
 	x.Trace.Add("record_call", "action", "start", "format", format, "url", a.URL, "time_limit", limit)
 	return "_", nil
+}
+
+// upload sends a finished recording to the block's url (HTTP PUT by
+// default, or POST), within the account's egress policy, tried again on
+// failure (pivot.Client.Upload); the outcome is a "record_call" trace line
+// while the trace is open, and a log line.
+func (a *RecordCall) upload(ctx context.Context, x *engine.Exec, format string, r call.Recording, err error) {
+	d := deps(x)
+	fail := func(err error) {
+		x.Trace.Add("record_call", "action", "upload", "url", egress.RedactURL(a.URL), "error", err.Error())
+		x.Log.Warn("record_call upload failed", "url", egress.RedactURL(a.URL), "err", err)
+	}
+	switch {
+	case err != nil:
+		fail(fmt.Errorf("recording failed: %w", err))
+		return
+	case r.Path == "":
+		fail(errors.New("the recording has no file"))
+		return
+	case d.Webhooks == nil:
+		fail(errNoWebhooks)
+		return
+	}
+	body, err := os.ReadFile(r.Path)
+	if err != nil {
+		fail(err)
+		return
+	}
+	contentType := "audio/wav"
+	if format == "mp3" {
+		var out bytes.Buffer
+		if err := media.EncodeMP3(ctx, &out, bytes.NewReader(body)); err != nil {
+			fail(fmt.Errorf("encode mp3: %w", err))
+			return
+		}
+		body, contentType = out.Bytes(), "audio/mpeg"
+	}
+	status, err := d.Webhooks.Upload(ctx, a.Method, a.URL, contentType, body)
+	if err != nil {
+		fail(err)
+		return
+	}
+	x.Trace.Add("record_call", "action", "upload", "url", egress.RedactURL(a.URL), "status", status, "bytes", len(body))
+	x.Log.Info("record_call uploaded", "url", egress.RedactURL(a.URL), "status", status)
 }
 
 var _ engine.Action = (*RecordCall)(nil)

@@ -171,14 +171,19 @@ func (r *receiver) deliver(h rtpHeader, te bool, payload []byte, now time.Time) 
 		}
 		return
 	}
-	rec := r.s.rec.Load()
+	rec, taps := r.s.rec.Load(), r.s.taps.Load()
 	inband := !r.teNegotiated.Load() && !r.gotTE
-	if rec == nil && !inband {
+	if rec == nil && taps == nil && !inband {
 		return
 	}
 	pcm := r.codec.Decode(r.pcm[:], payload)
 	if rec != nil {
 		rec.write(h.ts, pcm, now)
+	}
+	if taps != nil {
+		for _, t := range *taps {
+			t.write(h.ts, pcm, now)
+		}
 	}
 	if inband {
 		r.det.Write(pcm)

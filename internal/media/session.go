@@ -94,6 +94,7 @@ type Session struct {
 
 	rx     receiver // reader goroutine only
 	rec    atomic.Pointer[recorder]
+	taps   atomic.Pointer[[]*track] // recordings of the whole call (callrecord.go)
 	link   atomic.Pointer[bridgeLink]
 	digits digitQueue
 	recN   atomic.Int64

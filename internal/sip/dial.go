@@ -28,6 +28,7 @@ func (l *inLeg) Dial(ctx context.Context, o call.DialOptions) (call.DialResult, 
 	if timeout <= 0 {
 		timeout = l.s.cfg.RingTimeout
 	}
+	o.CallerID = callerUser(o.CallerID)
 	uris, cause, refused := l.legsFor(ctx, o.Targets, o.CallerID)
 	if len(uris) == 0 {
 		if refused != nil && cause == "" {
@@ -46,6 +47,7 @@ func (l *inLeg) Dial(ctx context.Context, o call.DialOptions) (call.DialResult, 
 		res call.DialResult
 	)
 	uris, fallback := splitFallback(uris)
+	rec := l.startDialRecording(o, o.RecordFromRinging)
 	stopRingback := l.ringback(ctx, o.RingTone)
 	if strings.EqualFold(o.Strategy, "single") {
 		for _, u := range uris {
@@ -63,12 +65,19 @@ func (l *inLeg) Dial(ctx context.Context, o call.DialOptions) (call.DialResult, 
 	}
 	stopRingback()
 	if won == nil {
+		rec.discard()
 		if ctx.Err() != nil {
 			return call.DialResult{Status: "canceled"}, fmt.Errorf("dial: %w", context.Cause(ctx))
 		}
 		return res, nil
 	}
-	return l.bridge(ctx, won, o)
+	if rec == nil {
+		rec = l.startDialRecording(o, true)
+	}
+	rec.add(won)
+	res, err := l.bridge(ctx, won, o)
+	res.Recording = rec.stop(l.log)
+	return res, err
 }
 
 // bridge answers the caller if needed and relays media between the
@@ -91,6 +100,10 @@ func (l *inLeg) bridge(ctx context.Context, b *outLeg, o call.DialOptions) (call
 		res.Status = "canceled"
 		return res, err
 	}
+	if o.HangupOnStar {
+		defer l.watchStar(bctx, cancel)()
+	}
+	defer l.recordBridged(b.sess)()
 	start := time.Now()
 	b, err := br.relay(bctx)
 	res.Duration = time.Since(start)
@@ -160,7 +173,7 @@ func summarize(as []attempt) call.DialResult {
 	for _, st := range []string{"no-answer", "busy", "failed", "canceled"} {
 		for _, a := range as {
 			if a.status == st {
-				return call.DialResult{Status: st, Cause: a.cause}
+				return call.DialResult{Status: st, Cause: a.cause, SIPCode: a.code}
 			}
 		}
 	}
@@ -240,7 +253,12 @@ func (l *inLeg) place(ctx context.Context, t legTarget, callerID string, claimed
 	if err := sess.SetAnswer(dlg.InviteResponse.Body()); err != nil {
 		log.Info("dial: answer not usable", "err", err)
 		b.hangup()
-		return attempt{status: "failed", code: 488, cause: "sip:488"}
+		return attempt{status: "failed", code: 488, cause: codeCause(488)}
+	}
+	if claimed.Load() || !l.prepareLeg(ctx, b, t) {
+		b.cancel(errLost)
+		b.hangup()
+		return screenedOut(ctx, claimed.Load())
 	}
 	if t.confirm && !b.confirmForward(ctx) {
 		b.hangup()
@@ -278,17 +296,9 @@ func waitAnswer(ctx context.Context, dlg *sipgo.DialogClientSession, o sipgo.Ans
 func failure(ctx context.Context, err error) attempt {
 	if de, ok := errors.AsType[*sipgo.ErrDialogResponse](err); ok {
 		code := de.Res.StatusCode
-		a := attempt{code: code, cause: fmt.Sprintf("sip:%d", code), status: "failed"}
-		switch code {
-		case 486, 600:
-			a.status = "busy"
-		case 408, 480:
-			a.status = "no-answer"
-		case 487:
-			a.status = "canceled"
-			if errors.Is(context.Cause(ctx), errRingTimeout) {
-				a.status, a.cause = "no-answer", "NO_ANSWER"
-			}
+		a := attempt{code: code, cause: codeCause(code), status: dialStatus(code)}
+		if code == 487 && errors.Is(context.Cause(ctx), errRingTimeout) {
+			a.status, a.cause, a.code = "no-answer", "NO_ANSWER", 0
 		}
 		return a
 	}
@@ -298,17 +308,22 @@ func failure(ctx context.Context, err error) attempt {
 	case ctx.Err() != nil:
 		return attempt{status: "canceled"}
 	case errors.Is(err, sipmsg.ErrTransactionTimeout):
-		return attempt{status: "no-answer", cause: "sip:408"}
+		return attempt{status: "no-answer", cause: "RECOVERY_ON_TIMER_EXPIRE", code: 408}
 	}
 	return attempt{status: "failed", cause: "NETWORK_OUT_OF_ORDER"}
 }
 
 // ringback plays the country's ringback tone in-band to an answered
-// caller while the targets ring (an unanswered one gets 180 instead), so
-// the caller never waits in silence. The returned func stops it and
-// returns once the tone is off the line (before a bridge starts).
+// caller while the targets ring, so the caller never waits in silence.
+// An unanswered caller (answerOnBridge) gets 180 instead, or, when the
+// Dial names a ringTone, that tone as early media (183), as Twilio
+// plays it. The returned func stops it and returns once the tone is off
+// the line (before a bridge starts).
 func (l *inLeg) ringback(ctx context.Context, ringTone string) (stop func()) {
-	if !l.Answered() || l.sess == nil {
+	if l.sess == nil {
+		return func() {}
+	}
+	if !l.Answered() && (ringTone == "" || l.early(ctx, "ringback") != nil) {
 		return func() {}
 	}
 	rctx, cancel := context.WithCancel(ctx)

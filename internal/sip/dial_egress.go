@@ -80,4 +80,7 @@ type legTarget struct {
 	confirm    bool
 	// failOnReject: a reject (486, 600, 603) from this leg ends the Dial.
 	failOnReject bool
+	// sendDigits and screen are the Dial target's (dial_leg.go).
+	sendDigits string
+	screen     func(ctx context.Context, leg call.Channel) (bool, error)
 }

@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"cmp"
 	"context"
 
 	"github.com/switchboard/switchboard/internal/call"
@@ -18,11 +19,11 @@ func (l *inLeg) legsFor(ctx context.Context, targets []call.Target, callerID str
 			if c != "" && cause == "" {
 				cause = c
 			}
-			legs = append(legs, lt...)
+			legs = append(legs, withTarget(lt, t)...)
 			continue
 		}
-		if lt, ok := l.s.carrierTarget(l.info.AccountID, t, callerID); ok {
-			legs = append(legs, lt)
+		if lt, ok := l.s.carrierTarget(l.info.AccountID, t, cmp.Or(callerID, l.info.From)); ok {
+			legs = append(legs, withTarget([]legTarget{lt}, t)...)
 			continue
 		}
 		u, c := l.s.resolve(l.info.AccountID, t)
@@ -39,7 +40,7 @@ func (l *inLeg) legsFor(ctx context.Context, targets []call.Target, callerID str
 			refused = err
 			continue
 		}
-		legs = append(legs, legTarget{uri: u, dest: dest, delay: t.Delay, timeout: t.Timeout, headers: t.Headers})
+		legs = append(legs, withTarget([]legTarget{{uri: u, dest: dest, delay: t.Delay, timeout: t.Timeout, headers: t.Headers}}, t)...)
 	}
 	return legs, cause, refused
 }

@@ -35,6 +35,8 @@ type inLeg struct {
 	final     atomic.Bool // a final response to the INVITE was sent
 	answered  atomic.Bool // the 200 was sent
 
+	recording callRecord // record_call's (record_call.go)
+
 	// guarded by the dialog's mu
 	state        legState
 	mediaStarted bool

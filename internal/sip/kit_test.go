@@ -247,6 +247,9 @@ type testServer struct {
 	trunks  *fakeTrunks
 	results chan result
 	running chan string // the Call-ID of each call whose handler started
+	// dialx gives the options of a "dialx-PORT" call's Dial
+	// (dial_attrs_test.go); set before the call.
+	dialx func(port string) call.DialOptions
 }
 
 // newServer starts a test server; set runs before it listens.
@@ -352,6 +355,9 @@ func (ts *testServer) script(ctx context.Context, ch call.Channel) {
 			Timeout:  2 * time.Second,
 			CallerID: strings.Repeat("7", 1300),
 		})
+		_ = ch.Hangup(ctx, "NORMAL_CLEARING")
+	case strings.HasPrefix(num, "dialx-") && ts.dialx != nil:
+		r.dial, r.err = ch.Dial(ctx, ts.dialx(strings.TrimPrefix(num, "dialx-")))
 		_ = ch.Hangup(ctx, "NORMAL_CLEARING")
 	case strings.HasPrefix(num, "dial-"):
 		r.dial, r.err = ch.Dial(ctx, call.DialOptions{

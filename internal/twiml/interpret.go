@@ -51,6 +51,10 @@ type Interpreter struct {
 	// Speech says the call can recognise speech; without it a Gather
 	// with input="speech" gathers DTMF only and says so in the trace.
 	Speech bool
+	// Whisper fetches the documents a <Dial> noun's url runs on the
+	// called party before the bridge; nil bridges without them (a
+	// warning says so).
+	Whisper WhisperFetcher
 }
 
 // Notifier sends a status callback (a request whose answer is not TwiML
@@ -391,7 +395,8 @@ func (in *Interpreter) dial(ctx context.Context, v *Dial, base string) (*Request
 	} else {
 		targets := make([]call.Target, 0, len(v.Nouns))
 		for _, n := range v.Nouns {
-			targets = append(targets, call.Target{Kind: n.Kind, Value: n.Value, Headers: parameterHeaders(n.Parameters)})
+			targets = append(targets, call.Target{Kind: n.Kind, Value: n.Value, Headers: parameterHeaders(n.Parameters),
+				SendDigits: sendDigits(n), Screen: in.screen(n, base)})
 		}
 		strategy := "simultaneous"
 		if v.Sequential {
@@ -400,7 +405,9 @@ func (in *Interpreter) dial(ctx context.Context, v *Dial, base string) (*Request
 		res, err = in.Call.Dial(ctx, call.DialOptions{
 			Targets: targets, Timeout: v.Timeout, CallerID: v.CallerID, TimeLimit: v.TimeLimit,
 			HangupOnStar: v.HangupOnStar, Record: v.Record != "" && v.Record != "do-not-record", Strategy: strategy,
-			RingTone: v.Attrs["ringTone"],
+			RingTone:          v.Attrs["ringTone"],
+			RecordFromRinging: strings.HasPrefix(v.Record, "record-from-ringing"),
+			RecordDual:        strings.HasSuffix(v.Record, "-dual"),
 		})
 	}
 	if err != nil && ctx.Err() != nil {
@@ -413,6 +420,7 @@ func (in *Interpreter) dial(ctx context.Context, v *Dial, base string) (*Request
 			in.Trace.Add("error", "code", "egress_refused", "message", err.Error(), "verb", "Dial")
 		}
 	}
+	in.dialRecordingStatus(ctx, v, base, res)
 	if !v.ActionSet {
 		return nil, nil
 	}
@@ -427,8 +435,13 @@ func (in *Interpreter) dial(ctx context.Context, v *Dial, base string) (*Request
 	params := []Param{
 		{Key: "DialCallStatus", Value: status},
 		{Key: "DialCallSid", Value: res.CallID},
-		{Key: "DialCallDuration", Value: strconv.Itoa(int(res.Duration / time.Second))},
+		{Key: "DialCallDuration", Value: strconv.Itoa(int(res.Duration.Round(time.Second) / time.Second))},
 		{Key: "DialBridged", Value: strconv.FormatBool(status == "completed")},
+	}
+	if res.Recording != nil {
+		params = append(params, Param{Key: "RecordingUrl", Value: res.Recording.URL},
+			Param{Key: "RecordingSid", Value: recordingSid(in.Call.Info().AccountID, res.Recording.URL)},
+			Param{Key: "RecordingDuration", Value: strconv.Itoa(int(res.Recording.Duration.Round(time.Second) / time.Second))})
 	}
 	return &Request{URL: u, Method: v.Method, Params: append(params, queueParams...)}, nil
 }

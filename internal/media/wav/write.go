@@ -10,21 +10,30 @@ import (
 const headerSize = 44
 
 // Writer streams 16-bit mono PCM into a WAV file and patches the header's
-// sizes on Close.
+// sizes on Close (or interleaved frames of several channels:
+// NewWriterChannels).
 type Writer struct {
-	w       io.WriteSeeker
-	bw      *bufio.Writer
-	rate    int
-	samples int64
-	scratch [512]byte
-	err     error
+	w        io.WriteSeeker
+	bw       *bufio.Writer
+	rate     int
+	channels int
+	samples  int64
+	scratch  [512]byte
+	err      error
 }
 
 // NewWriter writes a header to w (at its current offset, normally 0) and
 // returns a writer for samples at rate Hz.
 func NewWriter(w io.WriteSeeker, rate int) (*Writer, error) {
-	wr := &Writer{w: w, bw: bufio.NewWriterSize(w, 32<<10), rate: rate}
-	if _, err := wr.bw.Write(header(rate, 0)); err != nil {
+	return NewWriterChannels(w, rate, 1)
+}
+
+// NewWriterChannels is NewWriter for interleaved samples of channels
+// channels (2: left, right, left …); Samples counts every channel's.
+func NewWriterChannels(w io.WriteSeeker, rate, channels int) (*Writer, error) {
+	channels = max(channels, 1)
+	wr := &Writer{w: w, bw: bufio.NewWriterSize(w, 32<<10), rate: rate, channels: channels}
+	if _, err := wr.bw.Write(headerChannels(rate, channels, 0)); err != nil {
 		return nil, fmt.Errorf("write wav header: %w", err)
 	}
 	return wr, nil
@@ -78,7 +87,7 @@ func (w *Writer) Close() error {
 	if _, err := w.w.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
-	if _, err := w.w.Write(header(w.rate, w.samples*2)); err != nil {
+	if _, err := w.w.Write(headerChannels(w.rate, w.channels, w.samples*2)); err != nil {
 		return err
 	}
 	_, err := w.w.Seek(0, io.SeekEnd)
@@ -95,7 +104,9 @@ func Encode(samples []int16, rate int) []byte {
 	return out
 }
 
-func header(rate int, dataBytes int64) []byte {
+func header(rate int, dataBytes int64) []byte { return headerChannels(rate, 1, dataBytes) }
+
+func headerChannels(rate, channels int, dataBytes int64) []byte {
 	if dataBytes > 0xFFFFFFFF-36 {
 		dataBytes = 0xFFFFFFFF - 36
 	}
@@ -105,10 +116,10 @@ func header(rate int, dataBytes int64) []byte {
 	copy(h[8:], "WAVEfmt ")
 	binary.LittleEndian.PutUint32(h[16:], 16)
 	binary.LittleEndian.PutUint16(h[20:], formatPCM)
-	binary.LittleEndian.PutUint16(h[22:], 1)
+	binary.LittleEndian.PutUint16(h[22:], uint16(channels))
 	binary.LittleEndian.PutUint32(h[24:], uint32(rate))
-	binary.LittleEndian.PutUint32(h[28:], uint32(rate*2))
-	binary.LittleEndian.PutUint16(h[32:], 2)
+	binary.LittleEndian.PutUint32(h[28:], uint32(rate*2*channels))
+	binary.LittleEndian.PutUint16(h[32:], uint16(2*channels))
 	binary.LittleEndian.PutUint16(h[34:], 16)
 	copy(h[36:], "data")
 	binary.LittleEndian.PutUint32(h[40:], uint32(dataBytes))
