@@ -452,3 +452,70 @@ func newUploadServer(t *testing.T, ok, fail chan<- upload) *httptest.Server {
 	t.Cleanup(srv.Close)
 	return srv
 }
+
+// TestDialWhisperAndDigitsToPhone: a registered baresip is dialled as a
+// <Client> with sendDigits and a whisper url. It gets the digits as
+// RFC 4733 events, and what it hears starts with the whisper's speech
+// before the caller's (another baresip's) tone arrives: the whisper ran
+// on its leg before the bridge.
+func TestDialWhisperAndDigitsToPhone(t *testing.T) {
+	sipTool(t, "baresip")
+	s := serveSIP(t)
+	alice := newPhone(t, s, "alice", "2200", 700)
+	bob := newPhone(t, s, "bob", "2201", 1100)
+	c := newCustomer(t, map[string]string{
+		"/voice":   `<Response><Dial action="/dialed" timeLimit="4"><Client sendDigits="1#" url="/whisper">bob</Client></Dial></Response>`,
+		"/whisper": `<Response><Say>You have a call from the web shop.</Say></Response>`,
+		"/dialed":  `<Response><Hangup/></Response>`,
+	})
+	s.flow(t, "7200", pivot(c.URL+"/voice"))
+	na, nb := alice.count(), bob.count()
+	alice.command(t, "dial", "7200")
+	nb = bob.await(t, "CALL_ESTABLISHED", nb, 15*time.Second)
+	d1 := bob.await(t, "CALL_DTMF_START", nb, 10*time.Second)
+	d2 := bob.await(t, "CALL_DTMF_START", d1, 10*time.Second)
+	bob.mu.Lock()
+	keys := fmt.Sprintf("%v %v", bob.events[d1-1]["param"], bob.events[d2-1]["param"])
+	bob.mu.Unlock()
+	if keys != "1 #" {
+		t.Errorf("bob got keys %s, want 1 #", keys)
+	}
+	alice.await(t, "CALL_CLOSED", na, 30*time.Second) // the Dial action hangs up
+	bob.await(t, "CALL_CLOSED", nb, 10*time.Second)   // the time limit hung bob up
+	dialed := waitfor.Value(t, 10*time.Second, "the Dial action request", func() (map[string]string, bool) {
+		for _, r := range c.requests() {
+			if r["path"] == "/dialed" {
+				return r, true
+			}
+		}
+		return nil, false
+	})
+	wantDial(t, dialed, "completed", true)
+
+	samples, rate := heard(t, bob.baresip)
+	win := rate / 10
+	firstSound, firstTone := -1, -1
+	for i := 0; (i+1)*win <= len(samples); i++ {
+		w := samples[i*win : (i+1)*win]
+		if firstSound < 0 && 10*math.Log10(meanSquare(w)+1e-12) > -40 {
+			firstSound = i
+		}
+		if firstTone < 0 && toneTime(w, rate, alice.Tone) > 0 {
+			firstTone = i
+		}
+	}
+	t.Logf("bob heard sound from %d ms, alice's tone from %d ms (of %d ms)", firstSound*100, firstTone*100, len(samples)*1000/rate)
+	if firstSound < 0 || firstTone < 0 || firstTone-firstSound < 5 {
+		t.Errorf("bob heard sound from window %d, alice's %v Hz tone from window %d: want the whisper first, for at least 0.5 s",
+			firstSound, alice.Tone, firstTone)
+	}
+}
+
+// meanSquare is the mean of the squares of samples.
+func meanSquare(w []float64) float64 {
+	var sum float64
+	for _, v := range w {
+		sum += v * v
+	}
+	return sum / float64(max(len(w), 1))
+}

@@ -50,8 +50,8 @@ func sendDigits(n Noun) string {
 // party that was to be screened.
 func (in *Interpreter) screen(n Noun, base string) func(ctx context.Context, leg call.Channel) (bool, error) {
 	raw := strings.TrimSpace(n.Attrs["url"])
-	if raw == "" {
-		return nil
+	if raw == "" || (n.Kind != "number" && n.Kind != "sip" && n.Kind != "client") {
+		return nil // only these nouns have a whisper url (a <Queue url> is the dequeued caller's)
 	}
 	u, err := resolve(base, raw)
 	if err != nil {

@@ -42,16 +42,18 @@ var (
 		"amdStatusCallbackMethod", "asyncAmd", "asyncAmdStatusCallback", "asyncAmdStatusCallbackMethod"}
 	nounAttrs = map[string]names{
 		"Number": nameSet(append(append([]string{"sendDigits", "byoc"}, callbackAttrs...), amdAttrs...)...),
-		"Sip":    nameSet(append(append([]string{"username", "password"}, callbackAttrs...), amdAttrs...)...),
-		"Client": nameSet(callbackAttrs...),
+		// sendDigits on Sip, Client, User and Device is Switchboard's:
+		// Twilio has it on Number only.
+		"Sip":    nameSet(append(append([]string{"username", "password", "sendDigits"}, callbackAttrs...), amdAttrs...)...),
+		"Client": nameSet(append([]string{"sendDigits"}, callbackAttrs...)...),
 		"Conference": nameSet("muted", "beep", "startConferenceOnEnter", "endConferenceOnExit",
 			"waitUrl", "waitMethod", "maxParticipants", "record", "region", "trim", "coach",
 			"callSidToCoach", "statusCallbackEvent", "statusCallback", "statusCallbackMethod",
 			"recordingStatusCallback", "recordingStatusCallbackMethod", "recordingStatusCallbackEvent",
 			"eventCallbackUrl", "jitterBufferSize", "participantLabel"),
 		"Queue":  nameSet("url", "method", "reservationSid", "postWorkActivitySid"),
-		"User":   noAttrs,
-		"Device": noAttrs,
+		"User":   nameSet("sendDigits"),
+		"Device": nameSet("sendDigits"),
 	}
 	nounKinds = map[string]string{"Number": "number", "Sip": "sip", "Client": "client",
 		"Conference": "conference", "Queue": "queue", "User": "user", "Device": "device"}
