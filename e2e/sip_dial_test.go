@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -518,4 +519,48 @@ func meanSquare(w []float64) float64 {
 		sum += v * v
 	}
 	return sum / float64(max(len(w), 1))
+}
+
+// TestRecordCallPhonesBothParties: record_call before a user module
+// records both phones of the bridged call, mixed: the upload holds each
+// phone's tone.
+func TestRecordCallPhonesBothParties(t *testing.T) {
+	sipTool(t, "baresip")
+	s := serveSIP(t)
+	alice := newPhone(t, s, "alice", "2200", 700)
+	bob := newPhone(t, s, "bob", "2201", 1100)
+	uploads := make(chan upload, 4)
+	srv := newUploadServer(t, uploads, make(chan upload, 4))
+	s.flow(t, "2201", map[string]any{"module": "record_call",
+		"data":     map[string]any{"action": "start", "format": "wav", "url": srv.URL + "/ok/call.wav", "method": "post"},
+		"children": map[string]any{"_": map[string]any{"module": "user", "data": map[string]any{"id": bob.UserID, "timeout": 20}}}})
+	na, nb := alice.count(), bob.count()
+	alice.command(t, "dial", "2201")
+	na = alice.await(t, "CALL_ESTABLISHED", na, 15*time.Second)
+	bob.await(t, "CALL_ESTABLISHED", nb, 5*time.Second)
+	waitfor.True(t, 15*time.Second, "3 s heard by alice", func() bool {
+		files, _ := filepath.Glob(filepath.Join(alice.Rec, "dump-*-dec.wav"))
+		return len(files) == 1 && len(readFile(t, files[0])) > 44+3*16000
+	})
+	alice.command(t, "hangup", "")
+	alice.await(t, "CALL_CLOSED", na, 10*time.Second)
+	var u upload
+	select {
+	case u = <-uploads:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no upload")
+	}
+	if u.method != "POST" || u.contentType != "audio/wav" {
+		t.Errorf("upload %s %s", u.method, u.contentType)
+	}
+	a, b := tonePower(u.body, alice.Tone), tonePower(u.body, bob.Tone)
+	quiet := tonePower(u.body, 1700)
+	levels, d, err := channelLevels(u.body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("upload: %v at %.1f dBFS; %v Hz %.2e, %v Hz %.2e, 1700 Hz %.2e", d, levels, alice.Tone, a, bob.Tone, b, quiet)
+	if d < 2*time.Second || a < 100*quiet || b < 100*quiet {
+		t.Errorf("the recording does not hold both phones' tones")
+	}
 }

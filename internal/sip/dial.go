@@ -524,6 +524,7 @@ func (l *inLeg) BridgeCall(ctx context.Context, other call.Channel) error {
 	defer cancel()
 	stop := context.AfterFunc(o.ctx, cancel)
 	defer stop()
+	defer l.recordBridged(o.sess)()
 	err := l.sess.Bridge(bctx, o.sess)
 	if bctx.Err() != nil {
 		return nil
