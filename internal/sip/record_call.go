@@ -61,8 +61,8 @@ func (l *inLeg) StartRecording(ctx context.Context, o call.CallRecordingOptions)
 	gen := c.gen
 	c.r, c.o = r, o
 	c.stops = []func() bool{
-		time.AfterFunc(limit, func() { l.finishRecording(gen) }).Stop,
-		context.AfterFunc(l.ctx, func() { l.finishRecording(gen) }),
+		time.AfterFunc(limit, func() { l.finishRecording(gen, false) }).Stop,
+		context.AfterFunc(l.ctx, func() { l.finishRecording(gen, false) }),
 	}
 	return nil
 }
@@ -77,7 +77,7 @@ func (l *inLeg) StopRecording(context.Context) (call.Recording, error) {
 	if !running {
 		return call.Recording{}, fmt.Errorf("record_call: %w", call.ErrNotRecording)
 	}
-	rec, ok, err := l.finishRecording(gen)
+	rec, ok, err := l.finishRecording(gen, true)
 	if !ok {
 		return call.Recording{}, fmt.Errorf("record_call: %w", call.ErrNotRecording)
 	}
@@ -85,9 +85,11 @@ func (l *inLeg) StopRecording(context.Context) (call.Recording, error) {
 }
 
 // finishRecording ends recording gen if it still runs, writes the file
-// and hands it to the options' Done in the background. ok is false when
-// it had ended already.
-func (l *inLeg) finishRecording(gen uint64) (rec call.Recording, ok bool, err error) {
+// and hands it to the options' Done: in a goroutine of the server when
+// the flow waits (async: StopRecording), else at once (the time limit's
+// and the call end's callbacks run on their own goroutines already). ok
+// is false when it had ended already.
+func (l *inLeg) finishRecording(gen uint64, async bool) (rec call.Recording, ok bool, err error) {
 	c := &l.recording
 	c.mu.Lock()
 	if c.r == nil || c.gen != gen {
@@ -104,8 +106,12 @@ func (l *inLeg) finishRecording(gen uint64) (rec call.Recording, ok bool, err er
 	if err != nil {
 		l.log.Warn("record_call: recording failed", "err", err)
 	}
-	if o.Done != nil {
+	switch {
+	case o.Done == nil:
+	case async:
 		l.s.wg.Go(func() { o.Done(rec, err) })
+	default:
+		o.Done(rec, err)
 	}
 	return rec, true, err
 }
