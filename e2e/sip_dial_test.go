@@ -414,7 +414,19 @@ func TestRecordCallBridged(t *testing.T) {
 				}
 			}
 			if tc.attempts > 1 {
-				return // the failing server answered 503 each time
+				// The failing server answered 503 each time: the call's
+				// webhook log (Kazoo's pivot debug) says so.
+				id := callIDOf(t, s, prefix)
+				hooks := waitfor.Value(t, 10*time.Second, "the upload in the call's log", func() ([]any, bool) {
+					_, env := api(t, "GET", base+"/pivot/debug/"+id, s.Token, nil)
+					h, _ := env["data"].([]any)
+					return h, len(h) > 0
+				})
+				h := hooks[len(hooks)-1].(map[string]any)
+				if h["resp_status_code"] != 503.0 || !strings.Contains(h["error"].(string), "3 attempts") || !strings.HasSuffix(h["uri"].(string), tc.path) {
+					t.Errorf("upload log %v", h)
+				}
+				return
 			}
 			u := got[0]
 			if u.method != "PUT" || u.contentType != "audio/wav" {
@@ -434,6 +446,23 @@ func TestRecordCallBridged(t *testing.T) {
 			}
 		})
 	}
+}
+
+// callIDOf is the call id of the ended call whose SIP Call-ID starts
+// with prefix.
+func callIDOf(t *testing.T, s *sipServer, prefix string) string {
+	t.Helper()
+	s.traceOf(t, prefix) // the call has ended
+	_, env := api(t, "GET", s.URL+"/v2/accounts/"+s.Account+"/calls", s.Token, nil)
+	calls, _ := env["data"].([]any)
+	for _, c := range calls {
+		c := c.(map[string]any)
+		if sipID, _ := c["sip_call_id"].(string); strings.HasPrefix(sipID, prefix) {
+			return c["call_id"].(string)
+		}
+	}
+	t.Fatalf("no call %s*", prefix)
+	return ""
 }
 
 // newUploadServer takes record_call's uploads: under /ok it answers 201

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/switchboard/switchboard/internal/call"
 	"github.com/switchboard/switchboard/internal/egress"
 	"github.com/switchboard/switchboard/internal/engine"
 	"github.com/switchboard/switchboard/internal/media"
+	"github.com/switchboard/switchboard/internal/pivot"
 )
 
 func init() {
@@ -87,8 +89,9 @@ func (a *RecordCall) Exec(ctx context.Context, x *engine.Exec) (string, error) {
 
 // upload sends a finished recording to the block's url (HTTP PUT by
 // default, or POST), within the account's egress policy, tried again on
-// failure (pivot.Client.Upload); the outcome is a "record_call" trace line
-// while the trace is open, and a log line.
+// failure (pivot.Client.Upload); the outcome is kept in the call log
+// beside the call's webhooks, written as a "record_call" trace line while
+// the trace is open, and logged.
 func (a *RecordCall) upload(ctx context.Context, x *engine.Exec, format string, r call.Recording, err error) {
 	d := deps(x)
 	fail := func(err error) {
@@ -120,7 +123,22 @@ func (a *RecordCall) upload(ctx context.Context, x *engine.Exec, format string, 
 		}
 		body, contentType = out.Bytes(), "audio/mpeg"
 	}
+	started := time.Now()
 	status, err := d.Webhooks.Upload(ctx, a.Method, a.URL, contentType, body)
+	// The call log keeps the upload with the call's webhook exchanges
+	// (Kazoo's pivot debug view): at the end of the call the trace is
+	// closed already.
+	ex := &pivot.Exchange{Method: strings.ToUpper(a.Method), URL: egress.RedactURL(a.URL),
+		RequestHeaders: map[string]string{"content-type": contentType},
+		RequestBody:    fmt.Sprintf("(%d bytes of %s: the call recording)", len(body), contentType),
+		Status:         status, Started: started, Duration: time.Since(started)}
+	if ex.Method != "POST" {
+		ex.Method = "PUT"
+	}
+	if err != nil {
+		ex.Err = err.Error()
+	}
+	d.logWebhook(ctx, x.Log, x.Call.Info(), ex, 0)
 	if err != nil {
 		fail(err)
 		return
