@@ -22,7 +22,8 @@ import (
 // says which document comes next; fetching it is its caller's job (the
 // pivot action, with its fallback and failure policy), so that this
 // package never makes a webhook request of its own but the wait documents
-// of <Enqueue>, through Wait.
+// of <Enqueue> (through Wait) and the whisper documents of <Dial> nouns
+// (through Whisper).
 type Interpreter struct {
 	// Call is the running call (traced).
 	Call call.Channel
