@@ -138,7 +138,9 @@ type attempt struct {
 // most timeout. The losers are cancelled (or hung up when they answer
 // late) in the background.
 func (l *inLeg) ring(ctx context.Context, uris []legTarget, timeout time.Duration, callerID string) (*outLeg, call.DialResult) {
-	rctx, cancel := context.WithTimeoutCause(ctx, timeout, errRingTimeout)
+	st, stopWork := newRingState(ctx)
+	defer stopWork()
+	rctx, cancel := context.WithTimeoutCause(context.WithValue(ctx, ringKey{}, st), timeout, errRingTimeout)
 	defer cancel()
 	var claimed atomic.Bool
 	results := make(chan attempt, len(uris))
@@ -146,6 +148,7 @@ func (l *inLeg) ring(ctx context.Context, uris []legTarget, timeout time.Duratio
 		l.s.wg.Go(func() { results <- l.placeLater(rctx, u, callerID, &claimed) })
 	}
 	var done []attempt
+	rang := rctx.Done()
 	for len(done) < len(uris) {
 		select {
 		case a := <-results:
@@ -156,12 +159,18 @@ func (l *inLeg) ring(ctx context.Context, uris []legTarget, timeout time.Duratio
 				return nil, summarize([]attempt{a})
 			}
 			done = append(done, a)
-		case <-rctx.Done():
+		case <-rang:
 			if ctx.Err() != nil {
 				return nil, call.DialResult{Status: "canceled"}
 			}
+			if st.screening.Load() > 0 {
+				rang = nil // a party that answered in time is in its whisper: its outcome decides
+				continue
+			}
 			done = append(done, attempt{status: "no-answer", cause: "NO_ANSWER"})
 			return nil, summarize(done)
+		case <-ctx.Done():
+			return nil, call.DialResult{Status: "canceled"}
 		}
 	}
 	return nil, summarize(done)
@@ -255,10 +264,11 @@ func (l *inLeg) place(ctx context.Context, t legTarget, callerID string, claimed
 		b.hangup()
 		return attempt{status: "failed", code: 488, cause: codeCause(488)}
 	}
-	if claimed.Load() || !l.prepareLeg(ctx, b, t) {
+	live := legContext(ctx, t)
+	if claimed.Load() || !l.prepareLeg(live, b, t) {
 		b.cancel(errLost)
 		b.hangup()
-		return screenedOut(ctx, claimed.Load())
+		return screenedOut(live, claimed.Load())
 	}
 	if t.confirm && !b.confirmForward(ctx) {
 		b.hangup()
@@ -267,7 +277,7 @@ func (l *inLeg) place(ctx context.Context, t legTarget, callerID string, claimed
 		}
 		return attempt{status: "no-answer", cause: "NO_ANSWER"}
 	}
-	if !claimed.CompareAndSwap(false, true) || ctx.Err() != nil {
+	if !claimed.CompareAndSwap(false, true) || live.Err() != nil {
 		b.cancel(errLost)
 		b.hangup()
 		return attempt{status: "canceled"}

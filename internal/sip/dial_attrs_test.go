@@ -142,3 +142,27 @@ func TestDialCallerID(t *testing.T) {
 		}
 	}
 }
+
+// TestDialScreenOutlastsRingTimeout: a party that answered before the
+// ring timeout keeps its whisper past it (a screening prompt takes its
+// time), and is bridged when it accepts.
+func TestDialScreenOutlastsRingTimeout(t *testing.T) {
+	t.Parallel()
+	ts := newServer(t, sip.Config{})
+	b := newPhone(t, "udp")
+	callee(b, 0, 200, 4*time.Second) // hangs up after the whisper and a bridge
+	ts.dialx = func(port string) call.DialOptions {
+		return call.DialOptions{Timeout: time.Second, Targets: []call.Target{{
+			Kind: "sip", Value: "sip:far@127.0.0.1:" + port,
+			Screen: func(ctx context.Context, l call.Channel) (bool, error) {
+				// Twice the ring timeout of listening to the callee.
+				return true, l.Pause(ctx, 2*time.Second)
+			},
+		}}}
+	}
+	newPhone(t, "udp").call(testCtx(t, 10*time.Second), ts.Addr(), dialx(b))
+	if r := ts.next(t); r.dial.Status != "completed" || r.err != nil {
+		t.Errorf("dial %+v %v, want completed after the whisper", r.dial, r.err)
+	}
+	ts.idle(t)
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/switchboard/switchboard/internal/call"
@@ -36,6 +37,39 @@ func withTarget(legs []legTarget, t call.Target) []legTarget {
 	return legs
 }
 
+// ringState is what a Dial's ringing shares with its legs through the
+// ring context (ringKey): how many answered legs are in their whisper,
+// and the context whispers run under. The ring timeout does not cut a
+// whisper short (the party answered in time): work ends only when the
+// ringing is over or the caller is gone.
+type ringState struct {
+	work      context.Context
+	screening atomic.Int32
+}
+
+type ringKey struct{}
+
+// newRingState is a Dial's ring state under ctx; stop ends its work.
+func newRingState(ctx context.Context) (*ringState, context.CancelFunc) {
+	st := &ringState{}
+	work, stop := context.WithCancel(ctx)
+	st.work = context.WithValue(work, ringKey{}, st)
+	return st, stop
+}
+
+// legContext is what an answered leg's work after the answer runs under:
+// for a leg with a whisper, the ringing's work context (past the ring
+// timeout); else the leg's own ringing context.
+func legContext(ctx context.Context, t legTarget) context.Context {
+	if t.screen == nil {
+		return ctx
+	}
+	if st, ok := ctx.Value(ringKey{}).(*ringState); ok {
+		return st.work
+	}
+	return ctx
+}
+
 // prepareLeg runs, on a leg that answered and before it may win the
 // Dial, what its target asks: sendDigits as RFC 4733 events (in-band
 // tones when the leg has no telephone-event), then the whisper document
@@ -59,6 +93,10 @@ func (l *inLeg) prepareLeg(ctx context.Context, b *outLeg, t legTarget) bool {
 		}
 	}
 	if t.screen != nil && lctx.Err() == nil {
+		if st, ok := ctx.Value(ringKey{}).(*ringState); ok {
+			st.screening.Add(1)
+			defer st.screening.Add(-1)
+		}
 		accepted, err := t.screen(lctx, &calleeLeg{b: b, info: l.calleeInfo(b, t)})
 		if err != nil {
 			b.log.Info("dial: whisper failed; the party is not bridged", "err", err)
