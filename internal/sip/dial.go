@@ -52,7 +52,7 @@ func (l *inLeg) Dial(ctx context.Context, o call.DialOptions) (call.DialResult, 
 	if strings.EqualFold(o.Strategy, "single") {
 		for _, u := range uris {
 			won, res = l.ring(ctx, []legTarget{u}, timeout, o.CallerID)
-			if won != nil || ctx.Err() != nil || u.failOnReject && rejected(res.Cause) {
+			if won != nil || ctx.Err() != nil || u.failOnReject && rejected(res.SIPCode) {
 				break
 			}
 		}

@@ -234,15 +234,15 @@ func (l *inLeg) placeLater(ctx context.Context, t legTarget, callerID string, cl
 		callerID = t.callerID
 	}
 	a := l.placeFailover(ctx, t, callerID, claimed)
-	a.rejectsAll = t.failOnReject && rejected(a.cause)
+	a.rejectsAll = t.failOnReject && rejected(a.code)
 	return a
 }
 
-// rejected reports whether a leg's cause is a reject by the phone: busy
-// (486, 600) or declined (603).
-func rejected(cause string) bool {
-	switch cause {
-	case "sip:486", "sip:600", "sip:603":
+// rejected reports whether a leg's final response is a reject by the
+// phone: busy (486, 600) or declined (603).
+func rejected(code int) bool {
+	switch code {
+	case 486, 600, 603:
 		return true
 	}
 	return false
