@@ -172,7 +172,10 @@ func (r *receiver) deliver(h rtpHeader, te bool, payload []byte, now time.Time) 
 		return
 	}
 	rec := r.s.rec.Load()
-	inband := !r.teNegotiated.Load() && !r.gotTE
+	// While bridged, in-band tones are the far party's to hear (relayed
+	// as audio), not keys for this leg: no detection, which would cost
+	// more than the relay itself (BenchmarkRelay/wire/…/inband-digits).
+	inband := !r.teNegotiated.Load() && !r.gotTE && r.s.link.Load() == nil
 	if rec == nil && !inband {
 		return
 	}
