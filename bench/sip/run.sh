@@ -9,6 +9,8 @@
 #                                                one table with ratios (see README.md for the knobs)
 #   bench/sip/run.sh overload [RATE]             1.5× RATE offered with each shedding mode (SHED_MODES):
 #                                                503s, failed calls, retransmissions of the calls taken
+#   bench/sip/run.sh bridge                      bridged calls: sipp → Switchboard → sipp carrier, audio
+#                                                relayed both ways (bridge.sh has the knobs)
 #   bench/sip/run.sh smoke                       a short run of each (well under a minute)
 set -euo pipefail
 
@@ -285,19 +287,21 @@ concurrent() {
 # on tiny figures, well under a minute.
 smoke() {
 	RATES=${RATES:-100} SECONDS_PER_RATE=${SECONDS_PER_RATE:-1} REPEAT=1 CONC=${CONC:-50} HOLD=${HOLD:-12} compare
+	bridge_smoke
 }
 
 source "$HERE/compare.sh"
+source "$HERE/bridge.sh"
 
 need python3 python3
 case "${1:-}" in
-cps | baseline | concurrent | smoke | compare | overload)
+cps | baseline | concurrent | smoke | compare | overload | bridge)
 	cmd=$1
 	shift
 	"$cmd" "$@"
 	;;
 *)
-	sed -n '2,10p' "$0" >&2
+	sed -n '2,14p' "$0" >&2
 	exit 2
 	;;
 esac

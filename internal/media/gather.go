@@ -21,6 +21,8 @@ func (s *Session) Gather(ctx context.Context, o call.GatherOptions) (string, err
 	if err := s.ready(); err != nil {
 		return "", err
 	}
+	s.gathering.Add(1)
+	defer s.gathering.Add(-1)
 	for _, p := range o.Prompts {
 		if s.digits.len() > 0 {
 			break

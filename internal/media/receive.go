@@ -172,7 +172,11 @@ func (r *receiver) deliver(h rtpHeader, te bool, payload []byte, now time.Time) 
 		return
 	}
 	rec, taps := r.s.rec.Load(), r.s.taps.Load()
-	inband := !r.teNegotiated.Load() && !r.gotTE
+	// While bridged, in-band tones are the far party's to hear (relayed
+	// as audio), not keys for this leg: no detection, which would cost
+	// more than the relay itself (BenchmarkRelay/wire/…/inband-digits),
+	// unless a Gather waits for this leg's keys (hangupOnStar's *).
+	inband := !r.teNegotiated.Load() && !r.gotTE && (r.s.link.Load() == nil || r.s.gathering.Load() > 0)
 	if rec == nil && taps == nil && !inband {
 		return
 	}

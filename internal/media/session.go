@@ -96,6 +96,9 @@ type Session struct {
 	rec    atomic.Pointer[recorder]
 	taps   atomic.Pointer[[]*track] // recordings of the whole call (callrecord.go)
 	link   atomic.Pointer[bridgeLink]
+	// gathering counts the Gathers waiting for keys: a bridged leg
+	// detects in-band tones only while one waits (receive.go).
+	gathering atomic.Int32
 	digits digitQueue
 	recN   atomic.Int64
 
