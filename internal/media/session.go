@@ -92,15 +92,15 @@ type Session struct {
 	// receive statistics for RTCP (set by the reader, under mu)
 	rxStats rxStats
 
-	rx     receiver // reader goroutine only
-	rec    atomic.Pointer[recorder]
-	taps   atomic.Pointer[[]*track] // recordings of the whole call (callrecord.go)
-	link   atomic.Pointer[bridgeLink]
+	rx   receiver // reader goroutine only
+	rec  atomic.Pointer[recorder]
+	taps atomic.Pointer[[]*track] // recordings of the whole call (callrecord.go)
+	link atomic.Pointer[bridgeLink]
 	// gathering counts the Gathers waiting for keys: a bridged leg
 	// detects in-band tones only while one waits (receive.go).
 	gathering atomic.Int32
-	digits digitQueue
-	recN   atomic.Int64
+	digits    digitQueue
+	recN      atomic.Int64
 
 	packetsSent, packetsReceived atomic.Uint64
 	bytesSent, bytesReceived     atomic.Uint64
