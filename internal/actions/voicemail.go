@@ -29,8 +29,8 @@ func init() {
 // Voicemail is Kazoo's voicemail module. compose (the default) answers,
 // plays the box's unavailable greeting (or a spoken one), beeps, records
 // until # or silence or the longest message, and saves the recording as a
-// new message of the box. check asks for the box (the caller's own when
-// the calling phone's owner has one) and its PIN, then plays the messages
+// new message of the box. check asks for the box (or takes the calling
+// phone's owner's, see CalleridMatchLogin) and its PIN, then plays the messages
 // with 1 replay, 7 delete, 9 save, # next. Boxes are looked up in the
 // call's account only.
 type Voicemail struct {
@@ -42,8 +42,9 @@ type Voicemail struct {
 	MaxMessageLength  int  `json:"max_message_length,omitempty"`
 	InterdigitTimeout int  `json:"interdigit_timeout,omitempty"`
 	SkipGreeting      bool `json:"skip_greeting,omitempty"`
-	// Kazoo's login options are kept; the caller's own box is always
-	// tried first.
+	// CalleridMatchLogin and SingleMailboxLogin (check without an id)
+	// open the box of the calling phone's owner instead of asking for a
+	// mailbox number (*97); with neither, the number is asked (*98).
 	CalleridMatchLogin bool `json:"callerid_match_login,omitempty"`
 	SingleMailboxLogin bool `json:"single_mailbox_login,omitempty"`
 }
@@ -311,7 +312,8 @@ func (a *Voicemail) listen(ctx context.Context, x *engine.Exec, vs *voicemail.St
 }
 
 // login finds the box to check and asks its PIN: the node's box, else the
-// calling phone's owner's, else one asked for by mailbox number. A box
+// calling phone's owner's (single_mailbox_login or callerid_match_login),
+// else one asked for by mailbox number. A box
 // with a PIN asks for it (its owner calling from their own phone is let
 // in unless require_pin); a box without a PIN opens only for its owner.
 // vmLoginTries wrong answers end the login.
@@ -322,7 +324,7 @@ func (a *Voicemail) login(ctx context.Context, x *engine.Exec, vs *voicemail.Sto
 	switch {
 	case a.ID != "":
 		box, err = vs.Box(ctx, acct, a.ID)
-	case owner != "":
+	case owner != "" && (a.SingleMailboxLogin || a.CalleridMatchLogin):
 		box, err = vs.BoxOfOwner(ctx, acct, owner)
 	default:
 		err = store.ErrNotFound

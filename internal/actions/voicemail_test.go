@@ -296,17 +296,18 @@ func TestVoicemailCheckMenu(t *testing.T) {
 }
 
 // TestVoicemailCheckOwnBoxNoPin: the owner's phone opens its box without
-// a PIN; a box without a PIN is closed to anyone else.
+// a PIN (*97); a box without a PIN is closed to anyone else, who is asked
+// for a mailbox number.
 func TestVoicemailCheckOwnBoxNoPin(t *testing.T) {
 	f := newVMFixture(t)
 	f.box(t, actionstest.Account, vmBoxID, map[string]any{"name": "S", "mailbox": "3000", "owner_id": "alice"}, "")
 	info := actionstest.Info()
 	info.DeviceID, info.OwnerID = "desk", "alice"
-	c := f.run(t, `{"module":"voicemail","data":{"action":"check"}}`, info)
+	c := f.run(t, `{"module":"voicemail","data":{"action":"check","single_mailbox_login":true}}`, info)
 	if said := c.Said(); !slices.Contains(said, "You have 0 new messages and 0 saved messages.") {
 		t.Errorf("said %q", said)
 	}
-	c = f.run(t, `{"module":"voicemail","data":{"action":"check"}}`, actionstest.Info(), "3000#", "#")
+	c = f.run(t, `{"module":"voicemail","data":{"action":"check","single_mailbox_login":true}}`, actionstest.Info(), "3000#", "#")
 	if said := c.Said(); slices.ContainsFunc(said, func(s string) bool { return strings.HasPrefix(s, "You have") }) {
 		t.Errorf("a stranger opened a box without a PIN: %q", said)
 	}
