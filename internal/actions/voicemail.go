@@ -59,7 +59,7 @@ const (
 	vmEnterBox        = "Please enter your mailbox number, then press pound."
 	vmEnterPin        = "Please enter your password, then press pound."
 	vmBadLogin        = "Invalid login."
-	vmNoPin           = "This mailbox has no password. It can only be checked from its owner's phone. Goodbye."
+	vmNoPin           = "This mailbox has no password. It can only be checked from its owner's phone."
 	vmGoodbye         = "Goodbye."
 	vmCount           = "You have %d new %s and %d saved %s."
 	vmMessageN        = "Message %d."
