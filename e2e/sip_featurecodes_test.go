@@ -25,7 +25,7 @@ func applyFeatureCodes(t *testing.T, s *sipServer) {
 	}
 	env := []string{"SWITCHBOARD_SERVER=" + s.URL, "SWITCHBOARD_ADMIN_KEY=" + sipE2EKey}
 	out, stderr, err := run(t, env, "", "callflow", "apply", "-f", file)
-	if err != nil || strings.Count(out, "created ") != 6 {
+	if err != nil || strings.Count(out, "created ") != 8 {
 		t.Fatalf("apply feature codes: %v %q %q", err, out, stderr)
 	}
 }

@@ -44,7 +44,6 @@ var notYetDone = setOf(
 	"privacy", "receive_fax", "record_caller",
 	"ring_group_toggle", "route_to_cid", "send_dtmf",
 	"set", "set_alert_info", "set_variables", "skel",
-	"voicemail",
 	"wait_for_hangup",
 )
 

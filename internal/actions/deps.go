@@ -12,6 +12,7 @@ import (
 	"github.com/switchboard/switchboard/internal/pivot"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/twiml"
+	"github.com/switchboard/switchboard/internal/voicemail"
 )
 
 // Deps are every dependency the call-flow modules use, built once by the
@@ -43,6 +44,9 @@ type Deps struct {
 	// Writes changes the account's stored documents (the feature codes:
 	// a user's call forwarding and do-not-disturb).
 	Writes DocumentWriter
+	// Voicemail keeps voicemail boxes' messages (the voicemail module);
+	// optional: without it the module says the box is unavailable.
+	Voicemail *voicemail.Store
 }
 
 var _ engine.Deps = (*Deps)(nil)

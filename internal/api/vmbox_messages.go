@@ -11,11 +11,10 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/switchboard/switchboard/internal/document"
 	"github.com/switchboard/switchboard/internal/media"
-	"github.com/switchboard/switchboard/internal/store"
+	"github.com/switchboard/switchboard/internal/voicemail"
 )
 
 // A voicemail box's messages under Kazoo's paths
@@ -25,17 +24,6 @@ import (
 // Gregorian seconds, length in milliseconds, folder new/saved) and its
 // audio in the account's media library under the message's media_id. A
 // message is reached only through its own box in its own account.
-
-// messageKind is the store kind of voicemail messages; it has no
-// document routes of its own (not registered in internal/document).
-const messageKind = "vmbox_messages"
-
-// gregorianOffset is the seconds from year 0 to the Unix epoch: Kazoo's
-// timestamps count from year 0.
-const gregorianOffset = 62167219200
-
-// messageFolders are the folders an admin may move a message to.
-var messageFolders = []string{"new", "saved"}
 
 // messageFields are the metadata a new message may carry, as Kazoo names
 // them, with their longest length.
@@ -57,37 +45,43 @@ func vmboxMessageRoutes() []route {
 	}
 }
 
-// messageBox checks that the box exists in the request's account.
-func (a *API) messageBox(r *http.Request) (store.Documents, string, error) {
+// vm is the message store over the API's documents and media.
+func (a *API) vm() (*voicemail.Store, error) {
 	docs, err := a.documents()
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	box := r.PathValue("vmbox_id")
-	if _, err := docs.GetDoc(r.Context(), "vmboxes", accountOf(r), box); err != nil {
-		return nil, "", err
+	vs := &voicemail.Store{Docs: docs, Now: a.now}
+	if a.media != nil {
+		vs.Audio = a.media
 	}
-	return docs, box, nil
+	return vs, nil
+}
+
+// messageBox checks that the box exists in the request's account.
+func (a *API) messageBox(r *http.Request) (*voicemail.Store, voicemail.Box, error) {
+	vs, err := a.vm()
+	if err != nil {
+		return nil, voicemail.Box{}, err
+	}
+	box, err := vs.Box(r.Context(), accountOf(r), r.PathValue("vmbox_id"))
+	if err != nil {
+		return nil, voicemail.Box{}, err
+	}
+	return vs, box, nil
 }
 
 // message reads one message of the box; another box's is not found.
-func (a *API) message(r *http.Request) (store.Documents, store.Doc, map[string]any, error) {
-	docs, box, err := a.messageBox(r)
+func (a *API) message(r *http.Request) (*voicemail.Store, voicemail.Box, voicemail.Message, string, error) {
+	vs, box, err := a.messageBox(r)
 	if err != nil {
-		return nil, store.Doc{}, nil, err
+		return nil, voicemail.Box{}, nil, "", err
 	}
-	d, err := docs.GetDoc(r.Context(), messageKind, accountOf(r), r.PathValue("media_id"))
+	m, rev, err := vs.Message(r.Context(), accountOf(r), box.ID, r.PathValue("media_id"))
 	if err != nil {
-		return nil, store.Doc{}, nil, err
+		return nil, voicemail.Box{}, nil, "", err
 	}
-	m, err := document.Decode(d.Body)
-	if err != nil {
-		return nil, store.Doc{}, nil, fmt.Errorf("message %s: %w", d.ID, err)
-	}
-	if m["vmbox_id"] != box {
-		return nil, store.Doc{}, nil, fmt.Errorf("message %s of another box: %w", d.ID, store.ErrNotFound)
-	}
-	return docs, d, m, nil
+	return vs, box, m, rev, nil
 }
 
 // messageAnswer is a message as the API shows it (the box id is the path's).
@@ -104,57 +98,34 @@ func messageAnswer(m map[string]any) map[string]any {
 // listMessages answers a box's messages, newest first; ?folder= keeps one
 // folder.
 func (a *API) listMessages(w http.ResponseWriter, r *http.Request) error {
-	docs, box, err := a.messageBox(r)
+	vs, box, err := a.messageBox(r)
 	if err != nil {
 		return err
 	}
-	q := store.DocQuery{Filters: map[string]string{"vmbox_id": box}}
-	if f := r.URL.Query().Get("folder"); f != "" {
-		q.Filters["folder"] = f
-	}
-	page, _, err := docs.ListDocs(r.Context(), messageKind, accountOf(r), q)
+	msgs, err := vs.Messages(r.Context(), accountOf(r), box.ID, r.URL.Query().Get("folder"))
 	if err != nil {
-		return fmt.Errorf("list messages of %s: %w", box, err)
+		return err
 	}
-	out := make([]map[string]any, 0, len(page))
-	for _, d := range page {
-		m, err := document.Decode(d.Body)
-		if err != nil {
-			return fmt.Errorf("message %s: %w", d.ID, err)
-		}
+	out := make([]map[string]any, 0, len(msgs))
+	for _, m := range msgs {
 		out = append(out, messageAnswer(m))
 	}
-	slices.SortStableFunc(out, func(x, y map[string]any) int { return stamp(y) - stamp(x) })
 	return a.success(w, r, http.StatusOK, out, "", nil)
-}
-
-// stamp is a message's timestamp for sorting.
-func stamp(m map[string]any) int {
-	switch v := m["timestamp"].(type) {
-	case json.Number:
-		n, _ := v.Int64()
-		return int(n)
-	case float64:
-		return int(v)
-	case int64:
-		return int(v)
-	}
-	return 0
 }
 
 // getMessage answers one message's metadata.
 func (a *API) getMessage(w http.ResponseWriter, r *http.Request) error {
-	_, d, m, err := a.message(r)
+	_, _, m, rev, err := a.message(r)
 	if err != nil {
 		return err
 	}
-	return a.success(w, r, http.StatusOK, messageAnswer(m), d.Revision, nil)
+	return a.success(w, r, http.StatusOK, messageAnswer(m), rev, nil)
 }
 
 // updateMessage moves a message to another folder (Kazoo's
 // {"data": {"folder": "saved"}}: heard).
 func (a *API) updateMessage(w http.ResponseWriter, r *http.Request) error {
-	docs, d, m, err := a.message(r)
+	vs, box, m, _, err := a.message(r)
 	if err != nil {
 		return err
 	}
@@ -167,43 +138,27 @@ func (a *API) updateMessage(w http.ResponseWriter, r *http.Request) error {
 	}
 	_ = json.Unmarshal(req.Data, &body) // a folder of another type is refused below
 	folder := body.Folder
-	if !slices.Contains(messageFolders, folder) {
+	if !slices.Contains(voicemail.Folders, folder) {
 		return fieldError(http.StatusBadRequest, "validation failed", "folder", "enum",
-			"folder is one of: "+strings.Join(messageFolders, ", "))
+			"folder is one of: "+strings.Join(voicemail.Folders, ", "))
 	}
-	m["folder"] = folder
-	raw, err := json.Marshal(m)
+	m, rev, err := vs.SetFolder(r.Context(), accountOf(r), box.ID, m.ID(), folder)
 	if err != nil {
-		return fmt.Errorf("message %s: %w", d.ID, err)
+		return err
 	}
-	saved, err := docs.UpdateDoc(r.Context(), store.DocWrite{Doc: store.Doc{ID: d.ID, Kind: messageKind, AccountID: d.AccountID, Name: d.Name, Body: raw}}, "")
-	if err != nil {
-		return fmt.Errorf("move message %s: %w", d.ID, err)
-	}
-	return a.success(w, r, http.StatusOK, messageAnswer(m), saved.Revision, nil)
+	return a.success(w, r, http.StatusOK, messageAnswer(m), rev, nil)
 }
 
 // deleteMessage removes a message and its audio.
 func (a *API) deleteMessage(w http.ResponseWriter, r *http.Request) error {
-	docs, d, m, err := a.message(r)
+	vs, box, m, _, err := a.message(r)
 	if err != nil {
 		return err
 	}
-	if _, err := docs.DeleteDoc(r.Context(), messageKind, accountOf(r), d.ID, "", true); err != nil {
-		return fmt.Errorf("delete message %s: %w", d.ID, err)
+	if _, err := vs.Delete(r.Context(), accountOf(r), box.ID, m.ID()); err != nil {
+		return err
 	}
-	a.deleteMessageAudio(accountOf(r), d.ID)
 	return a.success(w, r, http.StatusOK, messageAnswer(m), "", nil)
-}
-
-// deleteMessageAudio removes a message's audio; a failure is logged.
-func (a *API) deleteMessageAudio(accountID, id string) {
-	if a.media == nil {
-		return
-	}
-	if err := a.media.DeleteMedia(accountID, id); err != nil {
-		a.log.Warn("message audio not deleted", "media_id", id, "account_id", accountID, "err", err)
-	}
 }
 
 // getMessageRaw answers a message's audio as WAV.
@@ -211,11 +166,12 @@ func (a *API) getMessageRaw(w http.ResponseWriter, r *http.Request) error {
 	if a.media == nil {
 		return errNoMedia
 	}
-	_, d, _, err := a.message(r)
+	_, _, msg, _, err := a.message(r)
 	if err != nil {
 		return err
 	}
-	f, err := a.media.OpenMedia(accountOf(r), d.ID)
+	id := msg.ID()
+	f, err := a.media.OpenMedia(accountOf(r), id)
 	if errors.Is(err, media.ErrNotFound) {
 		return &Error{Status: http.StatusNotFound, Message: "bad identifier", Data: map[string]any{"cause": "the message has no audio"}, Err: err}
 	}
@@ -225,11 +181,11 @@ func (a *API) getMessageRaw(w http.ResponseWriter, r *http.Request) error {
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return fmt.Errorf("message %s: %w", d.ID, err)
+		return fmt.Errorf("message %s: %w", id, err)
 	}
 	w.Header().Set("Content-Type", "audio/wav")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	http.ServeContent(w, r, d.ID+".wav", st.ModTime(), f)
+	http.ServeContent(w, r, id+".wav", st.ModTime(), f)
 	return nil
 }
 
@@ -241,7 +197,7 @@ func (a *API) createMessage(w http.ResponseWriter, r *http.Request) error {
 	if a.media == nil {
 		return errNoMedia
 	}
-	docs, box, err := a.messageBox(r)
+	vs, box, err := a.messageBox(r)
 	if err != nil {
 		return err
 	}
@@ -249,16 +205,7 @@ func (a *API) createMessage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	now := a.now().UTC()
-	id := now.Format("200601") + "-" + store.NewID()
-	stored, err := a.media.StoreMedia(r.Context(), accountOf(r), id, bytes.NewReader(audio), ct)
-	if err != nil {
-		return mediaError(err)
-	}
-	m := map[string]any{
-		"vmbox_id": box, "media_id": id, "folder": "new",
-		"timestamp": gregorian(now), "length": stored.Duration().Milliseconds(),
-	}
+	keep := map[string]any{}
 	for k, maxLen := range messageFields {
 		v, ok := meta[k]
 		if !ok {
@@ -266,19 +213,17 @@ func (a *API) createMessage(w http.ResponseWriter, r *http.Request) error {
 		}
 		s, isStr := v.(string)
 		if !isStr || len(s) > maxLen {
-			a.deleteMessageAudio(accountOf(r), id)
 			return fieldError(http.StatusBadRequest, "validation failed", k, "maxLength", fmt.Sprintf("%s is a string of at most %d characters", k, maxLen))
 		}
-		m[k] = s
+		keep[k] = s
 	}
-	raw, err := json.Marshal(m)
+	m, err := vs.Save(r.Context(), accountOf(r), box, keep, bytes.NewReader(audio), ct)
+	if errors.Is(err, voicemail.ErrBoxFull) {
+		return fieldError(http.StatusBadRequest, "mailbox full", "max_message_count", "maximum",
+			fmt.Sprintf("the box holds its %d messages already", box.MaxMessageCount))
+	}
 	if err != nil {
-		return fmt.Errorf("message %s: %w", id, err)
-	}
-	name, _ := m["caller_id_number"].(string)
-	if _, err := docs.CreateDoc(r.Context(), store.DocWrite{Doc: store.Doc{ID: id, Kind: messageKind, AccountID: accountOf(r), Name: name, Body: raw}}); err != nil {
-		a.deleteMessageAudio(accountOf(r), id)
-		return fmt.Errorf("store message %s: %w", id, err)
+		return mediaError(err)
 	}
 	return a.success(w, r, http.StatusCreated, messageAnswer(m), "", nil)
 }
@@ -339,23 +284,18 @@ func (a *API) readMessage(r *http.Request) (map[string]any, []byte, string, erro
 
 // deleteBoxMessages removes the messages of a deleted box and their audio.
 func (a *API) deleteBoxMessages(r *http.Request, box string) {
-	docs, err := a.documents()
+	vs, err := a.vm()
 	if err != nil {
 		return
 	}
-	page, _, err := docs.ListDocs(r.Context(), messageKind, accountOf(r), store.DocQuery{Filters: map[string]string{"vmbox_id": box}})
+	msgs, err := vs.Messages(r.Context(), accountOf(r), box, "")
 	if err != nil {
 		a.log.Warn("messages of a deleted box not listed", "vmbox_id", box, "err", err)
 		return
 	}
-	for _, d := range page {
-		if _, err := docs.DeleteDoc(r.Context(), messageKind, accountOf(r), d.ID, "", true); err != nil {
-			a.log.Warn("message of a deleted box not deleted", "media_id", d.ID, "err", err)
-			continue
+	for _, m := range msgs {
+		if _, err := vs.Delete(r.Context(), accountOf(r), box, m.ID()); err != nil {
+			a.log.Warn("message of a deleted box not deleted", "media_id", m.ID(), "err", err)
 		}
-		a.deleteMessageAudio(accountOf(r), d.ID)
 	}
 }
-
-// gregorian is t in Kazoo's seconds since year 0.
-func gregorian(t time.Time) int64 { return t.Unix() + gregorianOffset }

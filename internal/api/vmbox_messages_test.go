@@ -138,6 +138,37 @@ func TestVMBoxMessages(t *testing.T) {
 	})
 }
 
+// TestVMBoxMessagesFull: a box holding max_message_count messages refuses
+// another with a 400 naming the field, and stores no audio for it.
+func TestVMBoxMessagesFull(t *testing.T) {
+	t.Parallel()
+	s := servertest.New(t)
+	status, env := s.Do("PUT", "/v2/accounts/"+s.AccountID+"/vmboxes", s.Token, data(map[string]any{"name": "Small", "mailbox": "3200", "max_message_count": 1}))
+	if status != http.StatusCreated {
+		t.Fatalf("create box: %d %v", status, env)
+	}
+	s.Set("box", servertest.Lookup(env, "data.id").(string))
+	msgs := "/v2/accounts/{account}/vmboxes/{box}/messages"
+	wav := http.Header{"Content-Type": {"audio/wav"}}
+	servertest.Run(t, s, []servertest.APIScenario{
+		{Name: "first message", Method: "PUT", URL: msgs, Body: uploadWAV(), Header: wav, ExpectedStatus: 201},
+		{Name: "box full", Method: "PUT", URL: msgs, Body: uploadWAV(), Header: wav, ExpectedStatus: 400,
+			ExpectedContent: []string{"mailbox full", `"max_message_count"`},
+			After: func(t testing.TB, s *servertest.Server, r servertest.Response) {
+				files, _ := filepath.Glob(filepath.Join(s.DataDir, "media", s.AccountID, "*.wav"))
+				if len(files) != 1 {
+					t.Errorf("%d audio files, want 1 (the refused message's audio was kept)", len(files))
+				}
+			}},
+		{Name: "still one", Method: "GET", URL: msgs, ExpectedStatus: 200,
+			After: func(t testing.TB, s *servertest.Server, r servertest.Response) {
+				if n := len(r.Get(t, "data").([]any)); n != 1 {
+					t.Errorf("%d messages, want 1", n)
+				}
+			}},
+	})
+}
+
 // messageFile is where a message's audio is kept (the media library).
 func messageFile(s *servertest.Server, name string) string {
 	return filepath.Join(s.DataDir, "media", s.AccountID, s.Expand("{"+name+"}")+".wav")

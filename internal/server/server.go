@@ -27,6 +27,7 @@ import (
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/store/sqlite"
 	"github.com/switchboard/switchboard/internal/twiml"
+	"github.com/switchboard/switchboard/internal/voicemail"
 )
 
 // Config is every process setting; a zero field means the documented
@@ -263,6 +264,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		callLog.Close()
 		return nil, err
 	}
+	deps.Voicemail = &voicemail.Store{Docs: db, Audio: s.media}
 	cfg.API.Reserved = append(cfg.API.Reserved, s.trunks.trust...)
 	s.api = api.New(cfg.API, db, log.With("component", "api"),
 		api.Deps{CallLog: callLog, Simulator: s, Egress: s, AccountChanged: s.calls.refresh, Media: s.media,
