@@ -9,7 +9,8 @@ import (
 // pcap) reaches a voicemail flow; after the call the box lists one new
 // message from the caller, about as long as the flow's limit, and its
 // audio from …/messages/{id}/raw is speech, not silence. The simulator
-// (the configurator's test call) runs the same flow with the module.
+// (the configurator's test call) runs the same flow with the module but
+// keeps no message in the real box.
 func TestVoicemailOverSIP(t *testing.T) {
 	sipTool(t, "sipp")
 	s := serveSIP(t)
@@ -57,8 +58,8 @@ func TestVoicemailOverSIP(t *testing.T) {
 		t.Errorf("audio lasts %v, the length field says %v ms", info.Duration, length)
 	}
 
-	// The configurator's test call runs the module too (its message is
-	// silence as long as the simulated recording).
+	// The configurator's test call runs the module too, and keeps nothing:
+	// the box still has the one real message.
 	status, env = api(t, "POST", base+"/simulate", s.Token, map[string]any{"data": map[string]any{"to": "1002", "inputs": []string{"#"}}})
 	if status != 200 {
 		t.Fatalf("simulate: %d %v", status, env)
@@ -68,7 +69,11 @@ func TestVoicemailOverSIP(t *testing.T) {
 	for _, l := range trace {
 		simulated = append(simulated, l.(map[string]any))
 	}
-	if vm := traceLines(simulated, "voicemail"); len(vm) != 1 || vm[0]["saved"] != true {
+	if vm := traceLines(simulated, "voicemail"); len(vm) != 1 || vm[0]["saved"] != false || vm[0]["reason"] != "test_call" {
 		t.Errorf("simulated call: voicemail lines %v in %s", vm, sipDump(simulated))
+	}
+	status, env = api(t, "GET", base+"/vmboxes/"+box+"/messages", s.Token, nil)
+	if msgs, _ := env["data"].([]any); status != 200 || len(msgs) != 1 {
+		t.Errorf("after the test call the box has %d messages (status %d), want the 1 real one: %v", len(msgs), status, msgs)
 	}
 }

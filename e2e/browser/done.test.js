@@ -90,6 +90,7 @@ let vmModule = 'voicemail';
 async function addVoicemail(page, target, key) {
   const d = await addUnder(page, vmModule, target, key);
   if (vmModule === 'tts') await d.getByLabel('Text', { exact: true }).fill('Nobody can take your call. Please leave a message after the tone.');
+  else await d.getByTestId('ref-id').getByLabel('Sales voicemail').check();
   await d.getByTestId('params-ok').click();
 }
 
@@ -130,6 +131,18 @@ test('a business-hours IVR is built and tested at 10:00 and 22:00 in the browser
   await d.getByLabel('Last name', { exact: true }).fill('Smith');
   await d.getByTestId('doc-save').click();
   await page.getByTestId('page-table').getByRole('button', { name: 'Alice Smith', exact: true }).waitFor();
+
+  // The voicemail box the unanswered and after-hours calls leave messages in.
+  if (vmModule === 'voicemail') {
+    await section(page, 'Voicemail');
+    await page.getByTestId('page-new').click();
+    d = dialog(page);
+    await d.getByLabel('Name', { exact: true }).fill('Sales voicemail');
+    await d.getByLabel('Box number', { exact: true }).fill('5001');
+    await d.getByLabel('PIN', { exact: true }).fill('4321');
+    await d.getByTestId('doc-save').click();
+    await page.getByTestId('page-table').getByRole('button', { name: 'Sales voicemail', exact: true }).waitFor();
+  }
 
   // Business hours: weekdays 09:00–17:00.
   await section(page, 'Time of day');
@@ -229,6 +242,22 @@ test('a business-hours IVR is built and tested at 10:00 and 22:00 in the browser
   await page.locator('.card.visited[data-module="play"]').waitFor();
   assert.deepEqual((await visited()).sort(), ['play', 'temporal_route', vmModule].sort());
   await screenshot(page, 'done-test-22h');
+  if (vmModule === 'voicemail') {
+    // The box answered both test calls that reached it: no "mailbox not
+    // available" in the trace, a message kept from each.
+    const boxes = (await srv.api.call('GET', '/vmboxes')).body.data;
+    const box = boxes.find((/** @type {{name: string}} */ b) => b.name === 'Sales voicemail');
+    assert.ok(box, 'the box is stored');
+    const calls = (await srv.api.call('GET', '/calls')).body.data;
+    let reached = 0;
+    for (const c of calls) {
+      const trace = JSON.stringify((await srv.api.call('GET', `/calls/${c.call_id}/trace`)).body);
+      if (!trace.includes('"voicemail"')) continue;
+      reached++;
+      assert.ok(!trace.includes('vmbox_unavailable'), `the voicemail box is reached in call ${c.call_id}: ${trace.slice(0, 600)}`);
+    }
+    assert.equal(reached, 2, 'two test calls reached voicemail');
+  }
 
   // The call log opens the same path-on-diagram view.
   await section(page, 'Calls');

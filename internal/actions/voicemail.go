@@ -172,6 +172,14 @@ func (a *Voicemail) compose(ctx context.Context, x *engine.Exec, vs *voicemail.S
 		}
 		return a.sayEnd(ctx, x, vmTooShort)
 	}
+	if call.IsTestCall(x.Call) {
+		// The configurator's test call: the path is shown, nothing is kept.
+		x.Trace.Add("voicemail", "action", "compose", "vmbox_id", box.ID, "saved", false, "reason", "test_call", "length_ms", rec.Duration.Milliseconds())
+		if hungUp {
+			return "", context.Cause(ctx)
+		}
+		return a.sayEnd(ctx, x, vmSaved)
+	}
 	// A caller who hangs up after speaking leaves the message: it is
 	// saved on a context the hangup does not cancel.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), vmSaveTimeout)

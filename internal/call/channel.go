@@ -246,6 +246,30 @@ type Clocked interface {
 	Clock() Clock
 }
 
+// TestCall is implemented by channels that only rehearse a call (the
+// configurator's test call): actions that would keep something for the
+// account — a voicemail message — say what they would keep instead, so
+// a test leaves no messages in real boxes.
+type TestCall interface {
+	TestCall() bool
+}
+
+// IsTestCall reports whether ch, or the channel it wraps (a traced
+// channel's Unwrap), rehearses a call (TestCall).
+func IsTestCall(ch Channel) bool {
+	for ch != nil {
+		if t, ok := ch.(TestCall); ok {
+			return t.TestCall()
+		}
+		u, ok := ch.(interface{ Unwrap() Channel })
+		if !ok {
+			return false
+		}
+		ch = u.Unwrap()
+	}
+	return false
+}
+
 // RealClock is the wall clock.
 type RealClock struct{}
 

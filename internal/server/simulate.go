@@ -38,7 +38,8 @@ func (s *Server) Simulate(ctx context.Context, o sim.SimulateOptions, w io.Write
 		ID: id, AccountID: acct, From: from, FromName: o.CallerName, FromRealm: "simulator.invalid",
 		To: o.To, ToRealm: "switchboard.invalid", Request: o.To, Direction: "inbound",
 	}
-	var opts []sim.Option
+	// A test call keeps nothing for the account (no voicemail message).
+	opts := []sim.Option{sim.WithTestCall()}
 	if !o.At.IsZero() {
 		opts = append(opts, sim.WithClock(o.At))
 	}

@@ -48,6 +48,13 @@ type config struct {
 	start        time.Time
 	playDuration func(url string) time.Duration
 	media        func(id string) (time.Duration, error)
+	testCall     bool
+}
+
+// WithTestCall marks the call as a rehearsal (call.TestCall): the
+// configurator's test calls, which keep nothing (no voicemail message).
+func WithTestCall() Option {
+	return func(c *config) { c.testCall = true }
 }
 
 // WithClock starts the simulated clock at start instead of the real now.
@@ -76,6 +83,7 @@ type Channel struct {
 	clock        *simClock
 	playDuration func(url string) time.Duration
 	media        func(id string) (time.Duration, error)
+	testCall     bool
 
 	mu         sync.Mutex
 	inputs     []string
@@ -110,6 +118,7 @@ func New(parent context.Context, info call.Info, s Script, opts ...Option) (ctx 
 		clock:        newClock(cfg.start),
 		playDuration: cfg.playDuration,
 		media:        cfg.media,
+		testCall:     cfg.testCall,
 		inputs:       append([]string(nil), s.Inputs...),
 		dials:        append([]string(nil), s.Dials...),
 	}
@@ -117,6 +126,9 @@ func New(parent context.Context, info call.Info, s Script, opts ...Option) (ctx 
 
 // Info returns the info given to New.
 func (c *Channel) Info() call.Info { return c.info }
+
+// TestCall reports whether New was given WithTestCall (call.TestCall).
+func (c *Channel) TestCall() bool { return c.testCall }
 
 // Clock is the call's simulated clock: the start (WithClock, or the real
 // now at New) plus the real time elapsed plus every simulated wait.

@@ -207,3 +207,21 @@ func jsonEqual(a, b any) bool {
 	y, err2 := json.Marshal(b)
 	return err1 == nil && err2 == nil && string(x) == string(y)
 }
+
+// TestTestCallSeenThroughTheTrace: a test call stays one when the engine
+// wraps it in a traced channel, and a plain simulated call is not one.
+func TestTestCallSeenThroughTheTrace(t *testing.T) {
+	for _, tc := range []struct {
+		opts []sim.Option
+		want bool
+	}{{nil, false}, {[]sim.Option{sim.WithTestCall()}, true}} {
+		_, ch := sim.New(t.Context(), call.Info{ID: "c1"}, sim.Script{}, tc.opts...)
+		tr := call.NewTrace(ch.Clock(), nil)
+		if got := call.IsTestCall(call.Traced(ch, tr)); got != tc.want {
+			t.Errorf("IsTestCall(traced) = %v, want %v", got, tc.want)
+		}
+		if got := call.IsTestCall(ch); got != tc.want {
+			t.Errorf("IsTestCall = %v, want %v", got, tc.want)
+		}
+	}
+}
