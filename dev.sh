@@ -55,11 +55,15 @@ test)
 		exit 1
 	fi
 	echo "== fuzz (short runs; bench/ has the long ones)"
-	go test -run '^$' -fuzz '^FuzzDecodeRequest$' -fuzztime 10s ./internal/api/
-	go test -run '^$' -fuzz '^FuzzPrepare$' -fuzztime 10s ./internal/callflow/
-	go test -run '^$' -fuzz '^FuzzCompileNode$' -fuzztime 10s ./internal/callflow/
-	go test -run '^$' -fuzz '^FuzzParse$' -fuzztime 10s ./internal/twiml/
-	go test -run '^$' -fuzz '^FuzzGuard$' -fuzztime 10s ./internal/sip/
+	# Budgets in executions (about 10 s each on an idle 2-core machine), not
+	# in time: a time budget races Go's fuzzing coordinator at its deadline
+	# and fails with a bare "context deadline exceeded" on a busy machine
+	# (golang/go#75804); a count only takes longer there.
+	go test -run '^$' -fuzz '^FuzzDecodeRequest$' -fuzztime 25000x ./internal/api/
+	go test -run '^$' -fuzz '^FuzzPrepare$' -fuzztime 150000x ./internal/callflow/
+	go test -run '^$' -fuzz '^FuzzCompileNode$' -fuzztime 250000x ./internal/callflow/
+	go test -run '^$' -fuzz '^FuzzParse$' -fuzztime 60000x ./internal/twiml/
+	go test -run '^$' -fuzz '^FuzzGuard$' -fuzztime 200000x ./internal/sip/
 	echo "== benchmarks (one short pass; bench/ has the long runs)"
 	go test -run '^$' -bench 'Route|Patterns|Parse' -benchtime 2000x ./internal/routing/ ./internal/twiml/
 	go test -run '^$' -bench 'Load' -benchtime 3x ./internal/routing/ # 10,000 flows a run: 3 runs say enough
