@@ -28,6 +28,19 @@ func heardTone(t *testing.T, p *phone, d time.Duration, hz float64) float64 {
 	return tonePower(readFile(t, file), hz)
 }
 
+// threePhones registers alice (2200), bob (2201) and carol (2202) as
+// baresip phones, bob's and carol's extensions ringing them through a
+// user flow: the cast of the transfer tests.
+func threePhones(t *testing.T) (s *sipServer, alice, bob, carol *phone) {
+	s = serveSIP(t)
+	alice = newPhone(t, s, "alice", "2200", 700)
+	bob = newPhone(t, s, "bob", "2201", 1100)
+	carol = newPhone(t, s, "carol", "2202", 1500)
+	s.flow(t, "2201", map[string]any{"module": "user", "data": map[string]any{"id": bob.UserID, "timeout": 20}})
+	s.flow(t, "2202", map[string]any{"module": "user", "data": map[string]any{"id": carol.UserID, "timeout": 20}})
+	return s, alice, bob, carol
+}
+
 // TestReferBlindTransferBaresip: alice calls bob's extension; bob
 // transfers her with baresip's transfer command (SIP REFER). A number
 // nobody answers fails the transfer (bob's baresip reads the failed
@@ -36,12 +49,7 @@ func heardTone(t *testing.T, p *phone, d time.Duration, hz float64) float64 {
 // extension rings carol, alice and carol talk (each hears the other's
 // tone), bob's leg is ended, and alice's hangup ends carol's.
 func TestReferBlindTransferBaresip(t *testing.T) {
-	s := serveSIP(t)
-	alice := newPhone(t, s, "alice", "2200", 700)
-	bob := newPhone(t, s, "bob", "2201", 1100)
-	carol := newPhone(t, s, "carol", "2202", 1500)
-	s.flow(t, "2201", map[string]any{"module": "user", "data": map[string]any{"id": bob.UserID, "timeout": 20}})
-	s.flow(t, "2202", map[string]any{"module": "user", "data": map[string]any{"id": carol.UserID, "timeout": 20}})
+	s, alice, bob, carol := threePhones(t)
 
 	na, nb, nc := alice.count(), bob.count(), carol.count()
 	alice.command(t, "dial", "2201")
@@ -367,12 +375,7 @@ func TestAttendedTransferReplaces(t *testing.T) {
 // transfers bob to carol's (the caller's REFER): carol rings and answers,
 // alice's call ends, bob and carol hear each other until bob hangs up.
 func TestReferBlindTransferByCallerBaresip(t *testing.T) {
-	s := serveSIP(t)
-	alice := newPhone(t, s, "alice", "2200", 700)
-	bob := newPhone(t, s, "bob", "2201", 1100)
-	carol := newPhone(t, s, "carol", "2202", 1500)
-	s.flow(t, "2201", map[string]any{"module": "user", "data": map[string]any{"id": bob.UserID, "timeout": 20}})
-	s.flow(t, "2202", map[string]any{"module": "user", "data": map[string]any{"id": carol.UserID, "timeout": 20}})
+	_, alice, bob, carol := threePhones(t)
 
 	na, nb, nc := alice.count(), bob.count(), carol.count()
 	alice.command(t, "dial", "2201")
