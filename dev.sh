@@ -116,6 +116,12 @@ test)
 		awk '/^[[:space:]]*--- SKIP/ {sub(/^[[:space:]]*/, ""); r = prev; sub(/^[[:space:]]*/, "", r); print $0 "\t" r} {prev = $0}' "$log" | sort | uniq -c | sort -rn
 	fi
 	echo "$skips tests skipped"
+	if [ "$status" -ne 0 ]; then
+		# The whole log is long: repeat what failed last, where a reader
+		# of the tail of CI's output sees it.
+		echo "== failed tests"
+		grep -nE -B2 -A12 '^[[:space:]]*--- FAIL|^panic:|^FAIL[[:space:]]|test timed out|DATA RACE' "$log" | tail -c 20000 || true
+	fi
 	rm -f "$log"
 	[ "$status" -eq 0 ] || exit "$status"
 	echo "== soak (2 minutes)"
