@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -233,4 +234,20 @@ func TestPivotEngineTime(t *testing.T) {
 	pre, post := measure(t, e, root, n, 100, tp.called.Load, tp.responded.Load)
 	report(t, "node reached → request sent", pre)
 	report(t, "last response byte → first op", post)
+}
+
+// BenchmarkPivotEngineTime is one whole call of TestPivotEngineTime per
+// iteration, for its allocations and its profiles (-cpuprofile,
+// -memprofile): the call's setup, the webhook on the in-process
+// transport, the TwiML, the Say and the hangup.
+func BenchmarkPivotEngineTime(b *testing.B) {
+	tp := &instantTransport{body: []byte(`<?xml version="1.0" encoding="UTF-8"?><Response><Say voice="alice">Hello from the benchmark</Say></Response>`)}
+	deps := benchDeps()
+	deps.Webhooks = pivot.NewClient(pivot.Config{Transport: tp})
+	e := actionstest.NewEngine(engine.Config{}, deps)
+	root := actionstest.Prepare(b, `{"numbers":["1"],"flow":{"module":"pivot","data":{"voice_url":"http://customer.test/voice","method":"post","req_format":"twiml"}}}`)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		runStamped(b, e, root, "call-"+strconv.Itoa(i))
+	}
 }

@@ -19,11 +19,12 @@ func (s *session) params(extra pivot.Params) pivot.Params {
 	if x.Documents() > 1 || x.Call.Answered() {
 		status = "in-progress"
 	}
-	var ps pivot.Params
 	// The caller id as set_cid / prepend_cid left it (info's when unset).
 	cidNumber, cidName := x.Vars.CallerID(info)
 	vars := x.Vars.All()
 	digits := x.Vars.Digits()
+	// Sized for the base parameters, so that appending never copies them.
+	ps := make(pivot.Params, 0, len(vars)+len(digits)+len(extra)+20)
 	if s.format == "kazoo" {
 		if len(vars) > 0 {
 			cav := map[string]any{}

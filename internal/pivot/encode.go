@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,26 +36,67 @@ type Params = []Param
 type pair struct{ key, value string }
 
 // dedupe returns ps without nil values and with repeated keys collapsed.
+// A list with neither (the usual request) is returned as it is, without a
+// copy; short lists are searched in place of a map, which costs more than
+// the search for the twenty-odd parameters of a call.
 func dedupe(ps Params) Params {
+	if clean(ps) {
+		return ps
+	}
+	const linear = 32 // beyond this many keys, a map
 	var seen map[string]int
 	out := make(Params, 0, len(ps))
 	for _, p := range ps {
 		if p.Value == nil {
 			continue
 		}
-		if len(ps) > 1 {
-			if seen == nil {
-				seen = make(map[string]int, len(ps))
+		i := -1
+		if seen != nil {
+			if j, ok := seen[p.Key]; ok {
+				i = j
 			}
-			if i, ok := seen[p.Key]; ok {
-				out[i].Value = p.Value
-				continue
+		} else {
+			for j := range out {
+				if out[j].Key == p.Key {
+					i = j
+					break
+				}
 			}
-			seen[p.Key] = len(out)
+		}
+		if i >= 0 {
+			out[i].Value = p.Value
+			continue
 		}
 		out = append(out, p)
+		switch {
+		case seen != nil:
+			seen[p.Key] = len(out) - 1
+		case len(out) == linear:
+			seen = make(map[string]int, len(ps))
+			for j, q := range out {
+				seen[q.Key] = j
+			}
+		}
 	}
 	return out
+}
+
+// clean reports whether ps has no nil value and no repeated key.
+func clean(ps Params) bool {
+	if len(ps) > 64 {
+		return false // not worth the quadratic look: dedupe's map decides
+	}
+	for i, p := range ps {
+		if p.Value == nil {
+			return false
+		}
+		for _, q := range ps[:i] {
+			if q.Key == p.Key {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // flatten turns params into form fields: nested objects become Key[Sub],
@@ -151,41 +191,64 @@ func scalarString(v any) string {
 // encodeForm writes fields the way Kazoo's kz_http_util:json_to_querystring
 // does: keys unescaped except for the characters that would break the query
 // (escapeKey), values URL-encoded with '+' for space.
-func encodeForm(fields []pair) string {
-	var b strings.Builder
+func encodeForm(fields []pair) string { return string(appendForm(fields)) }
+
+// appendForm is encodeForm into a new byte slice sized for it.
+func appendForm(fields []pair) []byte {
+	n := 0
+	for _, f := range fields {
+		n += len(f.key) + len(f.value) + 2
+	}
+	b := make([]byte, 0, n+n/4)
 	for i, f := range fields {
 		if i > 0 {
-			b.WriteByte('&')
+			b = append(b, '&')
 		}
-		writeKey(&b, f.key)
-		b.WriteByte('=')
-		b.WriteString(url.QueryEscape(f.value))
+		b = appendKey(b, f.key)
+		b = append(b, '=')
+		b = appendQueryEscape(b, f.value)
 	}
-	return b.String()
+	return b
+}
+
+// appendQueryEscape appends s escaped byte for byte as url.QueryEscape
+// does (letters, digits and -_.~ as they are, space as '+', every other
+// byte as %XX in upper case), without its string per value.
+func appendQueryEscape(b []byte, s string) []byte {
+	const hex = "0123456789ABCDEF"
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
+			c == '-', c == '_', c == '.', c == '~':
+			b = append(b, c)
+		case c == ' ':
+			b = append(b, '+')
+		default:
+			b = append(b, '%', hex[c>>4], hex[c&15])
+		}
+	}
+	return b
 }
 
 // EncodeKey escapes a form key as Switchboard sends it: only '&', '=', '#',
 // '+', '%', space, control characters and non-ASCII bytes are escaped, so
 // Digits[default] and Custom-SIP-Headers[X-Foo] go out verbatim.
 func EncodeKey(k string) string {
-	var b strings.Builder
-	writeKey(&b, k)
-	return b.String()
+	return string(appendKey(nil, k))
 }
 
-func writeKey(b *strings.Builder, k string) {
+func appendKey(b []byte, k string) []byte {
 	const hex = "0123456789ABCDEF"
 	for i := 0; i < len(k); i++ {
 		c := k[i]
 		switch {
 		case c == '&' || c == '=' || c == '#' || c == '+' || c == '%' || c <= ' ' || c >= 0x7f:
-			b.WriteByte('%')
-			b.WriteByte(hex[c>>4])
-			b.WriteByte(hex[c&15])
+			b = append(b, '%', hex[c>>4], hex[c&15])
 		default:
-			b.WriteByte(c)
+			b = append(b, c)
 		}
 	}
+	return b
 }
 
 // EncodeParams returns the form/query encoding of ps (without a leading '?').

@@ -210,6 +210,7 @@ type Exchange struct {
 type hop struct {
 	method string
 	u      *url.URL
+	str    string // u.String()
 	signed string // u without user info: the URL signatures cover
 	body   []byte
 	ctype  string
@@ -260,35 +261,37 @@ func (c *Client) do(ctx context.Context, r Request, ex *Exchange) (*Response, er
 	redirects := 0
 	ex.Attempts = 1
 	for {
-		req, err := http.NewRequestWithContext(actx, h.method, h.u.String(), bytes.NewReader(h.body))
+		req, err := h.request(actx)
 		if err != nil {
 			return nil, newError(CodeInvalidURL, "invalid URL", err)
 		}
-		if h.body == nil {
-			req.Body, req.GetBody, req.ContentLength = nil, nil, 0
-		}
-		req.Header.Set("User-Agent", c.cfg.UserAgent)
-		req.Header.Set("Accept", accept)
+		// The header map is written directly, its keys in canonical form
+		// and its values in one array: Header.Set per field costs an
+		// allocation each.
+		vals := make([]string, 0, 6)
+		hdr := req.Header
+		vals = addHeader(hdr, vals, "User-Agent", c.cfg.UserAgent)
+		vals = addHeader(hdr, vals, "Accept", accept)
 		if h.ctype != "" {
-			req.Header.Set("Content-Type", h.ctype)
+			vals = addHeader(hdr, vals, "Content-Type", h.ctype)
 		}
 		if r.SigningKey != "" {
-			req.Header.Set("X-Twilio-Signature", twilioSignature(r.SigningKey, h.signed, h.form))
+			vals = addHeader(hdr, vals, "X-Twilio-Signature", twilioSignature(r.SigningKey, h.signed, h.form))
 		}
 		if r.SwitchboardKey != "" {
 			ts := now().Unix()
-			req.Header.Set("X-Switchboard-Timestamp", strconv.FormatInt(ts, 10))
-			req.Header.Set("X-Switchboard-Signature", SwitchboardSignature(r.SwitchboardKey, ts, h.method, h.signed, h.body))
+			vals = addHeader(hdr, vals, "X-Switchboard-Timestamp", strconv.FormatInt(ts, 10))
+			addHeader(hdr, vals, "X-Switchboard-Signature", SwitchboardSignature(r.SwitchboardKey, ts, h.method, h.signed, h.body))
 		}
 		if ex.RequestHeaders == nil {
-			ex.RequestHeaders = make(map[string]string, len(req.Header))
-			for k, v := range req.Header {
+			ex.RequestHeaders = make(map[string]string, len(hdr))
+			for k, v := range hdr {
 				ex.RequestHeaders[k] = strings.Join(v, ", ")
 			}
 		}
-		ex.FinalURL = egress.RedactURL(h.u.String())
+		ex.FinalURL = egress.RedactURL(h.str)
 
-		hr, err := c.hc.Do(req)
+		hr, err := c.roundTrip(req)
 		if err != nil && errors.Is(err, egress.ErrRefused) {
 			// Nothing was sent to the target: no retry, no answer to keep.
 			return nil, newError(CodeRefused, "refused by the egress policy", unwrapURLError(err))
@@ -312,7 +315,7 @@ func (c *Client) do(ctx context.Context, r Request, ex *Exchange) (*Response, er
 		}
 
 		limit := c.cfg.MaxBodyBytes
-		body, rerr := io.ReadAll(io.LimitReader(hr.Body, limit+1))
+		body, rerr := readBody(hr.Body, limit, hr.ContentLength)
 		hr.Body.Close()
 		ex.Status = hr.StatusCode
 		ex.ResponseHeaders = lowerHeaders(hr.Header)
@@ -339,7 +342,7 @@ func (c *Client) do(ctx context.Context, r Request, ex *Exchange) (*Response, er
 			continue
 		}
 
-		resp := &Response{Status: hr.StatusCode, Header: hr.Header, Body: body, FinalURL: h.u.String()}
+		resp := &Response{Status: hr.StatusCode, Header: hr.Header, Body: body, FinalURL: h.str}
 		switch {
 		case hr.StatusCode < 200 || hr.StatusCode > 299:
 			return resp, &Error{Code: CodeHTTPStatus, Message: "HTTP error response code " + strconv.Itoa(hr.StatusCode), Status: hr.StatusCode}
@@ -368,10 +371,11 @@ func (c *Client) prepare(r Request, ex *Exchange) (*hop, error) {
 		method = http.MethodGet
 	}
 	ex.Method, ex.URL = method, raw
-	if u, err := url.Parse(raw); err == nil {
-		ex.URL = egress.RedactURL(u.String())
+	parsed, perr := url.Parse(raw)
+	if perr == nil {
+		ex.URL = egress.RedactURL(parsed.String())
 	}
-	if err := checkURL(raw); err != nil {
+	if err := checkParsedURL(parsed, perr); err != nil {
 		return nil, err
 	}
 
@@ -392,15 +396,18 @@ func (c *Client) prepare(r Request, ex *Exchange) (*hop, error) {
 		}
 	default:
 		fields := flatten(ps)
-		h.body, h.ctype = []byte(encodeForm(fields)), ContentTypeForm
+		h.body, h.ctype = appendForm(fields), ContentTypeForm
 		h.form = signPairs(fields)
 	}
-	u, err := url.Parse(target)
-	if err != nil {
-		return nil, newError(CodeInvalidURL, "invalid URL", err)
+	u := parsed // the URL as checked, unless parameters were added to it
+	if target != raw {
+		var err error
+		if u, err = url.Parse(target); err != nil {
+			return nil, newError(CodeInvalidURL, "invalid URL", err)
+		}
 	}
 	h.setURL(u)
-	ex.URL = egress.RedactURL(u.String())
+	ex.URL = egress.RedactURL(h.str)
 	ex.RequestBody = string(h.body)
 	return h, nil
 }
@@ -411,8 +418,9 @@ func (h *hop) setURL(u *url.URL) {
 		u.Path = "/" // what goes on the wire, and what a server reconstructs
 	}
 	h.u = u
+	h.str = u.String()
 	if u.User == nil {
-		h.signed = u.String()
+		h.signed = h.str
 	} else {
 		v := *u
 		v.User = nil
@@ -421,7 +429,11 @@ func (h *hop) setURL(u *url.URL) {
 }
 
 func checkURL(raw string) *Error {
-	u, err := url.Parse(raw)
+	return checkParsedURL(url.Parse(raw))
+}
+
+// checkParsedURL is checkURL on url.Parse's results.
+func checkParsedURL(u *url.URL, err error) *Error {
 	if err != nil {
 		return newError(CodeInvalidURL, "invalid URL", err)
 	}
@@ -441,6 +453,101 @@ func isRedirect(code int) bool {
 		return true
 	}
 	return false
+}
+
+// request is the hop's HTTP request: its URL a copy of the hop's, parsed
+// once for the whole exchange, and an empty header for do to fill.
+func (h *hop) request(ctx context.Context) (*http.Request, error) {
+	var body io.Reader
+	if h.body != nil {
+		body = bytes.NewReader(h.body)
+	}
+	req, err := http.NewRequestWithContext(ctx, h.method, "", body)
+	if err != nil {
+		return nil, err
+	}
+	u := *h.u
+	req.URL = &u
+	req.Host = removeEmptyPort(u.Host)
+	return req, nil
+}
+
+// removeEmptyPort strips the empty port of "host:", as
+// http.NewRequest does with the Host it takes from the URL.
+func removeEmptyPort(host string) string {
+	if strings.LastIndex(host, ":") > strings.LastIndex(host, "]") {
+		return strings.TrimSuffix(host, ":")
+	}
+	return host
+}
+
+// addHeader sets header k (canonical) to v, taking v's one-element slice
+// from vals.
+func addHeader(h http.Header, vals []string, k, v string) []string {
+	vals = append(vals, v)
+	h[k] = vals[len(vals)-1 : len(vals) : len(vals)]
+	return vals
+}
+
+// roundTrip sends one request on the transport, as http.Client.Do would
+// with redirects left to do (CheckRedirect is ErrUseLastResponse): the
+// URL's user:password@ as Basic authentication, errors as *url.Error. It
+// skips the client's copies of the header and URL, kept there for
+// redirects that Do follows itself.
+func (c *Client) roundTrip(req *http.Request) (*http.Response, error) {
+	if u := req.URL.User; u != nil && req.Header.Get("Authorization") == "" {
+		password, _ := u.Password()
+		req.SetBasicAuth(u.Username(), password)
+	}
+	hr, err := c.cfg.Transport.RoundTrip(req)
+	if err != nil {
+		if hr != nil && hr.Body != nil {
+			hr.Body.Close()
+		}
+		return nil, &url.Error{Op: urlErrorOp(req.Method), URL: egress.RedactURL(req.URL.String()), Err: err}
+	}
+	if hr == nil {
+		return nil, &url.Error{Op: urlErrorOp(req.Method), URL: egress.RedactURL(req.URL.String()), Err: errors.New("transport returned no response")}
+	}
+	if hr.Body == nil {
+		hr.Body = http.NoBody
+	}
+	return hr, nil
+}
+
+// urlErrorOp is the Op of a *url.Error, as http.Client names it.
+func urlErrorOp(method string) string {
+	if method == "" {
+		return "Get"
+	}
+	return method[:1] + strings.ToLower(method[1:])
+}
+
+// readBody reads at most limit+1 bytes of r (one more than allowed, so that
+// an oversize answer is seen), into one slice when the size is announced.
+func readBody(r io.Reader, limit, size int64) ([]byte, error) {
+	n := int64(512)
+	if size >= 0 && size <= limit {
+		n = size + 1 // room for the read that sees the end
+	}
+	b := make([]byte, 0, n)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		room := min(int64(cap(b)), limit+1)
+		m, err := r.Read(b[len(b):room])
+		b = b[:len(b)+m]
+		if int64(len(b)) > limit {
+			return b, nil
+		}
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
 }
 
 // redirect builds the hop that follows a 3xx: 301/302/303 turn a POST into a

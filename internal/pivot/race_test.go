@@ -1,0 +1,5 @@
+//go:build race
+
+package pivot
+
+const raceEnabled = true
