@@ -156,6 +156,8 @@ func (t *track) write(ts uint32, pcm []int16, now time.Time) {
 		if fill := at - t.w.Samples(); fill > 0 {
 			t.err = t.w.WriteSilence(int(min(fill, t.limit)))
 		}
+	} else if gap < 0 {
+		return // a repeated or reordered frame: its time is written
 	} else if gap > 0 {
 		t.err = t.w.WriteSilence(int(gap))
 	}
@@ -204,8 +206,14 @@ func (r *CallRecording) Discard() {
 
 // Stop ends the recording and writes it as the call's next recording:
 // 8 kHz 16-bit WAV, mono (the parties mixed) or, with Dual, one channel
-// per party. Its length is the longest track's.
+// per party. It lasts from the start to now on the wall clock (at most
+// TimeLimit), or the longest track when that is longer: the end of a call
+// whose last frames were lost or never sent is silence, not missing.
 func (r *CallRecording) Stop() (call.Recording, error) {
+	return r.stopAt(time.Now())
+}
+
+func (r *CallRecording) stopAt(now time.Time) (call.Recording, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.stopped {
@@ -230,7 +238,7 @@ func (r *CallRecording) Stop() (call.Recording, error) {
 	n := s.recN.Add(1)
 	dir, name := s.m.RecordingPath(s.accountID, s.callID, n)
 	path := filepath.Join(dir, name)
-	samples, err := r.mix(path)
+	samples, err := r.mix(path, min(wallSamples(r.start, now), int64(r.o.TimeLimit/time.Millisecond*codec.Rate/1000)))
 	if err != nil {
 		os.Remove(path)
 		return call.Recording{}, fmt.Errorf("call recording: %w", err)
@@ -242,11 +250,10 @@ func (r *CallRecording) Stop() (call.Recording, error) {
 	return rec, nil
 }
 
-// mix writes the tracks into path, mixed or side by side; it returns the
-// samples per channel.
-func (r *CallRecording) mix(path string) (int64, error) {
+// mix writes the tracks into path, mixed or side by side, at least length
+// samples long; it returns the samples per channel.
+func (r *CallRecording) mix(path string, length int64) (int64, error) {
 	readers := make([]*bufio.Reader, len(r.tracks))
-	var length int64
 	for i, t := range r.tracks {
 		f, err := os.Open(t.f.Name())
 		if err != nil {

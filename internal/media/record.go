@@ -26,10 +26,18 @@ const (
 	maxGapFill = 2 * codec.Rate
 )
 
-// recorder writes what the reader goroutine delivers to a WAV file.
+// recorder writes what the reader goroutine delivers to a WAV file, on
+// the call's wall clock: each frame where its RTP timestamp puts it after
+// the previous one (a lost frame leaves its time as silence), the first
+// one and one after a long gap where the wall clock says, and at the end
+// silence up to the time the recording stopped (pad). So a recording lasts
+// as long as the call it recorded, whatever the network or a starved
+// sender lost, delayed or never sent.
 type recorder struct {
 	mu         sync.Mutex
 	w          *wav.Writer
+	start      time.Time
+	limit      int64 // samples: the recording's longest
 	stopped    bool
 	haveTS     bool
 	nextTS     uint32
@@ -45,12 +53,23 @@ func (r *recorder) write(ts uint32, pcm []int16, now time.Time) {
 	if r.stopped || r.err != nil {
 		return
 	}
-	if r.haveTS {
-		if gap := int32(ts - r.nextTS); gap > 0 && gap <= maxGapFill {
-			r.err = r.w.WriteSilence(int(gap))
-		}
+	gap := int32(ts - r.nextTS)
+	switch {
+	case !r.haveTS || gap > maxGapFill || gap < -maxGapFill:
+		// The first frame, or one after a long gap (hold, a new stream):
+		// where the wall clock says it ends.
+		r.fill(wallSamples(r.start, now) - int64(len(pcm)))
+	case gap < 0:
+		return // a repeated or reordered frame: its time is written
+	case gap > 0:
+		r.fill(r.w.Samples() + int64(gap))
 	}
 	r.haveTS, r.nextTS = true, ts+uint32(len(pcm))
+	if room := r.limit - r.w.Samples(); room <= 0 || r.err != nil {
+		return
+	} else if int64(len(pcm)) > room {
+		pcm = pcm[:room]
+	}
 	if isVoice(pcm) {
 		if r.firstVoice < 0 {
 			r.firstVoice = r.w.Samples()
@@ -61,6 +80,30 @@ func (r *recorder) write(ts uint32, pcm []int16, now time.Time) {
 	if r.err == nil {
 		r.err = r.w.Write(pcm)
 	}
+}
+
+// fill writes silence up to sample at (at most the limit).
+func (r *recorder) fill(at int64) {
+	if n := min(at, r.limit) - r.w.Samples(); n > 0 && r.err == nil {
+		r.err = r.w.WriteSilence(int(n))
+	}
+}
+
+// pad ends the recording at now on the wall clock: the time after the
+// last frame that arrived (a sender gone quiet, frames still on their
+// way) is silence in it. It stops the recorder.
+func (r *recorder) pad(now time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.stopped {
+		r.fill(wallSamples(r.start, now))
+	}
+	r.stopped = true
+}
+
+// wallSamples is the number of samples from start to now.
+func wallSamples(start, now time.Time) int64 {
+	return int64(now.Sub(start)) * codec.Rate / int64(time.Second)
 }
 
 func isVoice(pcm []int16) bool {
@@ -128,16 +171,20 @@ func (s *Session) Record(ctx context.Context, o call.RecordOptions) (call.Record
 		f.Close()
 		return call.Recording{}, fmt.Errorf("record: %w", err)
 	}
-	r := &recorder{w: w, firstVoice: -1}
+	maxLen := o.MaxLength
+	if maxLen <= 0 {
+		maxLen = DefaultMaxRecording
+	}
 	s.digits.clear()
 	start := time.Now()
+	r := &recorder{w: w, start: start, limit: int64(maxLen / time.Millisecond * codec.Rate / 1000), firstVoice: -1}
 	s.rec.Store(r)
 
 	digits, waitErr := s.recordWait(ctx, o, r, start)
 
 	s.rec.CompareAndSwap(r, nil)
+	r.pad(time.Now())
 	r.mu.Lock()
-	r.stopped = true
 	werr := r.err
 	if werr == nil {
 		werr = w.Close()
