@@ -1,0 +1,17 @@
+package bench
+
+import (
+	"syscall"
+	"unsafe"
+)
+
+// threadCPU is the CPU time of the calling thread in nanoseconds
+// (CLOCK_THREAD_CPUTIME_ID), 0 when the clock cannot be read.
+func threadCPU() int64 {
+	const clockThreadCPUTime = 3
+	var ts syscall.Timespec
+	if _, _, e := syscall.Syscall(syscall.SYS_CLOCK_GETTIME, clockThreadCPUTime, uintptr(unsafe.Pointer(&ts)), 0); e != 0 {
+		return 0
+	}
+	return ts.Nano()
+}

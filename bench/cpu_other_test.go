@@ -1,0 +1,6 @@
+//go:build !linux
+
+package bench
+
+// threadCPU has no portable clock: the CPU-time figures are left out.
+func threadCPU() int64 { return 0 }
