@@ -128,20 +128,22 @@ func checkJSONObject(b []byte) error {
 
 // checkTwiML verifies that b is well-formed XML whose root element is
 // <Response> (any namespace); the XML declaration, comments, processing
-// instructions and a DOCTYPE may precede it.
+// instructions and a DOCTYPE may precede it. It reads raw tokens and
+// matches end tags itself, with Decoder.Token's messages: Token would
+// also resolve namespaces, which nothing here needs.
 func checkTwiML(b []byte) error {
 	d := xml.NewDecoder(bytes.NewReader(b))
 	d.CharsetReader = charsetReader
 	root := false
-	depth := 0
+	var open []xml.Name // raw names of the elements not yet closed
 	for {
-		tok, err := d.Token()
+		tok, err := d.RawToken()
 		if err == io.EOF {
 			if !root {
 				return errors.New("no root element")
 			}
-			if depth != 0 {
-				return errors.New("unexpected end of document")
+			if len(open) != 0 {
+				return syntaxError(d, "unexpected EOF")
 			}
 			return nil
 		}
@@ -155,21 +157,38 @@ func checkTwiML(b []byte) error {
 					return errors.New("root element is <" + t.Name.Local + ">, not <Response>")
 				}
 				root = true
-			} else if depth == 0 {
+			} else if len(open) == 0 {
 				return errors.New("more than one root element")
 			}
-			depth++
+			open = append(open, t.Name)
 		case xml.EndElement:
-			depth--
-			if depth < 0 {
-				return errors.New("unexpected end element")
+			if len(open) == 0 {
+				return syntaxError(d, "unexpected end element </"+t.Name.Local+">")
 			}
+			s := open[len(open)-1]
+			switch {
+			case t.Name.Local != s.Local:
+				return syntaxError(d, "element <"+s.Local+"> closed by </"+t.Name.Local+">")
+			case t.Name.Space != s.Space:
+				ns := t.Name.Space
+				if ns == "" {
+					ns = `""`
+				}
+				return syntaxError(d, "element <"+s.Local+"> in space "+s.Space+" closed by </"+t.Name.Local+"> in space "+ns)
+			}
+			open = open[:len(open)-1]
 		case xml.CharData:
-			if depth == 0 && len(bytes.TrimSpace(t)) > 0 {
+			if len(open) == 0 && len(bytes.TrimSpace(t)) > 0 {
 				return errors.New("text outside the root element")
 			}
 		}
 	}
+}
+
+// syntaxError is the error Decoder.Token gives for msg at d's position.
+func syntaxError(d *xml.Decoder, msg string) error {
+	line, _ := d.InputPos()
+	return &xml.SyntaxError{Msg: msg, Line: line}
 }
 
 // charsetReader accepts the encodings an XML declaration commonly names:
