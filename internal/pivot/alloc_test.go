@@ -138,9 +138,9 @@ func (t instant) RoundTrip(r *http.Request) (*http.Response, error) {
 // A signed form POST of a call's parameters stays within its allocation
 // budget: the request is built once (one URL parse, a header map filled
 // directly, the keyed MACs from their pools), sent on the transport without
-// http.Client's copies, the answer read into one slice and checked
-// on raw tokens: 58 allocations when written (141 before), so a change that brings back a
-// per-field cost fails here.
+// http.Client's copies, the answer read into one slice and checked on
+// raw tokens: 58 allocations when written (141 before), so a change that
+// brings back a per-field cost fails here.
 func TestDoAllocations(t *testing.T) {
 	if testing.CoverMode() != "" || raceEnabled {
 		t.Skip("instrumented builds allocate more")
