@@ -15,7 +15,8 @@ type Detector struct {
 	// Emit is called with each key.
 	Emit func(byte)
 
-	buf      [detectorBlock]float64
+	buf      [detectorBlock]int16
+	energy   int64 // Σ sample² of buf[:n]
 	n        int
 	cur      byte // key of the current run
 	hits     int  // blocks in a row with cur
@@ -80,16 +81,20 @@ var tones = func() (t [8]tone) {
 // Write feeds 8 kHz samples.
 func (d *Detector) Write(pcm []int16) {
 	for len(pcm) > 0 {
-		dst := d.buf[d.n:]
-		k := min(len(dst), len(pcm))
-		for i, v := range pcm[:k] {
-			dst[i] = float64(v)
+		k := copy(d.buf[d.n:], pcm)
+		// The energy as the samples come, in integers: most blocks are
+		// quiet, and the gate needs nothing else.
+		var e int64
+		for _, v := range pcm[:k] {
+			e += int64(v) * int64(v)
 		}
+		d.energy += e
 		pcm = pcm[k:]
 		d.n += k
 		if d.n == detectorBlock {
 			d.n = 0
-			d.block(classify(&d.buf))
+			d.block(classify(&d.buf, float64(d.energy)))
+			d.energy = 0
 		}
 	}
 }
@@ -172,23 +177,24 @@ func (h *halves) aligned(t *tone) (power, shift float64) {
 }
 
 // classify is the key a block holds, or 0.
-func classify(x *[detectorBlock]float64) byte {
-	energy := 0.0
-	for _, v := range x {
-		energy += v * v
-	}
+// energy is Σ sample² of the block.
+func classify(pcm *[detectorBlock]int16, energy float64) byte {
 	// The energy gate: a block quieter than two tones at the least power
 	// is no key, and most blocks of a call (silence, pauses) stop here.
 	if energy/detectorBlock < 2*minTonePower {
 		return 0
 	}
+	var x [detectorBlock]float64
+	for i, v := range pcm {
+		x[i] = float64(v)
+	}
 	// The column group first: speech carries little above 1.2 kHz, so most
 	// of its blocks end there, before the row filters run.
-	c, pc, ok := pick(x, 4, energy)
+	c, pc, ok := pick(&x, 4, energy)
 	if !ok {
 		return 0
 	}
-	r, pr, ok := pick(x, 0, energy)
+	r, pr, ok := pick(&x, 0, energy)
 	if !ok {
 		return 0
 	}
