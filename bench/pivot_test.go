@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -23,6 +24,7 @@ import (
 	"github.com/switchboard/switchboard/internal/call/sim"
 	"github.com/switchboard/switchboard/internal/engine"
 	"github.com/switchboard/switchboard/internal/pivot"
+	"github.com/switchboard/switchboard/internal/store/sqlite"
 )
 
 // stamped records when the first Channel operation after the webhook
@@ -284,4 +286,31 @@ func BenchmarkPivotEngineTime(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		runStamped(b, e, root, "call-"+strconv.Itoa(i), wallClock)
 	}
+}
+
+// TestPivotEngineTimeWithCallLog is TestPivotEngineTime with the server's
+// call log (SQLite, in a temporary file) in place: each webhook exchange
+// is written to it before the answer is run, and that write waits for the
+// call log's batched commit. It shows what a caller waits on top of the
+// engine's own time; figures only.
+func TestPivotEngineTimeWithCallLog(t *testing.T) {
+	cl, err := sqlite.OpenCallLog(t.Context(), filepath.Join(t.TempDir(), "calls.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	tp := &instantTransport{body: []byte(`<?xml version="1.0" encoding="UTF-8"?><Response><Say voice="alice">Hello from the benchmark</Say></Response>`), clock: wallClock}
+	deps := benchDeps()
+	deps.CallLog = cl
+	deps.Webhooks = pivot.NewClient(pivot.Config{Transport: tp})
+	e := actionstest.NewEngine(engine.Config{}, deps)
+	root := actionstest.Prepare(t, `{"numbers":["1"],"flow":{"module":"pivot","data":{"voice_url":"http://customer.test/voice","method":"post","req_format":"twiml"}}}`)
+	n := 200
+	if testing.Short() {
+		n = 20
+	}
+	pre, post := measure(t, e, root, n, 10, tp.called.Load, tp.responded.Load, wallClock)
+	report(t, "node reached → request sent", pre)
+	report(t, "last response byte → first op", post)
+	report(t, "round trip (both, per call)", sum(pre, post))
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/switchboard/switchboard/internal/call"
@@ -88,6 +89,47 @@ type session struct {
 	twiml *twiml.Interpreter
 	// fallbackUsed is set once fallback_url was asked.
 	fallbackUsed bool
+
+	// logMu guards logged, which is closed once the last exchange given
+	// to logExchange is in the call log.
+	logMu  sync.Mutex
+	logged chan struct{}
+}
+
+// logExchange keeps ex in the call log behind the call, not on its path:
+// the call log commits its writes in batches (up to 20 ms apart), and the
+// caller would hear the answer that much later. The writes keep their
+// order, and the call's end waits for the last one (Exec registers it),
+// so a finished call's exchanges are all stored.
+func (s *session) logExchange(ctx context.Context, ex *pivot.Exchange, iteration int) {
+	if s.deps.CallLog == nil {
+		return
+	}
+	info, log := s.x.Call.Info(), s.x.Log
+	ctx = context.WithoutCancel(ctx)
+	done := make(chan struct{})
+	s.logMu.Lock()
+	prev := s.logged
+	s.logged = done
+	s.logMu.Unlock()
+	go func() {
+		defer close(done)
+		if prev != nil {
+			<-prev
+		}
+		s.deps.logWebhook(ctx, log, info, ex, iteration)
+	}()
+}
+
+// waitLogged returns once every exchange of the session is in the call
+// log.
+func (s *session) waitLogged(context.Context, engine.Result) {
+	s.logMu.Lock()
+	last := s.logged
+	s.logMu.Unlock()
+	if last != nil {
+		<-last
+	}
 }
 
 // Exec runs the conversation until the call ends, the server's answer
@@ -105,6 +147,7 @@ func (p *Pivot) Exec(ctx context.Context, x *engine.Exec) (string, error) {
 	if p.Debug {
 		x.Vars.MarkDebug()
 	}
+	x.OnEnd(s.waitLogged)
 	if p.CDRURL != "" {
 		x.OnEnd(s.postCDR)
 	}
@@ -246,7 +289,7 @@ func (s *session) fetch(ctx context.Context, r request) (resp *pivot.Response, b
 		fields = append(fields, "error", err.Error())
 	}
 	s.x.Trace.Add("webhook", fields...)
-	s.deps.logWebhook(context.WithoutCancel(ctx), s.x.Log, s.x.Call.Info(), ex, s.x.Documents())
+	s.logExchange(ctx, ex, s.x.Documents())
 	if resp != nil {
 		base = resp.FinalURL
 		if ex.FinalURL == ex.URL {

@@ -84,7 +84,7 @@ func (s *session) FetchWhisper(ctx context.Context, r twiml.Request) ([]byte, er
 		fields = append(fields, "error", err.Error())
 	}
 	s.x.Trace.Add("webhook", fields...)
-	s.deps.logWebhook(context.WithoutCancel(ctx), s.x.Log, s.x.Call.Info(), ex, s.x.Documents())
+	s.logExchange(ctx, ex, s.x.Documents())
 	if err != nil {
 		return nil, fmt.Errorf("whisper document: %w", err)
 	}
@@ -112,7 +112,7 @@ func (s *session) Notify(ctx context.Context, r twiml.Request) {
 		s.x.Log.Warn("status callback failed", "url", r.URL, "err", err)
 	}
 	s.x.Trace.Add("webhook", fields...)
-	s.deps.logWebhook(context.WithoutCancel(ctx), s.x.Log, s.x.Call.Info(), ex, s.x.Documents())
+	s.logExchange(ctx, ex, s.x.Documents())
 }
 
 // verbParams are a verb's callback parameters as the webhook client sends
