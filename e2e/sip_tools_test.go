@@ -206,8 +206,20 @@ type sippRun struct {
 // calling the result starts it.
 func sippCmd(t *testing.T, scenario string, args ...string) func() *sippRun {
 	t.Helper()
+	return sippCmdFiles(t, nil, scenario, args...)
+}
+
+// sippCmdFiles is sippCmd with files (audio a scenario streams) written
+// into sipp's directory beside the pcaps.
+func sippCmdFiles(t *testing.T, files map[string][]byte, scenario string, args ...string) func() *sippRun {
+	t.Helper()
 	sipp := sipTool(t, "sipp")
 	dir := t.TempDir()
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	pcaps, _ := filepath.Glob("/usr/share/sip-tester/*.pcap")
 	for _, p := range pcaps {
 		b, err := os.ReadFile(p)

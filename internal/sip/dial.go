@@ -48,7 +48,7 @@ func (l *inLeg) Dial(ctx context.Context, o call.DialOptions) (call.DialResult, 
 	)
 	uris, fallback := splitFallback(uris)
 	rec := l.startDialRecording(o, o.RecordFromRinging)
-	stopRingback := l.ringback(ctx, o.RingTone)
+	ctx, early := l.startEarly(ctx, o.RingTone)
 	if strings.EqualFold(o.Strategy, "single") {
 		for _, u := range uris {
 			won, res = l.ring(ctx, []legTarget{u}, timeout, o.CallerID)
@@ -63,7 +63,7 @@ func (l *inLeg) Dial(ctx context.Context, o call.DialOptions) (call.DialResult, 
 		l.log.Info("dial: nobody answered, ringing the forward", "status", res.Status, "cause", res.Cause)
 		won, res = l.ring(ctx, fallback, timeout, o.CallerID)
 	}
-	stopRingback()
+	early.end()
 	if won == nil {
 		rec.discard()
 		if ctx.Err() != nil {
@@ -197,12 +197,22 @@ type outLeg struct {
 	sess MediaSession
 	once sync.Once
 	peer string // where its 2xx came from: the far end's signalling address
+	// earlySDP: the leg's answer came in a provisional response (early
+	// media), so a 2xx without SDP keeps it.
+	earlySDP atomic.Bool
 }
 
-// place rings one URI until it answers, fails or ctx ends.
-func (l *inLeg) place(ctx context.Context, t legTarget, callerID string, claimed *atomic.Bool) attempt {
+// place rings one URI until it answers, fails or ctx ends. Its early
+// media, if it sends any, may reach the caller meanwhile (dial_early.go).
+func (l *inLeg) place(ctx context.Context, t legTarget, callerID string, claimed *atomic.Bool) (a attempt) {
 	s, u := l.s, t.uri
 	b := &outLeg{}
+	early := earlyOf(ctx)
+	defer func() {
+		if a.leg == nil {
+			early.release(b, true)
+		}
+	}()
 	id := sipmsg.GenerateTagN(24) + "@switchboard"
 	log := l.log.With("leg", id, "target", u.String())
 	b.init(s, b, log)
@@ -242,11 +252,12 @@ func (l *inLeg) place(ctx context.Context, t legTarget, callerID string, claimed
 		return attempt{status: "failed", cause: "NETWORK_OUT_OF_ORDER"}
 	}
 	err = waitAnswer(ctx, dlg, sipgo.AnswerOptions{Username: t.username, Password: t.password, OnResponse: func(r *sipmsg.Response) error {
-		if r.StatusCode == 180 || r.StatusCode == 183 {
+		if (r.StatusCode == 180 || r.StatusCode == 183) && !early.provisional(b, r) {
 			l.ringing()
 		}
 		return nil
 	}})
+	early.release(b, err != nil)
 	if err != nil {
 		sess.Close()
 		b.cancel(errEnded)
@@ -259,7 +270,9 @@ func (l *inLeg) place(ctx context.Context, t legTarget, callerID string, claimed
 	if err := dlg.Ack(context.WithoutCancel(ctx)); err != nil {
 		log.Info("dial: ACK not sent", "err", err)
 	}
-	if err := sess.SetAnswer(dlg.InviteResponse.Body()); err != nil {
+	if body := dlg.InviteResponse.Body(); len(body) == 0 && b.earlySDP.Load() {
+		// The 2xx repeats no SDP: the early media's answer stands.
+	} else if err := sess.SetAnswer(body); err != nil {
 		log.Info("dial: answer not usable", "err", err)
 		b.hangup()
 		return attempt{status: "failed", code: 488, cause: codeCause(488)}
