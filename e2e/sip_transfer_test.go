@@ -143,7 +143,7 @@ func TestSippTwiMLRefer(t *testing.T) {
 	sipTool(t, "sipp")
 	s := serveSIP(t)
 	c := newCustomer(t, map[string]string{
-		"/voice":    `<Response><Refer action="/referred"><Sip>sip:alice@pbx.example.com?X-Case=42</Sip></Refer></Response>`,
+		"/voice":    `<Response><Refer action="/referred"><Sip>sip:alice@192.0.2.10?X-Case=42</Sip></Refer></Response>`,
 		"/referred": `<Response><Hangup/></Response>`,
 	})
 	s.flow(t, "3400", pivot(c.URL+"/voice"))
@@ -160,7 +160,7 @@ func TestSippTwiMLRefer(t *testing.T) {
 		t.Errorf("refer action got %v", got)
 	}
 	tr := s.traceOf(t, "refer-")
-	if r := traceLines(tr, "refer"); len(r) != 1 || r[0]["target"] != "sip:alice@pbx.example.com?X-Case=42" {
+	if r := traceLines(tr, "refer"); len(r) != 1 || r[0]["target"] != "sip:alice@192.0.2.10?X-Case=42" {
 		t.Errorf("trace %s", sipDump(tr))
 	}
 }

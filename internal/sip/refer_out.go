@@ -32,6 +32,10 @@ func (l *inLeg) Refer(ctx context.Context, o call.ReferOptions) (call.ReferResul
 	if err != nil {
 		return res, err
 	}
+	if err := l.referAllowed(ctx, target); err != nil {
+		l.log.Warn("refer refused", "target", target, "err", err)
+		return res, err
+	}
 	if err := l.Answer(ctx); err != nil {
 		return res, err
 	}
@@ -76,6 +80,22 @@ func (l *inLeg) Refer(ctx context.Context, o call.ReferOptions) (call.ReferResul
 			return res, nil
 		}
 	}
+}
+
+// referAllowed checks a REFER's target against the account's egress
+// policy as a <Dial><Sip> to it would be checked, before the REFER goes
+// out: the far end would place that call on our word (toll fraud through
+// a webhook answer naming any host).
+func (l *inLeg) referAllowed(ctx context.Context, target string) error {
+	raw, _, _ := strings.Cut(target, "?")
+	var u sipmsg.Uri
+	if err := sipmsg.ParseUri(raw, &u); err != nil {
+		return fmt.Errorf("refer: target %q: %w", raw, err)
+	}
+	if _, err := l.s.destination(ctx, l.info.AccountID, call.Target{Kind: "sip", Value: raw}, u); err != nil {
+		return fmt.Errorf("refer: %w", err)
+	}
+	return nil
 }
 
 // referStatus is ReferCallStatus for a final sipfrag status.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	sipmsg "github.com/emiago/sipgo/sip"
 
 	"github.com/switchboard/switchboard/internal/call"
+	"github.com/switchboard/switchboard/internal/egress"
 	"github.com/switchboard/switchboard/internal/sip"
 	"github.com/switchboard/switchboard/internal/waitfor"
 )
@@ -176,6 +178,41 @@ func TestReferBlindTransfer(t *testing.T) {
 		t.Errorf("dial %+v, want completed with carol's leg %s", r.dial, cinv.CallID().Value())
 	}
 	_ = call1.caller
+	ts.idle(t)
+}
+
+// TestReferBlindTransferEgress: a phone's blind transfer to a sip: URI
+// is judged by the account's egress policy as a Dial to it would be: to
+// an address the account may not reach (a private one here) the NOTIFY
+// says 403 and no INVITE leaves; the call goes on.
+func TestReferBlindTransferEgress(t *testing.T) {
+	t.Parallel()
+	policy := egress.New(egress.Config{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
+	ts := newServer(t, sip.Config{Egress: policy})
+	b := newPhone(t, "udp")
+	bev, bsess := callee(b, 0, 200, 0)
+	frags := watchNotifies(b)
+	a := newPhone(t, "udp")
+	ctx := testCtx(t, 30*time.Second)
+	call1 := bridge(ctx, t, ts, a, b, bev, bsess)
+	ours := call1.invite.Contact().Address
+	for _, target := range []string{"<sip:+19005550100@10.1.2.3>", "<sip:+19005550100@127.0.0.2:5060>"} {
+		if res := sendRefer(ctx, t, call1.callee, ours, target); res.StatusCode != 202 {
+			t.Fatalf("REFER to %s: %d", target, res.StatusCode)
+		}
+		want := "SIP/2.0 403 Forbidden"
+		if strings.Contains(target, "127.0.0.2") {
+			want = "SIP/2.0 404 Not Found" // this server's own (loopback): a number it does not have
+		}
+		wantFrags(t, frags, "SIP/2.0 100 Trying", want)
+	}
+	noEvent(t, bev, "after the refused transfers")
+	if err := call1.callee.Bye(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if r := ts.next(t); r.dial.Status != "completed" {
+		t.Errorf("dial %+v", r.dial)
+	}
 	ts.idle(t)
 }
 

@@ -3,9 +3,11 @@ package twiml
 import (
 	"context"
 	"encoding/xml"
+	"errors"
 	"strconv"
 
 	"github.com/switchboard/switchboard/internal/call"
+	"github.com/switchboard/switchboard/internal/egress"
 )
 
 // CodeReferSIP is Twilio's error when <Refer> runs on a call that is not
@@ -85,7 +87,11 @@ func (in *Interpreter) refer(ctx context.Context, v *Refer, base string) (*Reque
 		if err != nil && ctx.Err() != nil {
 			return nil, err
 		}
-		if err != nil {
+		switch {
+		case errors.Is(err, egress.ErrRefused):
+			// As for <Dial>: the trace names the policy that stopped it.
+			in.Trace.Add("error", "code", "egress_refused", "message", err.Error(), "verb", "Refer")
+		case err != nil:
 			in.Trace.Add("error", "code", CodeReferSIP, "message", err.Error(), "verb", "Refer")
 		}
 	}
