@@ -111,17 +111,17 @@ func (s *Server) transfer(br *bridging, d *dialog, req *sipmsg.Request, tx sipms
 	case from == nil:
 		s.respond(tx, req, 603, reason(603), warning("no bridged call to transfer"))
 		return
-	case byCaller && replaces != "":
-		s.respond(tx, req, 603, reason(603), warning("an attended transfer by the caller is not supported"))
-		return
 	case !byCaller && d != &from.dialog:
 		s.respond(tx, req, 603, reason(603), warning("not a party of this call"))
 		return
 	}
-	var other *bridging
+	var (
+		other       *bridging
+		callerThere bool
+	)
 	if replaces != "" {
 		var why string
-		if other, why = s.replacedCall(br, req.Source(), replaces); other == nil {
+		if other, callerThere, why = s.replacedCall(br, req.Source(), replaces); other == nil {
 			d.log.Warn("refer refused", "replaces", replaces, "why", why)
 			s.respond(tx, req, 403, reason(403), warning(why))
 			return
@@ -144,10 +144,10 @@ func (s *Server) transfer(br *bridging, d *dialog, req *sipmsg.Request, tx sipms
 			then func()
 		)
 		switch {
+		case other != nil:
+			code, then = br.attendedBy(from, byCaller, other, callerThere)
 		case byCaller:
 			code, then = br.blindFromCaller(from, target)
-		case other != nil:
-			code, then = br.attended(from, other)
 		default:
 			code, then = br.blind(from, target)
 		}
@@ -248,9 +248,10 @@ func unescapeURIHeader(v string) (string, error) {
 
 // replacedCall finds the bridge of the call a Replaces names ("call-id;
 // to-tag=…;from-tag=…", tags as either side writes them): a call of the
-// same account, other than br, whose caller is the party at source. Else
-// nil and why, the same words whether or not the call exists.
-func (s *Server) replacedCall(br *bridging, source, replaces string) (*bridging, string) {
+// same account, other than br, which the party at source is in, as its
+// caller (callerThere) or as the callee it answered. Else nil and why,
+// the same words whether or not the call exists.
+func (s *Server) replacedCall(br *bridging, source, replaces string) (other *bridging, callerThere bool, why string) {
 	const notYours = "Replaces names no call of this party"
 	cid, rest, _ := strings.Cut(replaces, ";")
 	var toTag, fromTag string
@@ -265,7 +266,7 @@ func (s *Server) replacedCall(br *bridging, source, replaces string) (*bridging,
 	}
 	cid = strings.TrimSpace(cid)
 	if cid == "" || toTag == "" || fromTag == "" {
-		return nil, "Replaces lacks its call id or tags"
+		return nil, false, "Replaces lacks its call id or tags"
 	}
 	for _, id := range []string{dialogID(cid, toTag, fromTag), dialogID(cid, fromTag, toTag)} {
 		other, ok := s.bridgeOf(id)
@@ -274,22 +275,21 @@ func (s *Server) replacedCall(br *bridging, source, replaces string) (*bridging,
 		}
 		switch {
 		case other == br:
-			return nil, "Replaces names the call it is sent in"
+			return nil, false, "Replaces names the call it is sent in"
 		case other.caller.info.AccountID != br.caller.info.AccountID:
-			return nil, notYours
+			return nil, false, notYours
 		case other.caller.id != id:
-			// The transferor is the called party there too: joining two
-			// callers is not done.
+			// The transferor answered that call: it is its callee.
 			if c := other.current(); c != nil && c.id == id && other.fromParty(&c.dialog, source) {
-				return nil, "Replaces names a call the transferor answered: not supported"
+				return other, false, ""
 			}
-			return nil, notYours
+			return nil, false, notYours
 		case !other.fromParty(&other.caller.dialog, source):
-			return nil, notYours
+			return nil, false, notYours
 		}
-		return other, ""
+		return other, true, ""
 	}
-	return nil, notYours
+	return nil, false, notYours
 }
 
 // blind rings target for the caller; the one who answers replaces the

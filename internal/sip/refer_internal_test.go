@@ -10,8 +10,9 @@ import (
 )
 
 // TestReplacedCallBoundaries: a Replaces finds only a call of the same
-// account whose caller is the REFER's sender, written with the tags
-// either way round; everything else gets the same refusal.
+// account that the REFER's sender is in (its caller, or the callee it
+// answered), written with the tags either way round; everything else
+// gets the same refusal.
 func TestReplacedCallBoundaries(t *testing.T) {
 	s := &Server{}
 	bridgeOf := func(account, source, id string) *bridging {
@@ -32,31 +33,33 @@ func TestReplacedCallBoundaries(t *testing.T) {
 	for _, tc := range []struct {
 		name, replaces, source string
 		want                   *bridging
+		callerThere            bool
 	}{
-		{"the consultation call", "c2;to-tag=ours2;from-tag=b-tag", phone, consult},
-		{"tags the other way round", "c2;from-tag=ours2;to-tag=b-tag", phone, consult},
-		{"from another port", "c2;to-tag=ours2;from-tag=b-tag", "10.0.0.1:5062", nil},
-		{"another phone's call", "c3;to-tag=ours3;from-tag=x-tag", phone, nil},
-		{"another account's call", "c4;to-tag=ours4;from-tag=y-tag", phone, nil},
-		{"the call the REFER is in", "c1;to-tag=ours1;from-tag=a-tag", "192.0.2.50:5060", nil},
-		{"no such call", "c9;to-tag=a;from-tag=b", phone, nil},
-		{"no tags", "c2", phone, nil},
-		{"the called side of a call", "", phone, nil},
+		{"the consultation call", "c2;to-tag=ours2;from-tag=b-tag", phone, consult, true},
+		{"tags the other way round", "c2;from-tag=ours2;to-tag=b-tag", phone, consult, true},
+		{"from another port", "c2;to-tag=ours2;from-tag=b-tag", "10.0.0.1:5062", nil, false},
+		{"another phone's call", "c3;to-tag=ours3;from-tag=x-tag", phone, nil, false},
+		{"another account's call", "c4;to-tag=ours4;from-tag=y-tag", phone, nil, false},
+		{"the call the REFER is in", "c1;to-tag=ours1;from-tag=a-tag", "192.0.2.50:5060", nil, false},
+		{"no such call", "c9;to-tag=a;from-tag=b", phone, nil, false},
+		{"no tags", "c2", phone, nil, false},
+		{"the called side of a call the sender answered", "callee", phone, consult, false},
+		{"the called side of a call another phone answered", "callee", "10.0.0.9:5060", nil, false},
 	} {
-		if tc.replaces == "" { // the callee's dialog id, as a Replaces
+		if tc.replaces == "callee" { // the callee's dialog id, as a Replaces
 			tc.replaces = "c2-callee;to-tag=x;from-tag=y"
 			s.bridges.Store(dialogID("c2-callee", "x", "y"), consult)
 			consult.callee.id = dialogID("c2-callee", "x", "y")
 		}
-		got, why := s.replacedCall(mine, tc.source, tc.replaces)
-		if got != tc.want || (got == nil) == (why == "") {
-			t.Errorf("%s: %v %q", tc.name, got, why)
+		got, callerThere, why := s.replacedCall(mine, tc.source, tc.replaces)
+		if got != tc.want || callerThere != tc.callerThere || (got == nil) == (why == "") {
+			t.Errorf("%s: %v %v %q", tc.name, got, callerThere, why)
 		}
 	}
 	// Every refusal of a call that is not the sender's reads the same.
-	_, a := s.replacedCall(mine, phone, "c3;to-tag=ours3;from-tag=x-tag")
-	_, b := s.replacedCall(mine, phone, "c9;to-tag=a;from-tag=b")
-	_, c := s.replacedCall(mine, phone, "c4;to-tag=ours4;from-tag=y-tag")
+	_, _, a := s.replacedCall(mine, phone, "c3;to-tag=ours3;from-tag=x-tag")
+	_, _, b := s.replacedCall(mine, phone, "c9;to-tag=a;from-tag=b")
+	_, _, c := s.replacedCall(mine, phone, "c4;to-tag=ours4;from-tag=y-tag")
 	if a != b || b != c {
 		t.Errorf("refusals differ: %q %q %q", a, b, c)
 	}

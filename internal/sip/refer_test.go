@@ -234,10 +234,10 @@ func TestReferRefused(t *testing.T) {
 	if res := sendRefer(ctx, t, call1.callee, ours, ""); res.StatusCode != 400 {
 		t.Errorf("REFER without Refer-To: %d, want 400", res.StatusCode)
 	}
-	// The caller's side may not make an attended transfer: 603.
+	// The caller's attended transfer naming the very call it is sent in: 403.
 	if res := sendRefer(ctx, t, call1.caller, call1.caller.InviteResponse.Contact().Address,
-		"<sip:x@example.com?Replaces="+replacesOf(call1.caller)+">"); res.StatusCode != 603 {
-		t.Errorf("attended REFER from the caller: %d, want 603", res.StatusCode)
+		"<sip:x@example.com?Replaces="+replacesOf(call1.caller)+">"); res.StatusCode != 403 {
+		t.Errorf("attended REFER from the caller replacing its own call: %d, want 403", res.StatusCode)
 	}
 	// Outside a dialog: 403.
 	out := sipmsg.NewRequest(sipmsg.REFER, ours)

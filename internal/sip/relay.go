@@ -21,10 +21,14 @@ type bridging struct {
 	taken chan struct{} // closed when another bridge took the callee
 	ended chan struct{} // closed by end: the relay no longer holds the media
 	kick  chan struct{} // hold states changed (cap 1)
+	// parkReq is closed to park the relay (refer_attended.go); the relay
+	// closes parked once the media is unlinked.
+	parkReq, parked chan struct{}
 
 	mu      sync.Mutex
 	callee  *outLeg // nil once taken
 	pending int     // transfers under way (one at a time)
+	parking bool    // parkReq is closed
 	settled chan struct{}
 	// byCaller is set while the transfer under way is the caller's; the
 	// callee is then kept as orphan if the caller leaves before it ends.
@@ -42,6 +46,7 @@ func (s *Server) newBridging(ctx context.Context, l *inLeg, b *outLeg) *bridging
 		s: s, caller: l, callee: b,
 		swap: make(chan *outLeg), taken: make(chan struct{}), ended: make(chan struct{}), kick: make(chan struct{}, 1),
 		settled: make(chan struct{}, 1), heldBy: map[*dialog]bool{}, told: map[*dialog]bool{},
+		parkReq: make(chan struct{}), parked: make(chan struct{}),
 	}
 	br.ctx, br.cancel = context.WithCancel(ctx)
 	s.bridges.Store(l.id, br)
@@ -94,7 +99,9 @@ func (br *bridging) end() {
 // relay relays audio and DTMF between the caller and the callee of the
 // moment until ctx ends (the caller hung up, the time limit), the callee
 // hangs up with no transfer under way, or another bridge takes the
-// callee. It returns the callee it ended with, nil when taken.
+// callee. It returns the callee it ended with, nil when taken. Parked
+// (an attended transfer joined the caller to another call's caller), it
+// lets go of the media and waits for the bridge's end.
 func (br *bridging) relay(ctx context.Context) (*outLeg, error) {
 	l := br.caller
 	for {
@@ -107,23 +114,33 @@ func (br *bridging) relay(ctx context.Context) (*outLeg, error) {
 		done := make(chan error, 1)
 		go func() { done <- l.sess.Bridge(rctx, cur.sess) }()
 		var (
-			next  *outLeg
-			err   error
-			taken bool
+			next          *outLeg
+			err           error
+			taken, parked bool
 		)
 		select {
 		case err = <-done:
 		case next = <-br.swap:
 		case <-br.taken:
 			taken = true
+		case <-br.parkReq:
+			parked = true
 		}
 		cancel()
-		if next != nil || taken {
+		if next != nil || taken || parked {
 			<-done // the media is unlinked before it is linked again
 		}
 		stop()
 		if taken {
 			return nil, nil
+		}
+		if parked {
+			close(br.parked)
+			select {
+			case <-ctx.Done():
+			case <-br.ctx.Done():
+			}
+			return cur, nil
 		}
 		if next == nil && ctx.Err() == nil && cur.ctx.Err() != nil {
 			next = br.awaitTransfer(ctx)
