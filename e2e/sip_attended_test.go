@@ -101,9 +101,20 @@ func TestAttendedTransferAnsweredBoth(t *testing.T) {
 	alice.command(t, "hangup", "")
 	alice.await(t, "CALL_CLOSED", na, 10*time.Second)
 	carol.await(t, "CALL_CLOSED", nc, 10*time.Second)
+	transfers := 0
 	for _, tr := range s.traces(t, 2) {
 		if d := traceLines(tr, "dial"); len(d) != 1 || d[0]["status"] != "completed" {
 			t.Errorf("a caller's trace: %s", sipDump(tr))
 		}
+		// The transfer is in the trace of the call the REFER came in.
+		for _, x := range traceLines(tr, "transfer") {
+			transfers++
+			if x["kind"] != "attended" || x["by"] != "callee" || x["status"] != "completed" || x["sip_code"] != 200.0 {
+				t.Errorf("transfer line %v", x)
+			}
+		}
+	}
+	if transfers != 1 {
+		t.Errorf("%d transfer lines, want 1", transfers)
 	}
 }

@@ -78,10 +78,23 @@ func TestReferBlindTransferBaresip(t *testing.T) {
 	alice.await(t, "CALL_CLOSED", na, 10*time.Second)
 	carol.await(t, "CALL_CLOSED", nc, 10*time.Second)
 
+	// Each call's trace has its transfer: to 9999 failed (404), to 2202
+	// completed.
+	statuses := map[string]bool{}
 	for _, tr := range s.traces(t, 2) {
 		if d := traceLines(tr, "dial"); len(d) != 1 || d[0]["status"] != "completed" {
 			t.Errorf("trace of a call to bob: %s", sipDump(tr))
 		}
+		x := traceLines(tr, "transfer")
+		if len(x) != 1 || x[0]["kind"] != "blind" || x[0]["by"] != "callee" {
+			t.Errorf("transfer lines: %s", sipDump(tr))
+			continue
+		}
+		target, _ := x[0]["target"].(string)
+		statuses[fmt.Sprintf("%s %v %s", x[0]["status"], x[0]["sip_code"], strings.SplitN(strings.TrimPrefix(target, "sip:"), "@", 2)[0])] = true
+	}
+	if !statuses["failed 404 9999"] || !statuses["completed 200 2202"] {
+		t.Errorf("transfer outcomes %v", statuses)
 	}
 }
 

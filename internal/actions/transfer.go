@@ -2,6 +2,7 @@ package actions
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/switchboard/switchboard/internal/call"
@@ -66,14 +67,32 @@ func (a *Transfer) Exec(ctx context.Context, x *engine.Exec) (string, error) {
 			x.Log.Warn("transfer route lookup failed", "number", target, "err", err)
 		case root != nil:
 			x.Trace.Add("route", "number", target, "callflow_id", id, "module", x.Node.Module, "node", x.Node.Path)
+			x.Trace.Add("transfer", "kind", "blind", "by", "flow", "target", target, "status", "routed", "sip_code", 0)
 			x.Continue(root)
 			return "_", nil
 		}
 	}
 	cid, _ := x.Vars.CallerID(x.Call.Info())
-	return bridge(ctx, x, call.DialOptions{
+	res, err := x.Call.Dial(ctx, call.DialOptions{
 		Targets: []call.Target{{Kind: "number", Value: target}}, Timeout: transferRing * time.Second, CallerID: cid,
-	}, 1)
+	})
+	x.Trace.Add("transfer", "kind", "blind", "by", "flow", "target", target, "status", transferStatus(res, err), "sip_code", res.SIPCode)
+	if err != nil {
+		return "_", fmt.Errorf("transfer: %w", err)
+	}
+	return bridgeBranch(x, res), nil
+}
+
+// transferStatus is the transfer line's status for a dialled target:
+// completed once bridged, else the dial's status (busy, no-answer …).
+func transferStatus(res call.DialResult, err error) string {
+	switch {
+	case bridged(res):
+		return "completed"
+	case err != nil || res.Status == "":
+		return "failed"
+	}
+	return res.Status
 }
 
 var _ engine.Action = (*Transfer)(nil)

@@ -23,6 +23,7 @@ func TestTransfer(t *testing.T) {
 			t.Errorf("routes %v\n%s", r, c.Trace.JSONL())
 		}
 		wantEqual(t, "said", c.Said(), []string{"Front desk."})
+		wantTransfer(t, c.Find("transfer"), "2000", "routed")
 	})
 	t.Run("another number is dialled", func(t *testing.T) {
 		c := catRun(t, transferFlow(`"target":"+1 415 555 1234"`), catOpts{numbers: numbers, dials: []string{"busy"}})
@@ -33,10 +34,12 @@ func TestTransfer(t *testing.T) {
 		target := d[0]["targets"].([]map[string]any)[0]
 		wantEqual(t, "target", []any{target["kind"], target["value"]}, []any{"number", "+14155551234"})
 		wantEqual(t, "said", c.Said(), []string{"Busy."})
+		wantTransfer(t, c.Find("transfer"), "+14155551234", "busy")
 	})
 	t.Run("answered: the flow ends with the call", func(t *testing.T) {
 		c := catRun(t, transferFlow(`"target":"3000"`), catOpts{numbers: numbers})
 		wantEqual(t, "said", c.Said(), []string(nil))
+		wantTransfer(t, c.Find("transfer"), "3000", "completed")
 	})
 	t.Run("bleg: warned, the caller is transferred", func(t *testing.T) {
 		c := catRun(t, transferFlow(`"target":"2000","leg":"bleg","transfer_type":"attended"`), catOpts{numbers: numbers})
@@ -50,4 +53,13 @@ func TestTransfer(t *testing.T) {
 		wantEqual(t, "said", c.Said(), []string{"Fallback."})
 		wantEqual(t, "branches", c.Branches(), []string{"_"})
 	})
+}
+
+// wantTransfer checks the one transfer line: the flow's blind transfer to
+// target, and its outcome.
+func wantTransfer(t *testing.T, lines []map[string]any, target, status string) {
+	t.Helper()
+	if len(lines) != 1 || lines[0]["kind"] != "blind" || lines[0]["by"] != "flow" || lines[0]["target"] != target || lines[0]["status"] != status {
+		t.Errorf("transfer lines %v, want one to %s, %s", lines, target, status)
+	}
 }

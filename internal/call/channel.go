@@ -190,6 +190,23 @@ type DialOptions struct {
 	// (TwiML record-…-dual: the caller left, the callee right); otherwise
 	// both are mixed into one.
 	RecordDual bool
+	// OnTransfer, when set, is told of each transfer a party of the
+	// bridged call asks for (SIP REFER) once it ended: Traced sets it to
+	// write the trace's "transfer" line, so a transfer shows in the trace
+	// of the call it happened in.
+	OnTransfer func(Transfer)
+}
+
+// Transfer is one transfer of a bridged call by one of its parties.
+type Transfer struct {
+	Kind   string // blind or attended
+	By     string // who asked: caller or callee
+	Target string // the Refer-To URI
+	// Status is completed (the caller's party changed, or the parties
+	// left were joined) or failed; SIPCode is the final status the
+	// transferor was told (200, 404, 486 …).
+	Status  string
+	SIPCode int
 }
 
 // DialResult is how a dial ended.

@@ -123,6 +123,13 @@ func (c *traced) Record(ctx context.Context, o RecordOptions) (Recording, error)
 
 func (c *traced) Dial(ctx context.Context, o DialOptions) (DialResult, error) {
 	was := c.ch.Answered()
+	next := o.OnTransfer
+	o.OnTransfer = func(t Transfer) {
+		c.t.Add("transfer", "kind", t.Kind, "by", t.By, "target", t.Target, "status", t.Status, "sip_code", t.SIPCode)
+		if next != nil {
+			next(t)
+		}
+	}
 	r, err := c.ch.Dial(ctx, o)
 	targets := make([]map[string]any, 0, len(o.Targets))
 	for _, t := range o.Targets {

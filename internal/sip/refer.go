@@ -154,11 +154,30 @@ func (s *Server) transfer(br *bridging, d *dialog, req *sipmsg.Request, tx sipms
 		// The transfer is over before the final NOTIFY says so: the
 		// transferor may send its next REFER as soon as it reads it.
 		br.endTransfer()
+		br.traceTransfer(other != nil, byCaller, target, code)
 		sub.notify(code, true)
 		if then != nil {
 			then()
 		}
 	})
+}
+
+// traceTransfer tells the Dial (its trace) how a transfer ended.
+func (br *bridging) traceTransfer(attended, byCaller bool, target sipmsg.Uri, code int) {
+	if br.onTransfer == nil {
+		return
+	}
+	t := call.Transfer{Kind: "blind", By: "callee", Target: target.String(), Status: "failed", SIPCode: code}
+	if attended {
+		t.Kind = "attended"
+	}
+	if byCaller {
+		t.By = "caller"
+	}
+	if code >= 200 && code < 300 {
+		t.Status = "completed"
+	}
+	br.onTransfer(t)
 }
 
 // fromParty reports whether source is the signalling address of the far

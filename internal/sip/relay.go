@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/switchboard/switchboard/internal/call"
 )
 
 // bridging is an inbound call and the outbound leg a Dial bridged it to,
@@ -34,16 +36,19 @@ type bridging struct {
 	// callee is then kept as orphan if the caller leaves before it ends.
 	byCaller bool
 	orphan   *outLeg
+	// onTransfer is the Dial's call.DialOptions.OnTransfer.
+	onTransfer func(call.Transfer)
 	// heldBy says which legs' far ends hold the call (their last offer was
 	// sendonly or inactive); told which legs we put on hold by re-INVITE.
 	heldBy, told map[*dialog]bool
 }
 
 // newBridging registers the bridge of l and b and passes the legs' hold
-// offers on to each other until end.
-func (s *Server) newBridging(ctx context.Context, l *inLeg, b *outLeg) *bridging {
+// offers on to each other until end; onTransfer (may be nil) is told of
+// each transfer.
+func (s *Server) newBridging(ctx context.Context, l *inLeg, b *outLeg, onTransfer func(call.Transfer)) *bridging {
 	br := &bridging{
-		s: s, caller: l, callee: b,
+		s: s, caller: l, callee: b, onTransfer: onTransfer,
 		swap: make(chan *outLeg), taken: make(chan struct{}), ended: make(chan struct{}), kick: make(chan struct{}, 1),
 		settled: make(chan struct{}, 1), heldBy: map[*dialog]bool{}, told: map[*dialog]bool{},
 		parkReq: make(chan struct{}), parked: make(chan struct{}),
