@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -81,14 +82,18 @@ func runDialCase(t *testing.T, s *sipServer, n int, tc dialCase) {
 		}
 		return nil, false
 	})
-	if callSid := dialed["DialCallSid"]; dialed["DialCallStatus"] == "completed" && callSid == "" {
-		t.Errorf("completed without a DialCallSid: %v", dialed)
+	if callSid := dialed["DialCallSid"]; dialed["DialCallStatus"] == "completed" &&
+		(!callSidShape.MatchString(callSid) || !strings.HasSuffix(dialed["DialSipCallId"], "@switchboard")) {
+		t.Errorf("completed without a DialCallSid in Twilio's shape and the leg's SIP Call-ID: %v", dialed)
 	}
 	tc.check(t, s, c, dialed, tr)
 	if t.Failed() {
 		t.Logf("customer saw %v\ntrace %s", c.requests(), sipDump(tr))
 	}
 }
+
+// callSidShape is Twilio's CallSid: CA and 32 hex digits.
+var callSidShape = regexp.MustCompile(`^CA[0-9a-f]{32}$`)
 
 // wantDial checks the action's outcome parameters.
 func wantDial(t *testing.T, dialed map[string]string, status string, bridged bool) {

@@ -104,14 +104,14 @@ func (s *session) params(extra pivot.Params) pivot.Params {
 func kazooNames(extra pivot.Params) pivot.Params {
 	names := map[string]string{
 		"RecordingUrl": "Recording-Url", "RecordingDuration": "Recording-Duration", "RecordingSid": "Recording-ID",
-		"DialCallStatus": "Dial-Call-Status", "DialCallSid": "Dial-Call-ID", "DialCallDuration": "Dial-Call-Duration",
+		"DialCallStatus": "Dial-Call-Status", "DialSipCallId": "Dial-Call-ID", "DialCallDuration": "Dial-Call-Duration",
 		"QueueResult": "Queue-Result", "QueueSid": "Queue-ID", "QueueTime": "Queue-Time",
 		"ErrorCode": "Error-Code", "ErrorUrl": "Error-Url",
 	}
 	out := make(pivot.Params, 0, len(extra))
 	for _, p := range extra {
-		if p.Key == "FinishedOnKey" || p.Key == "DialBridged" {
-			continue // TwiML-only details Kazoo's format never carried
+		if p.Key == "FinishedOnKey" || p.Key == "DialBridged" || p.Key == "DialCallSid" {
+			continue // TwiML-only details Kazoo's format never carried (its Dial-Call-ID is the leg's Call-ID)
 		}
 		if n, ok := names[p.Key]; ok {
 			p.Key = n

@@ -36,7 +36,7 @@ func TestTwiMLDialLegAttributes(t *testing.T) {
 			check: func(t *testing.T, r *actionstest.Call, c *actionstest.Customer) {
 				c.WantPaths(t, "POST "+startPath, "GET /ivr/whisper", "POST /ivr/after")
 				actionstest.WantParams(t, c.Request(t, "/ivr/whisper", 0), map[string]string{
-					"DialCallSid": "call-1-leg1", "ParentCallSid": testCallID, "CallSid": testCallID,
+					"DialCallSid": call.LegSid("call-1-leg1"), "DialSipCallId": "call-1-leg1", "ParentCallSid": testCallID, "CallSid": testCallID,
 				})
 				actionstest.WantFields(t, r.Line(t, "whisper", 0), map[string]any{"accepted": true, "leg": "call-1-leg1"})
 				wantWarning(t, r, 0, 13201, "Dial", "")

@@ -33,7 +33,8 @@ func TestTwiMLDial(t *testing.T) {
 		return func(t *testing.T, r *actionstest.Call, c *actionstest.Customer) {
 			c.WantPaths(t, "POST "+startPath, "POST /ivr/after")
 			want := twimlBase("in-progress")
-			want["DialCallStatus"], want["DialCallSid"], want["DialCallDuration"] = status, sid, duration
+			want["DialCallStatus"], want["DialCallSid"], want["DialCallDuration"] = status, call.LegSid(sid), duration
+			want["DialSipCallId"] = sid
 			want["DialBridged"] = fmt.Sprint(status == "completed")
 			actionstest.WantExactly(t, c.Request(t, "/ivr/after", 0), want)
 		}
@@ -158,7 +159,8 @@ func TestTwiMLDial(t *testing.T) {
 				}
 				c.WantPaths(t, "POST "+startPath, "POST /ivr/after")
 				want := twimlBase("in-progress")
-				want["DialCallStatus"], want["DialCallSid"], want["DialCallDuration"], want["DialBridged"] = "completed", "call-1-leg1", "10", "true"
+				want["DialCallStatus"], want["DialCallSid"], want["DialCallDuration"], want["DialBridged"] = "completed", call.LegSid("call-1-leg1"), "10", "true"
+				want["DialSipCallId"] = "call-1-leg1"
 				want["RecordingUrl"], want["RecordingDuration"] = "sim://recordings/call-1/dial-1.wav", "10"
 				got := c.Request(t, "/ivr/after", 0)
 				want["RecordingSid"] = got.Param("RecordingSid")

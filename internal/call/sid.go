@@ -42,6 +42,22 @@ func RecordingSid(accountID, file string) string {
 	return "RE" + hash32(accountID+"/"+file)
 }
 
+// LegSid is the Twilio-shaped id ("CA" + 32 hex) of a leg Switchboard
+// placed (Dial's DialCallSid), derived stably from the leg's SIP Call-ID
+// so that a whisper document's request and the Dial's action name the
+// same leg without a table; the Call-ID itself stays visible beside it
+// (DialSipCallId, the trace's call_id). An id that already is a CallSid
+// is kept.
+func LegSid(legCallID string) string {
+	switch {
+	case legCallID == "":
+		return ""
+	case strings.HasPrefix(legCallID, "CA") && isHex32(legCallID[2:]):
+		return legCallID
+	}
+	return "CA" + hash32("leg/"+legCallID)
+}
+
 func randomHex() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // never fails (crypto/rand since Go 1.24)

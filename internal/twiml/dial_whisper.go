@@ -74,7 +74,8 @@ func (in *Interpreter) screen(n Noun, base string) func(ctx context.Context, leg
 			log = log.With("whisper_leg", leg.Info().ID)
 		}
 		sub := &Interpreter{Call: sl, Trace: in.Trace, Log: log, Vars: noVars{}, Now: in.Now, Media: in.Media}
-		params := []Param{{Key: "DialCallSid", Value: leg.Info().ID}, {Key: "ParentCallSid", Value: in.Call.Info().ID}}
+		params := []Param{{Key: "DialCallSid", Value: call.LegSid(leg.Info().ID)}, {Key: "DialSipCallId", Value: leg.Info().ID},
+			{Key: "ParentCallSid", Value: in.Call.Info().ID}}
 		req := &Request{URL: u, Method: method, Params: params}
 		var docs int
 		for req != nil && !sl.refused.Load() {

@@ -376,6 +376,15 @@ func (in *Interpreter) recordingStatus(ctx context.Context, v *Record, base, rec
 	}})
 }
 
+// dialCallSid is DialCallSid: Twilio's shape of the leg's id (its SIP
+// Call-ID goes in DialSipCallId), or the dequeued call's own CallSid.
+func dialCallSid(callID string, queued bool) string {
+	if queued {
+		return callID
+	}
+	return call.LegSid(callID)
+}
+
 // dial rings the nouns; with an action, the action gets the outcome, else
 // the next verb runs.
 func (in *Interpreter) dial(ctx context.Context, v *Dial, base string) (*Request, error) {
@@ -389,7 +398,8 @@ func (in *Interpreter) dial(ctx context.Context, v *Dial, base string) (*Request
 		err error
 	)
 	var queueParams []Param
-	if q, ok := queueNoun(v.Nouns); ok {
+	q, queued := queueNoun(v.Nouns)
+	if queued {
 		res, queueParams, err = in.dequeue(ctx, v, q, base)
 	} else if len(v.Nouns) == 0 {
 		res.Status = "failed" // nothing to dial: no call is made (the parser warned, 13215)
@@ -435,9 +445,14 @@ func (in *Interpreter) dial(ctx context.Context, v *Dial, base string) (*Request
 	}
 	params := []Param{
 		{Key: "DialCallStatus", Value: status},
-		{Key: "DialCallSid", Value: res.CallID},
+		{Key: "DialCallSid", Value: dialCallSid(res.CallID, queued)},
 		{Key: "DialCallDuration", Value: strconv.Itoa(int(res.Duration.Round(time.Second) / time.Second))},
 		{Key: "DialBridged", Value: strconv.FormatBool(status == "completed")},
+	}
+	if !queued {
+		// Twilio's name for the leg's SIP Call-ID (what DialCallSid was
+		// before it took Twilio's shape); Kazoo's Dial-Call-ID.
+		params = append(params, Param{Key: "DialSipCallId", Value: res.CallID})
 	}
 	if res.Recording != nil {
 		params = append(params, Param{Key: "RecordingUrl", Value: res.Recording.URL},
