@@ -224,24 +224,28 @@ func (l *inLeg) place(ctx context.Context, t legTarget, callerID string, claimed
 	}
 	b.sess, b.offers = sess, sess
 	offer := sess.Offer()
-	req := l.outboundInvite(u, id, callerID, offer, "")
-	if t.callerID != "" {
-		req.From().DisplayName = t.callerName
+	build := func(force string) *sipmsg.Request {
+		req := l.outboundInvite(u, id, callerID, offer, force)
+		if t.callerID != "" {
+			req.From().DisplayName = t.callerName
+		}
+		addHeaders(req, t.headers)
+		if t.diversion != "" {
+			req.AppendHeader(sipmsg.NewHeader("Diversion", t.diversion))
+		}
+		if t.dest != "" {
+			req.SetDestination(t.dest) // the address the egress policy allowed
+		}
+		return req
 	}
-	addHeaders(req, t.headers)
-	if t.dest != "" {
-		req.SetDestination(t.dest) // the address the egress policy allowed
-	}
+	req := build("")
 	ua := sipgo.DialogUA{Client: s.client, ContactHDR: *req.Contact()}
 	dlg, err := ua.WriteInvite(ctx, req, keep)
 	if err != nil && strings.EqualFold(req.Transport(), "tcp") && !hasTransport(u) {
 		// Too big for UDP, but TCP did not connect: UDP after all
 		// (RFC 3261 §18.1.1), fragments and all.
 		log.Info("dial: TCP refused, trying UDP", "err", err)
-		req = l.outboundInvite(u, id, callerID, offer, "udp")
-		if t.dest != "" {
-			req.SetDestination(t.dest)
-		}
+		req = build("udp")
 		ua = sipgo.DialogUA{Client: s.client, ContactHDR: *req.Contact()}
 		dlg, err = ua.WriteInvite(ctx, req, keep)
 	}

@@ -77,6 +77,7 @@ type legTarget struct {
 	fallback   bool
 	callerID   string
 	callerName string // with callerID: the From's display name
+	diversion  string // the Diversion header of a forwarded leg (RFC 5806)
 	confirm    bool
 	// failOnReject: a reject (486, 600, 603) from this leg ends the Dial.
 	failOnReject bool

@@ -144,22 +144,64 @@ func (l *inLeg) forwardLegs(ctx context.Context, d Device, f Forward, t call.Tar
 			l.log.Info("dial: forward number not reachable", "device_id", d.ID, "number", f.Number, "cause", c)
 		}
 	}
+	reason := "unconditional"
+	switch {
+	case fallback:
+		reason = "no-answer"
+	case f.Failover:
+		reason = "unavailable" // a failover forward ringing at once: no phone is registered
+	}
+	diversion := l.s.diversion(d, reason)
 	for i := range legs {
 		legs[i].fallback = fallback
 		legs[i].confirm = f.RequireKeypress && !internal // out through a carrier, a voicemail may answer
 		if callerID != "" {
 			legs[i].callerID, legs[i].callerName = callerID, callerName
 		}
+		legs[i].diversion = diversion
 		legs[i].failover = slices.Clone(legs[i].failover) // the next gateways: the same terms
 		for j := range legs[i].failover {
 			g := &legs[i].failover[j]
-			g.confirm, g.callerID, g.callerName = legs[i].confirm, legs[i].callerID, legs[i].callerName
+			g.confirm, g.callerID, g.callerName, g.diversion = legs[i].confirm, legs[i].callerID, legs[i].callerName, diversion
 		}
 	}
 	if len(legs) > 0 {
 		l.log.Info("dial: call forwarded", "device_id", d.ID, "number", f.Number, "legs", len(legs), "failover", fallback)
 	}
 	return legs
+}
+
+// diversion is the Diversion header (RFC 5806) of a leg ringing device
+// d's forward: the forwarding user (its internal caller ID, else the
+// device's SIP username) at our host, why (unconditional; no-answer for a
+// failover forward, which rings once the phones did not take the call;
+// unavailable when it rings at once, no phone being registered) and
+// counter=1. The forwarded party's phone shows whose call it is; a
+// carrier may bill or screen by it.
+func (s *Server) diversion(d Device, reason string) string {
+	user := callerUser(d.CallerIDNumber)
+	if user == "" {
+		user = callerUser(d.Username)
+	}
+	if user == "" {
+		return ""
+	}
+	v := "<sip:" + user + "@" + s.host(nil) + ">;reason=" + reason + ";counter=1"
+	if name := displayName(d.CallerIDName); name != "" {
+		v = `"` + name + `" ` + v
+	}
+	return v
+}
+
+// displayName is a name as a quoted display name may hold it: no quotes,
+// backslashes or control characters.
+func displayName(n string) string {
+	return strings.TrimSpace(strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == '"' || r == '\\' {
+			return -1
+		}
+		return r
+	}, n))
 }
 
 // fromPhone reports whether an INVITE is to be authenticated as a

@@ -1,6 +1,7 @@
 package sip_test
 
 import (
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -122,6 +123,22 @@ func TestDialForwarding(t *testing.T) {
 			}
 			if f.req.Recipient.User != "5550001" {
 				t.Errorf("forwarded INVITE for %s", f.req.StartLine())
+			}
+			// RFC 5806: the forwarded INVITE names bob as the diverting
+			// party; the phone's own INVITE has none.
+			reason := "unconditional"
+			if tc.fwd.Failover {
+				reason = "no-answer"
+				if !tc.registered {
+					reason = "unavailable"
+				}
+			}
+			if h := f.req.GetHeader("Diversion"); h == nil || !strings.HasPrefix(h.Value(), `"Bob" <sip:2201@`) ||
+				!strings.HasSuffix(h.Value(), ">;reason="+reason+";counter=1") {
+				t.Errorf("forwarded INVITE's Diversion %v, want bob's, reason %s", h, reason)
+			}
+			if d != nil && d.req.GetHeader("Diversion") != nil {
+				t.Errorf("the desk phone's INVITE has a Diversion: %v", d.req.GetHeader("Diversion"))
 			}
 			from := f.req.From().Address.User
 			if tc.fwdFrom != "" && (from != tc.fwdFrom || f.req.From().DisplayName != "Bob") {
