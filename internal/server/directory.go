@@ -32,6 +32,7 @@ type devEntry struct {
 	cidNumber, cidName string
 	disabled, dnd      bool
 	forward            callForward
+	moh                string // music_on_hold.media_id
 }
 
 type userEntry struct {
@@ -39,6 +40,12 @@ type userEntry struct {
 	cidNumber, cidName    string
 	disabled, dnd         bool
 	forward               callForward
+	moh                   string // music_on_hold.media_id
+}
+
+// musicOnHold is Kazoo's music_on_hold object of a user or device.
+type musicOnHold struct {
+	MediaID string `json:"media_id"`
 }
 
 var _ sip.Directory = (*phoneDirectory)(nil)
@@ -63,6 +70,7 @@ type deviceBody struct {
 	CallerID callerIDs   `json:"caller_id"`
 	DND      dnd         `json:"do_not_disturb"`
 	Forward  callForward `json:"call_forward"`
+	MOH      musicOnHold `json:"music_on_hold"`
 }
 
 // callForward is Kazoo's call_forward object of a user or device; a field
@@ -137,6 +145,7 @@ type userBody struct {
 	CallerID  callerIDs   `json:"caller_id"`
 	DND       dnd         `json:"do_not_disturb"`
 	Forward   callForward `json:"call_forward"`
+	MOH       musicOnHold `json:"music_on_hold"`
 }
 
 func (p *phoneDirectory) put(d store.Doc) {
@@ -157,7 +166,7 @@ func (p *phoneDirectory) put(d store.Doc) {
 		e := devEntry{account: d.AccountID, id: d.ID, owner: b.OwnerID, username: b.SIP.Username, realm: realm,
 			md5: b.SIP.HA1.MD5, sha256: b.SIP.HA1.SHA256, cidNumber: b.CallerID.Internal.Number,
 			cidName: b.CallerID.Internal.Name, disabled: b.Enabled != nil && !*b.Enabled, dnd: b.DND.Enabled,
-			forward: b.Forward}
+			forward: b.Forward, moh: strings.TrimSpace(b.MOH.MediaID)}
 		p.devices[key] = e
 		if e.username != "" {
 			for _, login := range []string{e.username + "@" + strings.ToLower(realm), e.username} {
@@ -192,7 +201,7 @@ func (p *phoneDirectory) put(d store.Doc) {
 		}
 		p.users[key] = userEntry{account: d.AccountID, id: d.ID, username: strings.ToLower(b.Username),
 			cidNumber: b.CallerID.Internal.Number, cidName: name, disabled: b.Enabled != nil && !*b.Enabled, dnd: b.DND.Enabled,
-			forward: b.Forward}
+			forward: b.Forward, moh: strings.TrimSpace(b.MOH.MediaID)}
 	}
 }
 
@@ -228,12 +237,16 @@ func (p *phoneDirectory) removeLocked(d store.Doc) {
 
 // deviceLocked builds the registrar's Device: the owner's caller ID
 // first, then the device's own; the device's call forwarding when it is
-// on, else the owner's merged over the device's (Kazoo's merge).
+// on, else the owner's merged over the device's (Kazoo's merge); the
+// device's music on hold, else the owner's.
 func (p *phoneDirectory) deviceLocked(e devEntry) sip.Device {
 	d := sip.Device{AccountID: e.account, ID: e.id, OwnerID: e.owner, Username: e.username, Realm: e.realm,
 		HA1MD5: e.md5, HA1SHA256: e.sha256, CallerIDNumber: e.cidNumber, CallerIDName: e.cidName, Disabled: e.disabled,
-		DoNotDisturb: e.dnd, Forward: e.forward.forward()}
+		DoNotDisturb: e.dnd, Forward: e.forward.forward(), MusicOnHold: e.moh}
 	if u, ok := p.users[e.account+"/"+e.owner]; ok && e.owner != "" {
+		if d.MusicOnHold == "" {
+			d.MusicOnHold = u.moh
+		}
 		if d.Forward == nil {
 			d.Forward = e.forward.over(u.forward).forward()
 		}

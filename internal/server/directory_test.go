@@ -63,3 +63,22 @@ func TestDirectoryForwarding(t *testing.T) {
 		t.Errorf("d2's own forwarding is kept: %+v", f)
 	}
 }
+
+// TestDirectoryMusicOnHold: a device's music_on_hold.media_id is its
+// own, else its owner's; none leaves it empty (silence).
+func TestDirectoryMusicOnHold(t *testing.T) {
+	p := newPhoneDirectory()
+	put := func(account, kind, id, body string) {
+		p.put(store.Doc{Kind: kind, ID: id, AccountID: account, Body: []byte(body)})
+	}
+	put("a1", "users", "u1", `{"first_name":"A","music_on_hold":{"media_id":"user-moh"}}`)
+	put("a1", "devices", "d1", `{"owner_id":"u1","sip":{"username":"d1"}}`)
+	put("a1", "devices", "d2", `{"owner_id":"u1","sip":{"username":"d2"},"music_on_hold":{"media_id":"desk-moh"}}`)
+	put("a1", "devices", "d3", `{"sip":{"username":"d3"},"music_on_hold":{}}`)
+	for id, want := range map[string]string{"d1": "user-moh", "d2": "desk-moh", "d3": ""} {
+		ds := p.Devices("a1", call.Target{Kind: "device", Value: id})
+		if len(ds) != 1 || ds[0].MusicOnHold != want {
+			t.Errorf("%s: %+v, want music on hold %q", id, ds, want)
+		}
+	}
+}

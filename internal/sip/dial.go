@@ -200,13 +200,14 @@ type outLeg struct {
 	// earlySDP: the leg's answer came in a provisional response (early
 	// media), so a 2xx without SDP keeps it.
 	earlySDP atomic.Bool
+	moh      string // the called phone's music on hold (hold_music.go)
 }
 
 // place rings one URI until it answers, fails or ctx ends. Its early
 // media, if it sends any, may reach the caller meanwhile (dial_early.go).
 func (l *inLeg) place(ctx context.Context, t legTarget, callerID string, claimed *atomic.Bool) (a attempt) {
 	s, u := l.s, t.uri
-	b := &outLeg{}
+	b := &outLeg{moh: t.moh}
 	early := earlyOf(ctx)
 	defer func() {
 		if a.leg == nil {

@@ -78,6 +78,7 @@ type legTarget struct {
 	callerID   string
 	callerName string // with callerID: the From's display name
 	diversion  string // the Diversion header of a forwarded leg (RFC 5806)
+	moh        string // the phone's music on hold (Device.MusicOnHold)
 	confirm    bool
 	// failOnReject: a reject (486, 600, 603) from this leg ends the Dial.
 	failOnReject bool

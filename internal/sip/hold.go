@@ -89,10 +89,14 @@ func (br *bridging) offered(d *dialog, holds bool) {
 	}
 }
 
-// changed wakes the hold loop.
+// changed wakes the hold loop, and the relay (music on hold).
 func (br *bridging) changed() {
 	select {
 	case br.kick <- struct{}{}:
+	default:
+	}
+	select {
+	case br.remode <- struct{}{}:
 	default:
 	}
 }

@@ -36,6 +36,7 @@ type inLeg struct {
 	answered  atomic.Bool // the 200 was sent
 
 	recording callRecord // record_call's (record_call.go)
+	moh       string     // the calling phone's music on hold (hold_music.go)
 
 	// guarded by the dialog's mu
 	state        legState

@@ -34,6 +34,10 @@ type Device struct {
 	// (its own call_forward when enabled, else its owner's): calls to the
 	// device ring Forward.Number instead of it, or as well.
 	Forward *Forward
+	// MusicOnHold is the media id (Kazoo's music_on_hold.media_id, the
+	// device's else its owner's) the other party hears while this phone
+	// holds the call; empty: silence.
+	MusicOnHold string
 }
 
 // Forward is Kazoo's call_forward of a user or device, enabled and with a

@@ -63,6 +63,7 @@ func (l *inLeg) deviceTargets(ctx context.Context, t call.Target) (legs []legTar
 		}
 		for _, b := range contacts {
 			if lt, ok := contactLeg(b, t); ok {
+				lt.moh = d.MusicOnHold
 				legs = append(legs, lt)
 			}
 		}
@@ -250,6 +251,7 @@ func (l *inLeg) fromDevice(d Device) {
 		l.info.FromName = d.CallerIDName
 	}
 	l.info.DeviceID, l.info.OwnerID = d.ID, d.OwnerID
+	l.moh = d.MusicOnHold
 	if l.info.FromRealm == "" || strings.EqualFold(l.info.FromRealm, d.Realm) {
 		l.info.FromRealm = d.Realm
 	}

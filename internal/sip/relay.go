@@ -23,6 +23,9 @@ type bridging struct {
 	taken chan struct{} // closed when another bridge took the callee
 	ended chan struct{} // closed by end: the relay no longer holds the media
 	kick  chan struct{} // hold states changed (cap 1)
+	// remode tells the relay the hold states changed (cap 1): it plays
+	// music on hold or relays (hold_music.go).
+	remode chan struct{}
 	// parkReq is closed to park the relay (refer_attended.go); the relay
 	// closes parked once the media is unlinked.
 	parkReq, parked chan struct{}
@@ -51,7 +54,7 @@ func (s *Server) newBridging(ctx context.Context, l *inLeg, b *outLeg, onTransfe
 		s: s, caller: l, callee: b, onTransfer: onTransfer,
 		swap: make(chan *outLeg), taken: make(chan struct{}), ended: make(chan struct{}), kick: make(chan struct{}, 1),
 		settled: make(chan struct{}, 1), heldBy: map[*dialog]bool{}, told: map[*dialog]bool{},
-		parkReq: make(chan struct{}), parked: make(chan struct{}),
+		parkReq: make(chan struct{}), parked: make(chan struct{}), remode: make(chan struct{}, 1),
 	}
 	br.ctx, br.cancel = context.WithCancel(ctx)
 	s.bridges.Store(l.id, br)
@@ -117,11 +120,15 @@ func (br *bridging) relay(ctx context.Context) (*outLeg, error) {
 		rctx, cancel := context.WithCancel(ctx)
 		stop := context.AfterFunc(cur.ctx, cancel)
 		done := make(chan error, 1)
-		go func() { done <- l.sess.Bridge(rctx, cur.sess) }()
+		if held, media := br.holdMusic(cur); held != nil {
+			go func() { done <- br.playHold(rctx, held, media) }()
+		} else {
+			go func() { done <- l.sess.Bridge(rctx, cur.sess) }()
+		}
 		var (
-			next          *outLeg
-			err           error
-			taken, parked bool
+			next                  *outLeg
+			err                   error
+			taken, parked, remode bool
 		)
 		select {
 		case err = <-done:
@@ -130,12 +137,17 @@ func (br *bridging) relay(ctx context.Context) (*outLeg, error) {
 			taken = true
 		case <-br.parkReq:
 			parked = true
+		case <-br.remode:
+			remode = true
 		}
 		cancel()
-		if next != nil || taken || parked {
+		if next != nil || taken || parked || remode {
 			<-done // the media is unlinked before it is linked again
 		}
 		stop()
+		if remode && ctx.Err() == nil && cur.ctx.Err() == nil {
+			continue // the hold states changed: relay, or play music on hold
+		}
 		if taken {
 			return nil, nil
 		}
