@@ -35,9 +35,11 @@ func (br *bridging) holdMusic(cur *outLeg) (MediaSession, string) {
 // the call goes on.
 func (br *bridging) playHold(ctx context.Context, held MediaSession, media string) error {
 	br.caller.log.Info("music on hold", "media_id", media)
-	if err := held.Play(ctx, call.PlayOptions{MediaID: media, Loop: 0}); err != nil && ctx.Err() == nil {
+	err := held.Play(ctx, call.PlayOptions{MediaID: media, Loop: 0})
+	if err != nil && ctx.Err() == nil {
 		br.caller.log.Warn("music on hold not played", "media_id", media, "err", err)
 	}
+	br.caller.log.Debug("music on hold ended", "media_id", media, "err", err)
 	<-ctx.Done()
 	return nil
 }

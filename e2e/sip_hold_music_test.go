@@ -1,0 +1,230 @@
+package e2e
+
+import (
+	"math"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/switchboard/switchboard/internal/waitfor"
+)
+
+// rtpCapture keeps the audio of the RTP packets that reach a UDP socket
+// (PCMU or PCMA), each packet with its arrival time.
+type rtpCapture struct {
+	conn net.PacketConn
+	mu   sync.Mutex
+	pkts []capturedPacket
+}
+
+type capturedPacket struct {
+	at  time.Time
+	pcm []float64
+}
+
+func newRTPCapture(t *testing.T) *rtpCapture {
+	t.Helper()
+	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &rtpCapture{conn: conn}
+	t.Cleanup(func() { conn.Close() })
+	go func() {
+		buf := make([]byte, 2048)
+		for {
+			n, _, err := conn.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			if n <= 12 || buf[1]&0x7f > 8 {
+				continue // not audio (telephone-event, RTCP)
+			}
+			pt := buf[1] & 0x7f
+			pcm := make([]float64, 0, n-12)
+			for _, b := range buf[12:n] {
+				if pt == 8 {
+					pcm = append(pcm, alawDecode(b))
+				} else {
+					pcm = append(pcm, ulawDecode(b))
+				}
+			}
+			c.mu.Lock()
+			c.pkts = append(c.pkts, capturedPacket{at: time.Now(), pcm: pcm})
+			c.mu.Unlock()
+		}
+	}()
+	return c
+}
+
+func (c *rtpCapture) port() int { return c.conn.LocalAddr().(*net.UDPAddr).Port }
+
+// since counts the packets that arrived after from.
+func (c *rtpCapture) since(from time.Time) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, p := range c.pkts {
+		if p.at.After(from) {
+			n++
+		}
+	}
+	return n
+}
+
+// power is the Goertzel power of hz (per sample, full scale 1) in the
+// audio that arrived between from and to.
+func (c *rtpCapture) power(from, to time.Time, hz float64) float64 {
+	c.mu.Lock()
+	var x []float64
+	for _, p := range c.pkts {
+		if p.at.After(from) && p.at.Before(to) {
+			x = append(x, p.pcm...)
+		}
+	}
+	c.mu.Unlock()
+	if len(x) == 0 {
+		return 0
+	}
+	coeff := 2 * math.Cos(2*math.Pi*hz/8000)
+	var s1, s2 float64
+	for _, v := range x {
+		s0 := v + coeff*s1 - s2
+		s2, s1 = s1, s0
+	}
+	return (s1*s1 + s2*s2 - coeff*s1*s2) / float64(len(x)) / float64(len(x))
+}
+
+// ulawDecode is one G.711 µ-law sample as -1…1.
+func ulawDecode(b byte) float64 {
+	b = ^b
+	t := (int(b&0x0f)<<3 + 0x84) << (int(b&0x70) >> 4)
+	if b&0x80 != 0 {
+		return float64(0x84-t) / 32768
+	}
+	return float64(t-0x84) / 32768
+}
+
+// alawDecode is one G.711 A-law sample as -1…1.
+func alawDecode(b byte) float64 {
+	b ^= 0x55
+	t := int(b&0x0f) << 4
+	switch seg := int(b&0x70) >> 4; seg {
+	case 0:
+		t += 8
+	case 1:
+		t += 0x108
+	default:
+		t = (t + 0x108) << (seg - 1)
+	}
+	if b&0x80 == 0 {
+		t = -t
+	}
+	return float64(t) / 32768
+}
+
+// answerInDialog has b answer whatever comes next on its socket until
+// it closes: re-INVITEs 200 with its SDP (recvonly to a hold), other
+// requests 200; ACKs and responses are dropped.
+func answerInDialog(b *rawUA, rtpPort int) {
+	buf := make([]byte, 8192)
+	for {
+		b.conn.SetReadDeadline(time.Time{})
+		n, _, err := b.conn.ReadFrom(buf)
+		if err != nil {
+			return
+		}
+		raw := string(buf[:n])
+		head, body, _ := strings.Cut(raw, "\r\n\r\n")
+		lines := strings.Split(head, "\r\n")
+		m := sipMsg{first: lines[0], hdr: map[string]string{}, raw: raw}
+		for _, l := range lines[1:] {
+			if k, v, ok := strings.Cut(l, ":"); ok {
+				k = strings.ToLower(strings.TrimSpace(k))
+				if _, seen := m.hdr[k]; !seen {
+					m.hdr[k] = strings.TrimSpace(v)
+				}
+			}
+		}
+		switch {
+		case strings.HasPrefix(m.first, "SIP/2.0"), strings.HasPrefix(m.first, "ACK "):
+		case strings.HasPrefix(m.first, "INVITE "):
+			sdp := rawSDP(rtpPort)
+			if strings.Contains(body, "a=sendonly") {
+				sdp = strings.Replace(sdp, "a=sendrecv", "a=recvonly", 1)
+			}
+			b.answer(m, 200, "OK", "Contact: <sip:t@"+b.conn.LocalAddr().String()+">\r\n", sdp)
+		default:
+			b.answer(m, 200, "OK", "", "")
+		}
+	}
+}
+
+// TestHoldMusic: alice (baresip), whose user names an uploaded 1,300 Hz
+// tone as her music_on_hold, calls a phone (a raw SIP phone registered
+// with digest auth, its RTP captured). While alice holds the call the
+// phone hears her music instead of her 700 Hz tone; when she resumes,
+// her tone again and no music.
+func TestHoldMusic(t *testing.T) {
+	s := serveSIP(t)
+	alice := newPhone(t, s, "alice", "2200", 700)
+	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	srv, _ := net.ResolveUDPAddr("udp", s.SIP)
+	b := &rawUA{t: t, conn: conn, srv: srv}
+	devID := registerDevice(t, s, conn, "held", conn.LocalAddr().String())
+	base := s.URL + "/v2/accounts/" + s.Account
+	file := filepath.Join(t.TempDir(), "moh.wav")
+	if err := os.WriteFile(file, toneWAV(1300, 5*time.Second), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	moh := uploadMedia(t, base, s.Token, "hold music", file, "audio/wav")
+	if st, env := api(t, "PATCH", base+"/users/"+alice.UserID, s.Token, map[string]any{"data": map[string]any{
+		"music_on_hold": map[string]any{"media_id": moh}}}); st != 200 {
+		t.Fatalf("patch alice: %d %v", st, env)
+	}
+	s.flow(t, "2320", map[string]any{"module": "device", "data": map[string]any{"id": devID, "timeout": 20}})
+	rtp := newRTPCapture(t)
+
+	na := alice.count()
+	alice.command(t, "dial", "2320")
+	answerRaw(t, b, "held-1", rtp.port())
+	go answerInDialog(b, rtp.port())
+	na = alice.await(t, "CALL_ESTABLISHED", na, 15*time.Second)
+	start := time.Now()
+	const second = 50 // packets
+	waitfor.True(t, 10*time.Second, "2 s of alice", func() bool { return rtp.since(start) > 2*second })
+	holdAt := time.Now()
+	alice.command(t, "hold", "")
+	waitfor.True(t, 15*time.Second, "3 s on hold", func() bool { return rtp.since(holdAt) > 3*second })
+	resumeAt := time.Now()
+	alice.command(t, "resume", "")
+	waitfor.True(t, 15*time.Second, "3 s after resuming", func() bool { return rtp.since(resumeAt) > 3*second })
+	end := time.Now()
+	alice.command(t, "hangup", "")
+	alice.await(t, "CALL_CLOSED", na, 10*time.Second)
+
+	ms := time.Millisecond
+	before, beforeTone := rtp.power(start.Add(500*ms), holdAt, 1300), rtp.power(start.Add(500*ms), holdAt, 700)
+	held, heldTone := rtp.power(holdAt.Add(time.Second), resumeAt, 1300), rtp.power(holdAt.Add(time.Second), resumeAt, 700)
+	after, afterTone := rtp.power(resumeAt.Add(time.Second), end, 1300), rtp.power(resumeAt.Add(time.Second), end, 700)
+	t.Logf("the held phone hears 1300 Hz (music) / 700 Hz (alice): before hold %.2e / %.2e, on hold %.2e / %.2e, after resuming %.2e / %.2e",
+		before, beforeTone, held, heldTone, after, afterTone)
+	if held < 1e-4 || held < 100*before || held < 100*after {
+		t.Errorf("the music on hold is not heard only while held: before %.2e, held %.2e, after %.2e", before, held, after)
+	}
+	if beforeTone < 1e-4 || afterTone < 1e-4 || heldTone > held/100 {
+		t.Errorf("alice's tone: before %.2e, held %.2e, after %.2e; want heard but for the hold", beforeTone, heldTone, afterTone)
+	}
+	tr := s.traces(t, 1)[0]
+	if d := traceLines(tr, "dial"); len(d) != 1 || d[0]["status"] != "completed" {
+		t.Errorf("trace %s", sipDump(tr))
+	}
+}
