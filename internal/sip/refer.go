@@ -156,6 +156,7 @@ func (s *Server) transfer(br *bridging, d *dialog, req *sipmsg.Request, tx sipms
 		br.endTransfer()
 		br.traceTransfer(other != nil, byCaller, target, code)
 		sub.notify(code, true)
+		br.notifySent()
 		if then != nil {
 			then()
 		}

@@ -127,3 +127,41 @@ func TestReferAttendedAnsweredBoth(t *testing.T) {
 	}
 	ts.idle(t)
 }
+
+// TestReferAttendedAnsweredBothByeAtOnce: as TestReferAttendedAnsweredBoth,
+// but T hangs up the call it referred as soon as the REFER is accepted
+// (phones do): the transfer still joins the two callers.
+func TestReferAttendedAnsweredBothByeAtOnce(t *testing.T) {
+	t.Parallel()
+	ts := newServer(t, sip.Config{})
+	x, y, tr := newPhone(t, "udp"), newPhone(t, "udp"), newPhone(t, "udp")
+	tev, tsess := callee(tr, 0, 200, 0)
+	watchNotifies(tr)
+	ctx := testCtx(t, 30*time.Second)
+	call1 := bridge(ctx, t, ts, x, tr, tev, tsess)
+	call2 := bridge(ctx, t, ts, y, tr, tev, tsess)
+	res := sendRefer(ctx, t, call1.callee, call1.invite.Contact().Address,
+		"<sip:y@"+ts.Addr()+"?Replaces="+replacesOfAnswered(call2.callee)+">")
+	if res.StatusCode != 202 {
+		t.Fatalf("attended REFER: %d", res.StatusCode)
+	}
+	if err := call1.callee.Bye(ctx); err != nil {
+		t.Fatal(err)
+	}
+	awaitEvent(t, tev, "BYE") // T's other leg is released
+	select {
+	case r := <-ts.results:
+		t.Fatalf("a call ended with the transfer: %+v", r)
+	default:
+	}
+	if err := call1.caller.Bye(ctx); err != nil {
+		t.Fatal(err)
+	}
+	y.awaitBye("Y, after X hung up")
+	for range 2 {
+		if r := ts.next(t); r.dial.Status != "completed" {
+			t.Errorf("a caller's call: %+v", r.dial)
+		}
+	}
+	ts.idle(t)
+}

@@ -29,6 +29,9 @@ type bridging struct {
 	// parkReq is closed to park the relay (refer_attended.go); the relay
 	// closes parked once the media is unlinked.
 	parkReq, parked chan struct{}
+	// unlinked is closed when the relay let go of the media after its
+	// callee was taken (released waits for it).
+	unlinked chan struct{}
 
 	mu      sync.Mutex
 	callee  *outLeg // nil once taken
@@ -38,6 +41,11 @@ type bridging struct {
 	// byCaller is set while the transfer under way is the caller's; the
 	// callee is then kept as orphan if the caller leaves before it ends.
 	byCaller bool
+	// notified is closed once the caller's transfer sent its final
+	// NOTIFY: a relay whose callee that transfer took waits for it before
+	// its Dial ends (and the flow hangs the transferor up), so the NOTIFY
+	// goes out in a live dialog.
+	notified chan struct{}
 	orphan   *outLeg
 	// onTransfer is the Dial's call.DialOptions.OnTransfer.
 	onTransfer func(call.Transfer)
@@ -55,6 +63,7 @@ func (s *Server) newBridging(ctx context.Context, l *inLeg, b *outLeg, onTransfe
 		swap: make(chan *outLeg), taken: make(chan struct{}), ended: make(chan struct{}), kick: make(chan struct{}, 1),
 		settled: make(chan struct{}, 1), heldBy: map[*dialog]bool{}, told: map[*dialog]bool{},
 		parkReq: make(chan struct{}), parked: make(chan struct{}), remode: make(chan struct{}, 1),
+		unlinked: make(chan struct{}),
 	}
 	br.ctx, br.cancel = context.WithCancel(ctx)
 	s.bridges.Store(l.id, br)
@@ -149,7 +158,12 @@ func (br *bridging) relay(ctx context.Context) (*outLeg, error) {
 			continue // the hold states changed: relay, or play music on hold
 		}
 		if taken {
+			close(br.unlinked)
+			br.awaitNotified(ctx)
 			return nil, nil
+		}
+		if !parked && next == nil && ctx.Err() == nil && cur.ctx.Err() != nil {
+			next, parked = br.awaitTransfer(ctx)
 		}
 		if parked {
 			close(br.parked)
@@ -158,9 +172,6 @@ func (br *bridging) relay(ctx context.Context) (*outLeg, error) {
 			case <-br.ctx.Done():
 			}
 			return cur, nil
-		}
-		if next == nil && ctx.Err() == nil && cur.ctx.Err() != nil {
-			next = br.awaitTransfer(ctx)
 		}
 		if next == nil {
 			return cur, err
@@ -171,8 +182,9 @@ func (br *bridging) relay(ctx context.Context) (*outLeg, error) {
 
 // awaitTransfer waits, when the callee hung up, for the transfers it left
 // under way: the caller hears ringback meanwhile. nil when none brought a
-// new callee.
-func (br *bridging) awaitTransfer(ctx context.Context) *outLeg {
+// new callee; parked when the transfer parks the bridge (its caller is
+// joined to another call's caller).
+func (br *bridging) awaitTransfer(ctx context.Context) (next *outLeg, parked bool) {
 	stop := func() {}
 	defer func() { stop() }()
 	for rang := false; ; rang = true {
@@ -180,7 +192,7 @@ func (br *bridging) awaitTransfer(ctx context.Context) *outLeg {
 		n := br.pending
 		br.mu.Unlock()
 		if n == 0 {
-			return nil
+			return nil, false
 		}
 		if !rang {
 			br.caller.log.Debug("transferor left: waiting for the transfer")
@@ -188,10 +200,12 @@ func (br *bridging) awaitTransfer(ctx context.Context) *outLeg {
 		}
 		select {
 		case next := <-br.swap:
-			return next
+			return next, false
+		case <-br.parkReq:
+			return nil, true
 		case <-br.settled:
 		case <-ctx.Done():
-			return nil
+			return nil, false
 		}
 	}
 }
@@ -242,7 +256,8 @@ func (br *bridging) take() (*outLeg, bool) {
 }
 
 // beginTransfer counts a transfer under way, one at a time: false while
-// another runs. endTransfer counts its end.
+// another runs. endTransfer counts its end, and notified says its final
+// NOTIFY went out.
 func (br *bridging) beginTransfer(byCaller bool) bool {
 	br.mu.Lock()
 	defer br.mu.Unlock()
@@ -251,7 +266,35 @@ func (br *bridging) beginTransfer(byCaller bool) bool {
 	}
 	br.pending++
 	br.byCaller = byCaller
+	if byCaller {
+		br.notified = make(chan struct{})
+	}
 	return true
+}
+
+// notifySent marks the caller's transfer's final NOTIFY sent.
+func (br *bridging) notifySent() {
+	br.mu.Lock()
+	defer br.mu.Unlock()
+	if br.notified != nil {
+		close(br.notified)
+		br.notified = nil
+	}
+}
+
+// awaitNotified waits for the final NOTIFY of the caller's transfer under
+// way, if there is one (its sending is bounded by notifyTimeout).
+func (br *bridging) awaitNotified(ctx context.Context) {
+	br.mu.Lock()
+	ch := br.notified
+	br.mu.Unlock()
+	if ch == nil {
+		return
+	}
+	select {
+	case <-ch:
+	case <-ctx.Done():
+	}
 }
 
 // endTransfer also hangs up a callee kept for a caller's transfer that
@@ -278,6 +321,7 @@ func (br *bridging) released() {
 	t := time.NewTimer(5 * time.Second)
 	defer t.Stop()
 	select {
+	case <-br.unlinked:
 	case <-br.ended:
 	case <-t.C:
 		br.caller.log.Warn("bridge did not let go of its media")
