@@ -26,7 +26,7 @@ func withSIP(trust ...string) servertest.Option {
 	}
 }
 
-func putFlow(t *testing.T, s *servertest.Server, number string, flow map[string]any) {
+func putFlow(t testing.TB, s *servertest.Server, number string, flow map[string]any) {
 	t.Helper()
 	status, env := s.Do("PUT", "/v2/accounts/"+s.AccountID+"/callflows", s.Token,
 		map[string]any{"data": map[string]any{"name": "f" + number, "numbers": []string{number}, "flow": flow}})

@@ -32,6 +32,7 @@ type Server struct {
 
 	t      testing.TB
 	cfg    server.Config
+	level  slog.Level
 	closed bool
 
 	varsMu sync.Mutex
@@ -47,11 +48,18 @@ func WithDataDir(dir string) Option { return func(c *server.Config) { c.DataDir 
 // New starts a server and stops it when the test ends.
 func New(t testing.TB, opts ...Option) *Server {
 	t.Helper()
+	return NewAt(t, slog.LevelDebug, opts...)
+}
+
+// NewAt is New with the server logging at level: a benchmark measures the
+// call path, not debug lines written to t.Log.
+func NewAt(t testing.TB, level slog.Level, opts ...Option) *Server {
+	t.Helper()
 	cfg := server.Config{HTTPAddr: "127.0.0.1:0", DataDir: t.TempDir(), AdminKey: AdminKey}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	s := &Server{t: t, cfg: cfg, DataDir: cfg.DataDir}
+	s := &Server{t: t, cfg: cfg, DataDir: cfg.DataDir, level: level}
 	s.start()
 	t.Cleanup(s.Stop)
 	return s
@@ -60,7 +68,7 @@ func New(t testing.TB, opts ...Option) *Server {
 func (s *Server) start() {
 	t := s.t
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(&testWriter{t: t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log := slog.New(slog.NewTextHandler(&testWriter{t: t}, &slog.HandlerOptions{Level: s.level}))
 	srv, err := server.New(t.Context(), s.cfg, log)
 	if err != nil {
 		t.Fatalf("server.New: %v", err)

@@ -76,11 +76,15 @@ func torture(t testing.TB) map[string][]byte {
 
 // TestAddRport: every request that parses, with a plain top Via and no
 // rport, still parses after the rewrite, with rport on its top Via (RFC
-// 4475's folded and spaced headers included).
+// 4475's folded and spaced headers included), in place as in a copy; one
+// whose top Via has rport or is not plain is left alone: the guard's
+// decision on the raw bytes is the parser's.
 func TestAddRport(t *testing.T) {
 	msgs := torture(t)
 	msgs["two vias on a line"] = []byte("OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx , SIP/2.0/UDP g\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: 1\r\nCSeq: 1 OPTIONS\r\n\r\n")
 	msgs["trailing semicolon"] = []byte("OPTIONS sip:a@b SIP/2.0\r\nv: SIP/2.0/TCP h:5;\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: 1\r\nCSeq: 1 OPTIONS\r\n\r\n")
+	msgs["rport already"] = []byte("OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx;rport=5\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: 1\r\nCSeq: 1 OPTIONS\r\n\r\n")
+	msgs["rport on the second"] = []byte("OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx, SIP/2.0/UDP g;rport\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: 1\r\nCSeq: 1 OPTIONS\r\n\r\n")
 	parser := sipmsg.NewParser()
 	n := 0
 	for name, data := range msgs {
@@ -89,11 +93,27 @@ func TestAddRport(t *testing.T) {
 			continue
 		}
 		req, ok := msg.(*sipmsg.Request)
-		if !ok || req.Via() == nil || req.Via().Params.Has("rport") || !wellFormed(req.Via()) {
+		if !ok || req.Via() == nil {
+			continue
+		}
+		// The guard decides on the raw bytes what the parse says.
+		want := !req.Via().Params.Has("rport") && wellFormed(req.Via())
+		out := addRport(data)
+		if !want {
+			if out != nil {
+				t.Errorf("%s: rport added to the top Via %q", name, req.Via().Value())
+			}
+			continue
+		}
+		if out == nil {
+			t.Errorf("%s: no rport added to the top Via %q", name, req.Via().Value())
 			continue
 		}
 		n++
-		out := addRport(data)
+		in := append(bytes.Clone(data), make([]byte, 16)...)[:len(data)]
+		if got := addRportInPlace(in); !bytes.Equal(got, out) || &got[0] != &in[0] {
+			t.Errorf("%s: in place %q, copied %q", name, got, out)
+		}
 		m2, err := parser.ParseSIP(out)
 		if err != nil {
 			t.Errorf("%s: the rewrite does not parse: %v\n%q", name, err, out)

@@ -188,6 +188,7 @@ type Server struct {
 	outOnce   sync.Once
 	streams   sync.Map // remote address → *streamConn, accepted TCP connections
 	logLimit  logLimit // lines about strangers
+	lastRead  lastRead // the UDP datagram sipgo parses next (guard.go)
 	shed      shedder
 	sat       saturation
 	shedN     shedCounts
@@ -223,7 +224,7 @@ func New(cfg Config, m Media, trunks Trunks, h Handler, log *slog.Logger) (*Serv
 	s.shed.init(cfg.MaxCalls, cfg.MaxCallsPerSecond)
 	s.sat.init(cfg.ShedLatency, log)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	libLog := slog.New(demote{log.Handler()}).With("component", "sipgo")
+	libLog := slog.New(demote{h: log.Handler(), parseFailed: s.parseFailed}).With("component", "sipgo")
 	ua, err := sipgo.NewUA(
 		sipgo.WithUserAgent(cfg.UserAgent),
 		sipgo.WithUserAgentTransactionLayerOptions(
