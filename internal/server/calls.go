@@ -44,7 +44,7 @@ type Calls struct {
 func (c *Calls) Handle(ctx context.Context, ch call.Channel, tr *call.Trace) engine.Result {
 	info := ch.Info()
 	traced := call.Traced(ch, tr)
-	log := c.log.With("call_id", info.ID, "account_id", info.AccountID)
+	log := call.Logger(c.log, "call_id", info.ID, "account_id", info.AccountID)
 	rec := store.CallRecord{ID: info.ID, SIPCallID: info.SIPCallID, AccountID: info.AccountID, From: info.From, To: info.Request, Started: tr.Start()}
 	c.metrics.CallStarted()
 

@@ -56,7 +56,7 @@ func (l *refusedLog) record(r sip.Refusal) {
 	tr.Add("hangup", "cause", cause, "by", call.HangupBySwitchboard)
 	rec := store.CallRecord{ID: call.NewCallSid(), SIPCallID: r.CallID, AccountID: account, From: r.From, To: r.To,
 		Started: r.At, Ended: r.At, HangupCause: cause, HangupBy: call.HangupBySwitchboard, Trace: tr.JSONL()}
-	l.calls.save(l.ctx, rec, l.calls.log.With("call_id", r.CallID, "account_id", account))
+	l.calls.save(l.ctx, rec, call.Logger(l.calls.log, "call_id", r.CallID, "account_id", account))
 }
 
 // allow is the write limit: true when r may be written now.

@@ -154,8 +154,7 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 // newInLeg builds the leg of an INVITE: our To tag, the call's info and
 // its dialog.
 func newInLeg(s *Server, req *sipmsg.Request, tx sipmsg.ServerTransaction, account string, timer sessionTimer) *inLeg {
-	invite := req.Clone()
-	invite.To().Params.Add("tag", sipmsg.GenerateTagN(16))
+	invite := withToTag(req, sipmsg.GenerateTagN(16))
 	from, to := invite.From(), invite.To()
 	id, sipID := call.NewCallSid(), callID(req)
 	l := &inLeg{
@@ -168,10 +167,32 @@ func newInLeg(s *Server, req *sipmsg.Request, tx sipmsg.ServerTransaction, accou
 			SIPHeaders: customHeaders(req),
 		},
 	}
-	l.init(s, l, s.log.With("call_id", id, "sip_call_id", sipID, "account_id", account))
+	l.init(s, l, call.Logger(s.log, "call_id", id, "sip_call_id", sipID, "account_id", account))
 	l.initUAS(invite)
 	l.timer = timer
 	return l
+}
+
+// withToTag is the INVITE as our responses see it: its To header with our
+// tag. Only the To header is copied; the others are the received
+// request's, which nothing changes once parsed (sipgo's full Clone copied
+// every header and the body, 2.3 KB a call).
+func withToTag(req *sipmsg.Request, tag string) *sipmsg.Request {
+	out := sipmsg.NewRequest(req.Method, req.Recipient)
+	out.SipVersion = req.SipVersion
+	for _, h := range req.Headers() {
+		if to, ok := h.(*sipmsg.ToHeader); ok && to == req.To() {
+			to = &sipmsg.ToHeader{DisplayName: to.DisplayName, Address: to.Address, Params: to.Params.Clone()}
+			to.Params.Add("tag", tag)
+			h = to
+		}
+		out.AppendHeader(h)
+	}
+	out.SetBody(req.Body())
+	out.SetTransport(req.Transport())
+	out.SetSource(req.Source())
+	out.SetDestination(req.Destination())
+	return out
 }
 
 func unescape(s string) string {
