@@ -62,15 +62,44 @@ type Saturation = saturation
 // NewSaturation returns a watch with the given limit.
 func NewSaturation(limit time.Duration) *Saturation {
 	sa := &saturation{}
-	sa.init(limit, nil)
+	sa.init(limit, nil, nil)
 	return sa
 }
 
 // Read takes one reading (what run does every window).
 func (sa *Saturation) Read() { sa.read() }
 
-// Saturated reports the watch's judgement.
-func (sa *Saturation) Saturated() bool { return sa.saturated() }
+// Saturated reports the watch's judgement of the last window.
+func (sa *Saturation) Saturated() bool { return sa.over.Load() }
+
+// Admission is the read-time admission of new calls, for its own test.
+type Admission = admission
+
+// NewAdmission returns an admission with the adaptive cap on, and
+// perSecond the operator's rate (0: none).
+func NewAdmission(perSecond float64) *Admission {
+	a := &admission{}
+	a.init(perSecond, true)
+	return a
+}
+
+// Admit is admit, not forced.
+func (a *Admission) Admit(now time.Time) string { return a.admit(now, false) }
+
+// Adjust is adjust.
+func (a *Admission) Adjust(over, clear bool, window time.Duration, now time.Time) {
+	a.adjust(over, clear, window, now)
+}
+
+// Cap is the adaptive cap in calls/s (0: none).
+func (a *Admission) Cap() float64 { return a.capNow() }
+
+// Raw helpers of the guard and the read-time shedding.
+var (
+	StatelessResponse = statelessResponse
+	RawToTag          = rawToTag
+	RawHeader         = rawHeader
+)
 
 // QuantileSince is quantileSince.
 var QuantileSince = quantileSince

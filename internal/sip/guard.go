@@ -18,6 +18,8 @@ import (
 //   - An INVITE from a source that is no trunk (a phone's, or a
 //     stranger's) is parsed here, so that a stranger's is refused with a
 //     stateless 403 before any transaction exists (refuseStranger).
+//   - A new call's INVITE is admitted or shed with a stateless 503 as it
+//     is read, and the ACK of such a 503 dropped (shed.go).
 //   - Unless Config.StrictVia, a request's top Via gets an rport
 //     parameter (RFC 3581) when it has none, so that responses go back to
 //     the port the request came from, as Asterisk's force_rport: a phone
@@ -38,13 +40,21 @@ func (s *Server) guard(props sipmsg.TransportReadProps, data []byte) ([]byte, er
 	if props.Transport != "UDP" || len(data) <= 4 {
 		return data, nil
 	}
-	if isInvite(data) && !s.trustedSource(props.RemoteAddr) {
-		// A phone's or a stranger's: the rare path may parse twice.
-		if msg, err := s.parser.ParseSIP(data); err == nil {
-			if req, ok := msg.(*sipmsg.Request); ok && s.refuseStranger(req, props.RemoteAddr) {
-				return nil, nil
+	if isInvite(data) && !rawToTag(data) { // a new call
+		account, trunk := s.trustedSource(props.RemoteAddr)
+		if !trunk {
+			// A phone's or a stranger's: the rare path may parse twice.
+			if msg, err := s.parser.ParseSIP(data); err == nil {
+				if req, ok := msg.(*sipmsg.Request); ok && s.refuseStranger(req, props.RemoteAddr) {
+					return nil, nil
+				}
 			}
 		}
+		if s.adm.on() && !s.admitDatagram(data, props.RemoteAddr, account) {
+			return nil, nil
+		}
+	} else if s.adm.on() && s.shedAck(data) {
+		return nil, nil
 	}
 	if !s.cfg.StrictVia && !bytes.HasPrefix(data, []byte("SIP/")) {
 		if out := addRportInPlace(data); out != nil {
@@ -60,18 +70,17 @@ func isInvite(data []byte) bool {
 	return bytes.HasPrefix(bytes.TrimLeft(data, "\r\n"), []byte("INVITE "))
 }
 
-// trustedSource reports whether a datagram came from an account's trunk.
-func (s *Server) trustedSource(raddr net.Addr) bool {
+// trustedSource is the account of the trunk a datagram came from.
+func (s *Server) trustedSource(raddr net.Addr) (account string, ok bool) {
 	var ap netip.AddrPort
-	if u, ok := raddr.(*net.UDPAddr); ok {
+	if u, isUDP := raddr.(*net.UDPAddr); isUDP {
 		ap = u.AddrPort()
 	} else if p, err := netip.ParseAddrPort(raddr.String()); err == nil {
 		ap = p
 	} else {
-		return false
+		return "", false
 	}
-	_, ok := s.trunks.Inbound(ap.Addr().Unmap())
-	return ok
+	return s.trunks.Inbound(ap.Addr().Unmap())
 }
 
 // lastRead is the UDP datagram sipgo is about to parse: its source, its

@@ -51,9 +51,10 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		s.respond(tx, req, 403, "Forbidden")
 		return
 	}
-	if s.sat.saturated() {
-		// Short of CPU: refused before any work is spent on the call.
-		s.shedN.saturated.Add(1)
+	if why := s.admitted(req.Transport(), callID(req)); why != "" {
+		// Over the rate, or short of CPU: refused before any work is
+		// spent on the call (over UDP this was done as it was read).
+		s.countShed(why)
 		s.refuseInvite(tx, req, account, &refusal{code: 503, reason: "Overloaded",
 			headers: []sipmsg.Header{sipmsg.NewHeader("Retry-After", retryAfter)}})
 		return
@@ -76,7 +77,7 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	s.mu.Lock()
 	why := ""
 	if !s.closed {
-		why = s.shed.admitLocked(len(s.calls), time.Now())
+		why = s.shed.admitLocked(len(s.calls))
 	}
 	switch {
 	case s.closed:
@@ -86,11 +87,7 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		return
 	case why != "":
 		s.mu.Unlock()
-		if why == shedWhyMaxCalls {
-			s.shedN.maxCalls.Add(1)
-		} else {
-			s.shedN.rate.Add(1)
-		}
+		s.shedN.maxCalls.Add(1)
 		s.refuseInvite(tx, req, account, &refusal{code: 503, reason: "Overloaded",
 			headers: []sipmsg.Header{sipmsg.NewHeader("Retry-After", retryAfter)}})
 		l.cancel(errEnded)

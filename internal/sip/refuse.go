@@ -1,7 +1,6 @@
 package sip
 
 import (
-	"sync"
 	"time"
 
 	sipmsg "github.com/emiago/sipgo/sip"
@@ -74,20 +73,11 @@ func userOf(f *sipmsg.FromHeader) string {
 	return unescape(f.Address.User)
 }
 
-// shedder refuses calls over the configured load: concurrent calls, and
-// new calls a second (a token bucket holding one second's worth).
-type shedder struct {
-	maxCalls int
-	rate     float64
+// shedder refuses calls over Config.MaxCalls running at once (the rate
+// limits are judged as INVITEs are read: shed.go).
+type shedder struct{ maxCalls int }
 
-	mu     sync.Mutex
-	tokens float64
-	last   time.Time
-}
-
-func (sh *shedder) init(maxCalls int, perSecond float64) {
-	sh.maxCalls, sh.rate, sh.tokens = maxCalls, perSecond, max(perSecond, 1)
-}
+func (sh *shedder) init(maxCalls int) { sh.maxCalls = maxCalls }
 
 // shedWhyMaxCalls is admitLocked's answer when Config.MaxCalls run.
 const shedWhyMaxCalls = "too many calls"
@@ -97,22 +87,9 @@ const retryAfter = "5"
 
 // admitLocked says why a new call is refused now ("" to take it), given
 // the calls running; s.mu is held.
-func (sh *shedder) admitLocked(running int, now time.Time) string {
+func (sh *shedder) admitLocked(running int) string {
 	if sh.maxCalls > 0 && running >= sh.maxCalls {
 		return shedWhyMaxCalls
 	}
-	if sh.rate <= 0 {
-		return ""
-	}
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	if !sh.last.IsZero() {
-		sh.tokens = min(max(sh.rate, 1), sh.tokens+now.Sub(sh.last).Seconds()*sh.rate)
-	}
-	sh.last = now
-	if sh.tokens < 1 {
-		return "too many new calls a second"
-	}
-	sh.tokens--
 	return ""
 }

@@ -38,23 +38,20 @@ type saturation struct {
 
 	sample []metrics.Sample
 	prev   []uint64
+	adm    *admission // told of each window's judgement; nil: none
+	lastAt time.Time
 }
 
-func (sa *saturation) init(limit time.Duration, log *slog.Logger) {
-	sa.limit, sa.log = limit, log
+func (sa *saturation) init(limit time.Duration, log *slog.Logger, adm *admission) {
+	sa.limit, sa.log, sa.adm = limit, log, adm
 	sa.sample = []metrics.Sample{{Name: schedLatencyMetric}}
 }
 
-// saturated reports whether new calls should be shed now.
-func (sa *saturation) saturated() bool {
-	switch sa.force.Load() {
-	case 1:
-		return true
-	case -1:
-		return false
-	}
-	return sa.limit > 0 && sa.over.Load()
-}
+// saturated reports whether every new call is to be shed now: only when
+// a test forces it. The scheduler's latency caps the rate of new calls
+// instead (admission.adjust), so that the calls taken approach what the
+// machine can carry.
+func (sa *saturation) saturated() bool { return sa.force.Load() == 1 }
 
 // run reads the scheduler's latency every window until ctx ends.
 func (sa *saturation) run(ctx context.Context) {
@@ -88,17 +85,22 @@ func (sa *saturation) read() {
 	}
 	sa.p99.Store(int64(p))
 	over := p > sa.limit
+	now := time.Now()
+	if sa.adm != nil && sa.force.Load() == 0 && !sa.lastAt.IsZero() {
+		sa.adm.adjust(over, p <= sa.limit/2, now.Sub(sa.lastAt), now)
+	}
+	sa.lastAt = now
 	if sa.over.Swap(over) == over || sa.log == nil {
 		return
 	}
 	// Once per change, not per call refused, and within the log limit.
-	ok, held := sa.lines.allow(time.Now())
+	ok, held := sa.lines.allow(now)
 	switch {
 	case !ok:
 	case over:
-		sa.log.Warn("shedding new calls: short of CPU", "sched_latency_p99", p.String(), "limit", sa.limit.String(), "suppressed", held)
+		sa.log.Warn("short of CPU: capping the rate of new calls", "sched_latency_p99", p.String(), "limit", sa.limit.String(), "suppressed", held)
 	default:
-		sa.log.Info("shedding stopped", "sched_latency_p99", p.String(), "suppressed", held)
+		sa.log.Info("CPU no longer short", "sched_latency_p99", p.String(), "suppressed", held)
 	}
 }
 

@@ -190,6 +190,7 @@ type Server struct {
 	logLimit  logLimit // lines about strangers
 	lastRead  lastRead // the UDP datagram sipgo parses next (guard.go)
 	shed      shedder
+	adm       admission // new calls judged as they are read (shed.go)
 	sat       saturation
 	shedN     shedCounts
 	onRefuse  func(Refusal)
@@ -221,8 +222,9 @@ func New(cfg Config, m Media, trunks Trunks, h Handler, log *slog.Logger) (*Serv
 		t1: sipmsg.T1, t2: sipmsg.T2, // process-wide in sipgo; main may tune them
 		refusals: make(chan Refusal, 256),
 	}
-	s.shed.init(cfg.MaxCalls, cfg.MaxCallsPerSecond)
-	s.sat.init(cfg.ShedLatency, log)
+	s.shed.init(cfg.MaxCalls)
+	s.adm.init(cfg.MaxCallsPerSecond, cfg.ShedLatency > 0)
+	s.sat.init(cfg.ShedLatency, log, &s.adm)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	libLog := slog.New(demote{h: log.Handler(), parseFailed: s.parseFailed}).With("component", "sipgo")
 	ua, err := sipgo.NewUA(

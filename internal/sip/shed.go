@@ -1,0 +1,375 @@
+package sip
+
+import (
+	"bytes"
+	"hash/maphash"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	sipmsg "github.com/emiago/sipgo/sip"
+)
+
+// New calls are admitted or shed as their INVITE is read, before sipgo
+// parses it: past its capacity the server is CPU-bound, and an INVITE it
+// refuses must cost next to nothing, or the SIP read loop falls behind,
+// the kernel drops datagrams (the ACKs and BYEs of the calls taken among
+// them) and the callers retransmit. A shed INVITE over UDP gets a
+// stateless 503 with Retry-After built from its raw headers (no parse, no
+// transaction); the ACK to that 503 is dropped unparsed.
+//
+// Two limits apply, each a token bucket: Config.MaxCallsPerSecond (the
+// operator's rate, a burst of one second's worth), and an adaptive rate
+// while Config.ShedLatency is set (saturation.go): when the scheduler's
+// latency passes the limit, the rate is capped at 90 % of what was taken,
+// at most once per shedCutHold (the calls taken keep costing CPU for a
+// while, so cutting every window would overshoot); while it stays under
+// half the limit, the cap rises 3 % a window, and goes once it is twice
+// the rate offered. So the calls taken approach what the machine can
+// carry instead of swinging between all and none.
+const (
+	shedCutHold   = 300 * time.Millisecond
+	shedCut       = 0.9
+	shedRaise     = 1.03
+	shedFloor     = 50.0 // calls/s: below this, shedding would not help the CPU
+	shedBurstTime = 0.1  // s: the adaptive bucket holds a window's worth
+	// recentFor is how long an INVITE's Call-ID is remembered (then as
+	// long again in the previous generation): a retransmission of an
+	// INVITE taken is not judged again, and the ACK of a 503 is known.
+	// RFC 3261's Timer B is 32 s.
+	recentFor = 16 * time.Second
+)
+
+// admission is the read-time decision on new calls.
+type admission struct {
+	adaptive bool // Config.ShedLatency is set
+
+	mu     sync.Mutex
+	rate   float64 // Config.MaxCallsPerSecond, 0: none
+	tokens float64
+	last   time.Time
+
+	cap       float64 // the adaptive cap in calls/s, 0: none
+	capTokens float64
+	capLast   time.Time
+	lastCut   time.Time
+	taken     int // calls taken since the last adjust
+
+	seen recentSet
+}
+
+func (a *admission) init(perSecond float64, adaptive bool) {
+	a.rate, a.tokens, a.adaptive = perSecond, max(perSecond, 1), adaptive
+	a.seen.seed = maphash.MakeSeed()
+}
+
+// on reports whether any read-time limit is configured.
+func (a *admission) on() bool { return a.rate > 0 || a.adaptive }
+
+// admit takes a new call or says why not (ShedRate, ShedSaturated).
+func (a *admission) admit(now time.Time, saturated bool) string {
+	if saturated {
+		return ShedSaturated
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.rate > 0 {
+		if !a.last.IsZero() {
+			a.tokens = min(max(a.rate, 1), a.tokens+now.Sub(a.last).Seconds()*a.rate)
+		}
+		a.last = now
+		if a.tokens < 1 {
+			return ShedRate
+		}
+	}
+	if a.cap > 0 {
+		burst := max(1, a.cap*shedBurstTime)
+		a.capTokens = min(burst, a.capTokens+now.Sub(a.capLast).Seconds()*a.cap)
+		a.capLast = now
+		if a.capTokens < 1 {
+			return ShedSaturated
+		}
+		a.capTokens--
+	}
+	if a.rate > 0 {
+		a.tokens--
+	}
+	a.taken++
+	return ""
+}
+
+// adjust moves the adaptive cap after a window of length window: over
+// when the scheduler's latency passed the limit, clear when it stayed
+// under half of it.
+func (a *admission) adjust(over, clear bool, window time.Duration, now time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	rate := float64(a.taken) / window.Seconds()
+	a.taken = 0
+	switch {
+	case over:
+		if now.Sub(a.lastCut) < shedCutHold {
+			return
+		}
+		base := rate
+		if a.cap > 0 && a.cap < base {
+			base = a.cap
+		}
+		if a.cap == 0 {
+			a.capTokens, a.capLast = max(1, base*shedCut*shedBurstTime), now
+		}
+		a.cap, a.lastCut = max(shedFloor, base*shedCut), now
+	case clear && a.cap > 0:
+		a.cap *= shedRaise
+		if a.cap > 2*rate+shedFloor {
+			a.cap = 0
+		}
+	}
+}
+
+// capNow is the adaptive cap in calls/s (0: none), for /metrics and tests.
+func (a *admission) capNow() float64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.cap
+}
+
+// recentSet remembers the Call-IDs of recent INVITEs (hashed), taken or
+// shed, in two generations of recentFor each.
+type recentSet struct {
+	seed      maphash.Seed
+	mu        sync.Mutex
+	cur, prev map[uint64]bool
+	rotated   time.Time
+}
+
+func (r *recentSet) key(callID []byte) uint64 { return maphash.Bytes(r.seed, callID) }
+
+// get reports what became of the INVITE of a Call-ID: taken, or known
+// at all.
+func (r *recentSet) get(k uint64) (taken, known bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if taken, known = r.cur[k]; known {
+		return taken, true
+	}
+	taken, known = r.prev[k]
+	return taken, known
+}
+
+func (r *recentSet) put(k uint64, taken bool, now time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cur == nil || now.Sub(r.rotated) >= recentFor {
+		r.prev, r.cur, r.rotated = r.cur, make(map[uint64]bool, len(r.cur)), now
+	}
+	r.cur[k] = taken
+}
+
+// admitDatagram judges a new INVITE read over UDP from raddr (a trunk's
+// or a phone's: strangers were refused before). It reports false when
+// the INVITE was shed and answered here, to go no further.
+func (s *Server) admitDatagram(data []byte, raddr net.Addr, account string) bool {
+	id := rawHeader(data, "call-id", "i")
+	if id == nil {
+		return true // sipgo refuses it
+	}
+	now := time.Now()
+	k := s.adm.seen.key(id)
+	if taken, known := s.adm.seen.get(k); known && taken {
+		return true // a retransmission of a call taken: its transaction answers
+	}
+	why := s.adm.admit(now, s.sat.saturated())
+	s.adm.seen.put(k, why == "", now)
+	if why == "" {
+		return true
+	}
+	s.countShed(why)
+	if res := statelessResponse(data, "503 Service Unavailable", "Retry-After: "+retryAfter, s.cfg.UserAgent); res != nil && s.udp != nil {
+		if _, err := s.udp.WriteTo(res, raddr); err != nil {
+			s.log.Debug("stateless 503 not sent", "raddr", raddr.String(), "err", err)
+		}
+	}
+	s.report(Refusal{Code: 503, Reason: "Overloaded", AccountID: account, Source: raddr.String(),
+		From: unescape(rawUser(rawHeader(data, "from", "f"))), To: unescape(rawUser(startURI(data))), CallID: string(id)})
+	return false
+}
+
+// admitted is onInvite's part of admission: an INVITE that came over UDP
+// was judged as it was read; one over TCP or TLS (or one the raw check
+// missed) is judged now. It says why the call is shed, or "".
+func (s *Server) admitted(transport, callID string) string {
+	now := time.Now()
+	if transport == "UDP" && s.adm.on() {
+		if taken, known := s.adm.seen.get(s.adm.seen.key([]byte(callID))); known && taken {
+			return ""
+		}
+	}
+	if !s.adm.on() {
+		if s.sat.saturated() { // forced, in tests
+			return ShedSaturated
+		}
+		return ""
+	}
+	return s.adm.admit(now, s.sat.saturated())
+}
+
+// shedAck reports whether a datagram is the ACK of a 503 sent by
+// admitDatagram, which needs no parse: nothing waits for it.
+func (s *Server) shedAck(data []byte) bool {
+	if !bytes.HasPrefix(data, []byte("ACK ")) {
+		return false
+	}
+	id := rawHeader(data, "call-id", "i")
+	if id == nil {
+		return false
+	}
+	taken, known := s.adm.seen.get(s.adm.seen.key(id))
+	return known && !taken
+}
+
+// countShed counts a call shed for why.
+func (s *Server) countShed(why string) {
+	switch why {
+	case ShedRate:
+		s.shedN.rate.Add(1)
+	case ShedSaturated:
+		s.shedN.saturated.Add(1)
+	case ShedMaxCalls:
+		s.shedN.maxCalls.Add(1)
+	}
+}
+
+// eachHeader calls fn with the name and the value (trimmed, folded lines
+// included) of each header line of a raw message's head, until fn
+// returns false.
+func eachHeader(data []byte, fn func(name, value []byte) bool) {
+	end := bytes.Index(data, []byte("\r\n\r\n"))
+	if end < 0 {
+		return
+	}
+	head := data[:end+2]
+	i := bytes.Index(head, []byte("\r\n")) + 2 // past the start line
+	for i > 1 && i < len(head) {
+		e := i + bytes.Index(head[i:], []byte("\r\n"))
+		for e+2 < len(head) && (head[e+2] == ' ' || head[e+2] == '\t') {
+			e += 2 + bytes.Index(head[e+2:], []byte("\r\n"))
+		}
+		if name, value, ok := bytes.Cut(head[i:e], []byte(":")); ok {
+			if !fn(bytes.TrimSpace(name), bytes.TrimSpace(value)) {
+				return
+			}
+		}
+		i = e + 2
+	}
+}
+
+// rawHeader is the value of a raw message's first header called long or
+// short (case-insensitive), nil without one.
+func rawHeader(data []byte, long, short string) []byte {
+	var out []byte
+	eachHeader(data, func(name, value []byte) bool {
+		if bytes.EqualFold(name, []byte(long)) || bytes.EqualFold(name, []byte(short)) {
+			out = value
+			return false
+		}
+		return true
+	})
+	return out
+}
+
+// rawToTag reports whether a raw request's To header has a tag: it is
+// then in a dialog, not a new call.
+func rawToTag(data []byte) bool { return toHasTag(rawHeader(data, "to", "t")) }
+
+// toHasTag reports whether a raw To value has a tag parameter.
+func toHasTag(to []byte) bool {
+	if i := bytes.LastIndexByte(to, '>'); i >= 0 {
+		to = to[i+1:]
+	}
+	for p := range bytes.SplitSeq(to, []byte(";")) {
+		name, _, _ := bytes.Cut(p, []byte("="))
+		if bytes.EqualFold(bytes.TrimSpace(name), []byte("tag")) {
+			return true
+		}
+	}
+	return false
+}
+
+// startURI is the Request-URI of a raw request's start line.
+func startURI(data []byte) []byte {
+	line, _, _ := bytes.Cut(data, []byte("\r\n"))
+	parts := bytes.Fields(line)
+	if len(parts) != 3 {
+		return nil
+	}
+	return parts[1]
+}
+
+// rawUser is the user part of a raw SIP URI or name-addr, "" without one.
+func rawUser(v []byte) string {
+	if i := bytes.IndexByte(v, '<'); i >= 0 {
+		v = v[i+1:]
+	}
+	_, rest, ok := bytes.Cut(v, []byte(":"))
+	if !ok {
+		return ""
+	}
+	user, _, ok := bytes.Cut(rest, []byte("@"))
+	if !ok || bytes.ContainsAny(user, ">;") {
+		return ""
+	}
+	return string(user)
+}
+
+// statelessResponse answers a raw request without a transaction: the
+// status line, the request's Via, From, To (with a tag of ours when it
+// has none), Call-ID and CSeq copied line by line, the extra header lines
+// and a Server header; nil when the request lacks one of them. It is what
+// a request gets when it is refused before sipgo parses it.
+func statelessResponse(data []byte, status, extra, server string) []byte {
+	var b bytes.Buffer
+	b.Grow(len(data) / 2)
+	b.WriteString("SIP/2.0 " + status + "\r\n")
+	var seen [5]bool
+	eachHeader(data, func(name, value []byte) bool {
+		i := -1
+		switch strings.ToLower(string(name)) {
+		case "via", "v":
+			i = 0
+		case "from", "f":
+			i = 1
+		case "to", "t":
+			i = 2
+		case "call-id", "i":
+			i = 3
+		case "cseq":
+			i = 4
+		}
+		if i < 0 {
+			return true
+		}
+		seen[i] = true
+		b.WriteString([]string{"Via", "From", "To", "Call-ID", "CSeq"}[i] + ": ")
+		b.Write(value)
+		if i == 2 && !toHasTag(value) {
+			b.WriteString(";tag=" + sipmsg.GenerateTagN(16)) // RFC 3261 §8.2.6.2
+		}
+		b.WriteString("\r\n")
+		return true
+	})
+	for _, ok := range seen {
+		if !ok {
+			return nil
+		}
+	}
+	if extra != "" {
+		b.WriteString(extra + "\r\n")
+	}
+	if server != "" {
+		b.WriteString("Server: " + server + "\r\n")
+	}
+	b.WriteString("Content-Length: 0\r\n\r\n")
+	return b.Bytes()
+}
