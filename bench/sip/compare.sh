@@ -15,8 +15,9 @@
 #                                    sweep (a) (with KEEP=1: $W/cpu-RATE-RUN.prof)
 #   OVERLOAD_RATES="1500"            sweep (o): the clean rates whose 1.5× is offered
 #   OVERLOAD_FACTOR=1.5              how much over the clean rate sweep (o) offers
-#   SHED_MODES="none rate auto"      sweep (o)'s shedding: none; rate = --max-calls-per-second
-#                                    RATE; auto = --shed-latency $SHED_LATENCY (default 20ms)
+#   SHED_MODES="none rate auto"      sweep (o)'s shedding: none (--shed-latency 0); rate =
+#                                    --max-calls-per-second RATE alone; auto = --shed-latency
+#                                    $SHED_LATENCY (default 20ms, the binary's default)
 #   DIAGO_CMD                        a command that starts a diago peer (built from
 #                                    a diago source tree outside this repository) on
 #                                    127.0.0.1:$PEER_PORT answering every call with a
@@ -230,8 +231,8 @@ overload_run() {
 	offered=$(echo "$rate ${OVERLOAD_FACTOR:-1.5}" | awk '{printf "%d", $1 * $2}')
 	calls=$((offered * ${SECONDS_PER_RATE:-5}))
 	case $mode in
-	none) ;;
-	rate) flags="--max-calls-per-second $rate" ;;
+	none) flags="--shed-latency 0" ;; # on by default since issue 16's second session
+	rate) flags="--max-calls-per-second $rate --shed-latency 0" ;;
 	auto) flags="--shed-latency ${SHED_LATENCY:-20ms}" ;;
 	esac
 	SB_FLAGS=$flags start_switchboard

@@ -37,7 +37,7 @@ func BenchmarkCallSetup(b *testing.B) {
 	// Warm up: the flow cache, the account cache, the media pacer.
 	c := newRawCaller(b, server)
 	for range 20 {
-		if err := c.call(); err != nil {
+		if _, err := c.call(); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -46,7 +46,7 @@ func BenchmarkCallSetup(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		c := newRawCaller(b, server)
 		for pb.Next() {
-			if err := c.call(); err != nil {
+			if _, err := c.call(); err != nil {
 				b.Error(err)
 				return
 			}
@@ -60,11 +60,12 @@ type rawCaller struct {
 	rtp    *net.UDPConn
 	server *net.UDPAddr
 	buf    []byte
+	last   []byte // the last final response other than 200
 }
 
 var rawCalls atomic.Int64
 
-func newRawCaller(b *testing.B, server *net.UDPAddr) *rawCaller {
+func newRawCaller(b testing.TB, server *net.UDPAddr) *rawCaller {
 	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		b.Fatal(err)
@@ -85,8 +86,10 @@ func newRawCaller(b *testing.B, server *net.UDPAddr) *rawCaller {
 	return &rawCaller{conn: conn, rtp: rtp, server: server, buf: make([]byte, 65536)}
 }
 
-// call places one call: INVITE, 200, ACK, the server's BYE, 200.
-func (c *rawCaller) call() error {
+// call places one call: INVITE, 200, ACK, the server's BYE, 200. A final
+// response other than 200 ends it (ACKed): its code is returned with a nil
+// error, as 200 is once the BYE is answered.
+func (c *rawCaller) call() (int, error) {
 	n := rawCalls.Add(1)
 	local := c.conn.LocalAddr().String()
 	sdp := fmt.Sprintf("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"+
@@ -98,7 +101,7 @@ func (c *rawCaller) call() error {
 		"To: <sip:1000@" + c.server.String() + ">\r\n" + callID + "CSeq: 1 INVITE\r\nContact: <sip:load@" + local + ">\r\n" +
 		"Max-Forwards: 70\r\nContent-Type: application/sdp\r\n" + fmt.Sprintf("Content-Length: %d\r\n\r\n", len(sdp)) + sdp
 	if _, err := c.conn.WriteToUDP([]byte(invite), c.server); err != nil {
-		return err
+		return 0, err
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	c.conn.SetReadDeadline(deadline)
@@ -106,26 +109,37 @@ func (c *rawCaller) call() error {
 	for to == "" {
 		msg, err := c.read()
 		if err != nil {
-			return fmt.Errorf("waiting for 200: %w", err)
+			return 0, fmt.Errorf("waiting for 200: %w", err)
 		}
 		if bytes.HasPrefix(msg, []byte("SIP/2.0 1")) {
 			continue
 		}
-		if !bytes.HasPrefix(msg, []byte("SIP/2.0 200 ")) {
-			return fmt.Errorf("answered %q", firstLine(msg))
-		}
 		to = header(msg, "To")
+		if !bytes.HasPrefix(msg, []byte("SIP/2.0 200 ")) {
+			code := 0
+			fmt.Sscanf(firstLine(msg), "SIP/2.0 %d", &code)
+			ack := "ACK sip:1000@" + c.server.String() + " SIP/2.0\r\n" + head + "To: " + to + "\r\n" + callID +
+				"CSeq: 1 ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+			if _, err := c.conn.WriteToUDP([]byte(ack), c.server); err != nil {
+				return code, err
+			}
+			if code == 0 {
+				return 0, fmt.Errorf("answered %q", firstLine(msg))
+			}
+			c.last = bytes.Clone(msg)
+			return code, nil
+		}
 	}
 	ack := "ACK sip:" + c.server.String() + " SIP/2.0\r\n" +
 		fmt.Sprintf("Via: SIP/2.0/UDP %s;branch=z9hG4bK-a%d\r\nFrom: \"load\" <sip:load@%s>;tag=f%d\r\n", local, n, local, n) +
 		"To: " + to + "\r\n" + callID + "CSeq: 1 ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
 	if _, err := c.conn.WriteToUDP([]byte(ack), c.server); err != nil {
-		return err
+		return 0, err
 	}
 	for {
 		msg, err := c.read()
 		if err != nil {
-			return fmt.Errorf("waiting for BYE: %w", err)
+			return 0, fmt.Errorf("waiting for BYE: %w", err)
 		}
 		if !bytes.HasPrefix(msg, []byte("BYE ")) {
 			continue // a retransmitted 200
@@ -136,7 +150,7 @@ func (c *rawCaller) call() error {
 		}
 		ok += "Content-Length: 0\r\n\r\n"
 		_, err = c.conn.WriteToUDP([]byte(ok), c.server)
-		return err
+		return 200, err
 	}
 }
 

@@ -84,7 +84,7 @@ type Config struct {
 	// Go scheduler kept runnable goroutines waiting longer than this at
 	// the 99th percentile over the last 100 ms (the process is short of
 	// CPU), new calls get 503 with Retry-After at once (saturation.go).
-	// 0 means off.
+	// 0 means off here; the binary starts with DefaultShedLatency.
 	ShedLatency time.Duration
 	// MediaTimeout ends an answered call with BYE (cause media_timeout)
 	// when no RTP or RTCP came from the caller for so long while the call
@@ -92,6 +92,12 @@ type Config struct {
 	// default, negative to never end a call for silence.
 	MediaTimeout, MediaHoldTimeout time.Duration
 }
+
+// DefaultShedLatency is --shed-latency's default: the scheduler latency
+// (p99 over 100 ms) past which the server judges itself short of CPU and
+// caps the rate of new calls (saturation.go, shed.go). Measured on the
+// bench (bench/sip/run.sh overload): see bench/RESULTS.md.
+const DefaultShedLatency = 20 * time.Millisecond
 
 func (c Config) withDefaults() Config {
 	if c.Addr == "" {

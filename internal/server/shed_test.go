@@ -1,0 +1,125 @@
+package server_test
+
+import (
+	"bytes"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/switchboard/switchboard/internal/server"
+	"github.com/switchboard/switchboard/internal/servertest"
+	"github.com/switchboard/switchboard/internal/sip"
+	"github.com/switchboard/switchboard/internal/waitfor"
+)
+
+// TestShedByDefault: with the shedding the binary starts with
+// (--shed-latency's default), a burst of calls arriving while the process
+// is short of CPU is answered at once: the calls over what it can take
+// get 503 with Retry-After, and every call taken is answered, plays its
+// prompt and ends with the server's BYE. Once the CPU is free again, calls
+// are taken.
+func TestShedByDefault(t *testing.T) {
+	s := servertest.NewAt(t, slog.LevelInfo, withSIP("127.0.0.1"), func(c *server.Config) {
+		c.SIP.ShedLatency = sip.DefaultShedLatency
+		c.Media.LocalPaths = true
+	})
+	wav := filepath.Join(t.TempDir(), "prompt.wav")
+	if err := os.WriteFile(wav, silenceWAV(100*time.Millisecond), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	putFlow(t, s, "1000", map[string]any{"module": "play", "data": map[string]any{"id": wav, "answer": true}})
+	server, err := net.ResolveUDPAddr("udp", s.SIPAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, err := newRawCaller(t, server).call(); err != nil || code != 200 {
+		t.Fatalf("a call before the overload: %d %v", code, err)
+	}
+
+	// Short of CPU: goroutines that never yield, and sleepers woken by
+	// timers (as calls are) whose wait in the run queue the server watches.
+	stop := make(chan struct{})
+	var burn atomic.Bool
+	burn.Store(true)
+	var wg sync.WaitGroup
+	for range 128 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(2 * time.Millisecond):
+				}
+			}
+		})
+	}
+	for range 4 * runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for x := 0; burn.Load(); x++ {
+			}
+		})
+	}
+	cool := func() {
+		if burn.Swap(false) {
+			close(stop)
+			wg.Wait()
+		}
+	}
+	defer cool()
+	waitfor.True(t, 30*time.Second, "the server sees itself short of CPU", func() bool {
+		p99, on := s.SIP().SchedLatency()
+		return on && p99 > sip.DefaultShedLatency
+	})
+
+	// A burst of 60 calls at once, each from its own socket.
+	const burst = 60
+	codes := make([]int, burst)
+	errs := make([]error, burst)
+	retryAfter := make([]bool, burst)
+	var calls sync.WaitGroup
+	for i := range burst {
+		c := newRawCaller(t, server)
+		calls.Go(func() {
+			codes[i], errs[i] = c.call()
+			retryAfter[i] = bytes.Contains(c.last, []byte("\r\nRetry-After: "))
+		})
+	}
+	calls.Wait()
+	cool()
+	taken, shed := 0, 0
+	for i := range burst {
+		switch {
+		case errs[i] != nil:
+			t.Errorf("call %d: %v", i, errs[i])
+		case codes[i] == 200:
+			taken++
+		case codes[i] == 503:
+			shed++
+			if !retryAfter[i] {
+				t.Errorf("call %d: 503 without Retry-After", i)
+			}
+		default:
+			t.Errorf("call %d: answered %d", i, codes[i])
+		}
+	}
+	t.Logf("of %d calls offered while short of CPU: %d taken (answered, prompt, BYE), %d shed with 503", burst, taken, shed)
+	if shed == 0 {
+		t.Error("no call shed while short of CPU")
+	}
+	if taken == 0 {
+		t.Error("no call taken: shedding is not meant to refuse all")
+	}
+	if n := s.SIP().ShedCounts()[sip.ShedSaturated]; n != uint64(shed) {
+		t.Errorf("calls counted shed %d, callers saw %d", n, shed)
+	}
+	waitfor.True(t, 30*time.Second, "a call taken once the CPU is free", func() bool {
+		code, err := newRawCaller(t, server).call()
+		return err == nil && code == 200
+	})
+}
