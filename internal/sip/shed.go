@@ -26,7 +26,7 @@ import (
 // at most once per shedCutHold (the calls taken keep costing CPU for a
 // while, so cutting every window would overshoot); while it stays under
 // half the limit, the cap rises 3 % a window, and goes once it is twice
-// the rate offered. So the calls taken approach what the machine can
+// the rate taken (plus the floor). So the calls taken approach what the machine can
 // carry instead of swinging between all and none.
 const (
 	shedCutHold   = 300 * time.Millisecond
@@ -122,7 +122,7 @@ func (a *admission) adjust(over, clear bool, window time.Duration, now time.Time
 		a.cap, a.lastCut = max(shedFloor, base*shedCut), now
 	case clear && a.cap > 0:
 		a.cap *= shedRaise
-		if a.cap > 2*rate+shedFloor {
+		if a.cap > 2*(rate+shedFloor) { // from the floor, about 2.3 s clear without calls
 			a.cap = 0
 		}
 	}
