@@ -33,7 +33,8 @@ const (
 	shedCut       = 0.9
 	shedRaise     = 1.03
 	shedFloor     = 50.0 // calls/s: below this, shedding would not help the CPU
-	shedBurstTime = 0.1  // s: the adaptive bucket holds a window's worth
+	shedBurstTime = 0.1  // s: the adaptive bucket holds a window's worth,
+	shedBurstMin  = 25.0 // and at least this many: a few calls at once are never shed
 	// recentFor is how long an INVITE's Call-ID is remembered (then as
 	// long again in the previous generation): a retransmission of an
 	// INVITE taken is not judged again, and the ACK of a 503 is known.
@@ -84,7 +85,7 @@ func (a *admission) admit(now time.Time, saturated bool) string {
 		}
 	}
 	if a.cap > 0 {
-		burst := max(1, a.cap*shedBurstTime)
+		burst := max(shedBurstMin, a.cap*shedBurstTime)
 		a.capTokens = min(burst, a.capTokens+now.Sub(a.capLast).Seconds()*a.cap)
 		a.capLast = now
 		if a.capTokens < 1 {
@@ -117,7 +118,7 @@ func (a *admission) adjust(over, clear bool, window time.Duration, now time.Time
 			base = a.cap
 		}
 		if a.cap == 0 {
-			a.capTokens, a.capLast = max(1, base*shedCut*shedBurstTime), now
+			a.capTokens, a.capLast = max(shedBurstMin, base*shedCut*shedBurstTime), now
 		}
 		a.cap, a.lastCut = max(shedFloor, base*shedCut), now
 	case clear && a.cap > 0:
