@@ -145,6 +145,7 @@ type recentSet struct {
 	rotated   time.Time
 }
 
+// key is a Call-ID's hash (maphash.String of the same text is equal).
 func (r *recentSet) key(callID []byte) uint64 { return maphash.Bytes(r.seed, callID) }
 
 // get reports what became of the INVITE of a Call-ID: taken, or known
@@ -203,7 +204,7 @@ func (s *Server) admitDatagram(data []byte, raddr net.Addr, account string) bool
 func (s *Server) admitted(transport, callID string) string {
 	now := time.Now()
 	if transport == "UDP" && s.adm.on() {
-		if taken, known := s.adm.seen.get(s.adm.seen.key([]byte(callID))); known && taken {
+		if taken, known := s.adm.seen.get(maphash.String(s.adm.seen.seed, callID)); known && taken {
 			return ""
 		}
 	}

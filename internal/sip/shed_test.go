@@ -2,6 +2,7 @@ package sip_test
 
 import (
 	"bytes"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -138,5 +139,65 @@ func TestStatelessResponse(t *testing.T) {
 	}
 	if n < 20 {
 		t.Errorf("only %d requests checked", n)
+	}
+}
+
+// TestShedAsRead: over --max-calls-per-second, a new INVITE over UDP gets
+// a stateless 503 with Retry-After and a To tag, again when retransmitted
+// (no transaction keeps it), and the ACK of that 503 goes nowhere; a
+// retransmission of an INVITE taken is answered by its transaction, never
+// shed.
+func TestShedAsRead(t *testing.T) {
+	t.Parallel()
+	ts := newServer(t, sip.Config{MaxCallsPerSecond: 0.2}) // a burst of one, then one in 5 s
+	u := newUDPPeer(t)
+	addr, _ := net.ResolveUDPAddr("udp", ts.Addr())
+	invite := func(id string) []byte {
+		return []byte("INVITE sip:sip-486@" + ts.Addr() + " SIP/2.0\r\n" +
+			"Via: SIP/2.0/UDP " + u.conns[0].LocalAddr().String() + ";branch=z9hG4bK" + id + "\r\n" +
+			"From: <sip:a@127.0.0.1>;tag=f" + id + "\r\nTo: <sip:sip-486@" + ts.Addr() + ">\r\n" +
+			"Call-ID: " + id + "\r\nCSeq: 1 INVITE\r\nContact: <sip:a@" + u.conns[0].LocalAddr().String() + ">\r\n" +
+			"Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n")
+	}
+	answer := func(msg []byte, id string) (int, []byte) {
+		u.drain()
+		if _, err := u.conns[0].WriteTo(msg, addr); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.After(5 * time.Second)
+		for {
+			select {
+			case b := <-u.got:
+				if code := statusOf(b); code >= 200 && callIDOf(b) == id {
+					return code, b
+				}
+			case <-deadline:
+				return 0, nil
+			}
+		}
+	}
+	if code, _ := answer(invite("taken"), "taken"); code != 486 {
+		t.Fatalf("first call: %d, want 486 from its flow", code)
+	}
+	if code, _ := answer(invite("taken"), "taken"); code != 486 {
+		t.Errorf("its retransmission: %d, want the 486 again, not shed", code)
+	}
+	for range 2 { // the INVITE and its retransmission
+		code, res := answer(invite("shed"), "shed")
+		if code != 503 {
+			t.Fatalf("a call over the rate: %d, want 503", code)
+		}
+		if !bytes.Contains(res, []byte("\r\nRetry-After: 5\r\n")) || !sip.RawToTag(res) {
+			t.Errorf("503 without Retry-After or To tag:\n%s", res)
+		}
+	}
+	ack := bytes.Replace(invite("shed"), []byte("INVITE sip:"), []byte("ACK sip:"), 1)
+	ack = bytes.Replace(ack, []byte("CSeq: 1 INVITE"), []byte("CSeq: 1 ACK"), 1)
+	if _, err := u.conns[0].WriteTo(ack, addr); err != nil {
+		t.Fatal(err)
+	}
+	u.options(t, ts.Addr())
+	if got := ts.ShedCounts(); got[sip.ShedRate] != 2 {
+		t.Errorf("shed by reason %v, want 2 for rate", got)
 	}
 }
