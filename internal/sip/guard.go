@@ -119,8 +119,8 @@ func (r *lastRead) source(data string) net.Addr {
 // log limit.
 func (s *Server) parseFailed(data string, err any) {
 	raddr := s.lastRead.source(data)
-	if raddr == nil {
-		s.strangerLog("sip message unparsable", "transport", "udp", "err", err)
+	if raddr == nil { // not the datagram noted last (TCP's parse, or another socket's)
+		s.strangerLog("sip message unparsable", "err", err)
 		return
 	}
 	s.strangerLog("sip message unparsable", "source", raddr.String(), "transport", "udp", "err", err)
