@@ -150,6 +150,17 @@ func FuzzGuard(f *testing.F) {
 		if res := badRequest(data); res != nil && !bytes.HasPrefix(res, []byte("SIP/2.0 400 ")) {
 			t.Fatalf("400 starts %q", res[:min(len(res), 20)])
 		}
+		// The read-time shedding's raw reads never panic either, and its 503
+		// is one.
+		_, _, _ = rawToTag(data), isInvite(data), startURI(data)
+		_ = rawUser(rawHeader(data, "from", "f"))
+		if res := statelessResponse(data, "503 Service Unavailable", "Retry-After: 5", "x"); res != nil &&
+			(!bytes.HasPrefix(res, []byte("SIP/2.0 503 ")) || !bytes.HasSuffix(res, []byte("\r\n\r\n"))) {
+			t.Fatalf("503 %q", res)
+		}
+		if in := bytes.Clone(data); addRportInPlace(in) == nil != (addRport(data) == nil) {
+			t.Fatalf("in place and copied rewrites disagree on %q", data)
+		}
 		out := addRport(data)
 		if out == nil {
 			return
