@@ -179,8 +179,13 @@ func (s *Server) admitDatagram(data []byte, raddr net.Addr, account string) bool
 	}
 	now := time.Now()
 	k := s.adm.seen.key(id)
-	if taken, known := s.adm.seen.get(k); known && taken {
+	taken, known := s.adm.seen.get(k)
+	switch {
+	case known && taken:
 		return true // a retransmission of a call taken: its transaction answers
+	case known:
+		s.sendStateless503(data, raddr) // a retransmission of one shed: the same answer, counted once
+		return false
 	}
 	why := s.adm.admit(now, s.sat.saturated())
 	s.adm.seen.put(k, why == "", now)
@@ -188,14 +193,19 @@ func (s *Server) admitDatagram(data []byte, raddr net.Addr, account string) bool
 		return true
 	}
 	s.countShed(why)
+	s.sendStateless503(data, raddr)
+	s.report(Refusal{Code: 503, Reason: "Overloaded", AccountID: account, Source: raddr.String(),
+		From: unescape(rawUser(rawHeader(data, "from", "f"))), To: unescape(rawUser(startURI(data))), CallID: string(id)})
+	return false
+}
+
+// sendStateless503 answers a raw INVITE 503 with Retry-After.
+func (s *Server) sendStateless503(data []byte, raddr net.Addr) {
 	if res := statelessResponse(data, "503 Service Unavailable", "Retry-After: "+retryAfter, s.cfg.UserAgent); res != nil && s.udp != nil {
 		if _, err := s.udp.WriteTo(res, raddr); err != nil {
 			s.log.Debug("stateless 503 not sent", "raddr", raddr.String(), "err", err)
 		}
 	}
-	s.report(Refusal{Code: 503, Reason: "Overloaded", AccountID: account, Source: raddr.String(),
-		From: unescape(rawUser(rawHeader(data, "from", "f"))), To: unescape(rawUser(startURI(data))), CallID: string(id)})
-	return false
 }
 
 // admitted is onInvite's part of admission: an INVITE that came over UDP
