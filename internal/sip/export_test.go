@@ -88,7 +88,7 @@ func (a *Admission) Admit(now time.Time) string { return a.admit(now, false) }
 
 // Adjust is adjust.
 func (a *Admission) Adjust(over, clear bool, window time.Duration, now time.Time) {
-	a.adjust(over, clear, window, now)
+	a.adjust(over, false, clear, window, now)
 }
 
 // Cap is the adaptive cap in calls/s (0: none).

@@ -87,7 +87,7 @@ func (sa *saturation) read() {
 	over := p > sa.limit
 	now := time.Now()
 	if sa.adm != nil && sa.force.Load() == 0 && !sa.lastAt.IsZero() {
-		sa.adm.adjust(over, p <= sa.limit/2, now.Sub(sa.lastAt), now)
+		sa.adm.adjust(over, p > shedSevere*sa.limit, p <= sa.limit/2, now.Sub(sa.lastAt), now)
 	}
 	sa.lastAt = now
 	if sa.over.Swap(over) == over || sa.log == nil {

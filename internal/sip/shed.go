@@ -22,16 +22,19 @@ import (
 // Two limits apply, each a token bucket: Config.MaxCallsPerSecond (the
 // operator's rate, a burst of one second's worth), and an adaptive rate
 // while Config.ShedLatency is set (saturation.go): when the scheduler's
-// latency passes the limit, the rate is capped at 90 % of what was taken,
+// latency passes the limit, the rate is capped at half of what was taken,
 // at most once per shedCutHold (the calls taken keep costing CPU for a
-// while, so cutting every window would overshoot); while it stays under
-// half the limit, the cap rises 3 % a window, and goes once it is twice
-// the rate taken (plus the floor). So the calls taken approach what the machine can
-// carry instead of swinging between all and none.
+// while, so cutting every window would overshoot), and at the floor at
+// once when it passes shedSevere times the limit (a backlog is building:
+// every INVITE read late is a retransmission on its way); while it stays
+// under half the limit, the cap rises 5 % a window, and goes once it is
+// twice the rate taken (plus the floor). So the calls taken follow what
+// the machine can carry instead of swinging between all and none.
 const (
 	shedCutHold   = 300 * time.Millisecond
-	shedCut       = 0.9
-	shedRaise     = 1.03
+	shedCut       = 0.5
+	shedSevere    = 4 // times the limit: the cap drops to the floor at once
+	shedRaise     = 1.05
 	shedFloor     = 50.0 // calls/s: below this, shedding would not help the CPU
 	shedBurstTime = 0.1  // s: the adaptive bucket holds a window's worth,
 	shedBurstMin  = 25.0 // and at least this many: a few calls at once are never shed
@@ -101,14 +104,19 @@ func (a *admission) admit(now time.Time, saturated bool) string {
 }
 
 // adjust moves the adaptive cap after a window of length window: over
-// when the scheduler's latency passed the limit, clear when it stayed
-// under half of it.
-func (a *admission) adjust(over, clear bool, window time.Duration, now time.Time) {
+// when the scheduler's latency passed the limit (severe: shedSevere
+// times it), clear when it stayed under half of it.
+func (a *admission) adjust(over, severe, clear bool, window time.Duration, now time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	rate := float64(a.taken) / window.Seconds()
 	a.taken = 0
 	switch {
+	case over && severe:
+		if a.cap == 0 {
+			a.capTokens, a.capLast = shedBurstMin, now
+		}
+		a.cap, a.lastCut = shedFloor, now
 	case over:
 		if now.Sub(a.lastCut) < shedCutHold {
 			return
