@@ -89,6 +89,13 @@ start_switchboard() {
 	if grep -q -- --media-local-paths <<<"$help"; then
 		extra+=(--media-local-paths)
 	fi
+	# The binary sheds load by default (--shed-latency 20ms); the capacity
+	# runs measure the server without it (the retransmission storm past
+	# capacity is what they look for) unless SHED=1. The overload sweep
+	# sets its own shedding in SB_FLAGS.
+	if [ -z "${SB_FLAGS:-}" ] && [ -z "${SHED:-}" ] && grep -q -- --shed-latency <<<"$help"; then
+		extra+=(--shed-latency 0)
+	fi
 	# SB_FLAGS: more flags for this start (the overload sweep's shedding).
 	# shellcheck disable=SC2206
 	extra+=(${SB_FLAGS:-})
