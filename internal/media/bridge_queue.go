@@ -19,12 +19,12 @@ import (
 const (
 	rqSize      = 2048 // samples in the ring (a power of two)
 	rqMask      = rqSize - 1
-	rqMaxFrames = 8   // at most 160 ms queued: past that the oldest goes
-	rqMaxTarget = 3   // the prebuffer grows to 60 ms at most
-	rqWindow    = 25  // ticks (0.5 s) over which the queue's low mark is kept
-	rqDecay     = 500 // ticks (10 s) without an underrun before the target shrinks
-	rqStall     = 3   // a tick this many periods after the last: the pacer stalled
-	rqLateSpan  = 8000
+	rqMaxFrames = 8    // at most 160 ms queued: past that the oldest goes
+	rqMaxTarget = 3    // the prebuffer grows to 60 ms at most
+	rqWindow    = 25   // ticks (0.5 s) over which the queue's low mark is kept
+	rqDecay     = 500  // ticks (10 s) without an underrun before the target shrinks
+	rqStall     = 3    // a tick this many periods after the last: the pacer stalled
+	rqLateSpan  = 8000 // a packet up to 1 s behind is late; further, the sender's clock jumped back
 )
 
 // relayRing is a queue's storage, allocated with the session's first
@@ -214,14 +214,15 @@ func (q *relayQueue) popLocked(dst []byte, c codec.Codec, now time.Time) {
 	}
 	if q.late {
 		// A packet missed its turn: send this tick's filler and keep the
-		// queue, which leaves it a frame deeper.
+		// queue, which leaves it a frame deeper (up to the largest target:
+		// past it, late packets are only dropped).
 		q.late = false
+		q.clean = 0
 		if q.target < rqMaxTarget {
 			q.target++
+			q.fill(dst)
+			return
 		}
-		q.clean = 0
-		q.fill(dst)
-		return
 	}
 	q.low = min(q.low, span)
 	if q.window++; q.window >= rqWindow {

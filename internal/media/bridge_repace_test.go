@@ -667,3 +667,31 @@ func TestRelayQueueBounds(t *testing.T) {
 		}
 	})
 }
+
+// TestRelayLateBounded: a sender whose every other packet comes after its
+// turn grows the queue's delay to the largest target and no further.
+func TestRelayLateBounded(t *testing.T) {
+	t.Parallel()
+	frames := toneFrames(t, 400, codec.PCMU)
+	q := new(relayQueue)
+	q.resetLocked(codec.PCMU)
+	dst := make([]byte, codec.FrameSamples)
+	now := time.Unix(1_000_000, 0)
+	hdr := func(i int) rtpHeader { return rtpHeader{pt: 0, seq: uint16(i), ts: uint32(160 * i), ssrc: 1} }
+	for i := 0; i+1 < len(frames); i += 2 {
+		// i+1 first, then i: i comes late whenever the queue is short.
+		q.pushLocked(hdr(i+1), frames[i+1], codec.PCMU, codec.PCMU)
+		now = now.Add(ptime)
+		q.popLocked(dst, codec.PCMU, now)
+		q.pushLocked(hdr(i), frames[i], codec.PCMU, codec.PCMU)
+		now = now.Add(ptime)
+		q.popLocked(dst, codec.PCMU, now)
+		if s := q.span(); s > (rqMaxTarget+1)*frameTS {
+			t.Fatalf("frame %d: %d samples queued", i, s)
+		}
+	}
+	if q.target != rqMaxTarget {
+		t.Errorf("target %d, want %d", q.target, rqMaxTarget)
+	}
+	t.Logf("%+v", q.stats)
+}
