@@ -25,6 +25,7 @@ const (
 	rqDecay     = 500  // ticks (10 s) without an underrun before the target shrinks
 	rqStall     = 3    // a tick this many periods after the last: the pacer stalled
 	rqLateSpan  = 8000 // a packet up to 1 s behind is late; further, the sender's clock jumped back
+	rqRepeats   = 3    // a gap is filled with the last frame for up to 60 ms, then silence
 )
 
 // relayRing is a queue's storage, allocated with the session's first
@@ -54,7 +55,7 @@ type relayQueue struct {
 	underrun bool // in an underrun now
 	late     bool // a packet came after its turn: wait one tick to grow the delay
 	haveLast bool // ring.last holds the last frame sent
-	repeated bool // the last frame sent was ring.last again
+	repeats  int  // ring.last sent again since
 	low      uint32
 	window   int
 	clean    int
@@ -199,7 +200,7 @@ func (q *relayQueue) skipLocked(missed int) {
 
 // popLocked writes the frame for this tick into dst (FrameSamples bytes
 // of codec c): the next 20 ms of the queue, or, while the prebuffer fills
-// or nothing came, the last frame once again and then silence.
+// or nothing came, the last frame again (up to 60 ms) and then silence.
 func (q *relayQueue) popLocked(dst []byte, c codec.Codec, now time.Time) {
 	if q.ring == nil || q.codec != c {
 		q.resetLocked(c)
@@ -264,19 +265,21 @@ func (q *relayQueue) popLocked(dst []byte, c codec.Codec, now time.Time) {
 	copy(dst, q.ring.data[i:i+k1])
 	copy(dst[k1:], q.ring.data[:k2])
 	copy(q.ring.last[:], dst)
-	q.haveLast, q.repeated = true, false
+	q.haveLast, q.repeats = true, 0
 	q.clearLocked(q.head, frameTS)
 	q.head += frameTS
 	q.stats.frames++
 }
 
-// fill is a frame when no audio is due: the last one sent once more (a
-// short gap is not heard as a click), else silence.
+// fill is a frame when no audio is due: the last one sent again, for up
+// to rqRepeats frames, else silence. A short gap is then not heard as a
+// click, and a tone (an in-band key) that the sender's stall interrupts
+// stays one tone for the far end's detector, not two keys.
 func (q *relayQueue) fill(dst []byte) {
 	q.stats.fills++
-	if q.haveLast && !q.repeated {
+	if q.haveLast && q.repeats < rqRepeats {
 		copy(dst, q.ring.last[:])
-		q.repeated = true
+		q.repeats++
 		q.stats.repeats++
 		return
 	}
