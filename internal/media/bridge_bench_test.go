@@ -17,7 +17,8 @@ import (
 // statistics, jitter buffer, PCMU⇄PCMA by table into leg B's relay queue)
 // and leg B's pacer tick that sends it (header, and in the "udp" cases the
 // sendto to B's phone). The read itself (recvfrom and the goroutine
-// wake-up) is not in it. Run with -benchmem: it allocates nothing.
+// wake-up) is not in it. Run with -benchmem: it allocates nothing but
+// the tick's RTCP report every rtcpEvery ticks.
 func BenchmarkRelay(b *testing.B) {
 	for _, bc := range []struct {
 		name   string
