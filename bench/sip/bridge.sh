@@ -200,10 +200,10 @@ bridge_hold_run() {
 	fi
 	echo "   all $n calls up ${up}s after the first; capture windows ${window}s (out) and ${inwin}s (in)"
 	local cpu0 in0 out0 cpu1 in1 out1 rss1 t0 t1
-	# What Switchboard sends, on both legs: from its RTP ports (40000-59999)
+	# What Switchboard sends, on both legs: from its RTP ports ($RTP_PORTS)
 	# to the sipps' (below 32768: free_media_port), not any other traffic
 	# of the ephemeral range. The window starts once dumpcap captures.
-	capture_begin "udp and src portrange 40000-59999 and dst portrange 1024-32767" "$W/$name-out.pcap"
+	capture_begin "udp and src portrange $RTP_PORTS and dst portrange 1024-32767" "$W/$name-out.pcap"
 	if [ -n "${PROFILE:-}" ]; then
 		curl -fs "http://127.0.0.1:$DEBUG_PORT/debug/pprof/profile?seconds=$window" -o "$W/bridge-$n-${pair/\//-}-$rep.prof" &
 		BG_PIDS+=($!)
@@ -220,7 +220,7 @@ bridge_hold_run() {
 	rss1=$(rss_kb "$SB_PID")
 	capture_end
 	# Then what the sipps send into it: the input's own jitter.
-	capture_begin "udp and dst portrange 40000-59999 and src portrange 1024-32767" "$W/$name-in.pcap"
+	capture_begin "udp and dst portrange $RTP_PORTS and src portrange 1024-32767" "$W/$name-in.pcap"
 	sleep "$inwin"
 	capture_end
 	# The share of complete streams is judged over what the capture

@@ -139,7 +139,7 @@ hold_run() {
 	if [ "$peer" = switchboard ]; then
 		start_switchboard
 		flow 1001 "{\"module\":\"play\",\"data\":{\"id\":\"$W/prompt10s.wav\",\"answer\":true,\"endless_playback\":true}}"
-		pid=$SB_PID target="127.0.0.1:$SIP_PORT" filter="udp and src portrange 40000-59999"
+		pid=$SB_PID target="127.0.0.1:$SIP_PORT" filter="udp and src portrange $RTP_PORTS"
 	else
 		PEER_PORT=$(free_port)
 		PEER_PORT=$PEER_PORT PEER_MODE=hold PROMPT="$W/prompt10s.wav" bash -c "$DIAGO_CMD" >"$W/diago.log" 2>&1 &

@@ -21,6 +21,11 @@ KEY=bench-admin-key-0123456789abcdef
 W=$(mktemp -d /tmp/switchboard-bench.XXXXXX)
 SB_PID=""
 BG_PIDS=()
+# Switchboard's RTP ports, and what the captures take as its traffic. On a
+# machine shared with other runs of this harness, give each its own range
+# (61000-65534 lies above the kernel's ephemeral ports), or the captures mix
+# their streams.
+RTP_PORTS=${RTP_PORTS:-40000-59999}
 # Thousands of calls need thousands of sockets (switchboard and sipp).
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
@@ -67,7 +72,7 @@ PY
 }
 
 # start_switchboard builds and starts the server (SIP and HTTP on free
-# ports, 127.0.0.1 trusted, RTP ports 40000-59999) and signs in.
+# ports, 127.0.0.1 trusted, RTP ports $RTP_PORTS) and signs in.
 start_switchboard() {
 	need go "golang (Go 1.26+)"
 	need curl curl
@@ -103,7 +108,7 @@ start_switchboard() {
 	DEBUG_PORT=$(free_port)
 	# The flows play the prompts by path: --media-local-paths turns that on.
 	"$W/switchboard" serve --debug-addr "127.0.0.1:$DEBUG_PORT" --http-addr "127.0.0.1:$HTTP_PORT" --data-dir "$W/data-$HTTP_PORT" --admin-key "$KEY" \
-		--sip-addr "127.0.0.1:$SIP_PORT" --trust 127.0.0.1 --rtp-ports 40000-59999 "${extra[@]}" \
+		--sip-addr "127.0.0.1:$SIP_PORT" --trust 127.0.0.1 --rtp-ports "$RTP_PORTS" "${extra[@]}" \
 		--log-format json --log-level "${LOG_LEVEL:-warn}" >"$W/switchboard.log" 2>&1 &
 	SB_PID=$!
 	API="http://127.0.0.1:$HTTP_PORT"
@@ -278,9 +283,9 @@ concurrent() {
 		echo "run.sh: hold time too short for the ramp; give HOLD_S > $((ramp + 7))" >&2
 		exit 1
 	fi
-	echo "Switchboard RTP+RTCP sockets open: $(ss -uan 'sport >= :40000 and sport <= :59999' | tail -n +2 | wc -l)"
-	echo "capturing Switchboard's RTP for ${window}s (dumpcap -i lo -B 128 -s 64, source ports 40000-59999)"
-	dumpcap -q -P -i lo -B 128 -s 64 -f "udp and src portrange 40000-59999" -a "duration:$window" -w "$W/rtp.pcap" 2>"$W/dumpcap.err" ||
+	echo "Switchboard RTP+RTCP sockets open: $(ss -uan "sport >= :${RTP_PORTS%-*} and sport <= :${RTP_PORTS#*-}" | tail -n +2 | wc -l)"
+	echo "capturing Switchboard's RTP for ${window}s (dumpcap -i lo -B 128 -s 64, source ports $RTP_PORTS)"
+	dumpcap -q -P -i lo -B 128 -s 64 -f "udp and src portrange $RTP_PORTS" -a "duration:$window" -w "$W/rtp.pcap" 2>"$W/dumpcap.err" ||
 		{ cat "$W/dumpcap.err" >&2; exit 1; }
 	echo "switchboard: $(ps -o rss=,pcpu= -p "$SB_PID" | awk '{printf "RSS %d MB, %s%% CPU (average since start)", $1/1024, $2}')"
 	pacing "$W/rtp.pcap"

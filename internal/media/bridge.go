@@ -11,25 +11,24 @@ import (
 // ErrBridged is returned by Bridge when a session is already bridged.
 var ErrBridged = errors.New("media session already bridged")
 
-// bridgeLink relays one direction of a bridge: packets that reach the
-// session holding it go out of to, rewritten as to's stream (its SSRC, and
-// sequence numbers and timestamps continuing its own), transcoded between
-// PCMU and PCMA when the legs differ. telephone-event packets pass with
-// to's payload type. Only the holding session's reader goroutine uses it.
+// bridgeLink relays one direction of a bridge: what the session holding it
+// receives goes out of to. Audio is queued in to's relay queue, converted
+// between PCMU and PCMA when the legs differ, and leaves on to's own pacer
+// tick (bridge_queue.go); telephone-event packets go out at once, with
+// to's payload type, on to's timeline. Only the holding session's reader
+// goroutine uses it.
 type bridgeLink struct {
-	to       *Session
-	buf      [rtpHeaderLen + maxPayload]byte
-	anchored bool // under to.mu from here on
-	inSSRC   uint32
-	seqDelta uint16
-	tsDelta  uint32
+	to  *Session
+	buf [rtpHeaderLen + maxPayload]byte
 }
 
 // Bridge relays audio and DTMF both ways between s and other until ctx
 // ends or either side closes. It returns nil when a side closed, and the
-// context's cause when ctx ended. While bridged, each leg's own output
-// (Play …) is replaced by what the other leg receives; when nothing comes
-// for 60 ms (the other side on hold, say) silence fills in.
+// context's cause when ctx ended. While bridged, each leg sends what the
+// other leg receives, re-paced on its own 20 ms tick with its own sequence
+// numbers and timestamps (the first packet after the bridge begins carries
+// the marker); when nothing comes (the other side on hold, say) silence
+// fills in. A leg's own output (Play …) waits until the bridge ends.
 func (s *Session) Bridge(ctx context.Context, other *Session) error {
 	if other == nil || other == s {
 		return errors.New("media: bridge needs two sessions")
@@ -50,13 +49,13 @@ func (s *Session) Bridge(ctx context.Context, other *Session) error {
 	}
 	s.setOutput(nil)
 	other.setOutput(nil)
-	s.setRelay(true)
-	other.setRelay(true)
+	s.startRelay(ba)
+	other.startRelay(ab)
 	defer func() {
 		s.link.CompareAndSwap(ab, nil)
 		other.link.CompareAndSwap(ba, nil)
-		s.setRelay(false)
-		other.setRelay(false)
+		s.stopRelay(ba)
+		other.stopRelay(ab)
 	}()
 	select {
 	case <-ctx.Done():
@@ -68,60 +67,66 @@ func (s *Session) Bridge(ctx context.Context, other *Session) error {
 	}
 }
 
-func (s *Session) setRelay(on bool) {
+// startRelay makes l the feed of s's relay queue, empty, and marks the
+// next packet: a new stream begins, on s's timeline.
+func (s *Session) startRelay(l *bridgeLink) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.relayActive = on
-	s.resync = true
-	s.lastRelay = time.Time{}
+	s.rq.from = l
+	s.rq.resetLocked(s.neg.codec)
 	s.marker = true
 }
 
-// relay sends one packet received by the far side of the link out of to.
+// stopRelay ends l's feed of s (if it still is the feed).
+func (s *Session) stopRelay(l *bridgeLink) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rq.from == l {
+		s.rq.from = nil
+		s.marker = true
+	}
+}
+
+// relay takes one packet received by the far side of the link: audio into
+// to's queue, a telephone-event packet out of to at once.
 func (l *bridgeLink) relay(h rtpHeader, payload []byte, te bool, from codec.Codec, now time.Time) {
 	to := l.to
 	to.mu.Lock()
-	if to.closed || !to.relayActive || !to.haveNeg || (te && !to.neg.hasTE) {
+	if to.rq.from != l || to.closed || !to.haveNeg {
 		to.mu.Unlock()
 		return
 	}
-	pt := to.neg.pt
-	if te {
-		pt = to.neg.tePT
-	}
-	marker := h.marker
-	if !l.anchored || h.ssrc != l.inSSRC || to.resync {
-		// Continue to's stream where it stands: the next sequence number,
-		// and its timestamp moved on by the time since its last packet.
-		base := to.ts
-		if to.sentAny {
-			n := (now.Sub(to.lastSend) + ptime/2) / ptime
-			base += uint32(max(n, 1)) * frameTS
-		}
-		l.tsDelta = base - h.ts
-		l.seqDelta = to.seq + 1 - h.seq
-		l.inSSRC, l.anchored, to.resync = h.ssrc, true, false
-		marker = marker || !te
-	}
-	seq, ts := h.seq+l.seqDelta, h.ts+l.tsDelta
-	if int16(seq-to.seq) > 0 {
-		to.seq = seq
-	}
-	if int32(ts-to.ts) > 0 {
-		to.ts = ts
-	}
-	to.sentAny, to.lastSend, to.lastRelay = true, now, now
-	addr, toCodec, ssrc := to.remote, to.neg.codec, to.ssrc
-	send := to.neg.dir.Sends() && addr.Port() != 0 && !addr.Addr().IsUnspecified()
-	to.mu.Unlock()
-	if !send {
+	if !te {
+		to.rq.pushLocked(h, payload, from, to.neg.codec)
+		to.mu.Unlock()
 		return
 	}
-	putRTP(l.buf[:], rtpHeader{marker: marker, pt: pt, seq: seq, ts: ts, ssrc: ssrc})
-	n := copy(l.buf[rtpHeaderLen:], payload)
-	if !te {
-		codec.Transcode(l.buf[rtpHeaderLen:rtpHeaderLen+n], from, toCodec)
+	q := &to.rq
+	if !to.neg.hasTE {
+		to.mu.Unlock()
+		return
 	}
+	if !q.te || h.ssrc != q.teSSRC || h.ts != q.teIn {
+		// A new event starts now on to's timeline; its later packets and
+		// the end packet's repeats keep that timestamp.
+		out := to.ts
+		if q.te && out == q.teOut {
+			out++ // two events within a tick must stay two
+		}
+		q.te, q.teSSRC, q.teIn, q.teOut, q.teMarker = true, h.ssrc, h.ts, out, true
+	}
+	q.teAt = now
+	addr := to.remote
+	if !to.neg.dir.Sends() || addr.Port() == 0 || addr.Addr().IsUnspecified() {
+		to.mu.Unlock()
+		return
+	}
+	to.seq++
+	hdr := rtpHeader{marker: q.teMarker, pt: to.neg.tePT, seq: to.seq, ts: q.teOut, ssrc: to.ssrc}
+	q.teMarker = false
+	to.mu.Unlock()
+	putRTP(l.buf[:], hdr)
+	n := copy(l.buf[rtpHeaderLen:], payload)
 	if _, err := to.w.WriteToUDPAddrPort(l.buf[:rtpHeaderLen+n], addr); err == nil {
 		to.packetsSent.Add(1)
 		to.bytesSent.Add(uint64(rtpHeaderLen + n))

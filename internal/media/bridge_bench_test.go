@@ -14,10 +14,11 @@ import (
 
 // BenchmarkRelay measures one relayed packet of a bridge: what leg A's
 // reader does with a datagram from its phone (checks, latching, receive
-// statistics, jitter buffer) and the relay out of leg B (rewritten header,
-// PCMU⇄PCMA by table, and in the "udp" cases the sendto to B's phone). The
-// read itself (recvfrom and the goroutine wake-up) is not in it. Run with
-// -benchmem: it allocates nothing.
+// statistics, jitter buffer, PCMU⇄PCMA by table into leg B's relay queue)
+// and leg B's pacer tick that sends it (header, and in the "udp" cases the
+// sendto to B's phone). The read itself (recvfrom and the goroutine
+// wake-up) is not in it. Run with -benchmem: it allocates nothing but
+// the tick's RTCP report every rtcpEvery ticks.
 func BenchmarkRelay(b *testing.B) {
 	for _, bc := range []struct {
 		name   string
@@ -42,6 +43,7 @@ func BenchmarkRelay(b *testing.B) {
 			if !bc.udp {
 				legB.w = nopWriter{}
 			}
+			legB.pacer.remove(legB) // the benchmark ticks leg B itself
 			ctx, cancel := context.WithCancel(b.Context())
 			done := make(chan error, 1)
 			go func() { done <- legA.Bridge(ctx, legB) }()
@@ -66,6 +68,7 @@ func BenchmarkRelay(b *testing.B) {
 				binary.BigEndian.PutUint16(pkt[2:], seq)
 				binary.BigEndian.PutUint32(pkt[4:], ts)
 				legA.handlePacket(pkt, src, now)
+				legB.tick(now)
 			}
 			b.StopTimer()
 			if got := legB.packetsSent.Load(); bc.udp && got < uint64(b.N)/2 {

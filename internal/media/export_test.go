@@ -6,3 +6,13 @@ func Bridged(s *Session) bool { return s.link.Load() != nil }
 
 // Recording reports whether a Record of s is taking audio now.
 func Recording(s *Session) bool { return s.rec.Load() != nil }
+
+// RelayAdjust is how many 20 ms frames s's relay queue has added to what
+// it relayed (a frame sent again when audio came late) and taken away
+// (let go to shorten the delay): a bridged tone's length changes by their
+// sum at most.
+func RelayAdjust(s *Session) (repeated, dropped int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return int(s.rq.stats.repeats), int((s.rq.stats.dropped + frameTS - 1) / frameTS)
+}

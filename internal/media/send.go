@@ -109,33 +109,44 @@ func (s *Session) stopOutput(o *output) {
 }
 
 // tick is the pacer's call, once per 20 ms: build the next packet (audio,
-// digit event, or silence so the stream never stops) and send it. It does
-// not allocate.
+// digit event, relayed audio, or silence so the stream never stops) and
+// send it. It does not allocate.
 func (s *Session) tick(now time.Time) {
 	s.mu.Lock()
 	if s.closed || !s.started || !s.haveNeg {
 		s.mu.Unlock()
 		return
 	}
-	if s.relayActive {
-		if now.Sub(s.lastRelay) < 3*ptime {
-			s.mu.Unlock() // the bridge is sending for us
-			return
-		}
-		s.resync = true // filling a gap: the relay must re-anchor after us
-	}
+	relaying := s.rq.from != nil
 	if s.sentAny {
-		n := (now.Sub(s.lastSend) + ptime/2) / ptime
-		s.ts += uint32(max(n, 1)) * frameTS
+		n := max((now.Sub(s.lastSend)+ptime/2)/ptime, 1)
+		switch {
+		case !relaying:
+			s.ts += uint32(n) * frameTS
+		case n >= rqStall:
+			// The pacer stalled: the timeline follows the clock, and the
+			// relayed audio of the missed ticks goes.
+			s.ts += uint32(n) * frameTS
+			s.rq.skipLocked(int(n - 1))
+		default:
+			// Relayed audio is one frame a tick: a late tick is still
+			// the next 20 ms.
+			s.ts += frameTS
+		}
 	}
 	s.sentAny = true
 	s.lastSend = now
 	addr := s.remote
 	send := s.neg.dir.Sends() && addr.Port() != 0 && !addr.Addr().IsUnspecified()
-	// On hold the output still runs (a prompt takes its time), but no
-	// sequence number is spent: the far end sees no loss, only a
-	// timestamp jump.
-	n := s.nextPacketLocked(send)
+	// On hold the output still runs (a prompt takes its time, relayed
+	// audio drains), but no sequence number is spent: the far end sees no
+	// loss, only a timestamp jump.
+	var n int
+	if relaying {
+		n = s.nextRelayPacketLocked(send, now)
+	} else {
+		n = s.nextPacketLocked(send)
+	}
 	s.rtcpCount++
 	rtcpDue := s.rtcpCount >= rtcpEvery
 	if rtcpDue {
@@ -152,6 +163,23 @@ func (s *Session) tick(now time.Time) {
 	if rtcpDue {
 		s.sendRTCP(now)
 	}
+}
+
+// nextRelayPacketLocked writes the next frame of the relay queue into
+// sendBuf and returns the packet's length. The session's own output (a
+// Play started while bridged) waits for the bridge to end.
+func (s *Session) nextRelayPacketLocked(send bool, now time.Time) int {
+	if send {
+		s.seq++
+	}
+	h := rtpHeader{pt: s.neg.pt, seq: s.seq, ts: s.ts, ssrc: s.ssrc}
+	s.rq.popLocked(s.sendBuf[rtpHeaderLen:rtpHeaderLen+codec.FrameSamples], s.neg.codec, now)
+	if s.marker && send {
+		h.marker = true
+		s.marker = false
+	}
+	putRTP(s.sendBuf[:], h)
+	return rtpHeaderLen + codec.FrameSamples
 }
 
 // nextPacketLocked writes the next packet into sendBuf and returns its

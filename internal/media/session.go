@@ -84,11 +84,9 @@ type Session struct {
 	out       *output
 	sendBuf   [rtpHeaderLen + maxPayload]byte
 	rtcpCount int
-	// bridging: while relayActive the far leg's packets are relayed to us
-	// and the pacer only fills gaps
-	relayActive bool
-	lastRelay   time.Time
-	resync      bool
+	// bridging: while rq.from is set, what the far leg receives is queued
+	// here and the pacer sends it (bridge_queue.go)
+	rq relayQueue
 	// receive statistics for RTCP (set by the reader, under mu)
 	rxStats rxStats
 
