@@ -6,3 +6,15 @@ func Bridged(s *Session) bool { return s.link.Load() != nil }
 
 // Recording reports whether a Record of s is taking audio now.
 func Recording(s *Session) bool { return s.rec.Load() != nil }
+
+// PacerSlots is how many pacer goroutines a manager may run.
+const PacerSlots = pacerSlots
+
+// JitterCounts are s's jitter-buffer counters: packets behind the buffer
+// (late or duplicate) and packets given up on.
+func JitterCounts(s *Session) (late, overflow uint64) {
+	return s.rx.jb.late.Load(), s.rx.jb.overflow.Load()
+}
+
+// Gathering reports whether a Gather of s waits for keys now.
+func Gathering(s *Session) bool { return s.gathering.Load() > 0 }

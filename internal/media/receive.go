@@ -1,10 +1,7 @@
 package media
 
 import (
-	"errors"
-	"net"
 	"net/netip"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -12,7 +9,8 @@ import (
 	"github.com/switchboard/switchboard/internal/media/dtmf"
 )
 
-// receiver is the reader goroutine's state.
+// receiver is the receive state, used by the session's I/O loop only
+// (ioloop.go).
 type receiver struct {
 	s            *Session
 	jb           jitter
@@ -20,7 +18,7 @@ type receiver struct {
 	det          dtmf.Detector
 	teNegotiated atomic.Bool
 	gotTE        bool
-	deadline     bool
+	waiting      bool // on the loop's housekeeping list (the loop's lock)
 	codec        codec.Codec
 	pcm          [maxPayload]int16
 }
@@ -71,53 +69,9 @@ func (st *rxStats) update(h rtpHeader, audio bool, now time.Time) {
 	}
 }
 
-// readBufs are the reader goroutines' datagram buffers, reused from call
-// to call: a buffer is only needed while a session is open.
-var readBufs = sync.Pool{New: func() any { return new([2048]byte) }}
-
-func (s *Session) readRTP() {
-	b := readBufs.Get().(*[2048]byte)
-	defer readBufs.Put(b)
-	buf := b[:]
-	for {
-		n, src, err := s.rtpConn.ReadFromUDPAddrPort(buf)
-		now := time.Now()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				s.rx.housekeep(now)
-				continue
-			}
-			select {
-			case <-s.done:
-				return
-			case <-time.After(time.Millisecond): // an unexpected error: do not spin
-				continue
-			}
-		}
-		s.handlePacket(buf[:n], src, now)
-		s.rx.housekeep(now)
-	}
-}
-
-// housekeep releases what waited too long (jitter buffer, a digit whose
-// end packets were lost) and sets a read deadline only while something
-// waits, so that an idle stream costs nothing.
-func (r *receiver) housekeep(now time.Time) {
-	r.jb.expire(now)
-	r.dtmf.Expire(now)
-	waiting := r.jb.count > 0 || r.dtmf.Pending()
-	if waiting {
-		r.s.rtpConn.SetReadDeadline(now.Add(jbMaxWait))
-		r.deadline = true
-	} else if r.deadline {
-		r.s.rtpConn.SetReadDeadline(time.Time{})
-		r.deadline = false
-	}
-}
+// pending reports whether something waits for housekeeping: a jitter
+// buffer holding packets behind a gap, a digit whose end has not come.
+func (r *receiver) pending() bool { return r.jb.count > 0 || r.dtmf.Pending() }
 
 // handlePacket checks one datagram: RTP with a negotiated payload type,
 // from an address the call named (latch.go), on the latched port once one
