@@ -17,7 +17,8 @@ import (
 // lives. The loop's goroutine never blocks a thread in epoll_wait: the
 // epoll descriptor is non-blocking and handed to Go's poller, which parks
 // the goroutine until one of the sockets is readable; the loop then reads
-// every ready socket until EAGAIN with a recvfrom that does not allocate.
+// one datagram from each ready socket with a recvfrom that does not
+// allocate, and asks epoll again (without waiting) until none is ready.
 //
 // One loop reads a session, so a session's packets are handled in order
 // by one goroutine at a time: the receiver's single-reader invariant
@@ -35,11 +36,6 @@ import (
 // housekeepEvery is how often a loop releases what waits in its
 // sessions' jitter buffers and DTMF receivers while something does.
 const housekeepEvery = 20 * time.Millisecond
-
-// loopBurst is how many datagrams a loop reads from one socket before it
-// turns to the next ready one: a flood on one call cannot starve the
-// others (epoll reports the socket again).
-const loopBurst = 32
 
 type ioLoop struct {
 	mu      sync.Mutex
@@ -227,15 +223,13 @@ func (l *ioLoop) handle(evs []unix.EpollEvent, now time.Time) {
 			continue
 		}
 		sl := l.slots[idx]
+		// One datagram per ready socket and round: epoll is level
+		// triggered, so a socket with more is reported again, and a
+		// second recvfrom only to hear EAGAIN (half the receive
+		// syscalls at one packet per 20 ms) is not made.
 		got := false
-		for range loopBurst {
-			n, src, e := recvFrom(sl.fd, l.buf[:], &l.rsa)
-			if e == unix.EAGAIN {
-				break
-			}
-			if e != 0 {
-				continue // a pending socket error, now cleared
-			}
+		n, src, e := recvFrom(sl.fd, l.buf[:], &l.rsa)
+		if e == 0 {
 			got = true
 			if sl.rtcp {
 				sl.s.handleRTCP(l.buf[:n], src, now)

@@ -1,6 +1,7 @@
 package media
 
 import (
+	"net"
 	"net/netip"
 	"testing"
 
@@ -95,5 +96,77 @@ func BenchmarkUDPSock(b *testing.B) {
 				recvFrom(y.fd, buf, &rsa)
 			}
 		})
+	}
+	// What the sockets were before: Go's net.UDPConn, dual-stack.
+	b.Run("net.UDPConn", func(b *testing.B) {
+		x, err := net.ListenUDP("udp", &net.UDPAddr{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer x.Close()
+		y, err := net.ListenUDP("udp", &net.UDPAddr{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer y.Close()
+		to := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(y.LocalAddr().(*net.UDPAddr).Port))
+		pkt := make([]byte, 172)
+		buf := make([]byte, 2048)
+		b.ReportAllocs()
+		for b.Loop() {
+			x.WriteToUDPAddrPort(pkt, to)
+			y.ReadFromUDPAddrPort(buf)
+		}
+	})
+	// A connect()ed socket written with write: no address per packet.
+	b.Run("connected", func(b *testing.B) {
+		x, y := sockPair(b, "127.0.0.1", false)
+		to := y.LocalAddr()
+		if err := unix.Connect(x.fd, &unix.SockaddrInet4{Addr: to.Addr().As4(), Port: int(to.Port())}); err != nil {
+			b.Fatal(err)
+		}
+		pkt := make([]byte, 172)
+		buf := make([]byte, 2048)
+		var rsa unix.RawSockaddrAny
+		b.ReportAllocs()
+		for b.Loop() {
+			unix.Write(x.fd, pkt)
+			recvFrom(y.fd, buf, &rsa)
+		}
+	})
+	// The send alone (the receiver drained in bulk, off the clock).
+	b.Run("send-only/ipv4", func(b *testing.B) { benchSend(b, false, false) })
+	b.Run("send-only/dual-stack", func(b *testing.B) { benchSend(b, true, false) })
+	b.Run("send-only/connected", func(b *testing.B) { benchSend(b, false, true) })
+}
+
+func benchSend(b *testing.B, v6, connected bool) {
+	x, y := sockPair(b, "127.0.0.1", v6)
+	to := y.LocalAddr()
+	if connected {
+		if err := unix.Connect(x.fd, &unix.SockaddrInet4{Addr: to.Addr().As4(), Port: int(to.Port())}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	pkt := make([]byte, 172)
+	buf := make([]byte, 2048)
+	var rsa unix.RawSockaddrAny
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if connected {
+			unix.Write(x.fd, pkt)
+		} else {
+			x.WriteToUDPAddrPort(pkt, to)
+		}
+		if i++; i%64 == 0 {
+			b.StopTimer()
+			for {
+				if _, _, e := recvFrom(y.fd, buf, &rsa); e != 0 {
+					break
+				}
+			}
+			b.StartTimer()
+		}
 	}
 }
