@@ -2,6 +2,7 @@ package media
 
 import (
 	"net/netip"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -15,19 +16,49 @@ type receiver struct {
 	s            *Session
 	jb           jitter
 	dtmf         dtmf.Receiver
-	det          dtmf.Detector
 	teNegotiated atomic.Bool
 	gotTE        bool
 	waiting      bool // on the loop's housekeeping list (the loop's lock)
 	codec        codec.Codec
-	pcm          [maxPayload]int16
+	// dec decodes for recording and in-band DTMF, taken from decoders
+	// when first needed: most calls (a phone offering telephone-event,
+	// no recording) never decode, and the 2.3 kB are 60 % of a Session.
+	dec *decoder
 }
+
+// decoder is the receive side's decoding state.
+type decoder struct {
+	det dtmf.Detector
+	pcm [maxPayload]int16
+}
+
+// decoders are the decoders of closed sessions, for new ones.
+var decoders = sync.Pool{New: func() any { return new(decoder) }}
 
 func (r *receiver) init(s *Session) {
 	r.s = s
 	r.jb.deliver = r.deliver
 	r.dtmf.Emit = s.digits.push
-	r.det.Emit = s.digits.push
+}
+
+// decoder returns r's decoder, taking one when r has none.
+func (r *receiver) decoder() *decoder {
+	if r.dec == nil {
+		r.dec = decoders.Get().(*decoder)
+		*r.dec = decoder{}
+		r.dec.det.Emit = r.s.digits.push
+	}
+	return r.dec
+}
+
+// release gives the decoder back once nothing reads the session any more
+// (Close, after the session left its I/O loop).
+func (r *receiver) release() {
+	if d := r.dec; d != nil {
+		r.dec = nil
+		d.det.Emit = nil
+		decoders.Put(d)
+	}
 }
 
 // rxStats feed RTCP reception reports.
@@ -134,7 +165,8 @@ func (r *receiver) deliver(h rtpHeader, te bool, payload []byte, now time.Time) 
 	if rec == nil && taps == nil && !inband {
 		return
 	}
-	pcm := r.codec.Decode(r.pcm[:], payload)
+	d := r.decoder()
+	pcm := r.codec.Decode(d.pcm[:], payload)
 	if rec != nil {
 		rec.write(h.ts, pcm, now)
 	}
@@ -144,6 +176,6 @@ func (r *receiver) deliver(h rtpHeader, te bool, payload []byte, now time.Time) 
 		}
 	}
 	if inband {
-		r.det.Write(pcm)
+		d.det.Write(pcm)
 	}
 }

@@ -211,6 +211,7 @@ func (s *Session) Close() error {
 		}
 		if s.loop != nil {
 			s.loop.remove(s) // waits for a packet being handled
+			s.rx.release()
 		}
 		if s.rtpConn != nil {
 			s.rtpConn.close()
