@@ -97,7 +97,7 @@ type Session struct {
 	// receive statistics for RTCP (set by the reader, under mu)
 	rxStats rxStats
 
-	rx   receiver // reader goroutine only
+	rx   receiver // the session's I/O loop only (ioloop.go)
 	rec  atomic.Pointer[recorder]
 	taps atomic.Pointer[[]*track] // recordings of the whole call (callrecord.go)
 	link atomic.Pointer[bridgeLink]
