@@ -47,7 +47,7 @@ type CallRecording struct {
 }
 
 // track is one party's audio in a CallRecording: written by its
-// session's reader goroutine (deliver), read back by Stop.
+// session's I/O loop (deliver), read back by Stop.
 type track struct {
 	s     *Session
 	start time.Time
@@ -114,7 +114,7 @@ func (r *CallRecording) Add(s *Session) error {
 }
 
 // setTap adds t to the tracks the session's audio feeds, or removes it.
-// The reader goroutine loads the list without a lock: each change
+// The I/O loop loads the list without a lock: each change
 // stores a new one.
 func (s *Session) setTap(t *track, on bool) {
 	for {

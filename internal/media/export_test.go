@@ -16,3 +16,15 @@ func RelayAdjust(s *Session) (repeated, dropped int) {
 	defer s.mu.Unlock()
 	return int(s.rq.stats.repeats), int((s.rq.stats.dropped + frameTS - 1) / frameTS)
 }
+
+// PacerSlots is how many pacer goroutines a manager may run.
+const PacerSlots = pacerSlots
+
+// JitterCounts are s's jitter-buffer counters: packets behind the buffer
+// (late or duplicate) and packets given up on.
+func JitterCounts(s *Session) (late, overflow uint64) {
+	return s.rx.jb.late.Load(), s.rx.jb.overflow.Load()
+}
+
+// Gathering reports whether a Gather of s waits for keys now.
+func Gathering(s *Session) bool { return s.gathering.Load() > 0 }

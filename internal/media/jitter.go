@@ -35,7 +35,7 @@ type jitter struct {
 	// pays for it.
 	slots *[jbSlots]jbSlot
 
-	// For /metrics (written by the reader goroutine, read at scrape):
+	// For /metrics (written by the session's I/O loop, read at scrape):
 	// packets behind the buffer (late or duplicate), and packets given up
 	// on or flushed because the buffer was full or the stream jumped.
 	late, overflow atomic.Uint64

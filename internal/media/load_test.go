@@ -109,6 +109,10 @@ func TestPacing(t *testing.T) {
 		r := runPacing(t, n, time.Duration(secs)*time.Second)
 		t.Logf("N=%d: %d packets in %v, CPU %.2f µs/packet (user %.2f; %.0f%% of one core); pacing deviation median %.2f ms, p99 %.2f ms, max %.2f ms; sink saw %d packets (%.1f%% of sent)",
 			n, r.sent, r.elapsed.Round(time.Millisecond), r.cpuPerPacket, r.userPerPacket, r.cpuShare*100, r.p50, r.p99, r.max, r.received, 100*float64(r.received)/float64(max(r.sentAll, 1)))
+		if r.echoed > 0 {
+			t.Logf("N=%d with MEDIA_LOAD_ECHO: %d packets taken in, CPU %.2f µs per packet in + out (user %.2f)",
+				n, r.echoed, r.cpuPerInOut, r.userPerInOut)
+		}
 		if r.received == 0 {
 			t.Errorf("N=%d: the sink received nothing", n)
 		}
@@ -121,6 +125,10 @@ type pacingResult struct {
 	cpuPerPacket, cpuShare  float64
 	userPerPacket           float64
 	p50, p99, max           float64
+	// with MEDIA_LOAD_ECHO=1 the sink sends every packet back: packets
+	// the sessions took in, and CPU per packet in + out
+	echoed                    uint64
+	cpuPerInOut, userPerInOut float64
 }
 
 func runPacing(t *testing.T, n int, d time.Duration) pacingResult {
@@ -193,17 +201,28 @@ func runPacing(t *testing.T, n int, d time.Duration) pacingResult {
 		}
 		return total
 	}
+	receivedBy := func() uint64 {
+		var total uint64
+		for _, s := range sessions {
+			total += s.packetsReceived.Load()
+		}
+		return total
+	}
 	time.Sleep(time.Second) // warm up
 	fmt.Fprintln(stdin, "MEASURE")
-	ru0, sent0, t0 := rusage(t), sentBy(), time.Now()
+	ru0, sent0, rcvd0, t0 := rusage(t), sentBy(), receivedBy(), time.Now()
 	time.Sleep(d)
-	ru1, sent1, t1 := rusage(t), sentBy(), time.Now()
+	ru1, sent1, rcvd1, t1 := rusage(t), sentBy(), receivedBy(), time.Now()
 	fmt.Fprintln(stdin, "STOP")
 	r := pacingResult{sent: sent1 - sent0, elapsed: t1.Sub(t0)}
 	cpu := ru1.total() - ru0.total()
 	r.cpuPerPacket = float64(cpu.Microseconds()) / float64(max(r.sent, 1))
 	r.userPerPacket = float64((ru1.user - ru0.user).Microseconds()) / float64(max(r.sent, 1))
 	r.cpuShare = cpu.Seconds() / r.elapsed.Seconds()
+	if r.echoed = rcvd1 - rcvd0; r.echoed > 0 {
+		r.cpuPerInOut = float64(cpu.Microseconds()) / float64(r.sent+r.echoed)
+		r.userPerInOut = float64((ru1.user - ru0.user).Microseconds()) / float64(r.sent+r.echoed)
+	}
 	for lines.Scan() {
 		if v, ok := strings.CutPrefix(lines.Text(), "SINK RESULT "); ok {
 			fmt.Sscan(v, &r.received, &r.p50, &r.p99, &r.max)
@@ -229,11 +248,14 @@ func rusage(t *testing.T) cpuTime {
 // TestPacingSink is the sink process of TestPacing: it prints its port,
 // records kernel receive timestamps per source between MEASURE and STOP
 // on stdin, then prints the packet count and the deviation percentiles.
+// With MEDIA_LOAD_ECHO=1 it sends every packet back where it came from,
+// so that the sessions also receive a stream each (G.711 both ways).
 func TestPacingSink(t *testing.T) {
 	if os.Getenv("MEDIA_PACING_SINK") != "1" {
 		t.Skip("only run by TestPacing")
 	}
 	const sockets = 32
+	echo := os.Getenv("MEDIA_LOAD_ECHO") == "1"
 	var raws []syscall.RawConn
 	var ports []string
 	for range sockets {
@@ -297,6 +319,9 @@ func TestPacingSink(t *testing.T) {
 			)
 			raws[i].Read(func(fd uintptr) bool {
 				n, oobn, _, from, rerr = syscall.Recvmsg(int(fd), buf, oob, syscall.MSG_DONTWAIT)
+				if rerr == nil && n > 0 && echo {
+					syscall.Sendto(int(fd), buf[:n], syscall.MSG_DONTWAIT, from)
+				}
 				return true
 			})
 			if rerr != nil || n < 0 {

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/switchboard/switchboard/internal/media/tts"
@@ -29,6 +30,8 @@ type Manager struct {
 	bindIP   netip.Addr
 	ports    *portAllocator
 	pacers   []*pacer
+	loops    []*ioLoop // receive I/O loops, one per GOMAXPROCS
+	dualIP   bool      // RTP sockets are dual-stack IPv6, not IPv4
 	prompts  *promptCache
 	http     *http.Client
 	tts      *tts.Engine
@@ -102,6 +105,13 @@ func NewManager(cfg Config, log *slog.Logger) (*Manager, error) {
 	default:
 		return nil, fmt.Errorf("media: %w", err)
 	}
+	// IPv4 sockets when media is IPv4 (bound to an IPv4 address, or to
+	// 0.0.0.0 with an IPv4 public address): a dual-stack socket sends
+	// IPv4 through the kernel's v4-mapped path, at a cost per packet.
+	m.dualIP = m.bindIP.Is6() || m.bindIP.IsUnspecified() && m.publicIP.Is6()
+	for range runtime.GOMAXPROCS(0) {
+		m.loops = append(m.loops, new(ioLoop))
+	}
 	for i := range pacerSlots {
 		m.pacers = append(m.pacers, newPacer(time.Duration(i)*ptime/pacerSlots, &m.pacing))
 	}
@@ -126,12 +136,18 @@ func (m *Manager) NewSession(ctx context.Context, accountID, callID string) (*Se
 	if err := ctx.Err(); err != nil {
 		return nil, context.Cause(ctx)
 	}
-	rtpConn, rtcpConn, port, err := m.ports.listen(ctx, m.bindIP)
+	rtpConn, rtcpConn, port, err := m.ports.listen(ctx, m.bindIP, m.dualIP)
 	if err != nil {
 		return nil, err
 	}
 	s := newSession(m, accountID, callID)
 	s.port, s.rtpConn, s.rtcpConn, s.w = port, rtpConn, rtcpConn, rtpConn
+	if err := m.loopFor().add(s); err != nil {
+		rtpConn.close()
+		rtcpConn.close()
+		m.ports.release(port)
+		return nil, err
+	}
 	m.sessions.add(s)
 	return s, nil
 }

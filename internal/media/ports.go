@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/netip"
 	"sync"
 )
@@ -33,7 +32,8 @@ func newPortAllocator(min, max int) *portAllocator {
 	return &portAllocator{first: first, pairs: pairs, next: rand.IntN(pairs), used: make([]bool, pairs)}
 }
 
-func (a *portAllocator) listen(ctx context.Context, ip netip.Addr) (rtp, rtcp *net.UDPConn, port int, err error) {
+// listen binds the next free pair on ip (dual-stack IPv6 sockets when v6).
+func (a *portAllocator) listen(ctx context.Context, ip netip.Addr, v6 bool) (rtp, rtcp *udpSock, port int, err error) {
 	for range a.pairs {
 		if ctx.Err() != nil {
 			return nil, nil, 0, context.Cause(ctx)
@@ -54,13 +54,13 @@ func (a *portAllocator) listen(ctx context.Context, ip netip.Addr) (rtp, rtcp *n
 		if p < 0 {
 			break
 		}
-		rtp, err = net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(p))))
+		rtp, err = listenUDP(ip, p, v6)
 		if err == nil {
-			rtcp, err = net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(p+1))))
+			rtcp, err = listenUDP(ip, p+1, v6)
 			if err == nil {
 				return rtp, rtcp, p, nil
 			}
-			rtp.Close()
+			rtp.close()
 		}
 		a.release(p)
 	}

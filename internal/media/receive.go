@@ -1,8 +1,6 @@
 package media
 
 import (
-	"errors"
-	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -12,24 +10,56 @@ import (
 	"github.com/switchboard/switchboard/internal/media/dtmf"
 )
 
-// receiver is the reader goroutine's state.
+// receiver is the receive state, used by the session's I/O loop only
+// (ioloop.go).
 type receiver struct {
 	s            *Session
 	jb           jitter
 	dtmf         dtmf.Receiver
-	det          dtmf.Detector
 	teNegotiated atomic.Bool
 	gotTE        bool
-	deadline     bool
+	waiting      bool // on the loop's housekeeping list (the loop's lock)
 	codec        codec.Codec
-	pcm          [maxPayload]int16
+	// dec decodes for recording and in-band DTMF, taken from decoders
+	// when first needed: most calls (a phone offering telephone-event,
+	// no recording) never decode, and its 1.4 kB would almost double a
+	// Session.
+	dec *decoder
 }
+
+// decoder is the receive side's decoding state.
+type decoder struct {
+	det dtmf.Detector
+	pcm [maxPayload]int16
+}
+
+// decoders are the decoders of closed sessions, for new ones.
+var decoders = sync.Pool{New: func() any { return new(decoder) }}
 
 func (r *receiver) init(s *Session) {
 	r.s = s
 	r.jb.deliver = r.deliver
 	r.dtmf.Emit = s.digits.push
-	r.det.Emit = s.digits.push
+}
+
+// decoder returns r's decoder, taking one when r has none.
+func (r *receiver) decoder() *decoder {
+	if r.dec == nil {
+		r.dec = decoders.Get().(*decoder)
+		*r.dec = decoder{}
+		r.dec.det.Emit = r.s.digits.push
+	}
+	return r.dec
+}
+
+// release gives the decoder back once nothing reads the session any more
+// (Close, after the session left its I/O loop).
+func (r *receiver) release() {
+	if d := r.dec; d != nil {
+		r.dec = nil
+		d.det.Emit = nil
+		decoders.Put(d)
+	}
 }
 
 // rxStats feed RTCP reception reports.
@@ -71,53 +101,9 @@ func (st *rxStats) update(h rtpHeader, audio bool, now time.Time) {
 	}
 }
 
-// readBufs are the reader goroutines' datagram buffers, reused from call
-// to call: a buffer is only needed while a session is open.
-var readBufs = sync.Pool{New: func() any { return new([2048]byte) }}
-
-func (s *Session) readRTP() {
-	b := readBufs.Get().(*[2048]byte)
-	defer readBufs.Put(b)
-	buf := b[:]
-	for {
-		n, src, err := s.rtpConn.ReadFromUDPAddrPort(buf)
-		now := time.Now()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				s.rx.housekeep(now)
-				continue
-			}
-			select {
-			case <-s.done:
-				return
-			case <-time.After(time.Millisecond): // an unexpected error: do not spin
-				continue
-			}
-		}
-		s.handlePacket(buf[:n], src, now)
-		s.rx.housekeep(now)
-	}
-}
-
-// housekeep releases what waited too long (jitter buffer, a digit whose
-// end packets were lost) and sets a read deadline only while something
-// waits, so that an idle stream costs nothing.
-func (r *receiver) housekeep(now time.Time) {
-	r.jb.expire(now)
-	r.dtmf.Expire(now)
-	waiting := r.jb.count > 0 || r.dtmf.Pending()
-	if waiting {
-		r.s.rtpConn.SetReadDeadline(now.Add(jbMaxWait))
-		r.deadline = true
-	} else if r.deadline {
-		r.s.rtpConn.SetReadDeadline(time.Time{})
-		r.deadline = false
-	}
-}
+// pending reports whether something waits for housekeeping: a jitter
+// buffer holding packets behind a gap, a digit whose end has not come.
+func (r *receiver) pending() bool { return r.jb.count > 0 || r.dtmf.Pending() }
 
 // handlePacket checks one datagram: RTP with a negotiated payload type,
 // from an address the call named (latch.go), on the latched port once one
@@ -180,7 +166,8 @@ func (r *receiver) deliver(h rtpHeader, te bool, payload []byte, now time.Time) 
 	if rec == nil && taps == nil && !inband {
 		return
 	}
-	pcm := r.codec.Decode(r.pcm[:], payload)
+	d := r.decoder()
+	pcm := r.codec.Decode(d.pcm[:], payload)
 	if rec != nil {
 		rec.write(h.ts, pcm, now)
 	}
@@ -190,6 +177,6 @@ func (r *receiver) deliver(h rtpHeader, te bool, payload []byte, now time.Time) 
 		}
 	}
 	if inband {
-		r.det.Write(pcm)
+		d.det.Write(pcm)
 	}
 }

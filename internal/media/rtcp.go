@@ -1,9 +1,7 @@
 package media
 
 import (
-	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"time"
 
@@ -78,41 +76,24 @@ func (s *Session) sendRTCP(now time.Time) {
 	s.rtcpConn.WriteToUDPAddrPort(b, addr)
 }
 
-// readRTCP reads the RTCP port. Reports are not used yet beyond latching
-// where RTCP goes (symmetric RTCP, from the RTP peer's address).
-func (s *Session) readRTCP() {
-	b := readBufs.Get().(*[2048]byte)
-	defer readBufs.Put(b)
-	buf := b[:]
-	for {
-		n, src, err := s.rtcpConn.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			select {
-			case <-s.done:
-				return
-			case <-time.After(time.Millisecond): // an unexpected error: do not spin
-				continue
-			}
-		}
-		src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
-		s.mu.Lock()
-		allowed := s.haveNeg && s.allowedLocked(src.Addr())
-		s.mu.Unlock()
-		if !allowed {
-			s.dropStranger()
-			continue
-		}
-		if _, err := rtcp.Unmarshal(buf[:n]); err != nil {
-			continue
-		}
-		s.lastHeard.Store(time.Now().UnixNano())
-		s.mu.Lock()
-		if !s.latched || src.Addr() == s.remote.Addr() {
-			s.remoteRTCP, s.rtcpLatched = src, true
-		}
-		s.mu.Unlock()
+// handleRTCP takes one datagram from the RTCP port. Reports are not used
+// yet beyond latching where RTCP goes (symmetric RTCP, from the RTP peer's
+// address); a stranger's are dropped and counted.
+func (s *Session) handleRTCP(b []byte, src netip.AddrPort, now time.Time) {
+	s.mu.Lock()
+	allowed := s.haveNeg && s.allowedLocked(src.Addr())
+	s.mu.Unlock()
+	if !allowed {
+		s.dropStranger()
+		return
 	}
+	if _, err := rtcp.Unmarshal(b); err != nil {
+		return
+	}
+	s.lastHeard.Store(now.UnixNano())
+	s.mu.Lock()
+	if !s.latched || src.Addr() == s.remote.Addr() {
+		s.remoteRTCP, s.rtcpLatched = src, true
+	}
+	s.mu.Unlock()
 }

@@ -2,7 +2,6 @@ package media
 
 import (
 	"log/slog"
-	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/switchboard/switchboard/internal/media/codec"
 	"github.com/switchboard/switchboard/internal/media/sdp"
+	"golang.org/x/sys/unix"
 )
 
 // packetWriter is where RTP goes: the session's UDP socket, or a recorder
@@ -31,8 +31,8 @@ type negotiation struct {
 
 // Session is one call leg's media: one audio stream.
 //
-// One goroutine reads RTP (and one RTCP) from Start to Close; the
-// manager's pacer sends. Everything the pacer, the reader and the caller's
+// One of the manager's I/O loops reads RTP and RTCP from Start to Close
+// (ioloop.go); the manager's pacer sends. Everything the pacer, the reader and the caller's
 // methods share is under mu, apart from counters (atomics), the digit queue
 // (its own lock), and the recorder and bridge links (atomic pointers).
 type Session struct {
@@ -41,13 +41,18 @@ type Session struct {
 	accountID string
 	callID    string
 	port      int
-	rtpConn   *net.UDPConn
-	rtcpConn  *net.UDPConn
+	rtpConn   *udpSock
+	rtcpConn  *udpSock
 	w         packetWriter
+	// the I/O loop reading rtpConn and rtcpConn (ioloop.go), set by
+	// NewSession: the epoll instance and the sockets' slots and events
+	loop       *ioLoop
+	loopFD     int
+	loopSlots  [2]int32
+	loopEvents [2]unix.EpollEvent
 
 	done      chan struct{} // closed by Close
 	closeOnce sync.Once
-	wg        sync.WaitGroup
 
 	mu sync.Mutex
 	// offer/answer
@@ -90,7 +95,7 @@ type Session struct {
 	// receive statistics for RTCP (set by the reader, under mu)
 	rxStats rxStats
 
-	rx   receiver // reader goroutine only
+	rx   receiver // the session's I/O loop only (ioloop.go)
 	rec  atomic.Pointer[recorder]
 	taps atomic.Pointer[[]*track] // recordings of the whole call (callrecord.go)
 	link atomic.Pointer[bridgeLink]
@@ -149,9 +154,8 @@ func (s *Session) startLocked() error {
 	}
 	s.started = true
 	s.lastHeard.Store(time.Now().UnixNano())
-	if s.rtpConn != nil {
-		s.wg.Go(s.readRTP)
-		s.wg.Go(s.readRTCP)
+	if s.loop != nil {
+		s.loop.enable(s)
 	}
 	s.pacer = s.m.pacerFor()
 	s.pacer.add(s)
@@ -203,11 +207,14 @@ func (s *Session) Close() error {
 		if p != nil {
 			p.remove(s)
 		}
-		if s.rtpConn != nil {
-			s.rtpConn.Close()
-			s.rtcpConn.Close()
+		if s.loop != nil {
+			s.loop.remove(s) // waits for a packet being handled
+			s.rx.release()
 		}
-		s.wg.Wait()
+		if s.rtpConn != nil {
+			s.rtpConn.close()
+			s.rtcpConn.close()
+		}
 		if s.port != 0 {
 			s.m.ports.release(s.port)
 		}

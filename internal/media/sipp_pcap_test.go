@@ -86,7 +86,7 @@ func TestSippCaptures(t *testing.T) {
 	for s.rec.Load() == nil {
 		time.Sleep(time.Millisecond)
 	}
-	dst := net.UDPAddrFromAddrPort(s.rtpConn.LocalAddr().(*net.UDPAddr).AddrPort())
+	dst := net.UDPAddrFromAddrPort(s.rtpConn.LocalAddr())
 	for _, group := range [][][]byte{audio, one, pound} {
 		for _, p := range group {
 			if _, err := phone.WriteToUDP(p, dst); err != nil {

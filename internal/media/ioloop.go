@@ -1,0 +1,296 @@
+package media
+
+import (
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// The receive side without a goroutine per socket. The manager runs a few
+// I/O loops (one per GOMAXPROCS); each owns the RTP and RTCP sockets of
+// the sessions put on it, in its own epoll instance, for the sessions'
+// lives. The loop's goroutine never blocks a thread in epoll_wait: the
+// epoll descriptor is non-blocking and handed to Go's poller, which parks
+// the goroutine until one of the sockets is readable; the loop then reads
+// one datagram from each ready socket with a recvfrom that does not
+// allocate, and asks epoll again (without waiting) until none is ready.
+//
+// One loop reads a session, so a session's packets are handled in order
+// by one goroutine at a time: the receiver's single-reader invariant
+// (jitter buffer, DTMF) holds. Packets are handled under the loop's lock,
+// and a session leaves its loop (EPOLL_CTL_DEL) under that lock before
+// its sockets are closed, so a descriptor number the kernel reuses for
+// another socket is never read as the old session's.
+//
+// Housekeeping that used to need a read deadline per socket (a jitter
+// buffer waiting for a lost packet, a digit whose end packets were lost)
+// is the loop's: the sessions with something waiting are listed, and a
+// read deadline on the epoll file wakes the loop every housekeepEvery
+// while the list is not empty.
+
+// housekeepEvery is how often a loop releases what waits in its
+// sessions' jitter buffers and DTMF receivers while something does.
+const housekeepEvery = 20 * time.Millisecond
+
+type ioLoop struct {
+	mu      sync.Mutex
+	running bool // a goroutine runs the loop; epfd and f are open
+	epfd    int
+	f       *os.File
+	slots   []ioSlot
+	free    []int32
+	n       atomic.Int32 // sessions on the loop
+	waiting []*Session   // sessions with something for housekeeping
+	armed   bool         // f has a housekeeping read deadline
+
+	// the loop goroutine's own
+	evs    [64]unix.EpollEvent
+	buf    [2048]byte
+	rsa    unix.RawSockaddrAny
+	nready int
+	werr   error
+}
+
+// ioSlot is one socket on a loop; gen tells a stale epoll event (the slot
+// freed and reused since) from a current one.
+type ioSlot struct {
+	s    *Session
+	fd   int
+	rtcp bool
+	gen  uint32
+}
+
+// loopFor picks the least loaded loop.
+func (m *Manager) loopFor() *ioLoop {
+	best := m.loops[0]
+	bestN := best.n.Load()
+	for _, l := range m.loops[1:] {
+		if n := l.n.Load(); n < bestN {
+			best, bestN = l, n
+		}
+	}
+	return best
+}
+
+// add puts s's sockets on the loop, not yet polled (Start enables them):
+// a session is on its loop from NewSession to Close. s.mu must not be held.
+func (l *ioLoop) add(s *Session) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.running {
+		if err := l.startLocked(); err != nil {
+			return err
+		}
+	}
+	for i, u := range [2]*udpSock{s.rtpConn, s.rtcpConn} {
+		idx := int32(len(l.slots))
+		if k := len(l.free); k > 0 {
+			idx = l.free[k-1]
+			l.free = l.free[:k-1]
+		} else {
+			l.slots = append(l.slots, ioSlot{})
+		}
+		sl := &l.slots[idx]
+		sl.s, sl.fd, sl.rtcp = s, u.fd, i == 1
+		ev := unix.EpollEvent{Events: 0, Fd: idx, Pad: int32(sl.gen)}
+		if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, u.fd, &ev); err != nil {
+			sl.s = nil
+			sl.gen++
+			l.free = append(l.free, idx)
+			if i == 1 {
+				l.delLocked(s.loopSlots[0])
+			}
+			l.stopIfIdleLocked()
+			return fmt.Errorf("media: epoll add: %w", err)
+		}
+		s.loopSlots[i] = idx
+		s.loopEvents[i] = ev
+	}
+	s.loop, s.loopFD = l, l.epfd
+	l.n.Add(1)
+	return nil
+}
+
+// enable starts polling s's sockets (Start, under s.mu: it takes no lock
+// of the loop's, whose packet handling takes s.mu).
+func (l *ioLoop) enable(s *Session) {
+	for i, u := range [2]*udpSock{s.rtpConn, s.rtcpConn} {
+		ev := s.loopEvents[i]
+		ev.Events = unix.EPOLLIN
+		if err := unix.EpollCtl(s.loopFD, unix.EPOLL_CTL_MOD, u.fd, &ev); err != nil {
+			s.log.Warn("media: epoll enable", "err", err)
+		}
+	}
+}
+
+// remove takes s off the loop: once it returns, the loop neither reads s's
+// sockets nor touches s. s.mu must not be held.
+func (l *ioLoop) remove(s *Session) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.delLocked(s.loopSlots[0])
+	l.delLocked(s.loopSlots[1])
+	if s.rx.waiting {
+		for i, w := range l.waiting {
+			if w == s {
+				last := len(l.waiting) - 1
+				l.waiting[i] = l.waiting[last]
+				l.waiting[last] = nil
+				l.waiting = l.waiting[:last]
+				break
+			}
+		}
+		s.rx.waiting = false
+	}
+	l.n.Add(-1)
+	l.stopIfIdleLocked()
+}
+
+func (l *ioLoop) delLocked(idx int32) {
+	sl := &l.slots[idx]
+	if sl.s == nil {
+		return
+	}
+	unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, sl.fd, nil)
+	sl.s, sl.fd = nil, -1
+	sl.gen++
+	l.free = append(l.free, idx)
+}
+
+// stopIfIdleLocked wakes the goroutine of a loop left without sessions,
+// which then closes the epoll instance and ends (see housekeep).
+func (l *ioLoop) stopIfIdleLocked() {
+	if l.n.Load() == 0 && l.running {
+		l.f.SetReadDeadline(time.Unix(1, 0))
+		l.armed = true
+	}
+}
+
+func (l *ioLoop) startLocked() error {
+	fd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return fmt.Errorf("media: epoll: %w", err)
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return fmt.Errorf("media: epoll: %w", err)
+	}
+	f := os.NewFile(uintptr(fd), "rtp-epoll")
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("media: epoll: %w", err)
+	}
+	l.epfd, l.f, l.running, l.armed = fd, f, true, false
+	l.slots, l.free = l.slots[:0], l.free[:0]
+	go l.run(f, rc)
+	return nil
+}
+
+func (l *ioLoop) run(f *os.File, rc syscall.RawConn) {
+	// Go's poller calls wait first, and parks the goroutine until the
+	// epoll descriptor is readable whenever it returns false.
+	wait := func(fd uintptr) bool {
+		l.nready, l.werr = unix.EpollWait(int(fd), l.evs[:], 0)
+		return l.nready > 0 || l.werr != nil
+	}
+	for {
+		err := rc.Read(wait)
+		now := time.Now()
+		if err != nil || l.werr != nil || l.nready <= 0 {
+			// a deadline: housekeeping, or the last session left
+			if !l.housekeep(f, now) {
+				return
+			}
+			continue
+		}
+		l.handle(l.evs[:l.nready], now)
+	}
+}
+
+// handle reads every ready socket of evs.
+func (l *ioLoop) handle(evs []unix.EpollEvent, now time.Time) {
+	for i := range evs {
+		idx, gen := evs[i].Fd, uint32(evs[i].Pad)
+		l.mu.Lock()
+		if idx < 0 || int(idx) >= len(l.slots) || l.slots[idx].s == nil || l.slots[idx].gen != gen {
+			l.mu.Unlock() // the session left after epoll reported it
+			continue
+		}
+		sl := l.slots[idx]
+		// One datagram per ready socket and round: epoll is level
+		// triggered, so a socket with more is reported again, and a
+		// second recvfrom only to hear EAGAIN (half the receive
+		// syscalls at one packet per 20 ms) is not made.
+		got := false
+		n, src, e := recvFrom(sl.fd, l.buf[:], &l.rsa)
+		if e == 0 {
+			got = true
+			if sl.rtcp {
+				sl.s.handleRTCP(l.buf[:n], src, now)
+			} else {
+				sl.s.handlePacket(l.buf[:n], src, now)
+			}
+		}
+		if got && !sl.rtcp {
+			l.housekeepLocked(sl.s, now)
+		}
+		l.mu.Unlock()
+	}
+}
+
+// housekeepLocked releases what waited too long in s's receiver and lists
+// s for the loop's housekeeping while something still waits.
+func (l *ioLoop) housekeepLocked(s *Session, now time.Time) {
+	r := &s.rx
+	r.jb.expire(now)
+	r.dtmf.Expire(now)
+	if r.pending() && !r.waiting {
+		r.waiting = true
+		l.waiting = append(l.waiting, s)
+		if !l.armed {
+			l.f.SetReadDeadline(now.Add(housekeepEvery))
+			l.armed = true
+		}
+	}
+}
+
+// housekeep runs when the loop's deadline passes: it expires what waits,
+// re-arms the deadline while anything does, and closes the loop when no
+// session is left (false: the goroutine ends).
+func (l *ioLoop) housekeep(f *os.File, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.n.Load() == 0 {
+		l.running = false
+		clear(l.waiting)
+		l.waiting = l.waiting[:0]
+		f.Close()
+		return false
+	}
+	keep := l.waiting[:0]
+	for _, s := range l.waiting {
+		s.rx.jb.expire(now)
+		s.rx.dtmf.Expire(now)
+		if s.rx.pending() {
+			keep = append(keep, s)
+		} else {
+			s.rx.waiting = false
+		}
+	}
+	clear(l.waiting[len(keep):])
+	l.waiting = keep
+	if len(keep) > 0 {
+		f.SetReadDeadline(now.Add(housekeepEvery))
+		l.armed = true
+	} else {
+		f.SetReadDeadline(time.Time{})
+		l.armed = false
+	}
+	return true
+}
