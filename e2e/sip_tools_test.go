@@ -35,15 +35,22 @@ func sipTool(t *testing.T, name string) string {
 	return path
 }
 
-// sipFreePort finds a port free for both UDP and TCP on 127.0.0.1.
+// sipFreePort finds a port free for both UDP and TCP on 127.0.0.1, outside
+// the RTP ranges the e2e servers are started with (30000-34998): the kernel
+// hands out ports from 32768 up, and a server taking the port for RTP
+// between this pick and sipp's bind left sipp unable to start.
 func sipFreePort(t *testing.T) int {
 	t.Helper()
-	for range 50 {
+	for range 200 {
 		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
 		}
 		port := pc.LocalAddr().(*net.UDPAddr).Port
+		if port >= 30000 && port < 35000 {
+			pc.Close()
+			continue
+		}
 		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 		pc.Close()
 		if err == nil {
