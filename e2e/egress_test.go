@@ -10,6 +10,40 @@ import (
 	"time"
 )
 
+// tenantSIP starts a server whose tenant account (not the operator's, so
+// the default egress policy binds it) takes calls from 127.0.0.1 and whose
+// webhooks may reach 127.0.0.3 only; s works in the tenant's account.
+func tenantSIP(t *testing.T) *sipServer {
+	t.Helper()
+	s := startSIP(t, []string{"SWITCHBOARD_WEBHOOK_ALLOW=127.0.0.3"})
+	status, env := api(t, "PUT", s.URL+"/v2/accounts/"+s.Account, s.Token, map[string]any{"data": map[string]any{"name": "Tenant"}})
+	if status != 201 {
+		t.Fatalf("create account: %d %v", status, env)
+	}
+	key, _ := env["data"].(map[string]any)["api_key"].(string)
+	s.Token, s.Account = signIn(t, s.URL, key)
+	if status, env := api(t, "PUT", s.URL+"/v2/accounts/"+s.Account+"/trunks", s.Token, map[string]any{"data": map[string]any{
+		"name": "Tenant's PBX", "source_cidrs": []string{"127.0.0.1"}}}); status != 201 {
+		t.Fatalf("trunk: %d %v", status, env)
+	}
+	return s
+}
+
+// tenantApp serves h on 127.0.0.3, the one address tenantSIP's webhooks
+// may reach, until the test ends; the test skips where there is no
+// 127.0.0.3.
+func tenantApp(t *testing.T, h http.HandlerFunc) *httptest.Server {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.3:0")
+	if err != nil {
+		t.Skipf("no 127.0.0.3: %v", err)
+	}
+	app := &httptest.Server{Listener: ln, Config: &http.Server{Handler: h}}
+	app.Start()
+	t.Cleanup(app.Close)
+	return app
+}
+
 // TestSippTenantDialToAnyHostRefused is toll fraud tried through the
 // binary: a tenant's webhook (on an address SWITCHBOARD_WEBHOOK_ALLOW lets
 // it reach) answers <Dial><Sip>sip:+1900…@127.0.0.2</Sip></Dial> to a
@@ -22,33 +56,11 @@ func TestSippTenantDialToAnyHostRefused(t *testing.T) {
 		t.Skipf("no 127.0.0.2: %v", err)
 	}
 	defer toll.Close()
-	ln, err := net.Listen("tcp", "127.0.0.3:0")
-	if err != nil {
-		t.Skipf("no 127.0.0.3: %v", err)
-	}
-	app := &httptest.Server{Listener: ln, Config: &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	app := tenantApp(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/xml")
 		fmt.Fprintf(w, `<Response><Dial timeout="5"><Sip>sip:+19005550100@%s</Sip></Dial><Say>Not connected.</Say></Response>`, toll.LocalAddr())
-	})}}
-	app.Start()
-	defer app.Close()
-
-	data := t.TempDir()
-	sipAddr := fmt.Sprintf("127.0.0.1:%d", sipFreePort(t))
-	p := serve(t, []string{"SWITCHBOARD_WEBHOOK_ALLOW=127.0.0.3"}, "--http-addr", "127.0.0.1:0", "--data-dir", data,
-		"--admin-key", sipE2EKey, "--sip-addr", sipAddr, "--rtp-ports", "33000-33998")
-	opToken, op := signIn(t, p.URL, sipE2EKey)
-	status, env := api(t, "PUT", p.URL+"/v2/accounts/"+op, opToken, map[string]any{"data": map[string]any{"name": "Tenant B"}})
-	if status != 201 {
-		t.Fatalf("create account: %d %v", status, env)
-	}
-	key, _ := env["data"].(map[string]any)["api_key"].(string)
-	tokenB, b := signIn(t, p.URL, key)
-	s := &sipServer{proc: p, SIP: sipAddr, Data: data, Token: tokenB, Account: b}
-	if status, env := api(t, "PUT", p.URL+"/v2/accounts/"+b+"/trunks", tokenB, map[string]any{"data": map[string]any{
-		"name": "B's PBX", "source_cidrs": []string{"127.0.0.1"}}}); status != 201 {
-		t.Fatalf("trunk: %d %v", status, env)
-	}
+	})
+	s := tenantSIP(t)
 	s.flow(t, "7000", pivot(app.URL+"/voice"))
 
 	if err := runSipp(t, s, "uac_record.xml", "7000", "toll-"); err != nil {

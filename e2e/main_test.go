@@ -89,6 +89,10 @@ func startServe(t *testing.T, env []string, args ...string) (*proc, error) {
 	if !slices.Contains(args, "--sip-addr") && !slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "SWITCHBOARD_SIP_ADDR=") }) {
 		args = append([]string{"--sip-addr", "127.0.0.1:0"}, args...)
 	}
+	// RTP in a block of the test's own unless the test chose a range.
+	if !slices.Contains(args, "--rtp-ports") && !slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "SWITCHBOARD_RTP_PORTS=") }) {
+		args = append([]string{"--rtp-ports", rtpPorts(t)}, args...)
+	}
 	cmd := exec.Command(binary, append([]string{"serve", "--log-format", "json"}, args...)...)
 	cmd.Env = append(cleanEnv(), env...)
 	stderr, err := cmd.StderrPipe()

@@ -57,7 +57,7 @@ func TestMediaMenuOverSIP(t *testing.T) {
 	data := t.TempDir()
 	key := "media-sip-key-0123456789"
 	p := serve(t, nil, "--http-addr", "127.0.0.1:0", "--data-dir", data, "--admin-key", key,
-		"--sip-addr", fmt.Sprintf("127.0.0.1:%d", sipPort), "--trust", "127.0.0.1", "--rtp-ports", "30200-30300")
+		"--sip-addr", fmt.Sprintf("127.0.0.1:%d", sipPort), "--trust", "127.0.0.1")
 	token, account := signIn(t, p.URL, key)
 	base := p.URL + "/v2/accounts/" + account
 

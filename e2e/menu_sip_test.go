@@ -107,7 +107,7 @@ func TestMenuOverSIP(t *testing.T) {
 	data := t.TempDir()
 	key := "menu-sip-key-0123456789"
 	p := serve(t, nil, "--http-addr", "127.0.0.1:0", "--data-dir", data, "--admin-key", key,
-		"--sip-addr", fmt.Sprintf("127.0.0.1:%d", sipPort), "--trust", "127.0.0.1", "--rtp-ports", "30000-30100")
+		"--sip-addr", fmt.Sprintf("127.0.0.1:%d", sipPort), "--trust", "127.0.0.1")
 	token, account := signIn(t, p.URL, key)
 	base := p.URL + "/v2/accounts/" + account
 	tts := func(text string) map[string]any {

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
 	"testing"
@@ -37,14 +36,8 @@ func TestAttendedTransferAnsweredBoth(t *testing.T) {
 	s := serveSIP(t)
 	alice := newPhone(t, s, "alice", "2200", 700)
 	carol := newPhone(t, s, "carol", "2202", 1500)
-	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	srv, _ := net.ResolveUDPAddr("udp", s.SIP)
-	b := &rawUA{t: t, conn: conn, srv: srv}
-	local := conn.LocalAddr().String()
+	b := newRawUA(t, s)
+	local := b.conn.LocalAddr().String()
 	customer := newCustomer(t, map[string]string{
 		"/t": fmt.Sprintf(`<Response><Dial timeout="10"><Sip>sip:t@%s</Sip></Dial></Response>`, local),
 	})
@@ -52,10 +45,10 @@ func TestAttendedTransferAnsweredBoth(t *testing.T) {
 
 	na, nc := alice.count(), carol.count()
 	alice.command(t, "dial", "2310")
-	inv1 := answerRaw(t, b, "t-one", 40010)
+	inv1 := answerRaw(t, b, "t-one", mediaSink(t))
 	na = alice.await(t, "CALL_ESTABLISHED", na, 15*time.Second)
 	carol.command(t, "dial", "2310")
-	inv2 := answerRaw(t, b, "t-two", 40012)
+	inv2 := answerRaw(t, b, "t-two", mediaSink(t))
 	nc = carol.await(t, "CALL_ESTABLISHED", nc, 15*time.Second)
 
 	replaces := inv2.hdr["call-id"] + ";to-tag=t-two;from-tag=" + inv2.tag("from")
@@ -89,15 +82,7 @@ func TestAttendedTransferAnsweredBoth(t *testing.T) {
 	if len(frags) != 2 || frags[0] != "SIP/2.0 100 Trying" {
 		t.Errorf("NOTIFYs %q", frags)
 	}
-	pa, pat := heardTone(t, alice, 6*time.Second, carol.Tone), heardTone(t, alice, 6*time.Second, alice.Tone)
-	pc := heardTone(t, carol, 6*time.Second, alice.Tone)
-	t.Logf("alice hears carol's tone at %.2e (her own %.2e); carol hears alice's at %.2e", pa, pat, pc)
-	if pa < 1e-4 || pa < 100*pat {
-		t.Errorf("alice does not hear carol's %v Hz tone (%.2e; her own %.2e)", carol.Tone, pa, pat)
-	}
-	if pc < 1e-4 {
-		t.Errorf("carol does not hear alice's %v Hz tone (%.2e)", alice.Tone, pc)
-	}
+	hearEachOther(t, alice, carol, alice, 6*time.Second)
 	alice.command(t, "hangup", "")
 	alice.await(t, "CALL_CLOSED", na, 10*time.Second)
 	carol.await(t, "CALL_CLOSED", nc, 10*time.Second)

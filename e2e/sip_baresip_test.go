@@ -89,7 +89,7 @@ func startBaresipAccount(t *testing.T, account string, source []byte) *baresip {
 // launch writes the config with fresh ports, starts baresip and connects
 // to its ctrl_tcp; on failure the process is gone and the error says why.
 func (b *baresip) launch(t *testing.T, bin, dir, source string) (*syncBuffer, error) {
-	sipPort, ctrlPort, rtp := sipFreePort(t), sipFreePort(t), sipFreePort(t)
+	sipPort, ctrlPort, rtp := sipFreePort(t), sipFreePort(t), peerPorts(t, 42)
 	b.Port = sipPort
 	cfg := strings.Join([]string{
 		"poll_method epoll",
@@ -100,7 +100,7 @@ func (b *baresip) launch(t *testing.T, bin, dir, source string) (*syncBuffer, er
 		"audio_source aufile," + source,
 		"audio_alert alsa,null",
 		"ausrc_srate 8000", "auplay_srate 8000", "ausrc_channels 1", "auplay_channels 1",
-		fmt.Sprintf("rtp_ports %d-%d", rtp&^1, (rtp&^1)+40),
+		fmt.Sprintf("rtp_ports %d-%d", rtp, rtp+40),
 		"module_path /usr/lib/baresip/modules",
 		"module g711.so", "module aufile.so", "module alsa.so", "module sndfile.so",
 		"module_app account.so", "module_app menu.so", "module_app ctrl_tcp.so",

@@ -138,18 +138,8 @@ func answerInDialog(b *rawUA, rtpPort int) {
 		if err != nil {
 			return
 		}
-		raw := string(buf[:n])
-		head, body, _ := strings.Cut(raw, "\r\n\r\n")
-		lines := strings.Split(head, "\r\n")
-		m := sipMsg{first: lines[0], hdr: map[string]string{}, raw: raw}
-		for _, l := range lines[1:] {
-			if k, v, ok := strings.Cut(l, ":"); ok {
-				k = strings.ToLower(strings.TrimSpace(k))
-				if _, seen := m.hdr[k]; !seen {
-					m.hdr[k] = strings.TrimSpace(v)
-				}
-			}
-		}
+		m := parseSIP(string(buf[:n]))
+		_, body, _ := strings.Cut(m.raw, "\r\n\r\n")
 		switch {
 		case strings.HasPrefix(m.first, "SIP/2.0"), strings.HasPrefix(m.first, "ACK "):
 		case strings.HasPrefix(m.first, "INVITE "):
@@ -172,14 +162,8 @@ func answerInDialog(b *rawUA, rtpPort int) {
 func TestHoldMusic(t *testing.T) {
 	s := serveSIP(t)
 	alice := newPhone(t, s, "alice", "2200", 700)
-	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	srv, _ := net.ResolveUDPAddr("udp", s.SIP)
-	b := &rawUA{t: t, conn: conn, srv: srv}
-	devID := registerDevice(t, s, conn, "held", conn.LocalAddr().String())
+	b := newRawUA(t, s)
+	devID := registerDevice(t, s, b.conn, "held", b.conn.LocalAddr().String())
 	base := s.URL + "/v2/accounts/" + s.Account
 	file := filepath.Join(t.TempDir(), "moh.wav")
 	if err := os.WriteFile(file, toneWAV(1300, 5*time.Second), 0o600); err != nil {

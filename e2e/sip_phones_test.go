@@ -15,6 +15,7 @@ import (
 // auth, sending a tone of its own.
 type phone struct {
 	*baresip
+	Name             string
 	UserID, DeviceID string
 	Tone             float64
 }
@@ -51,7 +52,7 @@ func newPhone(t *testing.T, s *sipServer, name, ext string, tone float64) *phone
 		regs, _ := env["data"].([]any)
 		return st == 200 && len(regs) == 1
 	})
-	return &phone{baresip: b, UserID: uid, DeviceID: did, Tone: tone}
+	return &phone{baresip: b, Name: name, UserID: uid, DeviceID: did, Tone: tone}
 }
 
 // tonePower is the Goertzel power of hz in the 16-bit PCM of a WAV (past

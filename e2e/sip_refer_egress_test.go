@@ -2,37 +2,11 @@ package e2e
 
 import (
 	"fmt"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 )
-
-// tenantSIP starts a server whose tenant account (not the operator's,
-// so the default egress policy binds it) takes calls from 127.0.0.1 and
-// whose webhooks may reach 127.0.0.3 only.
-func tenantSIP(t *testing.T) *sipServer {
-	t.Helper()
-	data := t.TempDir()
-	sipAddr := fmt.Sprintf("127.0.0.1:%d", sipFreePort(t))
-	p := serve(t, []string{"SWITCHBOARD_WEBHOOK_ALLOW=127.0.0.3"}, "--http-addr", "127.0.0.1:0", "--data-dir", data,
-		"--admin-key", sipE2EKey, "--sip-addr", sipAddr, "--rtp-ports", "34000-34998")
-	opToken, op := signIn(t, p.URL, sipE2EKey)
-	status, env := api(t, "PUT", p.URL+"/v2/accounts/"+op, opToken, map[string]any{"data": map[string]any{"name": "Tenant R"}})
-	if status != 201 {
-		t.Fatalf("create account: %d %v", status, env)
-	}
-	key, _ := env["data"].(map[string]any)["api_key"].(string)
-	token, acct := signIn(t, p.URL, key)
-	s := &sipServer{proc: p, SIP: sipAddr, Data: data, Token: token, Account: acct}
-	if status, env := api(t, "PUT", p.URL+"/v2/accounts/"+acct+"/trunks", token, map[string]any{"data": map[string]any{
-		"name": "R's PBX", "source_cidrs": []string{"127.0.0.1"}}}); status != 201 {
-		t.Fatalf("trunk: %d %v", status, env)
-	}
-	return s
-}
 
 // TestSippTenantReferToAnyHostRefused is toll fraud tried through
 // <Refer>: a tenant's webhook answers <Refer><Sip>sip:+1900…@127.0.0.2
@@ -41,12 +15,8 @@ func tenantSIP(t *testing.T) *sipServer {
 // the egress policy, and the document goes on.
 func TestSippTenantReferToAnyHostRefused(t *testing.T) {
 	sipTool(t, "sipp")
-	ln, err := net.Listen("tcp", "127.0.0.3:0")
-	if err != nil {
-		t.Skipf("no 127.0.0.3: %v", err)
-	}
 	var mu syncBuffer
-	app := &httptest.Server{Listener: ln, Config: &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	app := tenantApp(t, func(w http.ResponseWriter, r *http.Request) {
 		r.ParseForm()
 		w.Header().Set("Content-Type", "text/xml")
 		switch r.URL.Path {
@@ -56,9 +26,7 @@ func TestSippTenantReferToAnyHostRefused(t *testing.T) {
 			fmt.Fprintf(&mu, "ReferCallStatus=%s ReferSipResponseCode=%s\n", r.PostForm.Get("ReferCallStatus"), r.PostForm.Get("ReferSipResponseCode"))
 			fmt.Fprint(w, `<Response><Say>Not transferred.</Say></Response>`)
 		}
-	})}}
-	app.Start()
-	defer app.Close()
+	})
 	s := tenantSIP(t)
 	s.flow(t, "7100", pivot(app.URL+"/voice"))
 

@@ -67,11 +67,7 @@ func TestRegisterWrongPasswordThrottled(t *testing.T) {
 	}}); st != 201 {
 		t.Fatalf("create device: %d %v", st, env)
 	}
-	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := localUDP(t)
 	answer := func(chal, password string) string {
 		c, err := digest.ParseChallenge(chal)
 		if err != nil {
@@ -135,11 +131,7 @@ func registerDevice(t *testing.T, s *sipServer, conn net.PacketConn, user, conta
 func TestRingGroupFirstAnswerWins(t *testing.T) {
 	sipTool(t, "sipp")
 	s := serveSIP(t)
-	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := localUDP(t)
 	ports := []int{sipFreePort(t), sipFreePort(t), sipFreePort(t)}
 	var endpoints []map[string]any
 	for i, p := range ports {
@@ -179,11 +171,7 @@ func TestRingGroupFirstAnswerWins(t *testing.T) {
 // API shows what is bound.
 func TestRegisterBindings(t *testing.T) {
 	s := serveSIP(t)
-	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := localUDP(t)
 	id := registerDevice(t, s, conn, "dave", "127.0.0.1:5999")
 	url := s.URL + "/v2/accounts/" + s.Account + "/devices/" + id + "/registrations"
 	count := func() int {

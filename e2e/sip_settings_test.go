@@ -17,7 +17,7 @@ func TestSIPSettingsFromEnvironment(t *testing.T) {
 	env := []string{
 		fmt.Sprintf("SWITCHBOARD_SIP_ADDR=127.0.0.1:%d", port),
 		"SWITCHBOARD_TRUST=10.0.0.0/8,127.0.0.1",
-		"SWITCHBOARD_RTP_PORTS=33000-33100",
+		"SWITCHBOARD_RTP_PORTS=" + rtpPorts(t),
 		"SWITCHBOARD_PUBLIC_IP=127.0.0.1",
 	}
 	serve(t, env, "--http-addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--admin-key", "env-sip-key-0123456789")

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,66 +33,8 @@ func sipTool(t *testing.T, name string) string {
 	return path
 }
 
-// sipFreePort finds a port free for both UDP and TCP on 127.0.0.1, outside
-// the RTP ranges the e2e servers are started with (30000-34998): the kernel
-// hands out ports from 32768 up, and a server taking the port for RTP
-// between this pick and sipp's bind left sipp unable to start.
-func sipFreePort(t *testing.T) int {
-	t.Helper()
-	for range 200 {
-		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := pc.LocalAddr().(*net.UDPAddr).Port
-		if port >= 30000 && port < 35000 {
-			pc.Close()
-			continue
-		}
-		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		pc.Close()
-		if err == nil {
-			ln.Close()
-			return port
-		}
-	}
-	t.Fatal("no free port")
-	return 0
-}
-
-// sippMediaPort finds a base port for sipp's media (-mp): sipp binds it and
-// the next three (audio RTP/RTCP, video RTP/RTCP), so all four must be free.
-// The search starts at a random place below the kernel's ephemeral range
-// (32768 and up) and the e2e servers' RTP range (32000-32998), where no
-// other socket of the machine is handed out by the kernel.
-func sippMediaPort(t *testing.T) int {
-	t.Helper()
-	start := 20000 + 4*rand.IntN(2500)
-	for i := range 2500 {
-		base := 20000 + (start-20000+4*i)%10000
-		var held []net.PacketConn
-		ok := true
-		for p := base; p < base+4; p++ {
-			pc, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", p))
-			if err != nil {
-				ok = false
-				break
-			}
-			held = append(held, pc)
-		}
-		for _, pc := range held {
-			pc.Close()
-		}
-		if ok {
-			return base
-		}
-	}
-	t.Fatal("no four free ports for sipp's media")
-	return 0
-}
-
-// sipServer is a running switchboard with SIP on 127.0.0.1, trusting
-// 127.0.0.1 as a trunk of the default account.
+// sipServer is a running switchboard with SIP on 127.0.0.1, and the token
+// and id of the account the test works in.
 type sipServer struct {
 	*proc
 	SIP     string // "127.0.0.1:port"
@@ -106,17 +46,26 @@ type sipServer struct {
 // sipE2EKey is the admin key of serveSIP's servers.
 const sipE2EKey = "sip-e2e-key-0123456789abcdef"
 
+// serveSIP starts a server trusting 127.0.0.1 as a trunk of the default
+// account, the account s works in.
 func serveSIP(t *testing.T, extra ...string) *sipServer {
 	t.Helper()
+	return startSIP(t, nil, append([]string{"--trust", "127.0.0.1"}, extra...)...)
+}
+
+// startSIP starts a server with SIP on a free port of 127.0.0.1 (env added
+// to a clean environment, extra to the arguments) and signs in as its
+// operator.
+func startSIP(t *testing.T, env []string, extra ...string) *sipServer {
+	t.Helper()
 	data := t.TempDir()
-	key := sipE2EKey
 	// The free port is only free when it is picked: another process may
 	// take it before the server binds it, so a taken port is picked again.
 	for attempt := 1; ; attempt++ {
 		sipAddr := fmt.Sprintf("127.0.0.1:%d", sipFreePort(t))
-		args := append([]string{"--http-addr", "127.0.0.1:0", "--data-dir", data, "--admin-key", key,
-			"--sip-addr", sipAddr, "--trust", "127.0.0.1", "--rtp-ports", "32000-32998"}, extra...)
-		p, err := startServe(t, nil, args...)
+		args := append([]string{"--http-addr", "127.0.0.1:0", "--data-dir", data, "--admin-key", sipE2EKey,
+			"--sip-addr", sipAddr}, extra...)
+		p, err := startServe(t, env, args...)
 		if errors.Is(err, errPortTaken) && attempt < 5 {
 			continue
 		}
@@ -124,7 +73,7 @@ func serveSIP(t *testing.T, extra ...string) *sipServer {
 			t.Fatal(err)
 		}
 		s := &sipServer{proc: p, SIP: sipAddr, Data: data}
-		s.Token, s.Account = signIn(t, p.URL, key)
+		s.Token, s.Account = signIn(t, p.URL, sipE2EKey)
 		return s
 	}
 }

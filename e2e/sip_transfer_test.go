@@ -28,6 +28,23 @@ func heardTone(t *testing.T, p *phone, d time.Duration, hz float64) float64 {
 	return tonePower(readFile(t, file), hz)
 }
 
+// hearEachOther checks that a and b talk: a's recording of its last call
+// holds b's tone, well above the tone of not (the party a must no longer
+// hear, or a itself), and b's recording holds a's tone. Each recording is
+// awaited until it holds d of audio.
+func hearEachOther(t *testing.T, a, b, not *phone, d time.Duration) {
+	t.Helper()
+	pa, pn := heardTone(t, a, d, b.Tone), heardTone(t, a, d, not.Tone)
+	pb := heardTone(t, b, d, a.Tone)
+	t.Logf("%s hears %s's tone at %.2e (%s's %.2e); %s hears %s's at %.2e", a.Name, b.Name, pa, not.Name, pn, b.Name, a.Name, pb)
+	if pa < 1e-4 || pa < 100*pn {
+		t.Errorf("%s does not hear %s's %v Hz tone (%.2e; %s's %.2e)", a.Name, b.Name, b.Tone, pa, not.Name, pn)
+	}
+	if pb < 1e-4 {
+		t.Errorf("%s does not hear %s's %v Hz tone (%.2e)", b.Name, a.Name, a.Tone, pb)
+	}
+}
+
 // threePhones registers alice (2200), bob (2201) and carol (2202) as
 // baresip phones, bob's and carol's extensions ringing them through a
 // user flow: the cast of the transfer tests.
@@ -65,15 +82,7 @@ func TestReferBlindTransferBaresip(t *testing.T) {
 	bob.command(t, "transfer", "2202")
 	nc = carol.await(t, "CALL_ESTABLISHED", nc, 15*time.Second)
 	bob.await(t, "CALL_CLOSED", nb, 10*time.Second) // bob's leg is released
-	pc, pcb := heardTone(t, carol, 3*time.Second, alice.Tone), heardTone(t, carol, 3*time.Second, bob.Tone)
-	pa := heardTone(t, alice, 3*time.Second, carol.Tone)
-	t.Logf("carol hears alice's tone at %.2e (bob's %.2e); alice hears carol's at %.2e", pc, pcb, pa)
-	if pc < 1e-4 || pc < 100*pcb {
-		t.Errorf("carol does not hear alice's %v Hz tone (%.2e; bob's %.2e)", alice.Tone, pc, pcb)
-	}
-	if pa < 1e-4 {
-		t.Errorf("alice does not hear carol's %v Hz tone (%.2e)", carol.Tone, pa)
-	}
+	hearEachOther(t, carol, alice, bob, 3*time.Second)
 	alice.command(t, "hangup", "")
 	alice.await(t, "CALL_CLOSED", na, 10*time.Second)
 	carol.await(t, "CALL_CLOSED", nc, 10*time.Second)
@@ -218,6 +227,51 @@ func (m sipMsg) contactURI() string {
 	return v
 }
 
+// newRawUA is a raw phone on a fresh socket of 127.0.0.1 talking to s.
+func newRawUA(t *testing.T, s *sipServer) *rawUA {
+	t.Helper()
+	srv, err := net.ResolveUDPAddr("udp", s.SIP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &rawUA{t: t, conn: localUDP(t), srv: srv}
+}
+
+// localUDP is a UDP socket on a free port of 127.0.0.1, closed when the
+// test ends.
+func localUDP(t *testing.T) net.PacketConn {
+	t.Helper()
+	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// mediaSink is the port of a socket of the test's own that nobody reads,
+// where a raw phone's SDP points what it is sent.
+func mediaSink(t *testing.T) int {
+	t.Helper()
+	return localUDP(t).LocalAddr().(*net.UDPAddr).Port
+}
+
+// parseSIP splits a received message into its first line and headers.
+func parseSIP(raw string) sipMsg {
+	head, _, _ := strings.Cut(raw, "\r\n\r\n")
+	lines := strings.Split(head, "\r\n")
+	m := sipMsg{first: lines[0], hdr: map[string]string{}, raw: raw}
+	for _, l := range lines[1:] {
+		if k, v, ok := strings.Cut(l, ":"); ok {
+			k = strings.ToLower(strings.TrimSpace(k))
+			if _, seen := m.hdr[k]; !seen {
+				m.hdr[k] = strings.TrimSpace(v)
+			}
+		}
+	}
+	return m
+}
+
 func (u *rawUA) send(msg string) {
 	u.t.Helper()
 	if _, err := u.conn.WriteTo([]byte(msg), u.srv); err != nil {
@@ -235,19 +289,7 @@ func (u *rawUA) next(within time.Duration) sipMsg {
 	if err != nil {
 		u.t.Fatalf("raw phone: nothing received: %v", err)
 	}
-	raw := string(buf[:n])
-	head, _, _ := strings.Cut(raw, "\r\n\r\n")
-	lines := strings.Split(head, "\r\n")
-	m := sipMsg{first: lines[0], hdr: map[string]string{}, raw: raw}
-	for _, l := range lines[1:] {
-		if k, v, ok := strings.Cut(l, ":"); ok {
-			k = strings.ToLower(strings.TrimSpace(k))
-			if _, seen := m.hdr[k]; !seen {
-				m.hdr[k] = strings.TrimSpace(v)
-			}
-		}
-	}
-	return m
+	return parseSIP(string(buf[:n]))
 }
 
 // answer sends a response to request m.
@@ -269,7 +311,8 @@ func (u *rawUA) answer(m sipMsg, code int, reason, extra, body string) {
 	u.send(msg)
 }
 
-// rawSDP is the raw phone's offer and answer (its media goes nowhere).
+// rawSDP is the raw phone's offer and answer (its media goes to a socket
+// nobody reads: see mediaSink).
 func rawSDP(port int) string {
 	return fmt.Sprintf("v=0\r\no=raw 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"+
 		"m=audio %d RTP/AVP 0 8\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=sendrecv\r\n", port)
@@ -284,14 +327,8 @@ func rawSDP(port int) string {
 func TestAttendedTransferReplaces(t *testing.T) {
 	sipTool(t, "sipp")
 	s := serveSIP(t)
-	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	srv, _ := net.ResolveUDPAddr("udp", s.SIP)
-	b := &rawUA{t: t, conn: conn, srv: srv}
-	local := conn.LocalAddr().String()
+	b := newRawUA(t, s)
+	local := b.conn.LocalAddr().String()
 	cPort := sipFreePort(t)
 	c := sippCmd(t, "uas_refer_target.xml", "-p", fmt.Sprint(cPort))()
 	awaitUDPBound(t, cPort)
@@ -310,16 +347,16 @@ func TestAttendedTransferReplaces(t *testing.T) {
 		t.Fatalf("B got %q", inv.first)
 	}
 	inv.hdr["to"] += ";tag=b-one"
-	b.answer(inv, 200, "OK", "Contact: <sip:b@"+local+">\r\n", rawSDP(40000))
+	b.answer(inv, 200, "OK", "Contact: <sip:b@"+local+">\r\n", rawSDP(mediaSink(t)))
 	for m := b.next(5 * time.Second); !strings.HasPrefix(m.first, "ACK "); m = b.next(5 * time.Second) {
 	}
 
 	// 2. B calls C through Switchboard (its consultation call).
-	consult := "consult-b-one@127.0.0.1"
+	consult, sink := "consult-b-one@127.0.0.1", mediaSink(t)
 	b.send(fmt.Sprintf("INVITE sip:2302@%[1]s SIP/2.0\r\nVia: SIP/2.0/UDP %[2]s;branch=z9hG4bK-c1\r\n"+
 		"From: <sip:b@%[2]s>;tag=b-two\r\nTo: <sip:2302@%[1]s>\r\nCall-ID: %[3]s\r\nCSeq: 1 INVITE\r\n"+
 		"Contact: <sip:b@%[2]s>\r\nMax-Forwards: 70\r\nContent-Type: application/sdp\r\nContent-Length: %[4]d\r\n\r\n%[5]s",
-		s.SIP, local, consult, len(rawSDP(40002)), rawSDP(40002)))
+		s.SIP, local, consult, len(rawSDP(sink)), rawSDP(sink)))
 	var ok2 sipMsg
 	for ok2 = b.next(15 * time.Second); ok2.status() < 200; ok2 = b.next(15 * time.Second) {
 	}
@@ -397,15 +434,7 @@ func TestReferBlindTransferByCallerBaresip(t *testing.T) {
 	alice.command(t, "transfer", "2202")
 	nc = carol.await(t, "CALL_ESTABLISHED", nc, 15*time.Second)
 	alice.await(t, "CALL_CLOSED", na, 10*time.Second)
-	pc, pca := heardTone(t, carol, 3*time.Second, bob.Tone), heardTone(t, carol, 3*time.Second, alice.Tone)
-	pb := heardTone(t, bob, 3*time.Second, carol.Tone)
-	t.Logf("carol hears bob's tone at %.2e (alice's %.2e); bob hears carol's at %.2e", pc, pca, pb)
-	if pc < 1e-4 || pc < 100*pca {
-		t.Errorf("carol does not hear bob's %v Hz tone (%.2e; alice's %.2e)", bob.Tone, pc, pca)
-	}
-	if pb < 1e-4 {
-		t.Errorf("bob does not hear carol's %v Hz tone (%.2e)", carol.Tone, pb)
-	}
+	hearEachOther(t, carol, bob, alice, 3*time.Second)
 	bob.command(t, "hangup", "")
 	bob.await(t, "CALL_CLOSED", nb, 10*time.Second)
 	carol.await(t, "CALL_CLOSED", nc, 10*time.Second)
