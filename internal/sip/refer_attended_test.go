@@ -1,11 +1,13 @@
 package sip_test
 
 import (
+	"context"
 	"net/url"
 	"testing"
 	"time"
 
 	"github.com/emiago/sipgo"
+	sipmsg "github.com/emiago/sipgo/sip"
 
 	"github.com/switchboard/switchboard/internal/sip"
 )
@@ -18,150 +20,138 @@ func replacesOfAnswered(d *sipgo.DialogServerSession) string {
 	return url.QueryEscape(d.InviteRequest.CallID().Value() + ";to-tag=" + to + ";from-tag=" + from)
 }
 
-// TestReferAttendedByCaller: T calls X, then Y, and refers X with a
-// Replaces naming its call to Y (RFC 3891, sent as the caller): X and Y
-// are joined, both of T's calls end, and Y's hangup ends X's leg.
-func TestReferAttendedByCaller(t *testing.T) {
+// TestReferAttended: T holds two calls, one with X (call 1) and one with
+// Y (call 2), each placed by T or by the other party, and refers one of
+// them with a Replaces naming the other (RFC 3891): X and Y are joined,
+// both of T's legs are released (the NOTIFYs say 100 then 200), the calls
+// T placed end completed at once, the others stay up, and one party's
+// hangup ends the other's leg and the remaining calls, completed.
+func TestReferAttended(t *testing.T) {
 	t.Parallel()
-	ts := newServer(t, sip.Config{})
-	x, y, tr := newPhone(t, "udp"), newPhone(t, "udp"), newPhone(t, "udp")
-	xev, xsess := callee(x, 0, 200, 0)
-	yev, ysess := callee(y, 0, 200, 0)
-	tev, _ := callee(tr, 0, 200, 0)
-	frags := watchNotifies(tr)
-	ctx := testCtx(t, 30*time.Second)
-	call1 := bridge(ctx, t, ts, tr, x, xev, xsess)
-	call2 := bridge(ctx, t, ts, tr, y, yev, ysess)
-	res := sendRefer(ctx, t, call1.caller, call1.caller.InviteResponse.Contact().Address,
-		"<sip:y@"+ts.Addr()+"?Replaces="+replacesOf(call2.caller)+">")
-	if res.StatusCode != 202 {
-		t.Fatalf("attended REFER by the caller: %d", res.StatusCode)
+	for _, tc := range []struct {
+		name      string
+		tPlaces   [2]bool // T placed call 1 (to X) / call 2 (to Y); else X / Y called T
+		referOn   int     // the call (1 or 2) T sends the REFER in; its Replaces names the other
+		byeAtOnce bool    // T hangs up the referred call as soon as the REFER is accepted (phones do)
+		hangsUp   int     // the party (1: X, 2: Y) whose hangup ends the joined call
+	}{
+		// X calls T; T calls Y (its consultation call) and refers X to it.
+		{name: "consultation", tPlaces: [2]bool{false, true}, referOn: 1, hangsUp: 2},
+		// T calls X and Y and refers X, as the caller of both.
+		{name: "by caller", tPlaces: [2]bool{true, true}, referOn: 1, hangsUp: 2},
+		// X calls T, T calls Y and refers Y (as its caller) to X's call.
+		{name: "mixed", tPlaces: [2]bool{false, true}, referOn: 2, hangsUp: 2},
+		// X and Y each call T; T answers both and refers X.
+		{name: "answered both", referOn: 1, hangsUp: 1},
+		{name: "answered both, bye at once", referOn: 1, byeAtOnce: true, hangsUp: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ts := newServer(t, sip.Config{})
+			parties := [2]*phone{newPhone(t, "udp"), newPhone(t, "udp")}
+			names := [2]string{"x", "y"}
+			tr := newPhone(t, "udp")
+			var evs [2]chan calleeEvent
+			var sessions [2]chan *sipgo.DialogServerSession
+			for i, p := range parties {
+				if tc.tPlaces[i] {
+					evs[i], sessions[i] = callee(p, 0, 200, 0)
+				}
+			}
+			tev, tsess := callee(tr, 0, 200, 0)
+			frags := watchNotifies(tr)
+			ctx := testCtx(t, 30*time.Second)
+			var calls [2]bridgedCall
+			for i, p := range parties {
+				if tc.tPlaces[i] {
+					calls[i] = bridge(ctx, t, ts, tr, p, evs[i], sessions[i])
+				} else {
+					calls[i] = bridge(ctx, t, ts, p, tr, tev, tsess)
+				}
+			}
+
+			r, o := tc.referOn-1, 2-tc.referOn // the referred call and the other
+			replaces := replacesOfAnswered(calls[o].callee)
+			if tc.tPlaces[o] {
+				replaces = replacesOf(calls[o].caller)
+			}
+			referTo := "<sip:" + names[o] + "@" + ts.Addr() + "?Replaces=" + replaces + ">"
+			var res *sipmsg.Response
+			if tc.tPlaces[r] {
+				res = sendRefer(ctx, t, calls[r].caller, calls[r].caller.InviteResponse.Contact().Address, referTo)
+			} else {
+				res = sendRefer(ctx, t, calls[r].callee, calls[r].invite.Contact().Address, referTo)
+			}
+			if res.StatusCode != 202 {
+				t.Fatalf("attended REFER: %d", res.StatusCode)
+			}
+			if tc.byeAtOnce {
+				hangup(ctx, t, calls[r], !tc.tPlaces[r])
+				awaitEvent(t, tev, "BYE") // T's other leg is released
+			} else {
+				wantFrags(t, frags, "SIP/2.0 100 Trying", "SIP/2.0 200 OK")
+				awaitEvent(t, tev, "BYE") // one of T's legs
+				awaitEvent(t, tev, "BYE") // and the other
+			}
+			// The calls T placed end now; X's and Y's own go on.
+			placed := map[string]bool{}
+			for i := range 2 {
+				if tc.tPlaces[i] {
+					placed[calls[i].caller.InviteRequest.CallID().Value()] = true
+				}
+			}
+			for range placed {
+				if res := ts.next(t); res.dial.Status != "completed" || !placed[res.info.SIPCallID] {
+					t.Errorf("a call T placed: %+v %s", res.dial, res.info.SIPCallID)
+				}
+			}
+			select {
+			case res := <-ts.results:
+				t.Fatalf("a call ended with the transfer: %+v", res)
+			default:
+			}
+			for i, ev := range evs {
+				if ev != nil {
+					noEvent(t, ev, names[i]+", after the transfer")
+				}
+			}
+
+			h, w := tc.hangsUp-1, 2-tc.hangsUp // who hangs up, who waits
+			hangup(ctx, t, calls[h], tc.tPlaces[h])
+			if tc.tPlaces[w] {
+				awaitEvent(t, evs[w], "BYE")
+			} else {
+				parties[w].awaitBye(names[w] + ", after " + names[h] + " hung up")
+			}
+			for i := range 2 {
+				if tc.tPlaces[i] {
+					continue
+				}
+				res := ts.next(t)
+				if res.dial.Status != "completed" {
+					t.Errorf("%s's call: %+v", names[i], res.dial)
+				}
+				// Joined to a call T placed, it ends with that call's leg.
+				if j := 1 - i; tc.tPlaces[j] && res.dial.CallID != calls[j].invite.CallID().Value() {
+					t.Errorf("%s's call ended with leg %s, want %s's", names[i], res.dial.CallID, names[j])
+				}
+			}
+			ts.idle(t)
+		})
 	}
-	wantFrags(t, frags, "SIP/2.0 100 Trying", "SIP/2.0 200 OK")
-	awaitEvent(t, tev, "BYE") // both of T's calls end
-	awaitEvent(t, tev, "BYE")
-	for range 2 {
-		if r := ts.next(t); r.dial.Status != "completed" {
-			t.Errorf("T's call: %+v", r.dial)
-		}
-	}
-	noEvent(t, xev, "X, after the transfer")
-	noEvent(t, yev, "Y, after the transfer")
-	if err := call2.callee.Bye(ctx); err != nil {
-		t.Fatal(err)
-	}
-	awaitEvent(t, xev, "BYE") // Y's hangup ends X's leg
-	ts.idle(t)
 }
 
-// TestReferAttendedMixed: X calls T, T calls Y; T refers its call to Y
-// (sent as that call's caller) with a Replaces naming X's call, which it
-// answered: Y becomes X's callee, T's legs are released, and X's call
-// ends with Y's hangup, completed with Y's leg.
-func TestReferAttendedMixed(t *testing.T) {
-	t.Parallel()
-	ts := newServer(t, sip.Config{})
-	x, y, tr := newPhone(t, "udp"), newPhone(t, "udp"), newPhone(t, "udp")
-	yev, ysess := callee(y, 0, 200, 0)
-	tev, tsess := callee(tr, 0, 200, 0)
-	frags := watchNotifies(tr)
-	ctx := testCtx(t, 30*time.Second)
-	call1 := bridge(ctx, t, ts, x, tr, tev, tsess) // X calls T
-	call2 := bridge(ctx, t, ts, tr, y, yev, ysess) // T calls Y
-	res := sendRefer(ctx, t, call2.caller, call2.caller.InviteResponse.Contact().Address,
-		"<sip:x@"+ts.Addr()+"?Replaces="+replacesOfAnswered(call1.callee)+">")
-	if res.StatusCode != 202 {
-		t.Fatalf("attended REFER: %d", res.StatusCode)
+// hangup sends BYE on c from its callee's side when callee is true, else
+// from its caller's.
+func hangup(ctx context.Context, t *testing.T, c bridgedCall, callee bool) {
+	t.Helper()
+	var err error
+	if callee {
+		err = c.callee.Bye(ctx)
+	} else {
+		err = c.caller.Bye(ctx)
 	}
-	wantFrags(t, frags, "SIP/2.0 100 Trying", "SIP/2.0 200 OK")
-	awaitEvent(t, tev, "BYE")
-	awaitEvent(t, tev, "BYE")
-	if r := ts.next(t); r.dial.Status != "completed" || r.info.SIPCallID != call2.caller.InviteRequest.CallID().Value() {
-		t.Errorf("T's call to Y: %+v %s", r.dial, r.info.SIPCallID)
+	if err != nil {
+		t.Fatalf("BYE: %v", err)
 	}
-	noEvent(t, yev, "Y, after the transfer")
-	if err := call2.callee.Bye(ctx); err != nil {
-		t.Fatal(err)
-	}
-	x.awaitBye("X, after Y hung up")
-	if r := ts.next(t); r.dial.Status != "completed" || r.dial.CallID != call2.invite.CallID().Value() {
-		t.Errorf("X's call: %+v, want completed with Y's leg", r.dial)
-	}
-	ts.idle(t)
-}
-
-// TestReferAttendedAnsweredBoth: X and Y each call T, T answers both and
-// refers X with a Replaces naming Y's call: the two callers are joined,
-// both of T's legs get BYE, and X's hangup ends both calls as completed
-// (Y gets BYE).
-func TestReferAttendedAnsweredBoth(t *testing.T) {
-	t.Parallel()
-	ts := newServer(t, sip.Config{})
-	x, y, tr := newPhone(t, "udp"), newPhone(t, "udp"), newPhone(t, "udp")
-	tev, tsess := callee(tr, 0, 200, 0)
-	frags := watchNotifies(tr)
-	ctx := testCtx(t, 30*time.Second)
-	call1 := bridge(ctx, t, ts, x, tr, tev, tsess)
-	call2 := bridge(ctx, t, ts, y, tr, tev, tsess)
-	res := sendRefer(ctx, t, call1.callee, call1.invite.Contact().Address,
-		"<sip:y@"+ts.Addr()+"?Replaces="+replacesOfAnswered(call2.callee)+">")
-	if res.StatusCode != 202 {
-		t.Fatalf("attended REFER: %d", res.StatusCode)
-	}
-	wantFrags(t, frags, "SIP/2.0 100 Trying", "SIP/2.0 200 OK")
-	awaitEvent(t, tev, "BYE")
-	awaitEvent(t, tev, "BYE")
-	select {
-	case r := <-ts.results:
-		t.Fatalf("a call ended with the transfer: %+v", r)
-	default:
-	}
-	if err := call1.caller.Bye(ctx); err != nil {
-		t.Fatal(err)
-	}
-	y.awaitBye("Y, after X hung up")
-	for range 2 {
-		if r := ts.next(t); r.dial.Status != "completed" {
-			t.Errorf("a caller's call: %+v", r.dial)
-		}
-	}
-	ts.idle(t)
-}
-
-// TestReferAttendedAnsweredBothByeAtOnce: as TestReferAttendedAnsweredBoth,
-// but T hangs up the call it referred as soon as the REFER is accepted
-// (phones do): the transfer still joins the two callers.
-func TestReferAttendedAnsweredBothByeAtOnce(t *testing.T) {
-	t.Parallel()
-	ts := newServer(t, sip.Config{})
-	x, y, tr := newPhone(t, "udp"), newPhone(t, "udp"), newPhone(t, "udp")
-	tev, tsess := callee(tr, 0, 200, 0)
-	watchNotifies(tr)
-	ctx := testCtx(t, 30*time.Second)
-	call1 := bridge(ctx, t, ts, x, tr, tev, tsess)
-	call2 := bridge(ctx, t, ts, y, tr, tev, tsess)
-	res := sendRefer(ctx, t, call1.callee, call1.invite.Contact().Address,
-		"<sip:y@"+ts.Addr()+"?Replaces="+replacesOfAnswered(call2.callee)+">")
-	if res.StatusCode != 202 {
-		t.Fatalf("attended REFER: %d", res.StatusCode)
-	}
-	if err := call1.callee.Bye(ctx); err != nil {
-		t.Fatal(err)
-	}
-	awaitEvent(t, tev, "BYE") // T's other leg is released
-	select {
-	case r := <-ts.results:
-		t.Fatalf("a call ended with the transfer: %+v", r)
-	default:
-	}
-	if err := call1.caller.Bye(ctx); err != nil {
-		t.Fatal(err)
-	}
-	y.awaitBye("Y, after X hung up")
-	for range 2 {
-		if r := ts.next(t); r.dial.Status != "completed" {
-			t.Errorf("a caller's call: %+v", r.dial)
-		}
-	}
-	ts.idle(t)
 }

@@ -322,44 +322,6 @@ func rawRefer(t *testing.T, ip, server, callID, farTag, ourTag, referTo string) 
 	}
 }
 
-// TestReferAttendedTransfer: B, called by A, calls C itself, then refers
-// A to C with Replaces naming that call: A and C are bridged, both of
-// B's legs are released, and the call of B ends as completed.
-func TestReferAttendedTransfer(t *testing.T) {
-	t.Parallel()
-	ts := newServer(t, sip.Config{})
-	b := newPhone(t, "udp")
-	bev, bsess := callee(b, 0, 200, 0)
-	frags := watchNotifies(b)
-	c := newPhone(t, "udp")
-	cev, csess := callee(c, 0, 200, 0)
-	a := newPhone(t, "udp")
-	ctx := testCtx(t, 30*time.Second)
-	call1 := bridge(ctx, t, ts, a, b, bev, bsess)
-	call2 := bridge(ctx, t, ts, b, c, cev, csess) // B's consultation call
-	// The first result is B's consultation call, taken by the transfer.
-	res := sendRefer(ctx, t, call1.callee, call1.invite.Contact().Address,
-		"<sip:c@"+ts.Addr()+"?Replaces="+replacesOf(call2.caller)+">")
-	if res.StatusCode != 202 {
-		t.Fatalf("attended REFER: %d", res.StatusCode)
-	}
-	wantFrags(t, frags, "SIP/2.0 100 Trying", "SIP/2.0 200 OK")
-	awaitEvent(t, bev, "BYE") // one of B's legs
-	awaitEvent(t, bev, "BYE") // and the other
-	if r := ts.next(t); r.dial.Status != "completed" || r.info.SIPCallID != call2.caller.InviteRequest.CallID().Value() {
-		t.Errorf("B's consultation call: %+v %s", r.dial, r.info.SIPCallID)
-	}
-	noEvent(t, cev, "C, after the transfer") // C is not hung up
-	if err := call2.callee.Bye(ctx); err != nil {
-		t.Fatal(err)
-	}
-	a.awaitBye("A, after C hung up")
-	if r := ts.next(t); r.dial.Status != "completed" || r.dial.CallID != call2.invite.CallID().Value() {
-		t.Errorf("A's call: %+v, want completed with C's leg", r.dial)
-	}
-	ts.idle(t)
-}
-
 // TestHoldPassedThrough: a hold re-INVITE from one party of a bridge
 // reaches the other as a re-INVITE of ours; resuming does too.
 func TestHoldPassedThrough(t *testing.T) {
