@@ -27,9 +27,10 @@ import (
 //     still hears us. It is inserted in place, in the spare room of
 //     sipgo's read buffer.
 //   - It notes the datagram's source and length, so that when sipgo's
-//     parse fails (it drops the message and logs it: log.go routes that
-//     line to parseFailed) the request is still answered 400 as RFC 4475
-//     asks, where one can be addressed.
+//     parse fails (it drops the message and logs it with the data: log.go
+//     routes that line to parseFailed, which parses it again to be sure)
+//     the request is still answered 400 as RFC 4475 asks, where one can
+//     be addressed.
 //
 // TCP is a stream (a read may hold half a message): guardStream frames
 // and judges it.
@@ -114,14 +115,20 @@ func (r *lastRead) source(data string) net.Addr {
 	return r.raddr
 }
 
-// parseFailed answers a UDP datagram sipgo could not parse: a 400 when it
-// is a request that can be addressed (RFC 4475), and a line within the
-// log limit.
-func (s *Server) parseFailed(data string, err any) {
+// parseFailed answers a message sipgo dropped with an error line, when
+// our own parse of it fails too (else it reports false: the line is not a
+// parse failure): a 400 when it is the UDP datagram noted last and a
+// request that can be addressed (RFC 4475), and a line within the log
+// limit.
+func (s *Server) parseFailed(data string) bool {
+	_, err := s.parser.ParseSIP([]byte(data))
+	if err == nil {
+		return false
+	}
 	raddr := s.lastRead.source(data)
 	if raddr == nil { // not the datagram noted last (TCP's parse, or another socket's)
 		s.strangerLog("sip message unparsable", "err", err)
-		return
+		return true
 	}
 	s.strangerLog("sip message unparsable", "source", raddr.String(), "transport", "udp", "err", err)
 	if res := badRequest([]byte(data)); res != nil && s.udp != nil {
@@ -129,6 +136,7 @@ func (s *Server) parseFailed(data string, err any) {
 			s.log.Debug("stateless 400 not sent", "raddr", raddr.String(), "err", err)
 		}
 	}
+	return true
 }
 
 // badRequest builds a 400 for a request that does not parse, copying the

@@ -12,17 +12,15 @@ import (
 // here those are ours to judge, so its errors become warnings and the rest
 // debug lines.
 //
-// With parseFailed set, the line sipgo writes when a UDP datagram does not
-// parse goes there instead of the log: the server answers it 400 (the
-// guard does not parse each datagram a second time to find out).
+// With parseFailed set, an error line of sipgo's that carries a message
+// as "data" (sipgo's only report of a datagram it could not parse) goes
+// there first; parseFailed takes it when its own parse of the data fails
+// (the server answers it 400), else it is logged. No wording of sipgo's
+// is relied on, and the guard does not parse each datagram a second time.
 type demote struct {
 	h           slog.Handler
-	parseFailed func(data string, err any)
+	parseFailed func(data string) bool
 }
-
-// sipgoParseFailed is the message of the line sipgo's UDP transport logs,
-// with the datagram as "data", when a datagram does not parse.
-const sipgoParseFailed = "failed to parse"
 
 func (d demote) level(l slog.Level) slog.Level {
 	if l >= slog.LevelError {
@@ -36,21 +34,16 @@ func (d demote) Enabled(ctx context.Context, l slog.Level) bool {
 }
 
 func (d demote) Handle(ctx context.Context, r slog.Record) error {
-	if d.parseFailed != nil && r.Level >= slog.LevelError && r.Message == sipgoParseFailed {
+	if d.parseFailed != nil && r.Level >= slog.LevelError {
 		var data string
-		var err any
 		found := false
 		r.Attrs(func(a slog.Attr) bool {
-			switch a.Key {
-			case "data":
+			if a.Key == "data" {
 				data, found = a.Value.String(), true
-			case "error":
-				err = a.Value.Any()
 			}
-			return true
+			return !found
 		})
-		if found {
-			d.parseFailed(data, err)
+		if found && d.parseFailed(data) {
 			return nil
 		}
 	}
