@@ -154,61 +154,89 @@ func answerInDialog(b *rawUA, rtpPort int) {
 	}
 }
 
-// TestHoldMusic: alice (baresip), whose user names an uploaded 1,300 Hz
-// tone as her music_on_hold, calls a phone (a raw SIP phone registered
-// with digest auth, its RTP captured). While alice holds the call the
-// phone hears her music instead of her 700 Hz tone; when she resumes,
-// her tone again and no music.
+// TestHoldMusic: alice (baresip) calls a phone (a raw SIP phone
+// registered with digest auth, its RTP captured). While alice holds the
+// call the phone hears her music on hold instead of her 700 Hz tone; when
+// she resumes, her tone again and no music. Her music on hold is her
+// user's when it names one, over her account's (Kazoo's precedence:
+// device, user, account), else her account's.
 func TestHoldMusic(t *testing.T) {
-	s := serveSIP(t)
-	alice := newPhone(t, s, "alice", "2200", 700)
-	b := newRawUA(t, s)
-	devID := registerDevice(t, s, b.conn, "held", b.conn.LocalAddr().String())
-	base := s.URL + "/v2/accounts/" + s.Account
-	file := filepath.Join(t.TempDir(), "moh.wav")
-	if err := os.WriteFile(file, toneWAV(1300, 5*time.Second), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	moh := uploadMedia(t, base, s.Token, "hold music", file, "audio/wav")
-	if st, env := api(t, "PATCH", base+"/users/"+alice.UserID, s.Token, map[string]any{"data": map[string]any{
-		"music_on_hold": map[string]any{"media_id": moh}}}); st != 200 {
-		t.Fatalf("patch alice: %d %v", st, env)
-	}
-	s.flow(t, "2320", map[string]any{"module": "device", "data": map[string]any{"id": devID, "timeout": 20}})
-	rtp := newRTPCapture(t)
+	for _, tc := range []struct {
+		name          string
+		user, account float64 // the tones of alice's user's and account's music on hold (0: none)
+		want, not     float64 // heard while held, and not heard (0: no check)
+	}{
+		{"the user's over the account's", 1300, 1900, 1300, 1900},
+		{"the account's", 0, 1300, 1300, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := serveSIP(t)
+			alice := newPhone(t, s, "alice", "2200", 700)
+			b := newRawUA(t, s)
+			devID := registerDevice(t, s, b.conn, "held", b.conn.LocalAddr().String())
+			base := s.URL + "/v2/accounts/" + s.Account
+			music := func(hz float64) string {
+				file := filepath.Join(t.TempDir(), "moh.wav")
+				if err := os.WriteFile(file, toneWAV(hz, 5*time.Second), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				return uploadMedia(t, base, s.Token, "hold music", file, "audio/wav")
+			}
+			if tc.user != 0 {
+				if st, env := api(t, "PATCH", base+"/users/"+alice.UserID, s.Token, map[string]any{"data": map[string]any{
+					"music_on_hold": map[string]any{"media_id": music(tc.user)}}}); st != 200 {
+					t.Fatalf("patch alice: %d %v", st, env)
+				}
+			}
+			if tc.account != 0 {
+				if st, env := api(t, "PATCH", base, s.Token, map[string]any{"data": map[string]any{
+					"music_on_hold": map[string]any{"media_id": music(tc.account)}}}); st != 200 {
+					t.Fatalf("patch the account: %d %v", st, env)
+				}
+			}
+			s.flow(t, "2320", map[string]any{"module": "device", "data": map[string]any{"id": devID, "timeout": 20}})
+			rtp := newRTPCapture(t)
 
-	na := alice.count()
-	alice.command(t, "dial", "2320")
-	answerRaw(t, b, "held-1", rtp.port())
-	go answerInDialog(b, rtp.port())
-	na = alice.await(t, "CALL_ESTABLISHED", na, 15*time.Second)
-	start := time.Now()
-	const second = 50 // packets
-	waitfor.True(t, 10*time.Second, "2 s of alice", func() bool { return rtp.since(start) > 2*second })
-	holdAt := time.Now()
-	alice.command(t, "hold", "")
-	waitfor.True(t, 15*time.Second, "3 s on hold", func() bool { return rtp.since(holdAt) > 3*second })
-	resumeAt := time.Now()
-	alice.command(t, "resume", "")
-	waitfor.True(t, 15*time.Second, "3 s after resuming", func() bool { return rtp.since(resumeAt) > 3*second })
-	end := time.Now()
-	alice.command(t, "hangup", "")
-	alice.await(t, "CALL_CLOSED", na, 10*time.Second)
+			na := alice.count()
+			alice.command(t, "dial", "2320")
+			answerRaw(t, b, "held-1", rtp.port())
+			go answerInDialog(b, rtp.port())
+			na = alice.await(t, "CALL_ESTABLISHED", na, 15*time.Second)
+			start := time.Now()
+			const second = 50 // packets
+			waitfor.True(t, 10*time.Second, "2 s of alice", func() bool { return rtp.since(start) > 2*second })
+			holdAt := time.Now()
+			alice.command(t, "hold", "")
+			waitfor.True(t, 15*time.Second, "3 s on hold", func() bool { return rtp.since(holdAt) > 3*second })
+			resumeAt := time.Now()
+			alice.command(t, "resume", "")
+			waitfor.True(t, 15*time.Second, "3 s after resuming", func() bool { return rtp.since(resumeAt) > 3*second })
+			end := time.Now()
+			alice.command(t, "hangup", "")
+			alice.await(t, "CALL_CLOSED", na, 10*time.Second)
 
-	ms := time.Millisecond
-	before, beforeTone := rtp.power(start.Add(500*ms), holdAt, 1300), rtp.power(start.Add(500*ms), holdAt, 700)
-	held, heldTone := rtp.power(holdAt.Add(time.Second), resumeAt, 1300), rtp.power(holdAt.Add(time.Second), resumeAt, 700)
-	after, afterTone := rtp.power(resumeAt.Add(time.Second), end, 1300), rtp.power(resumeAt.Add(time.Second), end, 700)
-	t.Logf("the held phone hears 1300 Hz (music) / 700 Hz (alice): before hold %.2e / %.2e, on hold %.2e / %.2e, after resuming %.2e / %.2e",
-		before, beforeTone, held, heldTone, after, afterTone)
-	if held < 1e-4 || held < 100*before || held < 100*after {
-		t.Errorf("the music on hold is not heard only while held: before %.2e, held %.2e, after %.2e", before, held, after)
-	}
-	if beforeTone < 1e-4 || afterTone < 1e-4 || heldTone > held/100 {
-		t.Errorf("alice's tone: before %.2e, held %.2e, after %.2e; want heard but for the hold", beforeTone, heldTone, afterTone)
-	}
-	tr := s.traces(t, 1)[0]
-	if d := traceLines(tr, "dial"); len(d) != 1 || d[0]["status"] != "completed" {
-		t.Errorf("trace %s", sipDump(tr))
+			ms := time.Millisecond
+			hz := tc.want
+			before, beforeTone := rtp.power(start.Add(500*ms), holdAt, hz), rtp.power(start.Add(500*ms), holdAt, 700)
+			held, heldTone := rtp.power(holdAt.Add(time.Second), resumeAt, hz), rtp.power(holdAt.Add(time.Second), resumeAt, 700)
+			after, afterTone := rtp.power(resumeAt.Add(time.Second), end, hz), rtp.power(resumeAt.Add(time.Second), end, 700)
+			t.Logf("the held phone hears %v Hz (music) / 700 Hz (alice): before hold %.2e / %.2e, on hold %.2e / %.2e, after resuming %.2e / %.2e",
+				hz, before, beforeTone, held, heldTone, after, afterTone)
+			if held < 1e-4 || held < 100*before || held < 100*after {
+				t.Errorf("the music on hold is not heard only while held: before %.2e, held %.2e, after %.2e", before, held, after)
+			}
+			if beforeTone < 1e-4 || afterTone < 1e-4 || heldTone > held/100 {
+				t.Errorf("alice's tone: before %.2e, held %.2e, after %.2e; want heard but for the hold", beforeTone, heldTone, afterTone)
+			}
+			if tc.not != 0 {
+				if other := rtp.power(holdAt.Add(time.Second), resumeAt, tc.not); other > held/100 {
+					t.Errorf("the %v Hz music that should lose is heard on hold at %.2e (the winner %.2e)", tc.not, other, held)
+				}
+			}
+			tr := s.traces(t, 1)[0]
+			if d := traceLines(tr, "dial"); len(d) != 1 || d[0]["status"] != "completed" {
+				t.Errorf("trace %s", sipDump(tr))
+			}
+		})
 	}
 }

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 
 	"github.com/switchboard/switchboard/internal/egress"
@@ -22,38 +21,28 @@ type EgressSettings interface {
 	SetAccountEgress(ctx context.Context, accountID string, allow []string) error
 }
 
-// patchAccountEgress answers PATCH /v2/accounts/{id} with
-// {"data":{"egress_allow":["10.1.0.0/16", …]}}: the operator lets an
-// account reach those networks besides public addresses ([] takes that
-// back). Any other token gets 403.
-func (a *API) patchAccountEgress(w http.ResponseWriter, r *http.Request) error {
+// checkEgress refuses an egress_allow from any token but the operator's
+// (403) and a list that does not parse (400).
+func (a *API) checkEgress(r *http.Request, allow []string) error {
 	if a.egress == nil {
 		return &Error{Status: http.StatusServiceUnavailable, Message: "egress settings unavailable"}
 	}
-	// The path's account (which the token reaches: authenticate checked),
-	// set by the operator's own token only.
-	target := accountOf(r)
 	if actorOf(r) != a.egress.Operator() {
 		return &Error{Status: http.StatusForbidden, Message: "forbidden", Data: map[string]any{
 			"message": "only the operator's account sets egress_allow"}}
 	}
-	req, err := a.readRequest(w, r)
-	if err != nil {
-		return err
-	}
-	var body struct {
-		Allow *[]string `json:"egress_allow"`
-	}
-	if err := json.Unmarshal(req.Data, &body); err != nil || body.Allow == nil {
-		return fieldError(http.StatusBadRequest, "validation failed", "egress_allow", "required",
-			"egress_allow is a list of IP addresses or CIDRs")
-	}
-	if _, err := egress.ParsePrefixes(*body.Allow); err != nil {
+	if _, err := egress.ParsePrefixes(allow); err != nil {
 		return fieldError(http.StatusBadRequest, "validation failed", "egress_allow", "format", err.Error())
 	}
-	if err := a.egress.SetAccountEgress(r.Context(), target, *body.Allow); err != nil {
+	return nil
+}
+
+// setEgress applies a checked egress_allow to the path's account.
+func (a *API) setEgress(r *http.Request, allow []string) error {
+	target := accountOf(r)
+	if err := a.egress.SetAccountEgress(r.Context(), target, allow); err != nil {
 		return err
 	}
-	a.log.Info("account egress set", "account_id", target, "by_account_id", actorOf(r), "egress_allow", *body.Allow)
-	return a.success(w, r, http.StatusOK, map[string]any{"id": target, "egress_allow": *body.Allow}, "", nil)
+	a.log.Info("account egress set", "account_id", target, "by_account_id", actorOf(r), "egress_allow", allow)
+	return nil
 }

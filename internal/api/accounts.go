@@ -8,14 +8,6 @@ import (
 	"github.com/switchboard/switchboard/internal/store"
 )
 
-func (a *API) getAccount(w http.ResponseWriter, r *http.Request) error {
-	acct, err := a.store.GetAccount(r.Context(), accountOf(r))
-	if err != nil {
-		return err
-	}
-	return a.success(w, r, http.StatusOK, acct, "", nil)
-}
-
 // createSubAccount makes a new account under the one in the path (Kazoo's
 // PUT /v2/accounts/{parent_id}) with its own API key, shown once in the
 // answer. Only the operator's account, and resellers in their own

@@ -89,6 +89,7 @@ type API struct {
 	sim       Simulator
 	logins    *loginThrottle
 	egress    EgressSettings
+	music     AccountMusic
 	onAccount func(ctx context.Context, accountID string)
 	media     MediaLibrary
 	regs      Registrations
@@ -106,6 +107,9 @@ type Deps struct {
 	// Egress keeps the networks the operator lets each account reach
 	// (PATCH /v2/accounts/{id} with egress_allow).
 	Egress EgressSettings
+	// Music keeps each account's music on hold (GET and PATCH
+	// /v2/accounts/{id} with music_on_hold).
+	Music AccountMusic
 	// AccountChanged, when set, is told of an account whose auth token
 	// changed, so that caches of it (the server's) are refreshed.
 	AccountChanged func(ctx context.Context, accountID string)
@@ -124,7 +128,7 @@ type Deps struct {
 func New(cfg Config, st store.Store, log *slog.Logger, deps Deps) *API {
 	cfg = cfg.withDefaults()
 	return &API{cfg: cfg, store: st, log: log, now: time.Now,
-		callLog: deps.CallLog, sim: deps.Simulator, logins: newLoginThrottle(cfg), egress: deps.Egress,
+		callLog: deps.CallLog, sim: deps.Simulator, logins: newLoginThrottle(cfg), egress: deps.Egress, music: deps.Music,
 		onAccount: deps.AccountChanged, media: deps.Media, regs: deps.Registrations,
 		webhooks: deps.Webhooks}
 }
@@ -157,7 +161,7 @@ var routes = append([]route{
 	{"GET", "/v2/accounts/{account_id}", true, (*API).getAccount},
 	{"DELETE", "/v2/token_auth", true, (*API).signOut},
 	{"PUT", "/v2/accounts/{account_id}", true, (*API).createSubAccount},
-	{"PATCH", "/v2/accounts/{account_id}", true, (*API).patchAccountEgress},
+	{"PATCH", "/v2/accounts/{account_id}", true, (*API).patchAccount},
 	{"GET", "/v2/accounts/{account_id}/children", true, (*API).listChildren},
 	{"GET", "/v2/accounts/{account_id}/descendants", true, (*API).listDescendants},
 	{"PUT", "/v2/accounts/{account_id}/api_key", true, (*API).rotateAPIKey},

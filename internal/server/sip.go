@@ -42,6 +42,7 @@ func (s *Server) startSIP(ctx context.Context) error {
 	refused := &refusedLog{ctx: context.WithoutCancel(ctx), calls: s.calls, def: s.bootstrap.AccountID}
 	srv.OnRefuse(refused.record)
 	srv.SetCarriers(s.carriers)
+	srv.SetAccountMusic(s)
 	srv.SetTransfers(transferRouter{numbers: numberRouter{router: s.router, flows: s.calls.flows}, phones: s.phones})
 	rcfg := s.cfg.Registrar
 	rcfg.Directory, rcfg.Bindings, rcfg.Extensions = s.phones, s.callLog, extensions{router: s.router, flows: s.calls.flows}

@@ -207,8 +207,10 @@ type Server struct {
 	reg       *registrar   // nil until EnableRegistrar
 	carriers  Carriers     // nil until SetCarriers
 	transfers Transfers    // nil until SetTransfers (refer.go)
-	bridges   sync.Map     // dialog id → *bridging, calls being bridged (relay.go)
-	refers    sync.Map     // dialog id → *referWait, REFERs we sent (refer_out.go)
+	// accountMusic is nil until SetAccountMusic (hold_music.go)
+	accountMusic AccountMusic
+	bridges      sync.Map // dialog id → *bridging, calls being bridged (relay.go)
+	refers       sync.Map // dialog id → *referWait, REFERs we sent (refer_out.go)
 }
 
 // New builds the server; Start listens. log receives the server's lines
