@@ -419,13 +419,23 @@ func TestAttendedTransferReplaces(t *testing.T) {
 	if d := traceLines(tr, "dial"); len(d) != 1 || d[0]["status"] != "completed" || d[0]["duration"].(float64) < 3 {
 		t.Errorf("the caller's trace: %s", sipDump(tr))
 	}
+	// The transfer line is in the trace of the call whose dialog carried
+	// the REFER (the caller's, B being its callee), not in that of the
+	// call its Replaces named (B's consultation call).
+	if x := traceLines(tr, "transfer"); len(x) != 1 || x[0]["kind"] != "attended" || x[0]["by"] != "callee" ||
+		x[0]["status"] != "completed" || x[0]["sip_code"] != 200.0 {
+		t.Errorf("the caller's transfer lines: %v", x)
+	}
+	if x := traceLines(s.traceOf(t, "consult-b-one"), "transfer"); len(x) != 0 {
+		t.Errorf("B's consultation call has transfer lines: %v", x)
+	}
 }
 
 // TestReferBlindTransferByCallerBaresip: alice calls bob's extension and
 // transfers bob to carol's (the caller's REFER): carol rings and answers,
 // alice's call ends, bob and carol hear each other until bob hangs up.
 func TestReferBlindTransferByCallerBaresip(t *testing.T) {
-	_, alice, bob, carol := threePhones(t)
+	s, alice, bob, carol := threePhones(t)
 
 	na, nb, nc := alice.count(), bob.count(), carol.count()
 	alice.command(t, "dial", "2201")
@@ -438,4 +448,11 @@ func TestReferBlindTransferByCallerBaresip(t *testing.T) {
 	bob.command(t, "hangup", "")
 	bob.await(t, "CALL_CLOSED", nb, 10*time.Second)
 	carol.await(t, "CALL_CLOSED", nc, 10*time.Second)
+	// One call, alice's, whose caller sent the REFER: its trace has the
+	// transfer, by the caller.
+	tr := s.traces(t, 1)[0]
+	if x := traceLines(tr, "transfer"); len(x) != 1 || x[0]["kind"] != "blind" || x[0]["by"] != "caller" ||
+		x[0]["status"] != "completed" || x[0]["sip_code"] != 200.0 {
+		t.Errorf("transfer lines: %s", sipDump(tr))
+	}
 }

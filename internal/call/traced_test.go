@@ -20,6 +20,8 @@ type fakeChannel struct {
 	dial     call.DialResult
 	err      error
 	answers  int
+	// transfers are told to a Dial's OnTransfer before it returns.
+	transfers []call.Transfer
 }
 
 func (f *fakeChannel) Info() call.Info { return call.Info{ID: "fake"} }
@@ -50,7 +52,12 @@ func (f *fakeChannel) Record(context.Context, call.RecordOptions) (call.Recordin
 	return f.rec, f.media()
 }
 
-func (f *fakeChannel) Dial(context.Context, call.DialOptions) (call.DialResult, error) {
+func (f *fakeChannel) Dial(_ context.Context, o call.DialOptions) (call.DialResult, error) {
+	for _, t := range f.transfers {
+		if o.OnTransfer != nil {
+			o.OnTransfer(t)
+		}
+	}
 	return f.dial, f.err
 }
 
@@ -228,6 +235,24 @@ func TestTraced(t *testing.T) {
 			}},
 		},
 		{
+			// The transfer op: one line per transfer a party of the bridged
+			// call asked for, in the order they ended, before the dial line.
+			name: "dial with transfers",
+			fake: fakeChannel{answered: true, dial: call.DialResult{Status: "completed", CallID: "leg2"}, transfers: []call.Transfer{
+				{Kind: "blind", By: "callee", Target: "sip:9999@sb", Status: "failed", SIPCode: 404},
+				{Kind: "attended", By: "caller", Target: "sip:carol@sb", Status: "completed", SIPCode: 200},
+			}},
+			run: func(ctx context.Context, ch call.Channel) error {
+				_, err := ch.Dial(ctx, call.DialOptions{})
+				return err
+			},
+			want: []map[string]any{
+				{"op": "transfer", "kind": "blind", "by": "callee", "target": "sip:9999@sb", "status": "failed", "sip_code": 404.0},
+				{"op": "transfer", "kind": "attended", "by": "caller", "target": "sip:carol@sb", "status": "completed", "sip_code": 200.0},
+				{"op": "dial", "targets": []any{}, "timeout": 0.0, "caller_id": "", "status": "completed", "call_id": "leg2", "duration": 0.0},
+			},
+		},
+		{
 			name: "dial error is failed",
 			fake: fakeChannel{answered: true, err: errBoom},
 			run: func(ctx context.Context, ch call.Channel) error {
@@ -294,6 +319,24 @@ func TestTraced(t *testing.T) {
 				t.Errorf("trace\n got %s\nwant %s", gotJSON, wantJSON)
 			}
 		})
+	}
+}
+
+// TestTracedTransferChained: a Dial's own OnTransfer is still told of
+// each transfer the trace writes.
+func TestTracedTransferChained(t *testing.T) {
+	want := []call.Transfer{{Kind: "blind", By: "caller", Target: "sip:bob@sb", Status: "completed", SIPCode: 200}}
+	fake := &fakeChannel{answered: true, transfers: want}
+	tr := call.NewTrace(nil, nil)
+	var told []call.Transfer
+	if _, err := call.Traced(fake, tr).Dial(t.Context(), call.DialOptions{OnTransfer: func(x call.Transfer) { told = append(told, x) }}); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(told, want) {
+		t.Errorf("the Dial's OnTransfer was told %+v, want %+v", told, want)
+	}
+	if n := len(tr.Events()); n != 2 {
+		t.Errorf("%d lines, want a transfer and a dial line", n)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -234,6 +235,9 @@ type result struct {
 	digits string
 	dial   call.DialResult
 	err    error
+	// transfers are what the Dial of a dial-PORT call was told
+	// (DialOptions.OnTransfer: what the trace's transfer lines show).
+	transfers []call.Transfer
 }
 
 // hungUp reports whether the call ended because the caller hung up.
@@ -360,10 +364,22 @@ func (ts *testServer) script(ctx context.Context, ch call.Channel) {
 		r.dial, r.err = ch.Dial(ctx, ts.dialx(strings.TrimPrefix(num, "dialx-")))
 		_ = ch.Hangup(ctx, "NORMAL_CLEARING")
 	case strings.HasPrefix(num, "dial-"):
+		var mu sync.Mutex
+		var told []call.Transfer
 		r.dial, r.err = ch.Dial(ctx, call.DialOptions{
 			Targets: []call.Target{{Kind: "sip", Value: "sip:far@127.0.0.1:" + strings.TrimPrefix(num, "dial-")}},
 			Timeout: 2 * time.Second,
+			OnTransfer: func(t call.Transfer) {
+				mu.Lock()
+				told = append(told, t)
+				mu.Unlock()
+			},
 		})
+		// What was told by the Dial's return (a later one would come after
+		// the trace's dial line, and is missed here on purpose).
+		mu.Lock()
+		r.transfers = slices.Clone(told)
+		mu.Unlock()
 		_ = ch.Hangup(ctx, "NORMAL_CLEARING")
 	default:
 		r.err = ch.Reject(ctx, "sip:404")

@@ -3,12 +3,14 @@ package sip_test
 import (
 	"context"
 	"net/url"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/emiago/sipgo"
 	sipmsg "github.com/emiago/sipgo/sip"
 
+	"github.com/switchboard/switchboard/internal/call"
 	"github.com/switchboard/switchboard/internal/sip"
 )
 
@@ -100,8 +102,11 @@ func TestReferAttended(t *testing.T) {
 					placed[calls[i].caller.InviteRequest.CallID().Value()] = true
 				}
 			}
+			var ended []result
 			for range placed {
-				if res := ts.next(t); res.dial.Status != "completed" || !placed[res.info.SIPCallID] {
+				res := ts.next(t)
+				ended = append(ended, res)
+				if res.dial.Status != "completed" || !placed[res.info.SIPCallID] {
 					t.Errorf("a call T placed: %+v %s", res.dial, res.info.SIPCallID)
 				}
 			}
@@ -128,6 +133,7 @@ func TestReferAttended(t *testing.T) {
 					continue
 				}
 				res := ts.next(t)
+				ended = append(ended, res)
 				if res.dial.Status != "completed" {
 					t.Errorf("%s's call: %+v", names[i], res.dial)
 				}
@@ -135,6 +141,28 @@ func TestReferAttended(t *testing.T) {
 				if j := 1 - i; tc.tPlaces[j] && res.dial.CallID != calls[j].invite.CallID().Value() {
 					t.Errorf("%s's call ended with leg %s, want %s's", names[i], res.dial.CallID, names[j])
 				}
+			}
+			// The transfer is told to the Dial of the call whose dialog
+			// carried the REFER, once (its target without the Replaces),
+			// and to no other call's.
+			by := "callee"
+			if tc.tPlaces[r] {
+				by = "caller"
+			}
+			want := []call.Transfer{{Kind: "attended", By: by, Target: "sip:" + names[o] + "@" + ts.Addr(), Status: "completed", SIPCode: 200}}
+			referred := calls[r].caller.InviteRequest.CallID().Value()
+			for _, res := range ended {
+				if res.info.SIPCallID == referred {
+					if !slices.Equal(res.transfers, want) {
+						t.Errorf("the referred call's transfers: %+v, want %+v", res.transfers, want)
+					}
+					referred = ""
+				} else if len(res.transfers) != 0 {
+					t.Errorf("the other call's transfers: %+v, want none", res.transfers)
+				}
+			}
+			if referred != "" {
+				t.Errorf("the referred call %s did not end", referred)
 			}
 			ts.idle(t)
 		})

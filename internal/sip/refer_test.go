@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -176,6 +177,13 @@ func TestReferBlindTransfer(t *testing.T) {
 	r := ts.next(t)
 	if r.dial.Status != "completed" || r.dial.CallID != cinv.CallID().Value() {
 		t.Errorf("dial %+v, want completed with carol's leg %s", r.dial, cinv.CallID().Value())
+	}
+	// The call the REFERs came in on was told of both, in order.
+	if want := []call.Transfer{
+		{Kind: "blind", By: "callee", Target: "sip:nobody@" + ts.Addr(), Status: "failed", SIPCode: 404},
+		{Kind: "blind", By: "callee", Target: "sip:carol@" + ts.Addr() + ";user=phone", Status: "completed", SIPCode: 200},
+	}; !slices.Equal(r.transfers, want) {
+		t.Errorf("transfers %+v, want %+v", r.transfers, want)
 	}
 	_ = call1.caller
 	ts.idle(t)
@@ -484,6 +492,8 @@ func TestReferBlindTransferByCaller(t *testing.T) {
 	a.awaitBye("the transferor (the caller)")
 	if r := ts.next(t); r.dial.Status != "completed" {
 		t.Errorf("the caller's dial: %+v", r.dial)
+	} else if len(r.transfers) != 1 || r.transfers[0].By != "caller" || r.transfers[0].Status != "completed" || r.transfers[0].SIPCode != 200 {
+		t.Errorf("the caller's call was told of transfers %+v, want one by the caller, completed", r.transfers)
 	}
 	awaitEvent(t, cev, "INVITE")
 	var cd *sipgo.DialogServerSession
