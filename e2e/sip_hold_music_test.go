@@ -240,3 +240,65 @@ func TestHoldMusic(t *testing.T) {
 		})
 	}
 }
+
+// TestHoldMusicToBaresip: alice calls bob (both baresip phones); bob holds
+// the call and alice, the held party, hears their account's music on hold
+// (1,300 Hz; bob's user and device name none) instead of bob's 1,100 Hz
+// tone, then bob's tone again once he resumes. Her leg is not told of the
+// hold: baresip 1.0, told it is held, stops playing what it receives.
+func TestHoldMusicToBaresip(t *testing.T) {
+	s := serveSIP(t)
+	alice := newPhone(t, s, "alice", "2200", 700)
+	bob := newPhone(t, s, "bob", "2201", 1100)
+	s.flow(t, "2201", map[string]any{"module": "user", "data": map[string]any{"id": bob.UserID, "timeout": 20}})
+	base := s.URL + "/v2/accounts/" + s.Account
+	file := filepath.Join(t.TempDir(), "moh.wav")
+	if err := os.WriteFile(file, toneWAV(1300, 5*time.Second), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	moh := uploadMedia(t, base, s.Token, "hold music", file, "audio/wav")
+	if st, env := api(t, "PATCH", base, s.Token, map[string]any{"data": map[string]any{
+		"music_on_hold": map[string]any{"media_id": moh}}}); st != 200 {
+		t.Fatalf("patch the account: %d %v", st, env)
+	}
+
+	na, nb := alice.count(), bob.count()
+	alice.command(t, "dial", "2201")
+	na = alice.await(t, "CALL_ESTABLISHED", na, 15*time.Second)
+	bob.await(t, "CALL_ESTABLISHED", nb, 15*time.Second)
+	// What alice heard so far, in bytes of her recording (8 kHz, 16 bits).
+	const second = 16000
+	heard := func() []byte {
+		files, _ := filepath.Glob(filepath.Join(alice.Rec, "dump-*-dec.wav"))
+		if len(files) != 1 {
+			return nil
+		}
+		return readFile(t, files[0])
+	}
+	at := func(n int) int { return 44 + (n-44)&^1 } // a whole sample
+	waitfor.True(t, 15*time.Second, "2 s of bob", func() bool { return len(heard()) > 44+2*second })
+	holdAt := at(len(heard()))
+	bob.command(t, "hold", "")
+	waitfor.True(t, 20*time.Second, "4 s on hold", func() bool { return len(heard()) > holdAt+4*second })
+	resumeAt := at(len(heard()))
+	bob.command(t, "resume", "")
+	waitfor.True(t, 20*time.Second, "3 s after resuming", func() bool { return len(heard()) > resumeAt+3*second })
+	wav := heard()
+	end := at(len(wav))
+	alice.command(t, "hangup", "")
+	alice.await(t, "CALL_CLOSED", na, 10*time.Second)
+
+	// tonePower reads past a 44-byte header.
+	power := func(from, to int, hz float64) float64 {
+		return tonePower(append(make([]byte, 44), wav[from:to]...), hz)
+	}
+	held, heldBob := power(holdAt+second, resumeAt, 1300), power(holdAt+second, resumeAt, 1100)
+	after, afterBob := power(resumeAt+second, end, 1300), power(resumeAt+second, end, 1100)
+	t.Logf("alice hears 1300 Hz (music) / 1100 Hz (bob): on hold %.2e / %.2e, after resuming %.2e / %.2e", held, heldBob, after, afterBob)
+	if held < 1e-4 || held < 100*heldBob {
+		t.Errorf("alice does not hear the music on hold while held: %.2e (bob's tone %.2e)", held, heldBob)
+	}
+	if afterBob < 1e-4 || afterBob < 100*after {
+		t.Errorf("alice does not hear bob again after he resumed: %.2e (music %.2e)", afterBob, after)
+	}
+}

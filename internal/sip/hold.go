@@ -16,7 +16,10 @@ import (
 // sending into a call nobody hears and its phone shows the hold; resuming
 // (sendrecv) is passed on the same way. Each leg's own media session still
 // answers its offers, so a new address or port re-points the relay at
-// once.
+// once. When the held party is to hear music on hold (hold_music.go) the
+// hold is not passed on: its leg stays sendrecv, as Asterisk and
+// FreeSWITCH keep it, since a phone told it is held may stop playing what
+// it receives (baresip 1.0 does).
 
 // holder is a media session that can put its far end on hold in its next
 // offer (*media.Session).
@@ -132,12 +135,16 @@ func (br *bridging) reconcile() {
 	}
 	l := br.caller
 	sides := [2]sideOf{{&l.dialog, l.sess}, {&c.dialog, c.sess}}
+	music := [2]string{l.moh, c.moh} // each side's phone's own
 	for i, side := range sides {
 		peer := sides[1-i]
 		for attempt := 0; attempt < 2; attempt++ {
 			br.mu.Lock()
 			want, told := br.heldBy[peer.d], br.told[side.d]
 			br.mu.Unlock()
+			if want && br.musicOf(music[1-i]) != "" {
+				want = false // it hears the holder's music on hold instead
+			}
 			if want == told {
 				break
 			}

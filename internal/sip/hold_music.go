@@ -14,7 +14,8 @@ import (
 // else its owner's), else its account's (AccountMusic; also for a holder
 // that is no phone, a trunk's caller). Resuming stops it and relays again.
 // With no media id anywhere, or when both hold, the relay carries on
-// (silence).
+// (silence). A held party that hears music is not told of the hold
+// (hold.go): its leg stays sendrecv.
 
 // AccountMusic gives an account's music on hold (Kazoo's account
 // music_on_hold.media_id). The server implements it over the store.
