@@ -5,12 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/switchboard/switchboard/internal/waitfor"
 )
 
 // uploadMedia creates a media document and PUTs its audio; it returns the
@@ -46,23 +43,11 @@ func uploadMedia(t *testing.T, base, token, name, file, contentType string) stri
 // greeting and the play name the media ids, no error, and the play lasted
 // as long as the audio (about 1 s of RTP, not an instant failure).
 func TestMediaMenuOverSIP(t *testing.T) {
-	sipp, err := exec.LookPath("sipp")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("sipp not found")
-		}
-		t.Skip("sipp not found; set CI=true to make this fatal")
-	}
-	sipPort := sipFreePort(t)
-	data := t.TempDir()
-	key := "media-sip-key-0123456789"
-	p := serve(t, nil, "--http-addr", "127.0.0.1:0", "--data-dir", data, "--admin-key", key,
-		"--sip-addr", fmt.Sprintf("127.0.0.1:%d", sipPort), "--trust", "127.0.0.1")
-	token, account := signIn(t, p.URL, key)
-	base := p.URL + "/v2/accounts/" + account
+	sipTool(t, "sipp")
+	s := serveSIP(t)
+	token, base := s.Token, s.URL+"/v2/accounts/"+s.Account
 
-	dir := t.TempDir()
-	greetingWAV := filepath.Join(dir, "greeting.wav")
+	greetingWAV := filepath.Join(t.TempDir(), "greeting.wav")
 	if err := os.WriteFile(greetingWAV, silentWAV(500*time.Millisecond), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -81,35 +66,15 @@ func TestMediaMenuOverSIP(t *testing.T) {
 		t.Fatalf("flow: %d %v", status, env)
 	}
 
-	scenario := filepath.Join(dir, "menu.xml")
-	if err := os.WriteFile(scenario, []byte(menuScenario), 0o600); err != nil {
+	if err := sippCmdFiles(t, map[string][]byte{"menu.xml": []byte(menuScenario)}, "menu.xml", s.SIP, "-s", "3000",
+		"-p", fmt.Sprint(sipFreePort(t)))().Wait(); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(sipp, "-sf", scenario, "-s", "3000", "-m", "1", "-i", "127.0.0.1",
-		"-p", fmt.Sprint(sipFreePort(t)), "-mp", fmt.Sprint(sippMediaPort(t)), "-timeout", "40s", "-timeout_error",
-		"-trace_err", "-error_file", filepath.Join(dir, "errors.log"), "-nostdin",
-		fmt.Sprintf("127.0.0.1:%d", sipPort))
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		errs, _ := os.ReadFile(filepath.Join(dir, "errors.log"))
-		t.Fatalf("sipp: %v\n%s\n%s", err, menuTail(string(out), 2000), errs)
-	}
 
-	trace := waitfor.Value(t, 10*time.Second, "the call ended in the call log", func() ([]any, bool) {
-		_, env := api(t, "GET", base+"/calls", token, nil)
-		calls, _ := env["data"].([]any)
-		if len(calls) != 1 || calls[0].(map[string]any)["ended"] == nil {
-			return nil, false
-		}
-		_, env = api(t, "GET", base+"/calls/"+calls[0].(map[string]any)["call_id"].(string)+"/trace", token, nil)
-		trace, _ := env["data"].([]any)
-		return trace, true
-	})
+	trace := s.traceOf(t, "")
 	var greeted, played bool
 	var playStart, playEnd float64
-	for _, l := range trace {
-		line := l.(map[string]any)
+	for _, line := range trace {
 		switch line["op"] {
 		case "error":
 			t.Errorf("error line: %v", line)

@@ -2,14 +2,7 @@ package e2e
 
 import (
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
-	"time"
-
-	"github.com/switchboard/switchboard/internal/waitfor"
 )
 
 // menuScenario is a SIPp caller: it calls [service], waits for the
@@ -96,20 +89,9 @@ const menuScenario = `<?xml version="1.0" encoding="ISO-8859-1" ?>
 // TestMenuOverSIP calls a menu with SIPp and presses 1 by SIP INFO; the
 // call trace shows the gather, the branch and the option's prompt.
 func TestMenuOverSIP(t *testing.T) {
-	sipp, err := exec.LookPath("sipp")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("sipp not found")
-		}
-		t.Skip("sipp not found; set CI=true to make this fatal")
-	}
-	sipPort := sipFreePort(t)
-	data := t.TempDir()
-	key := "menu-sip-key-0123456789"
-	p := serve(t, nil, "--http-addr", "127.0.0.1:0", "--data-dir", data, "--admin-key", key,
-		"--sip-addr", fmt.Sprintf("127.0.0.1:%d", sipPort), "--trust", "127.0.0.1")
-	token, account := signIn(t, p.URL, key)
-	base := p.URL + "/v2/accounts/" + account
+	sipTool(t, "sipp")
+	s := serveSIP(t)
+	token, base := s.Token, s.URL+"/v2/accounts/"+s.Account
 	tts := func(text string) map[string]any {
 		return map[string]any{"module": "tts", "data": map[string]any{"text": text}}
 	}
@@ -120,36 +102,15 @@ func TestMenuOverSIP(t *testing.T) {
 		t.Fatalf("flow: %d %v", status, env)
 	}
 
-	dir := t.TempDir()
-	scenario := filepath.Join(dir, "menu.xml")
-	if err := os.WriteFile(scenario, []byte(menuScenario), 0o600); err != nil {
+	if err := sippCmdFiles(t, map[string][]byte{"menu.xml": []byte(menuScenario)}, "menu.xml", s.SIP, "-s", "3000",
+		"-p", fmt.Sprint(sipFreePort(t)))().Wait(); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(sipp, "-sf", scenario, "-s", "3000", "-m", "1", "-i", "127.0.0.1",
-		"-p", fmt.Sprint(sipFreePort(t)), "-mp", fmt.Sprint(sippMediaPort(t)), "-timeout", "40s", "-timeout_error",
-		"-trace_err", "-error_file", filepath.Join(dir, "errors.log"), "-nostdin",
-		fmt.Sprintf("127.0.0.1:%d", sipPort))
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		errs, _ := os.ReadFile(filepath.Join(dir, "errors.log"))
-		t.Fatalf("sipp: %v\n%s\n%s", err, menuTail(string(out), 2000), errs)
-	}
 
-	trace := waitfor.Value(t, 10*time.Second, "the menu call ended in the call log", func() ([]any, bool) {
-		_, env := api(t, "GET", base+"/calls", token, nil)
-		calls, _ := env["data"].([]any)
-		if len(calls) != 1 || calls[0].(map[string]any)["ended"] == nil {
-			return nil, false
-		}
-		_, env = api(t, "GET", base+"/calls/"+calls[0].(map[string]any)["call_id"].(string)+"/trace", token, nil)
-		trace, _ := env["data"].([]any)
-		return trace, true
-	})
+	trace := s.traceOf(t, "")
 	var gathered, branch string
 	var said []string
-	for _, l := range trace {
-		line := l.(map[string]any)
+	for _, line := range trace {
 		switch line["op"] {
 		case "gather":
 			gathered, _ = line["digits"].(string)
@@ -162,11 +123,4 @@ func TestMenuOverSIP(t *testing.T) {
 	if gathered != "1" || branch != "1" || len(said) == 0 || said[len(said)-1] != "Sales." {
 		t.Errorf("gathered %q, branch %q, said %q; trace %v", gathered, branch, said, trace)
 	}
-}
-
-func menuTail(s string, n int) string {
-	if len(s) > n {
-		return "…" + s[len(s)-n:]
-	}
-	return strings.TrimSpace(s)
 }

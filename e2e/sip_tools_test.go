@@ -165,8 +165,9 @@ func sippCmd(t *testing.T, scenario string, args ...string) func() *sippRun {
 	return sippCmdFiles(t, nil, scenario, args...)
 }
 
-// sippCmdFiles is sippCmd with files (audio a scenario streams) written
-// into sipp's directory beside the pcaps.
+// sippCmdFiles is sippCmd with files (audio a scenario streams, or the
+// scenario itself when files names it) written into sipp's directory
+// beside the pcaps.
 func sippCmdFiles(t *testing.T, files map[string][]byte, scenario string, args ...string) func() *sippRun {
 	t.Helper()
 	sipp := sipTool(t, "sipp")
@@ -187,6 +188,9 @@ func sippCmdFiles(t *testing.T, files map[string][]byte, scenario string, args .
 	sf, err := filepath.Abs(filepath.Join("..", "testdata", "sipp", scenario))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, ok := files[scenario]; ok { // a scenario of the test's own
+		sf = filepath.Join(dir, scenario)
 	}
 	args = append(args, "-sf", sf, "-m", "1", "-i", "127.0.0.1", "-mp", fmt.Sprint(sippMediaPort(t)),
 		"-timeout", "60s", "-timeout_error", "-nostdin",
