@@ -14,7 +14,11 @@ import (
 // The ports of the e2e tests. None comes from the kernel's ephemeral range
 // (ip_local_port_range, 32768-60999 by default), where any process's
 // outgoing connection or port-0 bind may take a port between the test's
-// pick and a peer's bind (the sipp start races of the past):
+// pick and a peer's bind (the sipp start races of the past), nor from
+// below it, where servers run with their default RTP range (10000-20000)
+// or a benchmark's (a bridged-call benchmark here took every port of
+// 14000-17998), and the media tests bind 20000-29999. Above the kernel's
+// range nothing binds unasked:
 //
 //   - each server's RTP ports are a block of rtpLow-rtpHigh of its own
 //     (rtpPorts), so no server takes a port a peer was handed;
@@ -26,26 +30,46 @@ import (
 // runs of other worktrees on the machine keep out of it; the kernel drops
 // the lock when its holder exits, however it exits.
 const (
-	rtpLow, rtpHigh, rtpBlockSize    = 10000, 19999, 250
-	peerLow, peerHigh, peerBlockSize = 61000, 65499, 500
+	peerLow, peerHigh, peerBlockSize = 61000, 62999, 250
+	rtpLow, rtpHigh, rtpBlockSize    = 63000, 65399, 200
 )
 
 // reserveBlock locks a free block of size ports in low-high (tried from a
 // random one) and returns its first port and the lock's file, whose Close
-// releases it.
-func reserveBlock(kind string, low, high, size int) (int, *os.File, error) {
+// releases it. When every block is taken and wait is set, it waits for
+// one to be released.
+func reserveBlock(kind string, low, high, size int, wait bool) (int, *os.File, error) {
 	blocks := (high - low + 1) / size
 	start := rand.IntN(blocks)
-	for i := range blocks {
-		first := low + size*((start+i)%blocks)
+	lockOf := func(first int) (*os.File, error) {
 		f, err := os.OpenFile(filepath.Join(os.TempDir(), fmt.Sprintf("switchboard-e2e-%s-%d.lock", kind, first)), os.O_CREATE|os.O_RDWR, 0o600)
 		if err != nil {
-			return 0, nil, fmt.Errorf("port block lock: %w", err)
+			return nil, fmt.Errorf("port block lock: %w", err)
+		}
+		return f, nil
+	}
+	for i := range blocks {
+		first := low + size*((start+i)%blocks)
+		f, err := lockOf(first)
+		if err != nil {
+			return 0, nil, err
 		}
 		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err == nil {
 			return first, f, nil
 		}
 		f.Close()
+	}
+	if wait {
+		first := low + size*start
+		f, err := lockOf(first)
+		if err != nil {
+			return 0, nil, err
+		}
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+			f.Close()
+			return 0, nil, fmt.Errorf("port block lock: %w", err)
+		}
+		return first, f, nil
 	}
 	return 0, nil, fmt.Errorf("all %d %s port blocks of %d-%d are taken by other test processes", blocks, kind, low, high)
 }
@@ -54,7 +78,7 @@ func reserveBlock(kind string, low, high, size int) (int, *os.File, error) {
 // ends and returns it as --rtp-ports wants it ("MIN-MAX").
 func rtpPorts(t *testing.T) string {
 	t.Helper()
-	first, lock, err := reserveBlock("rtp", rtpLow, rtpHigh, rtpBlockSize)
+	first, lock, err := reserveBlock("rtp", rtpLow, rtpHigh, rtpBlockSize, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +100,7 @@ func peerPorts(t *testing.T, n int) int {
 	peers.Lock()
 	defer peers.Unlock()
 	if peers.lock == nil {
-		first, lock, err := reserveBlock("peers", peerLow, peerHigh, peerBlockSize)
+		first, lock, err := reserveBlock("peers", peerLow, peerHigh, peerBlockSize, false)
 		if err != nil {
 			t.Fatal(err)
 		}
