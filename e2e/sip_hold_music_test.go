@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -128,9 +129,9 @@ func alawDecode(b byte) float64 {
 }
 
 // answerInDialog has b answer whatever comes next on its socket until
-// it closes: re-INVITEs 200 with its SDP (recvonly to a hold), other
-// requests 200; ACKs and responses are dropped.
-func answerInDialog(b *rawUA, rtpPort int) {
+// it closes: re-INVITEs 200 with its SDP (recvonly to a hold, which it
+// notes in held), other requests 200; ACKs and responses are dropped.
+func answerInDialog(b *rawUA, rtpPort int, held *atomic.Bool) {
 	buf := make([]byte, 8192)
 	for {
 		b.conn.SetReadDeadline(time.Time{})
@@ -144,8 +145,9 @@ func answerInDialog(b *rawUA, rtpPort int) {
 		case strings.HasPrefix(m.first, "SIP/2.0"), strings.HasPrefix(m.first, "ACK "):
 		case strings.HasPrefix(m.first, "INVITE "):
 			sdp := rawSDP(rtpPort)
-			if strings.Contains(body, "a=sendonly") {
+			if strings.Contains(body, "a=sendonly") || strings.Contains(body, "a=inactive") {
 				sdp = strings.Replace(sdp, "a=sendrecv", "a=recvonly", 1)
+				held.Store(true)
 			}
 			b.answer(m, 200, "OK", "Contact: <sip:t@"+b.conn.LocalAddr().String()+">\r\n", sdp)
 		default:
@@ -156,8 +158,8 @@ func answerInDialog(b *rawUA, rtpPort int) {
 
 // TestHoldMusic: alice (baresip) calls a phone (a raw SIP phone
 // registered with digest auth, its RTP captured). While alice holds the
-// call the phone hears her music on hold instead of her 700 Hz tone; when
-// she resumes, her tone again and no music. Her music on hold is her
+// call the phone hears her music on hold instead of her 700 Hz tone, and
+// gets no hold re-INVITE; when she resumes, her tone again and no music. Her music on hold is her
 // user's when it names one, over her account's (Kazoo's precedence:
 // device, user, account), else her account's.
 func TestHoldMusic(t *testing.T) {
@@ -200,7 +202,8 @@ func TestHoldMusic(t *testing.T) {
 			na := alice.count()
 			alice.command(t, "dial", "2320")
 			answerRaw(t, b, "held-1", rtp.port())
-			go answerInDialog(b, rtp.port())
+			var told atomic.Bool
+			go answerInDialog(b, rtp.port(), &told)
 			na = alice.await(t, "CALL_ESTABLISHED", na, 15*time.Second)
 			start := time.Now()
 			const second = 50 // packets
@@ -227,6 +230,11 @@ func TestHoldMusic(t *testing.T) {
 			}
 			if beforeTone < 1e-4 || afterTone < 1e-4 || heldTone > held/100 {
 				t.Errorf("alice's tone: before %.2e, held %.2e, after %.2e; want heard but for the hold", beforeTone, heldTone, afterTone)
+			}
+			// It hears music instead of being told of the hold (its
+			// phone would stop playing: TestHoldMusicToBaresip).
+			if told.Load() {
+				t.Error("the held phone was sent a hold re-INVITE though it hears music on hold")
 			}
 			if tc.not != 0 {
 				if other := rtp.power(holdAt.Add(time.Second), resumeAt, tc.not); other > held/100 {
