@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"github.com/switchboard/switchboard/internal/xmlscan"
 	"io"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -128,85 +130,121 @@ func checkJSONObject(b []byte) error {
 
 // checkTwiML verifies that b is well-formed XML whose root element is
 // <Response> (any namespace); the XML declaration, comments, processing
-// instructions and a DOCTYPE may precede it. It reads raw tokens and
-// matches end tags itself, with Decoder.Token's messages: Token would
-// also resolve namespaces, which nothing here needs.
+// instructions and a DOCTYPE may precede it. It reads tokens with
+// xmlscan (what encoding/xml's Decoder.RawToken reads, without its
+// allocations) and matches end tags itself, with Decoder.Token's
+// messages: Token would also resolve namespaces, which nothing here
+// needs. FuzzCheckTwiMLMatchesToken holds it to the Decoder.Token check.
 func checkTwiML(b []byte) error {
-	d := xml.NewDecoder(bytes.NewReader(b))
-	d.CharsetReader = charsetReader
+	c := checkers.Get().(*checker)
+	err := c.check(b)
+	c.s.Reset(nil) // keep no reference to the answer
+	c.open = c.open[:0]
+	checkers.Put(c)
+	return err
+}
+
+// checker is a pooled scanner and its stack of open elements.
+type checker struct {
+	s    *xmlscan.Scanner
+	open []xml.Name // raw names of the elements not yet closed
+}
+
+var checkers = sync.Pool{New: func() any {
+	s := xmlscan.New(nil)
+	s.Charset, s.Names = latin1, twimlNames
+	return &checker{s: s, open: make([]xml.Name, 0, 8)}
+}}
+
+func (c *checker) check(b []byte) error {
+	s := c.s
+	s.Reset(b)
 	root := false
-	var open []xml.Name // raw names of the elements not yet closed
 	for {
-		tok, err := d.RawToken()
+		tok, err := s.Next()
 		if err == io.EOF {
 			if !root {
 				return errors.New("no root element")
 			}
-			if len(open) != 0 {
-				return syntaxError(d, "unexpected EOF")
+			if len(c.open) != 0 {
+				return syntaxError(s, "unexpected EOF")
 			}
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
+		switch tok.Kind {
+		case xmlscan.Start:
 			if !root {
-				if t.Name.Local != "Response" {
-					return errors.New("root element is <" + t.Name.Local + ">, not <Response>")
+				if tok.Name.Local != "Response" {
+					return errors.New("root element is <" + tok.Name.Local + ">, not <Response>")
 				}
 				root = true
-			} else if len(open) == 0 {
+			} else if len(c.open) == 0 {
 				return errors.New("more than one root element")
 			}
-			open = append(open, t.Name)
-		case xml.EndElement:
-			if len(open) == 0 {
-				return syntaxError(d, "unexpected end element </"+t.Name.Local+">")
+			c.open = append(c.open, tok.Name)
+		case xmlscan.End:
+			if len(c.open) == 0 {
+				return syntaxError(s, "unexpected end element </"+tok.Name.Local+">")
 			}
-			s := open[len(open)-1]
+			o := c.open[len(c.open)-1]
 			switch {
-			case t.Name.Local != s.Local:
-				return syntaxError(d, "element <"+s.Local+"> closed by </"+t.Name.Local+">")
-			case t.Name.Space != s.Space:
-				ns := t.Name.Space
+			case tok.Name.Local != o.Local:
+				return syntaxError(s, "element <"+o.Local+"> closed by </"+tok.Name.Local+">")
+			case tok.Name.Space != o.Space:
+				ns := tok.Name.Space
 				if ns == "" {
 					ns = `""`
 				}
-				return syntaxError(d, "element <"+s.Local+"> in space "+s.Space+" closed by </"+t.Name.Local+"> in space "+ns)
+				return syntaxError(s, "element <"+o.Local+"> in space "+o.Space+" closed by </"+tok.Name.Local+"> in space "+ns)
 			}
-			open = open[:len(open)-1]
-		case xml.CharData:
-			if len(open) == 0 && len(bytes.TrimSpace(t)) > 0 {
+			c.open = c.open[:len(c.open)-1]
+		case xmlscan.Text:
+			if len(c.open) == 0 && len(bytes.TrimSpace(tok.Text)) > 0 {
 				return errors.New("text outside the root element")
 			}
 		}
 	}
 }
 
-// syntaxError is the error Decoder.Token gives for msg at d's position.
-func syntaxError(d *xml.Decoder, msg string) error {
-	line, _ := d.InputPos()
-	return &xml.SyntaxError{Msg: msg, Line: line}
+// syntaxError is the error Decoder.Token gives for msg at s's position.
+func syntaxError(s *xmlscan.Scanner, msg string) error {
+	return &xml.SyntaxError{Msg: msg, Line: s.Line()}
 }
 
-// charsetReader accepts the encodings an XML declaration commonly names:
-// UTF-8 and ASCII as they are, Latin-1 (and its Windows superset, roughly)
-// converted to UTF-8.
-func charsetReader(label string, in io.Reader) (io.Reader, error) {
+// twimlNames are the TwiML names most answers use: the scanner returns
+// these without allocating (any other name costs one string).
+var twimlNames = func() map[string]string {
+	m := map[string]string{}
+	for _, n := range []string{"Response", "Say", "Play", "Pause", "Gather", "Dial", "Number", "Sip", "Client",
+		"Conference", "Queue", "Enqueue", "Leave", "Hangup", "Redirect", "Reject", "Record", "Refer", "Sms",
+		"Message", "Connect", "Stream", "Start", "Stop", "Parameter", "Pay", "Prompt",
+		"voice", "language", "loop", "method", "action", "url", "digits", "length", "numDigits", "timeout",
+		"finishOnKey", "input", "callerId", "reason", "maxLength", "playBeep", "transcribe", "version", "xmlns"} {
+		m[n] = n
+	}
+	return m
+}()
+
+// latin1 is the scanner's charset: the encodings an XML declaration
+// commonly names, as charsetReader reads them.
+func latin1(label string, rest []byte) []byte {
+	if !isLatin1(label) {
+		return rest
+	}
+	out := make([]byte, 0, len(rest)+len(rest)/8)
+	for _, c := range rest {
+		out = utf8.AppendRune(out, rune(c))
+	}
+	return out
+}
+
+func isLatin1(label string) bool {
 	switch strings.ToLower(label) {
 	case "iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1", "windows-1252", "cp1252":
-		raw, err := io.ReadAll(in)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]byte, 0, len(raw)+len(raw)/8)
-		for _, c := range raw {
-			out = utf8.AppendRune(out, rune(c))
-		}
-		return bytes.NewReader(out), nil
-	default:
-		return in, nil
+		return true
 	}
+	return false
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"testing"
+	"unicode/utf8"
 )
 
 // checkTwiMLToken is checkTwiML as it was written on Decoder.Token: the
@@ -102,5 +103,25 @@ func compareCheck(t *testing.T, b []byte) {
 	got, want := fmt.Sprint(checkTwiML(b)), fmt.Sprint(checkTwiMLToken(b))
 	if got != want {
 		t.Errorf("%q:\n raw   %s\n token %s", b, got, want)
+	}
+}
+
+// charsetReader is the reference Decoder's CharsetReader: it accepts the encodings an XML declaration commonly names:
+// UTF-8 and ASCII as they are, Latin-1 (and its Windows superset, roughly)
+// converted to UTF-8.
+func charsetReader(label string, in io.Reader) (io.Reader, error) {
+	switch {
+	case isLatin1(label):
+		raw, err := io.ReadAll(in)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]byte, 0, len(raw)+len(raw)/8)
+		for _, c := range raw {
+			out = utf8.AppendRune(out, rune(c))
+		}
+		return bytes.NewReader(out), nil
+	default:
+		return in, nil
 	}
 }

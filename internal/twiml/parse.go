@@ -86,7 +86,7 @@ func (p *parser) warn(code int, verb, attr, format string, args ...any) {
 	p.doc.Warnings = append(p.doc.Warnings, Warning{Code: code, Message: msg, Verb: verb, Attr: attr})
 }
 
-func (p *parser) line() int { return p.src.line() + p.lines }
+func (p *parser) line() int { return p.src.Line() + p.lines }
 
 // malformed is a 12100 error at the decoder's position.
 func (p *parser) malformed(format string, args ...any) *Error {
@@ -109,7 +109,7 @@ func (p *parser) xmlError(err error) *Error {
 func (p *parser) document() error {
 	seen := false
 	for {
-		t, err := p.src.next()
+		t, err := p.src.Next()
 		if err == io.EOF {
 			if !seen {
 				return &Error{CodeParse, "document has no root element"}
@@ -119,23 +119,23 @@ func (p *parser) document() error {
 		if err != nil {
 			return p.xmlError(err)
 		}
-		switch t.kind {
+		switch t.Kind {
 		case tokStart:
 			if seen {
-				return p.malformed("element <%s> after the root element", qname(t.name))
+				return p.malformed("element <%s> after the root element", qname(t.Name))
 			}
 			seen = true
-			if t.name.Local != "Response" {
-				return &Error{CodeRoot, fmt.Sprintf("the root element must be Response, not <%s>", qname(t.name))}
+			if t.Name.Local != "Response" {
+				return &Error{CodeRoot, fmt.Sprintf("the root element must be Response, not <%s>", qname(t.Name))}
 			}
 			p.depth = 1
-			if err := p.response(xml.StartElement{Name: t.name, Attr: t.attr}); err != nil {
+			if err := p.response(xml.StartElement{Name: t.Name, Attr: t.Attr}); err != nil {
 				return err
 			}
 		case tokEnd:
-			return p.malformed("unexpected end element </%s>", qname(t.name))
+			return p.malformed("unexpected end element </%s>", qname(t.Name))
 		case tokText:
-			if !isSpace(t.text) {
+			if !isSpace(t.Text) {
 				if seen {
 					return p.malformed("text after the root element")
 				}
@@ -152,20 +152,20 @@ func (p *parser) document() error {
 // a nil elem skips children. Recursion is bounded by MaxDepth.
 func (p *parser) walk(el xml.StartElement, text func([]byte), elem func(xml.StartElement) error) error {
 	for {
-		t, err := p.src.next()
+		t, err := p.src.Next()
 		if err != nil {
 			if err == io.EOF {
 				return p.malformed("unexpected end of document: <%s> is not closed", qname(el.Name))
 			}
 			return p.xmlError(err)
 		}
-		switch t.kind {
+		switch t.Kind {
 		case tokStart:
 			p.depth++
 			if p.depth > MaxDepth {
 				return p.malformed("elements nested deeper than %d levels", MaxDepth)
 			}
-			c := xml.StartElement{Name: t.name, Attr: t.attr}
+			c := xml.StartElement{Name: t.Name, Attr: t.Attr}
 			if elem == nil {
 				err = p.skip(c)
 			} else {
@@ -175,14 +175,14 @@ func (p *parser) walk(el xml.StartElement, text func([]byte), elem func(xml.Star
 				return err
 			}
 		case tokEnd:
-			if t.name != el.Name {
-				return p.malformed("element <%s> closed by </%s>", qname(el.Name), qname(t.name))
+			if t.Name != el.Name {
+				return p.malformed("element <%s> closed by </%s>", qname(el.Name), qname(t.Name))
 			}
 			p.depth--
 			return nil
 		case tokText:
 			if text != nil {
-				text(t.text)
+				text(t.Text)
 			}
 		}
 	}

@@ -14,7 +14,7 @@ func newXMLSource(b []byte) *xmlSource {
 	return &xmlSource{d: xml.NewDecoder(bytes.NewReader(b))}
 }
 
-func (x *xmlSource) next() (tok, error) {
+func (x *xmlSource) Next() (tok, error) {
 	t, err := x.d.RawToken()
 	if err != nil {
 		if err == io.EOF {
@@ -24,16 +24,16 @@ func (x *xmlSource) next() (tok, error) {
 	}
 	switch t := t.(type) {
 	case xml.StartElement:
-		return tok{kind: tokStart, name: t.Name, attr: t.Attr}, nil
+		return tok{Kind: tokStart, Name: t.Name, Attr: t.Attr}, nil
 	case xml.EndElement:
-		return tok{kind: tokEnd, name: t.Name}, nil
+		return tok{Kind: tokEnd, Name: t.Name}, nil
 	case xml.CharData:
-		return tok{kind: tokText, text: t}, nil
+		return tok{Kind: tokText, Text: t}, nil
 	}
-	return tok{kind: tokOther}, nil
+	return tok{Kind: tokOther}, nil
 }
 
-func (x *xmlSource) line() int {
+func (x *xmlSource) Line() int {
 	l, _ := x.d.InputPos()
 	return l
 }

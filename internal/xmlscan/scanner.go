@@ -1,4 +1,4 @@
-package twiml
+package xmlscan
 
 import (
 	"bytes"
@@ -11,43 +11,49 @@ import (
 	"unicode/utf8"
 )
 
-// The parser reads tokens from a tokenSource: the scanner below in
-// production, an encoding/xml Decoder in the differential tests.
-type tokenSource interface {
-	// next returns the next token, io.EOF after the last one. A token's
-	// text and attribute slice are only valid until the next call.
-	next() (tok, error)
-	// line is the current line, for messages.
-	line() int
-}
+// Kind is what a Token is.
+type Kind uint8
 
-type tokKind uint8
-
+// The kinds of Token.
 const (
-	tokText  tokKind = iota + 1 // character data or CDATA: text
-	tokStart                    // start tag: name, attr
-	tokEnd                      // end tag (also after a self-closing tag): name
-	tokOther                    // comment, processing instruction, doctype
+	Text  Kind = iota + 1 // character data or CDATA: Text
+	Start                 // start tag: Name, Attr
+	End                   // end tag (also after a self-closing tag): Name
+	Other                 // comment, processing instruction, doctype
 )
 
-type tok struct {
-	kind tokKind
-	name xml.Name
-	attr []xml.Attr
-	text []byte
+// Token is one piece of a document. Its Text and Attr are only valid until
+// the next call of Next: they may point into the Scanner's buffers.
+type Token struct {
+	Kind Kind
+	Name xml.Name
+	Attr []xml.Attr
+	Text []byte
 }
 
-// scanner tokenizes a whole in-memory document exactly as encoding/xml's
-// Decoder.RawToken does in strict mode with no Entity map and no
-// CharsetReader: the same tokens, the same documents refused (the
-// differential fuzz test FuzzScannerMatchesEncodingXML checks this), but
-// without reading byte by byte through an interface, and with known names
-// interned and text returned without copying when it needs no decoding.
-// That makes it several times faster than the Decoder on TwiML.
+// Scanner tokenizes a whole in-memory document exactly as encoding/xml's
+// Decoder.RawToken does in strict mode with no Entity map: the same
+// tokens, the same documents refused (the differential fuzz test
+// FuzzScannerMatchesEncodingXML checks this), but without reading byte by
+// byte through an interface, and with known names interned and text
+// returned without copying when it needs no decoding. That makes it
+// several times faster than the Decoder on TwiML, and it allocates almost
+// nothing: the TwiML parser and the Pivot client's answer check share it.
 //
 // Like RawToken, it does not check that end tags match start tags (the
-// parser does), nor resolve namespace prefixes.
-type scanner struct {
+// caller does), nor resolve namespace prefixes.
+type Scanner struct {
+	// Charset, when set, is called as Decoder.CharsetReader is: when an
+	// XML declaration names an encoding other than UTF-8, with its label
+	// and the input after the declaration, whose bytes it returns as
+	// UTF-8 (or unchanged). Nil: such a declaration is an error, as with
+	// a Decoder without a CharsetReader.
+	Charset func(label string, rest []byte) []byte
+	// Names are the names the caller expects (its vocabulary), each
+	// mapped to itself: a name found there is returned without an
+	// allocation. Read only; may be shared by every Scanner.
+	Names map[string]string
+
 	b         []byte
 	pos       int
 	err       error // sticky
@@ -57,28 +63,41 @@ type scanner struct {
 	attr      []xml.Attr // reused between start tags
 }
 
-func newScanner(b []byte) *scanner {
-	return &scanner{b: b, attr: make([]xml.Attr, 0, 8)}
+// New returns a Scanner reading b, which it does not modify.
+func New(b []byte) *Scanner {
+	s := &Scanner{}
+	s.Reset(b)
+	return s
 }
 
-func (s *scanner) line() int { return 1 + bytes.Count(s.b[:min(s.pos, len(s.b))], []byte{'\n'}) }
+// Reset makes s read b from the start, keeping its buffers (and Charset):
+// a pooled Scanner allocates nothing per document.
+func (s *Scanner) Reset(b []byte) {
+	*s = Scanner{Charset: s.Charset, Names: s.Names, b: b, buf: s.buf[:0], attr: s.attr[:0]}
+	if s.attr == nil {
+		s.attr = make([]xml.Attr, 0, 8)
+	}
+}
+
+// Line is the current line (from 1), for messages.
+func (s *Scanner) Line() int { return 1 + bytes.Count(s.b[:min(s.pos, len(s.b))], []byte{'\n'}) }
 
 // syntaxError records msg as the error, unless there is one already.
-func (s *scanner) syntaxError(msg string) {
+func (s *Scanner) syntaxError(msg string) {
 	if s.err == nil {
-		s.err = &xml.SyntaxError{Msg: msg, Line: s.line()}
+		s.err = &xml.SyntaxError{Msg: msg, Line: s.Line()}
 	}
 }
 
 // fail records msg as the error, unless there is one already, and
 // returns the error.
-func (s *scanner) fail(msg string) (tok, error) {
+func (s *Scanner) fail(msg string) (Token, error) {
 	s.syntaxError(msg)
-	return tok{}, s.err
+	return Token{}, s.err
 }
 
 // mustgetc reads a byte; at the end of input it is an "unexpected EOF".
-func (s *scanner) mustgetc() (byte, bool) {
+func (s *Scanner) mustgetc() (byte, bool) {
 	if s.pos >= len(s.b) {
 		s.syntaxError("unexpected EOF")
 		return 0, false
@@ -88,7 +107,7 @@ func (s *scanner) mustgetc() (byte, bool) {
 	return c, true
 }
 
-func (s *scanner) space() {
+func (s *Scanner) space() {
 	for s.pos < len(s.b) {
 		switch s.b[s.pos] {
 		case ' ', '\r', '\n', '\t':
@@ -99,29 +118,29 @@ func (s *scanner) space() {
 	}
 }
 
-func (s *scanner) next() (tok, error) {
+func (s *Scanner) Next() (Token, error) {
 	if s.err != nil {
-		return tok{}, s.err
+		return Token{}, s.err
 	}
 	if s.needClose {
 		s.needClose = false
-		return tok{kind: tokEnd, name: s.toClose}, nil
+		return Token{Kind: End, Name: s.toClose}, nil
 	}
 	if s.pos >= len(s.b) {
 		s.err = io.EOF
-		return tok{}, io.EOF
+		return Token{}, io.EOF
 	}
 	if s.b[s.pos] != '<' {
 		data, ok := s.text(-1, false)
 		if !ok {
-			return tok{}, s.err
+			return Token{}, s.err
 		}
-		return tok{kind: tokText, text: data}, nil
+		return Token{Kind: Text, Text: data}, nil
 	}
 	s.pos++
 	c, ok := s.mustgetc()
 	if !ok {
-		return tok{}, s.err
+		return Token{}, s.err
 	}
 	switch c {
 	case '/':
@@ -131,12 +150,12 @@ func (s *scanner) next() (tok, error) {
 		}
 		s.space()
 		if c, ok = s.mustgetc(); !ok {
-			return tok{}, s.err
+			return Token{}, s.err
 		}
 		if c != '>' {
 			return s.fail("invalid characters between </" + name.Local + " and >")
 		}
-		return tok{kind: tokEnd, name: name}, nil
+		return Token{Kind: End, Name: name}, nil
 
 	case '?':
 		target, ok := s.name()
@@ -155,23 +174,33 @@ func (s *scanner) next() (tok, error) {
 			content := string(data)
 			if ver := procInst("version", content); ver != "" && ver != "1.0" {
 				s.err = fmt.Errorf("xml: unsupported version %q; only version 1.0 is supported", ver)
-				return tok{}, s.err
+				return Token{}, s.err
 			}
 			if enc := procInst("encoding", content); enc != "" && !strings.EqualFold(enc, "utf-8") {
-				s.err = fmt.Errorf("xml: encoding %q declared but Decoder.CharsetReader is nil", enc)
-				return tok{}, s.err
+				if s.Charset == nil {
+					s.err = fmt.Errorf("xml: encoding %q declared but Decoder.CharsetReader is nil", enc)
+					return Token{}, s.err
+				}
+				// The rest of the input as the caller decodes it; the
+				// input itself is never written to.
+				rest := s.b[s.pos:]
+				if out := s.Charset(enc, rest); len(out) != len(rest) || (len(out) > 0 && &out[0] != &rest[0]) {
+					nb := make([]byte, s.pos, s.pos+len(out))
+					copy(nb, s.b[:s.pos])
+					s.b = append(nb, out...)
+				}
 			}
 		}
-		return tok{kind: tokOther}, nil
+		return Token{Kind: Other}, nil
 
 	case '!':
 		if c, ok = s.mustgetc(); !ok {
-			return tok{}, s.err
+			return Token{}, s.err
 		}
 		switch c {
 		case '-': // <!-- comment -->: the first "--" must end it
 			if c, ok = s.mustgetc(); !ok {
-				return tok{}, s.err
+				return Token{}, s.err
 			}
 			if c != '-' {
 				return s.fail("invalid sequence <!- not part of <!--")
@@ -187,12 +216,12 @@ func (s *scanner) next() (tok, error) {
 				return s.fail(`invalid sequence "--" not allowed in comments`)
 			}
 			s.pos++
-			return tok{kind: tokOther}, nil
+			return Token{Kind: Other}, nil
 
 		case '[': // <![CDATA[ … ]]>
 			for i := 0; i < 6; i++ {
 				if c, ok = s.mustgetc(); !ok {
-					return tok{}, s.err
+					return Token{}, s.err
 				}
 				if c != "CDATA["[i] {
 					return s.fail("invalid <![ sequence")
@@ -200,15 +229,15 @@ func (s *scanner) next() (tok, error) {
 			}
 			data, ok := s.text(-1, true)
 			if !ok {
-				return tok{}, s.err
+				return Token{}, s.err
 			}
-			return tok{kind: tokText, text: data}, nil
+			return Token{Kind: Text, Text: data}, nil
 		}
 		// A directive (<!DOCTYPE …>): skipped as encoding/xml reads it.
 		if !s.directive() {
-			return tok{}, s.err
+			return Token{}, s.err
 		}
-		return tok{kind: tokOther}, nil
+		return Token{Kind: Other}, nil
 	}
 
 	// A start tag.
@@ -222,12 +251,12 @@ func (s *scanner) next() (tok, error) {
 	for {
 		s.space()
 		if c, ok = s.mustgetc(); !ok {
-			return tok{}, s.err
+			return Token{}, s.err
 		}
 		if c == '/' {
 			empty = true
 			if c, ok = s.mustgetc(); !ok {
-				return tok{}, s.err
+				return Token{}, s.err
 			}
 			if c != '>' {
 				return s.fail("expected /> in element")
@@ -244,21 +273,21 @@ func (s *scanner) next() (tok, error) {
 		}
 		s.space()
 		if c, ok = s.mustgetc(); !ok {
-			return tok{}, s.err
+			return Token{}, s.err
 		}
 		if c != '=' {
 			return s.fail("attribute name without = in element")
 		}
 		s.space()
 		if c, ok = s.mustgetc(); !ok {
-			return tok{}, s.err
+			return Token{}, s.err
 		}
 		if c != '"' && c != '\'' {
 			return s.fail("unquoted or missing attribute value in element")
 		}
 		data, ok := s.text(int(c), false)
 		if !ok {
-			return tok{}, s.err
+			return Token{}, s.err
 		}
 		attr = append(attr, xml.Attr{Name: an, Value: string(data)})
 	}
@@ -266,12 +295,12 @@ func (s *scanner) next() (tok, error) {
 	if empty {
 		s.needClose, s.toClose = true, name
 	}
-	return tok{kind: tokStart, name: name, attr: attr}, nil
+	return Token{Kind: Start, Name: name, Attr: attr}, nil
 }
 
 // directive skips the rest of a <!…> directive as encoding/xml does:
 // quoted '>' do not count, nested <…> do, and <!-- --> inside is skipped.
-func (s *scanner) directive() bool {
+func (s *Scanner) directive() bool {
 	var inquote byte
 	depth := 0
 	for {
@@ -338,7 +367,7 @@ var plainText, plainCDATA, plainQuot, plainApos = func() (t, c, q, a [256]bool) 
 // and "\r" become "\n", and characters outside XML's range are refused.
 // The result is a slice of the input when nothing needed decoding, else
 // of s.buf.
-func (s *scanner) text(quote int, cdata bool) ([]byte, bool) {
+func (s *Scanner) text(quote int, cdata bool) ([]byte, bool) {
 	tbl := &plainText
 	switch {
 	case cdata:
@@ -460,7 +489,7 @@ func (s *scanner) text(quote int, cdata bool) ([]byte, bool) {
 // encoding/xml does with no Entity map: the five predefined names and
 // decimal (&#…;) or hexadecimal (&#x…;) character references up to
 // U+10FFFF. It returns the position after it.
-func (s *scanner) entity(out []byte, i int) ([]byte, int, bool) {
+func (s *Scanner) entity(out []byte, i int) ([]byte, int, bool) {
 	b := s.b
 	at := func(j int) bool {
 		if j >= len(b) {
@@ -552,7 +581,7 @@ func (s *scanner) entity(out []byte, i int) ([]byte, int, bool) {
 	return nil, 0, s.badEntity(i, j)
 }
 
-func (s *scanner) badEntity(i, j int) bool {
+func (s *Scanner) badEntity(i, j int) bool {
 	ent := string(s.b[i:j])
 	if ent[len(ent)-1] != ';' {
 		ent += " (no semicolon)"
@@ -565,7 +594,7 @@ func (s *scanner) badEntity(i, j int) bool {
 // name reads an XML name as encoding/xml does: name bytes, and any bytes
 // from U+0080 up, checked afterwards. ok is false with s.err unset when
 // there is no name at all.
-func (s *scanner) name() ([]byte, bool) {
+func (s *Scanner) name() ([]byte, bool) {
 	if s.pos >= len(s.b) {
 		s.syntaxError("unexpected EOF")
 		return nil, false
@@ -594,63 +623,26 @@ func (s *scanner) name() ([]byte, bool) {
 
 // nsname reads a name and splits it at its colon, as encoding/xml does:
 // more than one colon is no name; a colon first or last is part of Local.
-func (s *scanner) nsname() (xml.Name, bool) {
+func (s *Scanner) nsname() (xml.Name, bool) {
 	n, ok := s.name()
 	if !ok {
 		return xml.Name{}, false
 	}
 	c := bytes.IndexByte(n, ':')
 	if c < 0 {
-		return xml.Name{Local: intern(n)}, true
+		return xml.Name{Local: s.intern(n)}, true
 	}
 	if bytes.IndexByte(n[c+1:], ':') >= 0 {
 		return xml.Name{}, false
 	}
 	if c == 0 || c == len(n)-1 {
-		return xml.Name{Local: intern(n)}, true
+		return xml.Name{Local: s.intern(n)}, true
 	}
-	return xml.Name{Space: intern(n[:c]), Local: intern(n[c+1:])}, true
+	return xml.Name{Space: s.intern(n[:c]), Local: s.intern(n[c+1:])}, true
 }
 
-// interned are the element and attribute names TwiML documents use, so
-// that reading them allocates nothing.
-var interned = func() map[string]string {
-	m := map[string]string{}
-	add := func(list ...string) {
-		for _, n := range list {
-			m[n] = n
-		}
-	}
-	add("Response", "version", "xmlns", "xml", "Variable", "Parameter", "Identity", "Uri",
-		"key", "value", "name", "alias", "Task", "amazon", "time", "strength", "level")
-	add(verbNames...)
-	for n := range ssmlInline {
-		add(n)
-	}
-	add("break", "p", "s", "sub")
-	for _, set := range []names{sayAttrs, playAttrs, pauseAttrs, gatherAttrs, dialAttrs, recordAttrs,
-		redirectAttrs, rejectAttrs, enqueueAttrs, smsAttrs, referAttrs} {
-		for n := range set {
-			add(n)
-		}
-	}
-	for n, set := range nounAttrs {
-		add(n)
-		for a := range set {
-			add(a)
-		}
-	}
-	for n := range unsupported {
-		add(n)
-	}
-	for n := range unsupportedNouns {
-		add(n)
-	}
-	return m
-}()
-
-func intern(b []byte) string {
-	if s, ok := interned[string(b)]; ok {
+func (s *Scanner) intern(b []byte) string {
+	if s, ok := s.Names[string(b)]; ok {
 		return s
 	}
 	return string(b)
@@ -661,7 +653,7 @@ func isNameByte(c byte) bool {
 		c == '_' || c == ':' || c == '.' || c == '-'
 }
 
-// isName reports whether encoding/xml accepts n as a name: for ASCII, a
+// isName reports whether encoding/xml accepts n as a Name: for ASCII, a
 // letter, '_' or ':' then also digits, '-' and '.'; a name with other
 // characters is checked by encoding/xml itself (its tables are not
 // exported), with its colons, which it treats as it treats '_', replaced.

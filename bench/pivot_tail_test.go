@@ -1,0 +1,120 @@
+package bench
+
+import (
+	"fmt"
+	"runtime"
+	"runtime/metrics"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/switchboard/switchboard/internal/actions/actionstest"
+	"github.com/switchboard/switchboard/internal/engine"
+	"github.com/switchboard/switchboard/internal/pivot"
+)
+
+// gcCycles reads the count of finished GC cycles and the heap bytes
+// allocated so far.
+type gcReader struct{ s []metrics.Sample }
+
+func newGCReader() *gcReader {
+	return &gcReader{s: []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}, {Name: "/gc/heap/allocs:bytes"}, {Name: "/gc/heap/allocs:objects"}}}
+}
+
+func (g *gcReader) read() (cycles, bytes, objects uint64) {
+	metrics.Read(g.s)
+	return g.s[0].Value.Uint64(), g.s[1].Value.Uint64(), g.s[2].Value.Uint64()
+}
+
+// TestPivotEngineTail splits TestPivotEngineTime's calls into those a GC
+// cycle finished during (or right after: the cycle's mark phase runs
+// before its count moves) and the others, and gives each group's
+// percentiles, by the wall clock and by the thread's CPU clock, with the
+// allocation per call: where the p99 comes from. Figures only.
+func TestPivotEngineTail(t *testing.T) {
+	tp := &instantTransport{body: []byte(`<?xml version="1.0" encoding="UTF-8"?><Response><Say voice="alice">Hello from the benchmark</Say></Response>`), clock: wallClock}
+	deps := benchDeps()
+	deps.Webhooks = pivot.NewClient(pivot.Config{Transport: tp})
+	e := actionstest.NewEngine(engine.Config{}, deps)
+	root := actionstest.Prepare(t, `{"numbers":["1"],"flow":{"module":"pivot","data":{"voice_url":"http://customer.test/voice","method":"post","req_format":"twiml"}}}`)
+	n := 5000
+	if testing.Short() {
+		n = 500
+	}
+	g := newGCReader()
+	for _, clk := range []struct {
+		name string
+		fn   func() int64
+	}{{"wall", wallClock}, {"CPU", threadCPU}} {
+		if clk.fn() == 0 {
+			continue
+		}
+		runtime.LockOSThread()
+		tp.clock = clk.fn
+		for i := range 100 {
+			runStamped(t, e, root, fmt.Sprint("warm-", i), clk.fn)
+		}
+		rt := make([]time.Duration, n)
+		cyc := make([]uint64, n+1)
+		c0, b0, o0 := g.read()
+		cyc[0] = c0
+		for i := range n {
+			start, ch := runStamped(t, e, root, fmt.Sprint("call-", i), clk.fn)
+			rt[i] = time.Duration(tp.called.Load()-start) + time.Duration(ch.first.Load()-tp.responded.Load())
+			cyc[i+1], _, _ = g.read()
+		}
+		c1, b1, o1 := g.read()
+		runtime.UnlockOSThread()
+		var gc, quiet []time.Duration
+		for i := range n {
+			// cycle count moved during this call or the next: a cycle
+			// was marking during this call
+			if cyc[min(i+2, n)] != cyc[i] {
+				gc = append(gc, rt[i])
+			} else {
+				quiet = append(quiet, rt[i])
+			}
+		}
+		t.Logf("%s: %d GC cycles in %d calls; %.0f B and %.1f objects allocated per call (harness included)", clk.name, c1-c0, n, float64(b1-b0)/float64(n), float64(o1-o0)/float64(n))
+		report(t, clk.name+": all calls", slices.Clone(rt))
+		if len(gc) > 0 {
+			report(t, clk.name+": calls during a GC cycle", gc)
+		}
+		report(t, clk.name+": calls with no GC", quiet)
+		// the slowest 1 %: how many overlapped a GC
+		idx := make([]int, n)
+		for i := range idx {
+			idx[i] = i
+		}
+		slices.SortFunc(idx, func(a, b int) int { return int(rt[b] - rt[a]) })
+		inGC := 0
+		for _, i := range idx[:n/100] {
+			if cyc[min(i+2, n)] != cyc[i] {
+				inGC++
+			}
+		}
+		t.Logf("%s: of the slowest %d calls, %d overlapped a GC cycle", clk.name, n/100, inGC)
+		// calls by how long after a cycle's end they ran: sweeping and
+		// refilling the allocation caches follow each cycle
+		buckets := map[string][]time.Duration{}
+		last := -1000
+		for i := range n {
+			if cyc[i+1] != cyc[i] {
+				last = i
+			}
+			switch d := i - last; {
+			case d <= 2:
+				buckets["0-2 calls after"] = append(buckets["0-2 calls after"], rt[i])
+			case d <= 10:
+				buckets["3-10 calls after"] = append(buckets["3-10 calls after"], rt[i])
+			default:
+				buckets["later"] = append(buckets["later"], rt[i])
+			}
+		}
+		for _, k := range []string{"0-2 calls after", "3-10 calls after", "later"} {
+			if len(buckets[k]) > 0 {
+				report(t, clk.name+": "+k, buckets[k])
+			}
+		}
+	}
+}
