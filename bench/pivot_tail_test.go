@@ -56,10 +56,13 @@ func TestPivotEngineTail(t *testing.T) {
 		}
 		rt := make([]time.Duration, n)
 		cyc := make([]uint64, n+1)
+		faults := make([]int64, n)
 		c0, b0, o0 := g.read()
 		cyc[0] = c0
 		for i := range n {
+			f0 := threadFaults()
 			start, ch := runStamped(t, e, root, fmt.Sprint("call-", i), clk.fn)
+			faults[i] = threadFaults() - f0
 			rt[i] = time.Duration(tp.called.Load()-start) + time.Duration(ch.first.Load()-tp.responded.Load())
 			cyc[i+1], _, _ = g.read()
 		}
@@ -94,6 +97,19 @@ func TestPivotEngineTail(t *testing.T) {
 			}
 		}
 		t.Logf("%s: of the slowest %d calls, %d overlapped a GC cycle", clk.name, n/100, inGC)
+		var slowF, allF int64
+		faulted := 0
+		for _, i := range idx[:n/100] {
+			slowF += faults[i]
+			if faults[i] > 0 {
+				faulted++
+			}
+		}
+		for _, f := range faults {
+			allF += f
+		}
+		t.Logf("%s: page faults per call (whole call, harness included): %.2f on average, %.2f in the slowest %d (%d of them had one)",
+			clk.name, float64(allF)/float64(n), float64(slowF)/float64(n/100), n/100, faulted)
 		// calls by how long after a cycle's end they ran: sweeping and
 		// refilling the allocation caches follow each cycle
 		buckets := map[string][]time.Duration{}

@@ -35,9 +35,10 @@ func TwilioSignature(authToken, url string, form url.Values) string {
 }
 
 // signPairs orders form fields as Twilio signs them: by name, then value
-// (byte-wise), each identical pair once.
+// (byte-wise), each identical pair once. It sorts fields in place (the
+// callers are done with their order) and returns them.
 func signPairs(fields []pair) []pair {
-	out := slices.Clone(fields)
+	out := fields
 	slices.SortFunc(out, func(a, b pair) int {
 		if c := strings.Compare(a.key, b.key); c != 0 {
 			return c

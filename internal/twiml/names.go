@@ -57,11 +57,3 @@ const (
 	tokEnd   = xmlscan.End
 	tokOther = xmlscan.Other
 )
-
-// newScanner is the scanner of a TwiML document, with TwiML's names
-// interned.
-func newScanner(b []byte) *xmlscan.Scanner {
-	s := xmlscan.New(b)
-	s.Names = interned
-	return s
-}

@@ -5,8 +5,10 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"github.com/switchboard/switchboard/internal/xmlscan"
 	"io"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -48,13 +50,44 @@ func Parse(body []byte) (doc *Document, err error) {
 	if len(b) == 0 {
 		return nil, &Error{CodeParse, "document is empty"}
 	}
-	return parse(newScanner(b), lines)
+	w := workspaces.Get().(*workspace)
+	w.s.Reset(b)
+	doc, err = parseWith(&w.s, lines, &w.buf)
+	w.s.Reset(nil) // keep no reference to the answer
+	if cap(w.buf) <= maxPooledBuf {
+		workspaces.Put(w)
+	}
+	return doc, err
 }
+
+// workspace is a scanner and a text buffer, reused by one Parse after
+// another: nothing of them is in the Document (its strings are copies).
+type workspace struct {
+	s   xmlscan.Scanner
+	buf []byte
+}
+
+// maxPooledBuf bounds the text buffer a workspace keeps.
+const maxPooledBuf = 16 << 10
+
+var workspaces = sync.Pool{New: func() any {
+	w := &workspace{buf: make([]byte, 0, 512)}
+	w.s.Names = interned
+	return w
+}}
 
 // parse reads a prepared document from src.
 func parse(src tokenSource, lines int) (*Document, error) {
+	buf := make([]byte, 0, 512)
+	return parseWith(src, lines, &buf)
+}
+
+// parseWith is parse with *buf as the text buffer, left in *buf (emptied,
+// perhaps grown) for the next document.
+func parseWith(src tokenSource, lines int, buf *[]byte) (*Document, error) {
 	p := &parser{src: src, lines: lines,
-		doc: &Document{Verbs: make([]Verb, 0, 8)}, buf: make([]byte, 0, 512)}
+		doc: &Document{Verbs: make([]Verb, 0, 8)}, buf: (*buf)[:0]}
+	defer func() { *buf = p.buf[:0] }()
 	if err := p.document(); err != nil {
 		return nil, err
 	}
