@@ -61,6 +61,7 @@ type Scanner struct {
 	toClose   xml.Name
 	buf       []byte     // decoded text when it differs from the input
 	attr      []xml.Attr // reused between start tags
+	bad       string     // the text's first disallowed character, see text
 }
 
 // New returns a Scanner reading b, which it does not modify.
@@ -381,6 +382,7 @@ func (s *Scanner) text(quote int, cdata bool) ([]byte, bool) {
 	start := s.pos
 	i := start
 	end := -1 // end of the data in b, when not copying
+	s.bad = ""
 	var out []byte
 	copying := false
 	startCopy := func() {
@@ -404,7 +406,13 @@ func (s *Scanner) text(quote int, cdata bool) ([]byte, bool) {
 				return nil, false
 			}
 			if quote >= 0 {
-				s.syntaxError("unexpected EOF")
+				// encoding/xml checks the characters read before it
+				// finds the quote missing
+				if s.bad != "" {
+					s.syntaxError(s.bad)
+				} else {
+					s.syntaxError("unexpected EOF")
+				}
 				return nil, false
 			}
 			end = i
@@ -451,15 +459,11 @@ func (s *Scanner) text(quote int, cdata bool) ([]byte, bool) {
 			}
 		case c >= utf8.RuneSelf:
 			r, size := utf8.DecodeRune(b[i:])
-			if r == utf8.RuneError && size == 1 {
-				s.pos = i
-				s.syntaxError("invalid UTF-8")
-				return nil, false
-			}
-			if !isInCharacterRange(r) {
-				s.pos = i
-				s.syntaxError(fmt.Sprintf("illegal character code %U", r))
-				return nil, false
+			switch {
+			case r == utf8.RuneError && size == 1:
+				s.badChar("invalid UTF-8")
+			case !isInCharacterRange(r):
+				s.badChar(fmt.Sprintf("illegal character code %U", r))
 			}
 			if copying {
 				out = append(out, b[i:i+size]...)
@@ -467,9 +471,7 @@ func (s *Scanner) text(quote int, cdata bool) ([]byte, bool) {
 			i += size
 		default:
 			if c < 0x20 && c != '\t' && c != '\n' {
-				s.pos = i
-				s.syntaxError(fmt.Sprintf("illegal character code %U", rune(c)))
-				return nil, false
+				s.badChar(fmt.Sprintf("illegal character code %U", rune(c)))
 			}
 			if copying {
 				out = append(out, c)
@@ -478,11 +480,26 @@ func (s *Scanner) text(quote int, cdata bool) ([]byte, bool) {
 		}
 	}
 	s.pos = i
+	if s.bad != "" {
+		// encoding/xml checks the characters once the text is read: an
+		// error in its reading (above) comes first, and this one is
+		// reported where the text ends.
+		s.syntaxError(s.bad)
+		return nil, false
+	}
 	if copying {
 		s.buf = out
 		return out, true
 	}
 	return b[start:end], true
+}
+
+// badChar records the first character of the text being read that XML
+// does not allow.
+func (s *Scanner) badChar(msg string) {
+	if s.bad == "" {
+		s.bad = msg
+	}
 }
 
 // entity decodes the reference at b[i] == '&', appending it to out, as
@@ -532,9 +549,7 @@ func (s *Scanner) entity(out []byte, i int) ([]byte, int, bool) {
 					r = utf8.RuneError // as string(rune(n)) does
 				}
 				if !isInCharacterRange(r) {
-					s.pos = j + 1
-					s.syntaxError(fmt.Sprintf("illegal character code %U", r))
-					return nil, 0, false
+					s.badChar(fmt.Sprintf("illegal character code %U", r))
 				}
 				return utf8.AppendRune(out, r), j + 1, true
 			}
