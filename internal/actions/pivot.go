@@ -260,7 +260,9 @@ func (s *session) fetch(ctx context.Context, r request) (resp *pivot.Response, b
 	if err := s.x.CountDocument(); err != nil {
 		return nil, "", err
 	}
-	params := s.params(r.params)
+	buf := paramBufs.Get().(*pivot.Params)
+	params := s.paramsInto(*buf, r.params)
+	defer putParams(buf, params)
 	timeout := s.p.timeout(s.format)
 	retries := 1
 	if s.p.Retries != nil {

@@ -2,6 +2,7 @@ package actions
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/switchboard/switchboard/internal/call"
@@ -13,6 +14,11 @@ import (
 // call's base parameters over them (Kazoo's precedence), then the verb's
 // callback parameters.
 func (s *session) params(extra pivot.Params) pivot.Params {
+	return s.paramsInto(nil, extra)
+}
+
+// paramsInto is params appended to into[:0] when it has room for them.
+func (s *session) paramsInto(into, extra pivot.Params) pivot.Params {
 	x := s.x
 	info := x.Call.Info()
 	status := "ringing"
@@ -24,7 +30,10 @@ func (s *session) params(extra pivot.Params) pivot.Params {
 	vars := x.Vars.All()
 	digits := x.Vars.Digits()
 	// Sized for the base parameters, so that appending never copies them.
-	ps := make(pivot.Params, 0, len(vars)+len(digits)+len(extra)+20)
+	ps := into[:0]
+	if n := len(vars) + len(digits) + len(extra) + 20; cap(ps) < n {
+		ps = make(pivot.Params, 0, n)
+	}
 	if s.format == "kazoo" {
 		if len(vars) > 0 {
 			cav := map[string]any{}
@@ -97,6 +106,24 @@ func (s *session) params(extra pivot.Params) pivot.Params {
 		}
 	}
 	return append(ps, extra...)
+}
+
+// paramBufs keeps the parameter lists of finished requests for the next
+// ones: a list lives only while its request is sent and traced (the trace
+// keeps its values, not the list).
+var paramBufs = sync.Pool{New: func() any { b := make(pivot.Params, 0, 32); return &b }}
+
+// maxPooledParams bounds the parameters a pooled list keeps.
+const maxPooledParams = 256
+
+// putParams gives ps's list back to paramBufs, holding no values.
+func putParams(b *pivot.Params, ps pivot.Params) {
+	if cap(ps) > maxPooledParams {
+		return
+	}
+	clear(ps[:cap(ps)])
+	*b = ps[:0]
+	paramBufs.Put(b)
 }
 
 // kazooNames renames TwiML callback parameters for the kazoo format

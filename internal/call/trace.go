@@ -81,7 +81,9 @@ func NewTrace(clock Clock, w io.Writer) *Trace {
 	if clock == nil {
 		clock = RealClock{}
 	}
-	return &Trace{start: clock.Now(), clock: clock, w: w}
+	// Room for a short call's lines (module, webhook, answer, say,
+	// hangup …) at once, not by four doublings.
+	return &Trace{start: clock.Now(), clock: clock, w: w, events: make([]Event, 0, 8)}
 }
 
 // Add records an op with fields given as key, value pairs. After the

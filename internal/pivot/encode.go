@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -102,11 +103,34 @@ func clean(ps Params) bool {
 // flatten turns params into form fields: nested objects become Key[Sub],
 // lists Key[].
 func flatten(ps Params) []pair {
-	out := make([]pair, 0, len(ps)+4)
+	return flattenInto(make([]pair, 0, len(ps)+4), ps)
+}
+
+// flattenInto is flatten appending to out.
+func flattenInto(out []pair, ps Params) []pair {
 	for _, p := range ps {
 		out = flattenValue(out, p.Key, p.Value)
 	}
 	return out
+}
+
+// pairBufs keeps the form fields of finished requests for the next ones:
+// a request's fields live only while it is sent.
+var pairBufs = sync.Pool{New: func() any { b := make([]pair, 0, 32); return &b }}
+
+// maxPooledPairs bounds the fields a pooled buffer keeps.
+const maxPooledPairs = 256
+
+func getPairs() *[]pair { return pairBufs.Get().(*[]pair) }
+
+// putPairs gives b back, holding no strings.
+func putPairs(b *[]pair) {
+	if cap(*b) > maxPooledPairs {
+		return
+	}
+	clear((*b)[:cap(*b)])
+	*b = (*b)[:0]
+	pairBufs.Put(b)
 }
 
 func flattenValue(out []pair, key string, v any) []pair {

@@ -215,6 +215,9 @@ type hop struct {
 	body   []byte
 	ctype  string
 	form   []pair // POST form fields in signing order, for X-Twilio-Signature
+	// pairs is the pooled buffer under form, given back when the exchange
+	// ends (redirect hops share it).
+	pairs *[]pair
 }
 
 var errAttemptTimeout = errors.New("pivot attempt timeout")
@@ -238,6 +241,9 @@ func (c *Client) do(ctx context.Context, r Request, ex *Exchange) (*Response, er
 	h, err := c.prepare(r, ex)
 	if err != nil {
 		return nil, err
+	}
+	if h.pairs != nil {
+		defer putPairs(h.pairs)
 	}
 	now := r.Now
 	if now == nil {
@@ -384,7 +390,10 @@ func (c *Client) prepare(r Request, ex *Exchange) (*hop, error) {
 	target := raw
 	switch {
 	case method == http.MethodGet:
-		target = appendQuery(raw, encodeForm(flatten(ps)))
+		buf := getPairs()
+		*buf = flattenInto((*buf)[:0], ps)
+		target = appendQuery(raw, encodeForm(*buf))
+		putPairs(buf)
 	case strings.EqualFold(r.BodyFormat, "json"):
 		body, err := encodeJSON(ps)
 		if err != nil {
@@ -395,9 +404,10 @@ func (c *Client) prepare(r Request, ex *Exchange) (*hop, error) {
 			target = appendQuery(raw, "bodySHA256="+bodySHA256(body))
 		}
 	default:
-		fields := flatten(ps)
-		h.body, h.ctype = appendForm(fields), ContentTypeForm
-		h.form = signPairs(fields)
+		h.pairs = getPairs()
+		*h.pairs = flattenInto((*h.pairs)[:0], ps)
+		h.body, h.ctype = appendForm(*h.pairs), ContentTypeForm
+		h.form = signPairs(*h.pairs)
 	}
 	u := parsed // the URL as checked, unless parameters were added to it
 	if target != raw {
