@@ -279,8 +279,9 @@ func (s *session) fetch(ctx context.Context, r request) (resp *pivot.Response, b
 	})
 	stopFiller()
 	s.x.Vars.ClearDigits()
-	fields := []any{"method", ex.Method, "url", ex.URL, "format", s.format, "status", ex.Status,
-		"params", paramsObject(params), "duration_ms", ex.Duration.Milliseconds(), "iteration", s.x.Documents()}
+	// Room for every field below at once: growing the list copies it.
+	fields := append(make([]any, 0, 20), "method", ex.Method, "url", ex.URL, "format", s.format, "status", ex.Status,
+		"params", paramsObject(params), "duration_ms", ex.Duration.Milliseconds(), "iteration", s.x.Documents())
 	if resp != nil && err == nil {
 		fields = append(fields, "response", resp.Kind.String())
 	}
