@@ -5,11 +5,12 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
-	"github.com/switchboard/switchboard/internal/xmlscan"
 	"io"
 	"strings"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/switchboard/switchboard/internal/xmlscan"
 )
 
 // Kind says how a webhook answer is to be executed.

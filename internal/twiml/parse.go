@@ -5,11 +5,12 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"github.com/switchboard/switchboard/internal/xmlscan"
 	"io"
 	"strings"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/switchboard/switchboard/internal/xmlscan"
 )
 
 // recoverPanics turns a panic while parsing into a 12400 error, so that a
