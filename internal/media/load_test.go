@@ -91,7 +91,9 @@ func (nopWriter) WriteToUDPAddrPort(b []byte, _ netip.AddrPort) (int, error) { r
 // pacing deviation |Δt − 20 ms| of each stream's arrivals at the sink
 // (kernel receive timestamps): median, p99, max. It asserts nothing about
 // timing. By default it runs 50 sessions for 2 s; MEDIA_LOAD=1 runs 100,
-// 500 and 1500 sessions for MEDIA_LOAD_SECONDS (default 10) each.
+// 500 and 1500 sessions (or MEDIA_LOAD_SIZES, e.g. "1000 1500") for
+// MEDIA_LOAD_SECONDS (default 10) each. It also logs where the lateness
+// came from (load_metrics_test.go).
 func TestPacing(t *testing.T) {
 	if os.Getenv("MEDIA_PACING_SINK") == "1" {
 		t.Skip("running as the sink")
@@ -102,13 +104,32 @@ func TestPacing(t *testing.T) {
 		if v, err := strconv.Atoi(os.Getenv("MEDIA_LOAD_SECONDS")); err == nil && v > 0 {
 			secs = v
 		}
+		if v := strings.Fields(os.Getenv("MEDIA_LOAD_SIZES")); len(v) > 0 {
+			sizes = sizes[:0]
+			for _, f := range v {
+				n, err := strconv.Atoi(f)
+				if err != nil || n < 1 {
+					t.Fatalf("MEDIA_LOAD_SIZES: %q is not a count of sessions", f)
+				}
+				sizes = append(sizes, n)
+			}
+		}
 	} else if testing.Short() {
 		t.Skip("short")
+	}
+	// MEDIA_LOAD_NICE and MEDIA_LOAD_SLICE_US set this process's threads
+	// as --media-priority would, to measure each lever alone.
+	if v, ok := os.LookupEnv("MEDIA_LOAD_NICE"); ok {
+		nice, _ := strconv.Atoi(v)
+		slice, _ := strconv.Atoi(os.Getenv("MEDIA_LOAD_SLICE_US"))
+		gn, gs, err := setThreads(nice, time.Duration(slice)*time.Microsecond)
+		t.Logf("threads set to nice %d slice %v (err %v)", gn, gs, err)
 	}
 	for _, n := range sizes {
 		r := runPacing(t, n, time.Duration(secs)*time.Second)
 		t.Logf("N=%d: %d packets in %v, CPU %.2f µs/packet (user %.2f; %.0f%% of one core); pacing deviation median %.2f ms, p99 %.2f ms, max %.2f ms; sink saw %d packets (%.1f%% of sent)",
 			n, r.sent, r.elapsed.Round(time.Millisecond), r.cpuPerPacket, r.userPerPacket, r.cpuShare*100, r.p50, r.p99, r.max, r.received, 100*float64(r.received)/float64(max(r.sentAll, 1)))
+		t.Logf("N=%d: %s", n, r.split)
 		if r.echoed > 0 {
 			t.Logf("N=%d with MEDIA_LOAD_ECHO: %d packets taken in, CPU %.2f µs per packet in + out (user %.2f)",
 				n, r.echoed, r.cpuPerInOut, r.userPerInOut)
@@ -129,6 +150,7 @@ type pacingResult struct {
 	// the sessions took in, and CPU per packet in + out
 	echoed                    uint64
 	cpuPerInOut, userPerInOut float64
+	split                     string // where the lateness came from
 }
 
 func runPacing(t *testing.T, n int, d time.Duration) pacingResult {
@@ -210,11 +232,11 @@ func runPacing(t *testing.T, n int, d time.Duration) pacingResult {
 	}
 	time.Sleep(time.Second) // warm up
 	fmt.Fprintln(stdin, "MEASURE")
-	ru0, sent0, rcvd0, t0 := rusage(t), sentBy(), receivedBy(), time.Now()
+	ru0, sent0, rcvd0, t0, sp0 := rusage(t), sentBy(), receivedBy(), time.Now(), readSplit(m)
 	time.Sleep(d)
-	ru1, sent1, rcvd1, t1 := rusage(t), sentBy(), receivedBy(), time.Now()
+	ru1, sent1, rcvd1, t1, sp1 := rusage(t), sentBy(), receivedBy(), time.Now(), readSplit(m)
 	fmt.Fprintln(stdin, "STOP")
-	r := pacingResult{sent: sent1 - sent0, elapsed: t1.Sub(t0)}
+	r := pacingResult{sent: sent1 - sent0, elapsed: t1.Sub(t0), split: sp0.report(sp1)}
 	cpu := ru1.total() - ru0.total()
 	r.cpuPerPacket = float64(cpu.Microseconds()) / float64(max(r.sent, 1))
 	r.userPerPacket = float64((ru1.user - ru0.user).Microseconds()) / float64(max(r.sent, 1))

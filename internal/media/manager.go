@@ -39,6 +39,9 @@ type Manager struct {
 	builtins builtins
 	sessions sessionSet       // open sessions and closed ones' counts (stats.go)
 	pacing   latencyHistogram // how late each tick's last packet went out
+	// how late the pacers woke for their ticks: pacing less this is the
+	// ticks' own work
+	pacingWake latencyHistogram
 }
 
 // NewManager checks the configuration (port range, TTS engine found) and
@@ -113,7 +116,7 @@ func NewManager(cfg Config, log *slog.Logger) (*Manager, error) {
 		m.loops = append(m.loops, new(ioLoop))
 	}
 	for i := range pacerSlots {
-		m.pacers = append(m.pacers, newPacer(time.Duration(i)*ptime/pacerSlots, &m.pacing))
+		m.pacers = append(m.pacers, newPacer(time.Duration(i)*ptime/pacerSlots, &m.pacing, &m.pacingWake))
 	}
 	return m, nil
 }

@@ -13,8 +13,9 @@ import (
 type pacer struct {
 	offset time.Duration
 	late   *latencyHistogram // how late each tick's last packet went out
+	wake   *latencyHistogram // how late the pacer woke for each tick
 
-	wake chan struct{} // the last session left
+	stop chan struct{} // the last session left
 
 	mu       sync.Mutex
 	sessions []*Session
@@ -22,11 +23,14 @@ type pacer struct {
 	scratch  []*Session // used by the pacer goroutine only
 }
 
-func newPacer(offset time.Duration, late *latencyHistogram) *pacer {
+func newPacer(offset time.Duration, late, woke *latencyHistogram) *pacer {
 	if late == nil {
 		late = new(latencyHistogram)
 	}
-	return &pacer{offset: offset, late: late, wake: make(chan struct{}, 1)}
+	if woke == nil {
+		woke = new(latencyHistogram)
+	}
+	return &pacer{offset: offset, late: late, wake: woke, stop: make(chan struct{}, 1)}
 }
 
 func (p *pacer) load() int {
@@ -62,7 +66,7 @@ func (p *pacer) remove(s *Session) {
 	s.pacerIdx = -1
 	if last == 0 {
 		select {
-		case p.wake <- struct{}{}:
+		case p.stop <- struct{}{}:
 		default:
 		}
 	}
@@ -98,7 +102,7 @@ func (p *pacer) run() {
 			timer.Reset(d)
 			select {
 			case <-timer.C:
-			case <-p.wake:
+			case <-p.stop:
 				timer.Stop()
 				if p.empty() {
 					return
@@ -113,6 +117,7 @@ func (p *pacer) run() {
 			// the wall clock anyway.
 			k = int64(now.Sub(start) / ptime)
 		}
+		p.wake.observe(now.Sub(next))
 		p.mu.Lock()
 		if len(p.sessions) == 0 {
 			p.running = false
