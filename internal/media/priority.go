@@ -58,7 +58,8 @@ func (p Priority) String() string {
 
 // ApplyPriority sets p on every thread of the process; threads made later
 // inherit it from the thread that makes them (Linux keeps nice and the
-// slice per thread). What cannot be set (no CAP_SYS_NICE, an old kernel)
+// slice per thread). A process that leads its session also gets the nice
+// on its autogroup (see raiseAutogroup). What cannot be set (no CAP_SYS_NICE, an old kernel)
 // is logged as a warning and the rest still applies: the server runs
 // either way. It returns the nice and slice the threads now have (slice 0:
 // the kernel's default).
@@ -70,6 +71,9 @@ func ApplyPriority(p Priority, log *slog.Logger) (nice int, slice time.Duration)
 		return 0, 0
 	}
 	nice, slice, err := setThreads(highNice, highSlice)
+	if gerr := raiseAutogroup(highNice); gerr != nil && !errors.Is(err, errNoNice) {
+		err = errors.Join(err, gerr)
+	}
 	if err != nil {
 		log.Warn("media priority high: partly applied", "nice", nice, "slice", slice, "err", err)
 	} else {
@@ -151,6 +155,38 @@ func setThread(tid, nice int, slice time.Duration) (int, time.Duration, error) {
 		return nice, slice, fmt.Errorf("sched_setattr %d: %w", tid, errors.Join(append(warn, err)...))
 	}
 	return nice, slice, errors.Join(warn...)
+}
+
+// raiseAutogroup gives the process's autogroup the nice too, when the
+// process leads its own session (a daemon: systemd starts each service in
+// a session of its own). With autogroups on (the kernel's default, for
+// processes outside a CPU cgroup) the CPU is shared between sessions
+// first, so the threads' nice counts only against the other threads of
+// the session. A process started from a shell (the bench harness, with
+// sipp beside it) shares the shell's session: that group is left alone.
+func raiseAutogroup(nice int) error {
+	if unix.Getpid() != sessionID() {
+		return nil
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/sched_autogroup_enabled"); err != nil || len(b) == 0 || b[0] != '1' {
+		return nil
+	}
+	err := os.WriteFile("/proc/self/autogroup", []byte(strconv.Itoa(nice)), 0)
+	if errors.Is(err, os.ErrPermission) || errors.Is(err, unix.EPERM) {
+		return errNoNice
+	}
+	if err != nil {
+		return fmt.Errorf("autogroup nice: %w", err)
+	}
+	return nil
+}
+
+func sessionID() int {
+	sid, err := unix.Getsid(0)
+	if err != nil {
+		return -1
+	}
+	return sid
 }
 
 // threadIDs lists the process's threads.

@@ -1,0 +1,125 @@
+package e2e
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// TestMediaPriorityWithoutPermission starts the server with
+// --media-priority high as a process that may not lower its nice value (no
+// CAP_SYS_NICE, RLIMIT_NICE 0): it logs a warning naming what is missing,
+// serves, and its threads keep nice 0 (with the 1 ms slice on kernels
+// that take one, which needs no privilege).
+func TestMediaPriorityWithoutPermission(t *testing.T) {
+	setpriv, err1 := exec.LookPath("setpriv")
+	prlimit, err2 := exec.LookPath("prlimit")
+	if err1 != nil || err2 != nil {
+		t.Skip("setpriv and prlimit (util-linux) are needed")
+	}
+	cmd := exec.Command(setpriv, "--bounding-set=-sys_nice", "--inh-caps=-sys_nice", "--",
+		prlimit, "--nice=0:0", "--",
+		binary, "serve", "--log-format", "json", "--http-addr", "127.0.0.1:0", "--sip-addr", "127.0.0.1:0",
+		"--data-dir", t.TempDir(), "--admin-key", "priority-test-key-0123456789", "--media-priority", "high")
+	cmd.Env = cleanEnv()
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-done
+	})
+	addr, warned := make(chan string, 1), make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			t.Log("serve:", sc.Text())
+			var rec struct {
+				Level, Msg, Addr, Err string
+			}
+			if json.Unmarshal(sc.Bytes(), &rec) != nil {
+				continue
+			}
+			switch {
+			case rec.Msg == "http listening":
+				addr <- rec.Addr
+			case strings.HasPrefix(rec.Msg, "media priority"):
+				warned <- rec.Level + " " + rec.Err
+			}
+		}
+	}()
+	var warning string
+	select {
+	case warning = <-warned:
+	case err := <-done:
+		t.Fatalf("serve exited: %v", err)
+	case <-time.After(60 * time.Second):
+		t.Fatal("no media priority line logged within 60s")
+	}
+	if !strings.HasPrefix(warning, "WARN ") || !strings.Contains(warning, "CAP_SYS_NICE") {
+		t.Errorf("priority line %q: want a warning naming CAP_SYS_NICE", warning)
+	}
+	var url string
+	select {
+	case a := <-addr:
+		url = "http://" + a
+	case err := <-done:
+		t.Fatalf("serve exited: %v", err)
+	case <-time.After(60 * time.Second):
+		t.Fatal("serve did not listen within 60s")
+	}
+	resp, err := http.Get(url + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("healthz: %d", resp.StatusCode)
+	}
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*", cmd.Process.Pid))
+	if len(tasks) == 0 {
+		t.Fatal("no threads found")
+	}
+	for _, task := range tasks {
+		var tid int
+		fmt.Sscan(filepath.Base(task), &tid)
+		a, err := unix.SchedGetAttr(tid, 0)
+		if err != nil {
+			continue // the thread ended
+		}
+		if a.Nice != 0 {
+			t.Errorf("thread %d has nice %d without permission", tid, a.Nice)
+		}
+	}
+}
+
+// TestMediaPriorityFlag: a bad value is refused before anything starts,
+// naming the choices.
+func TestMediaPriorityFlag(t *testing.T) {
+	_, stderr, err := run(t, nil, "", "serve", "--media-priority", "realtime", "--data-dir", t.TempDir())
+	if err == nil || !strings.Contains(stderr, `--media-priority: media priority "realtime": want normal or high`) {
+		t.Errorf("--media-priority realtime: err %v, stderr %q", err, stderr)
+	}
+	_, stderr, err = run(t, []string{"SWITCHBOARD_MEDIA_PRIORITY=urgent"}, "", "serve", "--data-dir", t.TempDir())
+	if err == nil || !strings.Contains(stderr, `"urgent": want normal or high`) {
+		t.Errorf("SWITCHBOARD_MEDIA_PRIORITY=urgent: err %v, stderr %q", err, stderr)
+	}
+	out, _, _ := run(t, nil, "", "serve", "--help")
+	if !strings.Contains(out, "--media-priority") || !strings.Contains(out, "SWITCHBOARD_MEDIA_PRIORITY") {
+		t.Error("serve --help does not describe --media-priority")
+	}
+}
