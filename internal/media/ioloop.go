@@ -3,6 +3,7 @@ package media
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -36,6 +37,9 @@ import (
 // housekeepEvery is how often a loop releases what waits in its
 // sessions' jitter buffers and DTMF receivers while something does.
 const housekeepEvery = 20 * time.Millisecond
+
+// ioYield: the loop yields its P after each batch of ready sockets.
+const ioYield = true
 
 type ioLoop struct {
 	mu      sync.Mutex
@@ -210,6 +214,13 @@ func (l *ioLoop) run(f *os.File, rc syscall.RawConn) {
 			continue
 		}
 		l.handle(l.evs[:l.nready], now)
+		if ioYield {
+			// rc.Read does not park while sockets are ready, so a busy
+			// loop would hold its P until the runtime preempts it
+			// (10 ms): a pacer whose timer fired on this P would wait
+			// that long. Yield between batches.
+			runtime.Gosched()
+		}
 	}
 }
 
