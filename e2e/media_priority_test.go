@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -122,4 +123,37 @@ func TestMediaPriorityFlag(t *testing.T) {
 	if !strings.Contains(out, "--media-priority") || !strings.Contains(out, "SWITCHBOARD_MEDIA_PRIORITY") {
 		t.Error("serve --help does not describe --media-priority")
 	}
+}
+
+// TestMediaPriorityDefault: started with no flag, by a user allowed to
+// lower its nice, every thread of the server has nice -10.
+func TestMediaPriorityDefault(t *testing.T) {
+	if !mayLowerNice() {
+		t.Skip("this test process may not lower its nice: the server could not either")
+	}
+	p := serve(t, nil, "--http-addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--admin-key", "priority-test-key-0123456789")
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*", p.cmd.Process.Pid))
+	if len(tasks) < 2 {
+		t.Fatalf("threads: %v", tasks)
+	}
+	for _, task := range tasks {
+		var tid int
+		fmt.Sscan(filepath.Base(task), &tid)
+		if a, err := unix.SchedGetAttr(tid, 0); err == nil && a.Nice != -10 {
+			t.Errorf("thread %d: nice %d, want -10 by default", tid, a.Nice)
+		}
+	}
+}
+
+// mayLowerNice tries to lower this thread's nice by one and puts it back
+// (raising it is always allowed).
+func mayLowerNice() bool {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	a, err := unix.SchedGetAttr(0, 0)
+	if err != nil || unix.Setpriority(unix.PRIO_PROCESS, 0, int(a.Nice)-1) != nil {
+		return false
+	}
+	unix.Setpriority(unix.PRIO_PROCESS, 0, int(a.Nice))
+	return true
 }

@@ -97,7 +97,7 @@ func newServeCmd() *cobra.Command {
 	f.DurationVar(&cfg.SIP.TCPMessageTimeout, "sip-tcp-message-timeout", 0, "close a SIP TCP/TLS connection whose first message, or the rest of a message, takes longer; 10s when 0 (SWITCHBOARD_SIP_TCP_MESSAGE_TIMEOUT)")
 	f.StringVar(&cfg.MetricsAddr, "metrics-addr", "", "serve Prometheus /metrics without a token at this address, e.g. 10.0.0.5:9100 (the API address serves it to an operator token); off when empty (SWITCHBOARD_METRICS_ADDR)")
 	f.StringVar(&cfg.DebugAddr, "debug-addr", "", "serve Go's pprof profiles at this loopback address, e.g. 127.0.0.1:6060; off when empty (SWITCHBOARD_DEBUG_ADDR)")
-	f.StringVar(&priority, "media-priority", "normal", "how the process's threads compete for the CPU with other programs, so that the 20 ms media ticks go out on time on a busy machine: normal, or high (nice -10 on every thread, which needs CAP_SYS_NICE, and a 1 ms scheduler slice on Linux 6.12+, which does not; what cannot be set is logged as a warning and the server runs) (SWITCHBOARD_MEDIA_PRIORITY)")
+	f.StringVar(&priority, "media-priority", "high", "how the process's threads compete for the CPU with other programs, so that the 20 ms media ticks go out on time on a busy machine: high (nice -10 on every thread, which needs CAP_SYS_NICE, and a 1 ms scheduler slice on Linux 6.12+, which does not; what cannot be set is logged as a warning and the server runs) or normal (SWITCHBOARD_MEDIA_PRIORITY)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error (SWITCHBOARD_LOG_LEVEL)")
 	f.StringVar(&logFormat, "log-format", "text", "text or json (SWITCHBOARD_LOG_FORMAT)")
 	return cmd

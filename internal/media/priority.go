@@ -75,7 +75,7 @@ func ApplyPriority(p Priority, log *slog.Logger) (nice int, slice time.Duration)
 		err = errors.Join(err, gerr)
 	}
 	if err != nil {
-		log.Warn("media priority high: partly applied", "nice", nice, "slice", slice, "err", err)
+		log.Warn("media priority high: partly applied; grant CAP_SYS_NICE (setcap cap_sys_nice+ep, or systemd's AmbientCapabilities=CAP_SYS_NICE) or choose --media-priority normal", "nice", nice, "slice", slice, "err", err)
 	} else {
 		log.Info("media priority high", "nice", nice, "slice", slice)
 	}
