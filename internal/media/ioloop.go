@@ -38,7 +38,8 @@ import (
 // sessions' jitter buffers and DTMF receivers while something does.
 const housekeepEvery = 20 * time.Millisecond
 
-// ioYield: the loop yields its P after each batch of ready sockets.
+// ioYield: the loop yields its P after each batch of ready sockets (false
+// only to measure without it: bench/RESULTS.md, 2026-12-07 17:43).
 const ioYield = true
 
 type ioLoop struct {
