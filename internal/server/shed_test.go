@@ -68,8 +68,9 @@ func TestShedByDefault(t *testing.T) {
 	if c, ok := m["switchboard_shed_cap_calls_per_second"]; !ok || c <= 0 {
 		t.Errorf("switchboard_shed_cap_calls_per_second = %v (exported %v) while shedding, want a cap", c, ok)
 	}
-	if p, ok := m["switchboard_sched_latency_p99_seconds"]; !ok || p <= 0 {
-		t.Errorf("switchboard_sched_latency_p99_seconds = %v (exported %v) while short of CPU", p, ok)
+	// Its value may be 0 here: a window with too few samples says nothing.
+	if _, ok := m["switchboard_sched_latency_p99_seconds"]; !ok {
+		t.Error("switchboard_sched_latency_p99_seconds not exported while --shed-latency is on")
 	}
 	dashboardNamesExist(t, m)
 	taken, shed := 0, 0
