@@ -55,6 +55,9 @@ const (
 	shedCutHold     = 400 * time.Millisecond
 	shedCut         = 0.8
 	shedCutSevere   = 0.5
+	shedDeep        = 4    // times the limit: a deep backlog,
+	shedCutDeep     = 0.25 // cut to this
+	shedClearRun    = 2    // clear windows in a row before a raise
 	shedEasing      = 0.75 // no cut while the latency is under this share of what it was at the last cut
 	shedOverRun     = 2    // windows over the limit in a row before a cut,
 	shedAtOnce      = 2    // unless over this many times it
@@ -88,6 +91,7 @@ type admission struct {
 	lastCut   time.Time
 	taken     int     // calls taken since the last adjust
 	overRun   int     // windows over the limit in a row
+	clearRun  int     // windows clear in a row
 	good      float64 // calls/s taken in recent clear windows (decaying)
 	rateAvg   float64 // calls/s taken, averaged over the last windows
 	peak      float64 // calls/s taken when the cap was last cut: too much
@@ -153,6 +157,11 @@ func (a *admission) adjust(load float64, judged bool, window time.Duration, now 
 	} else {
 		a.overRun = 0
 	}
+	if clear {
+		a.clearRun++
+	} else {
+		a.clearRun = 0
+	}
 	a.rateAvg = (a.rateAvg + rate) / 2
 	if rate > 0 || over {
 		a.idle = 0
@@ -179,7 +188,10 @@ func (a *admission) adjust(load float64, judged bool, window time.Duration, now 
 			base = a.cap
 		}
 		cut := shedCut
-		if severe {
+		switch {
+		case load > shedDeep:
+			cut = shedCutDeep
+		case severe:
 			cut = shedCutSevere
 		}
 		next := max(shedFloor, shedFloorShare*a.good, base*cut)
@@ -189,7 +201,7 @@ func (a *admission) adjust(load float64, judged bool, window time.Duration, now 
 		a.cap, a.lastCut, a.peak, a.cutLoad = next, now, base, load
 	case !over:
 		a.cutLoad = 0 // the episode is over
-		if !clear || a.cap == 0 {
+		if a.clearRun < shedClearRun || a.cap == 0 {
 			return
 		}
 		// Back fast to near the rate that was too much, then probe slowly.
