@@ -254,12 +254,25 @@ overload_run() {
 	taken0=$(metric switchboard_calls_started_total)
 	local drops0
 	drops0=$(udp_drops "$SIP_PORT")
+	# The adaptive cap while it sheds (switchboard_shed_cap_calls_per_second,
+	# 0: none), sampled every 0.25 s: its mean over the samples with a cap.
+	local capfile=$W/o-$mode-$rate-$rep.cap
+	: >"$capfile"
+	(while kill -0 "$SB_PID" 2>/dev/null; do
+		metric switchboard_shed_cap_calls_per_second >>"$capfile"
+		sleep 0.25
+	done) &
+	local cap_pid=$!
 	start=$(date +%s.%N)
 	(cd "$W" && sipp "127.0.0.1:$SIP_PORT" -sf "$SCEN/uac_load_shed.xml" -s 1000 -mp "$(free_media_port)" \
 		-i 127.0.0.1 -p "$(free_port)" -nostdin -timeout 300s -trace_stat -stf "$W/o-$mode-$rate-$rep.csv" -fd 1 \
 		-default_behaviors all,-abortunexp -r "$offered" -m "$calls" -l "$((offered * 4 + 100))" \
 		>"$W/o-$mode-$rate-$rep.out" 2>&1) || rc=$?
 	end=$(date +%s.%N)
+	kill "$cap_pid" 2>/dev/null || true
+	wait "$cap_pid" 2>/dev/null || true
+	local capmean
+	capmean=$(awk '$1 > 0 {s += $1; n++} END {printf "%d", n ? s / n : 0}' "$capfile")
 	local cpu shed nums
 	cpu=$(echo "$(cpu_seconds "$SB_PID") $cpu0" | awk '{print $1 - $2}')
 	shed=$(echo "$(metric_sum switchboard_calls_shed_total) $shed0" | awk '{printf "%d", $1 - $2}')
@@ -268,8 +281,8 @@ overload_run() {
 	nums=$(sipp_shed_nums "$W/o-$mode-$rate-$rep.csv" "$start" "$end")
 	local drops
 	drops=$(($(udp_drops "$SIP_PORT") - drops0))
-	echo "   sipp rc=$rc ok/failed/retrans/INVITE→200-ms/INVITE→503-ms: $nums; calls taken $taken; calls shed $shed (its /metrics; 0 in a build without them); SIP datagrams dropped $drops; CPU ${cpu}s"
-	record o "$mode" "$rate" "$rep" "${load%% *}" "$offered" $nums "$taken" "$cpu" "$drops" "$shed"
+	echo "   sipp rc=$rc ok/failed/retrans/INVITE→200-ms/INVITE→503-ms: $nums; calls taken $taken; calls shed $shed (its /metrics; 0 in a build without them); SIP datagrams dropped $drops; CPU ${cpu}s; mean cap while capped ${capmean}/s (0: never capped, or a build without the gauge)"
+	record o "$mode" "$rate" "$rep" "${load%% *}" "$offered" $nums "$taken" "$cpu" "$drops" "$shed" "$capmean" "${SECONDS_PER_RATE:-5}"
 	kill "$SB_PID" 2>/dev/null || true
 	wait "$SB_PID" 2>/dev/null || true
 	SB_PID=""
@@ -383,14 +396,16 @@ if b:
         print(f"{n:>6} {rep:>3} {peer:<12} {load:>5} {ok:>6} {failed:>6} {cpp:>7} {kb:>7} {p50+'ms':>6} {p99+'ms':>6} {mx+'ms':>7} {share+'%':>6}")
 if o:
     print("\n(o) overload: the clean rate × OVERLOAD_FACTOR offered; taken = calls Switchboard ran, shed = calls it refused for load (both from its /metrics); drops = SIP datagrams the kernel dropped (clean: 0 failed, retransmissions ≤ 1 % of the calls)")
-    print(f"{'rate':>6} {'offered':>7} {'run':>3} {'shedding':<8} {'load':>5} {'ok':>7} {'taken':>6} {'shed':>6} {'failed':>6} {'retrans':>7} {'INV→200':>8} {'INV→503':>8} {'CPU/taken':>9} {'drops':>6}")
+    print("   taken/s = calls taken ÷ the seconds offered; ÷rate = that ÷ the clean rate; cap = the mean adaptive cap while capped")
+    print(f"{'rate':>6} {'offered':>7} {'run':>3} {'shedding':<8} {'load':>5} {'ok':>7} {'taken':>6} {'taken/s':>7} {'÷rate':>5} {'cap':>5} {'shed':>6} {'failed':>6} {'retrans':>7} {'INV→200':>8} {'INV→503':>8} {'CPU/taken':>9} {'drops':>6}")
     for f in o:
-        _, mode, rate, rep, load, offered, ok, failed, retrans, rtt200, rtt503, taken, cpu, drops, shed = f
+        _, mode, rate, rep, load, offered, ok, failed, retrans, rtt200, rtt503, taken, cpu, drops, shed, capmean, secs = f
         taken = int(taken)
         shed = int(shed) or int(ok) + int(failed) - taken  # an older build: what sipp completed and was not taken
         cpt = f"{float(cpu) * 1000 / taken:.3f}ms" if taken > 0 else "-"
         clean = "" if int(failed) == 0 and int(retrans) <= (int(ok) + int(failed)) // 100 else "  NOT CLEAN"
-        print(f"{rate:>6} {offered:>7} {rep:>3} {mode:<8} {load:>5} {ok:>7} {taken:>6} {shed:>6} {failed:>6} {retrans:>7} {rtt200+'ms':>8} {rtt503+'ms':>8} {cpt:>9} {drops:>6}{clean}")
+        tps = taken / float(secs)
+        print(f"{rate:>6} {offered:>7} {rep:>3} {mode:<8} {load:>5} {ok:>7} {taken:>6} {tps:>7.0f} {tps / int(rate):>5.2f} {capmean:>5} {shed:>6} {failed:>6} {retrans:>7} {rtt200+'ms':>8} {rtt503+'ms':>8} {cpt:>9} {drops:>6}{clean}")
 PY
 }
 

@@ -52,6 +52,10 @@ type SIP struct {
 	// 100 ms, in seconds, that --shed-latency goes by; negative when the
 	// watch is off (not exported then).
 	SchedLatencyP99 float64
+	// ShedCap is the adaptive cap on new calls a second --shed-latency
+	// set, 0 while there is none; negative when the watch is off (not
+	// exported then).
+	ShedCap float64
 }
 
 // Count is one labelled counter value: Name is a method or a status code.
@@ -74,6 +78,7 @@ var (
 	descSIPRes    = prometheus.NewDesc(namespace+"_sip_responses_total", "SIP responses, by status code and direction (in, out).", []string{"code", "direction"}, nil)
 	descShed      = prometheus.NewDesc(namespace+"_calls_shed_total", "New calls refused with 503 for load, by reason: max_calls, rate, saturated (--shed-latency).", []string{"reason"}, nil)
 	descSchedP99  = prometheus.NewDesc(namespace+"_sched_latency_p99_seconds", "The Go scheduler's p99 latency over the last 100 ms, which --shed-latency compares (only when it is set).", nil, nil)
+	descShedCap   = prometheus.NewDesc(namespace+"_shed_cap_calls_per_second", "The cap on new calls a second that --shed-latency set while the process is short of CPU (calls over it get 503); 0 while there is none (only when --shed-latency is set).", nil, nil)
 )
 
 // mediaCollector reads the media layer once per scrape.
@@ -130,6 +135,7 @@ func (c sipCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descSIPRes
 	ch <- descShed
 	ch <- descSchedP99
+	ch <- descShedCap
 }
 
 func (c sipCollector) Collect(ch chan<- prometheus.Metric) {
@@ -145,6 +151,9 @@ func (c sipCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if s.SchedLatencyP99 >= 0 {
 		ch <- prometheus.MustNewConstMetric(descSchedP99, prometheus.GaugeValue, s.SchedLatencyP99)
+	}
+	if s.ShedCap >= 0 {
+		ch <- prometheus.MustNewConstMetric(descShedCap, prometheus.GaugeValue, s.ShedCap)
 	}
 }
 

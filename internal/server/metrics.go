@@ -137,9 +137,12 @@ func (s *Server) registerSIP(srv *sip.Server) {
 			out.Responses = append(out.Responses, metrics.Count{Name: c.Name, Direction: c.Direction, N: c.N})
 		}
 		out.Shed = srv.ShedCounts()
-		out.SchedLatencyP99 = -1
+		out.SchedLatencyP99, out.ShedCap = -1, -1
 		if p, on := srv.SchedLatency(); on {
 			out.SchedLatencyP99 = p.Seconds()
+		}
+		if c, on := srv.ShedCap(); on {
+			out.ShedCap = c
 		}
 		return out
 	}))

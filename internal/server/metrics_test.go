@@ -169,8 +169,10 @@ func TestMetricsMoveWithASIPCall(t *testing.T) {
 			t.Errorf("calls shed for %s: %v (exported %v), want 0", reason, v, ok)
 		}
 	}
-	if _, ok := m["switchboard_sched_latency_p99_seconds"]; ok {
-		t.Error("scheduler latency exported while --shed-latency is off")
+	for _, name := range []string{"switchboard_sched_latency_p99_seconds", "switchboard_shed_cap_calls_per_second"} {
+		if _, ok := m[name]; ok {
+			t.Errorf("%s exported while --shed-latency is off", name)
+		}
 	}
 	dashboardNamesExist(t, m)
 }
@@ -186,6 +188,10 @@ func dashboardNamesExist(t *testing.T, scraped map[string]float64) {
 		t.Fatal(err)
 	}
 	have := map[string]bool{"switchboard_webhook_duration_seconds": true}
+	if _, ok := scraped["switchboard_sched_latency_p99_seconds"]; !ok {
+		// Exported only with --shed-latency: TestShedByDefault checks them.
+		have["switchboard_sched_latency_p99_seconds"], have["switchboard_shed_cap_calls_per_second"] = true, true
+	}
 	for k := range scraped {
 		name, _, _ := strings.Cut(k, "{")
 		have[name] = true
@@ -193,7 +199,7 @@ func dashboardNamesExist(t *testing.T, scraped map[string]float64) {
 			have[strings.TrimSuffix(name, suffix)] = true
 		}
 	}
-	for _, name := range regexp.MustCompile(`switchboard_[a-z_]+`).FindAllString(string(b), -1) {
+	for _, name := range regexp.MustCompile(`switchboard_[a-z0-9_]+`).FindAllString(string(b), -1) {
 		base := name
 		for _, suffix := range []string{"_bucket", "_count", "_sum"} {
 			base = strings.TrimSuffix(base, suffix)

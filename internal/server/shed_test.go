@@ -6,9 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -42,36 +40,7 @@ func TestShedByDefault(t *testing.T) {
 		t.Fatalf("a call before the overload: %d %v", code, err)
 	}
 
-	// Short of CPU: goroutines that never yield, and sleepers woken by
-	// timers (as calls are) whose wait in the run queue the server watches.
-	stop := make(chan struct{})
-	var burn atomic.Bool
-	burn.Store(true)
-	var wg sync.WaitGroup
-	for range 128 {
-		wg.Go(func() {
-			for {
-				select {
-				case <-stop:
-					return
-				case <-time.After(2 * time.Millisecond):
-				}
-			}
-		})
-	}
-	for range 4 * runtime.GOMAXPROCS(0) {
-		wg.Go(func() {
-			for x := 0; burn.Load(); x++ {
-			}
-		})
-	}
-	cool := func() {
-		if burn.Swap(false) {
-			close(stop)
-			wg.Wait()
-		}
-	}
-	defer cool()
+	cool := servertest.StarveCPU(t)
 	waitfor.True(t, 30*time.Second, "the server sees itself short of CPU", func() bool {
 		p99, on := s.SIP().SchedLatency()
 		return on && p99 > sip.DefaultShedLatency
@@ -92,7 +61,18 @@ func TestShedByDefault(t *testing.T) {
 		})
 	}
 	calls.Wait()
+	// While still short of CPU: the cap the burst met is in /metrics,
+	// with the calls shed and the latency it goes by.
+	m := scrape(t, s, s.Token)
 	cool()
+	if c, ok := m["switchboard_shed_cap_calls_per_second"]; !ok || c <= 0 {
+		t.Errorf("switchboard_shed_cap_calls_per_second = %v (exported %v) while shedding, want a cap", c, ok)
+	}
+	// Its value may be 0 here: a window with too few samples says nothing.
+	if _, ok := m["switchboard_sched_latency_p99_seconds"]; !ok {
+		t.Error("switchboard_sched_latency_p99_seconds not exported while --shed-latency is on")
+	}
+	dashboardNamesExist(t, m)
 	taken, shed := 0, 0
 	for i := range burst {
 		switch {
@@ -118,6 +98,9 @@ func TestShedByDefault(t *testing.T) {
 	}
 	if n := s.SIP().ShedCounts()[sip.ShedSaturated]; n != uint64(shed) {
 		t.Errorf("calls counted shed %d, callers saw %d", n, shed)
+	}
+	if n := m[`switchboard_calls_shed_total{reason="saturated"}`]; n != float64(shed) {
+		t.Errorf("/metrics counts %v calls shed, callers saw %d", n, shed)
 	}
 	waitfor.True(t, 30*time.Second, "a call taken once the CPU is free", func() bool {
 		code, err := newRawCaller(t, server).call()

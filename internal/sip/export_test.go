@@ -87,8 +87,13 @@ func NewAdmission(perSecond float64) *Admission {
 func (a *Admission) Admit(now time.Time) string { return a.admit(now, false) }
 
 // Adjust is adjust.
-func (a *Admission) Adjust(over, clear bool, window time.Duration, now time.Time) {
-	a.adjust(over, false, clear, window, now)
+func (a *Admission) Adjust(load float64, window time.Duration, now time.Time) {
+	a.adjust(load, true, window, now)
+}
+
+// AdjustUnjudged is adjust after a window with too few samples to judge.
+func (a *Admission) AdjustUnjudged(window time.Duration, now time.Time) {
+	a.adjust(0, false, window, now)
 }
 
 // Cap is the adaptive cap in calls/s (0: none).

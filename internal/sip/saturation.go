@@ -87,7 +87,7 @@ func (sa *saturation) read() {
 	over := p > sa.limit
 	now := time.Now()
 	if sa.adm != nil && sa.force.Load() == 0 && !sa.lastAt.IsZero() {
-		sa.adm.adjust(over, p > shedSevere*sa.limit, p <= sa.limit/2, now.Sub(sa.lastAt), now)
+		sa.adm.adjust(float64(p)/float64(sa.limit), n >= saturationMinSamples, now.Sub(sa.lastAt), now)
 	}
 	sa.lastAt = now
 	if sa.over.Swap(over) == over || sa.log == nil {
@@ -143,6 +143,14 @@ func quantileSince(h *metrics.Float64Histogram, prev []uint64, q float64) (time.
 // not set and nothing is measured.
 func (s *Server) SchedLatency() (p99 time.Duration, on bool) {
 	return time.Duration(s.sat.p99.Load()), s.sat.limit > 0
+}
+
+// ShedCap is the adaptive cap on new calls a second that the scheduler's
+// latency set (0 while there is none: every call is taken), what an
+// operator graphs beside the calls shed to see how much the server takes
+// when short of CPU; on is false when Config.ShedLatency is not set.
+func (s *Server) ShedCap() (perSecond float64, on bool) {
+	return s.adm.capNow(), s.sat.limit > 0
 }
 
 // Why a new call was shed (ShedCounts).

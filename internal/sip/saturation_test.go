@@ -2,13 +2,11 @@ package sip_test
 
 import (
 	"math"
-	"runtime"
 	"runtime/metrics"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/switchboard/switchboard/internal/servertest"
 	"github.com/switchboard/switchboard/internal/sip"
 	"github.com/switchboard/switchboard/internal/waitfor"
 )
@@ -53,41 +51,11 @@ func TestSaturationSeesStarvedCPU(t *testing.T) {
 		return true
 	}
 
-	// Sleepers: goroutines woken by timers, as calls are, whose wait in
-	// the run queue is what the watch measures.
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for range 128 {
-		wg.Go(func() {
-			for {
-				select {
-				case <-stop:
-					return
-				case <-time.After(2 * time.Millisecond):
-				}
-			}
-		})
-	}
-	var burn atomic.Bool
-	burn.Store(true)
-	for range 4 * runtime.GOMAXPROCS(0) {
-		wg.Go(func() {
-			x := 0
-			for burn.Load() {
-				x++
-			}
-			_ = x
-		})
-	}
-	defer func() {
-		burn.Store(false)
-		close(stop)
-		wg.Wait()
-	}()
+	cool := servertest.StarveCPU(t)
 	waitfor.True(t, 20*time.Second, "saturation seen while the CPUs are busy", func() bool {
 		return judge() && sa.Saturated()
 	})
-	burn.Store(false)
+	cool()
 	waitfor.True(t, 20*time.Second, "saturation gone once the CPUs are free", func() bool {
 		return judge() && !sa.Saturated()
 	})

@@ -20,24 +20,55 @@ import (
 // transaction); the ACK to that 503 is dropped unparsed.
 //
 // Two limits apply, each a token bucket: Config.MaxCallsPerSecond (the
-// operator's rate, a burst of one second's worth), and an adaptive rate
-// while Config.ShedLatency is set (saturation.go): when the scheduler's
-// latency passes the limit, the rate is capped at half of what was taken,
-// at most once per shedCutHold (the calls taken keep costing CPU for a
-// while, so cutting every window would overshoot), and at the floor at
-// once when it passes shedSevere times the limit (a backlog is building:
-// every INVITE read late is a retransmission on its way); while it stays
-// under half the limit, the cap rises 5 % a window, and goes once it is
-// twice the rate taken (plus the floor). So the calls taken follow what
-// the machine can carry instead of swinging between all and none.
+// operator's rate, a burst of one second's worth), and an adaptive cap
+// while Config.ShedLatency is set (saturation.go), moved every window by
+// the scheduler's latency in multiples of the limit (the load):
+//
+//   - over the limit two windows running, or once by more than shedAtOnce
+//     times, the cap is cut to shedCut of what was taken (shedCutSevere
+//     past shedAtOnce: a backlog is building, and every INVITE read late
+//     is a retransmission on its way). Once and by less is no cut: one
+//     window is a GC cycle or another process's burst as often as it is
+//     the calls (the p99 of a window's few dozen samples is nearly its
+//     maximum);
+//   - no cut for shedCutHold after one, nor while the load stays under
+//     shedEasing of what it was then: the calls taken keep costing CPU
+//     for a while (answer, prompt), so the latency lags the cap, and
+//     cutting while the backlog drains would overshoot to a fraction of
+//     the capacity (the first tuning, cutting by half to a floor of 50/s,
+//     took a third to a half of what the machine carried);
+//   - never below shedFloorShare of the rate taken in the recent clear
+//     windows (good, which decays while the latency is not clear), nor
+//     below shedFloor;
+//   - while the load stays under one half, the cap rises by shedRaise of
+//     the rate it was last cut from each window until it is back to
+//     shedCut of it, then by shedRaiseProbe of itself: back near the
+//     capacity in about half a second, then probing for more;
+//   - it goes once it is twice the rate taken (plus the floor), or after
+//     shedIdleWindows without a call. A window with too few samples to
+//     judge (idle, or the process starved by others so much that it
+//     hardly ran) neither raises nor cuts.
+//
+// So the calls taken follow what the machine can carry instead of
+// swinging between all and a few.
 const (
-	shedCutHold   = 300 * time.Millisecond
-	shedCut       = 0.5
-	shedSevere    = 4 // times the limit: the cap drops to the floor at once
-	shedRaise     = 1.05
-	shedFloor     = 50.0 // calls/s: below this, shedding would not help the CPU
-	shedBurstTime = 0.1  // s: the adaptive bucket holds a window's worth,
-	shedBurstMin  = 25.0 // and at least this many: a few calls at once are never shed
+	shedCutHold     = 400 * time.Millisecond
+	shedCut         = 0.8
+	shedCutSevere   = 0.5
+	shedDeep        = 4    // times the limit: a deep backlog,
+	shedCutDeep     = 0.25 // cut to this
+	shedClearRun    = 2    // clear windows in a row before a raise
+	shedEasing      = 0.75 // no cut while the latency is under this share of what it was at the last cut
+	shedOverRun     = 2    // windows over the limit in a row before a cut,
+	shedAtOnce      = 2    // unless over this many times it
+	shedRaise       = 0.05 // of the peak, a window, while the cap is under shedCut of it
+	shedRaiseProbe  = 0.02 // of the cap, a window, above that
+	shedFloor       = 50.0 // calls/s: below this, shedding would not help the CPU
+	shedFloorShare  = 0.5  // of good
+	shedGoodDecay   = 0.98 // per window not clear: good halves in about 3.5 s
+	shedIdleWindows = 20   // windows without a call: the cap goes
+	shedBurstTime   = 0.1  // s: the adaptive bucket holds a window's worth,
+	shedBurstMin    = 25.0 // and at least this many: a few calls at once are never shed
 	// recentFor is how long an INVITE's Call-ID is remembered (then as
 	// long again in the previous generation): a retransmission of an
 	// INVITE taken is not judged again, and the ACK of a 503 is known.
@@ -58,7 +89,14 @@ type admission struct {
 	capTokens float64
 	capLast   time.Time
 	lastCut   time.Time
-	taken     int // calls taken since the last adjust
+	taken     int     // calls taken since the last adjust
+	overRun   int     // windows over the limit in a row
+	clearRun  int     // windows clear in a row
+	good      float64 // calls/s taken in recent clear windows (decaying)
+	rateAvg   float64 // calls/s taken, averaged over the last windows
+	peak      float64 // calls/s taken when the cap was last cut: too much
+	cutLoad   float64 // the latency at the last cut, in multiples of the limit
+	idle      int     // windows in a row without a call taken nor over the limit
 
 	seen recentSet
 }
@@ -103,35 +141,76 @@ func (a *admission) admit(now time.Time, saturated bool) string {
 	return ""
 }
 
-// adjust moves the adaptive cap after a window of length window: over
-// when the scheduler's latency passed the limit (severe: shedSevere
-// times it), clear when it stayed under half of it.
-func (a *admission) adjust(over, severe, clear bool, window time.Duration, now time.Time) {
+// adjust moves the adaptive cap after a window of length window whose
+// scheduler latency was load times the limit; judged is false when the
+// window held too few samples to say (the process idle, or starved by
+// others so much that it hardly ran): it is then neither over nor clear.
+func (a *admission) adjust(load float64, judged bool, window time.Duration, now time.Time) {
+	over, severe := load > 1, load > shedAtOnce
+	clear := judged && load <= 0.5
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	rate := float64(a.taken) / window.Seconds()
 	a.taken = 0
+	if over {
+		a.overRun++
+	} else {
+		a.overRun = 0
+	}
+	if clear {
+		a.clearRun++
+	} else {
+		a.clearRun = 0
+	}
+	a.rateAvg = (a.rateAvg + rate) / 2
+	if rate > 0 || over {
+		a.idle = 0
+	} else if a.idle++; a.idle >= shedIdleWindows {
+		a.cap = 0 // no call for a while: a starved window says too little to raise it
+	}
+	if clear {
+		a.good = max(a.good, rate)
+	} else {
+		a.good *= shedGoodDecay
+	}
 	switch {
-	case over && severe:
-		if a.cap == 0 {
-			a.capTokens, a.capLast = shedBurstMin, now
-		}
-		a.cap, a.lastCut = shedFloor, now
-	case over:
+	case over && (a.overRun >= shedOverRun || load > shedAtOnce):
 		if now.Sub(a.lastCut) < shedCutHold {
-			return
+			return // the last cut is yet to show
 		}
-		base := rate
+		if a.overRun > 1 && load < shedEasing*a.cutLoad {
+			return // the last cut is taking effect: the backlog drains
+		}
+		// What was taken: this window's rate alone could be 0 (a starved
+		// read loop reads nothing), so the recent average when larger.
+		base := max(rate, a.rateAvg)
 		if a.cap > 0 && a.cap < base {
 			base = a.cap
 		}
-		if a.cap == 0 {
-			a.capTokens, a.capLast = max(shedBurstMin, base*shedCut*shedBurstTime), now
+		cut := shedCut
+		switch {
+		case load > shedDeep:
+			cut = shedCutDeep
+		case severe:
+			cut = shedCutSevere
 		}
-		a.cap, a.lastCut = max(shedFloor, base*shedCut), now
-	case clear && a.cap > 0:
-		a.cap *= shedRaise
-		if a.cap > 2*(rate+shedFloor) { // from the floor, about 2.3 s clear without calls
+		next := max(shedFloor, shedFloorShare*a.good, base*cut)
+		if a.cap == 0 {
+			a.capTokens, a.capLast = max(shedBurstMin, next*shedBurstTime), now
+		}
+		a.cap, a.lastCut, a.peak, a.cutLoad = next, now, base, load
+	case !over:
+		a.cutLoad = 0 // the episode is over
+		if a.clearRun < shedClearRun || a.cap == 0 {
+			return
+		}
+		// Back fast to near the rate that was too much, then probe slowly.
+		step := shedRaiseProbe * max(a.cap, a.peak)
+		if a.cap < shedCut*a.peak {
+			step = shedRaise * a.peak
+		}
+		a.cap += max(step, shedRaise*shedFloor)
+		if a.cap > 2*(a.rateAvg+shedFloor) { // the load fell well under the cap
 			a.cap = 0
 		}
 	}
