@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -30,7 +31,11 @@ func newServeCmd() *cobra.Command {
 		Short: "Run the server (SIP, HTTP API and web UI)",
 		Long: "Run the server. Every flag also reads an environment variable, named beside it.\n" +
 			"On an empty data dir it creates the default account and an admin API key:\n" +
-			"the one given with --admin-key, or a generated one printed once.",
+			"the one given with --admin-key, or a generated one printed once.\n\n" +
+			"Garbage collection: the server runs with GOGC=200 and a soft memory limit\n" +
+			"(GOMEMLIMIT) of half the machine's memory, or of its cgroup's memory.max\n" +
+			"when lower. GOGC or GOMEMLIMIT set in the environment is left to Go's\n" +
+			"runtime instead (e.g. GOGC=100 for Go's default, GOMEMLIMIT=2GiB).",
 		Args:    cobra.NoArgs,
 		PreRunE: bindEnvAll,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -46,6 +51,8 @@ func newServeCmd() *cobra.Command {
 			// Before the server starts its work: the threads made later
 			// inherit the priority from the ones set here.
 			media.ApplyPriority(prio, log)
+			gc := tuneGC(os.Getenv, machineMemory(), cgroupMemoryMax())
+			log.Debug("garbage collector", "settings", gc.String())
 			cfg.API.Version = version
 			if err := parsePorts(rtpPorts, &cfg.Media.PortMin, &cfg.Media.PortMax); err != nil {
 				return err

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/metrics"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -44,7 +45,7 @@ func BenchmarkCallSetup(b *testing.B) {
 	}
 	b.SetParallelism(8) // calls overlap, as under load
 	b.ResetTimer()
-	cpu0 := processCPU()
+	cpu0, gc0 := processCPU(), gcCPU()
 	b.RunParallel(func(pb *testing.PB) {
 		c := newRawCaller(b, server)
 		for pb.Next() {
@@ -56,6 +57,8 @@ func BenchmarkCallSetup(b *testing.B) {
 	})
 	// CPU time of the whole process (server and the raw callers) per call.
 	b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/call")
+	// The collector's share of it (GOGC in the environment changes it).
+	b.ReportMetric(float64((gcCPU()-gc0).Microseconds())/float64(b.N), "gc-cpu-µs/call")
 }
 
 // processCPU is the user and system CPU time the process used so far.
@@ -65,6 +68,17 @@ func processCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// gcCPU is the CPU time the garbage collector used so far (the runtime's
+// estimate).
+func gcCPU() time.Duration {
+	s := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindFloat64 {
+		return 0
+	}
+	return time.Duration(s[0].Value.Float64() * float64(time.Second))
 }
 
 // rawCaller places calls from one UDP socket, one at a time.
