@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -150,13 +151,9 @@ func (t *Trace) JSONL() []byte {
 	b.Grow(96 * len(events))
 	enc := json.NewEncoder(&scratch)
 	enc.SetEscapeHTML(false)
+	var keys []string
 	for _, e := range events {
-		scratch.Reset()
-		if len(e.Fields) > 0 {
-			if err := enc.Encode(e.Fields); err != nil {
-				continue
-			}
-		}
+		n := b.Len()
 		b.WriteString(`{"op":`)
 		if plainOp(e.Op) {
 			b.WriteByte('"')
@@ -168,13 +165,80 @@ func (t *Trace) JSONL() []byte {
 		}
 		b.WriteString(`,"t_ms":`)
 		b.Write(strconv.AppendInt(b.AvailableBuffer(), e.TMS, 10))
-		if f := bytes.TrimRight(scratch.Bytes(), "\n"); len(f) > 2 {
-			b.WriteByte(',')
-			b.Write(f[1 : len(f)-1])
+		var ok bool
+		if keys, ok = appendFields(&b, e.Fields, keys, enc, &scratch); !ok {
+			b.Truncate(n) // a field json cannot encode: the line is left out
+			continue
 		}
 		b.WriteString("}\n")
 	}
 	return b.Bytes()
+}
+
+// appendFields writes a trace line's fields as encoding/json writes a
+// map[string]any (keys sorted, no HTML escaping), each preceded by a
+// comma. Plain strings, integers and booleans are written here; anything
+// else goes through enc (which writes to scratch). Encoding each map with
+// encoding/json cost about twenty allocations a call. keys is scratch
+// space, returned for reuse; ok is false if a value cannot be encoded.
+func appendFields(b *bytes.Buffer, fields map[string]any, keys []string, enc *json.Encoder, scratch *bytes.Buffer) ([]string, bool) {
+	keys = keys[:0]
+	for k := range fields {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		b.WriteByte(',')
+		if !appendPlain(b, k) && !appendEncoded(b, k, enc, scratch) {
+			return keys, false
+		}
+		b.WriteByte(':')
+		ok := true
+		switch v := fields[k].(type) {
+		case string:
+			if !appendPlain(b, v) {
+				ok = appendEncoded(b, v, enc, scratch)
+			}
+		case int:
+			b.Write(strconv.AppendInt(b.AvailableBuffer(), int64(v), 10))
+		case int64:
+			b.Write(strconv.AppendInt(b.AvailableBuffer(), v, 10))
+		case bool:
+			b.Write(strconv.AppendBool(b.AvailableBuffer(), v))
+		case nil:
+			b.WriteString("null")
+		default:
+			ok = appendEncoded(b, v, enc, scratch)
+		}
+		if !ok {
+			return keys, false
+		}
+	}
+	return keys, true
+}
+
+// appendPlain writes s quoted if it needs no escaping in JSON (printable
+// ASCII but the quote and the backslash) and reports whether it did.
+func appendPlain(b *bytes.Buffer, s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	b.WriteByte('"')
+	b.WriteString(s)
+	b.WriteByte('"')
+	return true
+}
+
+// appendEncoded writes v as enc encodes it.
+func appendEncoded(b *bytes.Buffer, v any, enc *json.Encoder, scratch *bytes.Buffer) bool {
+	scratch.Reset()
+	if err := enc.Encode(v); err != nil {
+		return false
+	}
+	b.Write(bytes.TrimRight(scratch.Bytes(), "\n"))
+	return true
 }
 
 // plainOp reports whether an op needs no escaping in JSON: every op the
