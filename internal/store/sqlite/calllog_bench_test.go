@@ -45,3 +45,33 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkSaveCallStartEnd is a call's two writes as the server makes
+// them: the record of the call in progress, then the ended call with its
+// trace. An op is one call (both writes).
+func BenchmarkSaveCallStartEnd(b *testing.B) {
+	l := tempCallLog(b)
+	trace := []byte(strings.Repeat(`{"op":"play","t_ms":120,"id":"prompt.wav"}`+"\n", 40))
+	start := time.Now()
+	var n atomic.Int64
+	b.SetParallelism(64)
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			rec := call("acct", fmt.Sprintf("c%d", n.Add(1)), start)
+			if err := l.SaveCall(b.Context(), rec); err != nil {
+				b.Error(err)
+				return
+			}
+			rec.Ended = start.Add(time.Second)
+			rec.HangupCause, rec.HangupBy, rec.Trace = "normal_clearing", "switchboard", trace
+			if err := l.SaveCall(b.Context(), rec); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+}
