@@ -125,22 +125,38 @@ func TestMediaPriorityFlag(t *testing.T) {
 	}
 }
 
-// TestMediaPriorityDefault: started with no flag, by a user allowed to
-// lower its nice, every thread of the server has nice -10.
+// TestMediaPriorityDefault: started with no flag the server leaves its
+// threads' nice alone (as Asterisk and FreeSWITCH do by default: a server
+// that runs out of CPU must not take it from a database beside it), and
+// --media-priority high gives every thread nice -10 where permitted.
 func TestMediaPriorityDefault(t *testing.T) {
+	niceOf := func(args ...string) map[int]int32 {
+		p := serve(t, nil, append([]string{"--http-addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--admin-key", "priority-test-key-0123456789"}, args...)...)
+		tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*", p.cmd.Process.Pid))
+		if len(tasks) < 2 {
+			t.Fatalf("threads: %v", tasks)
+		}
+		nice := map[int]int32{}
+		for _, task := range tasks {
+			var tid int
+			fmt.Sscan(filepath.Base(task), &tid)
+			if a, err := unix.SchedGetAttr(tid, 0); err == nil {
+				nice[tid] = a.Nice
+			}
+		}
+		return nice
+	}
+	for tid, n := range niceOf() {
+		if n != 0 {
+			t.Errorf("default: thread %d has nice %d, want 0", tid, n)
+		}
+	}
 	if !mayLowerNice() {
 		t.Skip("this test process may not lower its nice: the server could not either")
 	}
-	p := serve(t, nil, "--http-addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--admin-key", "priority-test-key-0123456789")
-	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*", p.cmd.Process.Pid))
-	if len(tasks) < 2 {
-		t.Fatalf("threads: %v", tasks)
-	}
-	for _, task := range tasks {
-		var tid int
-		fmt.Sscan(filepath.Base(task), &tid)
-		if a, err := unix.SchedGetAttr(tid, 0); err == nil && a.Nice != -10 {
-			t.Errorf("thread %d: nice %d, want -10 by default", tid, a.Nice)
+	for tid, n := range niceOf("--media-priority", "high") {
+		if n != -10 {
+			t.Errorf("--media-priority high: thread %d has nice %d, want -10", tid, n)
 		}
 	}
 }
