@@ -296,6 +296,13 @@ func (c *Client) do(ctx context.Context, r Request, ex *Exchange) (*Response, er
 			}
 		}
 		ex.FinalURL = egress.RedactURL(h.str)
+		// A customer server may close a kept-alive connection just as the
+		// next request goes out on it (Node's default keepAliveTimeout is
+		// 5 s): the request then fails with a reset before any answer.
+		// An X-Idempotency-Key entry with no value (never sent) lets the
+		// transport send it again on a new connection in that case only,
+		// as it does for a GET; Twilio also retries such a failure.
+		hdr["X-Idempotency-Key"] = nil
 
 		hr, err := c.roundTrip(req)
 		if err != nil && errors.Is(err, egress.ErrRefused) {

@@ -496,3 +496,46 @@ func BenchmarkDo(b *testing.B) {
 	}
 	b.ReportMetric(float64(time.Since(start).Microseconds())/float64(n), "µs/op")
 }
+
+// TestKeptAliveConnectionReset: the customer server resets a kept-alive
+// connection when the next request arrives on it (as one that closes idle
+// connections does, at the wrong moment); the POST is sent again on a new
+// connection, and the webhook succeeds.
+func TestKeptAliveConnectionReset(t *testing.T) {
+	var mu sync.Mutex
+	served := map[string]int{} // requests per connection
+	var resets int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body)
+		mu.Lock()
+		served[r.RemoteAddr]++
+		reset := served[r.RemoteAddr] == 2
+		if reset {
+			resets++
+		}
+		mu.Unlock()
+		if reset {
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			conn.(*net.TCPConn).SetLinger(0) // close with RST
+			conn.Close()
+			return
+		}
+		serveTwiML(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	c := NewClient(Config{})
+	for i := range 3 {
+		if _, _, err := c.Do(context.Background(), Request{URL: srv.URL + "/voice", Method: "POST", Params: Params{{"CallSid", "CA1"}}}); err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if resets == 0 {
+		t.Fatalf("the server never saw a second request on a kept-alive connection (%v): the test proves nothing", served)
+	}
+}
