@@ -6,13 +6,12 @@ package twiml
 import (
 	"bytes"
 	"errors"
-	"os"
-	"path/filepath"
 	"reflect"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/switchboard/switchboard/internal/xmlscan/xmlscantest"
 )
 
 func TestUnknownElements(t *testing.T) {
@@ -96,7 +95,7 @@ func TestTypicalDocument(t *testing.T) {
 // TestScannerParity parses every test document through encoding/xml too:
 // the result must be the same.
 func TestScannerParity(t *testing.T) {
-	for _, s := range append(xmlSeeds(t), string(benchDoc), nest(MaxDepth+1)) {
+	for _, s := range append(xmlscantest.Seeds(t), string(benchDoc), nest(MaxDepth+1)) {
 		checkParity(t, []byte(s))
 		checkParity(t, []byte("<Response>"+s+"</Response>"))
 	}
@@ -164,25 +163,4 @@ func TestLongTextInWarning(t *testing.T) {
 	if len(d.Warnings) != 1 || !strings.HasSuffix(d.Warnings[0].Message, "…\" in <Response> ignored") {
 		t.Errorf("%v", d.Warnings)
 	}
-}
-
-// xmlSeeds are the xmlscan package's inputs at the edges of XML syntax
-// (its testdata/seeds.txt: one Go-quoted string a line).
-func xmlSeeds(t *testing.T) []string {
-	b, err := os.ReadFile(filepath.Join("..", "xmlscan", "testdata", "seeds.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, line := range strings.Split(string(b), "\n") {
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		s, err := strconv.Unquote(line)
-		if err != nil {
-			t.Fatalf("seeds.txt: %q: %v", line, err)
-		}
-		out = append(out, s)
-	}
-	return out
 }

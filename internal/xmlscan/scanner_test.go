@@ -8,6 +8,8 @@ import (
 	"slices"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/switchboard/switchboard/internal/xmlscan/xmlscantest"
 )
 
 func tokens(t *testing.T, next func() (Token, error)) ([]Token, error) {
@@ -80,7 +82,7 @@ func checkSameTokensCharset(t *testing.T, b []byte, charset bool) {
 }
 
 func TestScannerMatchesEncodingXML(t *testing.T) {
-	for _, s := range Seeds(t) {
+	for _, s := range xmlscantest.Seeds(t) {
 		checkSameTokens(t, []byte(s))
 	}
 }
@@ -88,7 +90,7 @@ func TestScannerMatchesEncodingXML(t *testing.T) {
 // FuzzScannerMatchesEncodingXML checks that the scanner is a faithful
 // replacement for encoding/xml's RawToken.
 func FuzzScannerMatchesEncodingXML(f *testing.F) {
-	for _, s := range Seeds(f) {
+	for _, s := range xmlscantest.Seeds(f) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
