@@ -35,6 +35,7 @@ func init() {
 			if u := str(doc, "username"); u != "" {
 				w.Keys = append(w.Keys, store.Key{Name: "username", Value: strings.ToLower(u), Field: "username"})
 			}
+			w.Refs = appendMusicRef(w.Refs, doc)
 			return nil
 		},
 		Summary: []string{"first_name", "last_name", "username", "email", "presence_id", "enabled", "priv_level"},
@@ -48,6 +49,7 @@ func init() {
 				w.Keys = append(w.Keys, store.Key{Name: "sip_username", Value: u + "@" + deviceRealm(c, doc), Field: "sip.username", Global: true})
 			}
 			w.Refs = appendRef(w.Refs, "owner_id", "users", str(doc, "owner_id"))
+			w.Refs = appendMusicRef(w.Refs, doc)
 			return nil
 		},
 		Summary: []string{"owner_id", "device_type", "enabled", "mac_address"},
@@ -67,6 +69,7 @@ func init() {
 				t := str(m, "type")
 				w.Refs = appendRef(w.Refs, schema.JoinPath("endpoints", id), t+"s", id)
 			}
+			w.Refs = appendMusicRef(w.Refs, doc)
 			return nil
 		},
 		Summary: []string{"endpoints"},
@@ -123,6 +126,17 @@ func appendRef(refs []store.Ref, path, kind, id string) []store.Ref {
 		return refs
 	}
 	return append(refs, store.Ref{Path: path, Kind: kind, ID: id})
+}
+
+// appendMusicRef adds the media a user's, device's or group's music on
+// hold names (Kazoo's music_on_hold.media_id), so that it must exist when
+// saved and is not deleted while named (a held party would hear the
+// built-in music instead).
+func appendMusicRef(refs []store.Ref, doc map[string]any) []store.Ref {
+	if m := str(doc, "music_on_hold.media_id"); isDocID(m) {
+		refs = appendRef(refs, "music_on_hold.media_id", "media", m)
+	}
+	return refs
 }
 
 // isDocID tells a document id from a URL or a media path.

@@ -178,7 +178,8 @@ func (d *DB) EachDoc(ctx context.Context, kind string, fn func(store.Doc) error)
 }
 
 // Referrers lists the documents of the account pointing to id, by kind,
-// id and path; a document pointing to itself is left out.
+// id and path; a document pointing to itself is left out. The account's
+// own music on hold counts: it is listed as kind "accounts".
 func (d *DB) Referrers(ctx context.Context, accountID, id string) ([]store.Referrer, error) {
 	refs, err := referrers(ctx, d.r, accountID, id)
 	if err != nil {
@@ -190,7 +191,11 @@ func (d *DB) Referrers(ctx context.Context, accountID, id string) ([]store.Refer
 func referrers(ctx context.Context, q querier, accountID, id string) ([]store.Referrer, error) {
 	rows, err := q.QueryContext(ctx, `SELECT d.kind, d.id, d.name, r.path FROM document_refs r
 		JOIN documents d ON d.account_id = r.account_id AND d.id = r.from_id
-		WHERE r.account_id = ? AND r.to_id = ? AND r.from_id != ? ORDER BY d.kind, d.id, r.path`, accountID, id, id)
+		WHERE r.account_id = ? AND r.to_id = ? AND r.from_id != ?
+		UNION ALL
+		SELECT 'accounts', a.id, a.name, '`+mohPath+`' FROM account_moh m JOIN accounts a ON a.id = m.account_id
+		WHERE m.account_id = ? AND m.media_id = ?
+		ORDER BY 1, 2, 4`, accountID, id, id, accountID, id)
 	if err != nil {
 		return nil, err
 	}
