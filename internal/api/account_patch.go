@@ -109,20 +109,9 @@ func (a *API) checkMusicOnHold(r *http.Request, raw json.RawMessage) (string, er
 	if a.music == nil {
 		return "", &Error{Status: http.StatusServiceUnavailable, Message: "music on hold settings unavailable"}
 	}
-	var m *struct {
-		MediaID *string `json:"media_id"`
-	}
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return "", fieldError(http.StatusBadRequest, "validation failed", "music_on_hold.media_id", "type",
-			"music_on_hold is an object whose media_id is a media id")
-	}
-	if m == nil || m.MediaID == nil || *m.MediaID == "" {
-		return "", nil
-	}
-	id := *m.MediaID
-	if len(id) > 2048 {
-		return "", fieldError(http.StatusBadRequest, "validation failed", "music_on_hold.media_id", "maxLength",
-			"a media id is at most 2048 characters")
+	id, err := parseMusicOnHold(raw)
+	if err != nil || id == "" {
+		return "", err
 	}
 	docs, err := a.documents()
 	if err != nil {
@@ -135,4 +124,24 @@ func (a *API) checkMusicOnHold(r *http.Request, raw json.RawMessage) (string, er
 		return "", err
 	}
 	return id, nil
+}
+
+// parseMusicOnHold reads the shape of a music_on_hold value: its media
+// id, "" for null, {} or an empty media_id.
+func parseMusicOnHold(raw json.RawMessage) (string, error) {
+	var m *struct {
+		MediaID *string `json:"media_id"`
+	}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return "", fieldError(http.StatusBadRequest, "validation failed", "music_on_hold.media_id", "type",
+			"music_on_hold is an object whose media_id is a media id")
+	}
+	if m == nil || m.MediaID == nil || *m.MediaID == "" {
+		return "", nil
+	}
+	if len(*m.MediaID) > 2048 {
+		return "", fieldError(http.StatusBadRequest, "validation failed", "music_on_hold.media_id", "maxLength",
+			"a media id is at most 2048 characters")
+	}
+	return *m.MediaID, nil
 }

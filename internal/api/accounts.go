@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"unicode/utf8"
@@ -22,6 +23,9 @@ func (a *API) createSubAccount(w http.ResponseWriter, r *http.Request) error {
 	name = strings.TrimSpace(name)
 	if name == "" || utf8.RuneCountInString(name) > 128 {
 		return fieldError(http.StatusBadRequest, "validation failed", "name", "required", "an account needs a name of 1 to 128 characters")
+	}
+	if err := checkNewAccountMusic(req.Data); err != nil {
+		return err
 	}
 	acct, key, err := store.AddChildAccount(r.Context(), a.store, actorOf(r), accountOf(r), name)
 	if err != nil {
@@ -87,4 +91,23 @@ func (a *API) listDescendants(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return a.success(w, r, http.StatusOK, list, "", nil)
+}
+
+// checkNewAccountMusic reads a new account's music_on_hold as PATCH does:
+// null, {} or an empty media_id are none; a media_id must name a media of
+// the new account, which has none yet, so any id is refused (the parent's
+// own media included: accounts are walls). Set it once media is uploaded.
+func checkNewAccountMusic(data json.RawMessage) error {
+	var body struct {
+		Music json.RawMessage `json:"music_on_hold"`
+	}
+	if json.Unmarshal(data, &body) != nil || len(body.Music) == 0 {
+		return nil
+	}
+	id, err := parseMusicOnHold(body.Music)
+	if err != nil || id == "" {
+		return err
+	}
+	return fieldError(http.StatusBadRequest, "validation failed", "music_on_hold.media_id", "not_found",
+		"no media "+id+" in the new account: upload its media, then set music_on_hold with PATCH or POST")
 }

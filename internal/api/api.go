@@ -90,6 +90,7 @@ type API struct {
 	logins    *loginThrottle
 	egress    EgressSettings
 	music     AccountMusic
+	replacer  AccountReplacer
 	onAccount func(ctx context.Context, accountID string)
 	media     MediaLibrary
 	regs      Registrations
@@ -110,6 +111,9 @@ type Deps struct {
 	// Music keeps each account's music on hold (GET and PATCH
 	// /v2/accounts/{id} with music_on_hold).
 	Music AccountMusic
+	// Accounts replaces an account's own document (Kazoo's POST
+	// /v2/accounts/{id}: its name and music_on_hold).
+	Accounts AccountReplacer
 	// AccountChanged, when set, is told of an account whose auth token
 	// changed, so that caches of it (the server's) are refreshed.
 	AccountChanged func(ctx context.Context, accountID string)
@@ -128,7 +132,7 @@ type Deps struct {
 func New(cfg Config, st store.Store, log *slog.Logger, deps Deps) *API {
 	cfg = cfg.withDefaults()
 	return &API{cfg: cfg, store: st, log: log, now: time.Now,
-		callLog: deps.CallLog, sim: deps.Simulator, logins: newLoginThrottle(cfg), egress: deps.Egress, music: deps.Music,
+		callLog: deps.CallLog, sim: deps.Simulator, logins: newLoginThrottle(cfg), egress: deps.Egress, music: deps.Music, replacer: deps.Accounts,
 		onAccount: deps.AccountChanged, media: deps.Media, regs: deps.Registrations,
 		webhooks: deps.Webhooks}
 }
@@ -162,6 +166,7 @@ var routes = append([]route{
 	{"DELETE", "/v2/token_auth", true, (*API).signOut},
 	{"PUT", "/v2/accounts/{account_id}", true, (*API).createSubAccount},
 	{"PATCH", "/v2/accounts/{account_id}", true, (*API).patchAccount},
+	{"POST", "/v2/accounts/{account_id}", true, (*API).replaceAccount},
 	{"GET", "/v2/accounts/{account_id}/children", true, (*API).listChildren},
 	{"GET", "/v2/accounts/{account_id}/descendants", true, (*API).listDescendants},
 	{"PUT", "/v2/accounts/{account_id}/api_key", true, (*API).rotateAPIKey},

@@ -5,6 +5,7 @@ import (
 
 	"github.com/switchboard/switchboard/internal/api"
 	"github.com/switchboard/switchboard/internal/sip"
+	"github.com/switchboard/switchboard/internal/store"
 )
 
 // An account's music on hold is read from the store when a call is put on
@@ -12,8 +13,9 @@ import (
 // the next hold at once.
 
 var (
-	_ api.AccountMusic = (*Server)(nil)
-	_ sip.AccountMusic = (*Server)(nil)
+	_ api.AccountMusic    = (*Server)(nil)
+	_ api.AccountReplacer = (*Server)(nil)
+	_ sip.AccountMusic    = (*Server)(nil)
 )
 
 // AccountMusicOnHold is an account's music on hold media id, "" when none
@@ -27,4 +29,10 @@ func (s *Server) AccountMusicOnHold(ctx context.Context, accountID string) (stri
 // account's.
 func (s *Server) SetAccountMusicOnHold(ctx context.Context, accountID, mediaID string) error {
 	return s.egressDB.SetAccountMusicOnHold(ctx, accountID, mediaID)
+}
+
+// ReplaceAccount sets an account's name and music on hold in one write
+// (api.AccountReplacer: Kazoo's POST /v2/accounts/{id}).
+func (s *Server) ReplaceAccount(ctx context.Context, accountID, name, mediaID string) (store.Account, error) {
+	return s.egressDB.ReplaceAccount(ctx, accountID, name, mediaID)
 }

@@ -269,7 +269,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	deps.Voicemail = &voicemail.Store{Docs: db, Audio: s.media}
 	cfg.API.Reserved = append(cfg.API.Reserved, s.trunks.trust...)
 	s.api = api.New(cfg.API, db, log.With("component", "api"),
-		api.Deps{CallLog: callLog, Simulator: s, Egress: s, Music: s, AccountChanged: s.calls.refresh, Media: s.media,
+		api.Deps{CallLog: callLog, Simulator: s, Egress: s, Music: s, Accounts: s, AccountChanged: s.calls.refresh, Media: s.media,
 			Registrations: s, Webhooks: webhooks})
 	return s, nil
 }
