@@ -195,6 +195,11 @@ type DialOptions struct {
 	// write the trace's "transfer" line, so a transfer shows in the trace
 	// of the call it happened in.
 	OnTransfer func(Transfer)
+	// OnWarning, when set, is told of a failure in the bridged call that
+	// was handled and the call went on (music on hold that could not be
+	// played: the built-in played instead): Traced sets it to write a
+	// "warning" line with the code and message.
+	OnWarning func(code, message string)
 }
 
 // Transfer is one transfer of a bridged call by one of its parties.

@@ -130,6 +130,13 @@ func (c *traced) Dial(ctx context.Context, o DialOptions) (DialResult, error) {
 			next(t)
 		}
 	}
+	warn := o.OnWarning
+	o.OnWarning = func(code, message string) {
+		c.t.Add("warning", "code", code, "message", message)
+		if warn != nil {
+			warn(code, message)
+		}
+	}
 	r, err := c.ch.Dial(ctx, o)
 	targets := make([]map[string]any, 0, len(o.Targets))
 	for _, t := range o.Targets {

@@ -22,6 +22,8 @@ type fakeChannel struct {
 	answers  int
 	// transfers are told to a Dial's OnTransfer before it returns.
 	transfers []call.Transfer
+	// warnings (codes) are told to a Dial's OnWarning before it returns.
+	warnings []string
 }
 
 func (f *fakeChannel) Info() call.Info { return call.Info{ID: "fake"} }
@@ -56,6 +58,11 @@ func (f *fakeChannel) Dial(_ context.Context, o call.DialOptions) (call.DialResu
 	for _, t := range f.transfers {
 		if o.OnTransfer != nil {
 			o.OnTransfer(t)
+		}
+	}
+	for _, w := range f.warnings {
+		if o.OnWarning != nil {
+			o.OnWarning(w, "message of "+w)
 		}
 	}
 	return f.dial, f.err
@@ -337,6 +344,26 @@ func TestTracedTransferChained(t *testing.T) {
 	}
 	if n := len(tr.Events()); n != 2 {
 		t.Errorf("%d lines, want a transfer and a dial line", n)
+	}
+}
+
+// TestTracedDialWarning: a failure a bridge handled (music on hold not
+// playable) is a warning line of the call's trace, before its dial line,
+// and the Dial's own OnWarning is still told.
+func TestTracedDialWarning(t *testing.T) {
+	fake := &fakeChannel{answered: true, dial: call.DialResult{Status: "completed"}, warnings: []string{"music_on_hold_unplayable"}}
+	tr := call.NewTrace(nil, nil)
+	var told []string
+	if _, err := call.Traced(fake, tr).Dial(t.Context(), call.DialOptions{OnWarning: func(code, _ string) { told = append(told, code) }}); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(told, fake.warnings) {
+		t.Errorf("the Dial's OnWarning was told %v", told)
+	}
+	got := lines(t, tr)
+	if len(got) != 2 || got[0]["op"] != "warning" || got[0]["code"] != "music_on_hold_unplayable" ||
+		got[0]["message"] != "message of music_on_hold_unplayable" || got[1]["op"] != "dial" {
+		t.Errorf("trace %v, want a warning line then the dial line", got)
 	}
 }
 

@@ -94,7 +94,7 @@ func (l *inLeg) bridge(ctx context.Context, b *outLeg, o call.DialOptions) (call
 	}
 	// The bridge is known before the caller hears the 200: a phone may
 	// refer it at once (its consultation call, for an attended transfer).
-	br := l.s.newBridging(bctx, l, b, o.OnTransfer)
+	br := l.s.newBridging(bctx, l, b, o)
 	defer br.end()
 	if err := l.Answer(ctx); err != nil {
 		res.Status = "canceled"

@@ -49,17 +49,19 @@ type bridging struct {
 	orphan   *outLeg
 	// onTransfer is the Dial's call.DialOptions.OnTransfer.
 	onTransfer func(call.Transfer)
+	// onWarning is the Dial's call.DialOptions.OnWarning.
+	onWarning func(code, message string)
 	// heldBy says which legs' far ends hold the call (their last offer was
 	// sendonly or inactive); told which legs we put on hold by re-INVITE.
 	heldBy, told map[*dialog]bool
 }
 
 // newBridging registers the bridge of l and b and passes the legs' hold
-// offers on to each other until end; onTransfer (may be nil) is told of
-// each transfer.
-func (s *Server) newBridging(ctx context.Context, l *inLeg, b *outLeg, onTransfer func(call.Transfer)) *bridging {
+// offers on to each other until end; o's OnTransfer and OnWarning (may
+// be nil) are told of each transfer and each handled failure.
+func (s *Server) newBridging(ctx context.Context, l *inLeg, b *outLeg, o call.DialOptions) *bridging {
 	br := &bridging{
-		s: s, caller: l, callee: b, onTransfer: onTransfer,
+		s: s, caller: l, callee: b, onTransfer: o.OnTransfer, onWarning: o.OnWarning,
 		swap: make(chan *outLeg), taken: make(chan struct{}), ended: make(chan struct{}), kick: make(chan struct{}, 1),
 		settled: make(chan struct{}, 1), heldBy: map[*dialog]bool{}, told: map[*dialog]bool{},
 		parkReq: make(chan struct{}), parked: make(chan struct{}), remode: make(chan struct{}, 1),
