@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"math"
 	"net"
 	"os"
@@ -100,6 +101,27 @@ func (c *rtpCapture) power(from, to time.Time, hz float64) float64 {
 	return (s1*s1 + s2*s2 - coeff*s1*s2) / float64(len(x)) / float64(len(x))
 }
 
+// energy is the mean square (full scale 1) of the audio that arrived
+// between from and to: how loud, whatever the frequencies.
+func (c *rtpCapture) energy(from, to time.Time) float64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var sum float64
+	n := 0
+	for _, p := range c.pkts {
+		if p.at.After(from) && p.at.Before(to) {
+			for _, v := range p.pcm {
+				sum += v * v
+			}
+			n += len(p.pcm)
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return sum / float64(n)
+}
+
 // ulawDecode is one G.711 µ-law sample as -1…1.
 func ulawDecode(b byte) float64 {
 	b = ^b
@@ -161,15 +183,20 @@ func answerInDialog(b *rawUA, rtpPort int, held *atomic.Bool) {
 // call the phone hears her music on hold instead of her 700 Hz tone, and
 // gets no hold re-INVITE; when she resumes, her tone again and no music. Her music on hold is her
 // user's when it names one, over her account's (Kazoo's precedence:
-// device, user, account), else her account's.
+// device, user, account), else her account's. No dead air: when the
+// account's music was deleted (forced: a plain delete is refused while it
+// is in use), the phone hears the built-in hold music, and the call's
+// trace carries a warning naming the media.
 func TestHoldMusic(t *testing.T) {
 	for _, tc := range []struct {
 		name          string
 		user, account float64 // the tones of alice's user's and account's music on hold (0: none)
 		want, not     float64 // heard while held, and not heard (0: no check)
+		deleted       bool    // the account's music is deleted before the call: the built-in plays
 	}{
-		{"the user's over the account's", 1300, 1900, 1300, 1900},
-		{"the account's", 0, 1300, 1300, 0},
+		{"the user's over the account's", 1300, 1900, 1300, 1900, false},
+		{"the account's", 0, 1300, 1300, 0, false},
+		{"the account's deleted: the built-in", 0, 1300, 0, 1300, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := serveSIP(t)
@@ -190,10 +217,20 @@ func TestHoldMusic(t *testing.T) {
 					t.Fatalf("patch alice: %d %v", st, env)
 				}
 			}
+			var accountMusic string
 			if tc.account != 0 {
+				accountMusic = music(tc.account)
 				if st, env := api(t, "PATCH", base, s.Token, map[string]any{"data": map[string]any{
-					"music_on_hold": map[string]any{"media_id": music(tc.account)}}}); st != 200 {
+					"music_on_hold": map[string]any{"media_id": accountMusic}}}); st != 200 {
 					t.Fatalf("patch the account: %d %v", st, env)
+				}
+			}
+			if tc.deleted {
+				if st, env := api(t, "DELETE", base+"/media/"+accountMusic, s.Token, nil); st != 409 {
+					t.Fatalf("deleting the music on hold in use: %d %v, want 409", st, env)
+				}
+				if st, env := api(t, "DELETE", base+"/media/"+accountMusic+"?force=true", s.Token, nil); st != 200 {
+					t.Fatalf("forced delete: %d %v", st, env)
 				}
 			}
 			s.flow(t, "2320", map[string]any{"module": "device", "data": map[string]any{"id": devID, "timeout": 20}})
@@ -220,12 +257,23 @@ func TestHoldMusic(t *testing.T) {
 
 			ms := time.Millisecond
 			hz := tc.want
-			before, beforeTone := rtp.power(start.Add(500*ms), holdAt, hz), rtp.power(start.Add(500*ms), holdAt, 700)
-			held, heldTone := rtp.power(holdAt.Add(time.Second), resumeAt, hz), rtp.power(holdAt.Add(time.Second), resumeAt, 700)
-			after, afterTone := rtp.power(resumeAt.Add(time.Second), end, hz), rtp.power(resumeAt.Add(time.Second), end, 700)
-			t.Logf("the held phone hears %v Hz (music) / 700 Hz (alice): before hold %.2e / %.2e, on hold %.2e / %.2e, after resuming %.2e / %.2e",
+			// The music heard: its tone's power, or the built-in's loudness
+			// (no tone of its own) less alice's tone, which it replaces.
+			heard := func(from, to time.Time) float64 {
+				if hz == 0 {
+					return rtp.energy(from, to)
+				}
+				return rtp.power(from, to, hz)
+			}
+			before, beforeTone := heard(start.Add(500*ms), holdAt), rtp.power(start.Add(500*ms), holdAt, 700)
+			held, heldTone := heard(holdAt.Add(time.Second), resumeAt), rtp.power(holdAt.Add(time.Second), resumeAt, 700)
+			after, afterTone := heard(resumeAt.Add(time.Second), end), rtp.power(resumeAt.Add(time.Second), end, 700)
+			t.Logf("the held phone hears %v Hz (music; 0: all of it) / 700 Hz (alice): before hold %.2e / %.2e, on hold %.2e / %.2e, after resuming %.2e / %.2e",
 				hz, before, beforeTone, held, heldTone, after, afterTone)
-			if held < 1e-4 || held < 100*before || held < 100*after {
+			switch {
+			case hz == 0 && held < 1e-3:
+				t.Errorf("dead air on hold: loudness %.2e", held)
+			case hz != 0 && (held < 1e-4 || held < 100*before || held < 100*after):
 				t.Errorf("the music on hold is not heard only while held: before %.2e, held %.2e, after %.2e", before, held, after)
 			}
 			if beforeTone < 1e-4 || afterTone < 1e-4 || heldTone > held/100 {
@@ -244,6 +292,14 @@ func TestHoldMusic(t *testing.T) {
 			tr := s.traces(t, 1)[0]
 			if d := traceLines(tr, "dial"); len(d) != 1 || d[0]["status"] != "completed" {
 				t.Errorf("trace %s", sipDump(tr))
+			}
+			w := traceLines(tr, "warning")
+			switch {
+			case tc.deleted && (len(w) != 1 || w[0]["code"] != "music_on_hold_unplayable" ||
+				!strings.Contains(fmt.Sprint(w[0]["message"]), accountMusic)):
+				t.Errorf("want one warning naming the deleted music %s: %s", accountMusic, sipDump(tr))
+			case !tc.deleted && len(w) != 0:
+				t.Errorf("warnings with playable music: %s", sipDump(tr))
 			}
 		})
 	}
