@@ -166,6 +166,44 @@ func TestRingGroupFirstAnswerWins(t *testing.T) {
 	}
 }
 
+// TestRingGroupAnswerOverCancel: a member whose 200 crosses our CANCEL
+// (it answered in the instant the other member won) is ACKed and released
+// with a BYE (RFC 3261 section 9.1), not left resending its answer with
+// the line open; the winner's call goes on as usual. baresip, tried by
+// hand, kept such a call open 32 s until its timer gave up.
+func TestRingGroupAnswerOverCancel(t *testing.T) {
+	sipTool(t, "sipp")
+	s := serveSIP(t)
+	conn := localUDP(t)
+	ports := []int{sipFreePort(t), sipFreePort(t)}
+	var endpoints []map[string]any
+	for i, p := range ports {
+		id := registerDevice(t, s, conn, fmt.Sprintf("crossed%d", i+1), fmt.Sprintf("127.0.0.1:%d", p))
+		endpoints = append(endpoints, map[string]any{"id": id, "endpoint_type": "device"})
+	}
+	winner := sippCmd(t, "uas_answer_late.xml", "-p", fmt.Sprint(ports[0]))()
+	crossed := sippCmd(t, "uas_answer_over_cancel.xml", "-p", fmt.Sprint(ports[1]))()
+	for _, p := range ports {
+		awaitUDPBound(t, p)
+	}
+	s.flow(t, "3101", map[string]any{"module": "ring_group", "data": map[string]any{
+		"strategy": "simultaneous", "timeout": 20, "endpoints": endpoints,
+	}})
+	if err := runSipp(t, s, "uac_record.xml", "3101", "rgx-"); err != nil {
+		t.Fatal(err)
+	}
+	if err := winner.Wait(); err != nil {
+		t.Fatalf("winner: %v", err)
+	}
+	if err := crossed.Wait(); err != nil {
+		t.Fatalf("the member whose answer crossed the CANCEL got no ACK and BYE: %v", err)
+	}
+	tr := s.traceOf(t, "rgx-")
+	if d := traceLines(tr, "dial"); len(d) != 1 || d[0]["status"] != "completed" {
+		t.Errorf("trace %s", sipDump(tr))
+	}
+}
+
 // TestRegisterBindings: too short an interval gets 423 with Min-Expires;
 // a device holds several contacts; Expires 0 removes one, "*" all; the
 // API shows what is bound.

@@ -189,7 +189,11 @@ func (s *Server) onNoRoute(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 }
 
 // onStrayResponse sees responses that match no client transaction: late
-// 2xx retransmissions of an outbound INVITE already ACKed.
+// 2xx retransmissions of an outbound INVITE already ACKed, and a 2xx that
+// crossed our CANCEL, which is released (stray_answer.go).
 func (s *Server) onStrayResponse(r *sipmsg.Response) {
+	if s.releaseStrayAnswer(r) {
+		return
+	}
 	s.log.Debug("sip response matches no transaction", "status", r.StatusCode, "call_id", callID(r))
 }
