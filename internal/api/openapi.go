@@ -109,11 +109,11 @@ func kindPaths(k *document.Kind) map[string]map[string]any {
 			"patch": patch,
 			"delete": op("Delete a "+k.Label, "delete"+id, []any{acct, docID, param("force", "query", "true: delete even when other documents point to it")},
 				map[string]any{"200": ok("the deleted " + k.Label), "404": fail("No such " + k.Label + "."),
-					"409": fail("Other documents point to it (listed in data.referrers), or a stale revision.")}),
+					"409": fail("Other documents point to it (listed in data.referrers; a media is also held by the account's music_on_hold, listed as kind accounts), or a stale revision.")}),
 		},
 		one + "/references": {
 			"get": op("Which documents point to this "+k.Label, "references"+id, []any{acct, docID},
-				map[string]any{"200": ok("the referring documents: kind, id, name, path"), "404": fail("No such " + k.Label + ".")}),
+				map[string]any{"200": ok("the referring documents: kind, id, name, path (a media played as the account's music on hold lists the account: kind accounts, path music_on_hold.media_id)"), "404": fail("No such " + k.Label + ".")}),
 		},
 	}
 }
