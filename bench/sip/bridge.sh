@@ -145,10 +145,11 @@ bridge_setup_run() {
 	cpu0=$(cpu_seconds "$SB_PID")
 	start=$(date +%s.%N)
 	# shellcheck disable=SC2046
-	(cd "$W/$c" && sipp "127.0.0.1:$SIP_PORT" $(caller_args "$pair") -i 127.0.0.1 -p "$(free_port)" -mp "$(free_media_port)" \
-		-nostdin -timeout 300s -trace_stat -stf "$W/$name.csv" -fd 1 -default_behaviors all,-abortunexp \
-		-r "$rate" -m "$calls" -l "$((rate * 4 + 100))" -d 1000 >"$W/$name.out" 2>&1) || rc=$?
+	sipp_run "$W/$name.csv" "$W/$name.out" "$W/$c" "127.0.0.1:$SIP_PORT" $(caller_args "$pair") -i 127.0.0.1 -p "$(free_port)" \
+		-mp "$(free_media_port)" -nostdin -timeout 300s -trace_stat -stf "$W/$name.csv" -fd 1 -default_behaviors all,-abortunexp \
+		-r "$rate" -m "$calls" -l "$((rate * 4 + 100))" -d 1000 || rc=$?
 	end=$(date +%s.%N)
+	[ "$rc" != 124 ] || echo "   STALLED: sipp made no progress for ${SIPP_STALL}s and was killed (rc 124 below)"
 	local cpu nums
 	cpu=$(echo "$(cpu_seconds "$SB_PID") $cpu0" | awk '{print $1 - $2}')
 	nums=$(sipp_nums "$W/$name.csv" "$start" "$end")
@@ -228,7 +229,7 @@ bridge_hold_run() {
 	local pace pin
 	pace=$(pacing_nums "$W/$name-out.pcap" "$(pcap_span "$W/$name-out.pcap")")
 	pin=$(pacing_nums "$W/$name-in.pcap" "$(pcap_span "$W/$name-in.pcap")")
-	wait "$sipp_pid" || true
+	sipp_watch "$W/$name.csv" "$sipp_pid" || { [ $? != 124 ] || echo "   STALLED: sipp made no progress for ${SIPP_STALL}s after the captures and was killed (its figures are partial)"; }
 	local end nums
 	end=$(date +%s.%N)
 	nums=$(sipp_nums "$W/$name.csv" "$start" "$end")

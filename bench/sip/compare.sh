@@ -103,25 +103,32 @@ setup_run() {
 		args=(-sf "$SCEN/uac_load.xml" -s 1000 -mp "$(free_media_port)")
 		;;
 	esac
-	load=$(loadavg)
-	echo "-- (a) $peer at $rate calls/s, $calls calls, run $rep; load average $load"
-	local cpu0 start end rc=0
-	cpu0=$(cpu_seconds "$pid")
-	start=$(date +%s.%N)
-	if [ -n "${PROFILE:-}" ] && [ "$peer" = switchboard ]; then
-		curl -fs "http://127.0.0.1:$DEBUG_PORT/debug/pprof/profile?seconds=${SECONDS_PER_RATE:-5}" -o "$W/cpu-$rate-$rep.prof" &
-		BG_PIDS+=($!)
-	fi
-	(cd "$W" && sipp "$target" -i 127.0.0.1 -p "$(free_port)" -nostdin -timeout 300s -trace_stat \
-		-stf "$W/a-$peer-$rate-$rep.csv" -fd 1 -default_behaviors all,-abortunexp \
-		-r "$rate" -m "$calls" -l "$((rate * 4 + 100))" "${args[@]}" >"$W/a-$peer-$rate-$rep.out" 2>&1) || rc=$?
-	end=$(date +%s.%N)
+	local cpu0 start end rc attempt stalled=""
+	for attempt in 1 2; do # a stalled sipp is killed and its run tried once more
+		load=$(loadavg)
+		echo "-- (a) $peer at $rate calls/s, $calls calls, run $rep; load average $load"
+		rc=0
+		cpu0=$(cpu_seconds "$pid")
+		start=$(date +%s.%N)
+		if [ -n "${PROFILE:-}" ] && [ "$peer" = switchboard ]; then
+			curl -fs "http://127.0.0.1:$DEBUG_PORT/debug/pprof/profile?seconds=${SECONDS_PER_RATE:-5}" -o "$W/cpu-$rate-$rep.prof" &
+			BG_PIDS+=($!)
+		fi
+		rm -f "$W/a-$peer-$rate-$rep.csv"
+		sipp_run "$W/a-$peer-$rate-$rep.csv" "$W/a-$peer-$rate-$rep.out" "$W" "$target" -i 127.0.0.1 -p "$(free_port)" \
+			-nostdin -timeout 300s -trace_stat -stf "$W/a-$peer-$rate-$rep.csv" -fd 1 -default_behaviors all,-abortunexp \
+			-r "$rate" -m "$calls" -l "$((rate * 4 + 100))" "${args[@]}" || rc=$?
+		end=$(date +%s.%N)
+		[ "$rc" = 124 ] || { stalled=""; break; }
+		stalled=stalled
+		echo "   STALLED: sipp made no progress for ${SIPP_STALL}s and was killed$([ "$attempt" = 1 ] && echo '; trying once more')"
+	done
 	local cpu
 	cpu=$(echo "$(cpu_seconds "$pid") $cpu0" | awk '{print $1 - $2}')
 	local nums
 	nums=$(sipp_nums "$W/a-$peer-$rate-$rep.csv" "$start" "$end")
 	echo "   sipp rc=$rc ok/failed/retrans/completed-per-s/INVITE→200-ms: $nums; $peer CPU ${cpu}s"
-	record a "$peer" "$rate" "$rep" "${load%% *}" $nums "$cpu"
+	record a "$peer" "$rate" "$rep" "${load%% *}" $nums "$cpu" $stalled
 	if [ "$peer" != switchboard ]; then
 		kill "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
@@ -180,7 +187,9 @@ hold_run() {
 	rss1=$(rss_kb "$pid")
 	local pace
 	pace=$(pacing_nums "$W/b-$peer-$n-$rep.pcap" "$window")
-	wait "$sipp_pid" || true
+	local stalled=""
+	sipp_watch "$W/b-$peer-$n-$rep.csv" "$sipp_pid" || { [ $? != 124 ] || stalled=stalled; }
+	[ -z "$stalled" ] || echo "   STALLED: sipp made no progress for ${SIPP_STALL}s after the capture and was killed (its calls' figures are partial)"
 	local end nums
 	end=$(date +%s.%N)
 	nums=$(sipp_nums "$W/b-$peer-$n-$rep.csv" "$start" "$end")
@@ -194,7 +203,7 @@ hold_run() {
 	kb=$(echo "$rss0 $rss1 $n" | awk '{printf "%.0f", ($2 - $1) / $3}')
 	echo "   sipp ok/failed/retrans: $(echo "$nums" | cut -d' ' -f1-3); packets in $((${in1%.*} - ${in0%.*})) out $((${out1%.*} - ${out0%.*})) in ${window}s; CPU ${cpp} µs/packet; RSS +${kb} KB/call"
 	echo "   capture: $pace"
-	record b "$peer" "$n" "$rep" "${load%% *}" $nums "$cpp" "$kb" $pace
+	record b "$peer" "$n" "$rep" "${load%% *}" $nums "$cpp" "$kb" $pace $stalled
 	kill "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
 	[ "$peer" != switchboard ] || SB_PID=""
@@ -254,25 +263,39 @@ overload_run() {
 	taken0=$(metric switchboard_calls_started_total)
 	local drops0
 	drops0=$(udp_drops "$SIP_PORT")
-	# The adaptive cap while it sheds (switchboard_shed_cap_calls_per_second,
-	# 0: none), sampled every 0.25 s: its mean over the samples with a cap.
-	local capfile=$W/o-$mode-$rate-$rep.cap
+	# The shedding's trace, sampled every 0.25 s (0.1 with TRACE=1) from /metrics: seconds since
+	# the start, the adaptive cap (switchboard_shed_cap_calls_per_second, 0:
+	# none), the scheduler's p99 (ms), the calls in setup (0 in a build
+	# without the gauge), calls started and shed so far. Its mean cap over
+	# the samples with a cap goes in the table; trace_lag reads the rest.
+	local capfile=$W/o-$mode-$rate-$rep.trace
 	: >"$capfile"
+	local t0
+	t0=$(date +%s.%N)
 	(while kill -0 "$SB_PID" 2>/dev/null; do
-		metric switchboard_shed_cap_calls_per_second >>"$capfile"
-		sleep 0.25
+		curl -fs "http://127.0.0.1:$METRICS_PORT/metrics" 2>/dev/null | awk -v t0="$t0" -v now="$(date +%s.%N)" '
+			$1 == "switchboard_shed_cap_calls_per_second" {cap = $2}
+			$1 == "switchboard_sched_latency_p99_seconds" {p99 = $2 * 1000}
+			$1 == "switchboard_calls_in_setup" {setup = $2}
+			$1 == "switchboard_shed_setup_seconds" {st = $2 * 1000}
+			$1 == "switchboard_calls_started_total" {started = $2}
+			index($1, "switchboard_calls_shed_total{") == 1 {shed += $2}
+			END {printf "%.2f %d %.1f %d %d %d %.1f\n", now - t0, cap, p99, setup, started, shed, st}' >>"$capfile"
+		sleep "$([ -n "${TRACE:-}" ] && echo 0.1 || echo 0.25)"
 	done) &
 	local cap_pid=$!
 	start=$(date +%s.%N)
-	(cd "$W" && sipp "127.0.0.1:$SIP_PORT" -sf "$SCEN/uac_load_shed.xml" -s 1000 -mp "$(free_media_port)" \
-		-i 127.0.0.1 -p "$(free_port)" -nostdin -timeout 300s -trace_stat -stf "$W/o-$mode-$rate-$rep.csv" -fd 1 \
-		-default_behaviors all,-abortunexp -r "$offered" -m "$calls" -l "$((offered * 4 + 100))" \
-		>"$W/o-$mode-$rate-$rep.out" 2>&1) || rc=$?
+	rm -f "$W/o-$mode-$rate-$rep.csv"
+	sipp_run "$W/o-$mode-$rate-$rep.csv" "$W/o-$mode-$rate-$rep.out" "$W" "127.0.0.1:$SIP_PORT" -sf "$SCEN/uac_load_shed.xml" \
+		-s 1000 -mp "$(free_media_port)" -i 127.0.0.1 -p "$(free_port)" -nostdin -timeout 300s -trace_stat \
+		-stf "$W/o-$mode-$rate-$rep.csv" -fd 1 -default_behaviors all,-abortunexp -r "$offered" -m "$calls" \
+		-l "$((offered * 4 + 100))" || rc=$?
 	end=$(date +%s.%N)
 	kill "$cap_pid" 2>/dev/null || true
 	wait "$cap_pid" 2>/dev/null || true
 	local capmean
-	capmean=$(awk '$1 > 0 {s += $1; n++} END {printf "%d", n ? s / n : 0}' "$capfile")
+	capmean=$(awk '$2 > 0 {s += $2; n++} END {printf "%d", n ? s / n : 0}' "$capfile")
+	[ -z "${TRACE:-}" ] || trace_lag "$capfile"
 	local cpu shed nums
 	cpu=$(echo "$(cpu_seconds "$SB_PID") $cpu0" | awk '{print $1 - $2}')
 	shed=$(echo "$(metric_sum switchboard_calls_shed_total) $shed0" | awk '{printf "%d", $1 - $2}')
@@ -282,10 +305,36 @@ overload_run() {
 	local drops
 	drops=$(($(udp_drops "$SIP_PORT") - drops0))
 	echo "   sipp rc=$rc ok/failed/retrans/INVITE→200-ms/INVITE→503-ms: $nums; calls taken $taken; calls shed $shed (its /metrics; 0 in a build without them); SIP datagrams dropped $drops; CPU ${cpu}s; mean cap while capped ${capmean}/s (0: never capped, or a build without the gauge)"
-	record o "$mode" "$rate" "$rep" "${load%% *}" "$offered" $nums "$taken" "$cpu" "$drops" "$shed" "$capmean" "${SECONDS_PER_RATE:-5}"
 	kill "$SB_PID" 2>/dev/null || true
 	wait "$SB_PID" 2>/dev/null || true
 	SB_PID=""
+	if [ "$rc" = 124 ] && [ -z "${OVERLOAD_RETRIED:-}" ]; then
+		echo "   STALLED: sipp made no progress for ${SIPP_STALL}s and was killed; trying once more on a fresh Switchboard"
+		OVERLOAD_RETRIED=1 overload_run "$@"
+		return
+	fi
+	local stalled=""
+	if [ "$rc" = 124 ]; then
+		stalled=stalled
+		echo "   STALLED again: sipp made no progress for ${SIPP_STALL}s and was killed; the row is marked stalled"
+	fi
+	record o "$mode" "$rate" "$rep" "${load%% *}" "$offered" $nums "$taken" "$cpu" "$drops" "$shed" "$capmean" "${SECONDS_PER_RATE:-5}" $stalled
+}
+
+# trace_lag TRACE prints an overload run's trace (TRACE=1): per 0.1 s
+# sample, the cap, the scheduler's p99, the calls in setup and the rates
+# taken and shed since the last sample, so that what the signal did can be
+# set beside what the cap did.
+trace_lag() {
+	python3 - "$1" <<'PY'
+import sys
+rows = [list(map(float, l.split())) for l in open(sys.argv[1]) if len(l.split()) == 7]
+print("   trace: t(s) cap(/s) sched-p99(ms) in-setup setup-time(ms) taken(/s) shed(/s)")
+for (t0, _, _, _, s0, d0, _), (t, cap, p99, setup, s, d, st) in zip(rows, rows[1:]):
+    dt = max(t - t0, 1e-3)
+    if s > s0 or d > d0 or cap > 0:
+        print(f"   {t:6.2f} {cap:6.0f} {p99:8.1f} {setup:6.0f} {st:8.1f} {(s - s0) / dt:7.0f} {(d - d0) / dt:7.0f}")
+PY
 }
 
 # rtp_count PCAP: the RTP packets in a capture (no RTCP).
@@ -354,8 +403,12 @@ table() {
 import sys
 from collections import defaultdict
 a, b, o = defaultdict(dict), [], []
+stalled = set()  # rows whose sipp stalled (watchdog.sh) after its retry
 for line in open(sys.argv[1]):
     f = line.split()
+    if f and f[-1] == "stalled":
+        f = f[:-1]
+        stalled.add(tuple(f[:4]))
     if f[0] == "o":
         o.append(f)
     elif f[0] == "a":
@@ -376,12 +429,14 @@ if a:
             ru = f"{r['cps'] / uas['cps']:.2f}" if uas and uas["cps"] else "-"
             rd = f"{r['cps'] / diago['cps']:.2f}" if diago and diago["cps"] else "-"
             clean = "" if r["failed"] == 0 and r["retrans"] <= r["ok"] // 100 else "  NOT CLEAN"
+            if ("a", name, str(rate), str(rep)) in stalled:
+                clean += "  STALLED"
             print(f"{rate:>6} {rep:>3} {name:<12} {r['load']:>5} {r['ok']:>7} {r['failed']:>6} {r['retrans']:>7} {r['cps']:>7.0f} {r['rtt']+'ms':>8} {cpc:>9}  {ru:>5} {rd:>6}{clean}")
 if a:
     best = {}
     for (rate, rep), peers in a.items():
         for name, r in peers.items():
-            best.setdefault(name, {}).setdefault(rate, []).append(r["failed"] == 0 and r["retrans"] <= r["ok"] // 100)
+            best.setdefault(name, {}).setdefault(rate, []).append(r["failed"] == 0 and r["retrans"] <= r["ok"] // 100 and ("a", name, str(rate), str(rep)) not in stalled)
     clean = {n: max([rt for rt, oks in rates.items() if all(oks)], default=0) for n, rates in best.items()}
     line = ", ".join(f"{n} {clean[n]}/s" for n in ("uas", "switchboard", "diago") if n in clean)
     print(f"highest rate clean in every run (0 failed, retransmissions ≤ 1 %): {line}")
@@ -393,7 +448,8 @@ if b:
     print(f"{'calls':>6} {'run':>3} {'peer':<12} {'load':>5} {'ok':>6} {'failed':>6} {'µs/pkt':>7} {'KB/call':>7} {'p50':>6} {'p99':>6} {'max':>7} {'≥95%':>6}")
     for f in b:
         _, peer, n, rep, load, ok, failed, retrans, cps, rtt, cpp, kb, streams, p50, p99, mx, share = f
-        print(f"{n:>6} {rep:>3} {peer:<12} {load:>5} {ok:>6} {failed:>6} {cpp:>7} {kb:>7} {p50+'ms':>6} {p99+'ms':>6} {mx+'ms':>7} {share+'%':>6}")
+        mark = "  STALLED" if ("b", peer, n, rep) in stalled else ""
+        print(f"{n:>6} {rep:>3} {peer:<12} {load:>5} {ok:>6} {failed:>6} {cpp:>7} {kb:>7} {p50+'ms':>6} {p99+'ms':>6} {mx+'ms':>7} {share+'%':>6}{mark}")
 if o:
     print("\n(o) overload: the clean rate × OVERLOAD_FACTOR offered; taken = calls Switchboard ran, shed = calls it refused for load (both from its /metrics); drops = SIP datagrams the kernel dropped (clean: 0 failed, retransmissions ≤ 1 % of the calls)")
     print("   taken/s = calls taken ÷ the seconds offered; ÷rate = that ÷ the clean rate; cap = the mean adaptive cap while capped")
@@ -404,6 +460,8 @@ if o:
         shed = int(shed) or int(ok) + int(failed) - taken  # an older build: what sipp completed and was not taken
         cpt = f"{float(cpu) * 1000 / taken:.3f}ms" if taken > 0 else "-"
         clean = "" if int(failed) == 0 and int(retrans) <= (int(ok) + int(failed)) // 100 else "  NOT CLEAN"
+        if ("o", mode, rate, rep) in stalled:
+            clean += "  STALLED"
         tps = taken / float(secs)
         print(f"{rate:>6} {offered:>7} {rep:>3} {mode:<8} {load:>5} {ok:>7} {taken:>6} {tps:>7.0f} {tps / int(rate):>5.2f} {capmean:>5} {shed:>6} {failed:>6} {retrans:>7} {rtt200+'ms':>8} {rtt503+'ms':>8} {cpt:>9} {drops:>6}{clean}")
 PY

@@ -21,11 +21,11 @@ KEY=bench-admin-key-0123456789abcdef
 W=$(mktemp -d /tmp/switchboard-bench.XXXXXX)
 SB_PID=""
 BG_PIDS=()
-# Switchboard's RTP ports, and what the captures take as its traffic. On a
-# machine shared with other runs of this harness, give each its own range
-# (61000-65534 lies above the kernel's ephemeral ports), or the captures mix
-# their streams.
-RTP_PORTS=${RTP_PORTS:-40000-59999}
+# Switchboard's RTP ports, and what the captures take as its traffic:
+# RTP_PORTS, or a block no other run of this harness holds
+# (rtp_ports_claim, watchdog.sh): runs whose ranges overlap would mix each
+# other's streams in their captures, so an overlapping RTP_PORTS is refused.
+source "$HERE/watchdog.sh"
 # Thousands of calls need thousands of sockets (switchboard and sipp).
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
@@ -180,9 +180,10 @@ run_sipp() {
 	shift 2
 	local start end rc=0
 	start=$(date +%s.%N)
-	(cd "$W" && sipp "$target" -i 127.0.0.1 -p "$(free_port)" -nostdin -timeout 300s \
-		-trace_stat -stf "$W/$name.csv" -fd 1 -default_behaviors all,-abortunexp "$@" >"$W/$name.out" 2>&1) || rc=$?
+	sipp_run "$W/$name.csv" "$W/$name.out" "$W" "$target" -i 127.0.0.1 -p "$(free_port)" -nostdin -timeout 300s \
+		-trace_stat -stf "$W/$name.csv" -fd 1 -default_behaviors all,-abortunexp "$@" || rc=$?
 	end=$(date +%s.%N)
+	[ "$rc" != 124 ] || echo "$name: STALLED (sipp made no progress for ${SIPP_STALL}s and was killed); the figures so far:"
 	echo "$name: sipp rc=$rc $(sipp_stats "$W/$name.csv" "$start" "$end")"
 }
 
@@ -289,7 +290,7 @@ concurrent() {
 		{ cat "$W/dumpcap.err" >&2; exit 1; }
 	echo "switchboard: $(ps -o rss=,pcpu= -p "$SB_PID" | awk '{printf "RSS %d MB, %s%% CPU (average since start)", $1/1024, $2}')"
 	pacing "$W/rtp.pcap"
-	wait "$sipp_pid" || true
+	sipp_watch "$W/conc.csv" "$sipp_pid" || { [ $? != 124 ] || echo "conc: STALLED (sipp made no progress for ${SIPP_STALL}s and was killed)"; }
 	local end
 	end=$(date +%s.%N)
 	echo "conc: $(sipp_stats "$W/conc.csv" "$start" "$end")"
@@ -308,6 +309,9 @@ source "$HERE/bridge.sh"
 need python3 python3
 case "${1:-}" in
 cps | baseline | concurrent | smoke | compare | overload | bridge)
+	need flock util-linux
+	rtp_ports_claim
+	echo "RTP ports $RTP_PORTS (held for this run)"
 	cmd=$1
 	shift
 	"$cmd" "$@"
