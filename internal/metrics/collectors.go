@@ -56,6 +56,11 @@ type SIP struct {
 	// set, 0 while there is none; negative when the watch is off (not
 	// exported then).
 	ShedCap float64
+	// InSetup is the calls taken over UDP whose ACK has not come yet (the
+	// adaptive cap's leading signal), and SetupTime the setup time in
+	// seconds the cap was last judged by; both negative when the watch is
+	// off (not exported then).
+	InSetup, SetupTime float64
 }
 
 // Count is one labelled counter value: Name is a method or a status code.
@@ -79,6 +84,8 @@ var (
 	descShed      = prometheus.NewDesc(namespace+"_calls_shed_total", "New calls refused with 503 for load, by reason: max_calls, rate, saturated (--shed-latency).", []string{"reason"}, nil)
 	descSchedP99  = prometheus.NewDesc(namespace+"_sched_latency_p99_seconds", "The Go scheduler's p99 latency over the last 100 ms, which --shed-latency compares (only when it is set).", nil, nil)
 	descShedCap   = prometheus.NewDesc(namespace+"_shed_cap_calls_per_second", "The cap on new calls a second that --shed-latency set while the process is short of CPU (calls over it get 503); 0 while there is none (only when --shed-latency is set).", nil, nil)
+	descInSetup   = prometheus.NewDesc(namespace+"_calls_in_setup", "Calls taken over UDP whose INVITE was read and whose ACK has not been yet: the adaptive cap's leading signal (only when --shed-latency is set).", nil, nil)
+	descSetupTime = prometheus.NewDesc(namespace+"_shed_setup_seconds", "The setup time (INVITE read to ACK read, 90th percentile over the last 100 ms, or how long a stalled setup waited) that the adaptive cap was last judged by (only when --shed-latency is set).", nil, nil)
 )
 
 // mediaCollector reads the media layer once per scrape.
@@ -136,6 +143,8 @@ func (c sipCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descShed
 	ch <- descSchedP99
 	ch <- descShedCap
+	ch <- descInSetup
+	ch <- descSetupTime
 }
 
 func (c sipCollector) Collect(ch chan<- prometheus.Metric) {
@@ -154,6 +163,12 @@ func (c sipCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if s.ShedCap >= 0 {
 		ch <- prometheus.MustNewConstMetric(descShedCap, prometheus.GaugeValue, s.ShedCap)
+	}
+	if s.InSetup >= 0 {
+		ch <- prometheus.MustNewConstMetric(descInSetup, prometheus.GaugeValue, s.InSetup)
+	}
+	if s.SetupTime >= 0 {
+		ch <- prometheus.MustNewConstMetric(descSetupTime, prometheus.GaugeValue, s.SetupTime)
 	}
 }
 

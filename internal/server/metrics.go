@@ -144,6 +144,10 @@ func (s *Server) registerSIP(srv *sip.Server) {
 		if c, on := srv.ShedCap(); on {
 			out.ShedCap = c
 		}
+		out.InSetup, out.SetupTime = -1, -1
+		if n, d, on := srv.ShedSetup(); on {
+			out.InSetup, out.SetupTime = float64(n), d.Seconds()
+		}
 		return out
 	}))
 }

@@ -108,3 +108,16 @@ var (
 
 // QuantileSince is quantileSince.
 var QuantileSince = quantileSince
+
+// Enter counts a call taken at now over UDP into setup, as admitDatagram
+// does.
+func (a *Admission) Enter(now time.Time) { a.entered(now) }
+
+// Ack ends the setup of a call that entered at at: its ACK was read at now.
+func (a *Admission) Ack(at, now time.Time) { a.acked(at.UnixNano(), now) }
+
+// InSetup is the calls in setup at now.
+func (a *Admission) InSetup(now time.Time) int {
+	n, _ := a.setupNow(now)
+	return n
+}

@@ -153,6 +153,17 @@ func (s *Server) ShedCap() (perSecond float64, on bool) {
 	return s.adm.capNow(), s.sat.limit > 0
 }
 
+// ShedSetup is the leading signal of the adaptive cap (shed_setup.go):
+// the calls taken over UDP still in setup (INVITE read, ACK not yet), and
+// the setup time the last window judged by (the 90th percentile of its
+// ACKs' setup times, or how long a stalled setup waited); what an
+// operator graphs beside ShedCap to see why the cap moved. on is false
+// when Config.ShedLatency is not set.
+func (s *Server) ShedSetup() (inSetup int, setupTime time.Duration, on bool) {
+	n, d := s.adm.setupNow(time.Now())
+	return n, d, s.sat.limit > 0
+}
+
 // Why a new call was shed (ShedCounts).
 const (
 	ShedMaxCalls  = "max_calls" // Config.MaxCalls running

@@ -97,6 +97,7 @@ type admission struct {
 	peak      float64 // calls/s taken when the cap was last cut: too much
 	cutLoad   float64 // the latency at the last cut, in multiples of the limit
 	idle      int     // windows in a row without a call taken nor over the limit
+	setup     setupWatch
 
 	seen recentSet
 }
@@ -146,10 +147,15 @@ func (a *admission) admit(now time.Time, saturated bool) string {
 // window held too few samples to say (the process idle, or starved by
 // others so much that it hardly ran): it is then neither over nor clear.
 func (a *admission) adjust(load float64, judged bool, window time.Duration, now time.Time) {
-	over, severe := load > 1, load > shedAtOnce
-	clear := judged && load <= 0.5
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	// The setup signal (shed_setup.go), when it has calls to go by, judges
+	// with the latency (setupJudge).
+	if setupLoad, ok, _ := a.setup.judge(now, a.lastCut); ok {
+		load, judged = setupJudge(load, judged, setupLoad)
+	}
+	over, severe := load > 1, load > shedAtOnce
+	clear := judged && load <= 0.5
 	rate := float64(a.taken) / window.Seconds()
 	a.taken = 0
 	if over {
@@ -216,6 +222,62 @@ func (a *admission) adjust(load float64, judged bool, window time.Duration, now 
 	}
 }
 
+// setupJudge is a window's load (in multiples of the limit, as adjust
+// reads it) from the scheduler's latency (sched, judged) and the setup
+// signal (setup):
+//
+//   - the calls wait for their ACK (setup over its limit): over, by the
+//     more of the two, whatever the latency says;
+//   - the latency over shedAtOnce times its limit: over (the CPU is short
+//     however fast the calls are answered);
+//   - setup under half its limit (the latency over its limit by less, or
+//     not): clear, the cap may rise. The CPU is busy but keeps up: a
+//     latency past its limit there is a busy machine's normal state near
+//     its capacity, and cutting on it (and raising only under half of
+//     it, which was rare) took 57 % of a quiet machine's rate, as the
+//     model in TestAdmissionSetupNearCapacity does with the latency alone;
+//   - otherwise held: neither cut nor raised.
+func setupJudge(sched float64, judged bool, setup float64) (float64, bool) {
+	const held, clear = 0.75, 0.25
+	switch {
+	case setup > 1:
+		return max(sched, setup), true
+	case judged && sched > shedAtOnce:
+		return sched, true
+	case setup <= 0.5:
+		return clear, true
+	default:
+		return held, true
+	}
+}
+
+// entered counts a call taken at now over UDP into setup (shed_setup.go).
+func (a *admission) entered(now time.Time) {
+	if !a.adaptive {
+		return
+	}
+	a.mu.Lock()
+	a.setup.enter(now.UnixNano())
+	a.mu.Unlock()
+}
+
+// acked takes a call that entered setup at (unix nanoseconds) out of it:
+// its ACK was read at now.
+func (a *admission) acked(at int64, now time.Time) {
+	a.mu.Lock()
+	a.setup.leave(at, now, a.lastCut)
+	a.mu.Unlock()
+}
+
+// setupNow is the calls in setup and the last judged window's setup time
+// (its quantile, or how long a stalled setup waited), for /metrics.
+func (a *admission) setupNow(now time.Time) (int, time.Duration) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n, _ := a.setup.waiting(now, time.Time{})
+	return n, a.setup.last
+}
+
 // capNow is the adaptive cap in calls/s (0: none), for /metrics and tests.
 func (a *admission) capNow() float64 {
 	a.mu.Lock()
@@ -224,11 +286,13 @@ func (a *admission) capNow() float64 {
 }
 
 // recentSet remembers the Call-IDs of recent INVITEs (hashed), taken or
-// shed, in two generations of recentFor each.
+// shed, in two generations of recentFor each: -1 shed, the unix
+// nanoseconds of its read for a call taken and in setup, 0 for one taken
+// whose ACK came.
 type recentSet struct {
 	seed      maphash.Seed
 	mu        sync.Mutex
-	cur, prev map[uint64]bool
+	cur, prev map[uint64]int64
 	rotated   time.Time
 }
 
@@ -240,20 +304,42 @@ func (r *recentSet) key(callID []byte) uint64 { return maphash.Bytes(r.seed, cal
 func (r *recentSet) get(k uint64) (taken, known bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if taken, known = r.cur[k]; known {
-		return taken, true
+	v, known := r.cur[k]
+	if !known {
+		v, known = r.prev[k]
 	}
-	taken, known = r.prev[k]
-	return taken, known
+	return known && v >= 0, known
 }
 
 func (r *recentSet) put(k uint64, taken bool, now time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.cur == nil || now.Sub(r.rotated) >= recentFor {
-		r.prev, r.cur, r.rotated = r.cur, make(map[uint64]bool, len(r.cur)), now
+		r.prev, r.cur, r.rotated = r.cur, make(map[uint64]int64, len(r.cur)), now
 	}
-	r.cur[k] = taken
+	v := int64(-1)
+	if taken {
+		v = now.UnixNano()
+	}
+	r.cur[k] = v
+}
+
+// ack marks the first ACK of a call taken: it returns when the call's
+// INVITE was read (unix nanoseconds), 0 when the call is not in setup
+// (shed, unknown, or ACKed before).
+func (r *recentSet) ack(k uint64) int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, m := range []map[uint64]int64{r.cur, r.prev} {
+		if v, ok := m[k]; ok {
+			if v > 0 {
+				m[k] = 0
+				return v
+			}
+			return 0
+		}
+	}
+	return 0
 }
 
 // admitDatagram judges a new INVITE read over UDP from raddr (a trunk's
@@ -277,6 +363,7 @@ func (s *Server) admitDatagram(data []byte, raddr net.Addr, account string) bool
 	why := s.adm.admit(now, s.sat.saturated())
 	s.adm.seen.put(k, why == "", now)
 	if why == "" {
+		s.adm.entered(now)
 		return true
 	}
 	s.countShed(why)
@@ -315,7 +402,8 @@ func (s *Server) admitted(transport, callID string) string {
 }
 
 // shedAck reports whether a datagram is the ACK of a 503 sent by
-// admitDatagram, which needs no parse: nothing waits for it.
+// admitDatagram, which needs no parse: nothing waits for it. The first
+// ACK of a call taken ends its setup (shed_setup.go).
 func (s *Server) shedAck(data []byte) bool {
 	if !bytes.HasPrefix(data, []byte("ACK ")) {
 		return false
@@ -324,7 +412,13 @@ func (s *Server) shedAck(data []byte) bool {
 	if id == nil {
 		return false
 	}
-	taken, known := s.adm.seen.get(s.adm.seen.key(id))
+	k := s.adm.seen.key(id)
+	taken, known := s.adm.seen.get(k)
+	if known && taken && s.adm.adaptive {
+		if at := s.adm.seen.ack(k); at > 0 {
+			s.adm.acked(at, time.Now())
+		}
+	}
 	return known && !taken
 }
 
