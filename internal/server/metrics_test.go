@@ -169,7 +169,8 @@ func TestMetricsMoveWithASIPCall(t *testing.T) {
 			t.Errorf("calls shed for %s: %v (exported %v), want 0", reason, v, ok)
 		}
 	}
-	for _, name := range []string{"switchboard_sched_latency_p99_seconds", "switchboard_shed_cap_calls_per_second"} {
+	for _, name := range []string{"switchboard_sched_latency_p99_seconds", "switchboard_shed_cap_calls_per_second",
+		"switchboard_calls_in_setup", "switchboard_shed_setup_seconds"} {
 		if _, ok := m[name]; ok {
 			t.Errorf("%s exported while --shed-latency is off", name)
 		}
@@ -190,7 +191,10 @@ func dashboardNamesExist(t *testing.T, scraped map[string]float64) {
 	have := map[string]bool{"switchboard_webhook_duration_seconds": true}
 	if _, ok := scraped["switchboard_sched_latency_p99_seconds"]; !ok {
 		// Exported only with --shed-latency: TestShedByDefault checks them.
-		have["switchboard_sched_latency_p99_seconds"], have["switchboard_shed_cap_calls_per_second"] = true, true
+		for _, name := range []string{"switchboard_sched_latency_p99_seconds", "switchboard_shed_cap_calls_per_second",
+			"switchboard_calls_in_setup", "switchboard_shed_setup_seconds"} {
+			have[name] = true
+		}
 	}
 	for k := range scraped {
 		name, _, _ := strings.Cut(k, "{")

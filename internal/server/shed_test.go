@@ -69,8 +69,10 @@ func TestShedByDefault(t *testing.T) {
 		t.Errorf("switchboard_shed_cap_calls_per_second = %v (exported %v) while shedding, want a cap", c, ok)
 	}
 	// Its value may be 0 here: a window with too few samples says nothing.
-	if _, ok := m["switchboard_sched_latency_p99_seconds"]; !ok {
-		t.Error("switchboard_sched_latency_p99_seconds not exported while --shed-latency is on")
+	for _, name := range []string{"switchboard_sched_latency_p99_seconds", "switchboard_calls_in_setup", "switchboard_shed_setup_seconds"} {
+		if _, ok := m[name]; !ok {
+			t.Errorf("%s not exported while --shed-latency is on", name)
+		}
 	}
 	dashboardNamesExist(t, m)
 	taken, shed := 0, 0
