@@ -47,7 +47,7 @@ free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0)
 
 # free_media_port: an even UDP port below the kernel's ephemeral range
 # (32768-60999) and outside every peer's RTP range (Switchboard's
-# 40000-59999), with the next three free too, for sipp's -mp (audio RTP and
+# blocks, 40000-65499), with the next three free too, for sipp's -mp (audio RTP and
 # RTCP, video RTP and RTCP): a port from free_port could be the one a peer
 # hands to its next call.
 free_media_port() {

@@ -51,6 +51,11 @@ import (
 //
 // So the calls taken follow what the machine can carry instead of
 // swinging between all and a few.
+//
+// The calls in setup (shed_setup.go) judge each window with the latency
+// when calls come over UDP (setupJudge): a slow or stalled setup is over
+// whatever the latency says, and setups answered at once make a window
+// clear though the latency is over its limit by less than shedAtOnce.
 const (
 	shedCutHold     = 400 * time.Millisecond
 	shedCut         = 0.8
