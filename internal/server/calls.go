@@ -36,6 +36,38 @@ type Calls struct {
 	mu       sync.Mutex
 	accounts map[string]engine.Account
 	count    atomic.Int64
+
+	// live lists the calls in progress (the call log holds a call once it
+	// ended); markAfter is how long a call runs before its in-progress row
+	// is written all the same (markInProgress).
+	live      *liveCalls
+	markAfter time.Duration
+}
+
+// defaultMarkAfter: a call that lasts longer than this gets a row in the
+// call log while it runs, so that a restart after a crash (CloseUnended)
+// ends it there instead of losing it; shorter calls are written once, at
+// their end, and a crash loses the calls younger than this.
+const defaultMarkAfter = 5 * time.Second
+
+// markInProgress writes the in-progress record of a call that is still
+// running after c.markAfter. The returned stop ends the wait, or, if the
+// write started, waits for it, so that the final record lands after it.
+func (c *Calls) markInProgress(ctx context.Context, rec store.CallRecord, log *slog.Logger) (stop func()) {
+	after := c.markAfter
+	if after <= 0 {
+		after = defaultMarkAfter
+	}
+	done := make(chan struct{})
+	t := time.AfterFunc(after, func() {
+		defer close(done)
+		c.save(ctx, rec, log)
+	})
+	return func() {
+		if !t.Stop() {
+			<-done
+		}
+	}
 }
 
 // Handle runs one call to its end. ch is the raw channel; tr receives the
@@ -65,6 +97,7 @@ func (c *Calls) Handle(ctx context.Context, ch call.Channel, tr *call.Trace) eng
 	rec.HangupCause, rec.HangupBy = res.Cause, res.By
 	rec.Trace = tr.JSONL()
 	c.save(ctx, rec, log)
+	c.live.remove(rec.AccountID, rec.ID)
 	c.metrics.CallEnded(res.Cause)
 	return res
 }
@@ -106,17 +139,10 @@ func (c *Calls) route(ctx context.Context, ch call.Channel, tr *call.Trace, info
 	if m.CaptureGroup != "" {
 		vars.Set("capture_group", m.CaptureGroup)
 	}
-	// The record of the call in progress (the API lists it; a restart
-	// after a crash ends it) is written beside the call, not before it:
-	// the call log commits it with other calls' writes, and the call is
-	// answered meanwhile. The final save waits for it, so it lands last.
-	started, saveCtx := *rec, ctx
-	saved := make(chan struct{})
-	c.bg.Go(func() {
-		defer close(saved)
-		c.save(saveCtx, started, log)
-	})
-	defer func() { <-saved }()
+	// The call is in progress from here: the API lists it from the live
+	// calls until its record is stored, at its end (Handle), in one write.
+	c.live.add(*rec, tr)
+	defer c.markInProgress(ctx, *rec, log)()
 	// Everything the call fetches or dials (webhooks, <Play> URLs, SIP
 	// targets) goes under its account's egress policy.
 	ctx = egress.WithAccount(ctx, info.AccountID)
