@@ -39,9 +39,14 @@ type Calls struct {
 
 	// live lists the calls in progress (the call log holds a call once it
 	// ended); markAfter is how long a call runs before its in-progress row
-	// is written all the same (markInProgress).
+	// is written all the same (markLongCalls, started with the first call,
+	// stopped by wait).
 	live      *liveCalls
 	markAfter time.Duration
+	markOnce  sync.Once
+	stopMark  chan struct{}
+	stopOnce  sync.Once
+	base      context.Context // server.New's, without its cancel: the marks' writes
 }
 
 // defaultMarkAfter: a call that lasts longer than this gets a row in the
@@ -50,22 +55,31 @@ type Calls struct {
 // their end, and a crash loses the calls younger than this.
 const defaultMarkAfter = 5 * time.Second
 
-// markInProgress writes the in-progress record of a call that is still
-// running after c.markAfter. The returned stop ends the wait, or, if the
-// write started, waits for it, so that the final record lands after it.
-func (c *Calls) markInProgress(ctx context.Context, rec store.CallRecord, log *slog.Logger) (stop func()) {
+// markLongCalls writes, every second (or markAfter if shorter), the
+// in-progress row of each call running for longer than markAfter, until
+// wait. A sweep instead of a timer per call: most calls end first and
+// cost nothing here.
+func (c *Calls) markLongCalls() {
 	after := c.markAfter
 	if after <= 0 {
 		after = defaultMarkAfter
 	}
-	done := make(chan struct{})
-	t := time.AfterFunc(after, func() {
-		defer close(done)
-		c.save(ctx, rec, log)
-	})
-	return func() {
-		if !t.Stop() {
-			<-done
+	t := time.NewTicker(min(after, time.Second))
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stopMark:
+			return
+		case now := <-t.C:
+			var wg sync.WaitGroup
+			for _, lc := range c.live.due(now.Add(-after)) {
+				// Concurrently: the call log commits them together.
+				wg.Go(func() {
+					defer close(lc.marked)
+					c.save(c.base, lc.rec, c.log.With("call_id", lc.rec.ID, "account_id", lc.rec.AccountID))
+				})
+			}
+			wg.Wait()
 		}
 	}
 }
@@ -96,6 +110,9 @@ func (c *Calls) Handle(ctx context.Context, ch call.Channel, tr *call.Trace) eng
 	rec.Ended = tr.Start().Add(time.Duration(lastTMS(tr)) * time.Millisecond)
 	rec.HangupCause, rec.HangupBy = res.Cause, res.By
 	rec.Trace = tr.JSONL()
+	if marked := c.live.end(rec.AccountID, rec.ID); marked != nil {
+		<-marked // the in-progress row first, then this one over it
+	}
 	c.save(ctx, rec, log)
 	c.live.remove(rec.AccountID, rec.ID)
 	c.metrics.CallEnded(res.Cause)
@@ -142,7 +159,7 @@ func (c *Calls) route(ctx context.Context, ch call.Channel, tr *call.Trace, info
 	// The call is in progress from here: the API lists it from the live
 	// calls until its record is stored, at its end (Handle), in one write.
 	c.live.add(*rec, tr)
-	defer c.markInProgress(ctx, *rec, log)()
+	c.markOnce.Do(func() { c.bg.Go(c.markLongCalls) })
 	// Everything the call fetches or dials (webhooks, <Play> URLs, SIP
 	// targets) goes under its account's egress policy.
 	ctx = egress.WithAccount(ctx, info.AccountID)
@@ -260,4 +277,7 @@ func callerGone(ctx context.Context) bool {
 
 // wait returns once the background work (saves, a prune) is done, before
 // the call log closes.
-func (c *Calls) wait() { c.bg.Wait() }
+func (c *Calls) wait() {
+	c.stopOnce.Do(func() { close(c.stopMark) })
+	c.bg.Wait()
+}

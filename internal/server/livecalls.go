@@ -28,6 +28,12 @@ type liveCalls struct {
 type liveCall struct {
 	rec store.CallRecord
 	tr  *call.Trace
+	// marked is made when the sweep (Calls.markLongCalls) starts writing
+	// the call's in-progress row and closed once it is written; ended is
+	// set when the call's final row is about to be written. Both under
+	// liveCalls.mu.
+	marked chan struct{}
+	ended  bool
 }
 
 func newLiveCalls() *liveCalls {
@@ -48,6 +54,38 @@ func (l *liveCalls) add(rec store.CallRecord, tr *call.Trace) {
 		l.byAccount[rec.AccountID] = calls
 	}
 	calls[rec.ID] = &liveCall{rec: rec, tr: tr}
+}
+
+// due returns the calls started before cutoff that have no in-progress
+// row and are not ending, each with its marked channel made: the caller
+// writes their rows and closes the channels.
+func (l *liveCalls) due(cutoff time.Time) []*liveCall {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []*liveCall
+	for _, calls := range l.byAccount {
+		for _, c := range calls {
+			if c.marked == nil && !c.ended && c.rec.Started.Before(cutoff) {
+				c.marked = make(chan struct{})
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// end says a call's final row is about to be written: no in-progress row
+// is started after this. It returns the channel of a row being or already
+// written (nil when none), to wait on so that the final row lands after it.
+func (l *liveCalls) end(accountID, id string) <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c := l.byAccount[accountID][id]
+	if c == nil {
+		return nil
+	}
+	c.ended = true
+	return c.marked
 }
 
 // remove drops a call (no-op when it is not listed).

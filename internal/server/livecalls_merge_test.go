@@ -113,3 +113,38 @@ func BenchmarkLiveCalls(b *testing.B) {
 		live.remove("A", "c")
 	}
 }
+
+// TestLiveCallsDue: the sweep takes each call older than the cutoff once,
+// never one whose final row is being written; a call's end returns the
+// channel of its row being written, so that the final row waits for it.
+func TestLiveCallsDue(t *testing.T) {
+	live := newLiveCalls()
+	t0 := time.Date(2026, 12, 7, 20, 0, 0, 0, time.UTC)
+	for i, id := range []string{"old", "ending", "young"} {
+		live.add(store.CallRecord{AccountID: "A", ID: id, Started: t0.Add(time.Duration(i) * time.Second)}, call.NewTrace(nil, nil))
+	}
+	if ch := live.end("A", "ending"); ch != nil {
+		t.Fatalf("end of an unmarked call: %v", ch)
+	}
+	due := live.due(t0.Add(1500 * time.Millisecond))
+	if len(due) != 1 || due[0].rec.ID != "old" {
+		t.Fatalf("due %v", due)
+	}
+	if again := live.due(t0.Add(time.Hour)); len(again) != 1 || again[0].rec.ID != "young" {
+		t.Fatalf("second sweep %v", again)
+	}
+	marked := live.end("A", "old")
+	if marked == nil {
+		t.Fatal("end of a call being marked: no channel to wait on")
+	}
+	select {
+	case <-marked:
+		t.Fatal("marked before its row was written")
+	default:
+	}
+	close(due[0].marked)
+	<-marked
+	if live.end("B", "old") != nil || live.end("A", "none") != nil {
+		t.Error("end of another account's or an unknown call")
+	}
+}

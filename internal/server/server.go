@@ -261,7 +261,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	s.calls = &Calls{
 		store: db, callLog: metered, metrics: s.metrics, router: s.router, flows: flows, engine: s.engine,
 		log: log.With("component", "calls"), keepLast: cfg.CallLogKeep, accounts: map[string]engine.Account{},
-		live: newLiveCalls(),
+		live: newLiveCalls(), stopMark: make(chan struct{}), base: context.WithoutCancel(ctx),
 	}
 	s.listed = liveCallLog{CallLog: callLog, live: s.calls.live}
 	if s.media, err = s.newMedia(); err != nil {
