@@ -3,16 +3,22 @@ package e2e
 import (
 	"fmt"
 	"os/exec"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/switchboard/switchboard/internal/server"
+	"github.com/switchboard/switchboard/internal/store/sqlite"
 	"github.com/switchboard/switchboard/internal/waitfor"
 )
 
 // TestKillWithLiveCallsEndsThemOnRestart kills the server (SIGKILL) with
 // live SIP calls: after the restart every one of them is ended in the call
-// log, with cause node_restart, never left "in progress" for ever.
+// log, with cause node_restart, never left "in progress" for ever. The log
+// holds a call in progress once it has run for 5 s (before that the API
+// lists it from memory, and a crash loses it): the kill comes once the
+// file holds all of them.
 func TestKillWithLiveCallsEndsThemOnRestart(t *testing.T) {
 	sipp := sipTool(t, "sipp")
 	s := serveSIP(t)
@@ -47,6 +53,22 @@ func TestKillWithLiveCallsEndsThemOnRestart(t *testing.T) {
 		running, _ := live(base, s.Token)
 		return running == calls && len(c.requests()) == calls
 	})
+	// The file itself, as the restart will read it.
+	logDB, err := sqlite.OpenCallLog(t.Context(), filepath.Join(s.Data, server.CallLogFile), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitfor.True(t, 60*time.Second, fmt.Sprintf("%d calls in progress in the call log file", calls), func() bool {
+		list, err := logDB.ListCalls(t.Context(), s.Account, 0)
+		running := 0
+		for _, c := range list {
+			if c.Ended.IsZero() {
+				running++
+			}
+		}
+		return err == nil && running == calls
+	})
+	logDB.Close()
 	s.cmd.Process.Signal(syscall.SIGKILL)
 	<-s.done
 

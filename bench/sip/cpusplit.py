@@ -5,18 +5,25 @@
 # engine+actions, trace (call), store (call log, flows), media, server,
 # metrics; the GC's workers, sweeper and assists to GC. Within a part it
 # says whether the leaf was a syscall, an allocation, the scheduler or
-# plain CPU. Needs `go tool pprof`.
+# plain CPU. --top N adds, per part, the N functions nearest the leaf
+# that are not the runtime's or the standard library's (where to look).
+# Needs `go tool pprof`.
 import collections
 import re
 import subprocess
 import sys
 
-if len(sys.argv) != 3:
-    sys.exit('usage: cpusplit.py BINARY PROFILE')
-binp,prof=sys.argv[1],sys.argv[2]
+args=sys.argv[1:]
+top=0
+if len(args) == 4 and args[0] == '--top':
+    top=int(args[1]); args=args[2:]
+if len(args) != 2:
+    sys.exit('usage: cpusplit.py [--top N] BINARY PROFILE')
+binp,prof=args
 out=subprocess.run(['go','tool','pprof','-traces',binp,prof],capture_output=True,text=True).stdout
 blocks=out.split('-----------+-------------------------------------------------------')
 b=collections.Counter()
+leaves=collections.defaultdict(collections.Counter)
 def unit(s):
     m=re.match(r'([\d.]+)(ms|s|us|µs)',s)
     v=float(m.group(1)); u=m.group(2)
@@ -54,7 +61,12 @@ for blk in blocks:
     if not m: continue
     v=unit(m.group(1))
     frames=[m.group(2).strip()]+[l.strip() for l in lines[1:]]
-    b[bucket(frames)]+=v
+    k=bucket(frames)
+    b[k]+=v
+    # The part's own function nearest the leaf: what to work on.
+    part=k.split(' / ')[0]
+    own=next((f for f in frames if re.match(r'[\w.-]+\.\w+/', f)), frames[0])
+    leaves[part][re.sub(r'\s.*','',own)]+=v
 t=sum(b.values())
 agg=collections.Counter()
 for k,v in b.items(): agg[k.split(' / ')[0]]+=v
@@ -62,3 +74,7 @@ print(f"total samples {t:.2f}s")
 for k,v in agg.most_common(): print(f"  {k:35s} {100*v/t:5.1f}%")
 print("detail:")
 for k,v in b.most_common(25): print(f"  {k:45s} {100*v/t:5.1f}%")
+if top:
+    for part,_ in agg.most_common():
+        print(f"{part} ({100*agg[part]/t:.1f}%): nearest own functions")
+        for f,v in leaves[part].most_common(top): print(f"    {100*v/t:5.1f}%  {f}")

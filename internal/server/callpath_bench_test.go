@@ -124,6 +124,7 @@ func (c *rawCaller) call() (int, error) {
 		c.rtp.LocalAddr().(*net.UDPAddr).Port)
 	head := fmt.Sprintf("Via: SIP/2.0/UDP %s;branch=z9hG4bK-b%d\r\nFrom: \"load\" <sip:load@%s>;tag=f%d\r\n", local, n, local, n)
 	callID := fmt.Sprintf("Call-ID: bench-%d@%s\r\n", n, local)
+	ours := []byte(callID) // the server writes the header line as we do
 	invite := "INVITE sip:1000@" + c.server.String() + " SIP/2.0\r\n" + head +
 		"To: <sip:1000@" + c.server.String() + ">\r\n" + callID + "CSeq: 1 INVITE\r\nContact: <sip:load@" + local + ">\r\n" +
 		"Max-Forwards: 70\r\nContent-Type: application/sdp\r\n" + fmt.Sprintf("Content-Length: %d\r\n\r\n", len(sdp)) + sdp
@@ -138,7 +139,9 @@ func (c *rawCaller) call() (int, error) {
 		if err != nil {
 			return 0, fmt.Errorf("waiting for 200: %w", err)
 		}
-		if bytes.HasPrefix(msg, []byte("SIP/2.0 1")) {
+		// A request, or anything of an earlier call on this socket (its
+		// BYE resent while our 200 was on the way): not this answer.
+		if bytes.HasPrefix(msg, []byte("SIP/2.0 1")) || !bytes.HasPrefix(msg, []byte("SIP/2.0 ")) || !bytes.Contains(msg, ours) {
 			continue
 		}
 		to = header(msg, "To")
@@ -168,8 +171,8 @@ func (c *rawCaller) call() (int, error) {
 		if err != nil {
 			return 0, fmt.Errorf("waiting for BYE: %w", err)
 		}
-		if !bytes.HasPrefix(msg, []byte("BYE ")) {
-			continue // a retransmitted 200
+		if !bytes.HasPrefix(msg, []byte("BYE ")) || !bytes.Contains(msg, ours) {
+			continue // a retransmitted 200, or an earlier call's BYE resent
 		}
 		ok := "SIP/2.0 200 OK\r\n"
 		for _, h := range []string{"Via", "From", "To", "Call-ID", "CSeq"} {

@@ -36,6 +36,52 @@ type Calls struct {
 	mu       sync.Mutex
 	accounts map[string]engine.Account
 	count    atomic.Int64
+
+	// live lists the calls in progress (the call log holds a call once it
+	// ended); markAfter is how long a call runs before its in-progress row
+	// is written all the same (markLongCalls, started with the first call,
+	// stopped by wait).
+	live      *liveCalls
+	markAfter time.Duration
+	markOnce  sync.Once
+	stopMark  chan struct{}
+	stopOnce  sync.Once
+	base      context.Context // server.New's, without its cancel: the marks' writes
+}
+
+// defaultMarkAfter: a call that lasts longer than this gets a row in the
+// call log while it runs, so that a restart after a crash (CloseUnended)
+// ends it there instead of losing it; shorter calls are written once, at
+// their end, and a crash loses the calls younger than this.
+const defaultMarkAfter = 5 * time.Second
+
+// markLongCalls writes, every second (or markAfter if shorter), the
+// in-progress row of each call running for longer than markAfter, until
+// wait. A sweep instead of a timer per call: most calls end first and
+// cost nothing here.
+func (c *Calls) markLongCalls() {
+	after := c.markAfter
+	if after <= 0 {
+		after = defaultMarkAfter
+	}
+	t := time.NewTicker(min(after, time.Second))
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stopMark:
+			return
+		case now := <-t.C:
+			var wg sync.WaitGroup
+			for _, lc := range c.live.due(now.Add(-after)) {
+				// Concurrently: the call log commits them together.
+				wg.Go(func() {
+					defer close(lc.marked)
+					c.save(c.base, lc.rec, c.log.With("call_id", lc.rec.ID, "account_id", lc.rec.AccountID))
+				})
+			}
+			wg.Wait()
+		}
+	}
 }
 
 // Handle runs one call to its end. ch is the raw channel; tr receives the
@@ -64,7 +110,11 @@ func (c *Calls) Handle(ctx context.Context, ch call.Channel, tr *call.Trace) eng
 	rec.Ended = tr.Start().Add(time.Duration(lastTMS(tr)) * time.Millisecond)
 	rec.HangupCause, rec.HangupBy = res.Cause, res.By
 	rec.Trace = tr.JSONL()
+	if marked := c.live.end(rec.AccountID, rec.ID); marked != nil {
+		<-marked // the in-progress row first, then this one over it
+	}
 	c.save(ctx, rec, log)
+	c.live.remove(rec.AccountID, rec.ID)
 	c.metrics.CallEnded(res.Cause)
 	return res
 }
@@ -106,17 +156,10 @@ func (c *Calls) route(ctx context.Context, ch call.Channel, tr *call.Trace, info
 	if m.CaptureGroup != "" {
 		vars.Set("capture_group", m.CaptureGroup)
 	}
-	// The record of the call in progress (the API lists it; a restart
-	// after a crash ends it) is written beside the call, not before it:
-	// the call log commits it with other calls' writes, and the call is
-	// answered meanwhile. The final save waits for it, so it lands last.
-	started, saveCtx := *rec, ctx
-	saved := make(chan struct{})
-	c.bg.Go(func() {
-		defer close(saved)
-		c.save(saveCtx, started, log)
-	})
-	defer func() { <-saved }()
+	// The call is in progress from here: the API lists it from the live
+	// calls until its record is stored, at its end (Handle), in one write.
+	c.live.add(*rec, tr)
+	c.markOnce.Do(func() { c.bg.Go(c.markLongCalls) })
 	// Everything the call fetches or dials (webhooks, <Play> URLs, SIP
 	// targets) goes under its account's egress policy.
 	ctx = egress.WithAccount(ctx, info.AccountID)
@@ -234,4 +277,7 @@ func callerGone(ctx context.Context) bool {
 
 // wait returns once the background work (saves, a prune) is done, before
 // the call log closes.
-func (c *Calls) wait() { c.bg.Wait() }
+func (c *Calls) wait() {
+	c.stopOnce.Do(func() { close(c.stopMark) })
+	c.bg.Wait()
+}

@@ -126,6 +126,7 @@ type Server struct {
 	log       *slog.Logger
 	store     store.Store
 	callLog   *sqlite.CallLogDB
+	listed    liveCallLog // callLog with the calls in progress merged in (the API's view)
 	router    *routing.Router
 	engine    *engine.Engine
 	calls     *Calls
@@ -260,7 +261,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	s.calls = &Calls{
 		store: db, callLog: metered, metrics: s.metrics, router: s.router, flows: flows, engine: s.engine,
 		log: log.With("component", "calls"), keepLast: cfg.CallLogKeep, accounts: map[string]engine.Account{},
+		live: newLiveCalls(), stopMark: make(chan struct{}), base: context.WithoutCancel(ctx),
 	}
+	s.listed = liveCallLog{CallLog: callLog, live: s.calls.live}
 	if s.media, err = s.newMedia(); err != nil {
 		db.Close()
 		callLog.Close()
@@ -269,7 +272,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	deps.Voicemail = &voicemail.Store{Docs: db, Audio: s.media}
 	cfg.API.Reserved = append(cfg.API.Reserved, s.trunks.trust...)
 	s.api = api.New(cfg.API, db, log.With("component", "api"),
-		api.Deps{CallLog: callLog, Simulator: s, Egress: s, Music: s, Accounts: s, AccountChanged: s.calls.refresh, Media: s.media,
+		api.Deps{CallLog: s.listed, Simulator: s, Egress: s, Music: s, Accounts: s, AccountChanged: s.calls.refresh, Media: s.media,
 			Registrations: s, Webhooks: webhooks})
 	return s, nil
 }
@@ -309,8 +312,9 @@ func (s *Server) Store() store.Store { return s.store }
 // Calls runs inbound calls (SIP legs and simulations).
 func (s *Server) Calls() *Calls { return s.calls }
 
-// CallLog keeps traces and webhook exchanges.
-func (s *Server) CallLog() store.CallLog { return s.callLog }
+// CallLog keeps traces and webhook exchanges; it lists the calls in
+// progress too, as the API does.
+func (s *Server) CallLog() store.CallLog { return s.listed }
 
 // Router is the server's number router.
 func (s *Server) Router() *routing.Router { return s.router }

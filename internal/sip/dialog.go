@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	sipmsg "github.com/emiago/sipgo/sip"
@@ -259,6 +260,7 @@ type pendingInvite struct {
 	offerless bool          // our 2xx offered: the ACK carries the answer
 	done      chan struct{} // closed on the ACK, or when it is given up
 	once      sync.Once
+	resend    atomic.Pointer[time.Timer] // awaitAck's; stopped by settle
 }
 
 func newPendingInvite(req *sipmsg.Request) *pendingInvite {
@@ -270,6 +272,9 @@ func newPendingInvite(req *sipmsg.Request) *pendingInvite {
 func (p *pendingInvite) settle(d *dialog, body []byte) {
 	p.once.Do(func() {
 		close(p.done)
+		if t := p.resend.Load(); t != nil {
+			t.Stop()
+		}
 		if p.offerless && len(body) > 0 {
 			if err := d.negotiatorNow().SetAnswer(body); err != nil {
 				d.log.Info("answer in ACK not usable", "err", err)
@@ -280,34 +285,48 @@ func (p *pendingInvite) settle(d *dialog, body []byte) {
 
 // awaitAck resends the 2xx of p over an unreliable transport (T1
 // doubling to T2) until its ACK arrives or the dialog ends; after 64·T1
-// without one the call is hung up (RFC 3261 §13.3.1.4).
+// without one the call is hung up (RFC 3261 §13.3.1.4). It returns at
+// once: the resends run on one timer, stopped by the ACK (p.done closes
+// then, or when it is given up). A goroutine and two timers per call
+// waiting for an ACK that comes within a millisecond cost more than the
+// wait.
 func (d *dialog) awaitAck(tx sipmsg.ServerTransaction, res *sipmsg.Response, p *pendingInvite) {
 	reliable := sipmsg.IsReliable(d.transport)
-	wait := d.s.t1
-	tick := time.NewTimer(wait)
-	defer tick.Stop()
-	giveUp := time.NewTimer(64 * d.s.t1)
-	defer giveUp.Stop()
-	for {
+	giveUp := time.Now().Add(64 * d.s.t1)
+	var wait atomic.Int64 // the last interval: each run of the callback is a new goroutine
+	wait.Store(int64(d.s.t1))
+	// Made idle and stored before it is armed: the callback always finds
+	// it to re-arm.
+	t := time.AfterFunc(time.Hour, func() {
 		select {
 		case <-p.done:
 			return
 		case <-d.ctx.Done():
 			return
-		case <-giveUp.C:
+		default:
+		}
+		left := time.Until(giveUp)
+		if left <= 0 {
 			d.log.Warn("no ACK for 2xx: hanging up", "cseq", p.cseq)
 			p.settle(d, nil)
 			d.role.terminate(context.WithoutCancel(d.ctx), errNoAck)
 			return
-		case <-tick.C:
-			if !reliable {
-				if err := tx.Respond(res); err != nil {
-					d.log.Debug("2xx retransmission failed", "cseq", p.cseq, "err", err)
-				}
-			}
-			wait = min(2*wait, d.s.t2)
-			tick.Reset(wait)
 		}
+		if !reliable {
+			if err := tx.Respond(res); err != nil {
+				d.log.Debug("2xx retransmission failed", "cseq", p.cseq, "err", err)
+			}
+		}
+		next := min(2*time.Duration(wait.Load()), d.s.t2)
+		wait.Store(int64(next))
+		p.resend.Load().Reset(min(next, left))
+	})
+	p.resend.Store(t)
+	t.Reset(d.s.t1)
+	select {
+	case <-p.done: // settled before the timer was stored
+		t.Stop()
+	default:
 	}
 }
 

@@ -136,6 +136,10 @@ func (d *dialog) readReinvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) 
 	d.refreshed(timer)
 	d.log.Debug("re-INVITE answered", "cseq", p.cseq)
 	d.awaitAck(tx, res, p)
+	select {
+	case <-p.done:
+	case <-d.ctx.Done():
+	}
 	d.mu.Lock()
 	if d.pending == p {
 		d.pending = nil

@@ -98,7 +98,7 @@ func (l *inLeg) answerLocked(ctx context.Context) error {
 	l.answered.Store(true)
 	l.startMediaLocked()
 	p := l.initial
-	l.wg.Go(func() { l.awaitAck(l.tx, res, p) })
+	l.awaitAck(l.tx, res, p)
 	if l.timer.enforced() {
 		timer := l.timer
 		l.wg.Go(func() { l.watchSession(timer) })

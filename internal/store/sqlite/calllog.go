@@ -20,12 +20,6 @@ import (
 //go:embed calllog_migrations/*.sql
 var callLogMigrations embed.FS
 
-// Listing limits of ListCalls and WebhookCalls.
-const (
-	defaultCallLimit = 100
-	maxCallLimit     = 1000
-)
-
 // orphanAge is how old the exchanges of a call without a record must be
 // before Prune deletes them.
 const orphanAge = time.Hour
@@ -119,7 +113,7 @@ func (c *CallLogDB) GetCall(ctx context.Context, accountID, callID string) (stor
 // traces: at most limit of them, 100 when limit <= 0, never more than 1000.
 func (c *CallLogDB) ListCalls(ctx context.Context, accountID string, limit int) ([]store.CallRecord, error) {
 	rows, err := c.db.r.QueryContext(ctx, `SELECT `+callColumns+` FROM calls
-		WHERE account_id = ? ORDER BY started DESC, id DESC LIMIT ?`, accountID, callLimit(limit))
+		WHERE account_id = ? ORDER BY started DESC, id DESC LIMIT ?`, accountID, store.CallLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("list calls of account %s: %w", accountID, err)
 	}
@@ -190,7 +184,7 @@ func (c *CallLogDB) WebhookCalls(ctx context.Context, accountID string, limit in
 			SELECT f.seq FROM webhooks f WHERE f.account_id = ?1 AND f.call_id = w.call_id
 			ORDER BY f.iteration, f.seq LIMIT 1)
 		ORDER BY coalesce(c.started, w.started) DESC, w.call_id DESC
-		LIMIT ?2`, accountID, callLimit(limit))
+		LIMIT ?2`, accountID, store.CallLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("webhook calls of account %s: %w", accountID, err)
 	}
@@ -282,14 +276,6 @@ func (c *CallLogDB) overfull(ctx context.Context, keepLast int) ([]string, error
 		out = append(out, a)
 	}
 	return out, rows.Err()
-}
-
-// callLimit is a listing's row limit: 100 by default, at most 1000.
-func callLimit(limit int) int {
-	if limit <= 0 {
-		return defaultCallLimit
-	}
-	return min(limit, maxCallLimit)
 }
 
 // scanCall reads callColumns, then extra destinations (the trace).
