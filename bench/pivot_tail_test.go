@@ -50,9 +50,7 @@ func TestPivotEngineTail(t *testing.T) {
 		old := debug.SetGCPercent(clk.gc)
 		runtime.LockOSThread()
 		tp.clock = clk.fn
-		for i := range 100 {
-			runStamped(t, e, root, fmt.Sprint("warm-", i), clk.fn)
-		}
+		warmUp(t, e, root, 100, clk.fn)
 		rt := make([]time.Duration, n)
 		cyc := make([]uint64, n+1)
 		faults := make([]int64, n)
