@@ -164,3 +164,13 @@ func TestDoAllocations(t *testing.T) {
 		t.Errorf("%.0f allocations per request, budget 70", allocs)
 	}
 }
+
+// lowerName's constants are what strings.ToLower gives.
+func TestLowerName(t *testing.T) {
+	for _, k := range []string{"Content-Type", "Content-Length", "Date", "Server", "Connection", "Keep-Alive",
+		"Cache-Control", "Etag", "X-Powered-By", "X-Thing", "content-type", ""} {
+		if got := lowerName(k); got != strings.ToLower(k) {
+			t.Errorf("lowerName(%q) = %q", k, got)
+		}
+	}
+}
