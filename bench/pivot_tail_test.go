@@ -50,7 +50,7 @@ func TestPivotEngineTail(t *testing.T) {
 		old := debug.SetGCPercent(clk.gc)
 		runtime.LockOSThread()
 		tp.clock = clk.fn
-		warmUp(t, e, root, 100, clk.fn)
+		warmUp(t, e, root, 100, warmUpCycles, clk.fn)
 		rt := make([]time.Duration, n)
 		cyc := make([]uint64, n+1)
 		faults, preempted := make([]int64, n), make([]int64, n)
