@@ -16,13 +16,14 @@ func threadCPU() int64 {
 	return ts.Nano()
 }
 
-// threadFaults is the minor page faults of the calling thread so far
-// (getrusage RUSAGE_THREAD), 0 when it cannot be read.
-func threadFaults() int64 {
+// threadUsage is the minor page faults of the calling thread so far, and
+// the times the kernel took the CPU from it (involuntary context
+// switches), from getrusage RUSAGE_THREAD; 0, 0 when it cannot be read.
+func threadUsage() (faults, preempted int64) {
 	const rusageThread = 1
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(rusageThread, &ru); err != nil {
-		return 0
+		return 0, 0
 	}
-	return ru.Minflt
+	return ru.Minflt, ru.Nivcsw
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/switchboard/switchboard/internal/egress"
+	"github.com/switchboard/switchboard/internal/gctune"
 	"github.com/switchboard/switchboard/internal/media"
 	"github.com/switchboard/switchboard/internal/server"
 	"github.com/switchboard/switchboard/internal/sip"
@@ -51,7 +52,7 @@ func newServeCmd() *cobra.Command {
 			// Before the server starts its work: the threads made later
 			// inherit the priority from the ones set here.
 			media.ApplyPriority(prio, log)
-			gc := tuneGC(os.Getenv, machineMemory(), cgroupMemoryMax())
+			gc := gctune.Server(os.Getenv)
 			log.Debug("garbage collector", "settings", gc.String())
 			cfg.API.Version = version
 			if err := parsePorts(rtpPorts, &cfg.Media.PortMin, &cfg.Media.PortMax); err != nil {

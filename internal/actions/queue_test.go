@@ -239,8 +239,12 @@ func TestQueueSingleCall(t *testing.T) {
 			},
 		},
 		{
-			name:    "an unusable wait document: hold music",
-			maxWait: 20 * time.Millisecond,
+			name: "an unusable wait document: hold music",
+			// Long enough for the wait document's answer to come first on
+			// a loaded machine: at 20 ms the caller sometimes left while
+			// the request was still out (status 0; 1 run in 10 under -race
+			// at load 20, on main too).
+			maxWait: 500 * time.Millisecond,
 			docs: map[string][]actionstest.Reply{
 				"/start": {actionstest.Doc(`<Enqueue waitUrl="/wait">sales</Enqueue><Say>after</Say>`)},
 				"/wait":  {{Status: 500, Body: "down"}},

@@ -215,15 +215,32 @@ func scalarString(v any) string {
 // encodeForm writes fields the way Kazoo's kz_http_util:json_to_querystring
 // does: keys unescaped except for the characters that would break the query
 // (escapeKey), values URL-encoded with '+' for space.
-func encodeForm(fields []pair) string { return string(appendForm(fields)) }
+// The form is written in a pooled buffer, then copied once into its
+// string: the request body and the call log's copy of it are that string.
+func encodeForm(fields []pair) string {
+	bp := formBufs.Get().(*[]byte)
+	b := appendForm((*bp)[:0], fields)
+	s := string(b)
+	if cap(b) <= maxPooledForm {
+		*bp = b
+		formBufs.Put(bp)
+	}
+	return s
+}
 
-// appendForm is encodeForm into a new byte slice sized for it.
-func appendForm(fields []pair) []byte {
+// formBufs keeps encodeForm's scratch buffers.
+var formBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// maxPooledForm bounds the buffer a large form leaves in formBufs.
+const maxPooledForm = 16 << 10
+
+// appendForm is encodeForm appended to b.
+func appendForm(b []byte, fields []pair) []byte {
 	n := 0
 	for _, f := range fields {
 		n += len(f.key) + len(f.value) + 2
 	}
-	b := make([]byte, 0, n+n/4)
+	b = slices.Grow(b, n+n/4)
 	for i, f := range fields {
 		if i > 0 {
 			b = append(b, '&')

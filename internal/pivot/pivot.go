@@ -6,7 +6,6 @@
 package pivot
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -212,7 +211,7 @@ type hop struct {
 	u      *url.URL
 	str    string // u.String()
 	signed string // u without user info: the URL signatures cover
-	body   []byte
+	body   string // sent as it is, and kept as the Exchange's RequestBody
 	ctype  string
 	form   []pair // POST form fields in signing order, for X-Twilio-Signature
 	// pairs is the pooled buffer under form, given back when the exchange
@@ -287,7 +286,7 @@ func (c *Client) do(ctx context.Context, r Request, ex *Exchange) (*Response, er
 		if r.SwitchboardKey != "" {
 			ts := now().Unix()
 			vals = addHeader(hdr, vals, "X-Switchboard-Timestamp", strconv.FormatInt(ts, 10))
-			addHeader(hdr, vals, "X-Switchboard-Signature", SwitchboardSignature(r.SwitchboardKey, ts, h.method, h.signed, h.body))
+			addHeader(hdr, vals, "X-Switchboard-Signature", switchboardSignature(r.SwitchboardKey, ts, h.method, h.signed, h.body))
 		}
 		if ex.RequestHeaders == nil {
 			ex.RequestHeaders = make(map[string]string, len(hdr))
@@ -406,14 +405,14 @@ func (c *Client) prepare(r Request, ex *Exchange) (*hop, error) {
 		if err != nil {
 			return nil, newError(CodeRetrieval, "cannot encode the request", err)
 		}
-		h.body, h.ctype = body, ContentTypeJSON
+		h.body, h.ctype = string(body), ContentTypeJSON
 		if r.SigningKey != "" {
 			target = appendQuery(raw, "bodySHA256="+bodySHA256(body))
 		}
 	default:
 		h.pairs = getPairs()
 		*h.pairs = flattenInto((*h.pairs)[:0], ps)
-		h.body, h.ctype = appendForm(*h.pairs), ContentTypeForm
+		h.body, h.ctype = encodeForm(*h.pairs), ContentTypeForm
 		h.form = signPairs(*h.pairs)
 	}
 	u := parsed // the URL as checked, unless parameters were added to it
@@ -425,7 +424,7 @@ func (c *Client) prepare(r Request, ex *Exchange) (*hop, error) {
 	}
 	h.setURL(u)
 	ex.URL = egress.RedactURL(h.str)
-	ex.RequestBody = string(h.body)
+	ex.RequestBody = h.body
 	return h, nil
 }
 
@@ -473,19 +472,20 @@ func isRedirect(code int) bool {
 }
 
 // request is the hop's HTTP request: its URL a copy of the hop's, parsed
-// once for the whole exchange, and an empty header for do to fill.
+// once for the whole exchange (written over the empty one the request
+// was made with), and an empty header for do to fill. Every method but
+// GET sends the body, empty or not.
 func (h *hop) request(ctx context.Context) (*http.Request, error) {
 	var body io.Reader
-	if h.body != nil {
-		body = bytes.NewReader(h.body)
+	if h.method != http.MethodGet {
+		body = strings.NewReader(h.body)
 	}
 	req, err := http.NewRequestWithContext(ctx, h.method, "", body)
 	if err != nil {
 		return nil, err
 	}
-	u := *h.u
-	req.URL = &u
-	req.Host = removeEmptyPort(u.Host)
+	*req.URL = *h.u
+	req.Host = removeEmptyPort(req.URL.Host)
 	return req, nil
 }
 
@@ -584,7 +584,7 @@ func (c *Client) redirect(h *hop, status int, loc string) (*hop, *Error) {
 	}
 	next := &hop{method: h.method, body: h.body, ctype: h.ctype, form: h.form}
 	if status != http.StatusTemporaryRedirect && status != http.StatusPermanentRedirect && h.method != http.MethodGet {
-		next.method, next.body, next.ctype, next.form = http.MethodGet, nil, "", nil
+		next.method, next.body, next.ctype, next.form = http.MethodGet, "", "", nil
 	}
 	next.setURL(u)
 	return next, nil
@@ -654,7 +654,33 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 func lowerHeaders(h http.Header) map[string]string {
 	m := make(map[string]string, len(h))
 	for k, v := range h {
-		m[strings.ToLower(k)] = strings.Join(v, ", ")
+		m[lowerName(k)] = strings.Join(v, ", ")
 	}
 	return m
+}
+
+// lowerName is strings.ToLower of a header name, with the names most
+// answers carry as constants: ToLower makes a string for each.
+func lowerName(k string) string {
+	switch k {
+	case "Content-Type":
+		return "content-type"
+	case "Content-Length":
+		return "content-length"
+	case "Date":
+		return "date"
+	case "Server":
+		return "server"
+	case "Connection":
+		return "connection"
+	case "Keep-Alive":
+		return "keep-alive"
+	case "Cache-Control":
+		return "cache-control"
+	case "Etag":
+		return "etag"
+	case "X-Powered-By":
+		return "x-powered-by"
+	}
+	return strings.ToLower(k)
 }

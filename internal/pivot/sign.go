@@ -60,9 +60,9 @@ func twilioSignature(authToken, url string, sorted []pair) string {
 	}
 	m.buf = b
 	m.mac.Write(b)
-	var sum [sha1.Size]byte
+	m.sum = m.mac.Sum(m.sum[:0])
 	var out [28]byte // base64 of 20 bytes
-	base64.StdEncoding.Encode(out[:], m.mac.Sum(sum[:0]))
+	base64.StdEncoding.Encode(out[:], m.sum)
 	return string(out[:])
 }
 
@@ -74,6 +74,7 @@ type keyedMAC struct {
 	key string
 	mac hash.Hash
 	buf []byte
+	sum []byte // the MAC's Sum, which escapes through the interface
 }
 
 // The pools of keyed HMACs. A MAC taken for another key is keyed again.
@@ -118,6 +119,12 @@ func (m *keyedMAC) put(pool *sync.Pool) {
 // off its own clock. A receiver should accept any of several comma-separated
 // v1= values, which allows a key rotation to sign with both keys.
 func SwitchboardSignature(key string, ts int64, method, url string, body []byte) string {
+	return switchboardSignature(key, ts, method, url, body)
+}
+
+// switchboardSignature is SwitchboardSignature over a body of either
+// type: the client sends a string.
+func switchboardSignature[B []byte | string](key string, ts int64, method, url string, body B) string {
 	m := getMAC(&sha256MACs, sha256.New, key)
 	defer m.put(&sha256MACs)
 	b := strconv.AppendInt(m.buf[:0], ts, 10)
@@ -126,13 +133,13 @@ func SwitchboardSignature(key string, ts int64, method, url string, body []byte)
 	b = append(b, ' ')
 	b = append(b, url...)
 	b = append(b, '\n')
+	b = append(b, body...)
 	m.buf = b
 	m.mac.Write(b)
-	m.mac.Write(body)
-	var sum [sha256.Size]byte
+	m.sum = m.mac.Sum(m.sum[:0])
 	var out [3 + 2*sha256.Size]byte
 	copy(out[:], "v1=")
-	hex.Encode(out[3:], m.mac.Sum(sum[:0]))
+	hex.Encode(out[3:], m.sum)
 	return string(out[:])
 }
 

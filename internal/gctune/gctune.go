@@ -1,4 +1,7 @@
-package main
+// Package gctune holds the garbage collector settings the server runs
+// with, in one place, so that the server and the benchmarks that speak for
+// it (bench/) apply the same ones.
+package gctune
 
 import (
 	"bufio"
@@ -18,33 +21,39 @@ import (
 // environment win, as Go users expect: each one set there is left to the
 // runtime (GOGC=off with a GOMEMLIMIT included).
 const (
-	// serverGCPercent is the heap growth between collections (GOGC).
+	// Percent is the heap growth between collections (GOGC).
 	// Measured in bench/RESULTS.md (callcost).
-	serverGCPercent = 200
-	// memLimitShare is the share of the machine's memory (or of the
+	Percent = 200
+	// LimitShare is the share of the machine's memory (or of the
 	// cgroup's limit, when lower) that the soft limit allows the process.
-	memLimitShare = 0.5
+	LimitShare = 0.5
 )
 
-// gcSettings is what tuneGC set, for the startup log.
-type gcSettings struct {
+// Settings is what Apply set, for the startup log.
+type Settings struct {
 	Percent  int    // -1: left to GOGC
 	Limit    int64  // bytes; -1: left to GOMEMLIMIT, 0: none found
 	FromEnv  string // the variables that were left to the runtime
 	LimitSrc string // where the limit came from
 }
 
-// tuneGC sets the collector's percent and soft memory limit unless the
+// Server applies the server's settings to this process: Apply with the
+// machine's and the cgroup's memory. getenv is os.Getenv.
+func Server(getenv func(string) string) Settings {
+	return Apply(getenv, MachineMemory(), CgroupMemoryMax())
+}
+
+// Apply sets the collector's percent and soft memory limit unless the
 // environment sets them (getenv is os.Getenv; memTotal and cgroupMax say
 // how much memory the machine and the cgroup have, 0 when unknown).
-func tuneGC(getenv func(string) string, memTotal, cgroupMax int64) gcSettings {
-	s := gcSettings{Percent: -1, Limit: -1}
+func Apply(getenv func(string) string, memTotal, cgroupMax int64) Settings {
+	s := Settings{Percent: -1, Limit: -1}
 	var env []string
 	if getenv("GOGC") != "" {
 		env = append(env, "GOGC")
 	} else {
-		debug.SetGCPercent(serverGCPercent)
-		s.Percent = serverGCPercent
+		debug.SetGCPercent(Percent)
+		s.Percent = Percent
 	}
 	if getenv("GOMEMLIMIT") != "" {
 		env = append(env, "GOMEMLIMIT")
@@ -55,7 +64,7 @@ func tuneGC(getenv func(string) string, memTotal, cgroupMax int64) gcSettings {
 		}
 		s.Limit = 0
 		if avail > 0 {
-			s.Limit = int64(float64(avail) * memLimitShare)
+			s.Limit = int64(float64(avail) * LimitShare)
 			s.LimitSrc = src
 			debug.SetMemoryLimit(s.Limit)
 		}
@@ -64,8 +73,8 @@ func tuneGC(getenv func(string) string, memTotal, cgroupMax int64) gcSettings {
 	return s
 }
 
-// machineMemory is the machine's physical memory in bytes, 0 when unknown.
-func machineMemory() int64 {
+// MachineMemory is the machine's physical memory in bytes, 0 when unknown.
+func MachineMemory() int64 {
 	var si syscall.Sysinfo_t
 	if err := syscall.Sysinfo(&si); err != nil {
 		return 0
@@ -73,9 +82,9 @@ func machineMemory() int64 {
 	return int64(si.Totalram) * int64(si.Unit)
 }
 
-// cgroupMemoryMax is the cgroup v2 memory.max of this process in bytes, 0
+// CgroupMemoryMax is the cgroup v2 memory.max of this process in bytes, 0
 // when there is none ("max") or it cannot be read.
-func cgroupMemoryMax() int64 {
+func CgroupMemoryMax() int64 {
 	path := "/sys/fs/cgroup/memory.max"
 	if f, err := os.Open("/proc/self/cgroup"); err == nil {
 		sc := bufio.NewScanner(f)
@@ -104,7 +113,7 @@ func parseMemoryMax(v string) int64 {
 }
 
 // String is the startup log's summary of the settings.
-func (s gcSettings) String() string {
+func (s Settings) String() string {
 	p := "GOGC from the environment"
 	if s.Percent >= 0 {
 		p = fmt.Sprintf("GC percent %d", s.Percent)
@@ -112,7 +121,7 @@ func (s gcSettings) String() string {
 	l := "GOMEMLIMIT from the environment"
 	switch {
 	case s.Limit > 0:
-		l = fmt.Sprintf("soft memory limit %d MiB (%.0f %% of %s)", s.Limit>>20, memLimitShare*100, s.LimitSrc)
+		l = fmt.Sprintf("soft memory limit %d MiB (%.0f %% of %s)", s.Limit>>20, LimitShare*100, s.LimitSrc)
 	case s.Limit == 0:
 		l = "no soft memory limit (the machine's memory is unknown)"
 	}

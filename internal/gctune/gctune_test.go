@@ -1,4 +1,4 @@
-package main
+package gctune
 
 import (
 	"runtime/debug"
@@ -16,21 +16,21 @@ func env(kv map[string]string) func(string) string {
 	return func(k string) string { return kv[k] }
 }
 
-func TestTuneGCDefaults(t *testing.T) {
+func TestApplyDefaults(t *testing.T) {
 	restoreGC(t)
-	s := tuneGC(env(nil), 8<<30, 0)
-	if got := debug.SetGCPercent(-1); got != serverGCPercent || s.Percent != serverGCPercent {
-		t.Errorf("GC percent %d (reported %d), want %d", got, s.Percent, serverGCPercent)
+	s := Apply(env(nil), 8<<30, 0)
+	if got := debug.SetGCPercent(-1); got != Percent || s.Percent != Percent {
+		t.Errorf("GC percent %d (reported %d), want %d", got, s.Percent, Percent)
 	}
-	debug.SetGCPercent(serverGCPercent)
+	debug.SetGCPercent(Percent)
 	if got := debug.SetMemoryLimit(-1); got != 4<<30 || s.Limit != 4<<30 {
 		t.Errorf("memory limit %d (reported %d), want half of 8 GiB", got, s.Limit)
 	}
 }
 
-func TestTuneGCCgroupLower(t *testing.T) {
+func TestApplyCgroupLower(t *testing.T) {
 	restoreGC(t)
-	s := tuneGC(env(nil), 8<<30, 1<<30)
+	s := Apply(env(nil), 8<<30, 1<<30)
 	if s.Limit != 512<<20 || s.LimitSrc != "cgroup memory.max" {
 		t.Errorf("limit %d from %q, want 512 MiB from the cgroup", s.Limit, s.LimitSrc)
 	}
@@ -40,11 +40,11 @@ func TestTuneGCCgroupLower(t *testing.T) {
 }
 
 // GOGC and GOMEMLIMIT in the environment are the runtime's: left alone.
-func TestTuneGCEnvironmentWins(t *testing.T) {
+func TestApplyEnvironmentWins(t *testing.T) {
 	restoreGC(t)
 	debug.SetGCPercent(77)
 	debug.SetMemoryLimit(123 << 20)
-	s := tuneGC(env(map[string]string{"GOGC": "77", "GOMEMLIMIT": "123MiB"}), 8<<30, 0)
+	s := Apply(env(map[string]string{"GOGC": "77", "GOMEMLIMIT": "123MiB"}), 8<<30, 0)
 	if got := debug.SetGCPercent(-1); got != 77 {
 		t.Errorf("GC percent %d, want GOGC's 77 kept", got)
 	}
@@ -58,9 +58,9 @@ func TestTuneGCEnvironmentWins(t *testing.T) {
 }
 
 // An unknown machine size sets no limit rather than a tiny one.
-func TestTuneGCUnknownMemory(t *testing.T) {
+func TestApplyUnknownMemory(t *testing.T) {
 	restoreGC(t)
-	if s := tuneGC(env(nil), 0, 0); s.Limit != 0 {
+	if s := Apply(env(nil), 0, 0); s.Limit != 0 {
 		t.Errorf("limit %d with no memory size known", s.Limit)
 	}
 	if got := debug.SetMemoryLimit(-1); got != 1<<63-1 {
