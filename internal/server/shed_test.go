@@ -49,7 +49,7 @@ func TestShedByDefault(t *testing.T) {
 		return on && p99 > 2*sip.DefaultShedLatency
 	})
 
-	// A burst of 100 calls at once, each from its own socket (a burst of
+	// A burst of 150 calls at once, each from its own socket (a burst of
 	// 25 is never shed).
 	const burst = 150
 	codes := make([]int, burst)
