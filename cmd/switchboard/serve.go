@@ -52,6 +52,7 @@ func newServeCmd() *cobra.Command {
 			// Before the server starts its work: the threads made later
 			// inherit the priority from the ones set here.
 			media.ApplyPriority(prio, log)
+			cfg.Media.Priority = prio
 			gc := gctune.Server(os.Getenv)
 			log.Debug("garbage collector", "settings", gc.String())
 			cfg.API.Version = version

@@ -23,6 +23,7 @@ type latencySplit struct {
 	runWaitNS      uint64 // schedstat, all threads
 	slices         uint64
 	wake, late     Histogram
+	threadNS       uint64 // the pacing thread's CPU time (schedstat)
 }
 
 func readSplit(m *Manager) latencySplit {
@@ -54,6 +55,13 @@ func readSplit(m *Manager) latencySplit {
 		n, _ := strconv.ParseUint(fs[2], 10, 64)
 		out.runWaitNS += w
 		out.slices += n
+	}
+	if tid := m.paceT.tid.Load(); tid != 0 {
+		if b, err := os.ReadFile(fmt.Sprintf("/proc/self/task/%d/schedstat", tid)); err == nil {
+			if fs := strings.Fields(string(b)); len(fs) > 0 {
+				out.threadNS, _ = strconv.ParseUint(fs[0], 10, 64)
+			}
+		}
 	}
 	out.wake = m.pacingWake.snapshot()
 	out.late = m.pacing.snapshot()

@@ -237,6 +237,7 @@ func runPacing(t *testing.T, n int, d time.Duration) pacingResult {
 	ru1, sent1, rcvd1, t1, sp1 := rusage(t), sentBy(), receivedBy(), time.Now(), readSplit(m)
 	fmt.Fprintln(stdin, "STOP")
 	r := pacingResult{sent: sent1 - sent0, elapsed: t1.Sub(t0), split: sp0.report(sp1)}
+	r.split += fmt.Sprintf("; pacing thread %.0f%% of one core", 100*float64(sp1.threadNS-sp0.threadNS)/float64(t1.Sub(t0)))
 	cpu := ru1.total() - ru0.total()
 	r.cpuPerPacket = float64(cpu.Microseconds()) / float64(max(r.sent, 1))
 	r.userPerPacket = float64((ru1.user - ru0.user).Microseconds()) / float64(max(r.sent, 1))

@@ -30,6 +30,7 @@ type Manager struct {
 	bindIP   netip.Addr
 	ports    *portAllocator
 	pacers   []*pacer
+	paceT    paceThread // runs the pacers' ticks while a session is started
 	loops    []*ioLoop // receive I/O loops, one per GOMAXPROCS
 	dualIP   bool      // RTP sockets are dual-stack IPv6, not IPv4
 	prompts  *promptCache
@@ -115,9 +116,13 @@ func NewManager(cfg Config, log *slog.Logger) (*Manager, error) {
 	for range runtime.GOMAXPROCS(0) {
 		m.loops = append(m.loops, new(ioLoop))
 	}
+	m.paceT.log = log
+	m.paceT.prio = cfg.Priority
+	m.paceT.maxShare, m.paceT.guardEvery, m.paceT.demote = paceMaxShare, paceGuardEvery, paceDemoteFor
 	for i := range pacerSlots {
-		m.pacers = append(m.pacers, newPacer(time.Duration(i)*ptime/pacerSlots, &m.pacing, &m.pacingWake))
+		m.pacers = append(m.pacers, newPacer(time.Duration(i)*step, &m.pacing, &m.pacingWake, &m.paceT))
 	}
+	m.paceT.slots = m.pacers
 	return m, nil
 }
 

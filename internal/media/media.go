@@ -77,6 +77,11 @@ type Config struct {
 	// Last-Modified); 0 = DefaultMediaCacheTTL (1 h). no-cache
 	// revalidates before every play, no-store is never kept.
 	MediaCacheTTL time.Duration
+	// Priority is --media-priority: whether the pacing thread is raised
+	// to real-time (PriorityNormal, the zero value, and PriorityHigh) or
+	// not (PriorityNone). The nice and slice of PriorityHigh are the
+	// process's, set by ApplyPriority.
+	Priority Priority
 }
 
 // Stats are a session's RTP counters.

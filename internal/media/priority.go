@@ -11,25 +11,33 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Priority is how the process's threads compete for the CPU with the other
+// Priority is how the media work competes for the CPU with the other
 // processes of the machine (sipp, a database, a capture): the media pacers
 // must wake within a millisecond or two every 20 ms, and on a busy machine
 // the kernel's wake-up latency, not the work of a tick, is what makes them
-// late. Real PBXs offer the same switch (FreeSWITCH -hp, Asterisk -p), but
-// as real-time scheduling; here it stays in the normal (fair) class, so a
-// spinning thread cannot starve the machine.
+// late. Real PBXs offer the same switch (FreeSWITCH -hp, Asterisk -p). The
+// pacing has a thread of its own (pacethread.go); only that thread is
+// raised at the default, so the rest of the server (SIP, the store, the
+// GC) competes as any other program and cannot starve its neighbours.
 type Priority int
 
 // The priorities --media-priority accepts.
 const (
-	// PriorityNormal leaves the threads as the process was started.
+	// PriorityNormal (the default) raises the pacing thread alone to
+	// real-time (SCHED_FIFO 1, needs CAP_SYS_NICE or an RLIMIT_RTPRIO of at
+	// least 1), with a guard that lowers it again while it takes more
+	// than paceMaxShare of a core; every other thread stays as the
+	// process was started.
 	PriorityNormal Priority = iota
-	// PriorityHigh gives every thread a nice of highNice (needs
-	// CAP_SYS_NICE, or an RLIMIT_NICE that allows it) and, on kernels with
-	// EEVDF custom slices (6.12+), a slice of highSlice, which lets a
-	// thread that wakes preempt one running a longer slice (no privilege
-	// needed).
+	// PriorityHigh does what PriorityNormal does and gives every thread a
+	// nice of highNice (needs CAP_SYS_NICE, or an RLIMIT_NICE that allows
+	// it) and, on kernels with EEVDF custom slices (6.12+), a slice of
+	// highSlice, which lets a thread that wakes preempt one running a
+	// longer slice (no privilege needed).
 	PriorityHigh
+	// PriorityNone raises nothing, the pacing thread included: every
+	// thread competes as any other program's.
+	PriorityNone
 )
 
 const (
@@ -37,26 +45,32 @@ const (
 	highSlice = time.Millisecond
 )
 
-// ParsePriority reads --media-priority's value: "normal" or "high".
+// ParsePriority reads --media-priority's value: "normal", "high" or "none".
 func ParsePriority(s string) (Priority, error) {
 	switch s {
 	case "normal":
 		return PriorityNormal, nil
 	case "high":
 		return PriorityHigh, nil
+	case "none":
+		return PriorityNone, nil
 	}
-	return PriorityNormal, fmt.Errorf("media priority %q: want normal or high", s)
+	return PriorityNormal, fmt.Errorf("media priority %q: want normal, high or none", s)
 }
 
 // String is the flag's spelling of p.
 func (p Priority) String() string {
-	if p == PriorityHigh {
+	switch p {
+	case PriorityHigh:
 		return "high"
+	case PriorityNone:
+		return "none"
 	}
 	return "normal"
 }
 
-// ApplyPriority sets p on every thread of the process; threads made later
+// ApplyPriority sets p's nice and slice on every thread of the process
+// (PriorityHigh; the others leave the threads alone); threads made later
 // inherit it from the thread that makes them (Linux keeps nice and the
 // slice per thread). A process that leads its session also gets the nice
 // on its autogroup (see raiseAutogroup). What cannot be set (no CAP_SYS_NICE, an old kernel)

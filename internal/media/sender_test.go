@@ -71,6 +71,15 @@ func testManager(t *testing.T) *Manager {
 	return m
 }
 
+// syncTestManager is testManager for a testing/synctest bubble: its
+// pacing thread keeps time with Go's (fake) clock.
+func syncTestManager(t *testing.T) *Manager {
+	m := testManager(t)
+	m.paceT.goClock = true
+	m.paceT.idle = make(chan struct{}, 1)
+	return m
+}
+
 // checkStream checks one RTP stream: one SSRC, sequence numbers up by one,
 // and for audio packets timestamps up by 160 per 20 ms of sending time.
 func checkStream(t *testing.T, pkts []sent) {
@@ -94,7 +103,7 @@ func checkStream(t *testing.T, pkts []sent) {
 
 func TestSenderPacing(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		m := testManager(t)
+		m := syncTestManager(t)
 		s, w := wiredSession(t, m)
 		defer s.Close()
 		if err := s.Start(); err != nil {
@@ -149,7 +158,7 @@ func TestSenderPacing(t *testing.T) {
 
 func TestSenderDigits(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		m := testManager(t)
+		m := syncTestManager(t)
 		s, w := wiredSession(t, m)
 		defer s.Close()
 		s.Start()
@@ -211,7 +220,7 @@ func TestSenderDigits(t *testing.T) {
 
 func TestSenderHoldAndCodecChange(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		m := testManager(t)
+		m := syncTestManager(t)
 		s, w := wiredSession(t, m)
 		defer s.Close()
 		s.Start()
@@ -290,7 +299,7 @@ func trimCR(s string) string {
 // closes, and Play after Close fails.
 func TestPlayStopsOnClose(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		m := testManager(t)
+		m := syncTestManager(t)
 		s, _ := wiredSession(t, m)
 		s.Start()
 		errc := make(chan error, 1)

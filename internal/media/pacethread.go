@@ -1,0 +1,278 @@
+package media
+
+import (
+	"errors"
+	"log/slog"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// paceThread runs the ticks of every pacer slot on one OS thread of its
+// own, which alone gets the media priority: the kernel's wake-up latency
+// of the thread that sends is what makes a tick late on a busy machine,
+// and raising every thread of the process (PriorityHigh) lets the rest of
+// the server — SIP, the store, the GC — take the CPU from sipp or a
+// database beside it. The goroutine is locked to its thread and sleeps to
+// each slot's absolute deadline in clock_nanosleep(CLOCK_MONOTONIC,
+// TIMER_ABSTIME), so a late wake-up does not push the following ticks
+// back. It starts with the first session and ends with the last; it never
+// unlocks the thread, so Go ends the thread with it and the raised
+// priority never passes to a thread of the runtime's pool.
+type paceThread struct {
+	slots []*pacer // set once by the manager, before any session
+	log   *slog.Logger
+
+	mu      sync.Mutex
+	members int  // sessions over every slot
+	running bool // the goroutine runs (or is about to)
+	done    chan struct{}
+	warned  bool // the no-permission warning was logged
+
+	prio Priority // PriorityNone: the thread is not raised
+
+	// the guard's limits (tests shorten them)
+	maxShare           float64
+	guardEvery, demote time.Duration
+
+	tid       atomic.Int64  // the thread's id while it runs, 0 otherwise
+	rt        atomic.Bool   // the thread runs at real-time priority now
+	demotions atomic.Uint64 // times the guard lowered the thread
+
+	// goClock makes the thread keep time with Go's clock and timers
+	// instead of CLOCK_MONOTONIC and clock_nanosleep: for tests in a
+	// testing/synctest bubble, whose fake clock only Go's timers follow.
+	goClock bool
+	idle    chan struct{} // goClock: the last session left (wakes the sleep)
+}
+
+// join counts a session in and starts the thread if it is not running.
+func (t *paceThread) join() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.members++
+	if !t.running {
+		t.running = true
+		t.done = make(chan struct{})
+		go t.run(t.done)
+	}
+}
+
+// leave counts a session out; the thread notices at its next wake-up
+// that none is left, and ends.
+func (t *paceThread) leave() {
+	t.mu.Lock()
+	t.members--
+	if t.members == 0 && t.goClock {
+		select {
+		case t.idle <- struct{}{}:
+		default:
+		}
+	}
+	t.mu.Unlock()
+}
+
+// stopIfIdle ends the run when no session is left.
+func (t *paceThread) stopIfIdle() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.members > 0 {
+		return false
+	}
+	t.running = false
+	return true
+}
+
+// step is how far apart the slots' ticks fall.
+const step = ptime / pacerSlots
+
+// The pacing thread's real-time priority and its guard. SCHED_FIFO at
+// the lowest real-time priority: the thread runs as soon as it wakes,
+// ahead of every normal thread of the machine, and is safe there because
+// its work is bounded (one slot's sessions, a twentieth of the calls, per
+// wake-up), it never spins (it sleeps to the next deadline, and skips
+// ticks it is more than one behind rather than catching up), and the
+// guard lowers it to the normal class for paceDemoteFor whenever it took
+// more than paceMaxShare of a core over paceGuardEvery. The kernel's
+// real-time throttling (sched_rt_runtime_us, 95 % by default) bounds
+// anything shorter.
+const (
+	paceRTPriority = 1
+	paceMaxShare   = 0.8
+	paceGuardEvery = time.Second
+	paceDemoteFor  = 10 * time.Second
+)
+
+func (t *paceThread) run(done chan struct{}) {
+	runtime.LockOSThread() // never unlocked: the thread ends with the run
+	defer close(done)
+	tid := unix.Gettid()
+	t.tid.Store(int64(tid))
+	defer t.tid.Store(0)
+	g := t.newGuard(tid)
+	defer t.rt.Store(false)
+
+	clock, sleep := monoNow, sleepUntil
+	if t.goClock {
+		clock = func() int64 { return time.Now().UnixNano() }
+		sleep = func(ns int64) bool {
+			timer := time.NewTimer(time.Until(time.Unix(0, ns)))
+			defer timer.Stop()
+			select {
+			case <-timer.C:
+				return true
+			case <-t.idle:
+				return false
+			}
+		}
+	}
+	base := clock()
+	base -= base % int64(ptime)
+	var j int64 // steps since base: slot j%pacerSlots's tick is at base+j·step
+	for {
+		// the next slot with a session, within one period
+		var p *pacer
+		var k int64
+		for n := int64(1); n <= pacerSlots; n++ {
+			if q := t.slots[(j+n)%pacerSlots]; q.load() > 0 {
+				p, k = q, j+n
+				break
+			}
+		}
+		if p == nil {
+			if t.stopIfIdle() {
+				return
+			}
+			k = j + 1 // a session between leaving and joining: look again
+		}
+		due := base + k*int64(step)
+		now := clock()
+		if now-due > int64(ptime) {
+			// More than a tick behind (the machine stalled): skip the
+			// missed ticks rather than send a burst; RTP timestamps follow
+			// the wall clock anyway.
+			j = (now-base)/int64(step) - 1
+			continue
+		}
+		if !sleep(due) {
+			continue
+		}
+		j = k
+		if p == nil {
+			continue
+		}
+		wall := time.Now()
+		woke := clock()
+		p.tick(wall.Add(-time.Duration(woke-due)), wall)
+		g.check()
+	}
+}
+
+// monoNow is CLOCK_MONOTONIC in nanoseconds, the clock the sleeps use.
+func monoNow() int64 {
+	var ts unix.Timespec
+	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
+	return ts.Nano()
+}
+
+// sleepUntil sleeps to the absolute CLOCK_MONOTONIC time ns.
+func sleepUntil(ns int64) bool {
+	ts := unix.NsecToTimespec(ns)
+	for {
+		var err error
+		err = unix.ClockNanosleep(unix.CLOCK_MONOTONIC, unix.TIMER_ABSTIME, &ts, nil)
+		if !errors.Is(err, unix.EINTR) {
+			return true
+		}
+	}
+}
+
+// paceGuard raises the pacing thread and keeps it from taking more than
+// its share: every guardEvery it reads the thread's CPU time, and a
+// thread over maxShare goes back to the normal class for demote.
+type paceGuard struct {
+	t       *paceThread
+	tid     int
+	normal  unix.SchedAttr // the thread's attributes before the raise
+	raised  bool
+	from    int64 // window start: CLOCK_MONOTONIC and the thread's CPU time
+	cpuFrom int64
+	until   int64 // demoted until then
+}
+
+func (t *paceThread) newGuard(tid int) *paceGuard {
+	g := &paceGuard{t: t, tid: tid, from: monoNow(), cpuFrom: threadCPU()}
+	if t.prio == PriorityNone {
+		return g
+	}
+	cur, err := unix.SchedGetAttr(tid, 0)
+	if err != nil {
+		t.warn("media pacing thread: priority unknown", err)
+		return g
+	}
+	g.normal = *cur
+	g.raise()
+	return g
+}
+
+// raise puts the thread in SCHED_FIFO; one warning per manager when it
+// may not.
+func (g *paceGuard) raise() {
+	attr := unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_FIFO, Priority: paceRTPriority, Flags: unix.SCHED_FLAG_RESET_ON_FORK}
+	if err := unix.SchedSetAttr(g.tid, &attr, 0); err != nil {
+		g.t.warn("media pacing thread: no real-time priority; grant CAP_SYS_NICE (setcap cap_sys_nice+ep, or systemd's AmbientCapabilities=CAP_SYS_NICE or LimitRTPRIO=1), or choose --media-priority none", err)
+		return
+	}
+	g.raised = true
+	g.t.rt.Store(true)
+}
+
+// check runs after each tick: once a window, it lowers a thread over its
+// share, and raises again one whose time down is over.
+func (g *paceGuard) check() {
+	now := monoNow()
+	if g.t.prio == PriorityNone || now-g.from < int64(g.t.guardEvery) {
+		return
+	}
+	cpu := threadCPU()
+	share := float64(cpu-g.cpuFrom) / float64(now-g.from)
+	g.from, g.cpuFrom = now, cpu
+	switch {
+	case g.raised && share > g.t.maxShare:
+		attr := g.normal
+		attr.Flags = 0
+		if err := unix.SchedSetAttr(g.tid, &attr, 0); err != nil {
+			g.t.log.Error("media pacing thread: cannot lower its priority", "err", err)
+			return
+		}
+		g.raised = false
+		g.t.rt.Store(false)
+		g.until = now + int64(g.t.demote)
+		g.t.demotions.Add(1)
+		g.t.log.Warn("media pacing thread over its CPU share: lowered to normal priority for a while", "share", share, "max_share", g.t.maxShare, "for", g.t.demote)
+	case !g.raised && g.until != 0 && now >= g.until:
+		g.until = 0
+		g.raise()
+	}
+}
+
+// warn logs a warning once per manager.
+func (t *paceThread) warn(msg string, err error) {
+	t.mu.Lock()
+	first := !t.warned
+	t.warned = true
+	t.mu.Unlock()
+	if first {
+		t.log.Warn(msg, "err", err)
+	}
+}
+
+// threadCPU is the calling thread's CPU time in nanoseconds.
+func threadCPU() int64 {
+	var ts unix.Timespec
+	unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts)
+	return ts.Nano()
+}
