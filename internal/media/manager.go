@@ -31,8 +31,8 @@ type Manager struct {
 	ports    *portAllocator
 	pacers   []*pacer
 	paceT    paceThread // runs the pacers' ticks while a session is started
-	loops    []*ioLoop // receive I/O loops, one per GOMAXPROCS
-	dualIP   bool      // RTP sockets are dual-stack IPv6, not IPv4
+	loops    []*ioLoop  // receive I/O loops, one per GOMAXPROCS
+	dualIP   bool       // RTP sockets are dual-stack IPv6, not IPv4
 	prompts  *promptCache
 	http     *http.Client
 	tts      *tts.Engine
