@@ -24,6 +24,12 @@ type Totals struct {
 	PortsInUse, PortsTotal int
 	// Pacing is how late the last packet of each 20 ms tick went out.
 	Pacing Histogram
+	// PacingWake is how late the pacing thread woke for each tick.
+	PacingWake Histogram
+	// PacingRealtime says whether the pacing thread runs at real-time
+	// priority now; PacingDemotions counts the times its guard lowered it.
+	PacingRealtime  bool
+	PacingDemotions uint64
 	// Prompt, URL and TTS caches: lookups that hit and that missed.
 	PromptHits, PromptMisses uint64
 	URLHits, URLMisses       uint64
@@ -134,6 +140,9 @@ func (m *Manager) Totals() Totals {
 	m.sessions.mu.Unlock()
 	t.PortsInUse, t.PortsTotal = m.ports.inUse()
 	t.Pacing = m.pacing.snapshot()
+	t.PacingWake = m.pacingWake.snapshot()
+	t.PacingRealtime = m.paceT.rt.Load()
+	t.PacingDemotions = m.paceT.demotions.Load()
 	t.PromptHits, t.PromptMisses = m.prompts.hits.Load(), m.prompts.misses.Load()
 	t.URLHits, t.URLMisses = m.urls.hits.Load(), m.urls.misses.Load()
 	if m.tts != nil {

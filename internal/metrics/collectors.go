@@ -22,6 +22,16 @@ type Media struct {
 	PortsInUse, PortsTotal int
 	// Pacing is how late the pacer's 20 ms ticks fired.
 	Pacing Histogram
+	// PacingWake is how late the pacing thread woke for each tick: Pacing
+	// less this is the ticks' own work.
+	PacingWake Histogram
+	// PacingRealtime says whether the pacing thread runs at real-time
+	// priority now (--media-priority; off while the guard has lowered it,
+	// or without the permission).
+	PacingRealtime bool
+	// PacingDemotions counts the times the guard lowered the pacing
+	// thread for taking more than its share of a core.
+	PacingDemotions uint64
 	// Cache holds hits and misses of each cache ("prompt", "url", "tts").
 	Cache map[string]CacheCounts
 }
@@ -77,6 +87,9 @@ var (
 	descPorts     = prometheus.NewDesc(namespace+"_rtp_ports_in_use", "RTP port pairs in use.", nil, nil)
 	descPortsMax  = prometheus.NewDesc(namespace+"_rtp_ports_total", "RTP port pairs in the configured range.", nil, nil)
 	descPacing    = prometheus.NewDesc(namespace+"_rtp_pacing_lateness_seconds", "How late each 20 ms send tick fired.", nil, nil)
+	descWake      = prometheus.NewDesc(namespace+"_rtp_pacing_wake_lateness_seconds", "How late the pacing thread woke for each 20 ms send tick (the pacing lateness less the tick's own work).", nil, nil)
+	descRealtime  = prometheus.NewDesc(namespace+"_rtp_pacing_realtime", "1 while the pacing thread runs at real-time priority (--media-priority), 0 otherwise.", nil, nil)
+	descDemoted   = prometheus.NewDesc(namespace+"_rtp_pacing_demotions_total", "Times the pacing thread was lowered to normal priority for taking more than its share of a core.", nil, nil)
 	descCacheHit  = prometheus.NewDesc(namespace+"_media_cache_hits_total", "Media cache lookups that found the audio, by cache: prompt, url, tts.", []string{"cache"}, nil)
 	descCacheMiss = prometheus.NewDesc(namespace+"_media_cache_misses_total", "Media cache lookups that had to load, fetch or synthesize.", []string{"cache"}, nil)
 	descSIPReq    = prometheus.NewDesc(namespace+"_sip_requests_total", "SIP requests, by method and direction (in, out).", []string{"method", "direction"}, nil)
@@ -96,7 +109,7 @@ type mediaCollector struct{ read func() Media }
 func NewMediaCollector(read func() Media) prometheus.Collector { return mediaCollector{read} }
 
 func (c mediaCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descPackets, descBytes, descDropped, descSessions, descPorts, descPortsMax, descPacing, descCacheHit, descCacheMiss} {
+	for _, d := range []*prometheus.Desc{descPackets, descBytes, descDropped, descSessions, descPorts, descPortsMax, descPacing, descWake, descRealtime, descDemoted, descCacheHit, descCacheMiss} {
 		ch <- d
 	}
 }
@@ -120,15 +133,27 @@ func (c mediaCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descSessions, prometheus.GaugeValue, float64(m.Sessions))
 	ch <- prometheus.MustNewConstMetric(descPorts, prometheus.GaugeValue, float64(m.PortsInUse))
 	ch <- prometheus.MustNewConstMetric(descPortsMax, prometheus.GaugeValue, float64(m.PortsTotal))
-	buckets := make(map[float64]uint64, len(m.Pacing.Bounds))
+	ch <- m.Pacing.constHistogram(descPacing)
+	ch <- m.PacingWake.constHistogram(descWake)
+	realtime := 0.0
+	if m.PacingRealtime {
+		realtime = 1
+	}
+	ch <- prometheus.MustNewConstMetric(descRealtime, prometheus.GaugeValue, realtime)
+	counter(descDemoted, m.PacingDemotions)
+}
+
+// constHistogram is h as Prometheus wants it: cumulative bucket counts.
+func (h Histogram) constHistogram(d *prometheus.Desc) prometheus.Metric {
+	buckets := make(map[float64]uint64, len(h.Bounds))
 	var cum uint64
-	for i, b := range m.Pacing.Bounds {
-		if i < len(m.Pacing.Counts) {
-			cum += m.Pacing.Counts[i]
+	for i, b := range h.Bounds {
+		if i < len(h.Counts) {
+			cum += h.Counts[i]
 		}
 		buckets[b] = cum
 	}
-	ch <- prometheus.MustNewConstHistogram(descPacing, m.Pacing.Count, m.Pacing.Sum, buckets)
+	return prometheus.MustNewConstHistogram(d, h.Count, h.Sum, buckets)
 }
 
 // sipCollector reads the SIP layer's counts once per scrape.

@@ -116,13 +116,23 @@ func (s *Server) registerMedia(m *media.Manager) {
 				"url":    {Hits: t.URLHits, Misses: t.URLMisses},
 				"tts":    {Hits: t.TTSHits, Misses: t.TTSMisses},
 			},
-			Pacing: metrics.Histogram{Counts: t.Pacing.Counts, Count: t.Pacing.Count, Sum: t.Pacing.Sum.Seconds()},
-		}
-		for _, b := range t.Pacing.Bounds {
-			out.Pacing.Bounds = append(out.Pacing.Bounds, b.Seconds())
+			Pacing:          histogram(t.Pacing),
+			PacingWake:      histogram(t.PacingWake),
+			PacingRealtime:  t.PacingRealtime,
+			PacingDemotions: t.PacingDemotions,
 		}
 		return out
 	}))
+}
+
+// histogram converts a media histogram to the metrics package's, in
+// seconds.
+func histogram(h media.Histogram) metrics.Histogram {
+	out := metrics.Histogram{Counts: h.Counts, Count: h.Count, Sum: h.Sum.Seconds()}
+	for _, b := range h.Bounds {
+		out.Bounds = append(out.Bounds, b.Seconds())
+	}
+	return out
 }
 
 // registerSIP exports the SIP message counts, read at scrape time.

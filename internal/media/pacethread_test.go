@@ -1,0 +1,227 @@
+package media
+
+import (
+	"bytes"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/switchboard/switchboard/internal/waitfor"
+	"golang.org/x/sys/unix"
+)
+
+// syncBuffer is a log sink the pacing thread and the test share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// threadPolicy is tid's scheduling policy, or -1 when it has ended.
+func threadPolicy(tid int) int {
+	a, err := unix.SchedGetAttr(tid, 0)
+	if err != nil {
+		return -1
+	}
+	return int(a.Policy)
+}
+
+// taskExists reports whether tid is a thread of this process.
+func taskExists(tid int) bool {
+	_, err := os.Stat(fmt.Sprintf("/proc/self/task/%d", tid))
+	return err == nil
+}
+
+// paceGoroutines counts the goroutines running the pacing thread's loop.
+func paceGoroutines() int {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	return strings.Count(string(buf), "(*paceThread).run(")
+}
+
+// startedSession is a started session whose packets go to a test wire.
+func startedSession(t *testing.T, m *Manager) (*Session, *wire) {
+	t.Helper()
+	s, w := wiredSession(t, m)
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return s, w
+}
+
+// TestPacingThreadStartStop: the thread starts with the first session, is
+// raised to SCHED_FIFO alone (as root), serves every session, and ends —
+// the goroutine and its OS thread — when the last one leaves; the next
+// session starts a new one.
+func TestPacingThreadStartStop(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("raising a thread to SCHED_FIFO needs root here (CAP_SYS_NICE)")
+	}
+	m := testManager(t)
+	if paceGoroutines() != 0 || m.paceT.tid.Load() != 0 {
+		t.Fatal("a pacing thread runs before any session")
+	}
+	a, wa := startedSession(t, m)
+	b, wb := startedSession(t, m)
+	tid := int(waitfor.Value(t, 5*time.Second, "the pacing thread", func() (int64, bool) {
+		v := m.paceT.tid.Load()
+		return v, v != 0 && m.paceT.rt.Load()
+	}))
+	if p := threadPolicy(tid); p != unix.SCHED_FIFO {
+		t.Errorf("pacing thread %d: policy %d, want SCHED_FIFO", tid, p)
+	}
+	if self := threadPolicy(unix.Gettid()); self != unix.SCHED_NORMAL {
+		t.Errorf("the test's own thread: policy %d, want normal: only the pacing thread is raised", self)
+	}
+	waitfor.True(t, 5*time.Second, "both sessions sending", func() bool { return wa.count() >= 5 && wb.count() >= 5 })
+	if n := paceGoroutines(); n != 1 {
+		t.Errorf("%d pacing goroutines for two sessions, want 1", n)
+	}
+	a.Close()
+	if m.paceT.tid.Load() == 0 {
+		t.Error("the thread ended with a session left")
+	}
+	b.Close()
+	if _, ok := waitfor.Within(5*time.Second, func() (bool, bool) {
+		return true, m.paceT.tid.Load() == 0 && !taskExists(tid) && paceGoroutines() == 0
+	}); !ok {
+		t.Fatalf("the pacing thread did not end with the last session: tid %d, thread %d exists %v (policy %d), %d goroutines",
+			m.paceT.tid.Load(), tid, taskExists(tid), threadPolicy(tid), paceGoroutines())
+	}
+	if m.paceT.rt.Load() {
+		t.Error("realtime still reported after the thread ended")
+	}
+	c, wc := startedSession(t, m)
+	defer c.Close()
+	tid2 := int(waitfor.Value(t, 5*time.Second, "a new pacing thread", func() (int64, bool) {
+		v := m.paceT.tid.Load()
+		return v, v != 0 && m.paceT.rt.Load()
+	}))
+	if tid2 == tid {
+		t.Errorf("the new run uses thread %d again", tid)
+	}
+	if p := threadPolicy(tid2); p != unix.SCHED_FIFO {
+		t.Errorf("new pacing thread: policy %d, want SCHED_FIFO", p)
+	}
+	waitfor.True(t, 5*time.Second, "the new session sending", func() bool { return wc.count() >= 5 })
+}
+
+// TestPacingThreadNone: --media-priority none leaves the pacing thread in
+// the normal class and logs nothing.
+func TestPacingThreadNone(t *testing.T) {
+	var logs syncBuffer
+	m, err := NewManager(Config{DataDir: t.TempDir(), BindIP: "127.0.0.1", PortMin: 20000, PortMax: 29999, Priority: PriorityNone}, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, w := startedSession(t, m)
+	defer s.Close()
+	waitfor.True(t, 5*time.Second, "packets", func() bool { return w.count() >= 3 })
+	tid := int(m.paceT.tid.Load())
+	if tid == 0 {
+		t.Fatal("no pacing thread while a session sends")
+	}
+	if p := threadPolicy(tid); p != unix.SCHED_NORMAL || m.paceT.rt.Load() {
+		t.Errorf("policy %d (realtime %v), want the normal class", p, m.paceT.rt.Load())
+	}
+	if strings.Contains(logs.String(), "pacing") {
+		t.Errorf("logged: %s", logs.String())
+	}
+}
+
+// TestPacingThreadGuard: a thread over its CPU share is lowered to the
+// normal class with a warning and counted, still sends, and is raised
+// again once its time down is over.
+func TestPacingThreadGuard(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("raising a thread to SCHED_FIFO needs root here (CAP_SYS_NICE)")
+	}
+	var logs syncBuffer
+	m, err := NewManager(Config{DataDir: t.TempDir(), BindIP: "127.0.0.1", PortMin: 20000, PortMax: 29999}, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// any CPU at all is over this share
+	m.paceT.maxShare, m.paceT.guardEvery, m.paceT.demote = 1e-9, 100*time.Millisecond, 300*time.Millisecond
+	s, w := startedSession(t, m)
+	defer s.Close()
+	waitfor.True(t, 10*time.Second, "the guard to lower the thread", func() bool {
+		tid := int(m.paceT.tid.Load())
+		return m.paceT.demotions.Load() >= 1 && tid != 0 && threadPolicy(tid) == unix.SCHED_NORMAL
+	})
+	if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "over its CPU share") {
+		t.Errorf("no warning: %q", logs.String())
+	}
+	sent := w.count()
+	waitfor.True(t, 5*time.Second, "packets while lowered", func() bool { return w.count() > sent+3 })
+	// After demote it is raised again (and, still over, lowered again).
+	waitfor.True(t, 10*time.Second, "the thread raised again", func() bool {
+		tid := int(m.paceT.tid.Load())
+		return tid != 0 && threadPolicy(tid) == unix.SCHED_FIFO
+	})
+	if m.paceT.demotions.Load() == 0 {
+		t.Error("demotions not counted")
+	}
+}
+
+// TestPacingThreadWithoutPermission: a process that may not use real-time
+// priorities (no CAP_SYS_NICE, RLIMIT_RTPRIO 0) logs one warning naming
+// what is missing, once however many times the thread starts, and paces
+// at the normal class.
+func TestPacingThreadWithoutPermission(t *testing.T) {
+	if os.Getenv("MEDIA_PRIORITY_CHILD") == "" {
+		out := runPriorityChild(t, "TestPacingThreadWithoutPermission", true)
+		if !strings.Contains(out, "--- PASS") {
+			t.Fatal("the child did not pass")
+		}
+		return
+	}
+	if err := unix.Setrlimit(unix.RLIMIT_RTPRIO, &unix.Rlimit{Cur: 0, Max: 0}); err != nil {
+		t.Fatal(err)
+	}
+	var logs syncBuffer
+	m, err := NewManager(Config{DataDir: t.TempDir(), BindIP: "127.0.0.1", PortMin: 20000, PortMax: 29999}, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for run := range 2 {
+		s, w := startedSession(t, m)
+		waitfor.True(t, 5*time.Second, "packets", func() bool { return w.count() >= 3 })
+		tid := int(m.paceT.tid.Load())
+		noNice := os.Getenv("MEDIA_PRIORITY_NO_NICE") == "true"
+		if p := threadPolicy(tid); noNice && (p != unix.SCHED_NORMAL || m.paceT.rt.Load()) {
+			t.Errorf("run %d: policy %d without permission, want the normal class", run, p)
+		}
+		s.Close()
+		waitfor.True(t, 5*time.Second, "the thread to end", func() bool { return m.paceT.tid.Load() == 0 && paceGoroutines() == 0 })
+	}
+	t.Logf("log: %s", logs.String())
+	if os.Getenv("MEDIA_PRIORITY_NO_NICE") == "true" {
+		if strings.Count(logs.String(), "level=WARN") != 1 || !strings.Contains(logs.String(), "CAP_SYS_NICE") {
+			t.Errorf("want one warning naming CAP_SYS_NICE, got %q", logs.String())
+		}
+	}
+}
+
+// count is how many packets the wire has seen since the last take.
+func (w *wire) count() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.pkts)
+}
