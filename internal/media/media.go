@@ -77,9 +77,9 @@ type Config struct {
 	// Last-Modified); 0 = DefaultMediaCacheTTL (1 h). no-cache
 	// revalidates before every play, no-store is never kept.
 	MediaCacheTTL time.Duration
-	// Priority is --media-priority: whether the pacing thread is raised
-	// to real-time (PriorityNormal, the zero value, and PriorityHigh) or
-	// not (PriorityNone). The nice and slice of PriorityHigh are the
+	// Priority is --media-priority: the pacing thread is raised to
+	// real-time at PriorityPacer and PriorityHigh, not at PriorityNormal
+	// (the zero value). The nice and slice of PriorityHigh are the
 	// process's, set by ApplyPriority.
 	Priority Priority
 }

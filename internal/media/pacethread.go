@@ -12,7 +12,7 @@ import (
 )
 
 // paceThread runs the ticks of every pacer slot on one OS thread of its
-// own, which alone gets the media priority: the kernel's wake-up latency
+// own, which alone can be raised (--media-priority pacer): the kernel's wake-up latency
 // of the thread that sends is what makes a tick late on a busy machine,
 // and raising every thread of the process (PriorityHigh) lets the rest of
 // the server — SIP, the store, the GC — take the CPU from sipp or a
@@ -32,7 +32,7 @@ type paceThread struct {
 	done    chan struct{}
 	warned  bool // the no-permission warning was logged
 
-	prio Priority // PriorityNone: the thread is not raised
+	prio Priority // PriorityNormal: the thread is not raised
 
 	// the guard's limits (tests shorten them)
 	maxShare           float64
@@ -113,7 +113,10 @@ func (t *paceThread) run(done chan struct{}) {
 	t.tid.Store(int64(tid))
 	defer t.tid.Store(0)
 	g := t.newGuard(tid)
-	defer t.rt.Store(false)
+	// Lowered again before the goroutine ends: Go ends a locked thread
+	// with its goroutine, except the process's main thread, which it
+	// parks for good instead.
+	defer g.lower()
 
 	clock, sleep := monoNow, sleepUntil
 	if t.goClock {
@@ -213,7 +216,7 @@ type paceGuard struct {
 
 func (t *paceThread) newGuard(tid int) *paceGuard {
 	g := &paceGuard{t: t, tid: tid, from: monoNow(), cpuFrom: threadCPU()}
-	if t.prio == PriorityNone {
+	if t.prio == PriorityNormal {
 		return g
 	}
 	cur, err := unix.SchedGetAttr(tid, 0)
@@ -231,7 +234,7 @@ func (t *paceThread) newGuard(tid int) *paceGuard {
 func (g *paceGuard) raise() {
 	attr := unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_FIFO, Priority: paceRTPriority, Flags: unix.SCHED_FLAG_RESET_ON_FORK}
 	if err := unix.SchedSetAttr(g.tid, &attr, 0); err != nil {
-		g.t.warn("media pacing thread: no real-time priority; grant CAP_SYS_NICE (setcap cap_sys_nice+ep, or systemd's AmbientCapabilities=CAP_SYS_NICE or LimitRTPRIO=1), or choose --media-priority none", err)
+		g.t.warn("media pacing thread: no real-time priority; grant CAP_SYS_NICE (setcap cap_sys_nice+ep, or systemd's AmbientCapabilities=CAP_SYS_NICE or LimitRTPRIO=1), or choose --media-priority normal", err)
 		return
 	}
 	g.raised = true
@@ -242,7 +245,7 @@ func (g *paceGuard) raise() {
 // share, and raises again one whose time down is over.
 func (g *paceGuard) check() {
 	now := monoNow()
-	if g.t.prio == PriorityNone || now-g.from < int64(g.t.guardEvery) {
+	if g.t.prio == PriorityNormal || now-g.from < int64(g.t.guardEvery) {
 		return
 	}
 	cpu := threadCPU()
@@ -250,14 +253,9 @@ func (g *paceGuard) check() {
 	g.from, g.cpuFrom = now, cpu
 	switch {
 	case g.raised && share > g.t.maxShare:
-		attr := g.normal
-		attr.Flags = 0
-		if err := unix.SchedSetAttr(g.tid, &attr, 0); err != nil {
-			g.t.log.Error("media pacing thread: cannot lower its priority", "err", err)
+		if !g.lower() {
 			return
 		}
-		g.raised = false
-		g.t.rt.Store(false)
 		g.until = now + int64(g.t.demote)
 		g.t.log.Warn("media pacing thread over its CPU share: lowered to normal priority for a while", "share", share, "max_share", g.t.maxShare, "for", g.t.demote)
 		g.t.demotions.Add(1)
@@ -265,6 +263,22 @@ func (g *paceGuard) check() {
 		g.until = 0
 		g.raise()
 	}
+}
+
+// lower puts a raised thread back as it was before the raise.
+func (g *paceGuard) lower() bool {
+	if !g.raised {
+		return true
+	}
+	attr := g.normal
+	attr.Flags = 0
+	if err := unix.SchedSetAttr(g.tid, &attr, 0); err != nil {
+		g.t.log.Error("media pacing thread: cannot lower its priority", "err", err)
+		return false
+	}
+	g.raised = false
+	g.t.rt.Store(false)
+	return true
 }
 
 // warn logs a warning once per manager.

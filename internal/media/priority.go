@@ -16,28 +16,28 @@ import (
 // must wake within a millisecond or two every 20 ms, and on a busy machine
 // the kernel's wake-up latency, not the work of a tick, is what makes them
 // late. Real PBXs offer the same switch (FreeSWITCH -hp, Asterisk -p). The
-// pacing has a thread of its own (pacethread.go); only that thread is
-// raised at the default, so the rest of the server (SIP, the store, the
-// GC) competes as any other program and cannot starve its neighbours.
+// pacing has a thread of its own (pacethread.go), which can be raised
+// alone, so that the rest of the server (SIP, the store, the GC) keeps
+// competing as any other program and cannot starve its neighbours.
 type Priority int
 
 // The priorities --media-priority accepts.
 const (
-	// PriorityNormal (the default) raises the pacing thread alone to
-	// real-time (SCHED_FIFO 1, needs CAP_SYS_NICE or an RLIMIT_RTPRIO of at
-	// least 1), with a guard that lowers it again while it takes more
-	// than paceMaxShare of a core; every other thread stays as the
-	// process was started.
+	// PriorityNormal (the default) raises nothing: every thread competes
+	// as any other program's.
 	PriorityNormal Priority = iota
-	// PriorityHigh does what PriorityNormal does and gives every thread a
-	// nice of highNice (needs CAP_SYS_NICE, or an RLIMIT_NICE that allows
-	// it) and, on kernels with EEVDF custom slices (6.12+), a slice of
-	// highSlice, which lets a thread that wakes preempt one running a
-	// longer slice (no privilege needed).
+	// PriorityHigh gives every thread a nice of highNice (needs
+	// CAP_SYS_NICE, or an RLIMIT_NICE that allows it) and, on kernels with
+	// EEVDF custom slices (6.12+), a slice of highSlice, which lets a
+	// thread that wakes preempt one running a longer slice (no privilege
+	// needed); and it raises the pacing thread as PriorityPacer does.
 	PriorityHigh
-	// PriorityNone raises nothing, the pacing thread included: every
-	// thread competes as any other program's.
-	PriorityNone
+	// PriorityPacer raises the pacing thread alone to real-time
+	// (SCHED_FIFO 1, needs CAP_SYS_NICE or an RLIMIT_RTPRIO of at least
+	// 1), with a guard that lowers it again while it takes more than
+	// paceMaxShare of a core; every other thread stays as the process was
+	// started.
+	PriorityPacer
 )
 
 const (
@@ -45,17 +45,18 @@ const (
 	highSlice = time.Millisecond
 )
 
-// ParsePriority reads --media-priority's value: "normal", "high" or "none".
+// ParsePriority reads --media-priority's value: "normal", "pacer" or
+// "high".
 func ParsePriority(s string) (Priority, error) {
 	switch s {
 	case "normal":
 		return PriorityNormal, nil
 	case "high":
 		return PriorityHigh, nil
-	case "none":
-		return PriorityNone, nil
+	case "pacer":
+		return PriorityPacer, nil
 	}
-	return PriorityNormal, fmt.Errorf("media priority %q: want normal, high or none", s)
+	return PriorityNormal, fmt.Errorf("media priority %q: want normal, pacer or high", s)
 }
 
 // String is the flag's spelling of p.
@@ -63,8 +64,8 @@ func (p Priority) String() string {
 	switch p {
 	case PriorityHigh:
 		return "high"
-	case PriorityNone:
-		return "none"
+	case PriorityPacer:
+		return "pacer"
 	}
 	return "normal"
 }

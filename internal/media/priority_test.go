@@ -24,7 +24,7 @@ func TestParsePriority(t *testing.T) {
 	}{
 		{"normal", PriorityNormal, false},
 		{"high", PriorityHigh, false},
-		{"none", PriorityNone, false},
+		{"pacer", PriorityPacer, false},
 		{"", 0, true},
 		{"HIGH", 0, true},
 		{"realtime", 0, true},
@@ -32,7 +32,7 @@ func TestParsePriority(t *testing.T) {
 	} {
 		got, err := ParsePriority(c.in)
 		if c.bad {
-			if err == nil || !strings.Contains(err.Error(), "want normal, high or none") {
+			if err == nil || !strings.Contains(err.Error(), "want normal, pacer or high") {
 				t.Errorf("ParsePriority(%q) = %v, %v; want an error naming the choices", c.in, got, err)
 			}
 			continue
