@@ -53,7 +53,10 @@ type ioLoop struct {
 	waiting []*Session   // sessions with something for housekeeping
 	armed   bool         // f has a housekeeping read deadline
 
+	gate *ringGate // read with io_uring (recv_batch.go)
+
 	// the loop goroutine's own
+	rb     *recvBatch // made at the first batch of batchMin ready sockets
 	evs    [64]unix.EpollEvent
 	buf    [2048]byte
 	rsa    unix.RawSockaddrAny
@@ -225,8 +228,13 @@ func (l *ioLoop) run(f *os.File, rc syscall.RawConn) {
 	}
 }
 
-// handle reads every ready socket of evs.
+// handle reads every ready socket of evs: in one io_uring_enter when
+// several are (recv_batch.go), else one recvfrom each.
 func (l *ioLoop) handle(evs []unix.EpollEvent, now time.Time) {
+	if len(evs) >= batchMin && l.batchReady() {
+		l.handleBatch(evs, now)
+		return
+	}
 	for i := range evs {
 		idx, gen := evs[i].Fd, uint32(evs[i].Pad)
 		l.mu.Lock()
@@ -283,6 +291,10 @@ func (l *ioLoop) housekeep(f *os.File, now time.Time) bool {
 		clear(l.waiting)
 		l.waiting = l.waiting[:0]
 		f.Close()
+		if l.rb != nil {
+			l.rb.ring.close()
+			l.rb = nil
+		}
 		return false
 	}
 	keep := l.waiting[:0]

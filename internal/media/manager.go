@@ -113,10 +113,23 @@ func NewManager(cfg Config, log *slog.Logger) (*Manager, error) {
 	// 0.0.0.0 with an IPv4 public address): a dual-stack socket sends
 	// IPv4 through the kernel's v4-mapped path, at a cost per packet.
 	m.dualIP = m.bindIP.Is6() || m.bindIP.IsUnspecified() && m.publicIP.Is6()
+	// A pacer sends its tick's packets, and an I/O loop reads its ready
+	// sockets, in one io_uring_enter where the kernel allows it
+	// (send_batch.go, recv_batch.go), else one sendto or recvfrom each.
+	ring := false
+	if !cfg.NoIOURing {
+		if err := uringAvailable(); err != nil {
+			log.Info("rtp sent and received without io_uring", "reason", err)
+		} else {
+			ring = true
+		}
+	}
+	gate := newRingGate(ring, log)
 	for range runtime.GOMAXPROCS(0) {
-		m.loops = append(m.loops, new(ioLoop))
+		m.loops = append(m.loops, &ioLoop{gate: gate})
 	}
 	m.paceT.log = log
+	m.paceT.ring = gate
 	m.paceT.prio = cfg.Priority
 	m.paceT.maxShare, m.paceT.guardEvery, m.paceT.demote = paceMaxShare, paceGuardEvery, paceDemoteFor
 	for i := range pacerSlots {

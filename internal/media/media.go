@@ -82,6 +82,11 @@ type Config struct {
 	// (the zero value). The nice and slice of PriorityHigh are the
 	// process's, set by ApplyPriority.
 	Priority Priority
+	// NoIOURing sends each RTP packet with its own sendto, as where the
+	// kernel has no io_uring (or a container's seccomp profile or the
+	// kernel.io_uring_disabled sysctl refuses it). Off: each pacer tick's
+	// packets go in one io_uring_enter when io_uring is there.
+	NoIOURing bool
 }
 
 // Stats are a session's RTP counters.

@@ -65,14 +65,18 @@ func (p *pacer) remove(s *Session) {
 
 // tick sends the next frame of every session of the slot; next is when
 // the tick was due and woke when the thread woke for it (now, as the
-// sessions see it).
-func (p *pacer) tick(next, now time.Time) {
+// sessions see it). The packets go on b, sent at the end (nil: each at
+// once).
+func (p *pacer) tick(next, now time.Time, b *sendBatch) {
 	p.wake.observe(now.Sub(next))
 	p.mu.Lock()
 	p.scratch = append(p.scratch[:0], p.sessions...)
 	p.mu.Unlock()
 	for _, s := range p.scratch {
-		s.tick(now)
+		s.tickBatch(now, b)
+	}
+	if b != nil {
+		b.flush()
 	}
 	clear(p.scratch)
 	p.late.observe(time.Since(next))

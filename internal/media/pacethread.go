@@ -25,6 +25,7 @@ import (
 type paceThread struct {
 	slots []*pacer // set once by the manager, before any session
 	log   *slog.Logger
+	ring  *ringGate // batch each tick's sends with io_uring (send_batch.go)
 
 	mu      sync.Mutex
 	members int  // sessions over every slot
@@ -109,6 +110,9 @@ const (
 func (t *paceThread) run(done chan struct{}) {
 	runtime.LockOSThread() // never unlocked: the thread ends with the run
 	defer close(done)
+	// The thread's ticks' packets, sent at the end of each slot's tick.
+	batch := newSendBatch(t.ring)
+	defer batch.close()
 	tid := unix.Gettid()
 	t.tid.Store(int64(tid))
 	defer t.tid.Store(0)
@@ -169,7 +173,7 @@ func (t *paceThread) run(done chan struct{}) {
 		}
 		wall := time.Now()
 		woke := clock()
-		p.tick(wall.Add(-time.Duration(woke-due)), wall)
+		p.tick(wall.Add(-time.Duration(woke-due)), wall, batch)
 		g.check()
 	}
 }

@@ -108,10 +108,15 @@ func (s *Session) stopOutput(o *output) {
 	o.finish()
 }
 
-// tick is the pacer's call, once per 20 ms: build the next packet (audio,
-// digit event, relayed audio, or silence so the stream never stops) and
-// send it. It does not allocate.
-func (s *Session) tick(now time.Time) {
+// tick builds the session's next packet and sends it at once (tests; the
+// pacer queues it: tickBatch).
+func (s *Session) tick(now time.Time) { s.tickBatch(now, nil) }
+
+// tickBatch is the pacer's call, once per 20 ms: build the next packet
+// (audio, digit event, relayed audio, or silence so the stream never
+// stops) and queue it on b, which the pacer flushes at the end of its
+// tick (nil: send it now). It does not allocate.
+func (s *Session) tickBatch(now time.Time, b *sendBatch) {
 	s.mu.Lock()
 	if s.closed || !s.started || !s.haveNeg {
 		s.mu.Unlock()
@@ -154,10 +159,10 @@ func (s *Session) tick(now time.Time) {
 	}
 	s.mu.Unlock()
 	if send {
-		if _, err := s.w.WriteToUDPAddrPort(s.sendBuf[:n], addr); err == nil {
-			s.packetsSent.Add(1)
-			s.bytesSent.Add(uint64(n))
-			s.octetsSent.Add(uint64(n - rtpHeaderLen))
+		if u, ok := s.w.(*udpSock); ok && b != nil {
+			b.queue(s, u, s.sendBuf[:n], addr)
+		} else {
+			s.sent(s.w.WriteToUDPAddrPort(s.sendBuf[:n], addr))
 		}
 	}
 	if rtcpDue {

@@ -110,6 +110,7 @@ type Session struct {
 	octetsSent                   atomic.Uint64 // payload bytes, for RTCP
 	dropped                      atomic.Uint64
 	droppedSource                atomic.Uint64 // from an address the call never named
+	sendErrors                   atomic.Uint64 // RTP the kernel would not send (send_batch.go)
 	lastHeard                    atomic.Int64  // unix ns of the last RTP or RTCP accepted, or of Start
 }
 

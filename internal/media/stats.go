@@ -18,6 +18,10 @@ type Totals struct {
 	// the stream jumped; DroppedInvalid the rest (not RTP, a payload type
 	// not negotiated, a session not negotiated yet or closed).
 	DroppedSource, DroppedLate, DroppedOverflow, DroppedInvalid uint64
+	// DroppedSend counts RTP packets of ours the kernel would not send
+	// (a full socket buffer, an unreachable address): what a batched
+	// send's completion or a sendto reported.
+	DroppedSend uint64
 	// Sessions is the number of open sessions.
 	Sessions int
 	// PortsInUse and PortsTotal are RTP port pairs taken and available.
@@ -126,6 +130,7 @@ func (s *Session) addCounts(t *Totals) {
 	}
 	t.DroppedLate += s.rx.jb.late.Load()
 	t.DroppedOverflow += s.rx.jb.overflow.Load()
+	t.DroppedSend += s.sendErrors.Load()
 }
 
 // Totals sums the counters of every session, open and closed, and reads

@@ -149,6 +149,23 @@ func (u *udpSock) WriteToUDPAddrPort(b []byte, addr netip.AddrPort) (int, error)
 	if err != nil {
 		return 0, err
 	}
+	u.mu.RLock()
+	n, err := u.sendLocked(b, d)
+	u.mu.RUnlock()
+	return n, err
+}
+
+// sendLocked sends b to d with sendto; the caller holds u.mu shared and
+// has seen the socket open.
+func (u *udpSock) sendLocked(b []byte, d *sockDst) (int, error) {
+	if u.fd < 0 {
+		return 0, net.ErrClosed
+	}
+	return u.sendto(b, d)
+}
+
+// sendto sends b to d; the caller holds u.mu shared with the socket open.
+func (u *udpSock) sendto(b []byte, d *sockDst) (int, error) {
 	var sa unsafe.Pointer
 	var salen uintptr
 	if u.v6 {
@@ -160,13 +177,7 @@ func (u *udpSock) WriteToUDPAddrPort(b []byte, addr netip.AddrPort) (int, error)
 	if len(b) > 0 {
 		p = unsafe.Pointer(&b[0])
 	}
-	u.mu.RLock()
-	if u.fd < 0 {
-		u.mu.RUnlock()
-		return 0, net.ErrClosed
-	}
 	n, _, e := syscall.RawSyscall6(syscall.SYS_SENDTO, uintptr(u.fd), uintptr(p), uintptr(len(b)), 0, uintptr(sa), salen)
-	u.mu.RUnlock()
 	if e != 0 {
 		return 0, e
 	}
@@ -183,16 +194,21 @@ func recvFrom(fd int, b []byte, rsa *unix.RawSockaddrAny) (int, netip.AddrPort, 
 	if e != 0 {
 		return 0, netip.AddrPort{}, e
 	}
-	var src netip.AddrPort
+	return int(n), sockaddrAddrPort(rsa), 0
+}
+
+// sockaddrAddrPort reads a received datagram's source (IPv4-mapped
+// addresses unmapped); the zero AddrPort for another family.
+func sockaddrAddrPort(rsa *unix.RawSockaddrAny) netip.AddrPort {
 	switch rsa.Addr.Family {
 	case unix.AF_INET:
 		sa := (*unix.RawSockaddrInet4)(unsafe.Pointer(rsa))
-		src = netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), getPort(&sa.Port))
+		return netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), getPort(&sa.Port))
 	case unix.AF_INET6:
 		sa := (*unix.RawSockaddrInet6)(unsafe.Pointer(rsa))
-		src = netip.AddrPortFrom(netip.AddrFrom16(sa.Addr).Unmap(), getPort(&sa.Port))
+		return netip.AddrPortFrom(netip.AddrFrom16(sa.Addr).Unmap(), getPort(&sa.Port))
 	}
-	return int(n), src, 0
+	return netip.AddrPort{}
 }
 
 func getPort(p *uint16) uint16 {

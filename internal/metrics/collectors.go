@@ -15,6 +15,9 @@ type Media struct {
 	// "overflow" (the jitter buffer gave up on a gap), "invalid" (not RTP,
 	// a payload type not negotiated, no session).
 	Dropped map[string]uint64
+	// SendErrors counts the RTP packets of ours the kernel would not send
+	// (a full socket buffer, an unreachable address).
+	SendErrors uint64
 	// Sessions is how many media sessions are open.
 	Sessions int
 	// PortsInUse and PortsTotal are the RTP port pairs taken and in the
@@ -83,6 +86,7 @@ var (
 	descPackets   = prometheus.NewDesc(namespace+"_rtp_packets_total", "RTP packets taken in and sent out.", []string{"direction"}, nil)
 	descBytes     = prometheus.NewDesc(namespace+"_rtp_bytes_total", "RTP bytes (headers included) taken in and sent out.", []string{"direction"}, nil)
 	descDropped   = prometheus.NewDesc(namespace+"_rtp_dropped_total", "RTP packets received and not taken, by reason: source, late, overflow, invalid.", []string{"reason"}, nil)
+	descSendErr   = prometheus.NewDesc(namespace+"_rtp_send_errors_total", "RTP packets of ours the kernel would not send (a full socket buffer, an unreachable address).", nil, nil)
 	descSessions  = prometheus.NewDesc(namespace+"_media_sessions", "Open media sessions.", nil, nil)
 	descPorts     = prometheus.NewDesc(namespace+"_rtp_ports_in_use", "RTP port pairs in use.", nil, nil)
 	descPortsMax  = prometheus.NewDesc(namespace+"_rtp_ports_total", "RTP port pairs in the configured range.", nil, nil)
@@ -109,7 +113,7 @@ type mediaCollector struct{ read func() Media }
 func NewMediaCollector(read func() Media) prometheus.Collector { return mediaCollector{read} }
 
 func (c mediaCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descPackets, descBytes, descDropped, descSessions, descPorts, descPortsMax, descPacing, descWake, descRealtime, descDemoted, descCacheHit, descCacheMiss} {
+	for _, d := range []*prometheus.Desc{descPackets, descBytes, descDropped, descSendErr, descSessions, descPorts, descPortsMax, descPacing, descWake, descRealtime, descDemoted, descCacheHit, descCacheMiss} {
 		ch <- d
 	}
 }
@@ -126,6 +130,7 @@ func (c mediaCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, reason := range sortedKeys(m.Dropped) {
 		counter(descDropped, m.Dropped[reason], reason)
 	}
+	counter(descSendErr, m.SendErrors)
 	for _, name := range sortedKeys(m.Cache) {
 		counter(descCacheHit, m.Cache[name].Hits, name)
 		counter(descCacheMiss, m.Cache[name].Misses, name)

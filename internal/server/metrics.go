@@ -110,7 +110,8 @@ func (s *Server) registerMedia(m *media.Manager) {
 			PacketsIn: t.PacketsReceived, PacketsOut: t.PacketsSent, BytesIn: t.BytesReceived, BytesOut: t.BytesSent,
 			Dropped: map[string]uint64{"source": t.DroppedSource, "late": t.DroppedLate,
 				"overflow": t.DroppedOverflow, "invalid": t.DroppedInvalid},
-			Sessions: t.Sessions, PortsInUse: t.PortsInUse, PortsTotal: t.PortsTotal,
+			SendErrors: t.DroppedSend,
+			Sessions:   t.Sessions, PortsInUse: t.PortsInUse, PortsTotal: t.PortsTotal,
 			Cache: map[string]metrics.CacheCounts{
 				"prompt": {Hits: t.PromptHits, Misses: t.PromptMisses},
 				"url":    {Hits: t.URLHits, Misses: t.URLMisses},

@@ -171,6 +171,9 @@ func TestMetricsMoveWithASIPCall(t *testing.T) {
 	if v, ok := m["switchboard_rtp_pacing_realtime"]; !ok || v != 0 {
 		t.Errorf("pacing realtime %v (exported %v) with no call left, want 0", v, ok)
 	}
+	if v, ok := m["switchboard_rtp_send_errors_total"]; !ok || v != 0 {
+		t.Errorf("RTP send errors: %v (exported %v), want 0", v, ok)
+	}
 	if m["switchboard_rtp_ports_in_use"] != 0 {
 		t.Errorf("ports in use after the call: %v", m["switchboard_rtp_ports_in_use"])
 	}
