@@ -41,9 +41,8 @@ func TestShedByDefault(t *testing.T) {
 	}
 
 	cool := servertest.StarveCPU(t)
-	// Past twice the limit: below that, calls whose setups stay fast are
-	// taken (the setup signal says the server keeps up), so a burst could
-	// rightly be taken whole.
+	// Past twice the limit, where a cut is at once: a burst that meets a
+	// latency just over the limit may rightly be taken whole.
 	waitfor.True(t, 30*time.Second, "the server sees itself short of CPU", func() bool {
 		p99, on := s.SIP().SchedLatency()
 		return on && p99 > 2*sip.DefaultShedLatency

@@ -75,11 +75,13 @@ func (sa *Saturation) Saturated() bool { return sa.over.Load() }
 // Admission is the read-time admission of new calls, for its own test.
 type Admission = admission
 
-// NewAdmission returns an admission with the adaptive cap on, and
-// perSecond the operator's rate (0: none).
+// NewAdmission returns an admission with the adaptive cap on, judged by
+// the calls in setup too (off in the server), and perSecond the operator's
+// rate (0: none).
 func NewAdmission(perSecond float64) *Admission {
 	a := &admission{}
 	a.init(perSecond, true)
+	a.judgeSetup = true
 	return a
 }
 

@@ -5,7 +5,8 @@ import (
 	"time"
 )
 
-// The calls in setup are the leading signal of the adaptive cap. A call
+// The calls in setup are a leading signal for the adaptive cap (measured
+// and exported; judging by them is off in the server: judgeSetup). A call
 // taken over UDP is in setup from its INVITE's read to the read of its
 // ACK (of the 200, or of a final refusal): the time the server took to
 // answer it, plus the time the ACK waited in the socket while the read
