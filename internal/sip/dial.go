@@ -263,6 +263,11 @@ func (l *inLeg) place(ctx context.Context, t legTarget, callerID string, claimed
 		return nil
 	}})
 	early.release(b, err != nil)
+	if err != nil && ctx.Err() != nil {
+		// CANCELled: a 2xx that crosses the CANCEL is to be released.
+		tag, _ := req.From().Params.Get("tag")
+		s.cancelled.add(req.CallID().Value(), tag, time.Now())
+	}
 	if err != nil {
 		sess.Close()
 		b.cancel(errEnded)

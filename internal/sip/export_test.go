@@ -123,3 +123,6 @@ func (a *Admission) InSetup(now time.Time) int {
 	n, _ := a.setupNow(now)
 	return n
 }
+
+// StrayResponses is how many responses of no transaction s has seen.
+func StrayResponses(s *Server) uint64 { return s.strays.Load() }

@@ -192,6 +192,7 @@ func (s *Server) onNoRoute(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 // 2xx retransmissions of an outbound INVITE already ACKed, and a 2xx that
 // crossed our CANCEL, which is released (stray_answer.go).
 func (s *Server) onStrayResponse(r *sipmsg.Response) {
+	defer s.strays.Add(1)
 	if s.releaseStrayAnswer(r) {
 		return
 	}

@@ -15,6 +15,7 @@ import (
 	"net/netip"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -180,6 +181,12 @@ type Server struct {
 	dialogs map[string]*dialog // callID|localTag|remoteTag
 	calls   map[string]*inLeg  // inbound calls by Call-ID
 	closed  bool
+
+	// cancelled are the INVITEs of ours CANCELled lately: only a 2xx to
+	// one of them is released (stray_answer.go), so a stranger's forged
+	// 200 gets nothing back.
+	cancelled cancelledInvites
+	strays    atomic.Uint64 // responses of no transaction seen (tests wait on it)
 
 	udp       net.PacketConn
 	tcp, tls  net.Listener

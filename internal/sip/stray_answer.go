@@ -1,6 +1,9 @@
 package sip
 
 import (
+	"sync"
+	"time"
+
 	sipmsg "github.com/emiago/sipgo/sip"
 )
 
@@ -12,7 +15,46 @@ import (
 // for baresip). RFC 3261 §9.1 and §15: a 2xx after a CANCEL is ACKed and
 // the call released with a BYE. So a 2xx to an INVITE of ours that no
 // dialog knows gets both, sent back where it came from (a retransmission
-// of an answer we took finds its dialog and is left alone).
+// of an answer we took finds its dialog and is left alone) — but only
+// when that INVITE is one we CANCELled lately: its Call-ID and our From
+// tag are random, so a stranger cannot forge a 200 that makes us send an
+// ACK and a BYE (with its retransmissions) to an address of its choosing.
+
+// cancelledKeep is how long a CANCELled INVITE's 2xx is still released:
+// 64×T1 (T1 500 ms), after which the callee stops resending it.
+const cancelledKeep = 32 * time.Second
+
+// cancelledInvites are the INVITEs of ours CANCELled in the last
+// cancelledKeep, by Call-ID and From tag.
+type cancelledInvites struct {
+	mu sync.Mutex
+	m  map[string]time.Time // callID|fromTag → when it stops counting
+}
+
+// add remembers a CANCELled INVITE; the expired ones go as it grows.
+func (c *cancelledInvites) add(callID, tag string, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = make(map[string]time.Time)
+	}
+	if len(c.m) >= 64 && len(c.m)&(len(c.m)-1) == 0 { // at each power of two
+		for k, until := range c.m {
+			if now.After(until) {
+				delete(c.m, k)
+			}
+		}
+	}
+	c.m[callID+"|"+tag] = now.Add(cancelledKeep)
+}
+
+// has reports whether the INVITE was CANCELled within cancelledKeep.
+func (c *cancelledInvites) has(callID, tag string, now time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	until, ok := c.m[callID+"|"+tag]
+	return ok && !now.After(until)
+}
 
 // releaseStrayAnswer ACKs and BYEs a 2xx to an INVITE that matches no
 // dialog; it reports whether it did.
@@ -24,7 +66,7 @@ func (s *Server) releaseStrayAnswer(r *sipmsg.Response) bool {
 	}
 	local, _ := from.Params.Get("tag")
 	remote, _ := to.Params.Get("tag")
-	if local == "" || remote == "" {
+	if local == "" || remote == "" || !s.cancelled.has(callID.Value(), local, time.Now()) {
 		return false
 	}
 	s.mu.Lock()
