@@ -99,8 +99,8 @@ func (l *liveCalls) remove(accountID, id string) {
 	}
 }
 
-// list returns an account's calls in progress, newest first (the call
-// log's order), without traces.
+// list returns an account's calls in progress, without traces, in no
+// order (ListCalls sorts them with the stored ones).
 func (l *liveCalls) list(accountID string) []store.CallRecord {
 	l.mu.Lock()
 	calls := l.byAccount[accountID]
@@ -109,7 +109,6 @@ func (l *liveCalls) list(accountID string) []store.CallRecord {
 		out = append(out, c.rec)
 	}
 	l.mu.Unlock()
-	slices.SortFunc(out, newestFirst)
 	return out
 }
 
