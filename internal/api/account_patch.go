@@ -5,6 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/switchboard/switchboard/internal/schema"
 
 	"github.com/switchboard/switchboard/internal/store"
 )
@@ -33,71 +38,150 @@ type accountAnswer struct {
 }
 
 func (a *API) getAccount(w http.ResponseWriter, r *http.Request) error {
-	acct, err := a.store.GetAccount(r.Context(), accountOf(r))
+	out, err := a.accountDocument(r, accountOf(r))
 	if err != nil {
 		return err
-	}
-	out := accountAnswer{Account: acct}
-	if a.music != nil {
-		if out.MusicOnHold.MediaID, err = a.music.AccountMusicOnHold(r.Context(), acct.ID); err != nil {
-			return err
-		}
 	}
 	return a.success(w, r, http.StatusOK, out, "", nil)
 }
 
-// patchAccount answers PATCH /v2/accounts/{id}: the settings of an account
-// that are not documents.
+// accountDocument is an account as GET shows it: the record, its music on
+// hold and its other settings.
+func (a *API) accountDocument(r *http.Request, id string) (map[string]any, error) {
+	acct, err := a.store.GetAccount(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	out := accountAnswer{Account: acct}
+	if a.music != nil {
+		if out.MusicOnHold.MediaID, err = a.music.AccountMusicOnHold(r.Context(), acct.ID); err != nil {
+			return nil, err
+		}
+	}
+	var settings json.RawMessage
+	if a.replacer != nil {
+		if settings, err = a.replacer.AccountSettings(r.Context(), acct.ID); err != nil {
+			return nil, err
+		}
+	}
+	return withSettings(out, settings)
+}
+
+// patchAccount answers PATCH /v2/accounts/{id}: Kazoo's merge into the
+// account document.
+//   - name: the account's name (1 to 128 characters).
 //   - egress_allow (["10.1.0.0/16", …]): the networks besides public
 //     addresses the account may reach; the operator's token only ([] takes
 //     them back).
 //   - music_on_hold ({"media_id": "…"}): the account's music on hold, a
 //     media document of the account ({} or "" removes it); any token that
 //     reaches the account.
+//   - any other key (timezone, caller_id …): merged into the stored ones,
+//     objects key by key; null removes a key. The result is checked as
+//     POST checks it.
 //
 // Every part is checked before any is applied, so a refused one changes
-// nothing.
+// nothing. The answer is the whole document, as GET shows it.
 func (a *API) patchAccount(w http.ResponseWriter, r *http.Request) error {
 	req, err := a.readRequest(w, r)
 	if err != nil {
 		return err
 	}
-	var body struct {
-		Egress *[]string        `json:"egress_allow"`
-		Music  *json.RawMessage `json:"music_on_hold"`
-	}
-	if err := json.Unmarshal(req.Data, &body); err != nil {
+	var body map[string]json.RawMessage
+	if err := json.Unmarshal(req.Data, &body); err != nil || body == nil {
 		return fieldError(http.StatusBadRequest, "validation failed", "data", "type",
-			"egress_allow is a list of IP addresses or CIDRs; music_on_hold an object with a media_id")
+			"an account patch is a JSON object: egress_allow a list of IP addresses or CIDRs, music_on_hold an object with a media_id, other keys as in the account document")
 	}
-	if body.Egress == nil && body.Music == nil {
+	var egressAllow *[]string
+	if raw, ok := body["egress_allow"]; ok {
+		if err := json.Unmarshal(raw, &egressAllow); err != nil || egressAllow == nil {
+			return fieldError(http.StatusBadRequest, "validation failed", "egress_allow", "type", "egress_allow is a list of IP addresses or CIDRs")
+		}
+	}
+	music, hasMusic := body["music_on_hold"]
+	var name *string
+	if raw, ok := body["name"]; ok {
+		var n string
+		if json.Unmarshal(raw, &n) != nil || strings.TrimSpace(n) == "" || utf8.RuneCountInString(strings.TrimSpace(n)) > 128 {
+			return fieldError(http.StatusBadRequest, "validation failed", "name", "type", "an account needs a name of 1 to 128 characters")
+		}
+		n = strings.TrimSpace(n)
+		name = &n
+	}
+	patch := map[string]any{}
+	for k, raw := range body {
+		if slices.Contains(accountOwnKeys, k) || slices.Contains(accountReadOnly, k) {
+			continue
+		}
+		if patch[k], err = decodeValue(raw); err != nil {
+			return fieldError(http.StatusBadRequest, "validation failed", schema.JoinPath("", k), "type", "not a JSON value")
+		}
+	}
+	if egressAllow == nil && !hasMusic && name == nil && len(patch) == 0 {
 		return fieldError(http.StatusBadRequest, "validation failed", "data", "required",
-			"PATCH an account with egress_allow or music_on_hold")
+			"PATCH an account with the keys to change: name, music_on_hold, egress_allow, timezone, caller_id …")
 	}
-	if body.Egress != nil {
-		if err := a.checkEgress(r, *body.Egress); err != nil {
+	if egressAllow != nil {
+		if err := a.checkEgress(r, *egressAllow); err != nil {
 			return err
 		}
 	}
 	var media string
-	if body.Music != nil {
-		if media, err = a.checkMusicOnHold(r, *body.Music); err != nil {
+	if hasMusic {
+		if media, err = a.checkMusicOnHold(r, music); err != nil {
 			return err
 		}
 	}
-	answer := map[string]any{"id": accountOf(r)}
-	if body.Egress != nil {
-		if err := a.setEgress(r, *body.Egress); err != nil {
+	if (name != nil || len(patch) > 0) && a.replacer == nil {
+		return &Error{Status: http.StatusServiceUnavailable, Message: "account settings unavailable"}
+	}
+	merge := func(old json.RawMessage) (json.RawMessage, error) {
+		m, err := settingsMap(old)
+		if err != nil {
+			return nil, err
+		}
+		merged := mergeSettings(m, patch)
+		if err := checkAccountSettings(merged); err != nil {
+			return nil, err
+		}
+		return encodeSettings(merged)
+	}
+	if len(patch) > 0 { // checked on what is stored now, before anything is applied
+		old, err := a.replacer.AccountSettings(r.Context(), accountOf(r))
+		if err != nil {
 			return err
 		}
-		answer["egress_allow"] = *body.Egress
+		if _, err := merge(old); err != nil {
+			return err
+		}
 	}
-	if body.Music != nil {
+	if egressAllow != nil {
+		if err := a.setEgress(r, *egressAllow); err != nil {
+			return err
+		}
+	}
+	if hasMusic {
 		if err := a.music.SetAccountMusicOnHold(r.Context(), accountOf(r), media); err != nil {
 			return err
 		}
 		a.log.Info("account music on hold set", "account_id", accountOf(r), "by_account_id", actorOf(r), "media_id", media)
-		answer["music_on_hold"] = musicOnHold{MediaID: media}
+	}
+	if name != nil || len(patch) > 0 {
+		rename := ""
+		if name != nil {
+			rename = *name
+		}
+		if err := a.replacer.PatchAccount(r.Context(), accountOf(r), rename, merge); err != nil {
+			return err
+		}
+		a.log.Info("account patched", "account_id", accountOf(r), "by_account_id", actorOf(r), "keys", len(patch), "renamed", name != nil)
+	}
+	answer, err := a.accountDocument(r, accountOf(r))
+	if err != nil {
+		return err
+	}
+	if egressAllow != nil {
+		answer["egress_allow"] = *egressAllow
 	}
 	return a.success(w, r, http.StatusOK, answer, "", nil)
 }

@@ -3,8 +3,8 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
-	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -13,37 +13,36 @@ import (
 )
 
 // Kazoo's POST /v2/accounts/{id} replaces the account's own document: the
-// request's data, checked against the accounts schema with its defaults
-// (music_on_hold: {}), is merged with the stored document's private
+// request's data is checked (music_on_hold as PATCH checks it, the other
+// keys with Kazoo's types) and replaces the stored document's public
 // fields only (crossbar_doc:load_merge). So a POST that leaves out
-// music_on_hold removes it, as it removes any public field left out,
-// while what is private to the account (here: the operator's
+// music_on_hold or timezone removes it, as it removes any public field
+// left out, while what is private to the account (here: the operator's
 // egress_allow, the reseller mark, keys, the tree) stays.
 
 // accountReadOnly are the keys GET shows that a POST may send back
 // (a client that posts what it read) and that change nothing.
 var accountReadOnly = []string{"id", "created", "parent_id", "is_reseller"}
 
-// accountFields are the keys of an account's document a POST sets.
-var accountFields = []string{"name", "music_on_hold", "egress_allow"}
-
-// AccountReplacer replaces an account's own document. The server
-// implements it.
+// AccountReplacer replaces an account's own document and keeps its
+// settings. The server implements it.
 type AccountReplacer interface {
-	// ReplaceAccount sets the account's name and music on hold ("" removes
-	// it) in one write; store.ErrNotFound for an unknown account,
-	// *store.MissingRefError for a media not the account's.
-	ReplaceAccount(ctx context.Context, accountID, name, mediaID string) (store.Account, error)
+	AccountSettings
+	// ReplaceAccount sets the account's name, music on hold ("" removes
+	// it) and settings (nil removes them) in one write;
+	// store.ErrNotFound for an unknown account, *store.MissingRefError
+	// for a media not the account's.
+	ReplaceAccount(ctx context.Context, accountID, name, mediaID string, settings json.RawMessage) (store.Account, error)
 }
 
 // replaceAccount answers POST /v2/accounts/{id}, Kazoo's full replace of
-// the account document: name (required, 1 to 128 characters) and
-// music_on_hold (as PATCH takes it; left out, it is removed). egress_allow
-// is the operator's, not the document's: left out it stays, given it is
-// set as PATCH sets it (the operator's token only). id, created,
-// parent_id and is_reseller, as GET shows them, are ignored; any other key
-// is refused (400, each named): Switchboard keeps no more of an account,
-// and a setting silently dropped would look kept.
+// the account document: name (required, 1 to 128 characters),
+// music_on_hold (as PATCH takes it; left out, it is removed) and every
+// other key (timezone, caller_id …: checked with Kazoo's types, kept as
+// given, left out removed). egress_allow is the operator's, not the
+// document's: left out it stays, given it is set as PATCH sets it (the
+// operator's token only). id, created, parent_id and is_reseller, as GET
+// shows them, are ignored.
 func (a *API) replaceAccount(w http.ResponseWriter, r *http.Request) error {
 	req, err := a.readRequest(w, r)
 	if err != nil {
@@ -54,11 +53,11 @@ func (a *API) replaceAccount(w http.ResponseWriter, r *http.Request) error {
 		return fieldError(http.StatusBadRequest, "validation failed", "data", "type", "an account document is a JSON object")
 	}
 	var bad schema.ValidationError
-	for k := range body {
-		if !slices.Contains(accountFields, k) && !slices.Contains(accountReadOnly, k) {
-			bad = append(bad, schema.FieldError{Path: schema.JoinPath("", k), Rule: "unsupported",
-				Message: "Switchboard keeps no " + k + " for an account (it keeps name and music_on_hold; egress_allow is the operator's)"})
-		}
+	settings, err := accountSettingsOf(body)
+	if v, ok := errors.AsType[schema.ValidationError](err); ok {
+		bad = append(bad, v...)
+	} else if err != nil {
+		return err
 	}
 	var name string
 	if raw, ok := body["name"]; !ok {
@@ -67,8 +66,7 @@ func (a *API) replaceAccount(w http.ResponseWriter, r *http.Request) error {
 		bad = append(bad, schema.FieldError{Path: "name", Rule: "type", Message: "an account needs a name of 1 to 128 characters"})
 	}
 	if len(bad) > 0 {
-		slices.SortFunc(bad, func(x, y schema.FieldError) int { return strings.Compare(x.Path, y.Path) })
-		return bad
+		return bad.Sorted()
 	}
 	name = strings.TrimSpace(name)
 	if a.replacer == nil {
@@ -89,15 +87,23 @@ func (a *API) replaceAccount(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	acct, err := a.replacer.ReplaceAccount(r.Context(), accountOf(r), name, media)
+	stored, err := encodeSettings(settings)
 	if err != nil {
 		return err
 	}
-	a.log.Info("account replaced", "account_id", acct.ID, "by_account_id", actorOf(r), "media_id", media)
+	acct, err := a.replacer.ReplaceAccount(r.Context(), accountOf(r), name, media, stored)
+	if err != nil {
+		return err
+	}
+	a.log.Info("account replaced", "account_id", acct.ID, "by_account_id", actorOf(r), "media_id", media, "settings", len(settings))
 	if allow != nil {
 		if err := a.setEgress(r, *allow); err != nil {
 			return err
 		}
 	}
-	return a.success(w, r, http.StatusOK, accountAnswer{Account: acct, MusicOnHold: musicOnHold{MediaID: media}}, "", nil)
+	out, err := withSettings(accountAnswer{Account: acct, MusicOnHold: musicOnHold{MediaID: media}}, stored)
+	if err != nil {
+		return err
+	}
+	return a.success(w, r, http.StatusOK, out, "", nil)
 }

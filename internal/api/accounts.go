@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"unicode/utf8"
@@ -27,13 +28,43 @@ func (a *API) createSubAccount(w http.ResponseWriter, r *http.Request) error {
 	if err := checkNewAccountMusic(req.Data); err != nil {
 		return err
 	}
+	var body map[string]json.RawMessage
+	if err := json.Unmarshal(req.Data, &body); err != nil {
+		return fieldError(http.StatusBadRequest, "validation failed", "data", "type", "an account document is a JSON object")
+	}
+	settings, err := accountSettingsOf(body)
+	if err != nil {
+		return err
+	}
+	if len(settings) > 0 && a.replacer == nil {
+		return &Error{Status: http.StatusServiceUnavailable, Message: "account settings unavailable"}
+	}
+	if _, ok := body["egress_allow"]; ok {
+		return fieldError(http.StatusBadRequest, "validation failed", "egress_allow", "unsupported",
+			"a new account has no egress_allow: the operator sets it with PATCH once the account exists")
+	}
+	stored, err := encodeSettings(settings)
+	if err != nil {
+		return err
+	}
 	acct, key, err := store.AddChildAccount(r.Context(), a.store, actorOf(r), accountOf(r), name)
 	if err != nil {
 		return err
 	}
-	return a.success(w, r, http.StatusCreated, map[string]any{
+	if stored != nil {
+		set := func(json.RawMessage) (json.RawMessage, error) { return stored, nil }
+		if err := a.replacer.PatchAccount(r.Context(), acct.ID, "", set); err != nil {
+			return fmt.Errorf("new account %s: %w", acct.ID, err)
+		}
+	}
+	out, err := withSettings(map[string]any{
 		"id": acct.ID, "name": acct.Name, "created": acct.Created, "parent_id": acct.ParentID, "is_reseller": false, "api_key": key,
-	}, "", nil)
+		"music_on_hold": musicOnHold{},
+	}, stored)
+	if err != nil {
+		return err
+	}
+	return a.success(w, r, http.StatusCreated, out, "", nil)
 }
 
 // rotateAPIKey issues a new API key for the account (Kazoo's PUT

@@ -34,6 +34,9 @@ func schemaSource(name string) ([]byte, bool) {
 		}
 		return s.Schema, true
 	}
+	if name == "accounts" {
+		return accountSchemaSource, true
+	}
 	k, ok := document.Lookup(name)
 	if !ok || len(k.Schema) == 0 {
 		return nil, false
@@ -43,7 +46,7 @@ func schemaSource(name string) ([]byte, bool) {
 
 // schemaNames lists every schema served, sorted.
 func schemaNames() []string {
-	var out []string
+	out := []string{"accounts"}
 	for _, k := range document.Kinds() {
 		if len(k.Schema) > 0 {
 			out = append(out, k.Name)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/switchboard/switchboard/internal/api"
 	"github.com/switchboard/switchboard/internal/sip"
@@ -31,8 +32,21 @@ func (s *Server) SetAccountMusicOnHold(ctx context.Context, accountID, mediaID s
 	return s.egressDB.SetAccountMusicOnHold(ctx, accountID, mediaID)
 }
 
-// ReplaceAccount sets an account's name and music on hold in one write
-// (api.AccountReplacer: Kazoo's POST /v2/accounts/{id}).
-func (s *Server) ReplaceAccount(ctx context.Context, accountID, name, mediaID string) (store.Account, error) {
-	return s.egressDB.ReplaceAccount(ctx, accountID, name, mediaID)
+// ReplaceAccount sets an account's name, music on hold and other
+// settings in one write (api.AccountReplacer: Kazoo's POST
+// /v2/accounts/{id}).
+func (s *Server) ReplaceAccount(ctx context.Context, accountID, name, mediaID string, settings json.RawMessage) (store.Account, error) {
+	return s.egressDB.ReplaceAccount(ctx, accountID, name, mediaID, settings)
+}
+
+// AccountSettings are the other keys of an account's document
+// (api.AccountSettings).
+func (s *Server) AccountSettings(ctx context.Context, accountID string) (json.RawMessage, error) {
+	return s.egressDB.AccountSettings(ctx, accountID)
+}
+
+// PatchAccount renames an account and updates its other keys in one write
+// (api.AccountSettings: Kazoo's PATCH /v2/accounts/{id}).
+func (s *Server) PatchAccount(ctx context.Context, accountID, name string, fn func(old json.RawMessage) (json.RawMessage, error)) error {
+	return s.egressDB.PatchAccount(ctx, accountID, name, fn)
 }

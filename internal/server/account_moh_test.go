@@ -85,7 +85,7 @@ func TestAccountMusicOnHoldSetting(t *testing.T) {
 // account's own document: name and music_on_hold as given, a
 // music_on_hold left out removed (Kazoo's full replace), what GET showed
 // sent back unchanged accepted. Refused with nothing changed: no name,
-// a key Switchboard keeps nothing for, another account's media, a tenant
+// a key of the wrong type, another account's media, a tenant
 // posting its parent. A new account (PUT) takes no media id: it has
 // none, and its parent's is another account's.
 func TestAccountReplace(t *testing.T) {
@@ -134,7 +134,7 @@ func TestAccountReplace(t *testing.T) {
 	}{
 		{"no name", tokenB, map[string]any{"music_on_hold": map[string]any{}}, 400, `"name"`},
 		{"a blank name", tokenB, map[string]any{"name": "  "}, 400, `"name"`},
-		{"a key kept nowhere", tokenB, map[string]any{"name": "X", "timezone": "Europe/Paris", "caller_id": map[string]any{}}, 400, `"timezone"`},
+		{"a key of the wrong type", tokenB, map[string]any{"name": "X", "timezone": 7, "caller_id": map[string]any{}}, 400, `"timezone"`},
 		{"another account's media", tokenB, map[string]any{"name": "X", "music_on_hold": map[string]any{"media_id": theirs}}, 400, `music_on_hold.media_id`},
 		{"an unknown media", tokenB, map[string]any{"name": "X", "music_on_hold": map[string]any{"media_id": "0123456789abcdef0123456789abcdef"}}, 400, `music_on_hold.media_id`},
 		{"music of the wrong shape", tokenB, map[string]any{"name": "X", "music_on_hold": "loud"}, 400, `music_on_hold.media_id`},

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -50,11 +51,12 @@ func (d *DB) SetAccountMusicOnHold(ctx context.Context, accountID, mediaID strin
 }
 
 // ReplaceAccount is Kazoo's full replace of an account's own document
-// (POST /v2/accounts/{id}): its name and its music on hold ("" removes
-// it) in one write, with SetAccountMusicOnHold's errors. What the operator
-// keeps for the account (egress networks, the reseller mark, keys) is left
-// alone, as Kazoo keeps an account's private fields.
-func (d *DB) ReplaceAccount(ctx context.Context, accountID, name, mediaID string) (store.Account, error) {
+// (POST /v2/accounts/{id}): its name, its music on hold ("" removes it)
+// and its other settings (a JSON object; nil or {} removes them) in one
+// write, with SetAccountMusicOnHold's errors. What the operator keeps for
+// the account (egress networks, the reseller mark, keys) is left alone,
+// as Kazoo keeps an account's private fields.
+func (d *DB) ReplaceAccount(ctx context.Context, accountID, name, mediaID string, settings json.RawMessage) (store.Account, error) {
 	var out store.Account
 	err := d.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE accounts SET name = ? WHERE id = ?`, name, accountID)
@@ -67,6 +69,9 @@ func (d *DB) ReplaceAccount(ctx context.Context, accountID, name, mediaID string
 			return store.ErrNotFound
 		}
 		if err := setMusicOnHold(ctx, tx, accountID, mediaID, millis(d.now())); err != nil {
+			return err
+		}
+		if err := setSettings(ctx, tx, accountID, settings, millis(d.now())); err != nil {
 			return err
 		}
 		out, err = scanAccount(tx.QueryRowContext(ctx,

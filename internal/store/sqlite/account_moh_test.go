@@ -96,7 +96,7 @@ func TestAccountMusicOnHoldHoldsItsMedia(t *testing.T) {
 		t.Errorf("deleting the music on hold: %v, want in use by the account", err)
 	}
 
-	a, err := db.ReplaceAccount(ctx, "a1", "Renamed", "m2")
+	a, err := db.ReplaceAccount(ctx, "a1", "Renamed", "m2", nil)
 	if err != nil || a.Name != "Renamed" || a.ID != "a1" {
 		t.Fatalf("replace: %+v %v", a, err)
 	}
@@ -106,16 +106,16 @@ func TestAccountMusicOnHoldHoldsItsMedia(t *testing.T) {
 	if _, err := db.DeleteDoc(ctx, "media", "a1", "m1", "", false); err != nil {
 		t.Errorf("the music before, no longer used: %v", err)
 	}
-	if _, err := db.ReplaceAccount(ctx, "a1", "Again", "m1b"); err == nil {
+	if _, err := db.ReplaceAccount(ctx, "a1", "Again", "m1b", nil); err == nil {
 		t.Error("replaced with another account's media")
 	}
 	if a, _ := db.GetAccount(ctx, "a1"); a.Name != "Renamed" {
 		t.Errorf("a refused replace renamed the account: %q", a.Name)
 	}
-	if _, err := db.ReplaceAccount(ctx, "nobody", "x", ""); !errors.Is(err, store.ErrNotFound) {
+	if _, err := db.ReplaceAccount(ctx, "nobody", "x", "", nil); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("unknown account: %v", err)
 	}
-	if _, err := db.ReplaceAccount(ctx, "a1", "Renamed", ""); err != nil {
+	if _, err := db.ReplaceAccount(ctx, "a1", "Renamed", "", nil); err != nil {
 		t.Fatal(err)
 	}
 	if m, _ := db.AccountMusicOnHold(ctx, "a1"); m != "" {
