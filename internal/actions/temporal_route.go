@@ -36,7 +36,8 @@ type TemporalRules interface {
 // set stands for its rules. The first rule active now takes the child named
 // after its id (or after its set's id); no rule active: "_".
 //
-// Each rule is read in its own timezone, else the block's, else UTC. With
+// Each rule is read in its own timezone, else the block's, else the
+// account's (Kazoo's account timezone), else UTC. With
 // action enable, disable or reset the block instead forces the listed rules
 // on or off, or returns them to their schedule, and ends the call (a
 // feature code); menu asks the caller which.
@@ -70,7 +71,11 @@ func (a *TemporalRoute) Exec(ctx context.Context, x *engine.Exec) (string, error
 	case "menu":
 		return engine.BranchEnd, a.menu(ctx, x, svc)
 	}
-	loc, err := temporal.LoadLocation(a.Timezone)
+	zone := a.Timezone
+	if zone == "" {
+		zone = x.Account.Timezone
+	}
+	loc, err := temporal.LoadLocation(zone)
 	if err != nil {
 		return "_", err
 	}

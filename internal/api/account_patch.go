@@ -175,6 +175,7 @@ func (a *API) patchAccount(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		a.log.Info("account patched", "account_id", accountOf(r), "by_account_id", actorOf(r), "keys", len(patch), "renamed", name != nil)
+		a.accountChanged(r, accountOf(r))
 	}
 	answer, err := a.accountDocument(r, accountOf(r))
 	if err != nil {

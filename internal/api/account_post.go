@@ -96,6 +96,7 @@ func (a *API) replaceAccount(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a.log.Info("account replaced", "account_id", acct.ID, "by_account_id", actorOf(r), "media_id", media, "settings", len(settings))
+	a.accountChanged(r, acct.ID)
 	if allow != nil {
 		if err := a.setEgress(r, *allow); err != nil {
 			return err

@@ -108,6 +108,14 @@ func checkAccountSettings(s map[string]any) error {
 	return nil
 }
 
+// accountChanged tells the server an account's settings changed, so
+// what it keeps of them (timezone, caller ID) is read again.
+func (a *API) accountChanged(r *http.Request, accountID string) {
+	if a.onAccount != nil {
+		a.onAccount(r.Context(), accountID)
+	}
+}
+
 // decodeValue reads one JSON value, numbers kept exact.
 func decodeValue(raw json.RawMessage) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))

@@ -56,6 +56,7 @@ func (a *API) createSubAccount(w http.ResponseWriter, r *http.Request) error {
 		if err := a.replacer.PatchAccount(r.Context(), acct.ID, "", set); err != nil {
 			return fmt.Errorf("new account %s: %w", acct.ID, err)
 		}
+		a.accountChanged(r, acct.ID)
 	}
 	out, err := withSettings(map[string]any{
 		"id": acct.ID, "name": acct.Name, "created": acct.Created, "parent_id": acct.ParentID, "is_reseller": false, "api_key": key,

@@ -114,8 +114,9 @@ type Deps struct {
 	// Accounts replaces an account's own document (Kazoo's POST
 	// /v2/accounts/{id}: its name and music_on_hold).
 	Accounts AccountReplacer
-	// AccountChanged, when set, is told of an account whose auth token
-	// changed, so that caches of it (the server's) are refreshed.
+	// AccountChanged, when set, is told of an account whose auth token or
+	// settings (timezone, caller_id …) changed, so that caches of it (the
+	// server's) are refreshed.
 	AccountChanged func(ctx context.Context, accountID string)
 	// Media keeps the media documents' audio (…/media/{id}/raw, tts media,
 	// export and import).

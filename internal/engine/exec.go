@@ -37,6 +37,9 @@ type Account struct {
 	ID string
 	// SigningSecret signs webhooks (X-Twilio-Signature's auth token).
 	SigningSecret string
+	// Timezone is the account's own (Kazoo's account timezone, an IANA
+	// name), "" when it sets none: the zone of time rules that name none.
+	Timezone string
 }
 
 // Deps are the dependencies Actions use (the webhook client, the call log,

@@ -197,3 +197,62 @@ func TestAccountSettingsWall(t *testing.T) {
 		t.Errorf("B after posting is_reseller and a refused patch: %v", d)
 	}
 }
+
+// TestAccountTimezoneRoutes: a temporal route whose rules and block name no
+// timezone reads the time in the account's (Kazoo's account timezone), as
+// soon as it is set, and in UTC again once it is removed.
+func TestAccountTimezoneRoutes(t *testing.T) {
+	t.Parallel()
+	s := servertest.New(t)
+	b, tokenB := s.AddAccount("Tenant B")
+	base := "/v2/accounts/" + b
+	st, env := s.Do("PUT", base+"/temporal_rules", tokenB, map[string]any{"data": map[string]any{
+		"name": "Office hours", "cycle": "weekly", "wdays": []string{"monday", "tuesday", "wednesday", "thursday", "friday"},
+		"time_window_start": 32400, "time_window_stop": 61200}})
+	if st != http.StatusCreated {
+		t.Fatalf("rule: %d %v", st, env)
+	}
+	rule := env["data"].(map[string]any)["id"].(string)
+	tts := func(text string) map[string]any {
+		return map[string]any{"module": "tts", "data": map[string]any{"text": text}}
+	}
+	if st, env := s.Do("PUT", base+"/callflows", tokenB, map[string]any{"data": map[string]any{"numbers": []string{"5100"}, "flow": map[string]any{
+		"module": "temporal_route", "data": map[string]any{"rules": []string{rule}},
+		"children": map[string]any{rule: tts("Open."), "_": tts("Closed.")}}}}); st != http.StatusCreated {
+		t.Fatalf("flow: %d %v", st, env)
+	}
+	// 10:00 in Tokyo on a Tuesday is 01:00 UTC: closed in UTC, open in Tokyo.
+	said := func() (string, string) {
+		t.Helper()
+		st, env := s.Do("POST", base+"/simulate", tokenB, map[string]any{"data": map[string]any{"to": "5100", "at": "2025-06-03T10:00:00+09:00"}})
+		if st != http.StatusOK {
+			t.Fatalf("simulate: %d %v", st, env)
+		}
+		text, zone := "", ""
+		for _, e := range env["data"].(map[string]any)["trace"].([]any) {
+			ev := e.(map[string]any)
+			if ev["op"] == "say" {
+				text, _ = ev["text"].(string)
+			}
+			if z, ok := ev["timezone"].(string); ok {
+				zone = z
+			}
+		}
+		return text, zone
+	}
+	if text, zone := said(); text != "Closed." || zone != "UTC" {
+		t.Errorf("without an account timezone: %q in %q, want Closed. in UTC", text, zone)
+	}
+	if st, env := s.Do("PATCH", base, tokenB, map[string]any{"data": map[string]any{"timezone": "Asia/Tokyo"}}); st != http.StatusOK {
+		t.Fatalf("patch: %d %v", st, env)
+	}
+	if text, zone := said(); text != "Open." || zone != "Asia/Tokyo" {
+		t.Errorf("with the account in Tokyo: %q in %q, want Open. in Asia/Tokyo", text, zone)
+	}
+	if st, env := s.Do("PATCH", base, tokenB, map[string]any{"data": map[string]any{"timezone": nil}}); st != http.StatusOK {
+		t.Fatalf("patch: %d %v", st, env)
+	}
+	if text, zone := said(); text != "Closed." || zone != "UTC" {
+		t.Errorf("after removing it: %q in %q, want Closed. in UTC", text, zone)
+	}
+}

@@ -199,14 +199,19 @@ func (c *Calls) account(ctx context.Context, id string) (engine.Account, error) 
 	if err != nil {
 		return engine.Account{}, fmt.Errorf("load account %s: %w", id, err)
 	}
-	a = engine.Account{ID: acct.ID, SigningSecret: acct.SigningSecret}
+	settings, err := c.store.AccountSettings(ctx, id)
+	if err != nil {
+		return engine.Account{}, fmt.Errorf("load account %s: %w", id, err)
+	}
+	a = engine.Account{ID: acct.ID, SigningSecret: acct.SigningSecret, Timezone: readAccountDefaults(settings).Timezone}
 	c.mu.Lock()
 	c.accounts[id] = a
 	c.mu.Unlock()
 	return a, nil
 }
 
-// refresh reloads a cached account (its auth token was rotated); on a
+// refresh reloads a cached account (its auth token was rotated, its
+// settings changed); on a
 // store failure the entry is dropped and loaded again by the next call.
 func (c *Calls) refresh(ctx context.Context, id string) {
 	c.mu.Lock()

@@ -23,6 +23,9 @@ type phoneDirectory struct {
 	users   map[string]userEntry     // account/id
 	byLogin map[string][]string      // username@realm and username → account/id of devices
 	groups  map[string][]call.Target // account/id → members (kind user or device)
+	// accountCID is each account's default caller ID (number, name), for
+	// the devices whose own and owner's set none.
+	accountCID map[string][2]string
 }
 
 type devEntry struct {
@@ -52,7 +55,18 @@ var _ sip.Directory = (*phoneDirectory)(nil)
 
 func newPhoneDirectory() *phoneDirectory {
 	return &phoneDirectory{devices: map[string]devEntry{}, users: map[string]userEntry{}, byLogin: map[string][]string{},
-		groups: map[string][]call.Target{}}
+		groups: map[string][]call.Target{}, accountCID: map[string][2]string{}}
+}
+
+// setAccountCallerID sets an account's default caller ID ("" for none).
+func (p *phoneDirectory) setAccountCallerID(accountID, number, name string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if number == "" && name == "" {
+		delete(p.accountCID, accountID)
+		return
+	}
+	p.accountCID[accountID] = [2]string{number, name}
 }
 
 // deviceBody is what the directory reads of a devices document.
@@ -236,7 +250,7 @@ func (p *phoneDirectory) removeLocked(d store.Doc) {
 }
 
 // deviceLocked builds the registrar's Device: the owner's caller ID
-// first, then the device's own; the device's call forwarding when it is
+// first, then the device's own, then the account's (its caller_id); the device's call forwarding when it is
 // on, else the owner's merged over the device's (Kazoo's merge); the
 // device's music on hold, else the owner's.
 func (p *phoneDirectory) deviceLocked(e devEntry) sip.Device {
@@ -258,6 +272,12 @@ func (p *phoneDirectory) deviceLocked(e devEntry) sip.Device {
 		}
 		d.Disabled = d.Disabled || u.disabled
 		d.DoNotDisturb = d.DoNotDisturb || u.dnd
+	}
+	if cid, ok := p.accountCID[e.account]; ok && d.CallerIDNumber == "" {
+		d.CallerIDNumber = cid[0]
+		if d.CallerIDName == "" {
+			d.CallerIDName = cid[1]
+		}
 	}
 	return d
 }

@@ -82,3 +82,48 @@ func TestDirectoryMusicOnHold(t *testing.T) {
 		}
 	}
 }
+
+// TestDirectoryAccountCallerID: a device whose own caller ID and whose
+// owner's are unset presents its account's (caller_id.internal, else
+// caller_id.external); a device or owner that sets one keeps it; another
+// account's is never used; removing the account's takes it back.
+func TestDirectoryAccountCallerID(t *testing.T) {
+	p := newPhoneDirectory()
+	put := func(account, kind, id, body string) {
+		p.put(store.Doc{Kind: kind, ID: id, AccountID: account, Body: []byte(body)})
+	}
+	put("a1", "users", "u1", `{"first_name":"Ann","last_name":"Lee"}`)
+	put("a1", "users", "u2", `{"first_name":"Bo","last_name":"Kim","caller_id":{"internal":{"number":"201"}}}`)
+	put("a1", "devices", "d1", `{"owner_id":"u1","sip":{"username":"ann"}}`)
+	put("a1", "devices", "d2", `{"owner_id":"u2","sip":{"username":"bo"}}`)
+	put("a1", "devices", "d3", `{"sip":{"username":"lobby"}}`)
+	put("a2", "devices", "d4", `{"sip":{"username":"other"}}`)
+	for _, raw := range []string{
+		`{"caller_id":{"external":{"number":"+14155550100","name":"A1 Corp"}}}`,
+		`{"caller_id":{"internal":{"number":"+14155550100","name":"A1 Corp"},"external":{"number":"+1999"}}}`,
+	} {
+		number, name := readAccountDefaults([]byte(raw)).callerID()
+		p.setAccountCallerID("a1", number, name)
+		for _, tc := range []struct{ id, number, name string }{
+			{"d1", "+14155550100", "Ann Lee"}, // the owner's name, the account's number
+			{"d2", "201", "Bo Kim"},
+			{"d3", "+14155550100", "A1 Corp"},
+		} {
+			ds := p.Devices("a1", call.Target{Kind: "device", Value: tc.id})
+			if len(ds) != 1 {
+				t.Fatalf("%s: %d devices", tc.id, len(ds))
+			}
+			d := ds[0]
+			if d.CallerIDNumber != tc.number || d.CallerIDName != tc.name {
+				t.Errorf("%s with %s: %q %q, want %q %q", tc.id, raw, d.CallerIDNumber, d.CallerIDName, tc.number, tc.name)
+			}
+		}
+	}
+	if d, ok := p.Device("a2", "other"); !ok || d.CallerIDNumber != "" {
+		t.Errorf("another account's device took a1's caller ID: %q", d.CallerIDNumber)
+	}
+	p.setAccountCallerID("a1", "", "")
+	if d, ok := p.Device("a1", "lobby"); !ok || d.CallerIDNumber != "" || d.CallerIDName != "" {
+		t.Errorf("after removing it: %q %q", d.CallerIDNumber, d.CallerIDName)
+	}
+}

@@ -220,6 +220,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		callLog.Close()
 		return nil, err
 	}
+	if err := s.loadAccountDefaults(ctx); err != nil {
+		db.Close()
+		callLog.Close()
+		return nil, err
+	}
 	if err := reindexPending(ctx, db, log.With("component", "indexes")); err != nil {
 		db.Close()
 		callLog.Close()
@@ -272,7 +277,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	deps.Voicemail = &voicemail.Store{Docs: db, Audio: s.media}
 	cfg.API.Reserved = append(cfg.API.Reserved, s.trunks.trust...)
 	s.api = api.New(cfg.API, db, log.With("component", "api"),
-		api.Deps{CallLog: s.listed, Simulator: s, Egress: s, Music: s, Accounts: s, AccountChanged: s.calls.refresh, Media: s.media,
+		api.Deps{CallLog: s.listed, Simulator: s, Egress: s, Music: s, Accounts: s, AccountChanged: s.accountChanged, Media: s.media,
 			Registrations: s, Webhooks: webhooks})
 	return s, nil
 }

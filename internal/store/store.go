@@ -118,6 +118,10 @@ type Store interface {
 	CreateAccount(ctx context.Context, a Account, keyHashes ...string) (Account, error)
 	GetAccount(ctx context.Context, id string) (Account, error)
 	ListAccounts(ctx context.Context) ([]Account, error)
+	// AccountSettings returns the keys of an account's Kazoo document kept
+	// besides its name and music on hold (timezone, caller_id …) as a JSON
+	// object, nil when none; ErrNotFound when there is no such account.
+	AccountSettings(ctx context.Context, accountID string) (json.RawMessage, error)
 	// SetSigningSecret replaces an account's signing secret (auth token)
 	// and keeps the one it replaces valid until previousUntil (a zero time:
 	// not at all); ErrNotFound when there is no such account.
