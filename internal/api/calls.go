@@ -104,15 +104,31 @@ func callSummary(c store.CallRecord) map[string]any {
 	return m
 }
 
-// callStatus says in one word how a call went: "in_progress", "refused"
-// (ended with a SIP refusal before any call flow ran: an untrusted source,
-// an overload, a number no flow handles …) or "completed".
+// callStatus says in one word how a call went: "in_progress";
+// "refused" (ended with a SIP refusal before any call flow ran: an
+// untrusted source, an overload, a number no flow handles …); for a call
+// whose flow ended it unanswered, what the caller got, in Twilio's words:
+// "busy" (486, 600), "no-answer" (408, 480: a do-not-disturb user, no
+// phone registered, a flow that ends without answering), "failed" (any
+// other refusal); else "completed".
 func callStatus(c store.CallRecord) string {
+	code, refused := strings.CutPrefix(c.HangupCause, "sip:")
+	refused = refused && c.HangupBy == "switchboard"
 	switch {
 	case c.Ended.IsZero():
 		return "in_progress"
-	case c.CallflowID == "" && strings.HasPrefix(c.HangupCause, "sip:") && c.HangupBy == "switchboard":
+	case refused && c.CallflowID == "":
 		return "refused"
+	case refused:
+		switch code {
+		case "486", "600":
+			return "busy"
+		case "408", "480":
+			return "no-answer"
+		case "487":
+			return "canceled"
+		}
+		return "failed"
 	}
 	return "completed"
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -109,6 +111,7 @@ func (c *Calls) Handle(ctx context.Context, ch call.Channel, tr *call.Trace) eng
 	}
 	rec.Ended = tr.Start().Add(time.Duration(lastTMS(tr)) * time.Millisecond)
 	rec.HangupCause, rec.HangupBy = res.Cause, res.By
+	rec.HangupCause = callerGot(ch, res)
 	rec.Trace = tr.JSONL()
 	if marked := c.live.end(rec.AccountID, rec.ID); marked != nil {
 		<-marked // the in-progress row first, then this one over it
@@ -117,6 +120,22 @@ func (c *Calls) Handle(ctx context.Context, ch call.Channel, tr *call.Trace) eng
 	c.live.remove(rec.AccountID, rec.ID)
 	c.metrics.CallEnded(res.Cause)
 	return res
+}
+
+// callerGot is the hangup cause the call log records: the refusal the
+// caller got ("sip:480", "sip:486") when Switchboard ended the call
+// unanswered — a flow that ends without answering, after a do-not-disturb
+// or busy user, a forward loop, no phone registered, says NORMAL_CLEARING
+// to the engine, but the caller heard a 480 — else the engine's cause.
+func callerGot(ch call.Channel, res engine.Result) string {
+	fr, ok := ch.(interface{ FinalResponse() int })
+	if !ok || res.By != call.HangupBySwitchboard || strings.HasPrefix(res.Cause, "sip:") {
+		return res.Cause
+	}
+	if code := fr.FinalResponse(); code >= 300 {
+		return "sip:" + strconv.Itoa(code)
+	}
+	return res.Cause
 }
 
 // routeError is a call that cannot run; the SIP code says why.

@@ -33,7 +33,10 @@ type inLeg struct {
 	sess      MediaSession
 	offerless bool        // the INVITE had no SDP: our 200 offers, the ACK answers
 	final     atomic.Bool // a final response to the INVITE was sent
-	answered  atomic.Bool // the 200 was sent
+	// refusal is the code of the final non-2xx response sent to the
+	// INVITE, 0 while none: what the caller got (FinalResponse).
+	refusal  atomic.Int32
+	answered atomic.Bool // the 200 was sent
 
 	recording callRecord // record_call's (record_call.go)
 	moh       string     // the calling phone's music on hold (hold_music.go)
@@ -242,12 +245,20 @@ func (l *inLeg) finalLocked(code int, hdrs ...sipmsg.Header) {
 		res.AppendHeader(h)
 	}
 	l.final.Store(true)
+	if code >= 300 {
+		l.refusal.Store(int32(code))
+	}
 	if err := l.tx.Respond(res); err != nil {
 		l.log.Debug("final response not sent", "code", code, "err", err)
 	}
 	l.state = stateEnded
 	l.cancel(errEnded)
 }
+
+// FinalResponse is the code of the refusal (a final response of 300 or
+// more) the caller got, 0 when none was sent: the call log records what
+// the caller got, which a flow's NORMAL_CLEARING does not say.
+func (l *inLeg) FinalResponse() int { return int(l.refusal.Load()) }
 
 // Hangup ends the call: a final response when unanswered (480, or the
 // code the cause names), BYE when answered. After the caller hung up it
