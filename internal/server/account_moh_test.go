@@ -10,15 +10,12 @@ import (
 	"github.com/switchboard/switchboard/internal/servertest"
 )
 
-// TestAccountMusicOnHoldSetting: an account sets its music on hold (PATCH
-// …/accounts/{id} music_on_hold.media_id, Kazoo's account field) to one
-// of its media, GET shows it, {} removes it, and it survives a restart.
-// The walls: another account's media id, an unknown one and a bad shape
-// are 400 and change nothing; a tenant cannot set its parent's.
-func TestAccountMusicOnHoldSetting(t *testing.T) {
-	t.Parallel()
-	s := servertest.New(t)
-	b, tokenB := s.AddAccount("Tenant B")
+// tenantWithMedia starts a server with a tenant B (its id and token) and a
+// media of B's (mine) and of the operator's (theirs).
+func tenantWithMedia(t *testing.T) (s *servertest.Server, b, tokenB, mine, theirs string) {
+	t.Helper()
+	s = servertest.New(t)
+	b, tokenB = s.AddAccount("Tenant B")
 	media := func(acct, token, name string) string {
 		t.Helper()
 		st, env := s.Do("PUT", "/v2/accounts/"+acct+"/media", token, map[string]any{"data": map[string]any{"name": name}})
@@ -27,7 +24,17 @@ func TestAccountMusicOnHoldSetting(t *testing.T) {
 		}
 		return env["data"].(map[string]any)["id"].(string)
 	}
-	mine, theirs := media(b, tokenB, "B's hold music"), media(s.AccountID, s.Token, "the operator's hold music")
+	return s, b, tokenB, media(b, tokenB, "B's hold music"), media(s.AccountID, s.Token, "the operator's hold music")
+}
+
+// TestAccountMusicOnHoldSetting: an account sets its music on hold (PATCH
+// …/accounts/{id} music_on_hold.media_id, Kazoo's account field) to one
+// of its media, GET shows it, {} removes it, and it survives a restart.
+// The walls: another account's media id, an unknown one and a bad shape
+// are 400 and change nothing; a tenant cannot set its parent's.
+func TestAccountMusicOnHoldSetting(t *testing.T) {
+	t.Parallel()
+	s, b, tokenB, mine, theirs := tenantWithMedia(t)
 	moh := func(acct, token string) (int, any) {
 		st, env := s.Do("GET", "/v2/accounts/"+acct, token, nil)
 		data, _ := env["data"].(map[string]any)
@@ -90,17 +97,7 @@ func TestAccountMusicOnHoldSetting(t *testing.T) {
 // none, and its parent's is another account's.
 func TestAccountReplace(t *testing.T) {
 	t.Parallel()
-	s := servertest.New(t)
-	b, tokenB := s.AddAccount("Tenant B")
-	media := func(acct, token, name string) string {
-		t.Helper()
-		st, env := s.Do("PUT", "/v2/accounts/"+acct+"/media", token, map[string]any{"data": map[string]any{"name": name}})
-		if st != http.StatusCreated {
-			t.Fatalf("media %s: %d %v", name, st, env)
-		}
-		return env["data"].(map[string]any)["id"].(string)
-	}
-	mine, theirs := media(b, tokenB, "B's hold music"), media(s.AccountID, s.Token, "the operator's hold music")
+	s, b, tokenB, mine, theirs := tenantWithMedia(t)
 	get := func() map[string]any {
 		t.Helper()
 		st, env := s.Do("GET", "/v2/accounts/"+b, tokenB, nil)

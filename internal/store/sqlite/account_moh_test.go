@@ -2,9 +2,11 @@ package sqlite_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/switchboard/switchboard/internal/store"
+	"github.com/switchboard/switchboard/internal/store/sqlite"
 	"github.com/switchboard/switchboard/internal/store/storetest"
 )
 
@@ -13,15 +15,8 @@ import (
 // and cannot be set on an account that does not exist, nor to a media
 // that is not the account's (another account's, none at all).
 func TestAccountMusicOnHold(t *testing.T) {
-	db, path := tempDB(t)
+	db, path := twoAccountsWithMedia(t, []string{"media-1", "media-2"}, []string{"media-b"})
 	ctx := t.Context()
-	storetest.Account(t, db, "a1")
-	storetest.Account(t, db, "a2")
-	for _, w := range []store.DocWrite{media("a1", "media-1"), media("a1", "media-2"), media("a2", "media-b")} {
-		if _, err := db.CreateDoc(ctx, w); err != nil {
-			t.Fatal(err)
-		}
-	}
 	get := func(acct string) string {
 		t.Helper()
 		m, err := db.AccountMusicOnHold(ctx, acct)
@@ -72,15 +67,8 @@ func TestAccountMusicOnHold(t *testing.T) {
 // and sets or removes the music in one write, refusing a media not the
 // account's with nothing changed.
 func TestAccountMusicOnHoldHoldsItsMedia(t *testing.T) {
-	db, _ := tempDB(t)
+	db, _ := twoAccountsWithMedia(t, []string{"m1", "m2"}, []string{"m1b"})
 	ctx := t.Context()
-	storetest.Account(t, db, "a1")
-	storetest.Account(t, db, "a2")
-	for _, w := range []store.DocWrite{media("a1", "m1"), media("a1", "m2"), media("a2", "m1b")} {
-		if _, err := db.CreateDoc(ctx, w); err != nil {
-			t.Fatal(err)
-		}
-	}
 	if err := db.SetAccountMusicOnHold(ctx, "a1", "m1"); err != nil {
 		t.Fatal(err)
 	}
@@ -124,6 +112,23 @@ func TestAccountMusicOnHoldHoldsItsMedia(t *testing.T) {
 	if _, err := db.DeleteDoc(ctx, "media", "a1", "m2", "", false); err != nil {
 		t.Errorf("the music after it was removed: %v", err)
 	}
+}
+
+// twoAccountsWithMedia is a database with accounts a1 and a2, each with
+// media documents of the ids given, and its file (to reopen it).
+func twoAccountsWithMedia(t *testing.T, a1, a2 []string) (*sqlite.DB, string) {
+	t.Helper()
+	db, path := tempDB(t)
+	for i, ids := range [][]string{a1, a2} {
+		acct := fmt.Sprintf("a%d", i+1)
+		storetest.Account(t, db, acct)
+		for _, id := range ids {
+			if _, err := db.CreateDoc(t.Context(), media(acct, id)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return db, path
 }
 
 func media(account, id string) store.DocWrite {

@@ -1,11 +1,9 @@
 package sqlite
 
 import (
-	"context"
 	"encoding/json"
 	"slices"
 	"testing"
-	"testing/fstest"
 
 	"github.com/switchboard/switchboard/internal/store"
 )
@@ -16,20 +14,7 @@ import (
 // flows wait for the server to derive their references.
 func TestDocumentsMigration(t *testing.T) {
 	ctx := t.Context()
-	path := t.TempDir() + "/switchboard.db"
-	old := fstest.MapFS{}
-	for _, name := range []string{"0001_init.sql", "0002_trunks.sql", "0003_temporal_rules.sql", "0004_account_tree.sql"} {
-		b, err := migrations.ReadFile("migrations/" + name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		old["migrations/"+name] = &fstest.MapFile{Data: b}
-	}
-	db, err := open(ctx, path, nil, "sqlite", old, "migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{
+	db := migrateFrom(t, "0005",
 		`INSERT INTO accounts (id, name, created) VALUES ('a', 'a', 1), ('b', 'b', 2)`,
 		`INSERT INTO callflows (account_id, id, name, numbers, patterns, rev, revision, body, created, modified)
 			VALUES ('a', 'f1', 'Main', '["1000"]', '["^9"]', 3, '3-abc', CAST('{"id":"f1"}' AS BLOB), 1, 2)`,
@@ -40,19 +25,7 @@ func TestDocumentsMigration(t *testing.T) {
 		`INSERT INTO temporal_docs (account_id, id, kind, name, rev, revision, body, created, modified)
 			VALUES ('a', 'r1', 'temporal_rules', 'R', 1, '1-r', CAST('{"id":"r1"}' AS BLOB), 1, 1),
 			       ('a', 's1', 'temporal_rules_sets', 'S', 1, '1-s', CAST('{"id":"s1","temporal_rules":["r1"]}' AS BLOB), 1, 1)`,
-	} {
-		if _, err := db.w.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-	db, err = Open(context.WithoutCancel(ctx), path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	)
 
 	f, err := db.GetCallflow(ctx, "a", "f1")
 	if err != nil || f.Revision != "3-abc" || !slices.Equal(f.Numbers, []string{"1000"}) || !slices.Equal(f.Patterns, []string{"^9"}) {

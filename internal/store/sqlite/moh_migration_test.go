@@ -1,12 +1,8 @@
 package sqlite
 
 import (
-	"context"
-	"io/fs"
 	"slices"
-	"strings"
 	"testing"
-	"testing/fstest"
 )
 
 // TestMusicOnHoldRefsMigration: the users, devices and groups of a data
@@ -15,27 +11,7 @@ import (
 // references again.
 func TestMusicOnHoldRefsMigration(t *testing.T) {
 	ctx := t.Context()
-	path := t.TempDir() + "/switchboard.db"
-	old := fstest.MapFS{}
-	names, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range names {
-		if strings.Compare(name, "migrations/0009") >= 0 {
-			continue
-		}
-		b, err := migrations.ReadFile(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		old[name] = &fstest.MapFile{Data: b}
-	}
-	db, err := open(ctx, path, nil, "sqlite", old, "migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{
+	db := migrateFrom(t, "0009",
 		`INSERT INTO accounts (id, name, created) VALUES ('a', 'a', 1)`,
 		`INSERT INTO documents (account_id, id, kind, name, rev, revision, body, created, modified) VALUES
 			('a', 'u1', 'users', 'U1', 1, '1-a', CAST('{"music_on_hold":{"media_id":"m1"}}' AS BLOB), 1, 1),
@@ -44,19 +20,7 @@ func TestMusicOnHoldRefsMigration(t *testing.T) {
 			('a', 'g1', 'groups', 'G1', 1, '1-d', CAST('{"music_on_hold":{"media_id":"m1"}}' AS BLOB), 1, 1),
 			('a', 'x1', 'menus', 'X1', 1, '1-e', CAST('{"music_on_hold":{"media_id":"m1"}}' AS BLOB), 1, 1),
 			('a', 'm1', 'media', 'M1', 1, '1-f', CAST('{}' AS BLOB), 1, 1)`,
-	} {
-		if _, err := db.w.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-	db, err = Open(context.WithoutCancel(ctx), path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	)
 	pending, err := db.PendingReindex(ctx)
 	if err != nil {
 		t.Fatal(err)
