@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -79,5 +80,20 @@ func TestRegistrationsSurviveRestart(t *testing.T) {
 	}
 	if got := servertest.Lookup(env, "data.0.contact"); got != "sip:erin@"+conn.LocalAddr().String() {
 		t.Errorf("contact after restart: %v", got)
+	}
+	// Kazoo's names for the same facts, which Kazoo's clients read.
+	addr := conn.LocalAddr().(*net.UDPAddr)
+	for path, want := range map[string]any{
+		"data.0.authorizing_id": id, "data.0.authorizing_type": "device", "data.0.from_user": "erin",
+		"data.0.original_contact": "sip:erin@" + conn.LocalAddr().String(),
+		"data.0.source_ip": addr.IP.String(), "data.0.source_port": strconv.Itoa(addr.Port),
+		"data.0.contact_ip": addr.IP.String(), "data.0.contact_port": strconv.Itoa(addr.Port),
+	} {
+		if got := servertest.Lookup(env, path); got != want {
+			t.Errorf("%s = %v, want %v", path, got, want)
+		}
+	}
+	if ts, _ := servertest.Lookup(env, "data.0.event_timestamp").(float64); ts < 63_000_000_000 {
+		t.Errorf("event_timestamp %v is not in Gregorian seconds", ts)
 	}
 }
