@@ -86,7 +86,7 @@ func TestRegistrationsSurviveRestart(t *testing.T) {
 	for path, want := range map[string]any{
 		"data.0.authorizing_id": id, "data.0.authorizing_type": "device", "data.0.from_user": "erin",
 		"data.0.original_contact": "sip:erin@" + conn.LocalAddr().String(),
-		"data.0.source_ip": addr.IP.String(), "data.0.source_port": strconv.Itoa(addr.Port),
+		"data.0.source_ip":        addr.IP.String(), "data.0.source_port": strconv.Itoa(addr.Port),
 		"data.0.contact_ip": addr.IP.String(), "data.0.contact_port": strconv.Itoa(addr.Port),
 	} {
 		if got := servertest.Lookup(env, path); got != want {
