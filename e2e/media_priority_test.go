@@ -112,11 +112,11 @@ func TestMediaPriorityWithoutPermission(t *testing.T) {
 // naming the choices.
 func TestMediaPriorityFlag(t *testing.T) {
 	_, stderr, err := run(t, nil, "", "serve", "--media-priority", "realtime", "--data-dir", t.TempDir())
-	if err == nil || !strings.Contains(stderr, `--media-priority: media priority "realtime": want normal, pacer or high`) {
+	if err == nil || !strings.Contains(stderr, `--media-priority: media priority "realtime": want normal, deadline, pacer or high`) {
 		t.Errorf("--media-priority realtime: err %v, stderr %q", err, stderr)
 	}
 	_, stderr, err = run(t, []string{"SWITCHBOARD_MEDIA_PRIORITY=urgent"}, "", "serve", "--data-dir", t.TempDir())
-	if err == nil || !strings.Contains(stderr, `"urgent": want normal, pacer or high`) {
+	if err == nil || !strings.Contains(stderr, `"urgent": want normal, deadline, pacer or high`) {
 		t.Errorf("SWITCHBOARD_MEDIA_PRIORITY=urgent: err %v, stderr %q", err, stderr)
 	}
 	out, _, _ := run(t, nil, "", "serve", "--help")

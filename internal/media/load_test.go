@@ -2,6 +2,7 @@ package media
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -186,7 +187,12 @@ func runPacing(t *testing.T, n int, d time.Duration) pacingResult {
 		t.Fatal("sink did not start")
 	}
 
-	m, err := NewManager(Config{DataDir: t.TempDir(), BindIP: "127.0.0.1", PortMin: 20000, PortMax: 29999, LocalPaths: true}, nil)
+	// MEDIA_LOAD_PRIORITY is --media-priority's value for the pacing thread
+	prio, err := ParsePriority(cmp.Or(os.Getenv("MEDIA_LOAD_PRIORITY"), "normal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := NewManager(Config{DataDir: t.TempDir(), BindIP: "127.0.0.1", PortMin: 20000, PortMax: 29999, LocalPaths: true, Priority: prio}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,6 +38,9 @@ type paceThread struct {
 	// the guard's limits (tests shorten them)
 	maxShare           float64
 	guardEvery, demote time.Duration
+	// PriorityDeadline's reservation: dlRuntime of CPU every dlPeriod
+	dlRuntime, dlPeriod time.Duration
+	afterTick           func() // tests: more work in each tick (nil: none)
 
 	tid       atomic.Int64  // the thread's id while it runs, 0 otherwise
 	rt        atomic.Bool   // the thread runs at real-time priority now
@@ -107,6 +110,14 @@ const (
 	paceDemoteFor  = 10 * time.Second
 )
 
+// PriorityDeadline's reservation: the thread's work comes once a step
+// (one slot's tick), so the period is a step, and within each it may take
+// paceDLRuntime ahead of everything else, then waits for the next.
+const (
+	paceDLPeriod  = step
+	paceDLRuntime = 400 * time.Microsecond
+)
+
 func (t *paceThread) run(done chan struct{}) {
 	runtime.LockOSThread() // never unlocked: the thread ends with the run
 	defer close(done)
@@ -174,6 +185,9 @@ func (t *paceThread) run(done chan struct{}) {
 		wall := time.Now()
 		woke := clock()
 		p.tick(wall.Add(-time.Duration(woke-due)), wall, batch)
+		if t.afterTick != nil {
+			t.afterTick()
+		}
 		g.check()
 	}
 }
@@ -233,16 +247,47 @@ func (t *paceThread) newGuard(tid int) *paceGuard {
 	return g
 }
 
-// raise puts the thread in SCHED_FIFO; one warning per manager when it
-// may not.
+// raise puts the thread in SCHED_FIFO, or in SCHED_DEADLINE at
+// PriorityDeadline; one warning per manager when it may not.
 func (g *paceGuard) raise() {
 	attr := unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_FIFO, Priority: paceRTPriority, Flags: unix.SCHED_FLAG_RESET_ON_FORK}
+	if g.t.prio == PriorityDeadline {
+		attr = deadlineAttr(g.t.dlRuntime, g.t.dlPeriod)
+	}
 	if err := unix.SchedSetAttr(g.tid, &attr, 0); err != nil {
-		g.t.warn("media pacing thread: no real-time priority; grant CAP_SYS_NICE (setcap cap_sys_nice+ep, or systemd's AmbientCapabilities=CAP_SYS_NICE or LimitRTPRIO=1), or choose --media-priority normal", err)
+		g.t.warn(raiseRefused(g.t.prio, err), err)
 		return
 	}
 	g.raised = true
 	g.t.rt.Store(true)
+}
+
+// deadlineAttr reserves runtime of CPU every period (deadline = period)
+// for the thread: the kernel runs it ahead of every other thread until it
+// has used runtime in the period, and then not at all until the next one,
+// so it can never take more than runtime/period of a core from its
+// neighbours. Reset on fork: a thread it makes (Go makes none from a
+// locked thread) starts in the normal class.
+func deadlineAttr(runtime, period time.Duration) unix.SchedAttr {
+	return unix.SchedAttr{
+		Size:     unix.SizeofSchedAttr,
+		Policy:   unix.SCHED_DEADLINE,
+		Flags:    unix.SCHED_FLAG_RESET_ON_FORK,
+		Runtime:  uint64(runtime),
+		Deadline: uint64(period),
+		Period:   uint64(period),
+	}
+}
+
+// raiseRefused says why the thread could not be raised and what to do.
+func raiseRefused(p Priority, err error) string {
+	if p == PriorityDeadline {
+		if errors.Is(err, unix.EBUSY) {
+			return "media pacing thread: the kernel refused its SCHED_DEADLINE reservation (admission control: other deadline tasks, or kernel.sched_rt_runtime_us); it runs at normal priority"
+		}
+		return "media pacing thread: no SCHED_DEADLINE reservation, it runs at normal priority; grant CAP_SYS_NICE (setcap cap_sys_nice+ep, or systemd's AmbientCapabilities=CAP_SYS_NICE) and leave the process's CPU affinity whole, or choose --media-priority normal"
+	}
+	return "media pacing thread: no real-time priority; grant CAP_SYS_NICE (setcap cap_sys_nice+ep, or systemd's AmbientCapabilities=CAP_SYS_NICE or LimitRTPRIO=1), or choose --media-priority normal"
 }
 
 // check runs after each tick: once a window, it lowers a thread over its

@@ -38,6 +38,12 @@ const (
 	// paceMaxShare of a core; every other thread stays as the process was
 	// started.
 	PriorityPacer
+	// PriorityDeadline gives the pacing thread alone a SCHED_DEADLINE
+	// reservation (needs CAP_SYS_NICE): paceDLRuntime of CPU every
+	// paceDLPeriod, ahead of every other thread when it wakes, and never
+	// more than that share of a core, so a neighbour on the same cores
+	// (sipp, a database) keeps the rest however busy the server is.
+	PriorityDeadline
 )
 
 const (
@@ -55,8 +61,10 @@ func ParsePriority(s string) (Priority, error) {
 		return PriorityHigh, nil
 	case "pacer":
 		return PriorityPacer, nil
+	case "deadline":
+		return PriorityDeadline, nil
 	}
-	return PriorityNormal, fmt.Errorf("media priority %q: want normal, pacer or high", s)
+	return PriorityNormal, fmt.Errorf("media priority %q: want normal, deadline, pacer or high", s)
 }
 
 // String is the flag's spelling of p.
@@ -66,6 +74,8 @@ func (p Priority) String() string {
 		return "high"
 	case PriorityPacer:
 		return "pacer"
+	case PriorityDeadline:
+		return "deadline"
 	}
 	return "normal"
 }
