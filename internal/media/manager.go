@@ -134,6 +134,12 @@ func NewManager(cfg Config, log *slog.Logger) (*Manager, error) {
 	m.paceT.prio = cfg.Priority
 	m.paceT.maxShare, m.paceT.guardEvery, m.paceT.demote = paceMaxShare, paceGuardEvery, paceDemoteFor
 	m.paceT.dlRuntime, m.paceT.dlPeriod = paceDLRuntime, paceDLPeriod
+	if cfg.Priority == PriorityBounded {
+		m.paceT.tickRT = paceTickRT
+	}
+	if v := os.Getenv("SWITCHBOARD_PACER_RT"); v != "" { // EXPERIMENT
+		m.paceT.tickRT, _ = time.ParseDuration(v)
+	}
 	if v := os.Getenv("SWITCHBOARD_PACER_DL"); v != "" { // EXPERIMENT: runtime/period
 		if r, p, ok := strings.Cut(v, "/"); ok {
 			rd, _ := time.ParseDuration(r)

@@ -63,16 +63,24 @@ func (p *pacer) remove(s *Session) {
 	p.thread.leave()
 }
 
+// spillEvery is how many sessions a tick sends between calls of its
+// spill check.
+const spillEvery = 16
+
 // tick sends the next frame of every session of the slot; next is when
 // the tick was due and woke when the thread woke for it (now, as the
 // sessions see it). The packets go on b, sent at the end (nil: each at
-// once).
-func (p *pacer) tick(next, now time.Time, b *sendBatch) {
+// once). spill, when not nil, is called every spillEvery sessions: the
+// pacing thread's check of its real-time part (PriorityBounded).
+func (p *pacer) tick(next, now time.Time, b *sendBatch, spill func()) {
 	p.wake.observe(now.Sub(next))
 	p.mu.Lock()
 	p.scratch = append(p.scratch[:0], p.sessions...)
 	p.mu.Unlock()
-	for _, s := range p.scratch {
+	for i, s := range p.scratch {
+		if spill != nil && i%spillEvery == spillEvery-1 {
+			spill()
+		}
 		s.tickBatch(now, b)
 	}
 	if b != nil {

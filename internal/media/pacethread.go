@@ -41,6 +41,9 @@ type paceThread struct {
 	// PriorityDeadline's reservation: dlRuntime of CPU every dlPeriod
 	dlRuntime, dlPeriod time.Duration
 	afterTick           func() // tests: more work in each tick (nil: none)
+	// PriorityBounded: the real-time part of each tick (0: all of it)
+	tickRT time.Duration
+	spills atomic.Uint64 // ticks whose end was sent at the normal class
 
 	tid       atomic.Int64  // the thread's id while it runs, 0 otherwise
 	rt        atomic.Bool   // the thread runs at real-time priority now
@@ -118,6 +121,10 @@ const (
 	paceDLRuntime = 400 * time.Microsecond
 )
 
+// PriorityBounded's real-time part of a tick: a quarter of a step, more
+// than a tick of 1,500 calls needs on a quiet machine.
+const paceTickRT = 250 * time.Microsecond
+
 func (t *paceThread) run(done chan struct{}) {
 	runtime.LockOSThread() // never unlocked: the thread ends with the run
 	defer close(done)
@@ -184,10 +191,13 @@ func (t *paceThread) run(done chan struct{}) {
 		}
 		wall := time.Now()
 		woke := clock()
-		p.tick(wall.Add(-time.Duration(woke-due)), wall, batch)
+		g.tickStart(wall)
+		p.tick(wall.Add(-time.Duration(woke-due)), wall, batch, g.spill)
 		if t.afterTick != nil {
 			t.afterTick()
+			g.spill()
 		}
+		g.tickEnd()
 		g.check()
 	}
 }
@@ -230,6 +240,53 @@ type paceGuard struct {
 	from    int64 // window start: CLOCK_MONOTONIC and the thread's CPU time
 	cpuFrom int64
 	until   int64 // demoted until then
+	// PriorityBounded: the tick's real-time part ends at rtUntil (zero:
+	// no part running); spilled: the thread was lowered for the rest of it
+	rtUntil time.Time
+	spilled bool
+}
+
+// tickStart opens a tick's real-time part (PriorityBounded).
+func (g *paceGuard) tickStart(woke time.Time) {
+	if g.t.tickRT > 0 && g.raised {
+		g.rtUntil = woke.Add(g.t.tickRT)
+	}
+}
+
+// spill lowers a raised thread to its normal class for the rest of a tick
+// that has used its real-time part (PriorityBounded); the pacer calls it
+// between sessions. Cheap when there is nothing to do: one read of Go's
+// monotonic clock (vDSO).
+func (g *paceGuard) spill() {
+	if g.rtUntil.IsZero() || g.spilled || time.Now().Before(g.rtUntil) {
+		return
+	}
+	attr := g.normal
+	attr.Flags = 0
+	if err := unix.SchedSetAttr(g.tid, &attr, 0); err != nil {
+		g.rtUntil = time.Time{} // the tick stays raised; the next one tries again
+		return
+	}
+	g.spilled = true
+	g.t.spills.Add(1)
+}
+
+// tickEnd raises a thread that spilled again, before it sleeps, so that
+// its next wake-up is at real-time priority.
+func (g *paceGuard) tickEnd() {
+	g.rtUntil = time.Time{}
+	if !g.spilled {
+		return
+	}
+	g.spilled = false
+	attr := raisedAttr(g.t)
+	if err := unix.SchedSetAttr(g.tid, &attr, 0); err != nil {
+		// as lowered by the guard: normal class, raised again later
+		g.raised = false
+		g.t.rt.Store(false)
+		g.until = monoNow() + int64(g.t.demote)
+		g.t.log.Warn("media pacing thread: cannot raise it again after a long tick", "err", err)
+	}
 }
 
 func (t *paceThread) newGuard(tid int) *paceGuard {
@@ -250,16 +307,21 @@ func (t *paceThread) newGuard(tid int) *paceGuard {
 // raise puts the thread in SCHED_FIFO, or in SCHED_DEADLINE at
 // PriorityDeadline; one warning per manager when it may not.
 func (g *paceGuard) raise() {
-	attr := unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_FIFO, Priority: paceRTPriority, Flags: unix.SCHED_FLAG_RESET_ON_FORK}
-	if g.t.prio == PriorityDeadline {
-		attr = deadlineAttr(g.t.dlRuntime, g.t.dlPeriod)
-	}
+	attr := raisedAttr(g.t)
 	if err := unix.SchedSetAttr(g.tid, &attr, 0); err != nil {
 		g.t.warn(raiseRefused(g.t.prio, err), err)
 		return
 	}
 	g.raised = true
 	g.t.rt.Store(true)
+}
+
+// raisedAttr is the thread's raised class at t's priority.
+func raisedAttr(t *paceThread) unix.SchedAttr {
+	if t.prio == PriorityDeadline {
+		return deadlineAttr(t.dlRuntime, t.dlPeriod)
+	}
+	return unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_FIFO, Priority: paceRTPriority, Flags: unix.SCHED_FLAG_RESET_ON_FORK}
 }
 
 // deadlineAttr reserves runtime of CPU every period (deadline = period)

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -382,4 +383,63 @@ func (w *wire) count() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return len(w.pkts)
+}
+
+// TestPacingThreadBounded: at bounded the thread wakes at SCHED_FIFO, and
+// a tick whose work outlasts its real-time part sends the rest at the
+// normal class (counted), then goes back to SCHED_FIFO before it sleeps;
+// the guard sees no demotion and realtime stays reported.
+func TestPacingThreadBounded(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("raising a thread to SCHED_FIFO needs root here (CAP_SYS_NICE)")
+	}
+	m, err := NewManager(Config{DataDir: t.TempDir(), BindIP: "127.0.0.1", PortMin: 20000, PortMax: 29999, Priority: PriorityBounded}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.paceT.tickRT != paceTickRT {
+		t.Fatalf("real-time part %v, want %v", m.paceT.tickRT, paceTickRT)
+	}
+	var long atomic.Bool // each tick works for 3 steps: far over its real-time part
+	m.paceT.afterTick = func() {
+		if long.Load() {
+			for end := time.Now().Add(3 * step); time.Now().Before(end); {
+			}
+		}
+	}
+	s, w := startedSession(t, m)
+	defer s.Close()
+	tid := int(waitfor.Value(t, 5*time.Second, "the raised thread", func() (int64, bool) {
+		v := m.paceT.tid.Load()
+		return v, v != 0 && m.paceT.rt.Load()
+	}))
+	waitfor.True(t, 5*time.Second, "packets", func() bool { return w.count() >= 3 })
+	if n := m.paceT.spills.Load(); n != 0 {
+		t.Errorf("%d spills of one session's short ticks", n)
+	}
+	if p := threadPolicy(tid); p != unix.SCHED_FIFO {
+		t.Errorf("policy %d between short ticks, want SCHED_FIFO", p)
+	}
+	long.Store(true)
+	seen := map[int]bool{}
+	waitfor.True(t, 10*time.Second, "long ticks lowered to the normal class and raised again", func() bool {
+		seen[threadPolicy(tid)] = true
+		return m.paceT.spills.Load() >= 3 && seen[unix.SCHED_NORMAL] && seen[unix.SCHED_FIFO]
+	})
+	sent := w.count()
+	waitfor.True(t, 5*time.Second, "packets during long ticks", func() bool { return w.count() > sent })
+	long.Store(false)
+	// short ticks again: ten packets in a row with no spill
+	spills := waitfor.Value(t, 10*time.Second, "ten ticks with no spill", func() (uint64, bool) {
+		n, c := m.paceT.spills.Load(), w.count()
+		waitfor.True(t, 5*time.Second, "ten packets", func() bool { return w.count() >= c+10 })
+		return n, m.paceT.spills.Load() == n
+	})
+	if p := threadPolicy(tid); p != unix.SCHED_FIFO {
+		t.Errorf("policy %d after the long ticks, want SCHED_FIFO", p)
+	}
+	if !m.paceT.rt.Load() || m.paceT.demotions.Load() != 0 {
+		t.Errorf("realtime %v, demotions %d: spilling is neither", m.paceT.rt.Load(), m.paceT.demotions.Load())
+	}
+	t.Logf("%d ticks spilled", spills)
 }

@@ -44,6 +44,13 @@ const (
 	// more than that share of a core, so a neighbour on the same cores
 	// (sipp, a database) keeps the rest however busy the server is.
 	PriorityDeadline
+	// PriorityBounded raises the pacing thread as PriorityPacer does, for
+	// at most paceTickRT of each tick's work: a tick that takes longer
+	// (many calls on a busy machine) sends the rest at the normal class,
+	// so the thread takes at most paceTickRT per step (a quarter of a
+	// core) ahead of the machine's other programs, and competes fairly
+	// beyond that.
+	PriorityBounded
 )
 
 const (
@@ -63,8 +70,10 @@ func ParsePriority(s string) (Priority, error) {
 		return PriorityPacer, nil
 	case "deadline":
 		return PriorityDeadline, nil
+	case "bounded":
+		return PriorityBounded, nil
 	}
-	return PriorityNormal, fmt.Errorf("media priority %q: want normal, deadline, pacer or high", s)
+	return PriorityNormal, fmt.Errorf("media priority %q: want normal, bounded, deadline, pacer or high", s)
 }
 
 // String is the flag's spelling of p.
@@ -76,6 +85,8 @@ func (p Priority) String() string {
 		return "pacer"
 	case PriorityDeadline:
 		return "deadline"
+	case PriorityBounded:
+		return "bounded"
 	}
 	return "normal"
 }
