@@ -113,11 +113,11 @@ func TestMediaPriorityWithoutPermission(t *testing.T) {
 // naming the choices.
 func TestMediaPriorityFlag(t *testing.T) {
 	_, stderr, err := run(t, nil, "", "serve", "--media-priority", "realtime", "--data-dir", t.TempDir())
-	if err == nil || !strings.Contains(stderr, `--media-priority: media priority "realtime": want normal, bounded, deadline, pacer or high`) {
+	if err == nil || !strings.Contains(stderr, `--media-priority: media priority "realtime": want normal, bounded, pacer or high`) {
 		t.Errorf("--media-priority realtime: err %v, stderr %q", err, stderr)
 	}
 	_, stderr, err = run(t, []string{"SWITCHBOARD_MEDIA_PRIORITY=urgent"}, "", "serve", "--data-dir", t.TempDir())
-	if err == nil || !strings.Contains(stderr, `"urgent": want normal, bounded, deadline, pacer or high`) {
+	if err == nil || !strings.Contains(stderr, `"urgent": want normal, bounded, pacer or high`) {
 		t.Errorf("SWITCHBOARD_MEDIA_PRIORITY=urgent: err %v, stderr %q", err, stderr)
 	}
 	out, _, _ := run(t, nil, "", "serve", "--help")
@@ -190,16 +190,16 @@ func raisedThreads(pid int) map[int]uint32 {
 	return raised
 }
 
-// TestMediaPriorityDeadline: at --media-priority deadline, while a call
-// plays a prompt, the server has one thread (the pacing thread) with a
-// SCHED_DEADLINE reservation and every other thread in the normal class;
-// after the call, none is raised.
-func TestMediaPriorityDeadline(t *testing.T) {
+// TestMediaPriorityRaisedThread: at --media-priority bounded, while a
+// call plays a prompt, the server has one thread at SCHED_FIFO (the
+// pacing thread) and every other thread in the normal class; after the
+// call, none is raised.
+func TestMediaPriorityRaisedThread(t *testing.T) {
 	if unix.Geteuid() != 0 {
-		t.Skip("SCHED_DEADLINE needs root here (CAP_SYS_NICE)")
+		t.Skip("raising a thread needs root here (CAP_SYS_NICE)")
 	}
 	sipTool(t, "sipp")
-	s := serveSIP(t, "--media-priority", "deadline")
+	s := serveSIP(t, "--media-priority", "bounded")
 	s.flow(t, "2001", map[string]any{"module": "tts", "data": map[string]any{
 		"text": "This prompt is long enough for the caller to hang up in the middle of it, which is what happens next.",
 	}})
@@ -207,7 +207,7 @@ func TestMediaPriorityDeadline(t *testing.T) {
 	if r := raisedThreads(pid); len(r) != 0 {
 		t.Errorf("raised threads before any call: %v", r)
 	}
-	call := sippCmd(t, "uac_bye.xml", s.SIP, "-s", "2001", "-cid_str", "dl-%u-%p@%s", "-p", fmt.Sprint(sipFreePort(t)))()
+	call := sippCmd(t, "uac_bye.xml", s.SIP, "-s", "2001", "-cid_str", "bounded-%u-%p@%s", "-p", fmt.Sprint(sipFreePort(t)))()
 	raised := waitfor.Value(t, 10*time.Second, "a raised pacing thread during the call", func() (map[int]uint32, bool) {
 		r := raisedThreads(pid)
 		return r, len(r) > 0
@@ -216,8 +216,8 @@ func TestMediaPriorityDeadline(t *testing.T) {
 		t.Fatal(err)
 	}
 	for tid, policy := range raised {
-		if policy != unix.SCHED_DEADLINE || len(raised) != 1 {
-			t.Errorf("raised during the call: %v (thread %d policy %d), want one thread at SCHED_DEADLINE (%d)", raised, tid, policy, unix.SCHED_DEADLINE)
+		if policy != unix.SCHED_FIFO || len(raised) != 1 {
+			t.Errorf("raised during the call: %v (thread %d policy %d), want one thread at SCHED_FIFO", raised, tid, policy)
 		}
 	}
 	waitfor.True(t, 10*time.Second, "no raised thread once the call ended", func() bool { return len(raisedThreads(pid)) == 0 })

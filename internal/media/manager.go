@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"time"
 
 	"github.com/switchboard/switchboard/internal/media/tts"
@@ -133,19 +132,8 @@ func NewManager(cfg Config, log *slog.Logger) (*Manager, error) {
 	m.paceT.ring = gate
 	m.paceT.prio = cfg.Priority
 	m.paceT.maxShare, m.paceT.guardEvery, m.paceT.demote = paceMaxShare, paceGuardEvery, paceDemoteFor
-	m.paceT.dlRuntime, m.paceT.dlPeriod = paceDLRuntime, paceDLPeriod
 	if cfg.Priority == PriorityBounded {
 		m.paceT.tickRT = paceTickRT
-	}
-	if v := os.Getenv("SWITCHBOARD_PACER_RT"); v != "" { // EXPERIMENT
-		m.paceT.tickRT, _ = time.ParseDuration(v)
-	}
-	if v := os.Getenv("SWITCHBOARD_PACER_DL"); v != "" { // EXPERIMENT: runtime/period
-		if r, p, ok := strings.Cut(v, "/"); ok {
-			rd, _ := time.ParseDuration(r)
-			pd, _ := time.ParseDuration(p)
-			m.paceT.dlRuntime, m.paceT.dlPeriod = rd, pd
-		}
 	}
 	for i := range pacerSlots {
 		m.pacers = append(m.pacers, newPacer(time.Duration(i)*step, &m.pacing, &m.pacingWake, &m.paceT))

@@ -38,9 +38,7 @@ type paceThread struct {
 	// the guard's limits (tests shorten them)
 	maxShare           float64
 	guardEvery, demote time.Duration
-	// PriorityDeadline's reservation: dlRuntime of CPU every dlPeriod
-	dlRuntime, dlPeriod time.Duration
-	afterTick           func() // tests: more work in each tick (nil: none)
+	afterTick          func() // tests: more work in each tick (nil: none)
 	// PriorityBounded: the real-time part of each tick (0: all of it)
 	tickRT time.Duration
 	spills atomic.Uint64 // ticks whose end was sent at the normal class
@@ -111,14 +109,6 @@ const (
 	paceMaxShare   = 0.8
 	paceGuardEvery = time.Second
 	paceDemoteFor  = 10 * time.Second
-)
-
-// PriorityDeadline's reservation: the thread's work comes once a step
-// (one slot's tick), so the period is a step, and within each it may take
-// paceDLRuntime ahead of everything else, then waits for the next.
-const (
-	paceDLPeriod  = step
-	paceDLRuntime = 400 * time.Microsecond
 )
 
 // PriorityBounded's real-time part of a tick: a quarter of a step, more
@@ -279,7 +269,7 @@ func (g *paceGuard) tickEnd() {
 		return
 	}
 	g.spilled = false
-	attr := raisedAttr(g.t)
+	attr := raisedAttr()
 	if err := unix.SchedSetAttr(g.tid, &attr, 0); err != nil {
 		// as lowered by the guard: normal class, raised again later
 		g.raised = false
@@ -304,52 +294,23 @@ func (t *paceThread) newGuard(tid int) *paceGuard {
 	return g
 }
 
-// raise puts the thread in SCHED_FIFO, or in SCHED_DEADLINE at
-// PriorityDeadline; one warning per manager when it may not.
+// raise puts the thread in SCHED_FIFO; one warning per manager when it
+// may not.
 func (g *paceGuard) raise() {
-	attr := raisedAttr(g.t)
+	attr := raisedAttr()
 	if err := unix.SchedSetAttr(g.tid, &attr, 0); err != nil {
-		g.t.warn(raiseRefused(g.t.prio, err), err)
+		g.t.warn("media pacing thread: no real-time priority; grant CAP_SYS_NICE (setcap cap_sys_nice+ep, or systemd's AmbientCapabilities=CAP_SYS_NICE or LimitRTPRIO=1), or choose --media-priority normal", err)
 		return
 	}
 	g.raised = true
 	g.t.rt.Store(true)
 }
 
-// raisedAttr is the thread's raised class at t's priority.
-func raisedAttr(t *paceThread) unix.SchedAttr {
-	if t.prio == PriorityDeadline {
-		return deadlineAttr(t.dlRuntime, t.dlPeriod)
-	}
+// raisedAttr is the pacing thread's raised class: SCHED_FIFO at
+// paceRTPriority, reset on fork (Go makes no thread from a locked one, but
+// a thread it made would start in the normal class).
+func raisedAttr() unix.SchedAttr {
 	return unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_FIFO, Priority: paceRTPriority, Flags: unix.SCHED_FLAG_RESET_ON_FORK}
-}
-
-// deadlineAttr reserves runtime of CPU every period (deadline = period)
-// for the thread: the kernel runs it ahead of every other thread until it
-// has used runtime in the period, and then not at all until the next one,
-// so it can never take more than runtime/period of a core from its
-// neighbours. Reset on fork: a thread it makes (Go makes none from a
-// locked thread) starts in the normal class.
-func deadlineAttr(runtime, period time.Duration) unix.SchedAttr {
-	return unix.SchedAttr{
-		Size:     unix.SizeofSchedAttr,
-		Policy:   unix.SCHED_DEADLINE,
-		Flags:    unix.SCHED_FLAG_RESET_ON_FORK,
-		Runtime:  uint64(runtime),
-		Deadline: uint64(period),
-		Period:   uint64(period),
-	}
-}
-
-// raiseRefused says why the thread could not be raised and what to do.
-func raiseRefused(p Priority, err error) string {
-	if p == PriorityDeadline {
-		if errors.Is(err, unix.EBUSY) {
-			return "media pacing thread: the kernel refused its SCHED_DEADLINE reservation (admission control: other deadline tasks, or kernel.sched_rt_runtime_us); it runs at normal priority"
-		}
-		return "media pacing thread: no SCHED_DEADLINE reservation, it runs at normal priority; grant CAP_SYS_NICE (setcap cap_sys_nice+ep, or systemd's AmbientCapabilities=CAP_SYS_NICE) and leave the process's CPU affinity whole, or choose --media-priority normal"
-	}
-	return "media pacing thread: no real-time priority; grant CAP_SYS_NICE (setcap cap_sys_nice+ep, or systemd's AmbientCapabilities=CAP_SYS_NICE or LimitRTPRIO=1), or choose --media-priority normal"
 }
 
 // check runs after each tick: once a window, it lowers a thread over its

@@ -2,12 +2,10 @@ package media
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -69,10 +67,9 @@ func startedSession(t *testing.T, m *Manager) (*Session, *wire) {
 }
 
 // TestPacingThreadStartStop: the thread starts with the first session, is
-// raised alone (SCHED_FIFO at --media-priority pacer, a SCHED_DEADLINE
-// reservation of paceDLRuntime every paceDLPeriod at deadline; as root),
-// serves every session, and ends — the goroutine and its OS thread — when
-// the last one leaves; the next session starts a new one.
+// raised alone to SCHED_FIFO (--media-priority pacer and bounded, as
+// root), serves every session, and ends — the goroutine and its OS thread
+// — when the last one leaves; the next session starts a new one.
 func TestPacingThreadStartStop(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("raising a thread needs root here (CAP_SYS_NICE)")
@@ -80,7 +77,7 @@ func TestPacingThreadStartStop(t *testing.T) {
 	for _, c := range []struct {
 		prio   Priority
 		policy int
-	}{{PriorityPacer, unix.SCHED_FIFO}, {PriorityDeadline, unix.SCHED_DEADLINE}} {
+	}{{PriorityPacer, unix.SCHED_FIFO}, {PriorityBounded, unix.SCHED_FIFO}} {
 		t.Run(c.prio.String(), func(t *testing.T) { testPacingThreadStartStop(t, c.prio, c.policy) })
 	}
 }
@@ -103,16 +100,6 @@ func testPacingThreadStartStop(t *testing.T, prio Priority, policy int) {
 	}))
 	if p := threadPolicy(tid); p != policy {
 		t.Errorf("pacing thread %d: policy %d, want %d", tid, p, policy)
-	}
-	if policy == unix.SCHED_DEADLINE {
-		a, err := unix.SchedGetAttr(tid, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if time.Duration(a.Runtime) != paceDLRuntime || time.Duration(a.Period) != paceDLPeriod || time.Duration(a.Deadline) != paceDLPeriod {
-			t.Errorf("reservation runtime %v deadline %v period %v, want %v every %v",
-				time.Duration(a.Runtime), time.Duration(a.Deadline), time.Duration(a.Period), paceDLRuntime, paceDLPeriod)
-		}
 	}
 	if self := threadPolicy(unix.Gettid()); self != unix.SCHED_NORMAL {
 		t.Errorf("the test's own thread: policy %d, want normal: only the pacing thread is raised", self)
@@ -213,11 +200,10 @@ func TestPacingThreadGuard(t *testing.T) {
 // TestPacingThreadWithoutPermission: a process that may not use real-time
 // priorities (no CAP_SYS_NICE, RLIMIT_RTPRIO 0) logs one warning naming
 // what is missing, once however many times the thread starts, and paces
-// at the normal class: at pacer (SCHED_FIFO) and at deadline
-// (SCHED_DEADLINE, which only CAP_SYS_NICE grants).
+// at the normal class, at pacer and at bounded.
 func TestPacingThreadWithoutPermission(t *testing.T) {
 	if os.Getenv("MEDIA_PRIORITY_CHILD") == "" {
-		for _, p := range []Priority{PriorityPacer, PriorityDeadline} {
+		for _, p := range []Priority{PriorityPacer, PriorityBounded} {
 			t.Run(p.String(), func(t *testing.T) {
 				out := runPriorityChild(t, "TestPacingThreadWithoutPermission", true, "MEDIA_PACE_PRIORITY="+p.String())
 				if !strings.Contains(out, "--- PASS") {
@@ -256,133 +242,6 @@ func TestPacingThreadWithoutPermission(t *testing.T) {
 			t.Errorf("want one warning naming CAP_SYS_NICE, got %q", logs.String())
 		}
 	}
-}
-
-// reserveDeadline gives the calling goroutine's thread (locked) a
-// SCHED_DEADLINE reservation of share of a core.
-func reserveDeadline(share float64) error {
-	period := time.Millisecond
-	attr := deadlineAttr(time.Duration(share*float64(period)), period)
-	return unix.SchedSetAttr(0, &attr, 0)
-}
-
-// TestPacingThreadDeadlineRefused: when the kernel's admission control
-// refuses the reservation (here: other threads hold all the deadline
-// bandwidth of the machine), the thread logs one warning saying so and
-// paces at the normal class.
-func TestPacingThreadDeadlineRefused(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("SCHED_DEADLINE needs root here (CAP_SYS_NICE)")
-	}
-	// Idle threads (blocked, using no CPU) take the bandwidth: big
-	// reservations while the kernel admits them, then small ones, until
-	// less than the pacing thread's paceDLRuntime/paceDLPeriod is left.
-	release := make(chan struct{})
-	var held sync.WaitGroup
-	defer func() { close(release); held.Wait() }()
-	for _, share := range []float64{0.9, 0.1, 0.02} {
-		for {
-			refused := make(chan error)
-			held.Add(1)
-			go func() {
-				defer held.Done()
-				runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
-				err := reserveDeadline(share)
-				refused <- err
-				if err == nil {
-					<-release
-				}
-			}()
-			err := <-refused
-			if errors.Is(err, unix.EBUSY) {
-				break
-			}
-			if err != nil {
-				t.Skipf("no SCHED_DEADLINE here: %v", err)
-			}
-		}
-	}
-	var logs syncBuffer
-	m, err := NewManager(Config{DataDir: t.TempDir(), BindIP: "127.0.0.1", PortMin: 20000, PortMax: 29999, Priority: PriorityDeadline}, slog.New(slog.NewTextHandler(&logs, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, w := startedSession(t, m)
-	defer s.Close()
-	waitfor.True(t, 5*time.Second, "packets", func() bool { return w.count() >= 5 })
-	tid := int(m.paceT.tid.Load())
-	if p := threadPolicy(tid); p != unix.SCHED_NORMAL || m.paceT.rt.Load() {
-		t.Errorf("policy %d (realtime %v) with the reservation refused, want the normal class", p, m.paceT.rt.Load())
-	}
-	if l := logs.String(); strings.Count(l, "level=WARN") != 1 || !strings.Contains(l, "admission control") {
-		t.Errorf("want one warning naming admission control, got %q", l)
-	}
-}
-
-// threadCPUOf is thread tid's CPU time so far (its schedstat).
-func threadCPUOf(t *testing.T, tid int) time.Duration {
-	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/self/task/%d/schedstat", tid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := strings.Fields(string(b))
-	ns, err := strconv.ParseInt(f[0], 10, 64)
-	if err != nil {
-		t.Fatalf("schedstat %q: %v", b, err)
-	}
-	return time.Duration(ns)
-}
-
-// TestPacingThreadDeadlineBudget: at deadline the thread can never take
-// more than its reservation of a core, however much work its ticks hold:
-// here every tick spins for a whole step, and the kernel holds the thread
-// to dlRuntime per dlPeriod; the sessions still get packets.
-func TestPacingThreadDeadlineBudget(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("SCHED_DEADLINE needs root here (CAP_SYS_NICE)")
-	}
-	m, err := NewManager(Config{DataDir: t.TempDir(), BindIP: "127.0.0.1", PortMin: 20000, PortMax: 29999, Priority: PriorityDeadline}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const budget = 0.1
-	m.paceT.dlRuntime = time.Duration(budget * float64(m.paceT.dlPeriod))
-	m.paceT.afterTick = func() { // a tick with far more work than its budget
-		for end := threadCPU() + int64(step); threadCPU() < end; {
-		}
-	}
-	s, w := startedSession(t, m)
-	defer s.Close()
-	tid := int(waitfor.Value(t, 5*time.Second, "the reserved thread", func() (int64, bool) {
-		v := m.paceT.tid.Load()
-		return v, v != 0 && m.paceT.rt.Load()
-	}))
-	if p := threadPolicy(tid); p != unix.SCHED_DEADLINE {
-		t.Fatalf("policy %d, want SCHED_DEADLINE", p)
-	}
-	waitfor.True(t, 5*time.Second, "packets", func() bool { return w.count() >= 3 })
-	cpu0, t0 := threadCPUOf(t, tid), time.Now()
-	sent := w.count()
-	waitfor.True(t, 10*time.Second, "a second of the thread's life", func() bool { return time.Since(t0) >= time.Second })
-	share := float64(threadCPUOf(t, tid)-cpu0) / float64(time.Since(t0))
-	t.Logf("the thread's share of a core: %.3f (budget %.2f)", share, budget)
-	if share > budget*1.3 {
-		t.Errorf("the thread took %.2f of a core, over its budget %.2f", share, budget)
-	}
-	if share < budget/10 {
-		t.Errorf("the thread took %.3f of a core spinning: the reservation was not used", share)
-	}
-	if w.count() <= sent {
-		t.Error("no packets while the thread was held to its budget")
-	}
-}
-
-// count is how many packets the wire has seen since the last take.
-func (w *wire) count() int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return len(w.pkts)
 }
 
 // TestPacingThreadBounded: at bounded the thread wakes at SCHED_FIFO, and
@@ -442,4 +301,11 @@ func TestPacingThreadBounded(t *testing.T) {
 		t.Errorf("realtime %v, demotions %d: spilling is neither", m.paceT.rt.Load(), m.paceT.demotions.Load())
 	}
 	t.Logf("%d ticks spilled", spills)
+}
+
+// count is how many packets the wire has seen since the last take.
+func (w *wire) count() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.pkts)
 }

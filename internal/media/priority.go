@@ -38,12 +38,6 @@ const (
 	// paceMaxShare of a core; every other thread stays as the process was
 	// started.
 	PriorityPacer
-	// PriorityDeadline gives the pacing thread alone a SCHED_DEADLINE
-	// reservation (needs CAP_SYS_NICE): paceDLRuntime of CPU every
-	// paceDLPeriod, ahead of every other thread when it wakes, and never
-	// more than that share of a core, so a neighbour on the same cores
-	// (sipp, a database) keeps the rest however busy the server is.
-	PriorityDeadline
 	// PriorityBounded raises the pacing thread as PriorityPacer does, for
 	// at most paceTickRT of each tick's work: a tick that takes longer
 	// (many calls on a busy machine) sends the rest at the normal class,
@@ -68,12 +62,10 @@ func ParsePriority(s string) (Priority, error) {
 		return PriorityHigh, nil
 	case "pacer":
 		return PriorityPacer, nil
-	case "deadline":
-		return PriorityDeadline, nil
 	case "bounded":
 		return PriorityBounded, nil
 	}
-	return PriorityNormal, fmt.Errorf("media priority %q: want normal, bounded, deadline, pacer or high", s)
+	return PriorityNormal, fmt.Errorf("media priority %q: want normal, bounded, pacer or high", s)
 }
 
 // String is the flag's spelling of p.
@@ -83,8 +75,6 @@ func (p Priority) String() string {
 		return "high"
 	case PriorityPacer:
 		return "pacer"
-	case PriorityDeadline:
-		return "deadline"
 	case PriorityBounded:
 		return "bounded"
 	}

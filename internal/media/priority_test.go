@@ -26,9 +26,9 @@ func TestParsePriority(t *testing.T) {
 		{"normal", PriorityNormal, false},
 		{"high", PriorityHigh, false},
 		{"pacer", PriorityPacer, false},
-		{"deadline", PriorityDeadline, false},
 		{"bounded", PriorityBounded, false},
-		{"Deadline", 0, true},
+		{"Bounded", 0, true},
+		{"deadline", 0, true},
 		{"", 0, true},
 		{"HIGH", 0, true},
 		{"realtime", 0, true},
@@ -36,7 +36,7 @@ func TestParsePriority(t *testing.T) {
 	} {
 		got, err := ParsePriority(c.in)
 		if c.bad {
-			if err == nil || !strings.Contains(err.Error(), "want normal, bounded, deadline, pacer or high") {
+			if err == nil || !strings.Contains(err.Error(), "want normal, bounded, pacer or high") {
 				t.Errorf("ParsePriority(%q) = %v, %v; want an error naming the choices", c.in, got, err)
 			}
 			continue

@@ -34,6 +34,9 @@ type Totals struct {
 	// priority now; PacingDemotions counts the times its guard lowered it.
 	PacingRealtime  bool
 	PacingDemotions uint64
+	// PacingSpills counts the ticks whose end the pacing thread sent at
+	// the normal class, past its real-time part (--media-priority bounded).
+	PacingSpills uint64
 	// Prompt, URL and TTS caches: lookups that hit and that missed.
 	PromptHits, PromptMisses uint64
 	URLHits, URLMisses       uint64
@@ -148,6 +151,7 @@ func (m *Manager) Totals() Totals {
 	t.PacingWake = m.pacingWake.snapshot()
 	t.PacingRealtime = m.paceT.rt.Load()
 	t.PacingDemotions = m.paceT.demotions.Load()
+	t.PacingSpills = m.paceT.spills.Load()
 	t.PromptHits, t.PromptMisses = m.prompts.hits.Load(), m.prompts.misses.Load()
 	t.URLHits, t.URLMisses = m.urls.hits.Load(), m.urls.misses.Load()
 	if m.tts != nil {

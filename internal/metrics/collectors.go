@@ -35,6 +35,9 @@ type Media struct {
 	// PacingDemotions counts the times the guard lowered the pacing
 	// thread for taking more than its share of a core.
 	PacingDemotions uint64
+	// PacingSpills counts the ticks the pacing thread finished at normal
+	// priority, past its real-time part (--media-priority bounded).
+	PacingSpills uint64
 	// Cache holds hits and misses of each cache ("prompt", "url", "tts").
 	Cache map[string]CacheCounts
 }
@@ -94,6 +97,7 @@ var (
 	descWake      = prometheus.NewDesc(namespace+"_rtp_pacing_wake_lateness_seconds", "How late the pacing thread woke for each 20 ms send tick (the pacing lateness less the tick's own work).", nil, nil)
 	descRealtime  = prometheus.NewDesc(namespace+"_rtp_pacing_realtime", "1 while the pacing thread runs at real-time priority (--media-priority), 0 otherwise.", nil, nil)
 	descDemoted   = prometheus.NewDesc(namespace+"_rtp_pacing_demotions_total", "Times the pacing thread was lowered to normal priority for taking more than its share of a core.", nil, nil)
+	descSpilled   = prometheus.NewDesc(namespace+"_rtp_pacing_spills_total", "Send ticks whose end the pacing thread sent at normal priority, past its real-time part of each tick (--media-priority bounded).", nil, nil)
 	descCacheHit  = prometheus.NewDesc(namespace+"_media_cache_hits_total", "Media cache lookups that found the audio, by cache: prompt, url, tts.", []string{"cache"}, nil)
 	descCacheMiss = prometheus.NewDesc(namespace+"_media_cache_misses_total", "Media cache lookups that had to load, fetch or synthesize.", []string{"cache"}, nil)
 	descSIPReq    = prometheus.NewDesc(namespace+"_sip_requests_total", "SIP requests, by method and direction (in, out).", []string{"method", "direction"}, nil)
@@ -113,7 +117,7 @@ type mediaCollector struct{ read func() Media }
 func NewMediaCollector(read func() Media) prometheus.Collector { return mediaCollector{read} }
 
 func (c mediaCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descPackets, descBytes, descDropped, descSendErr, descSessions, descPorts, descPortsMax, descPacing, descWake, descRealtime, descDemoted, descCacheHit, descCacheMiss} {
+	for _, d := range []*prometheus.Desc{descPackets, descBytes, descDropped, descSendErr, descSessions, descPorts, descPortsMax, descPacing, descWake, descRealtime, descDemoted, descSpilled, descCacheHit, descCacheMiss} {
 		ch <- d
 	}
 }
@@ -146,6 +150,7 @@ func (c mediaCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(descRealtime, prometheus.GaugeValue, realtime)
 	counter(descDemoted, m.PacingDemotions)
+	counter(descSpilled, m.PacingSpills)
 }
 
 // constHistogram is h as Prometheus wants it: cumulative bucket counts.

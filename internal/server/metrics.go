@@ -121,6 +121,7 @@ func (s *Server) registerMedia(m *media.Manager) {
 			PacingWake:      histogram(t.PacingWake),
 			PacingRealtime:  t.PacingRealtime,
 			PacingDemotions: t.PacingDemotions,
+			PacingSpills:    t.PacingSpills,
 		}
 		return out
 	}))

@@ -165,6 +165,9 @@ func TestMetricsMoveWithASIPCall(t *testing.T) {
 			t.Errorf("%s = %v, want at least %v", name, m[name], min)
 		}
 	}
+	if v, ok := m["switchboard_rtp_pacing_spills_total"]; !ok || v != 0 {
+		t.Errorf("switchboard_rtp_pacing_spills_total = %v, %v; want 0 at the default priority", v, ok)
+	}
 	if v, ok := m["switchboard_rtp_pacing_demotions_total"]; !ok || v != 0 {
 		t.Errorf("pacing demotions %v (exported %v), want 0", v, ok)
 	}
