@@ -78,7 +78,8 @@ type Config struct {
 	// revalidates before every play, no-store is never kept.
 	MediaCacheTTL time.Duration
 	// Priority is --media-priority: the pacing thread is raised to
-	// real-time at PriorityPacer and PriorityHigh, not at PriorityNormal
+	// real-time at PriorityPacer and PriorityHigh, for the first
+	// paceTickRT of each tick at PriorityBounded, not at PriorityNormal
 	// (the zero value). The nice and slice of PriorityHigh are the
 	// process's, set by ApplyPriority.
 	Priority Priority

@@ -111,8 +111,10 @@ const (
 	paceDemoteFor  = 10 * time.Second
 )
 
-// PriorityBounded's real-time part of a tick: a quarter of a step, more
-// than a tick of 1,500 calls needs on a quiet machine.
+// PriorityBounded's real-time part of a tick: a quarter of a step. By
+// estimate (75 sessions at 2–3 µs each, from the quiet machine's CPU per
+// packet) a tick of 1,500 calls fits in it on a quiet machine; on a busy
+// one (measured: 360–550 µs a tick beside load 20–30) the rest spills.
 const paceTickRT = 250 * time.Microsecond
 
 func (t *paceThread) run(done chan struct{}) {

@@ -52,8 +52,8 @@ const (
 	highSlice = time.Millisecond
 )
 
-// ParsePriority reads --media-priority's value: "normal", "pacer" or
-// "high".
+// ParsePriority reads --media-priority's value: "normal", "bounded",
+// "pacer" or "high".
 func ParsePriority(s string) (Priority, error) {
 	switch s {
 	case "normal":
