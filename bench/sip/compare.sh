@@ -280,7 +280,9 @@ overload_run() {
 			$1 == "switchboard_shed_setup_seconds" {st = $2 * 1000}
 			$1 == "switchboard_calls_started_total" {started = $2}
 			index($1, "switchboard_calls_shed_total{") == 1 {shed += $2}
-			END {printf "%.2f %d %.1f %d %d %d %.1f\n", now - t0, cap, p99, setup, started, shed, st}' >>"$capfile"
+			$1 == "switchboard_shed_limit_calls" {limit = $2}
+			$1 == "switchboard_shed_calls_in_progress" {inprog = $2}
+			END {printf "%.2f %d %.1f %d %d %d %.1f %d %d\n", now - t0, cap, p99, setup, started, shed, st, limit, inprog}' >>"$capfile"
 		sleep "$([ -n "${TRACE:-}" ] && echo 0.1 || echo 0.25)"
 	done) &
 	local cap_pid=$!
@@ -328,12 +330,12 @@ overload_run() {
 trace_lag() {
 	python3 - "$1" <<'PY'
 import sys
-rows = [list(map(float, l.split())) for l in open(sys.argv[1]) if len(l.split()) == 7]
-print("   trace: t(s) cap(/s) sched-p99(ms) in-setup setup-time(ms) taken(/s) shed(/s)")
-for (t0, _, _, _, s0, d0, _), (t, cap, p99, setup, s, d, st) in zip(rows, rows[1:]):
+rows = [list(map(float, l.split())) for l in open(sys.argv[1]) if len(l.split()) == 9]
+print("   trace: t(s) cap(/s) sched-p99(ms) in-setup setup-time(ms) taken(/s) shed(/s) limit in-progress")
+for (t0, _, _, _, s0, d0, _, _, _), (t, cap, p99, setup, s, d, st, limit, inprog) in zip(rows, rows[1:]):
     dt = max(t - t0, 1e-3)
     if s > s0 or d > d0 or cap > 0:
-        print(f"   {t:6.2f} {cap:6.0f} {p99:8.1f} {setup:6.0f} {st:8.1f} {(s - s0) / dt:7.0f} {(d - d0) / dt:7.0f}")
+        print(f"   {t:6.2f} {cap:6.0f} {p99:8.1f} {setup:6.0f} {st:8.1f} {(s - s0) / dt:7.0f} {(d - d0) / dt:7.0f} {limit:6.0f} {inprog:6.0f}")
 PY
 }
 
