@@ -50,7 +50,8 @@ func TestShedByDefault(t *testing.T) {
 	})
 
 	// A burst of 150 calls at once, each from its own socket (the limit
-	// is at least 25 calls in progress: there are none, so 25 are taken).
+	// is at least 25 calls in progress, and there are none: up to 25 are
+	// taken, as fast as the pace under the limit lets them in).
 	const burst = 150
 	codes := make([]int, burst)
 	errs := make([]error, burst)
