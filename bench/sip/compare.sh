@@ -103,7 +103,9 @@ setup_run() {
 		args=(-sf "$SCEN/uac_load.xml" -s 1000 -mp "$(free_media_port)")
 		;;
 	esac
-	local cpu0 start end rc attempt stalled=""
+	local cpu0 start end rc attempt stalled="" shed0=0
+	# The calls Switchboard shed (503, with SHED=1): a clean run sheds none.
+	[ "$peer" != switchboard ] || shed0=$(metric_sum switchboard_calls_shed_total)
 	for attempt in 1 2; do # a stalled sipp is killed and its run tried once more
 		load=$(loadavg)
 		echo "-- (a) $peer at $rate calls/s, $calls calls, run $rep; load average $load"
@@ -127,7 +129,9 @@ setup_run() {
 	cpu=$(echo "$(cpu_seconds "$pid") $cpu0" | awk '{print $1 - $2}')
 	local nums
 	nums=$(sipp_nums "$W/a-$peer-$rate-$rep.csv" "$start" "$end")
-	echo "   sipp rc=$rc ok/failed/retrans/completed-per-s/INVITE→200-ms: $nums; $peer CPU ${cpu}s"
+	local shedn=""
+	[ "$peer" != switchboard ] || shedn="; calls shed $(echo "$(metric_sum switchboard_calls_shed_total) $shed0" | awk '{printf "%d", $1 - $2}')"
+	echo "   sipp rc=$rc ok/failed/retrans/completed-per-s/INVITE→200-ms: $nums; $peer CPU ${cpu}s$shedn"
 	record a "$peer" "$rate" "$rep" "${load%% *}" $nums "$cpu" $stalled
 	if [ "$peer" != switchboard ]; then
 		kill "$pid" 2>/dev/null || true
