@@ -103,7 +103,9 @@ setup_run() {
 		args=(-sf "$SCEN/uac_load.xml" -s 1000 -mp "$(free_media_port)")
 		;;
 	esac
-	local cpu0 start end rc attempt stalled=""
+	local cpu0 start end rc attempt stalled="" shed0=0
+	# The calls Switchboard shed (503, with SHED=1): a clean run sheds none.
+	[ "$peer" != switchboard ] || shed0=$(metric_sum switchboard_calls_shed_total)
 	for attempt in 1 2; do # a stalled sipp is killed and its run tried once more
 		load=$(loadavg)
 		echo "-- (a) $peer at $rate calls/s, $calls calls, run $rep; load average $load"
@@ -127,7 +129,9 @@ setup_run() {
 	cpu=$(echo "$(cpu_seconds "$pid") $cpu0" | awk '{print $1 - $2}')
 	local nums
 	nums=$(sipp_nums "$W/a-$peer-$rate-$rep.csv" "$start" "$end")
-	echo "   sipp rc=$rc ok/failed/retrans/completed-per-s/INVITE→200-ms: $nums; $peer CPU ${cpu}s"
+	local shedn=""
+	[ "$peer" != switchboard ] || shedn="; calls shed $(echo "$(metric_sum switchboard_calls_shed_total) $shed0" | awk '{printf "%d", $1 - $2}')"
+	echo "   sipp rc=$rc ok/failed/retrans/completed-per-s/INVITE→200-ms: $nums; $peer CPU ${cpu}s$shedn"
 	record a "$peer" "$rate" "$rep" "${load%% *}" $nums "$cpu" $stalled
 	if [ "$peer" != switchboard ]; then
 		kill "$pid" 2>/dev/null || true
@@ -280,7 +284,9 @@ overload_run() {
 			$1 == "switchboard_shed_setup_seconds" {st = $2 * 1000}
 			$1 == "switchboard_calls_started_total" {started = $2}
 			index($1, "switchboard_calls_shed_total{") == 1 {shed += $2}
-			END {printf "%.2f %d %.1f %d %d %d %.1f\n", now - t0, cap, p99, setup, started, shed, st}' >>"$capfile"
+			$1 == "switchboard_shed_limit_calls" {limit = $2}
+			$1 == "switchboard_shed_calls_in_progress" {inprog = $2}
+			END {printf "%.2f %d %.1f %d %d %d %.1f %d %d\n", now - t0, cap, p99, setup, started, shed, st, limit, inprog}' >>"$capfile"
 		sleep "$([ -n "${TRACE:-}" ] && echo 0.1 || echo 0.25)"
 	done) &
 	local cap_pid=$!
@@ -328,12 +334,12 @@ overload_run() {
 trace_lag() {
 	python3 - "$1" <<'PY'
 import sys
-rows = [list(map(float, l.split())) for l in open(sys.argv[1]) if len(l.split()) == 7]
-print("   trace: t(s) cap(/s) sched-p99(ms) in-setup setup-time(ms) taken(/s) shed(/s)")
-for (t0, _, _, _, s0, d0, _), (t, cap, p99, setup, s, d, st) in zip(rows, rows[1:]):
+rows = [list(map(float, l.split())) for l in open(sys.argv[1]) if len(l.split()) == 9]
+print("   trace: t(s) cap(/s) sched-p99(ms) in-setup setup-time(ms) taken(/s) shed(/s) limit in-progress")
+for (t0, _, _, _, s0, d0, _, _, _), (t, cap, p99, setup, s, d, st, limit, inprog) in zip(rows, rows[1:]):
     dt = max(t - t0, 1e-3)
     if s > s0 or d > d0 or cap > 0:
-        print(f"   {t:6.2f} {cap:6.0f} {p99:8.1f} {setup:6.0f} {st:8.1f} {(s - s0) / dt:7.0f} {(d - d0) / dt:7.0f}")
+        print(f"   {t:6.2f} {cap:6.0f} {p99:8.1f} {setup:6.0f} {st:8.1f} {(s - s0) / dt:7.0f} {(d - d0) / dt:7.0f} {limit:6.0f} {inprog:6.0f}")
 PY
 }
 

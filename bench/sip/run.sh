@@ -81,16 +81,9 @@ start_switchboard() {
 		cp "$SB_BIN" "$W/switchboard"
 	fi
 	[ -x "$W/switchboard" ] || (cd "$ROOT" && go build -o "$W/switchboard" ./cmd/switchboard)
-	SIP_PORT=$(free_port)
-	HTTP_PORT=$(free_port)
-	METRICS_PORT=""
 	local extra=()
 	local help
 	help=$("$W/switchboard" serve --help 2>&1)
-	if grep -q -- --metrics-addr <<<"$help"; then
-		METRICS_PORT=$(free_port)
-		extra+=(--metrics-addr "127.0.0.1:$METRICS_PORT")
-	fi
 	if grep -q -- --media-local-paths <<<"$help"; then
 		extra+=(--media-local-paths)
 	fi
@@ -105,17 +98,42 @@ start_switchboard() {
 	# shellcheck disable=SC2206
 	extra+=(${SB_FLAGS:-})
 	SB_HELP=$help
-	DEBUG_PORT=$(free_port)
-	# The flows play the prompts by path: --media-local-paths turns that on.
-	"$W/switchboard" serve --debug-addr "127.0.0.1:$DEBUG_PORT" --http-addr "127.0.0.1:$HTTP_PORT" --data-dir "$W/data-$HTTP_PORT" --admin-key "$KEY" \
-		--sip-addr "127.0.0.1:$SIP_PORT" --trust 127.0.0.1 --rtp-ports "$RTP_PORTS" "${extra[@]}" \
-		--log-format json --log-level "${LOG_LEVEL:-warn}" >"$W/switchboard.log" 2>&1 &
-	SB_PID=$!
-	API="http://127.0.0.1:$HTTP_PORT"
-	# Up to 30 s: a loaded machine starts slowly.
-	for _ in $(seq 300); do
-		curl -fs "$API/healthz" >/dev/null 2>&1 && break
-		sleep 0.1
+	# A port free_port found free can be taken by another process (another
+	# engineer's bench, a sipp's) before Switchboard binds it: then it
+	# exits at once with "address already in use", and it is started again
+	# on other ports, up to 5 times.
+	local try up=""
+	for try in 1 2 3 4 5; do
+		SIP_PORT=$(free_port)
+		HTTP_PORT=$(free_port)
+		DEBUG_PORT=$(free_port)
+		METRICS_PORT=""
+		local ports=()
+		if grep -q -- --metrics-addr <<<"$help"; then
+			METRICS_PORT=$(free_port)
+			ports=(--metrics-addr "127.0.0.1:$METRICS_PORT")
+		fi
+		# The flows play the prompts by path: --media-local-paths turns that on.
+		"$W/switchboard" serve --debug-addr "127.0.0.1:$DEBUG_PORT" --http-addr "127.0.0.1:$HTTP_PORT" --data-dir "$W/data-$HTTP_PORT" --admin-key "$KEY" \
+			--sip-addr "127.0.0.1:$SIP_PORT" --trust 127.0.0.1 --rtp-ports "$RTP_PORTS" "${ports[@]}" "${extra[@]}" \
+			--log-format json --log-level "${LOG_LEVEL:-warn}" >"$W/switchboard.log" 2>&1 &
+		SB_PID=$!
+		API="http://127.0.0.1:$HTTP_PORT"
+		# Up to 30 s: a loaded machine starts slowly.
+		for _ in $(seq 300); do
+			if curl -fs "$API/healthz" >/dev/null 2>&1; then
+				up=1
+				break
+			fi
+			kill -0 "$SB_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		[ -z "$up" ] || break
+		if kill -0 "$SB_PID" 2>/dev/null || ! grep -q "address already in use" "$W/switchboard.log"; then
+			break # not the race: reported below
+		fi
+		wait "$SB_PID" 2>/dev/null || true
+		echo "run.sh: a port was taken before switchboard bound it (try $try of 5); starting it on other ports" >&2
 	done
 	local auth
 	auth=$(curl -fs -X PUT "$API/v2/api_auth" -d "{\"data\":{\"api_key\":\"$KEY\"}}") || {

@@ -68,14 +68,18 @@ type SIP struct {
 	// 100 ms, in seconds, that --shed-latency goes by; negative when the
 	// watch is off (not exported then).
 	SchedLatencyP99 float64
-	// ShedCap is the adaptive cap on new calls a second --shed-latency
-	// set, 0 while there is none; negative when the watch is off (not
-	// exported then).
+	// ShedCap is the rate of new calls the adaptive limit lets in (the
+	// limit over the calls' length), 0 while there is none; negative when
+	// the watch is off (not exported then).
 	ShedCap float64
-	// InSetup is the calls taken over UDP whose ACK has not come yet (the
-	// adaptive cap's leading signal), and SetupTime the setup time in
-	// seconds the cap was last judged by; both negative when the watch is
-	// off (not exported then).
+	// ShedLimit is the adaptive limit on the calls in progress that
+	// --shed-latency set, 0 while there is none, and InProgress the calls
+	// in progress it counts; both negative when the watch is off (not
+	// exported then).
+	ShedLimit, InProgress float64
+	// InSetup is the calls taken over UDP whose ACK has not come yet, and
+	// SetupTime their setup time in seconds over the last window; both
+	// negative when the watch is off (not exported then).
 	InSetup, SetupTime float64
 }
 
@@ -104,9 +108,11 @@ var (
 	descSIPRes    = prometheus.NewDesc(namespace+"_sip_responses_total", "SIP responses, by status code and direction (in, out).", []string{"code", "direction"}, nil)
 	descShed      = prometheus.NewDesc(namespace+"_calls_shed_total", "New calls refused with 503 for load, by reason: max_calls, rate, saturated (--shed-latency).", []string{"reason"}, nil)
 	descSchedP99  = prometheus.NewDesc(namespace+"_sched_latency_p99_seconds", "The Go scheduler's p99 latency over the last 100 ms, which --shed-latency compares (only when it is set).", nil, nil)
-	descShedCap   = prometheus.NewDesc(namespace+"_shed_cap_calls_per_second", "The cap on new calls a second that --shed-latency set while the process is short of CPU (calls over it get 503); 0 while there is none (only when --shed-latency is set).", nil, nil)
-	descInSetup   = prometheus.NewDesc(namespace+"_calls_in_setup", "Calls taken over UDP whose INVITE was read and whose ACK has not been yet: the adaptive cap's leading signal (only when --shed-latency is set).", nil, nil)
-	descSetupTime = prometheus.NewDesc(namespace+"_shed_setup_seconds", "The setup time (INVITE read to ACK read, 90th percentile over the last 100 ms, or how long a stalled setup waited) that the adaptive cap was last judged by (only when --shed-latency is set).", nil, nil)
+	descShedCap   = prometheus.NewDesc(namespace+"_shed_cap_calls_per_second", "The rate of new calls the adaptive limit on the calls in progress lets in while the process is short of CPU (the limit over the calls' length; calls over the limit get 503); 0 while there is none (only when --shed-latency is set).", nil, nil)
+	descShedLimit = prometheus.NewDesc(namespace+"_shed_limit_calls", "The adaptive limit on the calls in progress that --shed-latency learnt while the process is short of CPU (new calls over it get 503); 0 while there is none (only when --shed-latency is set).", nil, nil)
+	descInProg    = prometheus.NewDesc(namespace+"_shed_calls_in_progress", "The calls in progress the adaptive limit counts: taken and not yet ended (only when --shed-latency is set).", nil, nil)
+	descInSetup   = prometheus.NewDesc(namespace+"_calls_in_setup", "Calls taken over UDP whose INVITE was read and whose ACK has not been yet: a read loop falling behind shows here (only when --shed-latency is set).", nil, nil)
+	descSetupTime = prometheus.NewDesc(namespace+"_shed_setup_seconds", "The setup time (INVITE read to ACK read, 90th percentile over the last 100 ms with calls enough, or how long a stalled setup waited) of calls taken over UDP (only when --shed-latency is set).", nil, nil)
 )
 
 // mediaCollector reads the media layer once per scrape.
@@ -178,6 +184,8 @@ func (c sipCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descShed
 	ch <- descSchedP99
 	ch <- descShedCap
+	ch <- descShedLimit
+	ch <- descInProg
 	ch <- descInSetup
 	ch <- descSetupTime
 }
@@ -198,6 +206,12 @@ func (c sipCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if s.ShedCap >= 0 {
 		ch <- prometheus.MustNewConstMetric(descShedCap, prometheus.GaugeValue, s.ShedCap)
+	}
+	if s.ShedLimit >= 0 {
+		ch <- prometheus.MustNewConstMetric(descShedLimit, prometheus.GaugeValue, s.ShedLimit)
+	}
+	if s.InProgress >= 0 {
+		ch <- prometheus.MustNewConstMetric(descInProg, prometheus.GaugeValue, s.InProgress)
 	}
 	if s.InSetup >= 0 {
 		ch <- prometheus.MustNewConstMetric(descInSetup, prometheus.GaugeValue, s.InSetup)

@@ -156,6 +156,10 @@ func (s *Server) registerSIP(srv *sip.Server) {
 		if c, on := srv.ShedCap(); on {
 			out.ShedCap = c
 		}
+		out.ShedLimit, out.InProgress = -1, -1
+		if l, n, on := srv.ShedLimit(); on {
+			out.ShedLimit, out.InProgress = l, float64(n)
+		}
 		out.InSetup, out.SetupTime = -1, -1
 		if n, d, on := srv.ShedSetup(); on {
 			out.InSetup, out.SetupTime = float64(n), d.Seconds()

@@ -191,6 +191,7 @@ func TestMetricsMoveWithASIPCall(t *testing.T) {
 		}
 	}
 	for _, name := range []string{"switchboard_sched_latency_p99_seconds", "switchboard_shed_cap_calls_per_second",
+		"switchboard_shed_limit_calls", "switchboard_shed_calls_in_progress",
 		"switchboard_calls_in_setup", "switchboard_shed_setup_seconds"} {
 		if _, ok := m[name]; ok {
 			t.Errorf("%s exported while --shed-latency is off", name)
@@ -213,6 +214,7 @@ func dashboardNamesExist(t *testing.T, scraped map[string]float64) {
 	if _, ok := scraped["switchboard_sched_latency_p99_seconds"]; !ok {
 		// Exported only with --shed-latency: TestShedByDefault checks them.
 		for _, name := range []string{"switchboard_sched_latency_p99_seconds", "switchboard_shed_cap_calls_per_second",
+			"switchboard_shed_limit_calls", "switchboard_shed_calls_in_progress",
 			"switchboard_calls_in_setup", "switchboard_shed_setup_seconds"} {
 			have[name] = true
 		}

@@ -41,15 +41,17 @@ func TestShedByDefault(t *testing.T) {
 	}
 
 	cool := servertest.StarveCPU(t)
-	// Past twice the limit, where a cut is at once: a burst that meets a
+	// The latency over its limit long enough to set a limit on the calls
+	// in progress (two windows, or one far over): a burst that meets a
 	// latency just over the limit may rightly be taken whole.
-	waitfor.True(t, 30*time.Second, "the server sees itself short of CPU", func() bool {
-		p99, on := s.SIP().SchedLatency()
-		return on && p99 > 2*sip.DefaultShedLatency
+	waitfor.True(t, 30*time.Second, "the server limits the calls in progress, short of CPU", func() bool {
+		limit, _, on := s.SIP().ShedLimit()
+		return on && limit > 0
 	})
 
-	// A burst of 150 calls at once, each from its own socket (a burst of
-	// 25 is never shed).
+	// A burst of 150 calls at once, each from its own socket (the limit
+	// is at least 25 calls in progress, and there are none: up to 25 are
+	// taken, as fast as the pace under the limit lets them in).
 	const burst = 150
 	codes := make([]int, burst)
 	errs := make([]error, burst)
@@ -67,11 +69,14 @@ func TestShedByDefault(t *testing.T) {
 	// with the calls shed and the latency it goes by.
 	m := scrape(t, s, s.Token)
 	cool()
-	if c, ok := m["switchboard_shed_cap_calls_per_second"]; !ok || c <= 0 {
-		t.Errorf("switchboard_shed_cap_calls_per_second = %v (exported %v) while shedding, want a cap", c, ok)
+	for _, name := range []string{"switchboard_shed_cap_calls_per_second", "switchboard_shed_limit_calls"} {
+		if c, ok := m[name]; !ok || c <= 0 {
+			t.Errorf("%s = %v (exported %v) while shedding, want a limit", name, c, ok)
+		}
 	}
 	// Its value may be 0 here: a window with too few samples says nothing.
-	for _, name := range []string{"switchboard_sched_latency_p99_seconds", "switchboard_calls_in_setup", "switchboard_shed_setup_seconds"} {
+	for _, name := range []string{"switchboard_sched_latency_p99_seconds", "switchboard_shed_calls_in_progress",
+		"switchboard_calls_in_setup", "switchboard_shed_setup_seconds"} {
 		if _, ok := m[name]; !ok {
 			t.Errorf("%s not exported while --shed-latency is on", name)
 		}

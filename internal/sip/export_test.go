@@ -75,18 +75,27 @@ func (sa *Saturation) Saturated() bool { return sa.over.Load() }
 // Admission is the read-time admission of new calls, for its own test.
 type Admission = admission
 
-// NewAdmission returns an admission with the adaptive cap on, judged by
-// the calls in setup too (off in the server), and perSecond the operator's
-// rate (0: none).
+// NewAdmission returns an admission with the adaptive limit on, and
+// perSecond the operator's rate (0: none).
 func NewAdmission(perSecond float64) *Admission {
 	a := &admission{}
 	a.init(perSecond, true)
-	a.judgeSetup = true
 	return a
 }
 
-// Admit is admit, not forced.
-func (a *Admission) Admit(now time.Time) string { return a.admit(now, false) }
+// Admit is admit, not forced, the call held until Release (as onInvite
+// holds one taken over TCP).
+func (a *Admission) Admit(now time.Time) string { return a.admit(now, false, false) }
+
+// AdmitRead is admit as admitDatagram does it: the call taken is pending
+// until Claim.
+func (a *Admission) AdmitRead(now time.Time) string { return a.admit(now, false, true) }
+
+// Claim is onInvite taking a call admitted as read at at.
+func (a *Admission) Claim(at time.Time) { a.claim(at.UnixNano()) }
+
+// Release is the end of a call that was taken d before now.
+func (a *Admission) Release(d time.Duration) { a.release(time.Now().Add(-d)) }
 
 // Adjust is adjust.
 func (a *Admission) Adjust(load float64, window time.Duration, now time.Time) {
@@ -98,8 +107,18 @@ func (a *Admission) AdjustUnjudged(window time.Duration, now time.Time) {
 	a.adjust(0, false, window, now)
 }
 
-// Cap is the adaptive cap in calls/s (0: none).
-func (a *Admission) Cap() float64 { return a.capNow() }
+// Limit is the adaptive limit on the calls in progress (0: none) and the
+// calls in progress at now.
+func (a *Admission) Limit(now time.Time) (float64, int) {
+	l, n, _ := a.limitNow(now)
+	return l, n
+}
+
+// Cap is the rate the limit lets in (ShedCap).
+func (a *Admission) Cap(now time.Time) float64 {
+	_, _, c := a.limitNow(now)
+	return c
+}
 
 // Raw helpers of the guard and the read-time shedding.
 var (

@@ -51,13 +51,17 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		s.respond(tx, req, 403, "Forbidden")
 		return
 	}
-	if why := s.admitted(req.Transport(), callID(req)); why != "" {
+	why, held := s.admitted(req.Transport(), callID(req))
+	if why != "" {
 		// Over the rate, or short of CPU: refused before any work is
 		// spent on the call (over UDP this was done as it was read).
 		s.countShed(why)
 		s.refuseInvite(tx, req, account, &refusal{code: 503, reason: "Overloaded",
 			headers: []sipmsg.Header{sipmsg.NewHeader("Retry-After", retryAfter)}})
 		return
+	}
+	if held { // in progress until this returns: the call's end (shed.go)
+		defer s.adm.release(time.Now())
 	}
 	if req.Contact() == nil {
 		s.refuseInvite(tx, req, account, &refusal{code: 400, reason: "Missing Contact"})
@@ -79,7 +83,7 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		l.fromDevice(*dev)
 	}
 	s.mu.Lock()
-	why := ""
+	why = ""
 	if !s.closed {
 		why = s.shed.admitLocked(len(s.calls))
 	}

@@ -12,8 +12,9 @@ import (
 // The process sheds new calls by itself when it is saturated, without an
 // operator guessing a rate (Config.ShedLatency): every saturationWindow it
 // reads how long the Go scheduler kept runnable goroutines waiting, and
-// while the p99 of the last window is over the limit, new INVITEs get 503
-// with Retry-After before any work is spent on them. Past its capacity the
+// the p99 of the window, against the limit, moves a limit on the calls in
+// progress (shed.go): the new INVITEs over it get 503 with Retry-After
+// before any work is spent on them. Past its capacity the
 // server is CPU-bound: every goroutine waits its turn, the SIP read loop
 // falls behind, 200s and BYEs go out late and the callers retransmit,
 // which costs more CPU still. The scheduler's latency rises as soon as
@@ -48,7 +49,7 @@ func (sa *saturation) init(limit time.Duration, log *slog.Logger, adm *admission
 }
 
 // saturated reports whether every new call is to be shed now: only when
-// a test forces it. The scheduler's latency caps the rate of new calls
+// a test forces it. The scheduler's latency limits the calls in progress
 // instead (admission.adjust), so that the calls taken approach what the
 // machine can carry.
 func (sa *saturation) saturated() bool { return sa.force.Load() == 1 }
@@ -98,7 +99,7 @@ func (sa *saturation) read() {
 	switch {
 	case !ok:
 	case over:
-		sa.log.Warn("short of CPU: capping the rate of new calls", "sched_latency_p99", p.String(), "limit", sa.limit.String(), "suppressed", held)
+		sa.log.Warn("short of CPU: limiting the calls in progress", "sched_latency_p99", p.String(), "limit", sa.limit.String(), "suppressed", held)
 	default:
 		sa.log.Info("CPU no longer short", "sched_latency_p99", p.String(), "suppressed", held)
 	}
@@ -145,20 +146,31 @@ func (s *Server) SchedLatency() (p99 time.Duration, on bool) {
 	return time.Duration(s.sat.p99.Load()), s.sat.limit > 0
 }
 
-// ShedCap is the adaptive cap on new calls a second that the scheduler's
-// latency set (0 while there is none: every call is taken), what an
-// operator graphs beside the calls shed to see how much the server takes
-// when short of CPU; on is false when Config.ShedLatency is not set.
+// ShedCap is the rate of new calls the adaptive limit lets in (ShedLimit
+// over the calls' length, measured; the limit itself a second while that
+// is not known yet), 0 while there is no limit: what an operator graphs
+// beside the calls shed to see how much the server takes when short of
+// CPU; on is false when Config.ShedLatency is not set.
 func (s *Server) ShedCap() (perSecond float64, on bool) {
-	return s.adm.capNow(), s.sat.limit > 0
+	_, _, perSecond = s.adm.limitNow(time.Now())
+	return perSecond, s.sat.limit > 0
 }
 
-// ShedSetup is the leading signal of the adaptive cap (shed_setup.go):
-// the calls taken over UDP still in setup (INVITE read, ACK not yet), and
-// the setup time the last window judged by (the 90th percentile of its
-// ACKs' setup times, or how long a stalled setup waited); what an
-// operator graphs beside ShedCap to see why the cap moved. on is false
-// when Config.ShedLatency is not set.
+// ShedLimit is the adaptive limit on the calls in progress that the
+// scheduler's latency set (0 while there is none: every call is taken) and
+// the calls in progress it counts (taken and not yet ended), what an
+// operator graphs to see the server's capacity as it learns it; on is
+// false when Config.ShedLatency is not set.
+func (s *Server) ShedLimit() (limit float64, inProgress int, on bool) {
+	limit, inProgress, _ = s.adm.limitNow(time.Now())
+	return limit, inProgress, s.sat.limit > 0
+}
+
+// ShedSetup is the calls taken over UDP still in setup (INVITE read, ACK
+// not yet), and the last window's setup time (the 90th percentile of its
+// ACKs' setup times, or how long a stalled setup waited): what an
+// operator graphs beside ShedLimit to see the read loop fall behind
+// (shed_setup.go). on is false when Config.ShedLatency is not set.
 func (s *Server) ShedSetup() (inSetup int, setupTime time.Duration, on bool) {
 	n, d := s.adm.setupNow(time.Now())
 	return n, d, s.sat.limit > 0

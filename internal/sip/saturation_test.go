@@ -110,3 +110,37 @@ func TestShedWhenSaturated(t *testing.T) {
 		t.Fatalf("a call once not saturated: %d %v, want 486", code, err)
 	}
 }
+
+// TestShedLimitCountsCallsInProgress: with --shed-latency on, a call taken
+// counts among the calls in progress (what the adaptive limit holds) from
+// its INVITE, over UDP (admitted as it is read, then claimed) and over
+// TCP, until it ends, and not a moment longer: a call refused by its flow
+// and a call hung up by its caller leave nothing behind, so no caller can
+// keep a place in the limit once its call is over.
+func TestShedLimitCountsCallsInProgress(t *testing.T) {
+	t.Parallel()
+	ts := newServer(t, sip.Config{ShedLatency: time.Second}) // on, never reached
+	inProgress := func() int {
+		_, n, on := ts.ShedLimit()
+		if !on {
+			t.Fatal("the limit is off with --shed-latency set")
+		}
+		return n
+	}
+	ctx := testCtx(t, 20*time.Second)
+	for _, network := range []string{"udp", "tcp"} {
+		p := newPhone(t, network)
+		d := p.answered(ctx, ts.Addr(), "answer-wait")
+		waitfor.True(t, 5*time.Second, network+": the call answered is in progress", func() bool { return inProgress() == 1 })
+		if _, code, err := p.call(ctx, ts.Addr(), "sip-486"); err != nil || code != 486 {
+			t.Fatalf("%s: a call its flow refuses: %d %v", network, code, err)
+		}
+		if err := d.Bye(ctx); err != nil {
+			t.Fatalf("%s: BYE: %v", network, err)
+		}
+		waitfor.True(t, 5*time.Second, network+": no call in progress once both ended", func() bool { return inProgress() == 0 })
+		if l, _, _ := ts.ShedLimit(); l != 0 {
+			t.Errorf("%s: limit %.0f with the latency far under --shed-latency, want none", network, l)
+		}
+	}
+}

@@ -84,7 +84,8 @@ type Config struct {
 	// ShedLatency sheds load by itself, without a rate to guess: while the
 	// Go scheduler kept runnable goroutines waiting longer than this at
 	// the 99th percentile over the last 100 ms (the process is short of
-	// CPU), new calls get 503 with Retry-After at once (saturation.go).
+	// CPU), the calls in progress are limited, and new calls over the
+	// limit get 503 with Retry-After at once (saturation.go, shed.go).
 	// 0 means off here; the binary starts with DefaultShedLatency.
 	ShedLatency time.Duration
 	// MediaTimeout ends an answered call with BYE (cause media_timeout)
@@ -96,7 +97,7 @@ type Config struct {
 
 // DefaultShedLatency is --shed-latency's default: the scheduler latency
 // (p99 over 100 ms) past which the server judges itself short of CPU and
-// caps the rate of new calls (saturation.go, shed.go). Measured on the
+// limits the calls in progress (saturation.go, shed.go). Measured on the
 // bench (bench/sip/run.sh overload): see bench/RESULTS.md.
 const DefaultShedLatency = 20 * time.Millisecond
 

@@ -19,63 +19,75 @@ import (
 // stateless 503 with Retry-After built from its raw headers (no parse, no
 // transaction); the ACK to that 503 is dropped unparsed.
 //
-// Two limits apply, each a token bucket: Config.MaxCallsPerSecond (the
-// operator's rate, a burst of one second's worth), and an adaptive cap
-// while Config.ShedLatency is set (saturation.go), moved every window by
-// the scheduler's latency in multiples of the limit (the load):
+// Two limits apply: Config.MaxCallsPerSecond (the operator's rate, a
+// token bucket with a burst of one second's worth), and, while
+// Config.ShedLatency is set, an adaptive limit on the calls in progress
+// (the calls taken and not yet ended: committed work), learned from the
+// scheduler's latency in multiples of the limit (the load, saturation.go)
+// the way TCP Vegas or Netflix's concurrency-limits learn a window. A new
+// call is taken only while the calls in progress are under the limit.
 //
-//   - over the limit two windows running, or once by more than shedAtOnce
-//     times, the cap is cut to shedCut of what was taken (shedCutSevere
-//     past shedAtOnce: a backlog is building, and every INVITE read late
-//     is a retransmission on its way). Once and by less is no cut: one
-//     window is a GC cycle or another process's burst as often as it is
-//     the calls (the p99 of a window's few dozen samples is nearly its
-//     maximum);
-//   - no cut for shedCutHold after one, nor while the load stays under
-//     shedEasing of what it was then: the calls taken keep costing CPU
-//     for a while (answer, prompt), so the latency lags the cap, and
-//     cutting while the backlog drains would overshoot to a fraction of
-//     the capacity (the first tuning, cutting by half to a floor of 50/s,
-//     took a third to a half of what the machine carried);
-//   - never below shedFloorShare of the rate taken in the recent clear
-//     windows (good, which decays while the latency is not clear), nor
-//     below shedFloor;
-//   - while the load stays under one half, the cap rises by shedRaise of
-//     the rate it was last cut from each window until it is back to
-//     shedCut of it, then by shedRaiseProbe of itself: back near the
-//     capacity in about half a second, then probing for more;
-//   - it goes once it is twice the rate taken (plus the floor), or after
-//     shedIdleWindows without a call. A window with too few samples to
-//     judge (idle, or the process starved by others so much that it
-//     hardly ran) neither raises nor cuts.
+// Why the calls in progress and not a rate: a call's CPU comes with its
+// prompt, up to a second after its INVITE, so the latency says now what
+// the calls taken a second ago cost, and a rate cap moved by it swung
+// between all and a few (49–63 % of an overload taken, bench/RESULTS.md).
+// The calls in progress count a call the moment it is taken, so the limit
+// binds at once, and a call is let in only as another ends: the rate
+// taken follows what the machine finishes (Little's law: the limit over
+// the call's length), whatever the signal's lag.
 //
-// So the calls taken follow what the machine can carry instead of
-// swinging between all and a few.
+//   - over the latency's limit two judged windows running, or once by
+//     more than shedDeep times: the limit is cut to shedCut of the calls
+//     in progress (or of the limit, when less), shedCutSevere past
+//     shedAtOnce, shedCutDeep past shedDeep; never below shedLimitFloor.
+//     Once and by less is no cut: one window is a GC cycle or another
+//     process's burst as often as it is the calls (and the first calls of
+//     a fresh process, its heap growing, show 40 ms for a window);
+//   - no cut while the calls in progress are still over the limit (every
+//     new call is refused already: the last cut is yet to take effect),
+//     nor for shedCutHold after they came down to it;
+//   - after shedClearRun windows under half the latency's limit, while the
+//     limit binds (it refused calls, or the calls in progress are at
+//     shedBinding of it or more), it
+//     rises each window: by shedRaiseBack of the calls in progress it was
+//     last cut from while under shedCut of them (back near the capacity
+//     in about half a second), then by shedRaise of itself times the
+//     clear windows in a row (less one, up to shedRaiseMax): it probes,
+//     gently at first and faster the longer the latency stays clear;
+//   - it goes once it is twice the calls in progress (plus the floor) for
+//     shedIdleWindows windows, or after shedIdleWindows without a call. A
+//     window with too few samples to judge (idle, or the process starved
+//     by others so much that it hardly ran) neither raises nor cuts.
 //
-// The calls in setup (shed_setup.go) can judge each window with the
-// latency when calls come over UDP (setupJudge, when judgeSetup is set):
-// a slow or stalled setup is over whatever the latency says, and setups
-// answered at once make a window clear though the latency is over its
-// limit by less than shedAtOnce. The server measures and exports them but
-// does not let them judge (see judgeSetup).
+// Under the limit, the calls taken are also paced at shedPace times the
+// rate the limit lets in (the limit over the calls' length), with a burst
+// of shedPaceBurst of a second: calls of the same length that were taken
+// together end together, and a limit that let in one call per call ended
+// would take them together again, every call length, in bursts the
+// scheduler's latency reads as overload.
+//
+// An INVITE admitted as it is read is pending (counted in progress for
+// shedSetupGone at most) until onInvite claims it; onInvite holds it until the
+// call ends, so an INVITE sipgo never hands over does not hold its place
+// for ever.
 const (
 	shedCutHold     = 400 * time.Millisecond
-	shedCut         = 0.8
-	shedCutSevere   = 0.5
-	shedDeep        = 4    // times the limit: a deep backlog,
-	shedCutDeep     = 0.25 // cut to this
+	shedCut         = 0.9
+	shedCutSevere   = 0.8
+	shedDeep        = 4    // times the limit: a deep backlog, cut at once
+	shedCutDeep     = 0.6  // cut to this
 	shedClearRun    = 2    // clear windows in a row before a raise
-	shedEasing      = 0.75 // no cut while the latency is under this share of what it was at the last cut
 	shedOverRun     = 2    // windows over the limit in a row before a cut,
-	shedAtOnce      = 2    // unless over this many times it
-	shedRaise       = 0.05 // of the peak, a window, while the cap is under shedCut of it
-	shedRaiseProbe  = 0.02 // of the cap, a window, above that
-	shedFloor       = 50.0 // calls/s: below this, shedding would not help the CPU
-	shedFloorShare  = 0.5  // of good
-	shedGoodDecay   = 0.98 // per window not clear: good halves in about 3.5 s
-	shedIdleWindows = 20   // windows without a call: the cap goes
-	shedBurstTime   = 0.1  // s: the adaptive bucket holds a window's worth,
-	shedBurstMin    = 25.0 // and at least this many: a few calls at once are never shed
+	shedAtOnce      = 2    // times the limit: severe
+	shedRaiseBack   = 0.05 // of the calls in progress at the last cut, a window, while under shedCut of them
+	shedRaise       = 0.01 // of the limit, a window, above that, times the clear windows in a row (less one),
+	shedRaiseMax    = 10   // up to this many
+	shedBinding     = 0.9  // of the limit: the calls in progress press on it
+	shedLimitFloor  = 25.0 // calls in progress: a few calls at once are never shed
+	shedIdleWindows = 20   // windows: the limit goes
+	shedCallTimeAvg = 0.2  // weight of a window's call time in its average
+	shedPace        = 1.2  // times the limit over the calls' length: the pace of calls taken under the limit
+	shedPaceBurst   = 0.02 // s of that pace taken at once
 	// recentFor is how long an INVITE's Call-ID is remembered (then as
 	// long again in the previous generation): a retransmission of an
 	// INVITE taken is not judged again, and the ACK of a 503 is known.
@@ -92,25 +104,24 @@ type admission struct {
 	tokens float64
 	last   time.Time
 
-	cap       float64 // the adaptive cap in calls/s, 0: none
-	capTokens float64
-	capLast   time.Time
-	lastCut   time.Time
-	taken     int     // calls taken since the last adjust
-	overRun   int     // windows over the limit in a row
-	clearRun  int     // windows clear in a row
-	good      float64 // calls/s taken in recent clear windows (decaying)
-	rateAvg   float64 // calls/s taken, averaged over the last windows
-	peak      float64 // calls/s taken when the cap was last cut: too much
-	cutLoad   float64 // the latency at the last cut, in multiples of the limit
-	idle      int     // windows in a row without a call taken nor over the limit
-	setup     setupWatch
-	// judgeSetup lets the calls in setup judge windows with the latency
-	// (setupJudge). Off in the server: on the quiet machine it took 8 %
-	// more of an overload than the latency alone but left 2 of 8 runs
-	// over 1 % retransmissions (0 of 6 without it; bench/RESULTS.md,
-	// 2026-12-07 22:17). The setup signal is still measured and exported.
-	judgeSetup bool
+	limit    float64 // the adaptive limit on the calls in progress, 0: none
+	active   int     // calls taken whose onInvite holds them, until they end
+	pending  callRing
+	ended    int           // calls ended since the last adjust,
+	endedFor time.Duration // their lengths added up
+	callTime time.Duration // the calls' length, averaged over windows; 0: not known
+	paceTok  float64       // the pace's tokens under the limit
+	paceLast time.Time
+	lastCut  time.Time
+	peak     float64   // the calls in progress the limit was last cut from: too many
+	settled  time.Time // when the calls in progress came down to the limit after its last cut
+	taken    int       // calls taken since the last adjust
+	refused  int       // calls the limit refused since the last adjust
+	overRun  int       // windows over the limit in a row
+	clearRun int       // windows clear in a row
+	idle     int       // windows in a row without a call taken nor over the limit
+	loose    int       // windows in a row the limit was twice the calls in progress
+	setup    setupWatch
 
 	seen recentSet
 }
@@ -123,8 +134,10 @@ func (a *admission) init(perSecond float64, adaptive bool) {
 // on reports whether any read-time limit is configured.
 func (a *admission) on() bool { return a.rate > 0 || a.adaptive }
 
-// admit takes a new call or says why not (ShedRate, ShedSaturated).
-func (a *admission) admit(now time.Time, saturated bool) string {
+// admit takes a new call or says why not (ShedRate, ShedSaturated). A
+// call taken is in progress from now: pending (onInvite claims it) when
+// pending is set, held (release ends it) otherwise.
+func (a *admission) admit(now time.Time, saturated, pending bool) string {
 	if saturated {
 		return ShedSaturated
 	}
@@ -139,72 +152,107 @@ func (a *admission) admit(now time.Time, saturated bool) string {
 			return ShedRate
 		}
 	}
-	if a.cap > 0 {
-		burst := max(shedBurstMin, a.cap*shedBurstTime)
-		a.capTokens = min(burst, a.capTokens+now.Sub(a.capLast).Seconds()*a.cap)
-		a.capLast = now
-		if a.capTokens < 1 {
+	if a.limit > 0 {
+		if float64(a.inProgressLocked(now)) >= a.limit {
+			a.refused++
 			return ShedSaturated
 		}
-		a.capTokens--
+		if a.callTime > 0 {
+			pace := shedPace * a.limit / a.callTime.Seconds()
+			a.paceTok = min(max(1, pace*shedPaceBurst), a.paceTok+now.Sub(a.paceLast).Seconds()*pace)
+			a.paceLast = now
+			if a.paceTok < 1 {
+				a.refused++
+				return ShedSaturated
+			}
+			a.paceTok--
+		}
 	}
 	if a.rate > 0 {
 		a.tokens--
 	}
 	a.taken++
+	if pending {
+		a.pending.enter(now.UnixNano())
+	} else {
+		a.active++
+	}
 	return ""
 }
 
-// adjust moves the adaptive cap after a window of length window whose
+// inProgressLocked is the calls in progress: held, and pending for less
+// than shedSetupGone.
+func (a *admission) inProgressLocked(now time.Time) int {
+	n, _ := a.pending.waiting(now, time.Time{})
+	return a.active + n
+}
+
+// claim holds a pending call that was admitted at (unix nanoseconds)
+// until release: onInvite has it.
+func (a *admission) claim(at int64) {
+	a.mu.Lock()
+	a.pending.leave(at)
+	a.active++
+	a.mu.Unlock()
+}
+
+// release ends a call held since admit or claim at since (its length
+// goes into the calls' length the pace is set by).
+func (a *admission) release(since time.Time) {
+	d := time.Since(since)
+	a.mu.Lock()
+	a.active--
+	a.ended++
+	a.endedFor += d
+	a.mu.Unlock()
+}
+
+// adjust moves the adaptive limit after a window of length window whose
 // scheduler latency was load times the limit; judged is false when the
 // window held too few samples to say (the process idle, or starved by
 // others so much that it hardly ran): it is then neither over nor clear.
 func (a *admission) adjust(load float64, judged bool, window time.Duration, now time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	// The setup signal (shed_setup.go), when it has calls to go by and is
-	// let, judges with the latency (setupJudge).
-	if setupLoad, ok, _ := a.setup.judge(now, a.lastCut); ok && a.judgeSetup {
-		load, judged = setupJudge(load, judged, setupLoad)
-	}
-	over, severe := load > 1, load > shedAtOnce
+	a.setup.judge(now, a.lastCut) // for /metrics: the setup time of the window
+	over, severe := judged && load > 1, judged && load > shedAtOnce
 	clear := judged && load <= 0.5
-	rate := float64(a.taken) / window.Seconds()
-	a.taken = 0
-	if over {
-		a.overRun++
-	} else {
-		a.overRun = 0
+	inProgress := float64(a.inProgressLocked(now))
+	taken, refused := a.taken, a.refused
+	if a.ended > 0 {
+		t := a.endedFor / time.Duration(a.ended)
+		if a.callTime == 0 {
+			a.callTime = t
+		} else {
+			a.callTime += time.Duration(shedCallTimeAvg * float64(t-a.callTime))
+		}
 	}
-	if clear {
-		a.clearRun++
-	} else {
-		a.clearRun = 0
+	a.taken, a.ended, a.endedFor, a.refused = 0, 0, 0, 0
+	switch {
+	case !judged: // says nothing: the runs go on
+	case over:
+		a.overRun, a.clearRun = a.overRun+1, 0
+	case clear:
+		a.overRun, a.clearRun = 0, a.clearRun+1
+	default:
+		a.overRun, a.clearRun = 0, 0
 	}
-	a.rateAvg = (a.rateAvg + rate) / 2
-	if rate > 0 || over {
+	if taken > 0 || over {
 		a.idle = 0
 	} else if a.idle++; a.idle >= shedIdleWindows {
-		a.cap = 0 // no call for a while: a starved window says too little to raise it
+		a.limit = 0 // no call for a while: a starved window says too little to raise it
 	}
-	if clear {
-		a.good = max(a.good, rate)
-	} else {
-		a.good *= shedGoodDecay
+	if a.limit > 0 && a.settled.IsZero() && inProgress < a.limit+1 { // admit lets in up to its ceiling
+		a.settled = now
 	}
 	switch {
-	case over && (a.overRun >= shedOverRun || load > shedAtOnce):
-		if now.Sub(a.lastCut) < shedCutHold {
+	case over && (a.overRun >= shedOverRun || load > shedDeep):
+		if a.limit > 0 && (a.settled.IsZero() || now.Sub(a.settled) < shedCutHold) {
 			return // the last cut is yet to show
 		}
-		if a.overRun > 1 && load < shedEasing*a.cutLoad {
-			return // the last cut is taking effect: the backlog drains
-		}
-		// What was taken: this window's rate alone could be 0 (a starved
-		// read loop reads nothing), so the recent average when larger.
-		base := max(rate, a.rateAvg)
-		if a.cap > 0 && a.cap < base {
-			base = a.cap
+		base := inProgress
+		if a.limit > 0 && a.limit < base {
+			base = a.limit
 		}
 		cut := shedCut
 		switch {
@@ -213,54 +261,33 @@ func (a *admission) adjust(load float64, judged bool, window time.Duration, now 
 		case severe:
 			cut = shedCutSevere
 		}
-		next := max(shedFloor, shedFloorShare*a.good, base*cut)
-		if a.cap == 0 {
-			a.capTokens, a.capLast = max(shedBurstMin, next*shedBurstTime), now
+		if a.limit == 0 {
+			a.paceTok, a.paceLast = shedLimitFloor, now
 		}
-		a.cap, a.lastCut, a.peak, a.cutLoad = next, now, base, load
-	case !over:
-		a.cutLoad = 0 // the episode is over
-		if a.clearRun < shedClearRun || a.cap == 0 {
-			return
+		a.limit, a.lastCut, a.settled, a.loose, a.peak = max(shedLimitFloor, base*cut), now, time.Time{}, 0, base
+		if inProgress < a.limit+1 {
+			a.settled = now
 		}
-		// Back fast to near the rate that was too much, then probe slowly.
-		step := shedRaiseProbe * max(a.cap, a.peak)
-		if a.cap < shedCut*a.peak {
-			step = shedRaise * a.peak
+	case !over && a.limit > 0:
+		if a.limit > 2*inProgress+shedLimitFloor {
+			if a.loose++; a.loose >= shedIdleWindows {
+				a.limit = 0 // the load fell well under the limit
+				return
+			}
+		} else {
+			a.loose = 0
 		}
-		a.cap += max(step, shedRaise*shedFloor)
-		if a.cap > 2*(a.rateAvg+shedFloor) { // the load fell well under the cap
-			a.cap = 0
+		if a.clearRun >= shedClearRun && (refused > 0 || inProgress >= shedBinding*a.limit) {
+			// The longer the latency stays clear, the faster: a limit
+			// learnt in a passing burst (a GC cycle, the first calls)
+			// is back up in a second or two, and one near the capacity
+			// probes it gently.
+			step := shedRaise * a.limit * float64(min(a.clearRun-1, shedRaiseMax))
+			if a.limit < shedCut*a.peak {
+				step = shedRaiseBack * a.peak
+			}
+			a.limit += max(1, step)
 		}
-	}
-}
-
-// setupJudge is a window's load (in multiples of the limit, as adjust
-// reads it) from the scheduler's latency (sched, judged) and the setup
-// signal (setup):
-//
-//   - the calls wait for their ACK (setup over its limit): over, by the
-//     more of the two, whatever the latency says;
-//   - the latency over shedAtOnce times its limit: over (the CPU is short
-//     however fast the calls are answered);
-//   - setup under half its limit (the latency over its limit by less, or
-//     not): clear, the cap may rise. The CPU is busy but keeps up: a
-//     latency past its limit there is a busy machine's normal state near
-//     its capacity, and cutting on it (and raising only under half of
-//     it, which was rare) took 57 % of a quiet machine's rate, as the
-//     model in TestAdmissionSetupNearCapacity does with the latency alone;
-//   - otherwise held: neither cut nor raised.
-func setupJudge(sched float64, judged bool, setup float64) (float64, bool) {
-	const held, clear = 0.75, 0.25
-	switch {
-	case setup > 1:
-		return max(sched, setup), true
-	case judged && sched > shedAtOnce:
-		return sched, true
-	case setup <= 0.5:
-		return clear, true
-	default:
-		return held, true
 	}
 }
 
@@ -291,11 +318,18 @@ func (a *admission) setupNow(now time.Time) (int, time.Duration) {
 	return n, a.setup.last
 }
 
-// capNow is the adaptive cap in calls/s (0: none), for /metrics and tests.
-func (a *admission) capNow() float64 {
+// limitNow is the adaptive limit on the calls in progress (0: none), the
+// calls in progress it counts, and the rate it lets in at the calls'
+// length (the limit over it; over one second while not known), for
+// /metrics and tests.
+func (a *admission) limitNow(now time.Time) (limit float64, inProgress int, perSecond float64) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.cap
+	limit, inProgress, perSecond = a.limit, a.inProgressLocked(now), a.limit
+	if a.callTime > 0 {
+		perSecond = a.limit / a.callTime.Seconds()
+	}
+	return limit, inProgress, perSecond
 }
 
 // recentSet remembers the Call-IDs of recent INVITEs (hashed), taken or
@@ -313,15 +347,16 @@ type recentSet struct {
 func (r *recentSet) key(callID []byte) uint64 { return maphash.Bytes(r.seed, callID) }
 
 // get reports what became of the INVITE of a Call-ID: taken, or known
-// at all.
-func (r *recentSet) get(k uint64) (taken, known bool) {
+// at all; at is when a call taken and still in setup was read (unix
+// nanoseconds, 0 otherwise).
+func (r *recentSet) get(k uint64) (taken, known bool, at int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	v, known := r.cur[k]
 	if !known {
 		v, known = r.prev[k]
 	}
-	return known && v >= 0, known
+	return known && v >= 0, known, max(v, 0)
 }
 
 func (r *recentSet) put(k uint64, taken bool, now time.Time) {
@@ -365,7 +400,7 @@ func (s *Server) admitDatagram(data []byte, raddr net.Addr, account string) bool
 	}
 	now := time.Now()
 	k := s.adm.seen.key(id)
-	taken, known := s.adm.seen.get(k)
+	taken, known, _ := s.adm.seen.get(k)
 	switch {
 	case known && taken:
 		return true // a retransmission of a call taken: its transaction answers
@@ -373,7 +408,7 @@ func (s *Server) admitDatagram(data []byte, raddr net.Addr, account string) bool
 		s.sendStateless503(data, raddr) // a retransmission of one shed: the same answer, counted once
 		return false
 	}
-	why := s.adm.admit(now, s.sat.saturated())
+	why := s.adm.admit(now, s.sat.saturated(), true)
 	s.adm.seen.put(k, why == "", now)
 	if why == "" {
 		s.adm.entered(now)
@@ -397,21 +432,26 @@ func (s *Server) sendStateless503(data []byte, raddr net.Addr) {
 
 // admitted is onInvite's part of admission: an INVITE that came over UDP
 // was judged as it was read; one over TCP or TLS (or one the raw check
-// missed) is judged now. It says why the call is shed, or "".
-func (s *Server) admitted(transport, callID string) string {
-	now := time.Now()
-	if transport == "UDP" && s.adm.on() {
-		if taken, known := s.adm.seen.get(maphash.String(s.adm.seen.seed, callID)); known && taken {
-			return ""
-		}
-	}
+// missed) is judged now. It says why the call is shed, or "" and whether
+// the call now holds its place among the calls in progress: onInvite then
+// releases it (release) when it returns, as the call ends.
+func (s *Server) admitted(transport, callID string) (why string, held bool) {
 	if !s.adm.on() {
 		if s.sat.saturated() { // forced, in tests
-			return ShedSaturated
+			return ShedSaturated, false
 		}
-		return ""
+		return "", false
 	}
-	return s.adm.admit(now, s.sat.saturated())
+	if transport == "UDP" {
+		if taken, known, at := s.adm.seen.get(maphash.String(s.adm.seen.seed, callID)); known && taken {
+			s.adm.claim(at)
+			return "", true
+		}
+	}
+	if why = s.adm.admit(time.Now(), s.sat.saturated(), false); why != "" {
+		return why, false
+	}
+	return "", true
 }
 
 // shedAck reports whether a datagram is the ACK of a 503 sent by
@@ -426,7 +466,7 @@ func (s *Server) shedAck(data []byte) bool {
 		return false
 	}
 	k := s.adm.seen.key(id)
-	taken, known := s.adm.seen.get(k)
+	taken, known, _ := s.adm.seen.get(k)
 	if known && taken && s.adm.adaptive {
 		if at := s.adm.seen.ack(k); at > 0 {
 			s.adm.acked(at, time.Now())
