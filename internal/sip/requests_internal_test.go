@@ -47,3 +47,34 @@ func TestRepeatedHeader(t *testing.T) {
 		}
 	}
 }
+
+// TestHeaderValues: the values of the named headers, split at commas,
+// trimmed and lower-cased, in the order of the names given, then of the
+// headers; names matched whatever their case.
+func TestHeaderValues(t *testing.T) {
+	raw := strings.Join([]string{
+		"INVITE sip:1000@127.0.0.1 SIP/2.0",
+		"Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-1",
+		"From: <sip:a@127.0.0.1>;tag=1",
+		"To: <sip:1000@127.0.0.1>",
+		"Call-ID: c1",
+		"CSeq: 1 INVITE",
+		"k: 100rel",
+		"Supported: Timer , replaces,,",
+		"SUPPORTED: path",
+		"Require: timer",
+		"Content-Length: 0",
+		"", "",
+	}, "\r\n")
+	msg, err := sipmsg.ParseMessage([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := headerValues(msg.(*sipmsg.Request), "Supported", "k")
+	if want := []string{"timer", "replaces", "path", "100rel"}; strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("headerValues(Supported, k) = %q, want %q", got, want)
+	}
+	if got := headerValues(msg.(*sipmsg.Request), "Allow"); got != nil {
+		t.Errorf("headerValues(Allow) = %q, want none", got)
+	}
+}
