@@ -31,6 +31,11 @@ func parseFast(body string, raw *rawDescription) bool {
 	state := wantV
 	rest := body
 	var m *rawMedia
+	// One backing array for every attribute (no more than the lines), the
+	// session's and each m-line's a slice of it: no growth on append.
+	attrs := make([]rawAttr, 0, strings.Count(body, "\n"))
+	raw.media = make([]rawMedia, 0, strings.Count(body, "\nm="))
+	mediaAttrs := 0 // where the current m-line's attributes start
 	for rest != "" {
 		nl := strings.IndexByte(rest, '\n')
 		if nl < 0 {
@@ -75,17 +80,20 @@ func parseFast(body string, raw *rawDescription) bool {
 			}
 			state = afterT
 		case key == 'a' && (state == afterT || state == afterA):
-			raw.attrs = append(raw.attrs, splitAttr(value))
+			attrs = append(attrs, splitAttr(value))
+			raw.attrs = attrs[:len(attrs):len(attrs)]
 			state = afterA
 		case key == 'm' && state >= afterT:
 			raw.media = append(raw.media, rawMedia{})
 			m = &raw.media[len(raw.media)-1]
+			mediaAttrs = len(attrs)
 			if !fastMedia(value, m) {
 				return false
 			}
 			state = inMedia
 		case key == 'a' && state == inMedia:
-			m.attrs = append(m.attrs, splitAttr(value))
+			attrs = append(attrs, splitAttr(value))
+			m.attrs = attrs[mediaAttrs:len(attrs):len(attrs)]
 		case key == 'c' && state == inMedia:
 			if m.conn, m.hasConn = fastConn(value); !m.hasConn {
 				return false
@@ -153,26 +161,28 @@ func fastMedia(v string, m *rawMedia) bool {
 		return false
 	}
 	m.typ, m.port = typ, int(atou(port))
+	// One array for the protocol names and the formats.
 	n := strings.Count(proto, "/") + 1
-	m.protos = make([]string, 0, n)
+	all := make([]string, 0, n+strings.Count(formats, " ")+1)
 	for p := range strings.SplitSeq(proto, "/") {
 		switch p {
 		case "UDP", "RTP", "AVP", "SAVP", "SAVPF", "TLS", "DTLS", "SCTP", "AVPF", "TCP", "MSRP", "BFCP", "UDT", "IX", "MRCPv2", "FEC":
 		default:
 			return false
 		}
-		m.protos = append(m.protos, p)
+		all = append(all, p)
 	}
+	m.protos = all[:n:n]
 	if formats == "" {
 		return true
 	}
-	m.formats = make([]string, 0, strings.Count(formats, " ")+1)
 	for f := range strings.SplitSeq(formats, " ") {
 		if f == "" || strings.IndexByte(f, '\t') >= 0 {
 			return false
 		}
-		m.formats = append(m.formats, f)
+		all = append(all, f)
 	}
+	m.formats = all[n:len(all):len(all)]
 	return true
 }
 
