@@ -151,14 +151,20 @@ func hasTag(req *sipmsg.Request) bool {
 }
 
 // headerValues splits every comma-separated value of the named headers,
-// lower-cased and trimmed.
+// lower-cased and trimmed, names in the order given (matched ignoring ASCII
+// case, as sipgo's GetHeaders does). It walks the headers in place: no
+// slice per name, no split slice, no lowered copy of a value already in
+// lower case; it runs several times on every INVITE.
 func headerValues(m interface {
-	GetHeaders(string) []sipmsg.Header
+	Headers() []sipmsg.Header
 }, names ...string) []string {
 	var out []string
 	for _, n := range names {
-		for _, h := range m.GetHeaders(n) {
-			for _, v := range strings.Split(h.Value(), ",") {
+		for _, h := range m.Headers() {
+			if !asciiEqualFold(h.Name(), n) {
+				continue
+			}
+			for v := range strings.SplitSeq(h.Value(), ",") {
 				if v = strings.ToLower(strings.TrimSpace(v)); v != "" {
 					out = append(out, v)
 				}

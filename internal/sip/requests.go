@@ -31,10 +31,8 @@ func (s *Server) check(req *sipmsg.Request) *refusal {
 	if req.From() == nil || req.To() == nil || req.CallID() == nil || req.CSeq() == nil || req.Via() == nil {
 		return &refusal{code: 400, reason: "Missing Required Header"}
 	}
-	for _, name := range []string{"From", "To", "Call-ID", "CSeq", "Max-Forwards", "Content-Length", "Content-Type"} {
-		if len(req.GetHeaders(name)) > 1 {
-			return &refusal{code: 400, reason: "Multiple " + name + " Headers"}
-		}
+	if name := repeatedHeader(req); name != "" {
+		return &refusal{code: 400, reason: "Multiple " + name + " Headers"}
 	}
 	if r := checkHeaders(req); r != nil {
 		return r
@@ -78,6 +76,53 @@ func (s *Server) check(req *sipmsg.Request) *refusal {
 // token or with an unknown transport (§8.1.1.7, §20.42), a From without a
 // tag (§8.1.1.3) and a Max-Forwards above 255 (§20.22; one below 0 does
 // not parse at all). A CANCEL or ACK is held to the same rules.
+// singleHeaders are the headers a request carries at most once, in the
+// order a refusal names them.
+var singleHeaders = [...]string{"From", "To", "Call-ID", "CSeq", "Max-Forwards", "Content-Length", "Content-Type"}
+
+// repeatedHeader is the first of singleHeaders that req carries more than
+// once, or "". One pass over the headers, no allocation: it runs on every
+// request (GetHeaders per name made a slice and lowered names each time).
+func repeatedHeader(req *sipmsg.Request) string {
+	var n [len(singleHeaders)]int
+	for _, h := range req.Headers() {
+		name := h.Name()
+		for i, want := range singleHeaders {
+			if asciiEqualFold(name, want) {
+				n[i]++
+				break
+			}
+		}
+	}
+	for i, c := range n {
+		if c > 1 {
+			return singleHeaders[i]
+		}
+	}
+	return ""
+}
+
+// asciiEqualFold compares a and b ignoring ASCII case only, as sipgo's
+// header lookup does (strings.EqualFold would also fold Unicode).
+func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
 func checkHeaders(req *sipmsg.Request) *refusal {
 	v := req.Via()
 	branch, _ := v.Params.Get("branch")

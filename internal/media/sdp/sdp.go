@@ -1,6 +1,6 @@
 // Package sdp is Switchboard's SDP offer/answer for one audio stream:
 // G.711 (PCMU, PCMA) and RFC 4733 telephone-event, direction attributes for
-// hold, on top of pion/sdp's parser. It knows nothing of sockets.
+// hold; a parser of its own for the usual bodies, pion/sdp's for the rest. It knows nothing of sockets.
 package sdp
 
 import (
@@ -88,6 +88,12 @@ type Description struct {
 }
 
 // Parse reads an SDP body. Errors wrap ErrMalformed.
+//
+// A body written the usual way (what phones, sipp, baresip and our own
+// offers send) is read by parseFast, in one pass with no copy per field;
+// anything else it declines goes through pion/sdp, so what is accepted or
+// refused is pion's decision either way (FuzzParseMatchesPion holds the two
+// paths to the same result).
 func Parse(body []byte) (d *Description, err error) {
 	defer func() {
 		if r := recover(); r != nil { // the parser must never take a call down
@@ -97,25 +103,99 @@ func Parse(body []byte) (d *Description, err error) {
 	if !bytes.HasPrefix(bytes.TrimLeft(body, " \t\r\n"), []byte("v=")) {
 		return nil, fmt.Errorf("%w: no v= line", ErrMalformed)
 	}
+	var raw rawDescription
+	if !parseFast(string(body), &raw) {
+		if err := parsePion(body, &raw); err != nil {
+			return nil, err
+		}
+	}
+	return raw.description()
+}
+
+// parsePion reads body with pion/sdp into raw.
+func parsePion(body []byte, raw *rawDescription) error {
 	var sd psdp.SessionDescription
 	if err := sd.Unmarshal(body); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+		return fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	d = &Description{SessionID: sd.Origin.SessionID, Version: sd.Origin.SessionVersion}
-	sessAddr, sessOK := connAddr(sd.ConnectionInformation)
-	sessDir := directionOf(sd.Attributes, SendRecv)
+	*raw = rawDescription{sessionID: sd.Origin.SessionID, version: sd.Origin.SessionVersion}
+	raw.conn, raw.hasConn = pionConn(sd.ConnectionInformation)
+	raw.attrs = make([]rawAttr, 0, len(sd.Attributes))
+	for _, a := range sd.Attributes {
+		raw.attrs = append(raw.attrs, rawAttr{a.Key, a.Value})
+	}
 	for _, md := range sd.MediaDescriptions {
 		if md == nil {
 			continue
 		}
-		m := Media{
-			Type:       md.MediaName.Media,
-			Port:       md.MediaName.Port.Value,
-			Protos:     md.MediaName.Protos,
-			rawFormats: md.MediaName.Formats,
-			Direction:  directionOf(md.Attributes, sessDir),
+		m := rawMedia{
+			typ:     md.MediaName.Media,
+			port:    md.MediaName.Port.Value,
+			protos:  md.MediaName.Protos,
+			formats: md.MediaName.Formats,
+			attrs:   make([]rawAttr, 0, len(md.Attributes)),
 		}
-		addr, ok := connAddr(md.ConnectionInformation)
+		m.conn, m.hasConn = pionConn(md.ConnectionInformation)
+		for _, a := range md.Attributes {
+			m.attrs = append(m.attrs, rawAttr{a.Key, a.Value})
+		}
+		raw.media = append(raw.media, m)
+	}
+	return nil
+}
+
+func pionConn(ci *psdp.ConnectionInformation) (string, bool) {
+	if ci == nil || ci.Address == nil {
+		return "", false
+	}
+	return ci.Address.Address, true
+}
+
+// rawDescription is what either parser read: the fields Parse uses, as
+// written.
+type rawDescription struct {
+	sessionID, version uint64
+	conn               string
+	hasConn            bool
+	attrs              []rawAttr
+	media              []rawMedia
+}
+
+type rawMedia struct {
+	typ     string
+	port    int
+	protos  []string
+	formats []string
+	conn    string
+	hasConn bool
+	attrs   []rawAttr
+}
+
+type rawAttr struct{ key, value string }
+
+func attribute(attrs []rawAttr, key string) (string, bool) {
+	for _, a := range attrs {
+		if a.key == key {
+			return a.value, true
+		}
+	}
+	return "", false
+}
+
+// description turns what was read into a Description.
+func (raw *rawDescription) description() (*Description, error) {
+	d := &Description{SessionID: raw.sessionID, Version: raw.version, Media: make([]Media, 0, len(raw.media))}
+	sessAddr, sessOK := connAddr(raw.conn, raw.hasConn)
+	sessDir := directionOf(raw.attrs, SendRecv)
+	for _, md := range raw.media {
+		m := Media{
+			Type:       md.typ,
+			Port:       md.port,
+			Protos:     md.protos,
+			rawFormats: md.formats,
+			Direction:  directionOf(md.attrs, sessDir),
+		}
+		addr, ok := connAddr(md.conn, md.hasConn)
 		if !ok {
 			addr, ok = sessAddr, sessOK
 		}
@@ -126,15 +206,15 @@ func Parse(body []byte) (d *Description, err error) {
 		if addr.IsUnspecified() { // RFC 2543 hold: c=0.0.0.0
 			m.Direction = fromFlags(m.Direction.Sends(), false)
 		}
-		m.Formats = formatsOf(md)
-		if v, ok := md.Attribute("rtcp"); ok {
+		m.Formats = formatsOf(md.formats, md.attrs)
+		if v, ok := attribute(md.attrs, "rtcp"); ok {
 			if f := strings.Fields(v); len(f) > 0 {
 				if p, err := strconv.Atoi(f[0]); err == nil && p > 0 && p < 65536 {
 					m.RTCPPort = p
 				}
 			}
 		}
-		if v, ok := md.Attribute("ptime"); ok {
+		if v, ok := attribute(md.attrs, "ptime"); ok {
 			m.Ptime, _ = strconv.Atoi(strings.TrimSpace(v))
 		}
 		d.Media = append(d.Media, m)
@@ -142,20 +222,20 @@ func Parse(body []byte) (d *Description, err error) {
 	return d, nil
 }
 
-func connAddr(ci *psdp.ConnectionInformation) (netip.Addr, bool) {
-	if ci == nil || ci.Address == nil {
+func connAddr(address string, ok bool) (netip.Addr, bool) {
+	if !ok {
 		return netip.Addr{}, false
 	}
-	a, err := netip.ParseAddr(ci.Address.Address)
+	a, err := netip.ParseAddr(address)
 	if err != nil {
 		return netip.Addr{}, false
 	}
 	return a.Unmap(), true
 }
 
-func directionOf(attrs []psdp.Attribute, def Direction) Direction {
+func directionOf(attrs []rawAttr, def Direction) Direction {
 	for _, a := range attrs {
-		switch d := Direction(a.Key); d {
+		switch d := Direction(a.key); d {
 		case SendRecv, SendOnly, RecvOnly, Inactive:
 			return d
 		}
@@ -163,9 +243,9 @@ func directionOf(attrs []psdp.Attribute, def Direction) Direction {
 	return def
 }
 
-func formatsOf(md *psdp.MediaDescription) []Format {
-	var out []Format
-	for _, f := range md.MediaName.Formats {
+func formatsOf(formats []string, attrs []rawAttr) []Format {
+	out := make([]Format, 0, len(formats))
+	for _, f := range formats {
 		pt, err := strconv.Atoi(f)
 		if err != nil || pt < 0 || pt > 127 {
 			continue
@@ -179,11 +259,11 @@ func formatsOf(md *psdp.MediaDescription) []Format {
 		}
 		out = append(out, fm)
 	}
-	for _, a := range md.Attributes {
-		if a.Key != "rtpmap" && a.Key != "fmtp" {
+	for _, a := range attrs {
+		if a.key != "rtpmap" && a.key != "fmtp" {
 			continue
 		}
-		ptStr, rest, _ := strings.Cut(strings.TrimSpace(a.Value), " ")
+		ptStr, rest, _ := strings.Cut(strings.TrimSpace(a.value), " ")
 		pt, err := strconv.Atoi(ptStr)
 		if err != nil {
 			continue
@@ -192,7 +272,7 @@ func formatsOf(md *psdp.MediaDescription) []Format {
 			if int(out[i].PT) != pt {
 				continue
 			}
-			if a.Key == "fmtp" {
+			if a.key == "fmtp" {
 				out[i].Fmtp = strings.TrimSpace(rest)
 				continue
 			}
