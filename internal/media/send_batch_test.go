@@ -486,8 +486,7 @@ func TestRecvBatch(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				s.port, s.rtpConn, s.rtcpConn, s.w = port, rtp, rtcp, rtp
-				if err := l.add(s); err != nil {
+				if err := l.add(&rtpPair{rtp: rtp, rtcp: rtcp, port: port}, s); err != nil {
 					t.Fatal(err)
 				}
 				m.sessions.add(s)
@@ -520,9 +519,9 @@ func TestRecvBatch(t *testing.T) {
 			})
 			var evs []unix.EpollEvent
 			for _, s := range ss {
-				evs = append(evs, s.loopEvents[0])
+				evs = append(evs, s.pair.events[0])
 			}
-			stale := ss[0].loopEvents[0]
+			stale := ss[0].pair.events[0]
 			stale.Pad++ // the slot's generation moved on: a session that left
 			evs = append(evs, stale)
 			l.handle(evs, time.Now())
@@ -642,8 +641,7 @@ func BenchmarkRecvBatch(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				s.port, s.rtpConn, s.rtcpConn, s.w = port, rtp, rtcp, rtp
-				if err := l.add(s); err != nil {
+				if err := l.add(&rtpPair{rtp: rtp, rtcp: rtcp, port: port}, s); err != nil {
 					b.Fatal(err)
 				}
 				m.sessions.add(s)
@@ -653,7 +651,7 @@ func BenchmarkRecvBatch(b *testing.B) {
 					b.Fatal(err)
 				}
 				ss = append(ss, s)
-				evs = append(evs, s.loopEvents[0])
+				evs = append(evs, s.pair.events[0])
 			}
 			pkt := make([]byte, rtpHeaderLen+160)
 			runtime.LockOSThread()
