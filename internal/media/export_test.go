@@ -28,3 +28,10 @@ func JitterCounts(s *Session) (late, overflow uint64) {
 
 // Gathering reports whether a Gather of s waits for keys now.
 func Gathering(s *Session) bool { return s.gathering.Load() > 0 }
+
+// PooledPairs is how many socket pairs wait in m's pool for a session.
+func PooledPairs(m *Manager) int { return m.pool.size() }
+
+// DrainPool closes the pairs waiting in m's pool now, as its idle timer
+// would after poolIdle.
+func DrainPool(m *Manager) { m.pool.drain() }

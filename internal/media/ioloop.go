@@ -2,6 +2,7 @@ package media
 
 import (
 	"fmt"
+	"net/netip"
 	"os"
 	"runtime"
 	"sync"
@@ -49,11 +50,12 @@ type ioLoop struct {
 	f       *os.File
 	slots   []ioSlot
 	free    []int32
-	n       atomic.Int32 // sessions on the loop
+	n       atomic.Int32 // socket pairs on the loop (sessions' and pooled)
 	waiting []*Session   // sessions with something for housekeeping
 	armed   bool         // f has a housekeeping read deadline
 
 	gate *ringGate // read with io_uring (recv_batch.go)
+	pool *sockPool // the manager's, for its pairs between sessions
 
 	// the loop goroutine's own
 	rb     *recvBatch // made at the first batch of batchMin ready sockets
@@ -64,10 +66,12 @@ type ioLoop struct {
 	werr   error
 }
 
-// ioSlot is one socket on a loop; gen tells a stale epoll event (the slot
-// freed and reused since) from a current one.
+// ioSlot is one socket on a loop: of pair p, read for session s (nil
+// while the pair waits in the pool); gen tells a stale epoll event (the
+// slot freed and reused since) from a current one.
 type ioSlot struct {
 	s    *Session
+	p    *rtpPair
 	fd   int
 	rtcp bool
 	gen  uint32
@@ -85,9 +89,10 @@ func (m *Manager) loopFor() *ioLoop {
 	return best
 }
 
-// add puts s's sockets on the loop, not yet polled (Start enables them):
-// a session is on its loop from NewSession to Close. s.mu must not be held.
-func (l *ioLoop) add(s *Session) error {
+// add puts a new pair on the loop for s, registered but not yet polled
+// (Start enables it): the pair is on its loop from its first session to
+// its close (sockpool.go). s.mu must not be held.
+func (l *ioLoop) add(sp *rtpPair, s *Session) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if !l.running {
@@ -95,7 +100,7 @@ func (l *ioLoop) add(s *Session) error {
 			return err
 		}
 	}
-	for i, u := range [2]*udpSock{s.rtpConn, s.rtcpConn} {
+	for i, u := range [2]*udpSock{sp.rtp, sp.rtcp} {
 		idx := int32(len(l.slots))
 		if k := len(l.free); k > 0 {
 			idx = l.free[k-1]
@@ -104,45 +109,96 @@ func (l *ioLoop) add(s *Session) error {
 			l.slots = append(l.slots, ioSlot{})
 		}
 		sl := &l.slots[idx]
-		sl.s, sl.fd, sl.rtcp = s, u.fd, i == 1
+		sl.s, sl.p, sl.fd, sl.rtcp = s, sp, u.fd, i == 1
 		ev := unix.EpollEvent{Events: 0, Fd: idx, Pad: int32(sl.gen)}
 		if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, u.fd, &ev); err != nil {
-			sl.s = nil
+			sl.s, sl.p = nil, nil
 			sl.gen++
 			l.free = append(l.free, idx)
 			if i == 1 {
-				l.delLocked(s.loopSlots[0])
+				l.delLocked(sp.events[0].Fd)
 			}
 			l.stopIfIdleLocked()
 			return fmt.Errorf("media: epoll add: %w", err)
 		}
-		s.loopSlots[i] = idx
-		s.loopEvents[i] = ev
+		sp.events[i] = ev
 	}
-	s.loop, s.loopFD = l, l.epfd
+	sp.loop, sp.epfd = l, l.epfd
+	sp.polled.Store(false)
+	s.attach(sp)
 	l.n.Add(1)
 	return nil
+}
+
+// reuse gives s a pair from the pool: unpolled until s starts, emptied
+// of what came since the loop last read it, so that s's first packet is
+// one sent after s took the sockets. s.mu must not be held.
+func (l *ioLoop) reuse(sp *rtpPair, s *Session) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i, u := range [2]*udpSock{sp.rtp, sp.rtcp} {
+		l.slots[sp.events[i].Fd].s = s
+		if sp.polled.Load() {
+			ev := sp.events[i]
+			if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_MOD, u.fd, &ev); err != nil {
+				s.log.Warn("media: epoll disable", "err", err)
+			}
+		}
+		for {
+			if _, _, e := recvFrom(u.fd, l.buf[:], &l.rsa); e != 0 {
+				break
+			}
+		}
+	}
+	sp.polled.Store(false)
+	s.attach(sp)
 }
 
 // enable starts polling s's sockets (Start, under s.mu: it takes no lock
 // of the loop's, whose packet handling takes s.mu).
 func (l *ioLoop) enable(s *Session) {
-	for i, u := range [2]*udpSock{s.rtpConn, s.rtcpConn} {
-		ev := s.loopEvents[i]
+	sp := s.pair
+	for i, u := range [2]*udpSock{sp.rtp, sp.rtcp} {
+		ev := sp.events[i]
 		ev.Events = unix.EPOLLIN
-		if err := unix.EpollCtl(s.loopFD, unix.EPOLL_CTL_MOD, u.fd, &ev); err != nil {
+		if err := unix.EpollCtl(sp.epfd, unix.EPOLL_CTL_MOD, u.fd, &ev); err != nil {
 			s.log.Warn("media: epoll enable", "err", err)
 		}
 	}
+	sp.polled.Store(true)
 }
 
-// remove takes s off the loop: once it returns, the loop neither reads s's
-// sockets nor touches s. s.mu must not be held.
-func (l *ioLoop) remove(s *Session) {
+// detach takes s off its pair, which stays on the loop for the pool:
+// once it returns, the loop neither hands s a packet nor touches s; what
+// comes to the pair until its next session is read and discarded (a pair
+// never polled is polled from now). s.mu must not be held.
+func (l *ioLoop) detach(s *Session) {
+	s.mu.Lock()
+	var tail [2]netip.AddrPort
+	if s.latched {
+		tail[0] = s.remote
+	}
+	if s.rtcpLatched {
+		tail[1] = s.remoteRTCP
+	}
+	s.mu.Unlock()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.delLocked(s.loopSlots[0])
-	l.delLocked(s.loopSlots[1])
+	sp := s.pair
+	sp.released, sp.tailFrom = time.Now().UnixNano(), tail
+	sp.tailUntil = sp.released + int64(l.pool.tail)
+	sp.lastRx.Store(0)
+	for i, u := range [2]*udpSock{sp.rtp, sp.rtcp} {
+		l.slots[sp.events[i].Fd].s = nil
+		if !sp.polled.Load() {
+			ev := sp.events[i]
+			ev.Events = unix.EPOLLIN
+			if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_MOD, u.fd, &ev); err != nil {
+				s.log.Warn("media: epoll enable", "err", err)
+			}
+		}
+	}
+	sp.polled.Store(true)
 	if s.rx.waiting {
 		for i, w := range l.waiting {
 			if w == s {
@@ -155,17 +211,26 @@ func (l *ioLoop) remove(s *Session) {
 		}
 		s.rx.waiting = false
 	}
+}
+
+// drop takes a pair off the loop for good (its sockets are closed next),
+// ending the loop with its last pair.
+func (l *ioLoop) drop(sp *rtpPair) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.delLocked(sp.events[0].Fd)
+	l.delLocked(sp.events[1].Fd)
 	l.n.Add(-1)
 	l.stopIfIdleLocked()
 }
 
 func (l *ioLoop) delLocked(idx int32) {
 	sl := &l.slots[idx]
-	if sl.s == nil {
+	if sl.p == nil {
 		return
 	}
 	unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, sl.fd, nil)
-	sl.s, sl.fd = nil, -1
+	sl.s, sl.p, sl.fd = nil, nil, -1
 	sl.gen++
 	l.free = append(l.free, idx)
 }
@@ -238,8 +303,8 @@ func (l *ioLoop) handle(evs []unix.EpollEvent, now time.Time) {
 	for i := range evs {
 		idx, gen := evs[i].Fd, uint32(evs[i].Pad)
 		l.mu.Lock()
-		if idx < 0 || int(idx) >= len(l.slots) || l.slots[idx].s == nil || l.slots[idx].gen != gen {
-			l.mu.Unlock() // the session left after epoll reported it
+		if idx < 0 || int(idx) >= len(l.slots) || l.slots[idx].p == nil || l.slots[idx].gen != gen {
+			l.mu.Unlock() // the pair was closed after epoll reported it
 			continue
 		}
 		sl := l.slots[idx]
@@ -249,7 +314,9 @@ func (l *ioLoop) handle(evs []unix.EpollEvent, now time.Time) {
 		// syscalls at one packet per 20 ms) is not made.
 		got := false
 		n, src, e := recvFrom(sl.fd, l.buf[:], &l.rsa)
-		if e == 0 {
+		if e == 0 && sl.s == nil {
+			sl.p.discarded(sl.rtcp, src, now) // a pair in the pool
+		} else if e == 0 {
 			got = true
 			if sl.rtcp {
 				sl.s.handleRTCP(l.buf[:n], src, now)

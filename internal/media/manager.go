@@ -29,6 +29,7 @@ type Manager struct {
 	publicIP netip.Addr
 	bindIP   netip.Addr
 	ports    *portAllocator
+	pool     sockPool // socket pairs between sessions (sockpool.go)
 	pacers   []*pacer
 	paceT    paceThread // runs the pacers' ticks while a session is started
 	loops    []*ioLoop  // receive I/O loops, one per GOMAXPROCS
@@ -88,6 +89,7 @@ func NewManager(cfg Config, log *slog.Logger) (*Manager, error) {
 		prompts:  newPromptCache(256 << 20),
 		urls:     newURLCache(cfg.MediaCacheBytes, cfg.MediaCacheEntries, cfg.MediaCacheTTL),
 	}
+	m.pool.init(m.dropPairs)
 	removeLegacyCache(cfg.DataDir)
 	switch c := cfg.HTTPClient.(type) {
 	case nil:
@@ -126,7 +128,7 @@ func NewManager(cfg Config, log *slog.Logger) (*Manager, error) {
 	}
 	gate := newRingGate(ring, log)
 	for range runtime.GOMAXPROCS(0) {
-		m.loops = append(m.loops, &ioLoop{gate: gate})
+		m.loops = append(m.loops, &ioLoop{gate: gate, pool: &m.pool})
 	}
 	m.paceT.log = log
 	m.paceT.ring = gate
@@ -160,16 +162,8 @@ func (m *Manager) NewSession(ctx context.Context, accountID, callID string) (*Se
 	if err := ctx.Err(); err != nil {
 		return nil, context.Cause(ctx)
 	}
-	rtpConn, rtcpConn, port, err := m.ports.listen(ctx, m.bindIP, m.dualIP)
-	if err != nil {
-		return nil, err
-	}
 	s := newSession(m, accountID, callID)
-	s.port, s.rtpConn, s.rtcpConn, s.w = port, rtpConn, rtcpConn, rtpConn
-	if err := m.loopFor().add(s); err != nil {
-		rtpConn.close()
-		rtcpConn.close()
-		m.ports.release(port)
+	if _, err := m.pair(ctx, s); err != nil {
 		return nil, err
 	}
 	m.sessions.add(s)

@@ -41,6 +41,9 @@ func (a *portAllocator) listen(ctx context.Context, ip netip.Addr, v6 bool) (rtp
 		a.mu.Lock()
 		p := -1
 		for range a.pairs {
+			if a.n == a.pairs {
+				break // all taken: no scan of the range
+			}
 			i := a.next
 			a.next = (a.next + 1) % a.pairs
 			if !a.used[i] {

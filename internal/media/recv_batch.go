@@ -68,8 +68,8 @@ func (l *ioLoop) handleBatch(evs []unix.EpollEvent, now time.Time) {
 	k := 0
 	for i := range evs {
 		idx, gen := evs[i].Fd, uint32(evs[i].Pad)
-		if idx < 0 || int(idx) >= len(l.slots) || l.slots[idx].s == nil || l.slots[idx].gen != gen {
-			continue // the session left after epoll reported it
+		if idx < 0 || int(idx) >= len(l.slots) || l.slots[idx].p == nil || l.slots[idx].gen != gen {
+			continue // the pair was closed after epoll reported it
 		}
 		r := &rb.slots[k]
 		r.sl, r.res = l.slots[idx], 0
@@ -99,9 +99,12 @@ func (l *ioLoop) handleBatch(evs []unix.EpollEvent, now time.Time) {
 		default:
 			continue // EAGAIN (read already), or an error recvfrom would have had
 		}
-		if src.rtcp {
+		switch {
+		case src.s == nil:
+			src.p.discarded(src.rtcp, from, now) // a pair in the pool
+		case src.rtcp:
 			src.s.handleRTCP(b, from, now)
-		} else {
+		default:
 			src.s.handlePacket(b, from, now)
 			l.housekeepLocked(src.s, now)
 		}

@@ -119,72 +119,82 @@ func batchSessions(t *testing.T, m *Manager, n int, sink *batchSink) []*Session 
 	return out
 }
 
-func newBatchManager(t *testing.T) *Manager {
+// newBatchManager is a manager whose pacers and loops use io_uring when
+// ring (and the kernel allows it).
+func newBatchManager(t *testing.T, ring bool) *Manager {
 	t.Helper()
-	m, err := NewManager(Config{DataDir: t.TempDir(), BindIP: "127.0.0.1", PortMin: 30000, PortMax: 39999}, nil)
+	m, err := NewManager(Config{DataDir: t.TempDir(), BindIP: "127.0.0.1", PortMin: 30000, PortMax: 39999, NoIOURing: !ring}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return m
 }
 
+// forEachMode runs f as a subtest for each way packets go (batchModes),
+// with a manager of that way and a sink; the io_uring one is skipped
+// where the kernel refuses io_uring.
+func forEachMode(t *testing.T, f func(t *testing.T, ring bool, m *Manager, sink *batchSink)) {
+	t.Helper()
+	for _, mode := range batchModes {
+		t.Run(mode.name, func(t *testing.T) {
+			needRing(t, mode.ring)
+			f(t, mode.ring, newBatchManager(t, mode.ring), newBatchSink(t))
+		})
+	}
+}
+
 // TestSendBatch sends three ticks of 40 sessions (more than one ring's
 // worth is TestSendBatchLargeTick) through a batch: every packet arrives
 // from its own session's port, in order, and is counted once.
 func TestSendBatch(t *testing.T) {
-	for _, mode := range batchModes {
-		t.Run(mode.name, func(t *testing.T) {
-			needRing(t, mode.ring)
-			m := newBatchManager(t)
-			sink := newBatchSink(t)
-			ss := batchSessions(t, m, 40, sink)
-			b := newSendBatch(newRingGate(mode.ring, nil))
-			defer b.close()
-			now := time.Now()
-			for range 3 {
-				now = now.Add(ptime)
-				for _, s := range ss {
-					s.tickBatch(now, b)
-				}
-				if len(b.pend) != len(ss) {
-					t.Fatalf("%d packets queued, want %d", len(b.pend), len(ss))
-				}
-				b.flush()
-				if len(b.pend) != 0 {
-					t.Fatalf("%d packets left queued after the flush", len(b.pend))
-				}
-			}
-			if got := b.ring != nil; got != mode.ring {
-				t.Fatalf("ring made: %v, want %v", got, mode.ring)
-			}
+	forEachMode(t, func(t *testing.T, ring bool, m *Manager, sink *batchSink) {
+		ss := batchSessions(t, m, 40, sink)
+		b := newSendBatch(newRingGate(ring, nil))
+		defer b.close()
+		now := time.Now()
+		for range 3 {
+			now = now.Add(ptime)
 			for _, s := range ss {
-				port := s.rtpConn.LocalAddr().Port()
-				seqs := waitfor.Value(t, 5*time.Second, "3 packets from "+fmt.Sprint(port), func() ([]uint16, bool) {
-					got := sink.from(int(port))
-					return got, len(got) >= 3
-				})
-				if len(seqs) != 3 || seqs[1] != seqs[0]+1 || seqs[2] != seqs[1]+1 {
-					t.Errorf("port %d: sequence numbers %v, want 3 in a row", port, seqs)
-				}
-				if n := s.packetsSent.Load(); n != 3 {
-					t.Errorf("port %d: %d packets counted sent, want 3", port, n)
-				}
-				if n := s.sendErrors.Load(); n != 0 {
-					t.Errorf("port %d: %d send errors", port, n)
-				}
+				s.tickBatch(now, b)
 			}
-			if tot := m.Totals(); tot.PacketsSent != 3*40 || tot.DroppedSend != 0 {
-				t.Errorf("totals: %d sent, %d dropped at send; want 120, 0", tot.PacketsSent, tot.DroppedSend)
+			if len(b.pend) != len(ss) {
+				t.Fatalf("%d packets queued, want %d", len(b.pend), len(ss))
 			}
-		})
-	}
+			b.flush()
+			if len(b.pend) != 0 {
+				t.Fatalf("%d packets left queued after the flush", len(b.pend))
+			}
+		}
+		if got := b.ring != nil; got != ring {
+			t.Fatalf("ring made: %v, want %v", got, ring)
+		}
+		for _, s := range ss {
+			port := s.rtpConn.LocalAddr().Port()
+			seqs := waitfor.Value(t, 5*time.Second, "3 packets from "+fmt.Sprint(port), func() ([]uint16, bool) {
+				got := sink.from(int(port))
+				return got, len(got) >= 3
+			})
+			if len(seqs) != 3 || seqs[1] != seqs[0]+1 || seqs[2] != seqs[1]+1 {
+				t.Errorf("port %d: sequence numbers %v, want 3 in a row", port, seqs)
+			}
+			if n := s.packetsSent.Load(); n != 3 {
+				t.Errorf("port %d: %d packets counted sent, want 3", port, n)
+			}
+			if n := s.sendErrors.Load(); n != 0 {
+				t.Errorf("port %d: %d send errors", port, n)
+			}
+		}
+		if tot := m.Totals(); tot.PacketsSent != 3*40 || tot.DroppedSend != 0 {
+			t.Errorf("totals: %d sent, %d dropped at send; want 120, 0", tot.PacketsSent, tot.DroppedSend)
+		}
+	})
 }
 
 // TestSendBatchLargeTick: a tick with more packets than the ring holds is
 // sent in several enters, none lost.
 func TestSendBatchLargeTick(t *testing.T) {
 	needRing(t, true)
-	m := newBatchManager(t)
+	m := newBatchManager(t, true)
 	sink := newBatchSink(t)
 	ss := batchSessions(t, m, batchRing+30, sink)
 	b := newSendBatch(newRingGate(true, nil))
@@ -215,120 +225,105 @@ func TestSendBatchLargeTick(t *testing.T) {
 // the socket may not send to: EACCES) is counted in DroppedSend, in
 // either mode, and the packets queued around it still go.
 func TestSendBatchErrors(t *testing.T) {
-	for _, mode := range batchModes {
-		t.Run(mode.name, func(t *testing.T) {
-			needRing(t, mode.ring)
-			m := newBatchManager(t)
-			sink := newBatchSink(t)
-			ss := batchSessions(t, m, 5, sink)
-			bad := ss[2]
-			bad.mu.Lock()
-			bad.remote = netip.MustParseAddrPort("255.255.255.255:9")
-			bad.mu.Unlock()
-			b := newSendBatch(newRingGate(mode.ring, nil))
-			defer b.close()
-			now := time.Now().Add(ptime)
-			for _, s := range ss {
-				s.tickBatch(now, b)
+	forEachMode(t, func(t *testing.T, ring bool, m *Manager, sink *batchSink) {
+		ss := batchSessions(t, m, 5, sink)
+		bad := ss[2]
+		bad.mu.Lock()
+		bad.remote = netip.MustParseAddrPort("255.255.255.255:9")
+		bad.mu.Unlock()
+		b := newSendBatch(newRingGate(ring, nil))
+		defer b.close()
+		now := time.Now().Add(ptime)
+		for _, s := range ss {
+			s.tickBatch(now, b)
+		}
+		b.flush()
+		if n := bad.sendErrors.Load(); n != 1 {
+			t.Errorf("refused packet: %d send errors counted, want 1", n)
+		}
+		if n := bad.packetsSent.Load(); n != 0 {
+			t.Errorf("refused packet counted as sent (%d)", n)
+		}
+		if tot := m.Totals(); tot.DroppedSend != 1 || tot.PacketsSent != 4 {
+			t.Errorf("totals: %d dropped at send, %d sent; want 1, 4", tot.DroppedSend, tot.PacketsSent)
+		}
+		for _, s := range ss {
+			if s == bad {
+				continue
 			}
-			b.flush()
-			if n := bad.sendErrors.Load(); n != 1 {
-				t.Errorf("refused packet: %d send errors counted, want 1", n)
-			}
-			if n := bad.packetsSent.Load(); n != 0 {
-				t.Errorf("refused packet counted as sent (%d)", n)
-			}
-			if tot := m.Totals(); tot.DroppedSend != 1 || tot.PacketsSent != 4 {
-				t.Errorf("totals: %d dropped at send, %d sent; want 1, 4", tot.DroppedSend, tot.PacketsSent)
-			}
-			for _, s := range ss {
-				if s == bad {
-					continue
-				}
-				port := int(s.rtpConn.LocalAddr().Port())
-				waitfor.True(t, 5*time.Second, "the packet from "+fmt.Sprint(port), func() bool { return len(sink.from(port)) == 1 })
-			}
-		})
-	}
+			port := int(s.rtpConn.LocalAddr().Port())
+			waitfor.True(t, 5*time.Second, "the packet from "+fmt.Sprint(port), func() bool { return len(sink.from(port)) == 1 })
+		}
+	})
 }
 
 // TestSendBatchClosedSocket: a session whose socket closed before its
 // packet was queued counts it as not sent; its descriptor, reused by a
 // new socket, never carries it.
 func TestSendBatchClosedSocket(t *testing.T) {
-	for _, mode := range batchModes {
-		t.Run(mode.name, func(t *testing.T) {
-			needRing(t, mode.ring)
-			m := newBatchManager(t)
-			sink := newBatchSink(t)
-			ss := batchSessions(t, m, 3, sink)
-			gone := ss[1]
-			gone.rtpConn.close()
-			// Another call's socket takes the descriptor number.
-			other, err := listenUDP(netip.MustParseAddr("127.0.0.1"), 0, false)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer other.close()
-			b := newSendBatch(newRingGate(mode.ring, nil))
-			defer b.close()
-			now := time.Now().Add(ptime)
-			for _, s := range ss {
-				s.tickBatch(now, b)
-			}
-			b.flush()
-			if n := gone.sendErrors.Load(); n != 1 {
-				t.Errorf("closed socket: %d send errors, want 1", n)
-			}
-			for _, s := range []*Session{ss[0], ss[2]} {
-				port := int(s.rtpConn.LocalAddr().Port())
-				waitfor.True(t, 5*time.Second, "the packet from "+fmt.Sprint(port), func() bool { return len(sink.from(port)) == 1 })
-			}
-			if got := sink.from(int(other.LocalAddr().Port())); len(got) != 0 {
-				t.Errorf("the closed session's packet went out of another socket: %v", got)
-			}
-		})
-	}
+	forEachMode(t, func(t *testing.T, ring bool, m *Manager, sink *batchSink) {
+		ss := batchSessions(t, m, 3, sink)
+		gone := ss[1]
+		gone.rtpConn.close()
+		// Another call's socket takes the descriptor number.
+		other, err := listenUDP(netip.MustParseAddr("127.0.0.1"), 0, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer other.close()
+		b := newSendBatch(newRingGate(ring, nil))
+		defer b.close()
+		now := time.Now().Add(ptime)
+		for _, s := range ss {
+			s.tickBatch(now, b)
+		}
+		b.flush()
+		if n := gone.sendErrors.Load(); n != 1 {
+			t.Errorf("closed socket: %d send errors, want 1", n)
+		}
+		for _, s := range []*Session{ss[0], ss[2]} {
+			port := int(s.rtpConn.LocalAddr().Port())
+			waitfor.True(t, 5*time.Second, "the packet from "+fmt.Sprint(port), func() bool { return len(sink.from(port)) == 1 })
+		}
+		if got := sink.from(int(other.LocalAddr().Port())); len(got) != 0 {
+			t.Errorf("the closed session's packet went out of another socket: %v", got)
+		}
+	})
 }
 
 // TestSendBatchCloseWaits: a Close racing a tick waits for the packet
 // already queued to complete, so the packet goes out of the session's own
 // port, never out of a socket that took the descriptor number in between.
 func TestSendBatchCloseWaits(t *testing.T) {
-	for _, mode := range batchModes {
-		t.Run(mode.name, func(t *testing.T) {
-			needRing(t, mode.ring)
-			m := newBatchManager(t)
-			sink := newBatchSink(t)
-			ss := batchSessions(t, m, 4, sink)
-			port := int(ss[0].rtpConn.LocalAddr().Port())
-			b := newSendBatch(newRingGate(mode.ring, nil))
-			defer b.close()
-			now := time.Now().Add(ptime)
-			for _, s := range ss {
-				s.tickBatch(now, b)
-			}
-			closed := make(chan struct{})
-			go func() {
-				ss[0].Close()
-				close(closed)
-			}()
-			b.flush()
-			<-closed
-			// The Close could not take the socket before the flush.
-			if n := ss[0].packetsSent.Load(); n != 1 {
-				t.Fatalf("the packet queued before Close: %d sent (%d send errors), want 1", n, ss[0].sendErrors.Load())
-			}
-			waitfor.True(t, 5*time.Second, "the packet from the closing session's port", func() bool { return len(sink.from(port)) == 1 })
-		})
-	}
+	forEachMode(t, func(t *testing.T, ring bool, m *Manager, sink *batchSink) {
+		ss := batchSessions(t, m, 4, sink)
+		port := int(ss[0].rtpConn.LocalAddr().Port())
+		b := newSendBatch(newRingGate(ring, nil))
+		defer b.close()
+		now := time.Now().Add(ptime)
+		for _, s := range ss {
+			s.tickBatch(now, b)
+		}
+		closed := make(chan struct{})
+		go func() {
+			ss[0].Close()
+			close(closed)
+		}()
+		b.flush()
+		<-closed
+		// The Close could not take the socket before the flush.
+		if n := ss[0].packetsSent.Load(); n != 1 {
+			t.Fatalf("the packet queued before Close: %d sent (%d send errors), want 1", n, ss[0].sendErrors.Load())
+		}
+		waitfor.True(t, 5*time.Second, "the packet from the closing session's port", func() bool { return len(sink.from(port)) == 1 })
+	})
 }
 
 // TestSendBatchRingFails: where the ring cannot be made at run time
 // (io_uring refused by a seccomp profile, the sysctl, memory), the batch
 // falls back to sendto for good and loses nothing.
 func TestSendBatchRingFails(t *testing.T) {
-	m := newBatchManager(t)
+	m := newBatchManager(t, true)
 	sink := newBatchSink(t)
 	ss := batchSessions(t, m, 6, sink)
 	b := newSendBatch(newRingGate(true, nil))
@@ -361,7 +356,7 @@ func TestSendBatchRingFails(t *testing.T) {
 // TestSendBatchOneSession: a pacer with one session sends with sendto
 // and makes no ring (batchMin).
 func TestSendBatchOneSession(t *testing.T) {
-	m := newBatchManager(t)
+	m := newBatchManager(t, true)
 	sink := newBatchSink(t)
 	ss := batchSessions(t, m, 1, sink)
 	b := newSendBatch(newRingGate(true, nil))
@@ -378,42 +373,34 @@ func TestSendBatchOneSession(t *testing.T) {
 // TestPacerSendsBothWays runs real pacers (started sessions) with and
 // without io_uring: every session's stream arrives.
 func TestPacerSendsBothWays(t *testing.T) {
-	for _, mode := range batchModes {
-		t.Run(mode.name, func(t *testing.T) {
-			needRing(t, mode.ring)
-			m, err := NewManager(Config{DataDir: t.TempDir(), BindIP: "127.0.0.1", PortMin: 30000, PortMax: 39999, NoIOURing: !mode.ring}, nil)
+	forEachMode(t, func(t *testing.T, ring bool, m *Manager, sink *batchSink) {
+		if m.paceT.ring.open() != ring {
+			t.Fatalf("pacing thread's ring %v, want %v", m.paceT.ring.open(), ring)
+		}
+		var ss []*Session
+		for i := range 60 { // 3 a pacer: batches of 3
+			s, err := m.NewSession(context.Background(), "acct", fmt.Sprint("p-", i))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if m.paceT.ring.open() != mode.ring {
-				t.Fatalf("pacing thread's ring %v, want %v", m.paceT.ring.open(), mode.ring)
+			t.Cleanup(func() { s.Close() })
+			offer := fmt.Appendf(nil, "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio %d RTP/AVP 0\r\n", sink.port())
+			if _, err := s.Answer(offer); err != nil {
+				t.Fatal(err)
 			}
-			sink := newBatchSink(t)
-			var ss []*Session
-			for i := range 60 { // 3 a pacer: batches of 3
-				s, err := m.NewSession(context.Background(), "acct", fmt.Sprint("p-", i))
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { s.Close() })
-				offer := fmt.Appendf(nil, "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio %d RTP/AVP 0\r\n", sink.port())
-				if _, err := s.Answer(offer); err != nil {
-					t.Fatal(err)
-				}
-				if err := s.Start(); err != nil {
-					t.Fatal(err)
-				}
-				ss = append(ss, s)
+			if err := s.Start(); err != nil {
+				t.Fatal(err)
 			}
-			for _, s := range ss {
-				port := int(s.rtpConn.LocalAddr().Port())
-				waitfor.True(t, 10*time.Second, "5 packets from "+fmt.Sprint(port), func() bool { return len(sink.from(port)) >= 5 })
-			}
-			if tot := m.Totals(); tot.DroppedSend != 0 {
-				t.Errorf("%d packets dropped at send", tot.DroppedSend)
-			}
-		})
-	}
+			ss = append(ss, s)
+		}
+		for _, s := range ss {
+			port := int(s.rtpConn.LocalAddr().Port())
+			waitfor.True(t, 10*time.Second, "5 packets from "+fmt.Sprint(port), func() bool { return len(sink.from(port)) >= 5 })
+		}
+		if tot := m.Totals(); tot.DroppedSend != 0 {
+			t.Errorf("%d packets dropped at send", tot.DroppedSend)
+		}
+	})
 }
 
 // TestProbeSupports reads struct io_uring_probe as the kernel fills it.
@@ -458,90 +445,82 @@ func TestProbeSupports(t *testing.T) {
 // a stranger's (127.0.0.2) is dropped, an empty socket and an event for a
 // session that left are passed over.
 func TestRecvBatch(t *testing.T) {
-	for _, mode := range batchModes {
-		t.Run(mode.name, func(t *testing.T) {
-			needRing(t, mode.ring)
-			m, err := NewManager(Config{DataDir: t.TempDir(), BindIP: "127.0.0.1", PortMin: 30000, PortMax: 39999, NoIOURing: !mode.ring}, nil)
+	forEachMode(t, func(t *testing.T, ring bool, m *Manager, _ *batchSink) {
+		peer, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer peer.Close()
+		stranger, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 2)})
+		if err != nil {
+			t.Skipf("no 127.0.0.2: %v", err)
+		}
+		defer stranger.Close()
+		// Sessions on one loop, negotiated but not started: the loop's
+		// goroutine is never woken for them, and the test hands the
+		// loop its events.
+		l := m.loops[0]
+		var ss []*Session
+		for i := range 8 {
+			s := newSession(m, "acct", fmt.Sprint("r-", i))
+			rtp, rtcp, port, err := m.ports.listen(t.Context(), m.bindIP, m.dualIP)
 			if err != nil {
 				t.Fatal(err)
 			}
-			peer, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-			if err != nil {
+			if err := l.add(&rtpPair{rtp: rtp, rtcp: rtcp, port: port}, s); err != nil {
 				t.Fatal(err)
 			}
-			defer peer.Close()
-			stranger, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 2)})
-			if err != nil {
-				t.Skipf("no 127.0.0.2: %v", err)
+			m.sessions.add(s)
+			t.Cleanup(func() { s.Close() })
+			offer := fmt.Appendf(nil, "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio %d RTP/AVP 0\r\n", peer.LocalAddr().(*net.UDPAddr).Port)
+			if _, err := s.Answer(offer); err != nil {
+				t.Fatal(err)
 			}
-			defer stranger.Close()
-			// Sessions on one loop, negotiated but not started: the loop's
-			// goroutine is never woken for them, and the test hands the
-			// loop its events.
-			l := m.loops[0]
-			var ss []*Session
-			for i := range 8 {
-				s := newSession(m, "acct", fmt.Sprint("r-", i))
-				rtp, rtcp, port, err := m.ports.listen(t.Context(), m.bindIP, m.dualIP)
-				if err != nil {
-					t.Fatal(err)
-				}
-				s.port, s.rtpConn, s.rtcpConn, s.w = port, rtp, rtcp, rtp
-				if err := l.add(s); err != nil {
-					t.Fatal(err)
-				}
-				m.sessions.add(s)
-				t.Cleanup(func() { s.Close() })
-				offer := fmt.Appendf(nil, "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio %d RTP/AVP 0\r\n", peer.LocalAddr().(*net.UDPAddr).Port)
-				if _, err := s.Answer(offer); err != nil {
-					t.Fatal(err)
-				}
-				ss = append(ss, s)
+			ss = append(ss, s)
+		}
+		pkt := make([]byte, rtpHeaderLen+160)
+		send := func(from *net.UDPConn, s *Session, seq uint16) {
+			putRTP(pkt, rtpHeader{pt: 0, seq: seq, ts: uint32(seq) * 160, ssrc: 7})
+			if _, err := from.WriteToUDPAddrPort(pkt, s.rtpConn.LocalAddr()); err != nil {
+				t.Fatal(err)
 			}
-			pkt := make([]byte, rtpHeaderLen+160)
-			send := func(from *net.UDPConn, s *Session, seq uint16) {
-				putRTP(pkt, rtpHeader{pt: 0, seq: seq, ts: uint32(seq) * 160, ssrc: 7})
-				if _, err := from.WriteToUDPAddrPort(pkt, s.rtpConn.LocalAddr()); err != nil {
-					t.Fatal(err)
+		}
+		for i, s := range ss[:6] {
+			send(peer, s, uint16(100+i))
+		}
+		send(stranger, ss[6], 1) // ss[7]'s socket stays empty
+		waitfor.True(t, 5*time.Second, "the packets queued", func() bool {
+			for _, s := range ss[:7] {
+				n, err := unix.IoctlGetInt(s.rtpConn.fd, unix.SIOCINQ)
+				if err != nil || n == 0 {
+					return false
 				}
 			}
-			for i, s := range ss[:6] {
-				send(peer, s, uint16(100+i))
-			}
-			send(stranger, ss[6], 1) // ss[7]'s socket stays empty
-			waitfor.True(t, 5*time.Second, "the packets queued", func() bool {
-				for _, s := range ss[:7] {
-					n, err := unix.IoctlGetInt(s.rtpConn.fd, unix.SIOCINQ)
-					if err != nil || n == 0 {
-						return false
-					}
-				}
-				return true
-			})
-			var evs []unix.EpollEvent
-			for _, s := range ss {
-				evs = append(evs, s.loopEvents[0])
-			}
-			stale := ss[0].loopEvents[0]
-			stale.Pad++ // the slot's generation moved on: a session that left
-			evs = append(evs, stale)
-			l.handle(evs, time.Now())
-			if got := l.rb != nil; got != mode.ring {
-				t.Errorf("ring used: %v, want %v", got, mode.ring)
-			}
-			for i, s := range ss[:6] {
-				if n := s.packetsReceived.Load(); n != 1 {
-					t.Errorf("session %d: %d packets taken, want 1", i, n)
-				}
-			}
-			if n, d := ss[6].packetsReceived.Load(), ss[6].droppedSource.Load(); n != 0 || d != 1 {
-				t.Errorf("stranger's packet: %d taken, %d dropped as a stranger; want 0, 1", n, d)
-			}
-			if n := ss[7].packetsReceived.Load() + ss[7].dropped.Load(); n != 0 {
-				t.Errorf("empty socket: %d packets", n)
-			}
+			return true
 		})
-	}
+		var evs []unix.EpollEvent
+		for _, s := range ss {
+			evs = append(evs, s.pair.events[0])
+		}
+		stale := ss[0].pair.events[0]
+		stale.Pad++ // the slot's generation moved on: a session that left
+		evs = append(evs, stale)
+		l.handle(evs, time.Now())
+		if got := l.rb != nil; got != ring {
+			t.Errorf("ring used: %v, want %v", got, ring)
+		}
+		for i, s := range ss[:6] {
+			if n := s.packetsReceived.Load(); n != 1 {
+				t.Errorf("session %d: %d packets taken, want 1", i, n)
+			}
+		}
+		if n, d := ss[6].packetsReceived.Load(), ss[6].droppedSource.Load(); n != 0 || d != 1 {
+			t.Errorf("stranger's packet: %d taken, %d dropped as a stranger; want 0, 1", n, d)
+		}
+		if n := ss[7].packetsReceived.Load() + ss[7].dropped.Load(); n != 0 {
+			t.Errorf("empty socket: %d packets", n)
+		}
+	})
 }
 
 // BenchmarkSendBatch is one pacer tick of 50 sessions (1,000 calls over
@@ -642,8 +621,7 @@ func BenchmarkRecvBatch(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				s.port, s.rtpConn, s.rtcpConn, s.w = port, rtp, rtcp, rtp
-				if err := l.add(s); err != nil {
+				if err := l.add(&rtpPair{rtp: rtp, rtcp: rtcp, port: port}, s); err != nil {
 					b.Fatal(err)
 				}
 				m.sessions.add(s)
@@ -653,7 +631,7 @@ func BenchmarkRecvBatch(b *testing.B) {
 					b.Fatal(err)
 				}
 				ss = append(ss, s)
-				evs = append(evs, s.loopEvents[0])
+				evs = append(evs, s.pair.events[0])
 			}
 			pkt := make([]byte, rtpHeaderLen+160)
 			runtime.LockOSThread()

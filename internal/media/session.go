@@ -9,7 +9,6 @@ import (
 
 	"github.com/switchboard/switchboard/internal/media/codec"
 	"github.com/switchboard/switchboard/internal/media/sdp"
-	"golang.org/x/sys/unix"
 )
 
 // packetWriter is where RTP goes: the session's UDP socket, or a recorder
@@ -44,12 +43,11 @@ type Session struct {
 	rtpConn   *udpSock
 	rtcpConn  *udpSock
 	w         packetWriter
-	// the I/O loop reading rtpConn and rtcpConn (ioloop.go), set by
-	// NewSession: the epoll instance and the sockets' slots and events
-	loop       *ioLoop
-	loopFD     int
-	loopSlots  [2]int32
-	loopEvents [2]unix.EpollEvent
+	// the I/O loop reading rtpConn and rtcpConn (ioloop.go) and their
+	// pair, the pool's once the session closes (sockpool.go); set by
+	// NewSession
+	loop *ioLoop
+	pair *rtpPair
 
 	done      chan struct{} // closed by Close
 	closeOnce sync.Once
@@ -135,6 +133,13 @@ func newSession(m *Manager, accountID, callID string) *Session {
 	return s
 }
 
+// attach makes sp the session's sockets (NewSession, before anyone else
+// sees s).
+func (s *Session) attach(sp *rtpPair) {
+	s.pair, s.loop = sp, sp.loop
+	s.port, s.rtpConn, s.rtcpConn, s.w = sp.port, sp.rtp, sp.rtcp, sp.rtp
+}
+
 // Start begins sending and receiving RTP. It needs a negotiated session
 // (Answer, or Offer and SetAnswer); the other methods call it as needed.
 func (s *Session) Start() error {
@@ -208,16 +213,17 @@ func (s *Session) Close() error {
 		if p != nil {
 			p.remove(s)
 		}
-		if s.loop != nil {
-			s.loop.remove(s) // waits for a packet being handled
+		switch {
+		case s.pair != nil:
+			s.loop.detach(s) // waits for a packet being handled
 			s.rx.release()
-		}
-		if s.rtpConn != nil {
+			s.m.pool.put(s.pair)
+		case s.rtpConn != nil: // sockets of a test's own
 			s.rtpConn.close()
 			s.rtcpConn.close()
-		}
-		if s.port != 0 {
-			s.m.ports.release(s.port)
+			if s.port != 0 {
+				s.m.ports.release(s.port)
+			}
 		}
 		s.m.sessions.retire(s)
 	})

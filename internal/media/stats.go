@@ -147,6 +147,7 @@ func (m *Manager) Totals() Totals {
 	t.Sessions = len(m.sessions.open)
 	m.sessions.mu.Unlock()
 	t.PortsInUse, t.PortsTotal = m.ports.inUse()
+	t.PortsInUse -= m.pool.size() // bound, waiting for a call (sockpool.go)
 	t.Pacing = m.pacing.snapshot()
 	t.PacingWake = m.pacingWake.snapshot()
 	t.PacingRealtime = m.paceT.rt.Load()
