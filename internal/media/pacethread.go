@@ -39,6 +39,7 @@ type paceThread struct {
 	maxShare           float64
 	guardEvery, demote time.Duration
 	afterTick          func() // tests: more work in each tick (nil: none)
+	afterSpill         func() // tests: called on the thread just after it was lowered (nil: none)
 	// PriorityBounded: the real-time part of each tick (0: all of it)
 	tickRT time.Duration
 	spills atomic.Uint64 // ticks whose end was sent at the normal class
@@ -261,6 +262,9 @@ func (g *paceGuard) spill() {
 	}
 	g.spilled = true
 	g.t.spills.Add(1)
+	if g.t.afterSpill != nil {
+		g.t.afterSpill()
+	}
 }
 
 // tickEnd raises a thread that spilled again, before it sleeps, so that

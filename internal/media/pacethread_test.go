@@ -279,11 +279,16 @@ func TestPacingThreadBounded(t *testing.T) {
 	if p := threadPolicy(tid); p != unix.SCHED_FIFO {
 		t.Errorf("policy %d between short ticks, want SCHED_FIFO", p)
 	}
+	// The lowered part of a tick lasts microseconds here (the spill comes
+	// after the long work, then the tick ends and raises it again), so the
+	// thread reports its own policy at that moment rather than being
+	// sampled from outside.
+	var lowered atomic.Int32
+	lowered.Store(-1)
+	m.paceT.afterSpill = func() { lowered.Store(int32(threadPolicy(tid))) }
 	long.Store(true)
-	seen := map[int]bool{}
 	waitfor.True(t, 10*time.Second, "long ticks lowered to the normal class and raised again", func() bool {
-		seen[threadPolicy(tid)] = true
-		return m.paceT.spills.Load() >= 3 && seen[unix.SCHED_NORMAL] && seen[unix.SCHED_FIFO]
+		return m.paceT.spills.Load() >= 3 && lowered.Load() == unix.SCHED_NORMAL && threadPolicy(tid) == unix.SCHED_FIFO
 	})
 	sent := w.count()
 	waitfor.True(t, 5*time.Second, "packets during long ticks", func() bool { return w.count() > sent })
