@@ -6,7 +6,9 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/internal/call"
+	"github.com/switchboard/switchboard/internal/media"
 	"github.com/switchboard/switchboard/internal/media/mediatest"
+	"github.com/switchboard/switchboard/internal/waitfor"
 )
 
 func TestLoopbackPlayRecord(t *testing.T) {
@@ -23,12 +25,18 @@ func TestLoopbackPlayRecord(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		rec, err := b.Record(t.Context(), call.RecordOptions{MaxLength: 3 * time.Second, Timeout: 800 * time.Millisecond, Trim: true})
+		// The silence timeout also runs inside the tone when a loaded
+		// machine stalls the sender: long enough for such a stall.
+		rec, err := b.Record(t.Context(), call.RecordOptions{MaxLength: 10 * time.Second, Timeout: 2 * time.Second, Trim: true})
 		done <- result{rec, err}
 	}()
+	// Frames sent before the recorder is in place are not recorded.
+	waitfor.True(t, 10*time.Second, "b recording", func() bool { return media.Recording(b) })
+	start := time.Now()
 	if err := a.Play(t.Context(), call.PlayOptions{URL: tone, Loop: 1}); err != nil {
 		t.Fatalf("Play: %v", err)
 	}
+	played := time.Since(start).Seconds()
 	r := <-done
 	if r.err != nil {
 		t.Fatalf("Record: %v", r.err)
@@ -40,8 +48,12 @@ func TestLoopbackPlayRecord(t *testing.T) {
 	if got := mediatest.Voiced(audio.Samples, 8000); got < 0.94 || got > 1.06 {
 		t.Errorf("recording holds %.3f s of tone, want 1 s", got)
 	}
-	if got := audio.Duration(); got < 0.94 || got > 1.5 {
-		t.Errorf("trimmed recording is %.3f s, want about 1 s", got)
+	// The recording follows the sender's clock: a stalled sender leaves
+	// its missed ticks as silence inside the tone, so the trimmed file is
+	// 1 s of tone and at most the time Play took. Untrimmed, it would
+	// also hold the 2 s of silence that ended it.
+	if got := audio.Duration(); got < 0.94 || got > played+0.3 {
+		t.Errorf("trimmed recording is %.3f s, want 1 s of tone and at most the %.3f s Play took", got, played)
 	}
 	if f := mediatest.Frequency(audio.Samples, 8000); f < 980 || f > 1020 {
 		t.Errorf("recorded %.0f Hz, want 1000", f)
