@@ -15,6 +15,7 @@ import (
 	"github.com/switchboard/switchboard/internal/media"
 	"github.com/switchboard/switchboard/internal/media/mediatest"
 	"github.com/switchboard/switchboard/internal/media/wav"
+	"github.com/switchboard/switchboard/internal/waitfor"
 )
 
 // heard plays with a on the pair (a, b) and returns the seconds of sound
@@ -34,6 +35,9 @@ func heard(t *testing.T, a, b *media.Session, play func(ctx context.Context) err
 		rec, err := b.Record(t.Context(), call.RecordOptions{MaxLength: 10 * time.Second, Timeout: 3 * time.Second, Trim: true})
 		done <- res{rec, err}
 	}()
+	// Sound sent before the recorder is in place is not recorded: on a
+	// busy machine the goroutine above may not have run yet.
+	waitfor.True(t, 10*time.Second, "b recording", func() bool { return media.Recording(b) })
 	if err := play(t.Context()); err != nil {
 		t.Fatalf("play: %v", err)
 	}
