@@ -190,16 +190,16 @@ func raisedThreads(pid int) map[int]uint32 {
 	return raised
 }
 
-// TestMediaPriorityRaisedThread: at --media-priority bounded, while a
-// call plays a prompt, the server has one thread at SCHED_FIFO (the
-// pacing thread) and every other thread in the normal class; after the
-// call, none is raised.
+// TestMediaPriorityRaisedThread: with no --media-priority (bounded, the
+// default), while a call plays a prompt, the server has one thread at
+// SCHED_FIFO (the pacing thread) and every other thread in the normal
+// class; after the call, none is raised.
 func TestMediaPriorityRaisedThread(t *testing.T) {
 	if unix.Geteuid() != 0 {
 		t.Skip("raising a thread needs root here (CAP_SYS_NICE)")
 	}
 	sipTool(t, "sipp")
-	s := serveSIP(t, "--media-priority", "bounded")
+	s := serveSIP(t) // bounded: the default
 	s.flow(t, "2001", map[string]any{"module": "tts", "data": map[string]any{
 		"text": "This prompt is long enough for the caller to hang up in the middle of it, which is what happens next.",
 	}})

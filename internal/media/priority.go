@@ -23,8 +23,9 @@ type Priority int
 
 // The priorities --media-priority accepts.
 const (
-	// PriorityNormal (the default) raises nothing: every thread competes
-	// as any other program's.
+	// PriorityNormal (the zero value; the server's default is
+	// PriorityBounded) raises nothing: every thread competes as any
+	// other program's.
 	PriorityNormal Priority = iota
 	// PriorityHigh gives every thread a nice of highNice (needs
 	// CAP_SYS_NICE, or an RLIMIT_NICE that allows it) and, on kernels with
