@@ -140,7 +140,7 @@ func (a *API) patchAccount(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return nil, err
 		}
-		merged := mergeSettings(m, patch)
+		merged := mergePatch(m, patch) // m is decoded afresh: merged in place
 		if err := checkAccountSettings(merged); err != nil {
 			return nil, err
 		}

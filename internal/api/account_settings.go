@@ -137,30 +137,6 @@ func settingsMap(raw json.RawMessage) (map[string]any, error) {
 	return m, nil
 }
 
-// mergeSettings is PATCH's merge: objects merged key by key, recursively;
-// a null removes the key; anything else replaces it.
-func mergeSettings(old, patch map[string]any) map[string]any {
-	out := make(map[string]any, len(old)+len(patch))
-	for k, v := range old {
-		out[k] = v
-	}
-	for k, v := range patch {
-		switch pv := v.(type) {
-		case nil:
-			delete(out, k)
-		case map[string]any:
-			if ov, ok := out[k].(map[string]any); ok {
-				out[k] = mergeSettings(ov, pv)
-			} else {
-				out[k] = mergeSettings(nil, pv)
-			}
-		default:
-			out[k] = v
-		}
-	}
-	return out
-}
-
 // encodeSettings is a settings object as stored; nil when empty.
 func encodeSettings(s map[string]any) (json.RawMessage, error) {
 	if len(s) == 0 {

@@ -65,14 +65,12 @@ func (s *Server) loadAccountDefaults(ctx context.Context) error {
 
 // accountChanged is told by the API of an account whose auth token or
 // settings changed: the call path's cached account and the phone
-// directory's caller ID are read again.
+// directory's caller ID are read again, from one read of the store.
 func (s *Server) accountChanged(ctx context.Context, accountID string) {
-	s.calls.refresh(ctx, accountID)
-	raw, err := s.store.AccountSettings(ctx, accountID)
-	if err != nil {
-		s.log.Warn("account settings not reloaded", "account_id", accountID, "err", err)
+	d, ok := s.calls.refresh(ctx, accountID)
+	if !ok {
 		return
 	}
-	number, name := readAccountDefaults(raw).callerID()
+	number, name := d.callerID()
 	s.phones.setAccountCallerID(accountID, number, name)
 }

@@ -214,31 +214,44 @@ func (c *Calls) account(ctx context.Context, id string) (engine.Account, error) 
 	if ok {
 		return a, nil
 	}
+	a, _, err := c.load(ctx, id)
+	return a, err
+}
+
+// load reads an account and its settings from the store and caches what
+// calls use of them; it also returns the settings' defaults, for the
+// phone directory.
+func (c *Calls) load(ctx context.Context, id string) (engine.Account, accountDefaults, error) {
 	acct, err := c.store.GetAccount(ctx, id)
 	if err != nil {
-		return engine.Account{}, fmt.Errorf("load account %s: %w", id, err)
+		return engine.Account{}, accountDefaults{}, fmt.Errorf("load account %s: %w", id, err)
 	}
 	settings, err := c.store.AccountSettings(ctx, id)
 	if err != nil {
-		return engine.Account{}, fmt.Errorf("load account %s: %w", id, err)
+		return engine.Account{}, accountDefaults{}, fmt.Errorf("load account %s: %w", id, err)
 	}
-	a = engine.Account{ID: acct.ID, SigningSecret: acct.SigningSecret, Timezone: readAccountDefaults(settings).Timezone}
+	d := readAccountDefaults(settings)
+	a := engine.Account{ID: acct.ID, SigningSecret: acct.SigningSecret, Timezone: d.Timezone}
 	c.mu.Lock()
 	c.accounts[id] = a
 	c.mu.Unlock()
-	return a, nil
+	return a, d, nil
 }
 
 // refresh reloads a cached account (its auth token was rotated, its
-// settings changed); on a
-// store failure the entry is dropped and loaded again by the next call.
-func (c *Calls) refresh(ctx context.Context, id string) {
+// settings changed) and returns its settings' defaults; on a store
+// failure the entry is dropped, loaded again by the next call, and ok is
+// false.
+func (c *Calls) refresh(ctx context.Context, id string) (d accountDefaults, ok bool) {
 	c.mu.Lock()
 	delete(c.accounts, id)
 	c.mu.Unlock()
-	if _, err := c.account(ctx, id); err != nil {
-		c.log.Warn("account not reloaded after its auth token changed", "account_id", id, "err", err)
+	_, d, err := c.load(ctx, id)
+	if err != nil {
+		c.log.Warn("account not reloaded after it changed", "account_id", id, "err", err)
+		return d, false
 	}
+	return d, true
 }
 
 // cachedAccount is an account loaded before (every running call's is).
