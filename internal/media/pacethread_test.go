@@ -266,6 +266,17 @@ func TestPacingThreadBounded(t *testing.T) {
 			}
 		}
 	}
+	// The lowered part of a tick lasts microseconds here (the spill comes
+	// after the long work, then the tick ends and raises it again), so the
+	// thread reports its own policy at that moment rather than being
+	// sampled from outside; the hook is set before the thread starts.
+	var lowered atomic.Int32
+	lowered.Store(-1)
+	m.paceT.afterSpill = func() {
+		if long.Load() {
+			lowered.Store(int32(threadPolicy(unix.Gettid())))
+		}
+	}
 	s, w := startedSession(t, m)
 	defer s.Close()
 	tid := int(waitfor.Value(t, 5*time.Second, "the raised thread", func() (int64, bool) {
@@ -279,13 +290,6 @@ func TestPacingThreadBounded(t *testing.T) {
 	if p := threadPolicy(tid); p != unix.SCHED_FIFO {
 		t.Errorf("policy %d between short ticks, want SCHED_FIFO", p)
 	}
-	// The lowered part of a tick lasts microseconds here (the spill comes
-	// after the long work, then the tick ends and raises it again), so the
-	// thread reports its own policy at that moment rather than being
-	// sampled from outside.
-	var lowered atomic.Int32
-	lowered.Store(-1)
-	m.paceT.afterSpill = func() { lowered.Store(int32(threadPolicy(tid))) }
 	long.Store(true)
 	waitfor.True(t, 10*time.Second, "long ticks lowered to the normal class and raised again", func() bool {
 		return m.paceT.spills.Load() >= 3 && lowered.Load() == unix.SCHED_NORMAL && threadPolicy(tid) == unix.SCHED_FIFO
