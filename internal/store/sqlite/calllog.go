@@ -31,7 +31,25 @@ const orphanAge = time.Hour
 type CallLogDB struct {
 	db    *DB
 	batch *batcher // SaveCall and AddWebhook go through it (calllog_batch.go)
+	// saveCall and addWebhook are the batched inserts, prepared once on
+	// the writer connection.
+	saveCall, addWebhook *sql.Stmt
 }
+
+// saveCallSQL inserts a call, or replaces the in-progress row of a long
+// call (markLongCalls in the server) with the ended call.
+const saveCallSQL = `INSERT INTO calls (` + callColumns + `, trace)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (account_id, id) DO UPDATE SET
+		callflow_id = excluded.callflow_id, from_number = excluded.from_number,
+		sip_call_id = excluded.sip_call_id,
+		to_number = excluded.to_number, started = excluded.started, ended = excluded.ended,
+		hangup_cause = excluded.hangup_cause, hangup_by = excluded.hangup_by,
+		debug = excluded.debug, trace = excluded.trace`
+
+// addWebhookSQL appends a webhook exchange.
+const addWebhookSQL = `INSERT INTO webhooks (` + webhookColumns + `)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 var _ store.CallLog = (*CallLogDB)(nil)
 
@@ -42,13 +60,25 @@ func OpenCallLog(ctx context.Context, path string, log *slog.Logger) (*CallLogDB
 	if err != nil {
 		return nil, err
 	}
-	return &CallLogDB{db: d, batch: newBatcher(d, 0)}, nil
+	c := &CallLogDB{db: d}
+	if c.saveCall, err = d.w.PrepareContext(ctx, saveCallSQL); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("open call log %s: prepare save: %w", path, err)
+	}
+	if c.addWebhook, err = d.w.PrepareContext(ctx, addWebhookSQL); err != nil {
+		c.saveCall.Close()
+		d.Close()
+		return nil, fmt.Errorf("open call log %s: prepare webhook insert: %w", path, err)
+	}
+	c.batch = newBatcher(d, 0)
+	return c, nil
 }
 
-// Close commits the writes still queued and closes both pools.
+// Close commits the writes still queued and closes the statements and both
+// pools.
 func (c *CallLogDB) Close() error {
 	c.batch.close()
-	return c.db.Close()
+	return errors.Join(c.saveCall.Close(), c.addWebhook.Close(), c.db.Close())
 }
 
 const callColumns = `account_id, id, callflow_id, from_number, to_number, started, ended,
@@ -70,14 +100,7 @@ func (c *CallLogDB) SaveCall(ctx context.Context, r store.CallRecord) error {
 		ended = sql.NullInt64{Int64: millis(r.Ended), Valid: true}
 	}
 	err := c.batch.write(ctx, func(tx *batchTx) error {
-		return tx.exec(ctx, `INSERT INTO calls (`+callColumns+`, trace)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (account_id, id) DO UPDATE SET
-				callflow_id = excluded.callflow_id, from_number = excluded.from_number,
-				sip_call_id = excluded.sip_call_id,
-				to_number = excluded.to_number, started = excluded.started, ended = excluded.ended,
-				hangup_cause = excluded.hangup_cause, hangup_by = excluded.hangup_by,
-				debug = excluded.debug, trace = excluded.trace`,
+		return tx.exec(ctx, c.saveCall,
 			r.AccountID, r.ID, r.CallflowID, r.From, r.To, millis(r.Started), ended,
 			r.HangupCause, r.HangupBy, r.Debug, r.SIPCallID, trace)
 	})
@@ -150,8 +173,7 @@ func (c *CallLogDB) AddWebhook(ctx context.Context, w store.WebhookRecord) error
 		return fmt.Errorf("add webhook of call %s: %w", w.CallID, err)
 	}
 	err = c.batch.write(ctx, func(tx *batchTx) error {
-		return tx.exec(ctx, `INSERT INTO webhooks (`+webhookColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		return tx.exec(ctx, c.addWebhook,
 			w.AccountID, w.CallID, w.Iteration, w.Method, w.URL, string(reqHeaders), w.RequestBody,
 			w.Status, string(respHeaders), w.ResponseBody, w.Error, millis(w.Started),
 			w.Duration.Milliseconds())
@@ -222,22 +244,8 @@ func (c *CallLogDB) Prune(ctx context.Context, keepLast int) error {
 	if err != nil {
 		return fmt.Errorf("prune call log: %w", err)
 	}
-	// The calls of the account beyond the keepLast newest and not Debug
-	// (the index calls_started serves the order and the offset).
-	const doomed = `SELECT id FROM (
-			SELECT id, debug FROM calls WHERE account_id = ?1
-			ORDER BY started DESC, id DESC LIMIT -1 OFFSET ?2)
-		WHERE debug = 0`
 	for _, account := range accounts {
-		err := c.db.write(ctx, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM webhooks
-				WHERE account_id = ?1 AND call_id IN (`+doomed+`)`, account, keepLast); err != nil {
-				return err
-			}
-			_, err := tx.ExecContext(ctx, `DELETE FROM calls
-				WHERE account_id = ?1 AND id IN (`+doomed+`)`, account, keepLast)
-			return err
-		})
+		err := c.db.write(ctx, func(tx *sql.Tx) error { return pruneAccount(ctx, tx, account, keepLast) })
 		if err != nil {
 			return fmt.Errorf("prune calls of account %s: %w", account, err)
 		}
@@ -257,6 +265,43 @@ func (c *CallLogDB) Prune(ctx context.Context, keepLast int) error {
 		return fmt.Errorf("prune orphan webhooks: %w", err)
 	}
 	return nil
+}
+
+// pruneAccount deletes the calls of account beyond its keepLast newest
+// (by start, then id) that are not Debug, and their exchanges. The
+// keepLast-th newest call is found once, by index (calls_started covers
+// it); the calls older than it are a range of the same index. The
+// exchanges are looked for only if the account has any: a call log of
+// plain calls pays for the calls alone.
+func pruneAccount(ctx context.Context, tx *sql.Tx, account string, keepLast int) error {
+	var (
+		started int64
+		id      string
+	)
+	err := tx.QueryRowContext(ctx, `SELECT started, id FROM calls WHERE account_id = ?
+		ORDER BY started DESC, id DESC LIMIT 1 OFFSET ?`, account, keepLast-1).Scan(&started, &id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil // keepLast or fewer since overfull counted them
+	}
+	if err != nil {
+		return err
+	}
+	const doomed = `SELECT id FROM calls
+		WHERE account_id = ?1 AND (started, id) < (?2, ?3) AND debug = 0`
+	var hooks bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM webhooks WHERE account_id = ?)`,
+		account).Scan(&hooks); err != nil {
+		return err
+	}
+	if hooks {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM webhooks
+			WHERE account_id = ?1 AND call_id IN (`+doomed+`)`, account, started, id); err != nil {
+			return err
+		}
+	}
+	_, err = tx.ExecContext(ctx, `DELETE FROM calls
+		WHERE account_id = ?1 AND (started, id) < (?2, ?3) AND debug = 0`, account, started, id)
+	return err
 }
 
 // overfull lists the accounts with more than keepLast calls.

@@ -33,36 +33,28 @@ type writeReq struct {
 	done chan error
 }
 
-// batchTx is a batch's transaction with its statements prepared once:
-// compiling the same upsert for every call of a batch cost more than
-// running it.
+// batchTx is a batch's transaction. Its statements are prepared once, on
+// the writer connection, when the call log opens (compiling the insert for
+// every batch cost more than running it for a few calls), and bound to
+// each batch's transaction without being compiled again.
 type batchTx struct {
-	tx    *sql.Tx
-	stmts map[string]*sql.Stmt
+	tx *sql.Tx
 }
 
-// exec runs query in the transaction, preparing it on first use.
-func (b *batchTx) exec(ctx context.Context, query string, args ...any) error {
-	st, ok := b.stmts[query]
-	if !ok {
-		var err error
-		if st, err = b.tx.PrepareContext(ctx, query); err != nil {
-			return err
-		}
-		b.stmts[query] = st
+// exec runs st (prepared on the writer, see CallLogDB.stmts) in the
+// transaction.
+func (b *batchTx) exec(ctx context.Context, st *sql.Stmt, args ...any) error {
+	ts := b.tx.StmtContext(ctx, st)
+	_, err := ts.ExecContext(ctx, args...)
+	if cerr := ts.Close(); err == nil {
+		err = cerr
 	}
-	_, err := st.ExecContext(ctx, args...)
 	return err
 }
 
-// runBatch runs fns in tx, closing the prepared statements after.
+// runBatch runs fns in tx.
 func runBatch(tx *sql.Tx, fns ...func(*batchTx) error) error {
-	bt := &batchTx{tx: tx, stmts: map[string]*sql.Stmt{}}
-	defer func() {
-		for _, st := range bt.stmts {
-			st.Close()
-		}
-	}()
+	bt := &batchTx{tx: tx}
 	for _, fn := range fns {
 		if err := fn(bt); err != nil {
 			return err

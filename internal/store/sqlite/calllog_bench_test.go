@@ -1,12 +1,17 @@
 package sqlite_test
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/switchboard/switchboard/internal/store"
 )
 
 // BenchmarkSaveCall measures the call log's write path as a busy server
@@ -74,4 +79,67 @@ func BenchmarkSaveCallStartEnd(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+}
+
+// BenchmarkCallLogSave is the call log as the load benchmark (bench/sip,
+// sweep (a)) drives it: one account, calls named like real ones (a random
+// CallSid and SIP Call-ID), each ending with a trace of the harness's flow
+// (route, module, answer, play, hangup: about 450 bytes), 18 savers per
+// CPU (batches of about 36 records, as at 1,800 calls/s on 2 CPUs), and
+// the server's prune (keep 1,000 per account) once per 1,800 saved
+// records, in the background as Calls.save runs it (at 1,800 calls/s,
+// once a second). cpu-µs/op is the process's CPU per saved record: what
+// the call log adds to a call.
+func BenchmarkCallLogSave(b *testing.B) {
+	l := tempCallLog(b)
+	const account = "4e0a9c3f6a2b4f1d8c7e5b3a1f2d4c6e"
+	start := time.Now()
+	var (
+		n       atomic.Int64
+		pruning atomic.Bool
+		wg      sync.WaitGroup
+	)
+	b.SetParallelism(18)
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.Add(1)
+			rec := benchRecord(account, i, start)
+			if err := l.SaveCall(b.Context(), rec); err != nil {
+				b.Error(err)
+				return
+			}
+			if i%1800 == 0 && pruning.CompareAndSwap(false, true) {
+				wg.Go(func() {
+					defer pruning.Store(false)
+					if err := l.Prune(b.Context(), 1000); err != nil {
+						b.Error(err)
+					}
+				})
+			}
+		}
+	})
+	wg.Wait()
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+}
+
+// benchRecord is the i-th call of BenchmarkCallLogSave, as the server
+// saves it when the call ends.
+func benchRecord(account string, i int64, start time.Time) store.CallRecord {
+	var id, sip [16]byte
+	rand.Read(id[:])
+	rand.Read(sip[:])
+	started := start.Add(time.Duration(i) * 555 * time.Microsecond)
+	trace := fmt.Appendf(nil, `{"op":"route","t_ms":0,"number":"1000","callflow_id":"6f1d2c3b4a5e6f708192a3b4c5d6e7f8","pattern":""}
+{"op":"module","t_ms":0,"module":"play","node":"flow"}
+{"op":"answer","t_ms":1}
+{"op":"play","t_ms":1,"url":"/tmp/switchboard-bench.Xy12Ab/prompt1s.wav","loop":1}
+{"op":"hangup","t_ms":%d,"cause":"NORMAL_CLEARING","by":"switchboard"}
+`, 1002+i%7)
+	return store.CallRecord{ID: "CA" + hex.EncodeToString(id[:]), SIPCallID: hex.EncodeToString(sip[:]) + "@127.0.0.1",
+		AccountID: account, CallflowID: "6f1d2c3b4a5e6f708192a3b4c5d6e7f8", From: "sipp", To: "1000",
+		Started: started, Ended: started.Add(time.Second), HangupCause: "NORMAL_CLEARING", HangupBy: "switchboard",
+		Trace: trace}
 }
