@@ -15,8 +15,12 @@ import (
 const (
 	// defaultBatchWindow is how long the writer gathers writes after the
 	// first one before it commits them; a caller waits at most about this
-	// long more than for a write of its own.
-	defaultBatchWindow = 20 * time.Millisecond
+	// long more than for a write of its own, and a crash loses at most the
+	// writes of this window. 50 ms: at 1,800 calls/s a batch of about 90
+	// calls shares each index page it rewrites and each commit among 2.5
+	// times as many calls as a 20 ms window, for about 0.04 of a 1 s
+	// call's length.
+	defaultBatchWindow = 50 * time.Millisecond
 	// batchMax bounds one transaction.
 	batchMax = 512
 	// batchQueue bounds the writes waiting for the writer; beyond it a
