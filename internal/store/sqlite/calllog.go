@@ -36,16 +36,27 @@ const orphanAge = time.Hour
 type CallLogDB struct {
 	db    *DB
 	batch *batcher // SaveCall and AddWebhook go through it (calllog_batch.go)
-	// saveCall and addWebhook are the batched inserts, prepared once on
-	// the writer connection.
-	saveCall, addWebhook *sql.Stmt
+	// The batched inserts, prepared once on the writer connection:
+	// saveCall one call, saveCalls saveCallsRows calls, addWebhook one
+	// exchange.
+	saveCall, saveCalls, addWebhook *sql.Stmt
 }
 
-// saveCallSQL inserts a call, or replaces the in-progress row of a long
-// call (markLongCalls in the server) with the ended call.
-const saveCallSQL = `INSERT INTO calls (` + callColumns + `, trace)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-	ON CONFLICT (account_id, id) DO UPDATE SET
+// saveCallsRows is how many calls one statement of a batch saves.
+const saveCallsRows = 16
+
+// saveCallSQL inserts rows calls, or replaces the in-progress row of a long
+// call (markLongCalls in the server) with the ended call. The rows are
+// taken in order, each as if saved alone: a later row of the same call
+// updates an earlier one.
+func saveCallSQL(rows int) string {
+	return `INSERT INTO calls (` + callColumns + `, trace)
+	VALUES ` + strings.Repeat(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), `, rows-1) + `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	` + saveCallConflict
+}
+
+// saveCallConflict is saveCallSQL's upsert.
+const saveCallConflict = `ON CONFLICT (account_id, id) DO UPDATE SET
 		callflow_id = excluded.callflow_id, from_number = excluded.from_number,
 		sip_call_id = excluded.sip_call_id,
 		to_number = excluded.to_number, started = excluded.started, ended = excluded.ended,
@@ -76,24 +87,45 @@ func OpenCallLog(ctx context.Context, path string, log *slog.Logger) (*CallLogDB
 		return nil, fmt.Errorf("open call log %s: %w", path, err)
 	}
 	c := &CallLogDB{db: d}
-	if c.saveCall, err = d.w.PrepareContext(ctx, saveCallSQL); err != nil {
-		d.Close()
-		return nil, fmt.Errorf("open call log %s: prepare save: %w", path, err)
+	for _, p := range []struct {
+		st  **sql.Stmt
+		sql string
+	}{
+		{&c.saveCall, saveCallSQL(1)},
+		{&c.saveCalls, saveCallSQL(saveCallsRows)},
+		{&c.addWebhook, addWebhookSQL},
+	} {
+		if *p.st, err = d.w.PrepareContext(ctx, p.sql); err != nil {
+			c.closeStmts()
+			d.Close()
+			return nil, fmt.Errorf("open call log %s: prepare: %w", path, err)
+		}
 	}
-	if c.addWebhook, err = d.w.PrepareContext(ctx, addWebhookSQL); err != nil {
-		c.saveCall.Close()
-		d.Close()
-		return nil, fmt.Errorf("open call log %s: prepare webhook insert: %w", path, err)
-	}
-	c.batch = newBatcher(d, 0)
+	c.batch = newBatcher(d, c.rows(), 0)
 	return c, nil
+}
+
+// rows are the statements that save calls in a batch.
+func (c *CallLogDB) rows() rowStmts {
+	return rowStmts{one: c.saveCall, many: c.saveCalls, n: saveCallsRows}
+}
+
+// closeStmts closes the prepared statements.
+func (c *CallLogDB) closeStmts() error {
+	var errs []error
+	for _, st := range []*sql.Stmt{c.saveCall, c.saveCalls, c.addWebhook} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Close commits the writes still queued and closes the statements and both
 // pools.
 func (c *CallLogDB) Close() error {
 	c.batch.close()
-	return errors.Join(c.saveCall.Close(), c.addWebhook.Close(), c.db.Close())
+	return errors.Join(c.closeStmts(), c.db.Close())
 }
 
 const callColumns = `account_id, id, callflow_id, from_number, to_number, started, ended,
@@ -114,11 +146,8 @@ func (c *CallLogDB) SaveCall(ctx context.Context, r store.CallRecord) error {
 	if !r.Ended.IsZero() {
 		ended = sql.NullInt64{Int64: millis(r.Ended), Valid: true}
 	}
-	err := c.batch.write(ctx, func(tx *batchTx) error {
-		return tx.exec(ctx, c.saveCall,
-			r.AccountID, r.ID, r.CallflowID, r.From, r.To, millis(r.Started), ended,
-			r.HangupCause, r.HangupBy, r.Debug, r.SIPCallID, trace)
-	})
+	err := c.batch.writeRow(ctx, []any{r.AccountID, r.ID, r.CallflowID, r.From, r.To, millis(r.Started), ended,
+		r.HangupCause, r.HangupBy, r.Debug, r.SIPCallID, trace})
 	if err != nil {
 		return fmt.Errorf("save call %s of account %s: %w", r.ID, r.AccountID, err)
 	}

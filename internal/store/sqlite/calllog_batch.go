@@ -31,10 +31,22 @@ const (
 // ErrClosed is returned by a call-log write after Close.
 var ErrClosed = errors.New("call log closed")
 
+// writeReq is one write: fn, or (fn nil) row, a row of the batcher's
+// rows statement.
 type writeReq struct {
 	ctx  context.Context
 	fn   func(tx *batchTx) error
+	row  []any
 	done chan error
+}
+
+// rowStmts insert rows of one table (the calls): many takes n rows at
+// once, one takes a single row. A batch's rows go in statements of n rows,
+// the rest one by one: a statement's binding, stepping and resetting, and
+// database/sql's work around it, are then paid once for n calls.
+type rowStmts struct {
+	one, many *sql.Stmt
+	n         int
 }
 
 // batchTx is a batch's transaction. Its statements are prepared once, on
@@ -45,7 +57,7 @@ type batchTx struct {
 	tx *sql.Tx
 }
 
-// exec runs st (prepared on the writer, see CallLogDB.stmts) in the
+// exec runs st (prepared on the writer when the call log opened) in the
 // transaction.
 func (b *batchTx) exec(ctx context.Context, st *sql.Stmt, args ...any) error {
 	ts := b.tx.StmtContext(ctx, st)
@@ -56,11 +68,43 @@ func (b *batchTx) exec(ctx context.Context, st *sql.Stmt, args ...any) error {
 	return err
 }
 
-// runBatch runs fns in tx.
-func runBatch(tx *sql.Tx, fns ...func(*batchTx) error) error {
+// runBatch runs reqs in tx: each fn in order, and the rows, in their
+// order, rs.n at a time through rs.many and the rest through rs.one.
+func runBatch(ctx context.Context, tx *sql.Tx, rs rowStmts, reqs []writeReq) error {
 	bt := &batchTx{tx: tx}
-	for _, fn := range fns {
-		if err := fn(bt); err != nil {
+	var (
+		rows  []any // the pending rows' values, fewer than rs.n rows
+		width int   // values in a row
+		many  *sql.Stmt
+	)
+	for _, r := range reqs {
+		if r.fn != nil {
+			if err := r.fn(bt); err != nil {
+				return err
+			}
+			continue
+		}
+		width = len(r.row)
+		rows = append(rows, r.row...)
+		if len(rows) < rs.n*width {
+			continue
+		}
+		if many == nil {
+			many = tx.StmtContext(ctx, rs.many)
+			defer many.Close()
+		}
+		if _, err := many.ExecContext(ctx, rows...); err != nil {
+			return err
+		}
+		rows = rows[:0]
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	one := tx.StmtContext(ctx, rs.one)
+	defer one.Close()
+	for ; len(rows) > 0; rows = rows[width:] {
+		if _, err := one.ExecContext(ctx, rows[:width]...); err != nil {
 			return err
 		}
 	}
@@ -70,6 +114,7 @@ func runBatch(tx *sql.Tx, fns ...func(*batchTx) error) error {
 // batcher is the call log's one writer.
 type batcher struct {
 	db     *DB
+	rows   rowStmts
 	window time.Duration
 	reqs   chan writeReq
 	stop   chan struct{}
@@ -80,11 +125,11 @@ type batcher struct {
 	closed bool
 }
 
-func newBatcher(db *DB, window time.Duration) *batcher {
+func newBatcher(db *DB, rows rowStmts, window time.Duration) *batcher {
 	if window <= 0 {
 		window = defaultBatchWindow
 	}
-	b := &batcher{db: db, window: window, reqs: make(chan writeReq, batchQueue), stop: make(chan struct{})}
+	b := &batcher{db: db, rows: rows, window: window, reqs: make(chan writeReq, batchQueue), stop: make(chan struct{})}
 	b.wg.Go(b.run)
 	return b
 }
@@ -92,7 +137,16 @@ func newBatcher(db *DB, window time.Duration) *batcher {
 // write runs fn in the next batch's transaction and returns once that
 // transaction committed (or fn's own error). ctx bounds the wait.
 func (b *batcher) write(ctx context.Context, fn func(tx *batchTx) error) error {
-	r := writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	return b.send(ctx, writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)})
+}
+
+// writeRow inserts row with the rows statements in the next batch's
+// transaction, and returns as write does.
+func (b *batcher) writeRow(ctx context.Context, row []any) error {
+	return b.send(ctx, writeReq{ctx: ctx, row: row, done: make(chan error, 1)})
+}
+
+func (b *batcher) send(ctx context.Context, r writeReq) error {
 	b.mu.RLock()
 	if b.closed {
 		b.mu.RUnlock()
@@ -188,11 +242,8 @@ func (b *batcher) commit(batch []writeReq) {
 	if len(live) == 0 {
 		return
 	}
-	fns := make([]func(*batchTx) error, len(live))
-	for i, r := range live {
-		fns[i] = r.fn
-	}
-	err := b.db.write(context.Background(), func(tx *sql.Tx) error { return runBatch(tx, fns...) })
+	ctx := context.Background()
+	err := b.db.write(ctx, func(tx *sql.Tx) error { return runBatch(ctx, tx, b.rows, live) })
 	if err == nil || len(live) == 1 {
 		for _, r := range live {
 			r.done <- err
@@ -200,6 +251,6 @@ func (b *batcher) commit(batch []writeReq) {
 		return
 	}
 	for _, r := range live {
-		r.done <- b.db.write(r.ctx, func(tx *sql.Tx) error { return runBatch(tx, r.fn) })
+		r.done <- b.db.write(r.ctx, func(tx *sql.Tx) error { return runBatch(r.ctx, tx, b.rows, []writeReq{r}) })
 	}
 }

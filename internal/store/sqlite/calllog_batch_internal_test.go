@@ -20,7 +20,7 @@ func openBatchedLog(t *testing.T, window time.Duration) *CallLogDB {
 		t.Fatal(err)
 	}
 	c.batch.close()
-	c.batch = newBatcher(c.db, window)
+	c.batch = newBatcher(c.db, c.rows(), window)
 	t.Cleanup(func() {
 		if err := c.Close(); err != nil {
 			t.Error(err)
@@ -82,7 +82,7 @@ func TestBatchCloseCommitsGathering(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.batch.close()
-	c.batch = newBatcher(c.db, time.Hour)
+	c.batch = newBatcher(c.db, c.rows(), time.Hour)
 	save := func(id string) writeReq {
 		r := writeReq{ctx: t.Context(), done: make(chan error, 1), fn: func(tx *batchTx) error {
 			return tx.exec(t.Context(), c.saveCall, "a", id, "", "", "", 1, nil, "", "", false, "", []byte{})
@@ -111,6 +111,84 @@ func TestBatchCloseCommitsGathering(t *testing.T) {
 	for _, id := range []string{"gathered", "queued"} {
 		if _, err := c2.GetCall(t.Context(), "a", id); err != nil {
 			t.Errorf("after reopening, %s: %v", id, err)
+		}
+	}
+}
+
+// commitRows saves rows as one batch of c's writer (gathering for an
+// hour, so that only Close ends it) and returns each row's result.
+func commitRows(t *testing.T, path string, rows [][]any) []error {
+	t.Helper()
+	c, err := OpenCallLog(t.Context(), path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.batch.close()
+	c.batch = newBatcher(c.db, c.rows(), time.Hour)
+	reqs := make([]writeReq, len(rows))
+	for i, row := range rows {
+		reqs[i] = writeReq{ctx: t.Context(), row: row, done: make(chan error, 1)}
+		c.batch.reqs <- reqs[i]
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	errs := make([]error, len(rows))
+	for i, r := range reqs {
+		errs[i] = <-r.done
+	}
+	return errs
+}
+
+func callRow(id string, ended any, cause string) []any {
+	return []any{"a", id, "", "", "", int64(1000), ended, cause, "", false, "", []byte("t" + id)}
+}
+
+// TestBatchRowsInOrder: a batch's calls go in statements of several rows
+// and single rows, in their order: a call saved twice in one batch (its
+// in-progress row, then the ended call) ends as saved last, whether the
+// two share a statement or not; and a bad row fails alone.
+func TestBatchRowsInOrder(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "calllog.db")
+	const n = 2*saveCallsRows + 3 // two statements of many rows, three single
+	var rows [][]any
+	for i := range n {
+		rows = append(rows, callRow(fmt.Sprintf("c%02d", i), nil, ""))
+	}
+	// "same": twice in the first statement; "apart": in the first, then
+	// among the single rows.
+	rows[1], rows[5] = callRow("same", nil, ""), callRow("same", int64(2000), "NORMAL_CLEARING")
+	rows[3], rows[n-2] = callRow("apart", nil, ""), callRow("apart", int64(3000), "USER_BUSY")
+	for i, err := range commitRows(t, path, rows) {
+		if err != nil {
+			t.Errorf("row %d: %v", i, err)
+		}
+	}
+	bad := [][]any{callRow("ok1", nil, ""), callRow("bad", nil, ""), callRow("ok2", nil, "")}
+	bad[1][11] = nil // trace is NOT NULL
+	for i, err := range commitRows(t, path, bad) {
+		if (err != nil) != (i == 1) {
+			t.Errorf("bad batch, row %d: %v", i, err)
+		}
+	}
+
+	l, err := OpenCallLog(t.Context(), path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	list, err := l.ListCalls(t.Context(), "a", 100)
+	if err != nil || len(list) != n-2+2 {
+		t.Fatalf("%d calls, %v; want %d", len(list), err, n)
+	}
+	for id, want := range map[string]string{"same": "NORMAL_CLEARING", "apart": "USER_BUSY"} {
+		got, err := l.GetCall(t.Context(), "a", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.HangupCause != want || got.Ended.IsZero() || string(got.Trace) != "t"+id {
+			t.Errorf("call %s saved twice: %+v, want the ended call", id, got)
 		}
 	}
 }
