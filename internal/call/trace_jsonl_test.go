@@ -142,6 +142,9 @@ func TestTraceCompactLines(t *testing.T) {
 // TestTraceAllocs: a short call's trace (route, module, answer, play,
 // hangup) and its JSONL cost a few allocations, not a map per line.
 func TestTraceAllocs(t *testing.T) {
+	if testing.CoverMode() != "" || raceEnabled {
+		t.Skip("instrumented builds allocate more")
+	}
 	number, flow, module, node, cause := "1000", "0123456789abcdef", "play", "flow", "NORMAL_CLEARING"
 	n := testing.AllocsPerRun(100, func() {
 		tr := call.NewTrace(nil, nil)
