@@ -8,9 +8,26 @@ import (
 // allKeys is the default set of terminators: any key stops a prompt.
 const allKeys = "1234567890*#"
 
-// keys joins Kazoo's terminator list into a key string.
+// keys joins Kazoo's terminator list into a key string. The usual list,
+// every key one by one (the schemas' default), is allKeys itself: no join
+// on every call.
 func keys(list []string) string {
+	if isAllKeys(list) {
+		return allKeys
+	}
 	return strings.Join(list, "")
+}
+
+// isAllKeys reports whether list joins into allKeys.
+func isAllKeys(list []string) bool {
+	n := 0
+	for _, k := range list {
+		if n+len(k) > len(allKeys) || allKeys[n:n+len(k)] != k {
+			return false
+		}
+		n += len(k)
+	}
+	return n == len(allKeys)
 }
 
 // mediaURL turns Kazoo's media "id" into what the channel plays: URLs and

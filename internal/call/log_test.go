@@ -78,3 +78,11 @@ func TestLoggerAttrsAllocs(t *testing.T) {
 		t.Errorf("LoggerAttrs: %.0f allocations, want 1", n)
 	}
 }
+
+// TestNewCallSid: "CA" and 32 lower-case hex digits, a fresh one each time.
+func TestNewCallSid(t *testing.T) {
+	a, b := call.NewCallSid(), call.NewCallSid()
+	if a == b || len(a) != 34 || a[:2] != "CA" || call.LegSid(a) != a {
+		t.Errorf("NewCallSid gave %q and %q", a, b)
+	}
+}

@@ -362,10 +362,10 @@ func (t *Trace) JSONL() []byte {
 }
 
 // jsonScratch is an encoder without HTML escaping and its buffer, made
-// when first used.
+// when first used (most traces need neither).
 type jsonScratch struct {
 	enc     *json.Encoder
-	scratch bytes.Buffer
+	scratch *bytes.Buffer
 }
 
 // appendFields writes a line's fields (sorted by key) as encoding/json
@@ -428,7 +428,8 @@ func appendPlain(b *bytes.Buffer, s string) bool {
 // appendEncoded writes v as encoding/json encodes it (no HTML escaping).
 func appendEncoded(b *bytes.Buffer, v any, s *jsonScratch) bool {
 	if s.enc == nil {
-		s.enc = json.NewEncoder(&s.scratch)
+		s.scratch = new(bytes.Buffer)
+		s.enc = json.NewEncoder(s.scratch)
 		s.enc.SetEscapeHTML(false)
 	}
 	s.scratch.Reset()

@@ -241,7 +241,9 @@ func (e *Engine) finish(ctx context.Context, ch call.Channel, tr *call.Trace, re
 	if errors.Is(context.Cause(ctx), call.ErrHangup) {
 		res.Cause, res.By = "NORMAL_CLEARING", "caller"
 		call.RecordCallerHangup(tr, res.Cause)
-		log.Info("call ended", "by", res.By, "nodes", res.Nodes)
+		if log.Enabled(ctx, slog.LevelInfo) { // the arguments would be boxed even when not written
+			log.Info("call ended", "by", res.By, "nodes", res.Nodes)
+		}
 		return res
 	}
 	if ec, ok := errors.AsType[*call.EndCause](context.Cause(ctx)); ok {
@@ -272,6 +274,8 @@ func (e *Engine) finish(ctx context.Context, ch call.Channel, tr *call.Trace, re
 			tr.AddStrings("hangup", "cause", res.Cause, "by", res.By)
 		}
 	}
-	log.Info("call ended", "by", res.By, "cause", res.Cause, "nodes", res.Nodes)
+	if log.Enabled(ctx, slog.LevelInfo) { // the arguments would be boxed even when not written
+		log.Info("call ended", "by", res.By, "cause", res.Cause, "nodes", res.Nodes)
+	}
 	return res
 }
