@@ -86,6 +86,7 @@ type Trace struct {
 	// play, hangup: 5 lines, 9 fields) in the Trace's own allocation.
 	eventBuf [8]event
 	fieldBuf [12]field
+	tc       traced // the first Traced channel over this trace (no allocation of its own)
 }
 
 // event is one line: its op, time, and fields (Trace.fields[lo:hi]).

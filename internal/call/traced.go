@@ -25,6 +25,12 @@ func Traced(ch Channel, t *Trace) Channel {
 	if t == nil {
 		return ch
 	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.tc.t == nil { // the trace's first channel lives in the trace
+		t.tc = traced{ch: ch, t: t}
+		return &t.tc
+	}
 	return &traced{ch: ch, t: t}
 }
 
