@@ -33,7 +33,7 @@ func newServeCmd() *cobra.Command {
 		Long: "Run the server. Every flag also reads an environment variable, named beside it.\n" +
 			"On an empty data dir it creates the default account and an admin API key:\n" +
 			"the one given with --admin-key, or a generated one printed once.\n\n" +
-			"Garbage collection: the server runs with GOGC=200 and a soft memory limit\n" +
+			"Garbage collection: the server runs with GOGC=400 and a soft memory limit\n" +
 			"(GOMEMLIMIT) of half the machine's memory, or of its cgroup's memory.max\n" +
 			"when lower. GOGC or GOMEMLIMIT set in the environment is left to Go's\n" +
 			"runtime instead (e.g. GOGC=100 for Go's default, GOMEMLIMIT=2GiB).",

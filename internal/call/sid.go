@@ -15,7 +15,14 @@ import (
 // call's id in the trace, the call log, the API and every webhook. The
 // SIP Call-ID is kept apart (Info.SIPCallID) because it is chosen by the
 // caller, may hold '@' and is not unique across trunks.
-func NewCallSid() string { return "CA" + randomHex() }
+func NewCallSid() string {
+	var r [16]byte
+	_, _ = rand.Read(r[:]) // never fails (crypto/rand since Go 1.24)
+	var b [34]byte         // one allocation, the string, not two
+	b[0], b[1] = 'C', 'A'
+	hex.Encode(b[2:], r[:])
+	return string(b[:])
+}
 
 // AccountSid is an account's Twilio-shaped id ("AC" + 32 hex), derived
 // stably from its Switchboard id so that it never changes and needs no
@@ -56,12 +63,6 @@ func LegSid(legCallID string) string {
 		return legCallID
 	}
 	return "CA" + hash32("leg/"+legCallID)
-}
-
-func randomHex() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // never fails (crypto/rand since Go 1.24)
-	return hex.EncodeToString(b[:])
 }
 
 func hash32(s string) string {

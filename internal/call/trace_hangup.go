@@ -15,5 +15,5 @@ func RecordCallerHangup(t *Trace, cause string) {
 	if cause == "" {
 		cause = "NORMAL_CLEARING"
 	}
-	t.Add("hangup", "cause", cause, "by", HangupByCaller)
+	t.AddStrings("hangup", "cause", cause, "by", HangupByCaller)
 }

@@ -25,6 +25,12 @@ func Traced(ch Channel, t *Trace) Channel {
 	if t == nil {
 		return ch
 	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.tc.t == nil { // the trace's first channel lives in the trace
+		t.tc = traced{ch: ch, t: t}
+		return &t.tc
+	}
 	return &traced{ch: ch, t: t}
 }
 
@@ -58,49 +64,51 @@ func (c *traced) Answer(ctx context.Context) error {
 		return c.ch.Answer(ctx)
 	}
 	err := c.ch.Answer(ctx)
-	c.write(ctx, true, "answer", map[string]any{}, err)
+	c.write(ctx, true, "answer", nil, err)
 	return err
 }
 
 func (c *traced) Say(ctx context.Context, o SayOptions) error {
 	was := c.ch.Answered()
 	err := c.ch.Say(ctx, o)
-	c.write(ctx, was, "say", sayFields(o), err)
+	f := sayFields(o)
+	c.write(ctx, was, "say", f[:], err)
 	return err
 }
 
 func (c *traced) Play(ctx context.Context, o PlayOptions) error {
 	was := c.ch.Answered()
 	err := c.ch.Play(ctx, o)
-	c.write(ctx, was, "play", playFields(o), err)
+	f, n := playFields(o)
+	c.write(ctx, was, "play", f[:n], err)
 	return err
 }
 
 func (c *traced) Pause(ctx context.Context, d time.Duration) error {
 	was := c.ch.Answered()
 	err := c.ch.Pause(ctx, d)
-	c.write(ctx, was, "pause", map[string]any{"seconds": d.Seconds()}, err)
+	c.write(ctx, was, "pause", []field{anyField("seconds", d.Seconds())}, err)
 	return err
 }
 
 func (c *traced) Gather(ctx context.Context, o GatherOptions) (string, error) {
 	was := c.ch.Answered()
 	digits, err := c.ch.Gather(ctx, o)
-	f := map[string]any{
-		"num_digits":    o.NumDigits,
-		"timeout":       o.Timeout.Seconds(),
-		"finish_on_key": o.FinishOnKey,
-		"digits":        digits,
+	f := []field{
+		intField("num_digits", o.NumDigits),
+		anyField("timeout", o.Timeout.Seconds()),
+		strField("finish_on_key", o.FinishOnKey),
+		strField("digits", digits),
 	}
 	if o.InterDigitTimeout > 0 {
-		f["inter_digit_timeout"] = o.InterDigitTimeout.Seconds()
+		f = append(f, anyField("inter_digit_timeout", o.InterDigitTimeout.Seconds()))
 	}
 	if len(o.Prompts) > 0 {
 		prompts := make([]map[string]any, 0, len(o.Prompts))
 		for _, p := range o.Prompts {
 			prompts = append(prompts, promptFields(p))
 		}
-		f["prompts"] = prompts
+		f = append(f, anyField("prompts", prompts))
 	}
 	c.write(ctx, was, "gather", f, err)
 	return digits, err
@@ -109,14 +117,14 @@ func (c *traced) Gather(ctx context.Context, o GatherOptions) (string, error) {
 func (c *traced) Record(ctx context.Context, o RecordOptions) (Recording, error) {
 	was := c.ch.Answered()
 	r, err := c.ch.Record(ctx, o)
-	c.write(ctx, was, "record", map[string]any{
-		"max_length":    o.MaxLength.Seconds(),
-		"timeout":       o.Timeout.Seconds(),
-		"finish_on_key": o.FinishOnKey,
-		"play_beep":     o.PlayBeep,
-		"duration":      r.Duration.Seconds(),
-		"url":           r.URL,
-		"digits":        r.Digits,
+	c.write(ctx, was, "record", []field{
+		anyField("max_length", o.MaxLength.Seconds()),
+		anyField("timeout", o.Timeout.Seconds()),
+		strField("finish_on_key", o.FinishOnKey),
+		anyField("play_beep", o.PlayBeep),
+		anyField("duration", r.Duration.Seconds()),
+		strField("url", r.URL),
+		strField("digits", r.Digits),
 	}, err)
 	return r, err
 }
@@ -151,22 +159,22 @@ func (c *traced) Dial(ctx context.Context, o DialOptions) (DialResult, error) {
 	case err != nil:
 		status = "failed"
 	}
-	f := map[string]any{
-		"targets":   targets,
-		"timeout":   o.Timeout.Seconds(),
-		"caller_id": o.CallerID,
-		"status":    status,
-		"call_id":   r.CallID,
-		"duration":  r.Duration.Seconds(),
+	f := []field{
+		anyField("targets", targets),
+		anyField("timeout", o.Timeout.Seconds()),
+		strField("caller_id", o.CallerID),
+		strField("status", status),
+		strField("call_id", r.CallID),
+		anyField("duration", r.Duration.Seconds()),
 	}
 	if r.Cause != "" {
-		f["cause"] = r.Cause
+		f = append(f, strField("cause", r.Cause))
 	}
 	if r.SIPCode != 0 {
-		f["sip_code"] = r.SIPCode
+		f = append(f, intField("sip_code", r.SIPCode))
 	}
 	if r.Recording != nil {
-		f["recording_url"] = r.Recording.URL
+		f = append(f, strField("recording_url", r.Recording.URL))
 	}
 	c.write(ctx, was, "dial", f, err)
 	return r, err
@@ -174,34 +182,35 @@ func (c *traced) Dial(ctx context.Context, o DialOptions) (DialResult, error) {
 
 func (c *traced) Reject(ctx context.Context, reason string) error {
 	err := c.ch.Reject(ctx, reason)
-	c.write(ctx, true, "reject", map[string]any{"reason": reason}, err)
+	c.write(ctx, true, "reject", []field{strField("reason", reason)}, err)
 	return err
 }
 
 func (c *traced) Hangup(ctx context.Context, cause string) error {
 	err := c.ch.Hangup(ctx, cause)
-	f := map[string]any{"cause": cause, "by": HangupBySwitchboard}
+	f := [...]field{strField("cause", cause), strField("by", HangupBySwitchboard), {}}
+	n := 2
 	if err != nil {
-		f["error"] = err.Error()
+		f[2], n = strField("error", err.Error()), 3
 	}
-	c.t.add("hangup", f) // f is ours: no copy
+	c.t.add("hangup", f[:n])
 	return err
 }
 
 // write records op's line, preceded by an "answer" line when the operation
 // answered the call (wasAnswered false before, Answered true now).
-func (c *traced) write(ctx context.Context, wasAnswered bool, op string, f map[string]any, err error) {
+func (c *traced) write(ctx context.Context, wasAnswered bool, op string, f []field, err error) {
 	if !wasAnswered && c.ch.Answered() {
-		c.t.Add("answer")
+		c.t.add("answer", nil)
 	}
-	if err != nil {
-		if hungUp(ctx, err) {
-			f["interrupted"] = true
-		} else {
-			f["error"] = err.Error()
-		}
+	switch {
+	case err == nil:
+		c.t.add(op, f)
+	case hungUp(ctx, err):
+		c.t.add(op, f, anyField("interrupted", true))
+	default:
+		c.t.add(op, f, strField("error", err.Error()))
 	}
-	c.t.add(op, f) // f was built for this line: no copy
 }
 
 // hungUp reports whether err comes from the caller hanging up.
@@ -209,42 +218,49 @@ func hungUp(ctx context.Context, err error) bool {
 	return errors.Is(context.Cause(ctx), ErrHangup) || errors.Is(err, ErrHangup)
 }
 
-func sayFields(o SayOptions) map[string]any {
-	return map[string]any{
-		"text":     o.Text,
-		"voice":    o.Voice,
-		"language": o.Language,
-		"loop":     o.Loop,
+func sayFields(o SayOptions) [4]field {
+	return [...]field{
+		strField("text", o.Text),
+		strField("voice", o.Voice),
+		strField("language", o.Language),
+		intField("loop", o.Loop),
 	}
 }
 
-func playFields(o PlayOptions) map[string]any {
-	f := map[string]any{"loop": o.Loop}
+// playFields are a play line's fields: f[:n].
+func playFields(o PlayOptions) (f [3]field, n int) {
+	f[0], n = intField("loop", o.Loop), 1
 	switch {
 	case o.Digits != "":
-		f["digits"] = o.Digits
+		f[1], n = strField("digits", o.Digits), 2
 	case o.MediaID != "":
-		f["media_id"] = o.MediaID
+		f[1], n = strField("media_id", o.MediaID), 2
 		if o.URL != "" {
-			f["url"] = egress.RedactURL(o.URL)
+			f[2], n = strField("url", egress.RedactURL(o.URL)), 3
 		}
 	default:
-		f["url"] = egress.RedactURL(o.URL) // a URL's password stays out of the trace
+		f[1], n = strField("url", egress.RedactURL(o.URL)), 2 // a URL's password stays out of the trace
 	}
-	return f
+	return f, n
 }
 
+// promptFields is a gather prompt as the gather line lists it: a map
+// shaped like the prompt's own line.
 func promptFields(p Prompt) map[string]any {
-	var f map[string]any
+	var fs []field
 	switch {
 	case p.Say != nil:
-		f = sayFields(*p.Say)
-		f["op"] = "say"
+		f := sayFields(*p.Say)
+		fs = append(f[:], strField("op", "say"))
 	case p.Play != nil:
-		f = playFields(*p.Play)
-		f["op"] = "play"
+		f, n := playFields(*p.Play)
+		fs = append(f[:n:n], strField("op", "play"))
 	default:
-		f = map[string]any{"op": "pause", "seconds": p.Pause.Seconds()}
+		fs = []field{strField("op", "pause"), anyField("seconds", p.Pause.Seconds())}
 	}
-	return f
+	m := make(map[string]any, len(fs))
+	for i := range fs {
+		m[fs[i].key] = fs[i].value()
+	}
+	return m
 }

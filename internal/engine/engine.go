@@ -87,6 +87,7 @@ type RunOptions struct {
 }
 
 type run struct {
+	log       inlineLogger // the call's: call_id, account_id, callflow_id
 	cfg       Config
 	clock     call.Clock
 	trace     *call.Trace
@@ -124,10 +125,10 @@ func errorCode(err error) string {
 // ends with a hangup line. ch should be the traced channel writing to tr.
 func (e *Engine) Run(ctx context.Context, ch call.Channel, tr *call.Trace, root *Node, o RunOptions) Result {
 	info := ch.Info()
-	log := withAttrs(e.log, slog.String("call_id", info.ID), slog.String("account_id", info.AccountID), slog.String("callflow_id", o.CallflowID))
 	ctx, cancel := context.WithTimeoutCause(ctx, e.cfg.MaxCallDuration, ErrMaxDuration)
 	defer cancel()
 	r := &run{cfg: e.cfg, clock: call.RealClock{}, trace: tr}
+	log := r.log.init(e.log, slog.String("call_id", info.ID), slog.String("account_id", info.AccountID), slog.String("callflow_id", o.CallflowID))
 	if c, ok := ch.(call.Clocked); ok {
 		r.clock = c.Clock()
 	}
@@ -138,7 +139,7 @@ func (e *Engine) Run(ctx context.Context, ch call.Channel, tr *call.Trace, root 
 	res := Result{}
 	node := root
 	if node == nil {
-		tr.Add("error", "code", "empty_flow", "message", "the call flow has no blocks")
+		tr.AddStrings("error", "code", "empty_flow", "message", "the call flow has no blocks")
 		res.Err = errors.New("empty flow")
 	}
 	for node != nil {
@@ -153,11 +154,9 @@ func (e *Engine) Run(ctx context.Context, ch call.Channel, tr *call.Trace, root 
 			e.apologise(ctx, ch, log)
 			break
 		}
-		tr.Add("module", "module", node.Module, "node", node.Path)
-		x := &Exec{
-			Call: ch, Trace: tr, Vars: vars, Account: o.Account, Node: node, Deps: e.deps, run: r,
-			Log: withAttrs(log, slog.String("module", node.Module), slog.String("node", node.Path)),
-		}
+		tr.AddStrings("module", "module", node.Module, "node", node.Path)
+		x := &Exec{Call: ch, Trace: tr, Vars: vars, Account: o.Account, Node: node, Deps: e.deps, run: r}
+		x.Log = x.log.init(log, slog.String("module", node.Module), slog.String("node", node.Path))
 		r.next = nil
 		branch, err := e.exec(ctx, x)
 		if ctx.Err() != nil {
@@ -171,7 +170,7 @@ func (e *Engine) Run(ctx context.Context, ch call.Channel, tr *call.Trace, root 
 			_, reported := errors.AsType[*reportedError](err)
 			err = fmt.Errorf("module %s at %s: %w", node.Module, node.Path, err)
 			if !reported {
-				tr.Add("error", "code", errorCode(err), "message", err.Error(), "module", node.Module, "node", node.Path)
+				tr.AddStrings("error", "code", errorCode(err), "message", err.Error(), "module", node.Module, "node", node.Path)
 			}
 			x.Log.Warn("module failed", "err", err)
 			if errors.Is(err, ErrLimit) || branch == "" {
@@ -187,7 +186,7 @@ func (e *Engine) Run(ctx context.Context, ch call.Channel, tr *call.Trace, root 
 		node = child(node, branch)
 	}
 	if errors.Is(context.Cause(ctx), ErrMaxDuration) && !tr.Ended() {
-		tr.Add("error", "code", "max_duration", "message", fmt.Sprintf("the call lasted %v, the most a call may", e.cfg.MaxCallDuration))
+		tr.AddStrings("error", "code", "max_duration", "message", fmt.Sprintf("the call lasted %v, the most a call may", e.cfg.MaxCallDuration))
 		log.Warn("call ended by the maximum call duration", "limit", e.cfg.MaxCallDuration)
 		res.Cause, res.Err = "ALLOTTED_TIMEOUT", ErrMaxDuration
 	}
@@ -242,7 +241,9 @@ func (e *Engine) finish(ctx context.Context, ch call.Channel, tr *call.Trace, re
 	if errors.Is(context.Cause(ctx), call.ErrHangup) {
 		res.Cause, res.By = "NORMAL_CLEARING", "caller"
 		call.RecordCallerHangup(tr, res.Cause)
-		log.Info("call ended", "by", res.By, "nodes", res.Nodes)
+		if log.Enabled(ctx, slog.LevelInfo) { // the arguments would be boxed even when not written
+			log.Info("call ended", "by", res.By, "nodes", res.Nodes)
+		}
 		return res
 	}
 	if ec, ok := errors.AsType[*call.EndCause](context.Cause(ctx)); ok {
@@ -256,10 +257,10 @@ func (e *Engine) finish(ctx context.Context, ch call.Channel, tr *call.Trace, re
 	}
 	res.By = "switchboard"
 	if tr.Ended() { // an action hung up or refused the call: its line says how
-		ev := tr.Events()
-		last := ev[len(ev)-1]
-		if c, ok := last.Fields["cause"].(string); ok && c != "" {
-			res.Cause = c
+		if v, _ := tr.LastField("cause"); v != nil {
+			if c, ok := v.(string); ok && c != "" {
+				res.Cause = c
+			}
 		}
 	} else {
 		hctx := ctx
@@ -270,9 +271,11 @@ func (e *Engine) finish(ctx context.Context, ch call.Channel, tr *call.Trace, re
 			log.Debug("hangup failed", "err", err)
 		}
 		if !tr.Ended() { // a channel that is not traced
-			tr.Add("hangup", "cause", res.Cause, "by", res.By)
+			tr.AddStrings("hangup", "cause", res.Cause, "by", res.By)
 		}
 	}
-	log.Info("call ended", "by", res.By, "cause", res.Cause, "nodes", res.Nodes)
+	if log.Enabled(ctx, slog.LevelInfo) { // the arguments would be boxed even when not written
+		log.Info("call ended", "by", res.By, "cause", res.Cause, "nodes", res.Nodes)
+	}
 	return res
 }

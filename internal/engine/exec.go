@@ -73,6 +73,7 @@ type Exec struct {
 	Deps Deps
 
 	run *run
+	log inlineLogger // Log's storage
 }
 
 // HasChild reports whether the current node has a child under key.
@@ -102,14 +103,14 @@ func (x *Exec) CountDocument() error {
 	}
 	progress := false
 	if r.trace != nil {
-		ev := r.trace.Events()
-		for _, e := range ev[min(r.seen, len(ev)):] {
-			switch e.Op {
+		ops, n := r.trace.OpsSince(r.seen)
+		for _, op := range ops {
+			switch op {
 			case "say", "play", "pause", "gather", "record", "dial", "enqueue":
 				progress = true
 			}
 		}
-		r.seen = len(ev)
+		r.seen = n
 	}
 	now := r.clock.Now()
 	if progress || r.documents == 1 {
@@ -163,15 +164,19 @@ type Vars struct {
 	language    string   // the language module
 }
 
-// NewVars makes an empty set.
+// NewVars makes an empty set. Its maps are made by the first Set and
+// SetDigits: most calls set nothing.
 func NewVars() *Vars {
-	return &Vars{values: map[string]string{}, collections: map[string]string{}}
+	return &Vars{}
 }
 
 // Set sets a variable.
 func (v *Vars) Set(key, value string) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	if v.values == nil {
+		v.values = map[string]string{}
+	}
 	if _, ok := v.values[key]; !ok {
 		v.order = append(v.order, key)
 	}
@@ -215,6 +220,9 @@ func (v *Vars) Debug() bool {
 func (v *Vars) SetDigits(collection, digits string) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	if v.collections == nil {
+		v.collections = map[string]string{}
+	}
 	v.collections[collection] = digits
 }
 

@@ -8,19 +8,34 @@ import (
 
 // attrHandler adds attributes when a record is handled instead of
 // preformatting them as slog's handlers do in WithAttrs: a logger per call
-// and per node then costs two small allocations, not a handler clone, and
-// nearly every such logger never logs.
+// and per node then costs no handler clone (and, as an inlineLogger, no
+// allocation), and nearly every such logger never logs.
 type attrHandler struct {
 	inner slog.Handler
 	attrs []slog.Attr
 }
 
-func withAttrs(l *slog.Logger, attrs ...slog.Attr) *slog.Logger {
-	h := l.Handler()
-	if ah, ok := h.(*attrHandler); ok {
-		return slog.New(&attrHandler{inner: ah.inner, attrs: append(slices.Clip(ah.attrs), attrs...)})
+// inlineLogger is a logger with attributes added (withAttrs), held in the
+// value that owns it (a call's run, a node's Exec) so that it costs no
+// allocation of its own: up to five attributes fit.
+type inlineLogger struct {
+	l   slog.Logger
+	h   attrHandler
+	buf [5]slog.Attr
+}
+
+// init makes il parent with attrs added and returns it.
+func (il *inlineLogger) init(parent *slog.Logger, attrs ...slog.Attr) *slog.Logger {
+	inner := parent.Handler()
+	all := il.buf[:0]
+	if ah, ok := inner.(*attrHandler); ok {
+		inner = ah.inner
+		all = append(all, ah.attrs...)
 	}
-	return slog.New(&attrHandler{inner: h, attrs: attrs})
+	all = append(all, attrs...)
+	il.h = attrHandler{inner: inner, attrs: slices.Clip(all)}
+	il.l = *slog.New(&il.h)
+	return &il.l
 }
 
 func (h *attrHandler) Enabled(ctx context.Context, l slog.Level) bool {

@@ -92,7 +92,7 @@ func (c *Calls) markLongCalls() {
 func (c *Calls) Handle(ctx context.Context, ch call.Channel, tr *call.Trace) engine.Result {
 	info := ch.Info()
 	traced := call.Traced(ch, tr)
-	log := call.Logger(c.log, "call_id", info.ID, "account_id", info.AccountID)
+	log := call.LoggerAttrs(c.log, slog.String("call_id", info.ID), slog.String("account_id", info.AccountID))
 	rec := store.CallRecord{ID: info.ID, SIPCallID: info.SIPCallID, AccountID: info.AccountID, From: info.From, To: info.Request, Started: tr.Start()}
 	c.metrics.CallStarted()
 
@@ -109,7 +109,7 @@ func (c *Calls) Handle(ctx context.Context, ch call.Channel, tr *call.Trace) eng
 	case err != nil:
 		res = c.refuse(ctx, traced, tr, err, log)
 	}
-	rec.Ended = tr.Start().Add(time.Duration(lastTMS(tr)) * time.Millisecond)
+	rec.Ended = tr.Start().Add(time.Duration(tr.LastTMS()) * time.Millisecond)
 	rec.HangupCause, rec.HangupBy = res.Cause, res.By
 	rec.HangupCause = callerGot(ch, res)
 	rec.Trace = tr.JSONL()
@@ -150,17 +150,17 @@ func (e *routeError) Unwrap() error { return e.err }
 func (c *Calls) route(ctx context.Context, ch call.Channel, tr *call.Trace, info call.Info, rec *store.CallRecord, log *slog.Logger) (engine.Result, error) {
 	m, ok := c.router.Route(info.AccountID, info.Request)
 	if !ok {
-		tr.Add("route", "number", info.Request, "error", "no call flow handles this number")
+		tr.AddStrings("route", "number", info.Request, "error", "no call flow handles this number")
 		return engine.Result{}, &routeError{sip: "sip:404", err: fmt.Errorf("no call flow for %q", info.Request)}
 	}
-	tr.Add("route", "number", m.Number, "callflow_id", m.CallflowID, "pattern", m.Pattern)
+	tr.AddStrings("route", "number", m.Number, "callflow_id", m.CallflowID, "pattern", m.Pattern)
 	rec.CallflowID = m.CallflowID
 	flow, err := c.flows.Flow(ctx, info.AccountID, m.CallflowID)
 	if err != nil && callerGone(ctx) {
 		return engine.Result{}, fmt.Errorf("load flow: %w", context.Cause(ctx))
 	}
 	if err != nil {
-		tr.Add("error", "code", "flow_unavailable", "message", err.Error())
+		tr.AddStrings("error", "code", "flow_unavailable", "message", err.Error())
 		return engine.Result{}, &routeError{sip: "sip:500", err: err}
 	}
 	acct, err := c.account(ctx, info.AccountID)
@@ -168,7 +168,7 @@ func (c *Calls) route(ctx context.Context, ch call.Channel, tr *call.Trace, info
 		return engine.Result{}, fmt.Errorf("load account: %w", context.Cause(ctx))
 	}
 	if err != nil {
-		tr.Add("error", "code", "account_unavailable", "message", err.Error())
+		tr.AddStrings("error", "code", "account_unavailable", "message", err.Error())
 		return engine.Result{}, &routeError{sip: "sip:500", err: err}
 	}
 	vars := engine.NewVars()
@@ -202,7 +202,7 @@ func (c *Calls) refuse(ctx context.Context, ch call.Channel, tr *call.Trace, err
 		log.Debug("hangup failed", "err", herr)
 	}
 	if !tr.Ended() {
-		tr.Add("hangup", "cause", code, "by", call.HangupBySwitchboard)
+		tr.AddStrings("hangup", "cause", code, "by", call.HangupBySwitchboard)
 	}
 	return engine.Result{Cause: code, By: call.HangupBySwitchboard, Err: err}
 }
@@ -296,14 +296,6 @@ const pruneEvery = time.Second
 
 func (c *Calls) pruneDue(now time.Time) bool {
 	return now.Sub(time.Unix(0, c.lastPrune.Load())) >= pruneEvery
-}
-
-func lastTMS(tr *call.Trace) int64 {
-	ev := tr.Events()
-	if len(ev) == 0 {
-		return 0
-	}
-	return ev[len(ev)-1].TMS
 }
 
 // callerGone reports whether the call's context ended because the caller

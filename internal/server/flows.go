@@ -15,8 +15,12 @@ import (
 // validation to find its flow.
 type flowCache struct {
 	mu    sync.RWMutex
-	flows map[string]compiledFlow // account/id
+	flows map[flowKey]compiledFlow
 }
+
+// flowKey is a flow's account and id (a struct: a joined string was an
+// allocation per call).
+type flowKey struct{ account, id string }
 
 // compiledFlow is a stored flow as compiled, or why it did not compile
 // (a module whose schema grew stricter since the save): that flow's calls
@@ -27,7 +31,7 @@ type compiledFlow struct {
 }
 
 func newFlowCache() *flowCache {
-	return &flowCache{flows: map[string]compiledFlow{}}
+	return &flowCache{flows: map[flowKey]compiledFlow{}}
 }
 
 // put compiles a saved flow.
@@ -37,21 +41,21 @@ func (c *flowCache) put(d store.Doc) {
 		f.ID = d.ID
 	}
 	c.mu.Lock()
-	c.flows[d.AccountID+"/"+d.ID] = compiledFlow{flow: f, err: err}
+	c.flows[flowKey{d.AccountID, d.ID}] = compiledFlow{flow: f, err: err}
 	c.mu.Unlock()
 }
 
 // remove forgets a deleted flow.
 func (c *flowCache) remove(d store.Doc) {
 	c.mu.Lock()
-	delete(c.flows, d.AccountID+"/"+d.ID)
+	delete(c.flows, flowKey{d.AccountID, d.ID})
 	c.mu.Unlock()
 }
 
 // Flow returns the compiled flow of a stored document.
 func (c *flowCache) Flow(_ context.Context, accountID, id string) (*callflow.Flow, error) {
 	c.mu.RLock()
-	cf, ok := c.flows[accountID+"/"+id]
+	cf, ok := c.flows[flowKey{accountID, id}]
 	c.mu.RUnlock()
 	if !ok {
 		return nil, fmt.Errorf("load callflow %s: %w", id, store.ErrNotFound)

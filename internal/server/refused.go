@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"log/slog"
 	"strconv"
 	"sync"
 	"time"
@@ -53,10 +54,10 @@ func (l *refusedLog) record(r sip.Refusal) {
 	if r.Code == 0 {
 		cause = "dropped"
 	}
-	tr.Add("hangup", "cause", cause, "by", call.HangupBySwitchboard)
+	tr.AddStrings("hangup", "cause", cause, "by", call.HangupBySwitchboard)
 	rec := store.CallRecord{ID: call.NewCallSid(), SIPCallID: r.CallID, AccountID: account, From: r.From, To: r.To,
 		Started: r.At, Ended: r.At, HangupCause: cause, HangupBy: call.HangupBySwitchboard, Trace: tr.JSONL()}
-	l.calls.save(l.ctx, rec, call.Logger(l.calls.log, "call_id", r.CallID, "account_id", account))
+	l.calls.save(l.ctx, rec, call.LoggerAttrs(l.calls.log, slog.String("call_id", r.CallID), slog.String("account_id", account)))
 }
 
 // allow is the write limit: true when r may be written now.
