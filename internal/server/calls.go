@@ -34,6 +34,8 @@ type Calls struct {
 	// lastPrune is when the last prune started (unix ns; pruneEvery)
 	lastPrune atomic.Int64
 	bg        sync.WaitGroup // background saves and prunes, waited for by wait
+	bgMu      sync.RWMutex   // held to add to bg; wait takes it to stop adding
+	bgStopped bool           // wait has begun: work runs in the caller instead
 
 	mu       sync.Mutex
 	accounts map[string]engine.Account
@@ -90,6 +92,40 @@ func (c *Calls) markLongCalls() {
 // trace (Handle wraps ch with call.Traced). The account is the channel's
 // Info().AccountID.
 func (c *Calls) Handle(ctx context.Context, ch call.Channel, tr *call.Trace) engine.Result {
+	res, save := c.handle(ctx, ch, tr)
+	save()
+	return res
+}
+
+// HandleSaveLater is Handle for a live call: it returns once the call has
+// ended, and its record reaches the call log in the background. Waiting
+// for the call log's commit (its batch window, tens of ms) would keep the
+// SIP leg's media, RTP ports and place in the shedding limit that much
+// longer. The call stays in the live list until its record is in the log,
+// so a reader finds it in one of them.
+func (c *Calls) HandleSaveLater(ctx context.Context, ch call.Channel, tr *call.Trace) engine.Result {
+	res, save := c.handle(ctx, ch, tr)
+	c.goBackground(save)
+	return res
+}
+
+// goBackground runs f in the background, waited for by wait; once wait
+// has begun (shutdown) it runs f in the caller, so nothing is added to a
+// WaitGroup being waited on.
+func (c *Calls) goBackground(f func()) {
+	c.bgMu.RLock()
+	if c.bgStopped {
+		c.bgMu.RUnlock()
+		f()
+		return
+	}
+	c.bg.Go(f)
+	c.bgMu.RUnlock()
+}
+
+// handle runs the call and returns what it ended with and the step that
+// writes its record.
+func (c *Calls) handle(ctx context.Context, ch call.Channel, tr *call.Trace) (engine.Result, func()) {
 	info := ch.Info()
 	traced := call.Traced(ch, tr)
 	log := call.LoggerAttrs(c.log, slog.String("call_id", info.ID), slog.String("account_id", info.AccountID))
@@ -113,13 +149,15 @@ func (c *Calls) Handle(ctx context.Context, ch call.Channel, tr *call.Trace) eng
 	rec.HangupCause, rec.HangupBy = res.Cause, res.By
 	rec.HangupCause = callerGot(ch, res)
 	rec.Trace = tr.JSONL()
-	if marked := c.live.end(rec.AccountID, rec.ID); marked != nil {
-		<-marked // the in-progress row first, then this one over it
-	}
-	c.save(ctx, rec, log)
-	c.live.remove(rec.AccountID, rec.ID)
+	marked := c.live.end(rec.AccountID, rec.ID)
 	c.metrics.CallEnded(res.Cause)
-	return res
+	return res, func() {
+		if marked != nil {
+			<-marked // the in-progress row first, then this one over it
+		}
+		c.save(ctx, rec, log)
+		c.live.remove(rec.AccountID, rec.ID)
+	}
 }
 
 // callerGot is the hangup cause the call log records: the refusal the
@@ -178,7 +216,7 @@ func (c *Calls) route(ctx context.Context, ch call.Channel, tr *call.Trace, info
 	// The call is in progress from here: the API lists it from the live
 	// calls until its record is stored, at its end (Handle), in one write.
 	c.live.add(*rec, tr)
-	c.markOnce.Do(func() { c.bg.Go(c.markLongCalls) })
+	c.markOnce.Do(func() { c.goBackground(c.markLongCalls) })
 	// Everything the call fetches or dials (webhooks, <Play> URLs, SIP
 	// targets) goes under its account's egress policy.
 	ctx = egress.WithAccount(ctx, info.AccountID)
@@ -278,7 +316,7 @@ func (c *Calls) save(ctx context.Context, rec store.CallRecord, log *slog.Logger
 	if !rec.Ended.IsZero() && c.keepLast > 0 && c.count.Add(1)%100 == 0 && c.pruneDue(time.Now()) &&
 		c.pruning.CompareAndSwap(false, true) {
 		c.lastPrune.Store(time.Now().UnixNano())
-		c.bg.Go(func() {
+		c.goBackground(func() {
 			defer c.pruning.Store(false)
 			if err := c.callLog.Prune(ctx, c.keepLast); err != nil {
 				log.Warn("call log prune failed", "err", err)
@@ -308,5 +346,8 @@ func callerGone(ctx context.Context) bool {
 // the call log closes.
 func (c *Calls) wait() {
 	c.stopOnce.Do(func() { close(c.stopMark) })
+	c.bgMu.Lock()
+	c.bgStopped = true
+	c.bgMu.Unlock()
 	c.bg.Wait()
 }

@@ -78,7 +78,7 @@ func (s *Server) newMedia() (*media.Manager, error) {
 
 // runCall runs one inbound SIP call through routing and the engine.
 func (s *Server) runCall(ctx context.Context, ch call.Channel) {
-	s.calls.Handle(ctx, ch, call.NewTrace(call.RealClock{}, nil))
+	s.calls.HandleSaveLater(ctx, ch, call.NewTrace(call.RealClock{}, nil))
 }
 
 // SIPAddr is the bound SIP address, UDP and TCP ("127.0.0.1:5060"); ""
