@@ -56,11 +56,13 @@ sipp_ok() {
 		NR == 2 && ("SuccessfulCall(C)" in c) {print $c["SuccessfulCall(C)"] + 0; ok = 1} END {if (!ok) print 0}'
 }
 
-# profile_begin TAG SECONDS (PROFILE=1): for a run of sweep (a) or cps
-# whose calls are placed over SECONDS, fetches a CPU profile of
-# Switchboard over its middle seconds (the first and last quarter, at
-# least a second each, left out: the start-up and the tail are not the
-# steady state) into $W/cpu-TAG.prof, in the background.
+# profile_begin TAG SECONDS CSV (PROFILE=1): for a run of sweep (a) or
+# cps whose calls are placed over SECONDS by a sipp writing its stats to
+# CSV, fetches a CPU profile of Switchboard over the middle seconds (the
+# first and last quarter, at least a second each, left out: the start-up
+# and the tail are not the steady state) into $W/cpu-TAG.prof, in the
+# background. The seconds count from sipp's first stats row: sipp itself
+# takes seconds to start on a loaded machine.
 PROF_PID=""
 profile_begin() {
 	[ -n "${PROFILE:-}" ] && [ -n "${DEBUG_PORT:-}" ] || return 0
@@ -68,7 +70,12 @@ profile_begin() {
 	skip=$((d / 4 > 1 ? d / 4 : 1))
 	len=$((d - 2 * skip > 1 ? d - 2 * skip : 1))
 	rm -f "$W/cpu-$1.prof"
-	(sleep "$skip" && exec curl -fs "http://127.0.0.1:$DEBUG_PORT/debug/pprof/profile?seconds=$len" -o "$W/cpu-$1.prof") &
+	# The process's own CPU time over the same window goes beside it: the
+	# profile sees only what Go's threads do (not, say, the kernel's work
+	# on the process's behalf in threads of its own).
+	(for _ in $(seq 300); do [ -s "$3" ] && break; sleep 0.1; done && sleep "$skip" &&
+		c0=$(cpu_split "$SB_PID") && curl -fs "http://127.0.0.1:$DEBUG_PORT/debug/pprof/profile?seconds=$len" -o "$W/cpu-$1.prof" &&
+		echo "$c0 $(cpu_split "$SB_PID")" >"$W/cpu-$1.cputime") &
 	PROF_PID=$!
 	BG_PIDS+=("$PROF_PID")
 	echo "   profiling Switchboard's CPU from ${skip}s for ${len}s of the run"
@@ -86,7 +93,10 @@ profile_end() {
 	if [ ! -s "$cpu" ]; then
 		echo "   (no CPU profile: the debug port did not answer in time)"
 	else
-		echo "   CPU profile: $cpu (binary: $W/switchboard); top cumulative entries of our packages:"
+		local total
+		total=$(cd "$ROOT" && go tool pprof -top -nodecount 1 "$W/switchboard" "$cpu" 2>/dev/null | grep -o 'Total samples = [^ ]*' | cut -d' ' -f4)
+		echo "   CPU profile: $cpu (binary: $W/switchboard): samples $total; the process's CPU time over its window: $(awk '{printf "%.2fs (user %.2f, system %.2f)", $3 + $4 - $1 - $2, $3 - $1, $4 - $2}' "$W/cpu-$1.cputime" 2>/dev/null)"
+		echo "   top cumulative entries of our packages (% of the samples):"
 		(cd "$ROOT" && go tool pprof -top -cum -show "$ours" -nodecount "${PROFILE_TOP:-25}" "$W/switchboard" "$cpu" 2>/dev/null) |
 			sed -n '/flat%/,$p' | sed 's/^/     /'
 	fi
@@ -175,8 +185,8 @@ setup_run() {
 		rc=0
 		cpu0=$(cpu_split "$pid")
 		start=$(date +%s.%N)
-		[ "$peer" != switchboard ] || profile_begin "$tag" "${SECONDS_PER_RATE:-5}"
 		rm -f "$W/a-$peer-$rate-$rep.csv"
+		[ "$peer" != switchboard ] || profile_begin "$tag" "${SECONDS_PER_RATE:-5}" "$W/a-$peer-$rate-$rep.csv"
 		sipp_run "$W/a-$peer-$rate-$rep.csv" "$W/a-$peer-$rate-$rep.out" "$W" "$target" -i 127.0.0.1 -p "$(free_port)" \
 			-nostdin -timeout 300s -trace_stat -stf "$W/a-$peer-$rate-$rep.csv" -fd 1 -default_behaviors all,-abortunexp \
 			-r "$rate" -m "$calls" -l "$((rate * 4 + 100))" "${args[@]}" || rc=$?

@@ -219,7 +219,7 @@ cps() {
 	echo "== call setup rate: $calls calls at $rate/s; each: INVITE, 200, ACK, 1 s prompt (50 RTP packets), BYE from Switchboard"
 	local cpu0
 	cpu0=$(cpu_split "$SB_PID")
-	profile_begin "cps-$rate" $((calls / rate))
+	profile_begin "cps-$rate" $((calls / rate)) "$W/cps.csv"
 	run_sipp cps "127.0.0.1:$SIP_PORT" -sf "$SCEN/uac_load.xml" -s 1000 -mp "$(free_media_port)" \
 		-r "$rate" -m "$calls" -l "$((rate * 4 + 100))"
 	profile_end "cps-$rate"
