@@ -73,9 +73,23 @@ profile_begin() {
 	# The process's own CPU time over the same window goes beside it: the
 	# profile sees only what Go's threads do (not, say, the kernel's work
 	# on the process's behalf in threads of its own).
+	# With perf (PERF=0 leaves it out), perf records the same window: Go's
+	# profiler takes a sample when a thread's CPU-time timer expires, and
+	# the kernel checks that timer only at a tick the thread is running at,
+	# so threads that run in short bursts (woken per packet) are sampled
+	# less than they run; perf samples every CPU at its rate, the kernel's
+	# work (context switches, sends) included.
+	local perf=""
+	[ "${PERF:-1}" = 0 ] || ! command -v perf >/dev/null || perf=1
+	rm -f "$W/perf-$1.data" "$W/perf-$1.stat"
 	(for _ in $(seq 300); do [ -s "$3" ] && break; sleep 0.1; done && sleep "$skip" &&
-		c0=$(cpu_split "$SB_PID") && curl -fs "http://127.0.0.1:$DEBUG_PORT/debug/pprof/profile?seconds=$len" -o "$W/cpu-$1.prof" &&
-		echo "$c0 $(cpu_split "$SB_PID")" >"$W/cpu-$1.cputime") &
+		c0=$(cpu_split "$SB_PID") &&
+		if [ -n "$perf" ]; then
+			perf record -q -F 499 -g -p "$SB_PID" -o "$W/perf-$1.data" -- sleep "$len" >/dev/null 2>&1 &
+			perf stat -x, -e task-clock,context-switches -p "$SB_PID" -o "$W/perf-$1.stat" -- sleep "$len" >/dev/null 2>&1 &
+		fi &&
+		curl -fs "http://127.0.0.1:$DEBUG_PORT/debug/pprof/profile?seconds=$len" -o "$W/cpu-$1.prof" &&
+		echo "$c0 $(cpu_split "$SB_PID")" >"$W/cpu-$1.cputime" && wait) &
 	PROF_PID=$!
 	BG_PIDS+=("$PROF_PID")
 	echo "   profiling Switchboard's CPU from ${skip}s for ${len}s of the run"
@@ -98,12 +112,19 @@ profile_end() {
 		echo "   CPU profile: $cpu (binary: $W/switchboard): samples $total; the process's CPU time over its window: $(awk '{printf "%.2fs (user %.2f, system %.2f)", $3 + $4 - $1 - $2, $3 - $1, $4 - $2}' "$W/cpu-$1.cputime" 2>/dev/null)"
 		echo "   top cumulative entries of our packages (% of the samples):"
 		(cd "$ROOT" && go tool pprof -top -cum -show "$ours" -nodecount "${PROFILE_TOP:-25}" "$W/switchboard" "$cpu" 2>/dev/null) |
-			sed -n '/flat%/,$p' | sed 's/^/     /'
+			sed -n '/flat%/,$p' | sed 's/^/     /' || true
+	fi
+	if [ -s "$W/perf-$1.data" ]; then
+		echo "   perf profile of the same window: $W/perf-$1.data ($(awk -F, '$3 == "task-clock" {t = $1} $3 == "context-switches" {c = $1} END {printf "%.2fs of CPU, %d context switches", t / 1000, c}' "$W/perf-$1.stat" 2>/dev/null)); kernel and user, then the top entries (self):"
+		perf report -i "$W/perf-$1.data" --no-children --sort dso --stdio -g none 2>/dev/null | grep '%' | head -4 | sed 's/^/     /' || true
+		perf report -i "$W/perf-$1.data" --no-children --sort sym --stdio -g none 2>/dev/null | grep '%' | head -"${PROFILE_TOP:-25}" | sed 's/^/     /' || true
+		echo "   perf: top cumulative entries of our packages (% of perf's samples):"
+		perf report -i "$W/perf-$1.data" --children --sort sym --stdio -g none 2>/dev/null | grep 'switchboard/switchboard/' | head -"${PROFILE_TOP:-25}" | sed 's/^/     /' || true
 	fi
 	if [ -s "$heap" ]; then
 		echo "   heap profile: $heap; top in-use entries of our packages (cumulative):"
 		(cd "$ROOT" && go tool pprof -sample_index=inuse_space -top -cum -show "$ours" -nodecount 10 "$W/switchboard" "$heap" 2>/dev/null) |
-			sed -n '/flat%/,$p' | sed 's/^/     /'
+			sed -n '/flat%/,$p' | sed 's/^/     /' || true
 	fi
 }
 
