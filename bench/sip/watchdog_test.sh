@@ -126,6 +126,45 @@ FAKE_SIPP=hold FAKE_HOLD=4 SIPP_HOLD=4 sipp_run "$T/hold.csv" "$T/hold.out" "$T"
 rc=0
 FAKE_SIPP=hold FAKE_HOLD=6 sipp_run "$T/hold0.csv" "$T/hold0.out" "$T" -trace_stat -stf "$T/hold0.csv" 2>"$T/hold0.err" || rc=$?
 [ "$rc" = 124 ] || fail "a sipp holding its call 6 s, watched with HOLD 0: rc $rc, want 124"
+# The same with the real sipp, when installed (its stats' real columns): a
+# peer that answers INVITE with 100 Trying and never with a final answer
+# leaves uac_load.xml's call waiting for its 200 (no timeout there) while
+# sipp keeps writing its stats: killed after SIPP_CALL_STALL s.
+REAL_SIPP=""
+for d in $(tr ':' ' ' <<<"${PATH#"$T/bin:"}"); do
+	[ -x "$d/sipp" ] && REAL_SIPP=$d/sipp && break
+done
+if [ -z "$REAL_SIPP" ]; then
+	echo "watchdog_test: no real sipp on PATH; its check is skipped"
+else
+	python3 - "$T/trying.port" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1]))
+__import__("os").rename(sys.argv[1] + ".tmp", sys.argv[1])
+while True:
+    d, a = s.recvfrom(65535)
+    t = d.decode(errors="replace")
+    if t.startswith("INVITE"):
+        keep = [l for l in t.split("\r\n") if l.split(":")[0].lower() in ("via", "from", "to", "call-id", "cseq")]
+        s.sendto(("SIP/2.0 100 Trying\r\n" + "\r\n".join(keep) + "\r\nContent-Length: 0\r\n\r\n").encode(), a)
+PY
+	TRYING=$!
+	for _ in $(seq 100); do
+		[ -s "$T/trying.port" ] && break
+		sleep 0.1
+	done
+	rc=0
+	start=$(date +%s)
+	PATH=${PATH#"$T/bin:"} SIPP_STALL=20 sipp_run "$T/real.csv" "$T/real.out" "$T" "127.0.0.1:$(cat "$T/trying.port")" -sf "$HERE/../../testdata/sipp/uac_load.xml" \
+		-s 1000 -i 127.0.0.1 -nostdin -timeout 120s -trace_stat -stf "$T/real.csv" -fd 1 -r 1 -m 1 2>"$T/real.err" || rc=$?
+	echo "watchdog_test: the real sipp was stopped after $(($(date +%s) - start))s"
+	kill "$TRYING" 2>/dev/null || true
+	wait "$TRYING" 2>/dev/null || true
+	[ "$rc" = 124 ] || fail "a real sipp whose call never got its 200: rc $rc, want 124 (stalled): $(tail -3 "$T/real.out")"
+	grep -q "have not moved for ${SIPP_CALL_STALL}s with 1 call(s) in progress" "$T/real.err" || fail "a real sipp whose call never got its 200: no line saying so: $(cat "$T/real.err")"
+fi
 SIPP_CALL_STALL=40
 
 # The table marks a stalled row and never counts it clean.
