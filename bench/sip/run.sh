@@ -48,7 +48,24 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+# free_port: a port of 127.0.0.1 free for both TCP and UDP (sipp's -p and
+# Switchboard's SIP port are UDP: a port only checked for TCP could be a
+# UDP socket's, and sipp then failed to start, rc 254).
+free_port() {
+	python3 -c '
+import socket
+for _ in range(100):
+    t = socket.socket()
+    t.bind(("127.0.0.1", 0))
+    p = t.getsockname()[1]
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        u.bind(("127.0.0.1", p))
+    except OSError:
+        continue
+    print(p)
+    break'
+}
 
 # free_media_port: an even UDP port below the kernel's ephemeral range
 # (32768-60999) and outside every peer's RTP range (Switchboard's

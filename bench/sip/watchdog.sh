@@ -109,7 +109,12 @@ sipp_run() {
 	(cd "$dir" && exec sipp "$@" >"$out" 2>&1) &
 	local pid=$!
 	BG_PIDS+=("$pid")
-	sipp_watch "$csv" "$pid" "${SIPP_HOLD:-0}"
+	local rc=0
+	sipp_watch "$csv" "$pid" "${SIPP_HOLD:-0}" || rc=$?
+	# sipp's fatal errors (it could not start: a port taken, a bad
+	# scenario) say why only in its output.
+	[ "$rc" -lt 250 ] || { echo "   sipp exited $rc; its last lines:"; tail -3 "$out" | sed 's/^/     /'; } >&2
+	return "$rc"
 }
 
 # The blocks a run without RTP_PORTS picks from: 6,000 port pairs each.
