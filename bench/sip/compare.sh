@@ -50,6 +50,14 @@ cpu_per_call() {
 		if (n > 0) printf " = %.3f ms a call (user %.3f, system %.3f; %d calls)", (u + s) * 1000 / n, u * 1000 / n, s * 1000 / n, n }'
 }
 
+# ctx_switches PID: the context switches of a process's threads so far
+# (voluntary and not, summed over /proc/PID/task: a thread that has ended
+# is not counted, and Go seldom ends its threads). Each costs the kernel's
+# switch, which on this VM is a large part of the process's CPU (perf).
+ctx_switches() {
+	cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^(non)?voluntary_ctxt_switches:/ {n += $2} END {print n + 0}'
+}
+
 # sipp_ok CSV: the successful calls of a sipp -trace_stat file (its last row).
 sipp_ok() {
 	{ head -1 "$1"; tail -1 "$1"; } 2>/dev/null | awk -F';' 'NR == 1 {for (i = 1; i <= NF; i++) c[$i] = i; next}
@@ -197,7 +205,7 @@ setup_run() {
 		args=(-sf "$SCEN/uac_load.xml" -s 1000 -mp "$(free_media_port)")
 		;;
 	esac
-	local cpu0 start end rc attempt stalled="" shed0=0 tag=$rate-$rep
+	local cpu0 cs0 start end rc attempt stalled="" shed0=0 tag=$rate-$rep
 	# The calls Switchboard shed (503, with SHED=1): a clean run sheds none.
 	[ "$peer" != switchboard ] || shed0=$(metric_sum switchboard_calls_shed_total)
 	for attempt in 1 2; do # a stalled sipp is killed and its run tried once more
@@ -205,6 +213,7 @@ setup_run() {
 		echo "-- (a) $peer at $rate calls/s, $calls calls, run $rep; load average $load"
 		rc=0
 		cpu0=$(cpu_split "$pid")
+		cs0=$(ctx_switches "$pid")
 		start=$(date +%s.%N)
 		rm -f "$W/a-$peer-$rate-$rep.csv"
 		[ "$peer" != switchboard ] || profile_begin "$tag" "${SECONDS_PER_RATE:-5}" "$W/a-$peer-$rate-$rep.csv"
@@ -226,7 +235,7 @@ setup_run() {
 	local shedn=""
 	[ "$peer" != switchboard ] || shedn="; calls shed $(echo "$(metric_sum switchboard_calls_shed_total) $shed0" | awk '{printf "%d", $1 - $2}')"
 	echo "   sipp rc=$rc ok/failed/retrans/completed-per-s/INVITE→200-ms: $nums$shedn"
-	echo "   $peer $(cpu_per_call "$cpu0" "$cpu1" "${nums%% *}")"
+	echo "   $peer $(cpu_per_call "$cpu0" "$cpu1" "${nums%% *}"); $(echo "$cs0 $(ctx_switches "$pid") ${nums%% *}" | awk '{printf "%d context switches (%.1f a call)", $2 - $1, $3 ? ($2 - $1) / $3 : 0}')"
 	record a "$peer" "$rate" "$rep" "${load%% *}" $nums "$cpu" "$usr" "$sys" $stalled
 	if [ "$peer" != switchboard ]; then
 		kill "$pid" 2>/dev/null || true

@@ -234,14 +234,17 @@ cps() {
 	audio
 	flow 1000 "{\"module\":\"play\",\"data\":{\"id\":\"$W/prompt1s.wav\",\"answer\":true}}"
 	echo "== call setup rate: $calls calls at $rate/s; each: INVITE, 200, ACK, 1 s prompt (50 RTP packets), BYE from Switchboard"
-	local cpu0
+	local cpu0 cs0
 	cpu0=$(cpu_split "$SB_PID")
+	cs0=$(ctx_switches "$SB_PID")
 	profile_begin "cps-$rate" $((calls / rate)) "$W/cps.csv"
 	run_sipp cps "127.0.0.1:$SIP_PORT" -sf "$SCEN/uac_load.xml" -s 1000 -mp "$(free_media_port)" \
 		-r "$rate" -m "$calls" -l "$((rate * 4 + 100))"
 	profile_end "cps-$rate"
 	echo "switchboard: $(ps -o rss=,cputime= -p "$SB_PID" | awk '{printf "RSS %d MB, CPU time %s", $1/1024, $2}')"
-	echo "switchboard over the run: $(cpu_per_call "$cpu0" "$(cpu_split "$SB_PID")" "$(sipp_ok "$W/cps.csv")")"
+	local ok
+	ok=$(sipp_ok "$W/cps.csv")
+	echo "switchboard over the run: $(cpu_per_call "$cpu0" "$(cpu_split "$SB_PID")" "$ok"); $(echo "$cs0 $(ctx_switches "$SB_PID") $ok" | awk '{printf "%d context switches (%.1f a call)", $2 - $1, $3 ? ($2 - $1) / $3 : 0}')"
 }
 
 baseline() {
