@@ -7,9 +7,11 @@ import (
 )
 
 // TestHarnessWatchdog runs bench/sip/watchdog_test.sh: the SIP harness's
-// watchdog kills a sipp whose stats stop and marks its row stalled, and two
-// runs cannot hold overlapping RTP port ranges (a fake sipp, no network,
-// about 15 s). It needs bash and flock (util-linux); without them it skips
+// watchdog kills a sipp whose stats stop, or whose call counters freeze
+// with a call in progress (but not a call held for its run's HOLD), and
+// marks its row stalled; two runs cannot hold overlapping RTP port ranges;
+// and a run killed mid-way leaves no process behind (a fake sipp, no
+// network, about 25 s). It needs bash and flock (util-linux); without them it skips
 // locally and fails under CI=true.
 func TestHarnessWatchdog(t *testing.T) {
 	for _, tool := range []string{"bash", "flock", "python3"} {

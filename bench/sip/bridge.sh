@@ -149,7 +149,7 @@ bridge_setup_run() {
 		-mp "$(free_media_port)" -nostdin -timeout 300s -trace_stat -stf "$W/$name.csv" -fd 1 -default_behaviors all,-abortunexp \
 		-r "$rate" -m "$calls" -l "$((rate * 4 + 100))" -d 1000 || rc=$?
 	end=$(date +%s.%N)
-	[ "$rc" != 124 ] || echo "   STALLED: sipp made no progress for ${SIPP_STALL}s and was killed (rc 124 below)"
+	[ "$rc" != 124 ] || echo "   STALLED: sipp stalled (the watchdog's line above says how) and was killed (rc 124 below)"
 	local cpu nums
 	cpu=$(echo "$(cpu_seconds "$SB_PID") $cpu0" | awk '{print $1 - $2}')
 	nums=$(sipp_nums "$W/$name.csv" "$start" "$end")
@@ -229,7 +229,7 @@ bridge_hold_run() {
 	local pace pin
 	pace=$(pacing_nums "$W/$name-out.pcap" "$(pcap_span "$W/$name-out.pcap")")
 	pin=$(pacing_nums "$W/$name-in.pcap" "$(pcap_span "$W/$name-in.pcap")")
-	sipp_watch "$W/$name.csv" "$sipp_pid" || { [ $? != 124 ] || echo "   STALLED: sipp made no progress for ${SIPP_STALL}s after the captures and was killed (its figures are partial)"; }
+	sipp_watch "$W/$name.csv" "$sipp_pid" "$hold" || { [ $? != 124 ] || echo "   STALLED: sipp stalled after the captures (the watchdog's line above says how) and was killed (its figures are partial)"; }
 	local end nums
 	end=$(date +%s.%N)
 	nums=$(sipp_nums "$W/$name.csv" "$start" "$end")

@@ -11,8 +11,11 @@
 #   SB_BIN=/path/to/switchboard      run that build instead of this tree's (an older
 #                                    commit: CPU per packet then counts the captured
 #                                    packets out, as many in)
-#   PROFILE=1                        keep a CPU profile of Switchboard for each run of
-#                                    sweep (a) (with KEEP=1: $W/cpu-RATE-RUN.prof)
+#   PROFILE=1                        for each Switchboard run of sweep (a): a CPU profile
+#                                    of its middle seconds ($W/cpu-RATE-RUN.prof) and a
+#                                    heap profile at its end ($W/heap-RATE-RUN.prof), kept
+#                                    with the binary ($W/switchboard; the work dir is
+#                                    kept), and the top cumulative entries of our packages
 #   OVERLOAD_RATES="1500"            sweep (o): the clean rates whose 1.5× is offered
 #   OVERLOAD_FACTOR=1.5              how much over the clean rate sweep (o) offers
 #   SHED_MODES="none rate auto"      sweep (o)'s shedding: none (--shed-latency 0); rate =
@@ -33,6 +36,105 @@ loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
 # cpu_seconds PID: user+system CPU seconds of a process so far.
 cpu_seconds() { awk -v t="$CLK_TCK" '{printf "%.3f", ($14 + $15) / t}' "/proc/$1/stat"; }
+
+# cpu_split PID: "USER SYSTEM" CPU seconds of a process so far (utime and
+# stime of /proc/PID/stat): the system part is the kernel's work for it
+# (sends, receives, epoll), which no change to our code's own loops cuts.
+cpu_split() { awk -v t="$CLK_TCK" '{printf "%.3f %.3f", $14 / t, $15 / t}' "/proc/$1/stat"; }
+
+# cpu_per_call "USER0 SYS0" "USER1 SYS1" CALLS: the CPU a run took, and
+# per call, in user and system time.
+cpu_per_call() {
+	echo "$1 $2 $3" | awk '{u = $3 - $1; s = $4 - $2; n = $5
+		printf "CPU %.2f s (user %.2f, system %.2f)", u + s, u, s
+		if (n > 0) printf " = %.3f ms a call (user %.3f, system %.3f; %d calls)", (u + s) * 1000 / n, u * 1000 / n, s * 1000 / n, n }'
+}
+
+# ctx_switches PID: the context switches of a process's threads so far
+# (voluntary and not, summed over /proc/PID/task: a thread that has ended
+# is not counted, and Go seldom ends its threads). Each costs the kernel's
+# switch, which on this VM is a large part of the process's CPU (perf).
+ctx_switches() {
+	cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^(non)?voluntary_ctxt_switches:/ {n += $2} END {print n + 0}'
+}
+
+# sipp_ok CSV: the successful calls of a sipp -trace_stat file (its last row).
+sipp_ok() {
+	{ head -1 "$1"; tail -1 "$1"; } 2>/dev/null | awk -F';' 'NR == 1 {for (i = 1; i <= NF; i++) c[$i] = i; next}
+		NR == 2 && ("SuccessfulCall(C)" in c) {print $c["SuccessfulCall(C)"] + 0; ok = 1} END {if (!ok) print 0}'
+}
+
+# profile_begin TAG SECONDS CSV (PROFILE=1): for a run of sweep (a) or
+# cps whose calls are placed over SECONDS by a sipp writing its stats to
+# CSV, fetches a CPU profile of Switchboard over the middle seconds (the
+# first and last quarter, at least a second each, left out: the start-up
+# and the tail are not the steady state) into $W/cpu-TAG.prof, in the
+# background. The seconds count from sipp's first stats row: sipp itself
+# takes seconds to start on a loaded machine.
+PROF_PID=""
+profile_begin() {
+	[ -n "${PROFILE:-}" ] && [ -n "${DEBUG_PORT:-}" ] || return 0
+	local d=$2 skip len
+	skip=$((d / 4 > 1 ? d / 4 : 1))
+	len=$((d - 2 * skip > 1 ? d - 2 * skip : 1))
+	rm -f "$W/cpu-$1.prof"
+	# The process's own CPU time over the same window goes beside it: the
+	# profile sees only what Go's threads do (not, say, the kernel's work
+	# on the process's behalf in threads of its own).
+	# With perf (PERF=0 leaves it out), perf records the same window: Go's
+	# profiler takes a sample when a thread's CPU-time timer expires, and
+	# the kernel checks that timer only at a tick the thread is running at,
+	# so threads that run in short bursts (woken per packet) are sampled
+	# less than they run; perf samples every CPU at its rate, the kernel's
+	# work (context switches, sends) included.
+	local perf=""
+	[ "${PERF:-1}" = 0 ] || ! command -v perf >/dev/null || perf=1
+	rm -f "$W/perf-$1.data" "$W/perf-$1.stat"
+	(for _ in $(seq 300); do [ -s "$3" ] && break; sleep 0.1; done && sleep "$skip" &&
+		c0=$(cpu_split "$SB_PID") &&
+		if [ -n "$perf" ]; then
+			perf record -q -F 499 -g -p "$SB_PID" -o "$W/perf-$1.data" -- sleep "$len" >/dev/null 2>&1 &
+			perf stat -x, -e task-clock,context-switches -p "$SB_PID" -o "$W/perf-$1.stat" -- sleep "$len" >/dev/null 2>&1 &
+		fi &&
+		curl -fs "http://127.0.0.1:$DEBUG_PORT/debug/pprof/profile?seconds=$len" -o "$W/cpu-$1.prof" &&
+		echo "$c0 $(cpu_split "$SB_PID")" >"$W/cpu-$1.cputime" && wait) &
+	PROF_PID=$!
+	BG_PIDS+=("$PROF_PID")
+	echo "   profiling Switchboard's CPU from ${skip}s for ${len}s of the run"
+}
+
+# profile_end TAG (PROFILE=1): waits for profile_begin's profile, takes a
+# heap profile ($W/heap-TAG.prof), prints both paths and the top
+# cumulative entries of our packages in each.
+profile_end() {
+	[ -n "${PROFILE:-}" ] && [ -n "$PROF_PID" ] || return 0
+	wait "$PROF_PID" 2>/dev/null || true
+	PROF_PID=""
+	local cpu=$W/cpu-$1.prof heap=$W/heap-$1.prof ours='^github\.com/switchboard/switchboard/'
+	curl -fs "http://127.0.0.1:$DEBUG_PORT/debug/pprof/heap" -o "$heap" || echo "   (no heap profile: the debug port did not answer)"
+	if [ ! -s "$cpu" ]; then
+		echo "   (no CPU profile: the debug port did not answer in time)"
+	else
+		local total
+		total=$(cd "$ROOT" && go tool pprof -top -nodecount 1 "$W/switchboard" "$cpu" 2>/dev/null | grep -o 'Total samples = [^ ]*' | cut -d' ' -f4)
+		echo "   CPU profile: $cpu (binary: $W/switchboard): samples $total; the process's CPU time over its window: $(awk '{printf "%.2fs (user %.2f, system %.2f)", $3 + $4 - $1 - $2, $3 - $1, $4 - $2}' "$W/cpu-$1.cputime" 2>/dev/null)"
+		echo "   top cumulative entries of our packages (% of the samples):"
+		(cd "$ROOT" && go tool pprof -top -cum -show "$ours" -nodecount "${PROFILE_TOP:-25}" "$W/switchboard" "$cpu" 2>/dev/null) |
+			sed -n '/flat%/,$p' | sed 's/^/     /' || true
+	fi
+	if [ -s "$W/perf-$1.data" ]; then
+		echo "   perf profile of the same window: $W/perf-$1.data ($(awk -F, '$3 == "task-clock" {t = $1} $3 == "context-switches" {c = $1} END {printf "%.2fs of CPU, %d context switches", t / 1000, c}' "$W/perf-$1.stat" 2>/dev/null)); kernel and user, then the top entries (self):"
+		perf report -i "$W/perf-$1.data" --no-children --sort dso --stdio -g none 2>/dev/null | grep '%' | head -4 | sed 's/^/     /' || true
+		perf report -i "$W/perf-$1.data" --no-children --sort sym --stdio -g none 2>/dev/null | grep '%' | head -"${PROFILE_TOP:-25}" | sed 's/^/     /' || true
+		echo "   perf: top cumulative entries of our packages (% of perf's samples):"
+		perf report -i "$W/perf-$1.data" --children --sort sym --stdio -g none 2>/dev/null | grep 'switchboard/switchboard/' | head -"${PROFILE_TOP:-25}" | sed 's/^/     /' || true
+	fi
+	if [ -s "$heap" ]; then
+		echo "   heap profile: $heap; top in-use entries of our packages (cumulative):"
+		(cd "$ROOT" && go tool pprof -sample_index=inuse_space -top -cum -show "$ours" -nodecount 10 "$W/switchboard" "$heap" 2>/dev/null) |
+			sed -n '/flat%/,$p' | sed 's/^/     /' || true
+	fi
+}
 
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 
@@ -103,36 +205,38 @@ setup_run() {
 		args=(-sf "$SCEN/uac_load.xml" -s 1000 -mp "$(free_media_port)")
 		;;
 	esac
-	local cpu0 start end rc attempt stalled="" shed0=0
+	local cpu0 cs0 start end rc attempt stalled="" shed0=0 tag=$rate-$rep
 	# The calls Switchboard shed (503, with SHED=1): a clean run sheds none.
 	[ "$peer" != switchboard ] || shed0=$(metric_sum switchboard_calls_shed_total)
 	for attempt in 1 2; do # a stalled sipp is killed and its run tried once more
 		load=$(loadavg)
 		echo "-- (a) $peer at $rate calls/s, $calls calls, run $rep; load average $load"
 		rc=0
-		cpu0=$(cpu_seconds "$pid")
+		cpu0=$(cpu_split "$pid")
+		cs0=$(ctx_switches "$pid")
 		start=$(date +%s.%N)
-		if [ -n "${PROFILE:-}" ] && [ "$peer" = switchboard ]; then
-			curl -fs "http://127.0.0.1:$DEBUG_PORT/debug/pprof/profile?seconds=${SECONDS_PER_RATE:-5}" -o "$W/cpu-$rate-$rep.prof" &
-			BG_PIDS+=($!)
-		fi
 		rm -f "$W/a-$peer-$rate-$rep.csv"
+		[ "$peer" != switchboard ] || profile_begin "$tag" "${SECONDS_PER_RATE:-5}" "$W/a-$peer-$rate-$rep.csv"
 		sipp_run "$W/a-$peer-$rate-$rep.csv" "$W/a-$peer-$rate-$rep.out" "$W" "$target" -i 127.0.0.1 -p "$(free_port)" \
 			-nostdin -timeout 300s -trace_stat -stf "$W/a-$peer-$rate-$rep.csv" -fd 1 -default_behaviors all,-abortunexp \
 			-r "$rate" -m "$calls" -l "$((rate * 4 + 100))" "${args[@]}" || rc=$?
 		end=$(date +%s.%N)
+		[ "$peer" != switchboard ] || profile_end "$tag"
 		[ "$rc" = 124 ] || { stalled=""; break; }
 		stalled=stalled
-		echo "   STALLED: sipp made no progress for ${SIPP_STALL}s and was killed$([ "$attempt" = 1 ] && echo '; trying once more')"
+		echo "   STALLED: sipp stalled (the watchdog's line above says how) and was killed$([ "$attempt" = 1 ] && echo '; trying once more')"
 	done
-	local cpu
-	cpu=$(echo "$(cpu_seconds "$pid") $cpu0" | awk '{print $1 - $2}')
+	local cpu cpu1 usr sys
+	cpu1=$(cpu_split "$pid")
+	read -r usr sys <<<"$(echo "$cpu0 $cpu1" | awk '{printf "%.3f %.3f", $3 - $1, $4 - $2}')"
+	cpu=$(echo "$usr $sys" | awk '{print $1 + $2}')
 	local nums
 	nums=$(sipp_nums "$W/a-$peer-$rate-$rep.csv" "$start" "$end")
 	local shedn=""
 	[ "$peer" != switchboard ] || shedn="; calls shed $(echo "$(metric_sum switchboard_calls_shed_total) $shed0" | awk '{printf "%d", $1 - $2}')"
-	echo "   sipp rc=$rc ok/failed/retrans/completed-per-s/INVITE→200-ms: $nums; $peer CPU ${cpu}s$shedn"
-	record a "$peer" "$rate" "$rep" "${load%% *}" $nums "$cpu" $stalled
+	echo "   sipp rc=$rc ok/failed/retrans/completed-per-s/INVITE→200-ms: $nums$shedn"
+	echo "   $peer $(cpu_per_call "$cpu0" "$cpu1" "${nums%% *}"); $(echo "$cs0 $(ctx_switches "$pid") ${nums%% *}" | awk '{printf "%d context switches (%.1f a call)", $2 - $1, $3 ? ($2 - $1) / $3 : 0}')"
+	record a "$peer" "$rate" "$rep" "${load%% *}" $nums "$cpu" "$usr" "$sys" $stalled
 	if [ "$peer" != switchboard ]; then
 		kill "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
@@ -172,7 +276,7 @@ hold_run() {
 	fi
 	load=$(loadavg)
 	echo "-- (b) $peer, $n concurrent calls of ${hold}s, run $rep; load average $load"
-	(cd "$W" && sipp "$target" -sf "$SCEN/uac_rtp_hold.xml" -s 1001 -i 127.0.0.1 -p "$sipp_port" \
+	(cd "$W" && exec sipp "$target" -sf "$SCEN/uac_rtp_hold.xml" -s 1001 -i 127.0.0.1 -p "$sipp_port" \
 		-mp "$media" -r "$rate" -m "$n" -l "$n" -d "$((hold * 1000))" -nostdin -timeout 600s \
 		-trace_stat -stf "$W/b-$peer-$n-$rep.csv" -fd 1 -default_behaviors all,-abortunexp >"$W/b-$peer-$n-$rep.out" 2>&1) &
 	local sipp_pid=$! start
@@ -192,8 +296,8 @@ hold_run() {
 	local pace
 	pace=$(pacing_nums "$W/b-$peer-$n-$rep.pcap" "$window")
 	local stalled=""
-	sipp_watch "$W/b-$peer-$n-$rep.csv" "$sipp_pid" || { [ $? != 124 ] || stalled=stalled; }
-	[ -z "$stalled" ] || echo "   STALLED: sipp made no progress for ${SIPP_STALL}s after the capture and was killed (its calls' figures are partial)"
+	sipp_watch "$W/b-$peer-$n-$rep.csv" "$sipp_pid" "$hold" || { [ $? != 124 ] || stalled=stalled; }
+	[ -z "$stalled" ] || echo "   STALLED: sipp stalled after the capture (the watchdog's line above says how) and was killed (its calls' figures are partial)"
 	local end nums
 	end=$(date +%s.%N)
 	nums=$(sipp_nums "$W/b-$peer-$n-$rep.csv" "$start" "$end")
@@ -315,14 +419,14 @@ overload_run() {
 	wait "$SB_PID" 2>/dev/null || true
 	SB_PID=""
 	if [ "$rc" = 124 ] && [ -z "${OVERLOAD_RETRIED:-}" ]; then
-		echo "   STALLED: sipp made no progress for ${SIPP_STALL}s and was killed; trying once more on a fresh Switchboard"
+		echo "   STALLED: sipp stalled (the watchdog's line above says how) and was killed; trying once more on a fresh Switchboard"
 		OVERLOAD_RETRIED=1 overload_run "$@"
 		return
 	fi
 	local stalled=""
 	if [ "$rc" = 124 ]; then
 		stalled=stalled
-		echo "   STALLED again: sipp made no progress for ${SIPP_STALL}s and was killed; the row is marked stalled"
+		echo "   STALLED again: sipp stalled (the watchdog's line above says how) and was killed; the row is marked stalled"
 	fi
 	record o "$mode" "$rate" "$rep" "${load%% *}" "$offered" $nums "$taken" "$cpu" "$drops" "$shed" "$capmean" "${SECONDS_PER_RATE:-5}" $stalled
 }
@@ -418,13 +522,15 @@ for line in open(sys.argv[1]):
     if f[0] == "o":
         o.append(f)
     elif f[0] == "a":
-        _, peer, rate, rep, load, ok, failed, retrans, cps, rtt, cpu = f
-        a[(int(rate), int(rep))][peer] = dict(load=load, ok=int(ok), failed=int(failed), retrans=int(retrans), cps=float(cps), rtt=rtt, cpu=float(cpu))
+        _, peer, rate, rep, load, ok, failed, retrans, cps, rtt, cpu = f[:11]
+        usr, sys_ = (float(f[11]), float(f[12])) if len(f) >= 13 else (None, None)  # user and system CPU, when recorded
+        a[(int(rate), int(rep))][peer] = dict(load=load, ok=int(ok), failed=int(failed), retrans=int(retrans), cps=float(cps), rtt=rtt, cpu=float(cpu), usr=usr, sys=sys_)
     else:
         b.append(f)
 if a:
     print("\n(a) call setup: answer → 1 s prompt → BYE (sipp -sn uas: signalling only)")
-    print(f"{'rate':>6} {'run':>3} {'peer':<12} {'load':>5} {'ok':>7} {'failed':>6} {'retrans':>7} {'done/s':>7} {'INV→200':>8} {'CPU/call':>9}  {'÷uas':>5} {'÷diago':>6}")
+    print("   CPU/call = the peer's CPU time over the run ÷ its calls; usr/sys = its user and system (kernel) parts, ms a call")
+    print(f"{'rate':>6} {'run':>3} {'peer':<12} {'load':>5} {'ok':>7} {'failed':>6} {'retrans':>7} {'done/s':>7} {'INV→200':>8} {'CPU/call':>9} {'usr/sys':>11}  {'÷uas':>5} {'÷diago':>6}")
     for (rate, rep), peers in sorted(a.items()):
         uas, diago = peers.get("uas"), peers.get("diago")
         for name in ("uas", "switchboard", "diago"):
@@ -432,12 +538,13 @@ if a:
             if not r:
                 continue
             cpc = f"{r['cpu'] * 1000 / r['ok']:.3f}ms" if r["ok"] else "-"
+            us = f"{r['usr'] * 1000 / r['ok']:.3f}/{r['sys'] * 1000 / r['ok']:.3f}" if r["ok"] and r["usr"] is not None else "-"
             ru = f"{r['cps'] / uas['cps']:.2f}" if uas and uas["cps"] else "-"
             rd = f"{r['cps'] / diago['cps']:.2f}" if diago and diago["cps"] else "-"
             clean = "" if r["failed"] == 0 and r["retrans"] <= r["ok"] // 100 else "  NOT CLEAN"
             if ("a", name, str(rate), str(rep)) in stalled:
                 clean += "  STALLED"
-            print(f"{rate:>6} {rep:>3} {name:<12} {r['load']:>5} {r['ok']:>7} {r['failed']:>6} {r['retrans']:>7} {r['cps']:>7.0f} {r['rtt']+'ms':>8} {cpc:>9}  {ru:>5} {rd:>6}{clean}")
+            print(f"{rate:>6} {rep:>3} {name:<12} {r['load']:>5} {r['ok']:>7} {r['failed']:>6} {r['retrans']:>7} {r['cps']:>7.0f} {r['rtt']+'ms':>8} {cpc:>9} {us:>11}  {ru:>5} {rd:>6}{clean}")
 if a:
     best = {}
     for (rate, rep), peers in a.items():

@@ -26,6 +26,9 @@ BG_PIDS=()
 # (rtp_ports_claim, watchdog.sh): runs whose ranges overlap would mix each
 # other's streams in their captures, so an overlapping RTP_PORTS is refused.
 source "$HERE/watchdog.sh"
+# Every process the run starts ends with it, even when it is killed
+# (run_guard, run_reap: watchdog.sh).
+run_guard
 # Thousands of calls need thousands of sockets (switchboard and sipp).
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
@@ -39,15 +42,34 @@ need() {
 cleanup() {
 	for p in "${BG_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
 	if [ -n "$SB_PID" ]; then kill "$SB_PID" 2>/dev/null || true; wait "$SB_PID" 2>/dev/null || true; fi
-	if [ -z "${KEEP:-}" ]; then rm -rf "$W"; else echo "work dir kept: $W" >&2; fi
+	run_reap
+	# PROFILE=1 keeps the profiles beside the binary they were taken of.
+	if [ -z "${KEEP:-}" ] && [ -z "${PROFILE:-}" ]; then rm -rf "$W"; else echo "work dir kept: $W" >&2; fi
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+# free_port: a port of 127.0.0.1 free for both TCP and UDP (sipp's -p and
+# Switchboard's SIP port are UDP: a port only checked for TCP could be a
+# UDP socket's, and sipp then failed to start, rc 254).
+free_port() {
+	python3 -c '
+import socket
+for _ in range(100):
+    t = socket.socket()
+    t.bind(("127.0.0.1", 0))
+    p = t.getsockname()[1]
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        u.bind(("127.0.0.1", p))
+    except OSError:
+        continue
+    print(p)
+    break'
+}
 
 # free_media_port: an even UDP port below the kernel's ephemeral range
 # (32768-60999) and outside every peer's RTP range (Switchboard's
-# blocks, 40000-65499), with the next three free too, for sipp's -mp (audio RTP and
+# blocks, 40000-63999), with the next three free too, for sipp's -mp (audio RTP and
 # RTCP, video RTP and RTCP): a port from free_port could be the one a peer
 # hands to its next call.
 free_media_port() {
@@ -201,7 +223,7 @@ run_sipp() {
 	sipp_run "$W/$name.csv" "$W/$name.out" "$W" "$target" -i 127.0.0.1 -p "$(free_port)" -nostdin -timeout 300s \
 		-trace_stat -stf "$W/$name.csv" -fd 1 -default_behaviors all,-abortunexp "$@" || rc=$?
 	end=$(date +%s.%N)
-	[ "$rc" != 124 ] || echo "$name: STALLED (sipp made no progress for ${SIPP_STALL}s and was killed); the figures so far:"
+	[ "$rc" != 124 ] || echo "$name: STALLED (the watchdog's line above says how; sipp was killed); the figures so far:"
 	echo "$name: sipp rc=$rc $(sipp_stats "$W/$name.csv" "$start" "$end")"
 }
 
@@ -212,9 +234,17 @@ cps() {
 	audio
 	flow 1000 "{\"module\":\"play\",\"data\":{\"id\":\"$W/prompt1s.wav\",\"answer\":true}}"
 	echo "== call setup rate: $calls calls at $rate/s; each: INVITE, 200, ACK, 1 s prompt (50 RTP packets), BYE from Switchboard"
+	local cpu0 cs0
+	cpu0=$(cpu_split "$SB_PID")
+	cs0=$(ctx_switches "$SB_PID")
+	profile_begin "cps-$rate" $((calls / rate)) "$W/cps.csv"
 	run_sipp cps "127.0.0.1:$SIP_PORT" -sf "$SCEN/uac_load.xml" -s 1000 -mp "$(free_media_port)" \
 		-r "$rate" -m "$calls" -l "$((rate * 4 + 100))"
+	profile_end "cps-$rate"
 	echo "switchboard: $(ps -o rss=,cputime= -p "$SB_PID" | awk '{printf "RSS %d MB, CPU time %s", $1/1024, $2}')"
+	local ok
+	ok=$(sipp_ok "$W/cps.csv")
+	echo "switchboard over the run: $(cpu_per_call "$cpu0" "$(cpu_split "$SB_PID")" "$ok"); $(echo "$cs0 $(ctx_switches "$SB_PID") $ok" | awk '{printf "%d context switches (%.1f a call)", $2 - $1, $3 ? ($2 - $1) / $3 : 0}')"
 }
 
 baseline() {
@@ -288,7 +318,7 @@ concurrent() {
 	flow 1001 "{\"module\":\"play\",\"data\":{\"id\":\"$W/prompt10s.wav\",\"answer\":true,\"endless_playback\":true}}"
 	local rate=$((calls / 10 > 50 ? calls / 10 : 50))
 	echo "== concurrency: $calls calls (ramp at $rate/s), each $hold s of G.711 both ways (sipp rtp_stream in, looped prompt out)"
-	(cd "$W" && sipp "127.0.0.1:$SIP_PORT" -sf "$SCEN/uac_rtp_hold.xml" -s 1001 -i 127.0.0.1 -p "$(free_port)" \
+	(cd "$W" && exec sipp "127.0.0.1:$SIP_PORT" -sf "$SCEN/uac_rtp_hold.xml" -s 1001 -i 127.0.0.1 -p "$(free_port)" \
 		-mp "${MEDIA_PORT:-21000}" -r "$rate" -m "$calls" -l "$calls" -d "$((hold * 1000))" -nostdin -timeout 600s \
 		-trace_stat -stf "$W/conc.csv" -fd 1 -default_behaviors all,-abortunexp >"$W/conc.out" 2>&1) &
 	local sipp_pid=$!
@@ -308,7 +338,7 @@ concurrent() {
 		{ cat "$W/dumpcap.err" >&2; exit 1; }
 	echo "switchboard: $(ps -o rss=,pcpu= -p "$SB_PID" | awk '{printf "RSS %d MB, %s%% CPU (average since start)", $1/1024, $2}')"
 	pacing "$W/rtp.pcap"
-	sipp_watch "$W/conc.csv" "$sipp_pid" || { [ $? != 124 ] || echo "conc: STALLED (sipp made no progress for ${SIPP_STALL}s and was killed)"; }
+	sipp_watch "$W/conc.csv" "$sipp_pid" "$hold" || { [ $? != 124 ] || echo "conc: STALLED (the watchdog's line above says how; sipp was killed)"; }
 	local end
 	end=$(date +%s.%N)
 	echo "conc: $(sipp_stats "$W/conc.csv" "$start" "$end")"
@@ -324,6 +354,40 @@ smoke() {
 source "$HERE/compare.sh"
 source "$HERE/bridge.sh"
 
+# rtp_need CMD ARGS…: warns when RTP_PORTS is too small for the run's
+# calls (rtp_ports_check): setup runs hold a pair per call for about a
+# second and the pool's reuse hold, sweep (b) one per held call, bridged
+# calls two.
+rtp_need() {
+	local cmd=$1 need=0 what r
+	shift
+	case $cmd in
+	cps) need=$(rtp_pairs_setup "${1:-1000}") what="$cmd at ${1:-1000} calls/s" ;;
+	concurrent) need=$((${1:-1500} + 128)) what="${1:-1500} concurrent calls" ;;
+	overload)
+		need=$(rtp_pairs_setup "$(echo "${1:-${OVERLOAD_RATES:-1500}} ${OVERLOAD_FACTOR:-1.5}" | awk '{printf "%d", $1 * $2}')")
+		what="overload offering ${OVERLOAD_FACTOR:-1.5} × ${1:-${OVERLOAD_RATES:-1500}} calls/s"
+		;;
+	compare)
+		for r in ${RATES:-500 1000 1500 2000 2500}; do
+			[ "$(rtp_pairs_setup "$r")" -le "$need" ] || need=$(rtp_pairs_setup "$r")
+		done
+		for r in ${CONC:-1000 1500}; do
+			[ $((r + 128)) -le "$need" ] || need=$((r + 128))
+		done
+		what="compare (RATES=\"${RATES:-500 1000 1500 2000 2500}\", CONC=\"${CONC:-1000 1500}\")"
+		;;
+	bridge)
+		for r in ${BRIDGE_CONC:-500 750 1000}; do
+			[ $((2 * r + 128)) -le "$need" ] || need=$((2 * r + 128))
+		done
+		what="bridge (BRIDGE_CONC=\"${BRIDGE_CONC:-500 750 1000}\", 2 legs a call)"
+		;;
+	*) return 0 ;;
+	esac
+	rtp_ports_check "$need" "$what"
+}
+
 need python3 python3
 case "${1:-}" in
 cps | baseline | concurrent | smoke | compare | overload | bridge)
@@ -332,6 +396,7 @@ cps | baseline | concurrent | smoke | compare | overload | bridge)
 	echo "RTP ports $RTP_PORTS (held for this run)"
 	cmd=$1
 	shift
+	rtp_need "$cmd" "$@"
 	"$cmd" "$@"
 	;;
 *)
