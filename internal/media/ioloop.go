@@ -168,7 +168,7 @@ func (l *ioLoop) enable(s *Session) {
 	defer sp.pmu.Unlock()
 	sp.started.Store(true)
 	if !sp.polled {
-		sp.setPolledLocked(true, s.log)
+		sp.setPolledLocked(true, s.logger())
 	}
 }
 
@@ -202,7 +202,7 @@ func (l *ioLoop) heldLocked(sl *ioSlot) bool {
 		return false
 	}
 	if sp.polled {
-		sp.setPolledLocked(false, sl.s.log)
+		sp.setPolledLocked(false, sl.s.logger())
 	}
 	return true
 }
@@ -233,7 +233,7 @@ func (l *ioLoop) detach(s *Session) {
 	sp.pmu.Lock()
 	sp.started.Store(false)
 	if !sp.polled {
-		sp.setPolledLocked(true, s.log)
+		sp.setPolledLocked(true, s.logger())
 	}
 	sp.pmu.Unlock()
 	if s.rx.waiting {
