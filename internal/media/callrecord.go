@@ -220,6 +220,7 @@ func (r *CallRecording) stopAt(now time.Time) (call.Recording, error) {
 		return call.Recording{}, errors.New("call recording: stopped")
 	}
 	r.stopped = true
+	defer r.s.m.stat.changed() // the recording's file
 	var errs []error
 	for _, t := range r.tracks {
 		if err := t.close(); err != nil {

@@ -50,7 +50,7 @@ func (s *Session) Gather(ctx context.Context, o call.GatherOptions) (string, err
 			if ctx.Err() != nil || err == ErrClosed {
 				return "", err
 			}
-			s.log.Warn("gather prompt failed", "err", err)
+			s.logger().Warn("gather prompt failed", "err", err)
 			if o.Result != nil {
 				o.Result.PromptErrors = append(o.Result.PromptErrors, err)
 			}

@@ -2,6 +2,7 @@ package media
 
 import (
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"os"
 	"runtime"
@@ -124,48 +125,86 @@ func (l *ioLoop) add(sp *rtpPair, s *Session) error {
 		sp.events[i] = ev
 	}
 	sp.loop, sp.epfd = l, l.epfd
-	sp.polled.Store(false)
+	sp.pmu.Lock()
+	sp.polled = false
+	sp.started.Store(false)
+	sp.pmu.Unlock()
 	s.attach(sp)
 	l.n.Add(1)
 	return nil
 }
 
-// reuse gives s a pair from the pool: unpolled until s starts, emptied
-// of what came since the loop last read it, so that s's first packet is
-// one sent after s took the sockets. s.mu must not be held.
+// reuse gives s a pair from the pool, emptied of what came since the
+// loop last read it, so that s's first packet is one sent after s took
+// the sockets. Until s starts, what comes stays in the sockets for s:
+// the pair stays polled, and only when a packet comes before the start
+// does the loop stop polling it (heldLocked) until enable. Most sessions
+// start before their first packet, and a reused pair then costs no
+// epoll_ctl at all (it cost four: one each way per socket). s.mu must
+// not be held.
 func (l *ioLoop) reuse(sp *rtpPair, s *Session) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	sp.pmu.Lock()
+	sp.started.Store(false)
+	sp.pmu.Unlock()
 	for i, u := range [2]*udpSock{sp.rtp, sp.rtcp} {
 		l.slots[sp.events[i].Fd].s = s
-		if sp.polled.Load() {
-			ev := sp.events[i]
-			if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_MOD, u.fd, &ev); err != nil {
-				s.log.Warn("media: epoll disable", "err", err)
-			}
-		}
 		for {
 			if _, _, e := recvFrom(u.fd, l.buf[:], &l.rsa); e != 0 {
 				break
 			}
 		}
 	}
-	sp.polled.Store(false)
 	s.attach(sp)
 }
 
-// enable starts polling s's sockets (Start, under s.mu: it takes no lock
-// of the loop's, whose packet handling takes s.mu).
+// enable lets the loop read s's sockets, polling them again if they were
+// not (Start, under s.mu: it takes no lock of the loop's, whose packet
+// handling takes s.mu).
 func (l *ioLoop) enable(s *Session) {
 	sp := s.pair
+	sp.pmu.Lock()
+	defer sp.pmu.Unlock()
+	sp.started.Store(true)
+	if !sp.polled {
+		sp.setPolledLocked(true, s.logger())
+	}
+}
+
+// setPolledLocked sets or clears EPOLLIN on the pair's sockets (sp.pmu
+// held).
+func (sp *rtpPair) setPolledLocked(on bool, log *slog.Logger) {
 	for i, u := range [2]*udpSock{sp.rtp, sp.rtcp} {
 		ev := sp.events[i]
-		ev.Events = unix.EPOLLIN
+		if on {
+			ev.Events = unix.EPOLLIN
+		}
 		if err := unix.EpollCtl(sp.epfd, unix.EPOLL_CTL_MOD, u.fd, &ev); err != nil {
-			s.log.Warn("media: epoll enable", "err", err)
+			log.Warn("media: epoll ctl", "on", on, "err", err)
 		}
 	}
-	sp.polled.Store(true)
+	sp.polled = on
+}
+
+// heldLocked reports whether sl's packets must wait in its socket: its
+// session has not started. The pair then stops being polled until the
+// session starts (enable), so that the loop does not spin on a readable
+// socket it must not read. The loop's lock is held.
+func (l *ioLoop) heldLocked(sl *ioSlot) bool {
+	if sl.s == nil || sl.p.started.Load() {
+		return false
+	}
+	sp := sl.p
+	sp.pmu.Lock()
+	defer sp.pmu.Unlock()
+	if sp.started.Load() {
+		return false
+	}
+	if sp.polled {
+		sp.setPolledLocked(false, sl.s.logger())
+	}
+	return true
 }
 
 // detach takes s off its pair, which stays on the loop for the pool:
@@ -188,17 +227,15 @@ func (l *ioLoop) detach(s *Session) {
 	sp.released, sp.tailFrom = time.Now().UnixNano(), tail
 	sp.tailUntil = sp.released + int64(l.pool.tail)
 	sp.lastRx.Store(0)
-	for i, u := range [2]*udpSock{sp.rtp, sp.rtcp} {
+	for i := range sp.events {
 		l.slots[sp.events[i].Fd].s = nil
-		if !sp.polled.Load() {
-			ev := sp.events[i]
-			ev.Events = unix.EPOLLIN
-			if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_MOD, u.fd, &ev); err != nil {
-				s.log.Warn("media: epoll enable", "err", err)
-			}
-		}
 	}
-	sp.polled.Store(true)
+	sp.pmu.Lock()
+	sp.started.Store(false)
+	if !sp.polled {
+		sp.setPolledLocked(true, s.logger())
+	}
+	sp.pmu.Unlock()
 	if s.rx.waiting {
 		for i, w := range l.waiting {
 			if w == s {
@@ -308,6 +345,10 @@ func (l *ioLoop) handle(evs []unix.EpollEvent, now time.Time) {
 			continue
 		}
 		sl := l.slots[idx]
+		if l.heldLocked(&sl) {
+			l.mu.Unlock()
+			continue
+		}
 		// One datagram per ready socket and round: epoll is level
 		// triggered, so a socket with more is reported again, and a
 		// second recvfrom only to hear EAGAIN (half the receive

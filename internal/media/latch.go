@@ -59,7 +59,7 @@ func (s *Session) latchLocked(src netip.AddrPort) bool {
 	if s.candidateN < relatchAfter {
 		return false
 	}
-	s.log.Info("media source moved", "from", s.remote.String(), "to", src.String())
+	s.logger().Info("media source moved", "from", s.remote.String(), "to", src.String())
 	s.latchToLocked(src)
 	return true
 }

@@ -32,7 +32,9 @@ func (m *Manager) StoreMedia(ctx context.Context, accountID, id string, r io.Rea
 	if err != nil {
 		return Audio{}, fmt.Errorf("store media %s: %w", id, err)
 	}
-	if err := writeFileAtomic(path, wav.Encode(a.PCM, codec.Rate)); err != nil {
+	err = writeFileAtomic(path, wav.Encode(a.PCM, codec.Rate))
+	m.stat.changed()
+	if err != nil {
 		return Audio{}, fmt.Errorf("store media %s: %w", id, err)
 	}
 	return a, nil
@@ -84,7 +86,9 @@ func (m *Manager) DeleteMedia(accountID, id string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+	err = os.Remove(path)
+	m.stat.changed()
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("delete media %s: %w", id, err)
 	}
 	return nil

@@ -35,6 +35,7 @@ type Manager struct {
 	loops    []*ioLoop  // receive I/O loops, one per GOMAXPROCS
 	dualIP   bool       // RTP sockets are dual-stack IPv6, not IPv4
 	prompts  *promptCache
+	stat     statCache // files' prompt keys, checked at most once a second (filestat.go)
 	http     *http.Client
 	tts      *tts.Engine
 	urls     *urlCache

@@ -45,7 +45,7 @@ func (s *Session) Offer() []byte {
 	defer s.mu.Unlock()
 	b, err := s.writeSDPLocked(sdp.Offer, sdp.DefaultFormats(), s.localDir)
 	if err != nil {
-		s.log.Error("sdp offer failed", "err", err)
+		s.logger().Error("sdp offer failed", "err", err)
 		return nil
 	}
 	return b

@@ -32,6 +32,10 @@ type paceThread struct {
 	running bool // the goroutine runs (or is about to)
 	done    chan struct{}
 	warned  bool // the no-permission warning was logged
+	// spare: the last run's send batch, for the next run (its ring
+	// closed): a batch is 33 KB, and the thread starts again each time
+	// the calls go from none to one
+	spare *sendBatch
 
 	prio Priority // PriorityNormal: the thread is not raised
 
@@ -81,6 +85,27 @@ func (t *paceThread) leave() {
 	t.mu.Unlock()
 }
 
+// takeBatch gives a run the last run's send batch, or a new one.
+func (t *paceThread) takeBatch() *sendBatch {
+	t.mu.Lock()
+	b := t.spare
+	t.spare = nil
+	t.mu.Unlock()
+	if b == nil {
+		b = newSendBatch(t.ring)
+	}
+	return b
+}
+
+// keepBatch closes a run's batch (what is queued goes, the ring is let
+// go) and keeps it for the next run.
+func (t *paceThread) keepBatch(b *sendBatch) {
+	b.close()
+	t.mu.Lock()
+	t.spare = b
+	t.mu.Unlock()
+}
+
 // stopIfIdle ends the run when no session is left.
 func (t *paceThread) stopIfIdle() bool {
 	t.mu.Lock()
@@ -122,8 +147,8 @@ func (t *paceThread) run(done chan struct{}) {
 	runtime.LockOSThread() // never unlocked: the thread ends with the run
 	defer close(done)
 	// The thread's ticks' packets, sent at the end of each slot's tick.
-	batch := newSendBatch(t.ring)
-	defer batch.close()
+	batch := t.takeBatch()
+	defer t.keepBatch(batch)
 	tid := unix.Gettid()
 	t.tid.Store(int64(tid))
 	defer t.tid.Store(0)

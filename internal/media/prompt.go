@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/switchboard/switchboard/internal/call"
 	"github.com/switchboard/switchboard/internal/media/codec"
@@ -109,22 +110,12 @@ func (c *promptCache) put(key string, p *prompt) {
 
 // loadFile is an audio file (WAV or MP3, as Decode) as a prompt; the
 // cache key includes its size and modification time, so a replaced file
-// is read again.
+// is read again (checked at most once a statFresh: filestat.go).
 func (m *Manager) loadFile(ctx context.Context, path string) (*prompt, error) {
-	fi, err := os.Stat(path)
+	key, err := m.stat.key(path, time.Now())
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("%w: %s", ErrNotFound, path)
-		}
-		return nil, fmt.Errorf("media: %w", err)
+		return nil, err
 	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("media: %s is not a file", path)
-	}
-	if fi.Size() > maxFileSize {
-		return nil, fmt.Errorf("media: %s is larger than %d bytes", path, maxFileSize)
-	}
-	key := fmt.Sprintf("file:%s|%d|%d", path, fi.Size(), fi.ModTime().UnixNano())
 	return m.prompts.get(key, func() (*prompt, error) {
 		f, err := os.Open(path)
 		if err != nil {

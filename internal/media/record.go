@@ -162,6 +162,7 @@ func (s *Session) Record(ctx context.Context, o call.RecordOptions) (call.Record
 		return call.Recording{}, fmt.Errorf("record: %w", err)
 	}
 	path := filepath.Join(dir, name)
+	defer s.m.stat.changed() // the recording's file, written until Record returns
 	f, err := os.Create(path)
 	if err != nil {
 		return call.Recording{}, fmt.Errorf("record: %w", err)

@@ -71,6 +71,9 @@ func (l *ioLoop) handleBatch(evs []unix.EpollEvent, now time.Time) {
 		if idx < 0 || int(idx) >= len(l.slots) || l.slots[idx].p == nil || l.slots[idx].gen != gen {
 			continue // the pair was closed after epoll reported it
 		}
+		if l.heldLocked(&l.slots[idx]) {
+			continue // for a session not yet started
+		}
 		r := &rb.slots[k]
 		r.sl, r.res = l.slots[idx], 0
 		r.iov.Base = &r.buf[0]

@@ -162,13 +162,14 @@ func (b *sendBatch) reset() {
 }
 
 // close sends what is queued and lets the ring go (the pacer's goroutine
-// ends).
+// ends); the batch is as new, for the next run.
 func (b *sendBatch) close() {
 	b.flush()
 	if b.ring != nil {
 		b.ring.close()
 		b.ring = nil
 	}
+	b.broken = false
 }
 
 // sent counts a packet's outcome: sent, or dropped (DroppedSend).

@@ -456,9 +456,9 @@ func TestRecvBatch(t *testing.T) {
 			t.Skipf("no 127.0.0.2: %v", err)
 		}
 		defer stranger.Close()
-		// Sessions on one loop, negotiated but not started: the loop's
-		// goroutine is never woken for them, and the test hands the
-		// loop its events.
+		// Sessions on one loop, negotiated, their pairs marked started
+		// but never polled: the loop's goroutine is never woken for
+		// them, and the test hands the loop its events.
 		l := m.loops[0]
 		var ss []*Session
 		for i := range 8 {
@@ -476,6 +476,7 @@ func TestRecvBatch(t *testing.T) {
 			if _, err := s.Answer(offer); err != nil {
 				t.Fatal(err)
 			}
+			s.pair.started.Store(true)
 			ss = append(ss, s)
 		}
 		pkt := make([]byte, rtpHeaderLen+160)

@@ -36,7 +36,6 @@ type negotiation struct {
 // (its own lock), and the recorder and bridge links (atomic pointers).
 type Session struct {
 	m         *Manager
-	log       *slog.Logger
 	accountID string
 	callID    string
 	port      int
@@ -115,7 +114,6 @@ type Session struct {
 func newSession(m *Manager, accountID, callID string) *Session {
 	s := &Session{
 		m:         m,
-		log:       m.log.With("call_id", callID, "account_id", accountID),
 		accountID: accountID,
 		callID:    callID,
 		done:      make(chan struct{}),
@@ -131,6 +129,12 @@ func newSession(m *Manager, accountID, callID string) *Session {
 	s.sdpVersion = s.sdpID
 	s.rx.init(s)
 	return s
+}
+
+// logger is the session's logger, with its call and account: made when
+// something is logged (rarely: a warning), not for every call.
+func (s *Session) logger() *slog.Logger {
+	return s.m.log.With("call_id", s.callID, "account_id", s.accountID)
 }
 
 // attach makes sp the session's sockets (NewSession, before anyone else

@@ -50,8 +50,16 @@ type rtpPair struct {
 	epfd      int // loop's epoll instance (open while the pair is on it)
 	// the sockets' epoll events (Fd: the loop's slot, Pad: its generation)
 	events [2]unix.EpollEvent
-	// polled: EPOLLIN set (Start; detach, for the pool)
-	polled atomic.Bool
+	// pmu guards polled (a leaf lock: taken under the loop's lock or the
+	// session's, never the other way round). polled: EPOLLIN is set
+	// (from the pair's first detach on, except while a session that has
+	// not started holds it and a packet came for it: heldLocked).
+	// started: the session holding the pair has started (enable), so
+	// its packets are read; written under pmu, read without it by the
+	// loop's fast path.
+	pmu     sync.Mutex
+	polled  bool
+	started atomic.Bool
 	// released: when its last session left it (unix ns), and its tail
 	// ends at tailUntil; tailFrom: the RTP and RTCP sources that session
 	// had latched (all three the loop's lock); lastRx: when the loop last discarded a packet of it that was

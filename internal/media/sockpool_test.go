@@ -289,3 +289,54 @@ func BenchmarkSessionChurn(b *testing.B) {
 		})
 	}
 }
+
+// TestPoolHoldsEarlyPackets: a reused pair stays polled, and a packet
+// that comes for its new session before the session starts waits in the
+// socket (the loop stops polling the pair rather than read it) and is
+// the session's first packet once it starts, as on a new pair.
+func TestPoolHoldsEarlyPackets(t *testing.T) {
+	r := newPoolRig(t, 30000, 39999)
+	r.m.pool.quiet = 0
+	peer := r.peer("127.0.0.1")
+	a := r.session(peer)
+	port := a.LocalPort()
+	a.Close()
+	s, err := r.m.NewSession(t.Context(), "acct", "early")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if s.LocalPort() != port {
+		t.Fatalf("on port %d, want the pooled %d", s.LocalPort(), port)
+	}
+	polled := func() bool {
+		s.pair.pmu.Lock()
+		defer s.pair.pmu.Unlock()
+		return s.pair.polled
+	}
+	if !polled() {
+		t.Fatal("a reused pair was taken off polling before any packet came")
+	}
+	a2 := peer.LocalAddr().(*net.UDPAddr)
+	offer := fmt.Appendf(nil, "v=0\r\no=- 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio %d RTP/AVP 0\r\n", a2.IP, a2.IP, a2.Port)
+	if _, err := s.Answer(offer); err != nil {
+		t.Fatal(err)
+	}
+	r.send(peer, port, 7)
+	waitfor.True(t, 5*time.Second, "the pair off polling for the early packet", func() bool { return !polled() })
+	if n := s.packetsReceived.Load(); n != 0 {
+		t.Fatalf("%d packets read before Start", n)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitfor.True(t, 5*time.Second, "the early packet after Start", func() bool { return s.packetsReceived.Load() == 1 })
+	if !polled() {
+		t.Error("a started session's pair is not polled")
+	}
+	r.send(peer, port, 8)
+	waitfor.True(t, 5*time.Second, "the next packet", func() bool { return s.packetsReceived.Load() == 2 })
+	if st := s.Stats(); st.Dropped != 0 || st.DroppedSource != 0 {
+		t.Errorf("stats %+v: want both packets taken", st)
+	}
+}
