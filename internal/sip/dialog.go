@@ -95,14 +95,15 @@ type legRole interface {
 	terminate(ctx context.Context, cause error)
 }
 
-// initUAS sets the dialog up from an INVITE we received (with our To tag
-// added), as its UAS.
-func (d *dialog) initUAS(invite *sipmsg.Request) {
+// initUAS sets the dialog up from an INVITE we received, as its UAS; to
+// is its To header with our tag.
+func (d *dialog) initUAS(invite *sipmsg.Request, to *sipmsg.ToHeader) {
 	s := d.s
-	local, remote := invite.To().AsFrom(), invite.From().AsTo()
+	local, remote := to.AsFrom(), invite.From().AsTo()
 	d.from, d.to = &local, &remote
 	d.callID = callID(invite)
-	d.id = dialogID(d.callID, toTag(invite), fromTag(invite))
+	tag, _ := to.Params.Get("tag")
+	d.id = dialogID(d.callID, tag, fromTag(invite))
 	d.transport = invite.Transport()
 	d.contact = s.contact(invite, d.transport)
 	for _, rr := range invite.GetHeaders("Record-Route") {
@@ -333,19 +334,36 @@ func (d *dialog) awaitAck(tx sipmsg.ServerTransaction, res *sipmsg.Response, p *
 // response builds a response to req in the dialog; a 1xx or 2xx carries
 // our Contact and capabilities, a body is SDP.
 func (d *dialog) response(req *sipmsg.Request, code int, reason string, sdp []byte) *sipmsg.Response {
-	res := sipmsg.NewResponseFromRequest(req, code, reason, nil)
+	return d.responseTo(req, nil, code, reason, sdp)
+}
+
+// Headers every dialog's responses carry, made once: a message's headers
+// are only read once built (sipgo writes them; nothing here changes a
+// header of a response), so one value serves every response.
+var (
+	allowHeader      = sipmsg.NewHeader("Allow", allowed)
+	supportedHeader  = sipmsg.NewHeader("Supported", supportedTags)
+	sdpContentHeader = sipmsg.NewHeader("Content-Type", "application/sdp")
+)
+
+// responseTo is response with to (not nil) in place of req's To header:
+// an INVITE's with our tag.
+func (d *dialog) responseTo(req *sipmsg.Request, to *sipmsg.ToHeader, code int, reason string, sdp []byte) *sipmsg.Response {
+	res := newResponse(req, to, code, reason)
 	if code > 100 && code < 300 {
-		res.AppendHeader(d.contact.Clone())
+		// The dialog's Contact is never changed once made: shared, not
+		// copied.
+		res.AppendHeader(d.contact)
 		if req.IsInvite() {
-			res.AppendHeader(sipmsg.NewHeader("Allow", allowed))
+			res.AppendHeader(allowHeader)
 		}
 		if d.timers {
-			res.AppendHeader(sipmsg.NewHeader("Supported", supportedTags))
+			res.AppendHeader(supportedHeader)
 		}
 	}
-	res.AppendHeader(sipmsg.NewHeader("Server", d.s.cfg.UserAgent))
+	res.AppendHeader(d.s.serverHeader)
 	if len(sdp) > 0 {
-		res.AppendHeader(sipmsg.NewHeader("Content-Type", "application/sdp"))
+		res.AppendHeader(sdpContentHeader)
 		res.SetBody(sdp)
 	}
 	return res

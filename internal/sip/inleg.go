@@ -28,7 +28,8 @@ const (
 type inLeg struct {
 	dialog
 	info      call.Info
-	invite    *sipmsg.Request // the INVITE with our To tag; responses are built from it
+	invite    *sipmsg.Request  // the INVITE as received; responses are built from it
+	to        *sipmsg.ToHeader // its To with our tag, which the responses carry
 	tx        sipmsg.ServerTransaction
 	sess      MediaSession
 	offerless bool        // the INVITE had no SDP: our 200 offers, the ACK answers
@@ -151,7 +152,7 @@ func (l *inLeg) startMediaLocked() {
 // response builds a response to the INVITE (with our To tag); a body is
 // SDP.
 func (l *inLeg) response(code int, reason string, sdp []byte) *sipmsg.Response {
-	return l.dialog.response(l.invite, code, reason, sdp)
+	return l.dialog.responseTo(l.invite, l.to, code, reason, sdp)
 }
 
 func (l *inLeg) Play(ctx context.Context, o call.PlayOptions) error {

@@ -18,9 +18,9 @@ const allowed = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE, REFER, NOTIFY"
 
 // respond answers req on tx with a bodiless response.
 func (s *Server) respond(tx sipmsg.ServerTransaction, req *sipmsg.Request, code int, reason string, hdrs ...sipmsg.Header) {
-	res := sipmsg.NewResponseFromRequest(req, code, reason, nil)
+	res := newResponse(req, nil, code, reason)
 	res.SipVersion = "SIP/2.0" // even to a request of another version (505)
-	res.AppendHeader(sipmsg.NewHeader("Server", s.cfg.UserAgent))
+	res.AppendHeader(s.serverHeader)
 	for _, h := range hdrs {
 		res.AppendHeader(h)
 	}

@@ -174,9 +174,12 @@ type Server struct {
 	handle Handler
 
 	parser *sipmsg.Parser // read only: safe for every goroutine
-	ua     *sipgo.UserAgent
-	srv    *sipgo.Server
-	client *sipgo.Client
+	// serverHeader is the Server header of our responses, made once
+	// (see allowHeader).
+	serverHeader sipmsg.Header
+	ua           *sipgo.UserAgent
+	srv          *sipgo.Server
+	client       *sipgo.Client
 
 	mu      sync.Mutex
 	dialogs map[string]*dialog // callID|localTag|remoteTag
@@ -235,7 +238,8 @@ func New(cfg Config, m Media, trunks Trunks, h Handler, log *slog.Logger) (*Serv
 	s := &Server{
 		cfg: cfg, log: log, media: m, trunks: trunks, handle: h,
 		dialogs: map[string]*dialog{}, calls: map[string]*inLeg{}, parser: sipmsg.NewParser(),
-		t1: sipmsg.T1, t2: sipmsg.T2, // process-wide in sipgo; main may tune them
+		serverHeader: sipmsg.NewHeader("Server", cfg.UserAgent),
+		t1:           sipmsg.T1, t2: sipmsg.T2, // process-wide in sipgo; main may tune them
 		refusals: make(chan Refusal, 256),
 	}
 	s.shed.init(cfg.MaxCalls)

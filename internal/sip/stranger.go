@@ -91,11 +91,11 @@ func (s *Server) refuseStranger(req *sipmsg.Request, raddr net.Addr) bool {
 	if s.cfg.Strangers == StrangersDrop || s.udp == nil {
 		return true
 	}
-	res := sipmsg.NewResponseFromRequest(req, 403, "Forbidden", nil)
+	res := newResponse(req, nil, 403, "Forbidden")
 	if to := res.To(); to != nil && !to.Params.Has("tag") {
 		to.Params.Add("tag", sipmsg.GenerateTagN(16)) // RFC 3261 §8.2.6.2
 	}
-	res.AppendHeader(sipmsg.NewHeader("Server", s.cfg.UserAgent))
+	res.AppendHeader(s.serverHeader)
 	if _, err := s.udp.WriteTo([]byte(res.String()), raddr); err != nil && s.log.Enabled(context.Background(), slog.LevelDebug) {
 		s.log.Debug("stateless 403 not sent", "raddr", raddr.String(), "err", err)
 	}
