@@ -41,6 +41,9 @@ func (s *Server) guard(props sipmsg.TransportReadProps, data []byte) ([]byte, er
 	if props.Transport != "UDP" || len(data) <= 4 {
 		return data, nil
 	}
+	// The listener's sourceAddr, as the *net.UDPAddr the rest takes (the
+	// socket's WriteTo, the trunk check).
+	props.RemoteAddr = udpAddr(props.RemoteAddr)
 	if isInvite(data) && !rawToTag(data) { // a new call
 		account, trunk := s.trustedSource(props.RemoteAddr)
 		if !trunk {

@@ -375,7 +375,7 @@ func (s *Server) bind(ctx context.Context) error {
 }
 
 func (s *Server) serve(udp net.PacketConn, tcp, tlsLn net.Listener) {
-	s.listen("udp", func() error { return s.srv.ServeUDP(countedPacketConn{udp, &s.stats}) })
+	s.listen("udp", func() error { return s.srv.ServeUDP(newCountedPacketConn(udp, &s.stats)) })
 	s.listen("tcp", func() error { return s.srv.ServeTCP(countedListener{tcp, &s.stats}) })
 	if tlsLn != nil {
 		s.listen("tls", func() error { return s.srv.ServeTLS(countedListener{tlsLn, &s.stats}) })

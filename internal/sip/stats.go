@@ -83,22 +83,42 @@ func (s *Server) MessageCounts() (requests, responses []MessageCount) {
 }
 
 // countedPacketConn counts the datagrams of the UDP listener: one SIP
-// message each.
+// message each. On a *net.UDPConn it gives each datagram's source as a
+// sourceAddr of sources (one per source, made once).
 type countedPacketConn struct {
 	net.PacketConn
-	stats *messageStats
+	stats   *messageStats
+	sources *sourceTable // nil: the sources are PacketConn's
+}
+
+func newCountedPacketConn(pc net.PacketConn, stats *messageStats) countedPacketConn {
+	c := countedPacketConn{PacketConn: pc, stats: stats}
+	if _, ok := pc.(*net.UDPConn); ok {
+		c.sources = &sourceTable{}
+	}
+	return c
 }
 
 func (c countedPacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
-	n, addr, err := c.PacketConn.ReadFrom(b)
+	if c.sources == nil {
+		n, addr, err := c.PacketConn.ReadFrom(b)
+		if n > 0 {
+			c.stats.count(dirIn, b[:n])
+		}
+		return n, addr, err
+	}
+	n, ap, err := c.PacketConn.(*net.UDPConn).ReadFromUDPAddrPort(b)
 	if n > 0 {
 		c.stats.count(dirIn, b[:n])
 	}
-	return n, addr, err
+	if err != nil && !ap.IsValid() {
+		return n, nil, err // as net.UDPConn.ReadFrom: no address with the error
+	}
+	return n, c.sources.get(ap), err
 }
 
 func (c countedPacketConn) WriteTo(b []byte, addr net.Addr) (int, error) {
-	n, err := c.PacketConn.WriteTo(b, addr)
+	n, err := c.PacketConn.WriteTo(b, udpAddr(addr))
 	if err == nil {
 		c.stats.count(dirOut, b)
 	}
