@@ -45,7 +45,8 @@ type inLeg struct {
 	// guarded by the dialog's mu
 	state        legState
 	mediaStarted bool
-	rang         bool // 180 sent
+	rang         bool       // 180 sent
+	watch        mediaWatch // watchMedia's (media_watch.go)
 }
 
 var _ call.Channel = (*inLeg)(nil)
@@ -110,7 +111,7 @@ func (l *inLeg) answerLocked(ctx context.Context) error {
 		timer := l.timer
 		l.wg.Go(func() { l.refreshSession(timer) })
 	}
-	l.wg.Go(l.watchMedia)
+	l.watchMediaLocked()
 	return nil
 }
 

@@ -221,6 +221,7 @@ func (l *inLeg) finish() {
 		}
 	}
 	l.cancel(errEnded)
+	l.stopWatchMedia()
 	l.wg.Wait()
 	if l.sess != nil {
 		if err := l.sess.Close(); err != nil {
