@@ -195,11 +195,14 @@ func (d *dialog) newRequest(method sipmsg.RequestMethod) *sipmsg.Request {
 	}
 	req := sipmsg.NewRequest(method, target)
 	cid := sipmsg.CallIDHeader(d.callID)
-	req.AppendHeader(sipmsg.HeaderClone(d.from))
-	req.AppendHeader(sipmsg.HeaderClone(d.to))
+	// From, To and Contact are the dialog's own, shared, not copied:
+	// they are never changed once the dialog is made, nor is a header of
+	// a request once built (sipgo only writes them).
+	req.AppendHeader(d.from)
+	req.AppendHeader(d.to)
 	req.AppendHeader(&cid)
 	req.AppendHeader(&sipmsg.CSeqHeader{SeqNo: cseq, MethodName: method})
-	req.AppendHeader(d.contact.Clone())
+	req.AppendHeader(d.contact)
 	for _, r := range routes {
 		req.AppendHeader(sipmsg.NewHeader("Route", r))
 	}
