@@ -39,6 +39,7 @@ type inLeg struct {
 	refusal  atomic.Int32
 	answered atomic.Bool // the 200 was sent
 
+	txLeg     *txLeg     // how the INVITE transaction's callbacks reach the leg, until finish
 	recording callRecord // record_call's (record_call.go)
 	moh       string     // the calling phone's music on hold (hold_music.go)
 
@@ -50,6 +51,11 @@ type inLeg struct {
 }
 
 var _ call.Channel = (*inLeg)(nil)
+
+// txLeg is the leg as the INVITE transaction's callbacks see it: nil
+// once the call is finished, so that the transaction, which outlives the
+// call, does not keep it.
+type txLeg = atomic.Pointer[inLeg]
 
 func (l *inLeg) Info() call.Info { return l.info }
 

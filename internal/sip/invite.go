@@ -113,13 +113,24 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 
 	// The transaction layer answers a matching CANCEL (200, and 487 to
 	// the INVITE); the callback runs under the transaction's lock, so it
-	// only cancels the context.
-	if !tx.OnCancel(func(*sipmsg.Request) { l.cancel(call.ErrHangup) }) {
+	// only cancels the context. The callbacks reach the leg through txLeg,
+	// which finish empties: an answered INVITE's transaction lives 64·T1
+	// (32 s, RFC 6026 §8.7) after the 200, and holding the leg that long
+	// kept every call of the last 32 s in memory for the collector to
+	// scan.
+	ref := &txLeg{}
+	ref.Store(l)
+	l.txLeg = ref
+	if !tx.OnCancel(func(*sipmsg.Request) {
+		if l := ref.Load(); l != nil {
+			l.cancel(call.ErrHangup)
+		}
+	}) {
 		l.cancel(call.ErrHangup)
 		return
 	}
 	tx.OnTerminate(func(string, error) {
-		if !l.final.Load() { // the transport failed before we answered
+		if l := ref.Load(); l != nil && !l.final.Load() { // the transport failed before we answered
 			l.cancel(call.ErrHangup)
 		}
 	})
@@ -235,6 +246,9 @@ func (l *inLeg) finish() {
 	}
 	delete(s.dialogs, l.id)
 	s.mu.Unlock()
+	if l.txLeg != nil {
+		l.txLeg.Store(nil) // the INVITE's transaction outlives the call
+	}
 	s.callWG.Done()
 	if l.log.Enabled(context.Background(), slog.LevelDebug) {
 		l.log.Debug("call finished", "cause", context.Cause(l.ctx))
