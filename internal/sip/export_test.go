@@ -2,6 +2,7 @@ package sip
 
 import (
 	"time"
+	"weak"
 
 	"github.com/switchboard/switchboard/internal/store"
 )
@@ -145,3 +146,17 @@ func (a *Admission) InSetup(now time.Time) int {
 
 // StrayResponses is how many responses of no transaction s has seen.
 func StrayResponses(s *Server) uint64 { return s.strays.Load() }
+
+// LegAlive watches the leg of the call in progress whose SIP Call-ID is
+// given, weakly: the func reports whether it is still in memory (false
+// when there was no such call).
+func LegAlive(s *Server, sipCallID string) func() bool {
+	s.mu.Lock()
+	l := s.calls[sipCallID]
+	s.mu.Unlock()
+	if l == nil {
+		return func() bool { return false }
+	}
+	w := weak.Make(l)
+	return func() bool { return w.Value() != nil }
+}

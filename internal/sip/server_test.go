@@ -3,6 +3,7 @@ package sip_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -330,4 +331,34 @@ func TestByeBeforeAck(t *testing.T) {
 		t.Errorf("cause %v, err %v", r.cause, r.err)
 	}
 	ts.idle(t)
+}
+
+// TestFinishedCallLetGo: once a call has ended, nothing keeps its leg in
+// memory, though its INVITE transaction lives on for 64·T1 after the 200
+// (RFC 6026) to absorb retransmissions: at 2,000 calls a second a
+// transaction that held its leg kept 64,000 calls for the collector to
+// scan.
+func TestFinishedCallLetGo(t *testing.T) {
+	t.Parallel()
+	ts := newServer(t, sip.Config{})
+	p := newPhone(t, "udp")
+	ctx := testCtx(t, 10*time.Second)
+	d := p.answered(ctx, ts.Addr(), "answer-wait")
+	id := d.InviteRequest.CallID().Value()
+	var alive func() bool
+	waitfor.True(t, 5*time.Second, "the call in progress", func() bool {
+		alive = sip.LegAlive(ts.Server, id)
+		return alive()
+	})
+	if err := d.Bye(ctx); err != nil {
+		t.Fatalf("BYE: %v", err)
+	}
+	if r := ts.next(t); !r.hungUp() {
+		t.Fatalf("call ended by %v", r.cause)
+	}
+	ts.idle(t)
+	waitfor.True(t, 10*time.Second, "the ended call's leg collected", func() bool {
+		runtime.GC()
+		return !alive()
+	})
 }
