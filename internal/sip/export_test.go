@@ -100,12 +100,18 @@ func (a *Admission) Release(d time.Duration) { a.release(time.Now().Add(-d)) }
 
 // Adjust is adjust.
 func (a *Admission) Adjust(load float64, window time.Duration, now time.Time) {
-	a.adjust(load, true, window, now)
+	a.adjust(load, -1, true, window, now)
+}
+
+// AdjustQueue is adjust with the datagrams' wait in the socket measured:
+// qload times its limit.
+func (a *Admission) AdjustQueue(load, qload float64, window time.Duration, now time.Time) {
+	a.adjust(load, qload, true, window, now)
 }
 
 // AdjustUnjudged is adjust after a window with too few samples to judge.
 func (a *Admission) AdjustUnjudged(window time.Duration, now time.Time) {
-	a.adjust(0, false, window, now)
+	a.adjust(0, -1, false, window, now)
 }
 
 // Limit is the adaptive limit on the calls in progress (0: none) and the

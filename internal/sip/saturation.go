@@ -20,6 +20,7 @@ import (
 // which costs more CPU still. The scheduler's latency rises as soon as
 // the CPU is short, well before the retransmissions start (T1, 500 ms),
 // and it costs nothing per call to watch.
+
 const (
 	saturationWindow = 100 * time.Millisecond
 	// saturationMinSamples is how many scheduling events a window needs
@@ -41,6 +42,12 @@ type saturation struct {
 	prev   []uint64
 	adm    *admission // told of each window's judgement; nil: none
 	lastAt time.Time
+
+	// The datagrams' wait in the SIP socket (shed_queue.go), judged
+	// against queueLimit beside the latency; queue nil: not measured.
+	queueLimit time.Duration
+	queue      *queueWait
+	queueLeast atomic.Int64 // nanoseconds, the last window's least wait; -1 unjudged
 }
 
 func (sa *saturation) init(limit time.Duration, log *slog.Logger, adm *admission) {
@@ -86,9 +93,19 @@ func (sa *saturation) read() {
 	}
 	sa.p99.Store(int64(p))
 	over := p > sa.limit
+	qload := -1.0 // the queue's wait not judged: the latency alone
+	if sa.queue != nil {
+		qp, qn := sa.queue.take()
+		if qn >= queueMinRead {
+			qload = float64(qp) / float64(sa.queueLimit)
+			sa.queueLeast.Store(int64(qp))
+		} else {
+			sa.queueLeast.Store(-1)
+		}
+	}
 	now := time.Now()
 	if sa.adm != nil && sa.force.Load() == 0 && !sa.lastAt.IsZero() {
-		sa.adm.adjust(float64(p)/float64(sa.limit), n >= saturationMinSamples, now.Sub(sa.lastAt), now)
+		sa.adm.adjust(float64(p)/float64(sa.limit), qload, n >= saturationMinSamples, now.Sub(sa.lastAt), now)
 	}
 	sa.lastAt = now
 	if sa.over.Swap(over) == over || sa.log == nil {
@@ -144,6 +161,18 @@ func quantileSince(h *metrics.Float64Histogram, prev []uint64, q float64) (time.
 // not set and nothing is measured.
 func (s *Server) SchedLatency() (p99 time.Duration, on bool) {
 	return time.Duration(s.sat.p99.Load()), s.sat.limit > 0
+}
+
+// ShedQueueDelay is the SIP UDP socket's standing queue over the last
+// window: the least wait of its datagrams before the read loop took them
+// (0 when it saw too few to judge), the figure that tells a busy server
+// that keeps up from one that falls behind (shed_queue.go); on is false
+// when it is not measured (Config.ShedQueueDelay or ShedLatency not set).
+func (s *Server) ShedQueueDelay() (least time.Duration, on bool) {
+	if s.sat.queue == nil {
+		return 0, false
+	}
+	return time.Duration(max(0, s.sat.queueLeast.Load())), true
 }
 
 // ShedCap is the rate of new calls the adaptive limit lets in (ShedLimit

@@ -88,6 +88,15 @@ type Config struct {
 	// limit get 503 with Retry-After at once (saturation.go, shed.go).
 	// 0 means off here; the binary starts with DefaultShedLatency.
 	ShedLatency time.Duration
+	// ShedQueueDelay is the SIP UDP socket's standing queue (the least
+	// wait of its datagrams over the last 100 ms before the read loop
+	// took them: the kernel's receive stamp against the read) past which
+	// a process whose scheduler latency is over ShedLatency is falling
+	// behind, and its calls in progress are cut: a process that is busy
+	// but drains its socket keeps up, and sheds nothing (shed_queue.go,
+	// shed.go). 0 means the scheduler's latency judges alone; the binary
+	// starts with DefaultShedQueueDelay. Only with ShedLatency set.
+	ShedQueueDelay time.Duration
 	// MediaTimeout ends an answered call with BYE (cause media_timeout)
 	// when no RTP or RTCP came from the caller for so long while the call
 	// is not on hold, and MediaHoldTimeout while it is; 30 s and 1 h by
@@ -100,6 +109,12 @@ type Config struct {
 // limits the calls in progress (saturation.go, shed.go). Measured on the
 // bench (bench/sip/run.sh overload): see bench/RESULTS.md.
 const DefaultShedLatency = 20 * time.Millisecond
+
+// DefaultShedQueueDelay is --shed-queue-delay's default: the SIP UDP
+// socket's standing queue (the least wait of its datagrams over 100 ms)
+// past which a server short of CPU is falling behind and limits the calls
+// in progress (shed_queue.go, shed.go); CoDel's target.
+const DefaultShedQueueDelay = 5 * time.Millisecond
 
 func (c Config) withDefaults() Config {
 	if c.Addr == "" {
@@ -209,6 +224,7 @@ type Server struct {
 	shed      shedder
 	adm       admission // new calls judged as they are read (shed.go)
 	sat       saturation
+	qwait     queueWait // the UDP datagrams' wait in the socket (shed_queue.go)
 	shedN     shedCounts
 	onRefuse  func(Refusal)
 	refusals  chan Refusal
@@ -245,6 +261,9 @@ func New(cfg Config, m Media, trunks Trunks, h Handler, log *slog.Logger) (*Serv
 	s.shed.init(cfg.MaxCalls)
 	s.adm.init(cfg.MaxCallsPerSecond, cfg.ShedLatency > 0)
 	s.sat.init(cfg.ShedLatency, log, &s.adm)
+	if cfg.ShedLatency > 0 && cfg.ShedQueueDelay > 0 {
+		s.sat.queueLimit, s.sat.queue = cfg.ShedQueueDelay, &s.qwait
+	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	libLog := slog.New(demote{h: log.Handler(), parseFailed: s.parseFailed}).With("component", "sipgo")
 	ua, err := sipgo.NewUA(
@@ -352,6 +371,13 @@ func (s *Server) bind(ctx context.Context) error {
 			return fmt.Errorf("listen sip tcp %s: %w", net.JoinHostPort(host, strconv.Itoa(bound)), err)
 		}
 		sizeUDPBuffers(pc)
+		if s.sat.queue != nil {
+			var err error
+			if pc, err = stampSocket(pc, &s.qwait); err != nil {
+				s.sat.queue = nil
+				s.log.Warn("the SIP socket's queue is not measured: the scheduler's latency alone judges the load", "err", err)
+			}
+		}
 		s.udp, s.tcp, s.port = pc, ln, bound
 		break
 	}

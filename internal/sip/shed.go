@@ -208,10 +208,33 @@ func (a *admission) release(since time.Time) {
 }
 
 // adjust moves the adaptive limit after a window of length window whose
-// scheduler latency was load times the limit; judged is false when the
-// window held too few samples to say (the process idle, or starved by
-// others so much that it hardly ran): it is then neither over nor clear.
-func (a *admission) adjust(load float64, judged bool, window time.Duration, now time.Time) {
+// scheduler latency was load times the limit, and the SIP datagrams' wait
+// in the socket qload times its own (negative: not measured, or too few
+// datagrams to say); judged is false when the window held too few
+// samples to say (the process idle, or starved by others so much that it
+// hardly ran): it is then neither over nor clear.
+//
+// With the socket's standing queue measured (shed_queue.go), the
+// window's load is the latency's, but no more than the queue's, or a
+// shedDeep-th of the latency's when that is more:
+//
+//   - over (a cut) only while the process is short of CPU and falls
+//     behind its socket, or while the latency alone is past shedDeep
+//     times its limit (a process so late that its answers will be,
+//     drained socket or not; twice that is severe, shedDeep times that
+//     deep and cut at once). A process that is busy but drains its socket
+//     keeps up: refusing calls then refuses what it would carry (some 6 %
+//     of the calls at a rate the bench runs clean);
+//   - clear (a raise, while the limit binds) while the latency is, or
+//     while the socket drains and the latency is within shedAtOnce times
+//     its limit: the limit probes up until the queue says no more, by
+//     shedRaise of itself a window (not faster the longer it lasts: the
+//     process is busy).
+func (a *admission) adjust(load, qload float64, judged bool, window time.Duration, now time.Time) {
+	busy := load > 0.5 // clear, if at all, by the socket's queue alone: probe gently
+	if qload >= 0 {
+		load = min(load, max(qload, load/shedDeep))
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.setup.judge(now, a.lastCut) // for /metrics: the setup time of the window
@@ -283,6 +306,9 @@ func (a *admission) adjust(load float64, judged bool, window time.Duration, now 
 			// is back up in a second or two, and one near the capacity
 			// probes it gently.
 			step := shedRaise * a.limit * float64(min(a.clearRun-1, shedRaiseMax))
+			if busy {
+				step = shedRaise * a.limit
+			}
 			if a.limit < shedCut*a.peak {
 				step = shedRaiseBack * a.peak
 			}

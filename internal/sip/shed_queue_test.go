@@ -1,0 +1,88 @@
+package sip
+
+import (
+	"net"
+	"testing"
+	"time"
+)
+
+// TestStampedSocketMeasuresWait: the SIP socket read with the kernel's
+// receive stamps hands over each datagram and its source as ReadFrom
+// does, and counts its wait in the socket: datagrams left waiting show a
+// standing queue of at least as long (the sleep is the wait measured, not
+// a wait for an event), and one read as it comes shows a wait of its own.
+func TestStampedSocketMeasuresWait(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	var wait queueWait
+	conn, err := stampSocket(pc, &wait)
+	if err != nil {
+		t.Fatalf("stampSocket: %v", err)
+	}
+	peer, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	for range 3 {
+		if _, err := peer.WriteTo([]byte("OPTIONS sip:x SIP/2.0\r\n\r\n"), pc.LocalAddr()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const held = 30 * time.Millisecond
+	start := time.Now()
+	for time.Since(start) < held { // the datagrams wait in the socket
+		time.Sleep(held - time.Since(start))
+	}
+	buf := make([]byte, 1500)
+	for range 3 {
+		n, addr, err := conn.ReadFrom(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(buf[:n]) != "OPTIONS sip:x SIP/2.0\r\n\r\n" || addr.String() != peer.LocalAddr().String() {
+			t.Fatalf("read %q from %v, want the datagram sent from %v", buf[:n], addr, peer.LocalAddr())
+		}
+	}
+	least, n := wait.take()
+	if n != 3 || least < held || least > 10*time.Second {
+		t.Fatalf("least wait %v of %d datagrams held %v in the socket, want 3 of at least %v", least, n, held, held)
+	}
+	if least, n := wait.take(); n != 0 || least != 0 {
+		t.Fatalf("a new window: %v of %d, want nothing", least, n)
+	}
+	// Read as it comes: a wait of its own (how long, a busy machine says).
+	got := make(chan time.Duration, 1)
+	go func() {
+		if _, _, err := conn.ReadFrom(buf); err != nil {
+			t.Error(err)
+		}
+		least, _ := wait.take()
+		got <- least
+	}()
+	if _, err := peer.WriteTo([]byte("ACK"), pc.LocalAddr()); err != nil {
+		t.Fatal(err)
+	}
+	if least := <-got; least <= 0 || least > 10*time.Second {
+		t.Errorf("the wait of a datagram read as it came: %v, want some", least)
+	}
+	// A socket that is no UDP one is read as it is, unmeasured.
+	if c, err := stampSocket(fakePacketConn{pc}, &wait); err == nil || c == nil {
+		t.Errorf("stampSocket of a wrapped socket: %v, %v; want it back with an error", c, err)
+	}
+}
+
+type fakePacketConn struct{ net.PacketConn }
+
+// TestArrivalRefusesBadControl: control messages cut short or of a
+// length past their buffer are no stamp, and never a panic.
+func TestArrivalRefusesBadControl(t *testing.T) {
+	for _, oob := range [][]byte{nil, make([]byte, 8), make([]byte, 16), {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 1, 0, 0, 0, 35, 0, 0, 0}} {
+		if _, ok := arrival(oob); ok {
+			t.Errorf("arrival(%x): a stamp, want none", oob)
+		}
+	}
+}
