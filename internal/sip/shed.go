@@ -187,11 +187,14 @@ func (a *admission) inProgressLocked(now time.Time) int {
 	return a.active + n
 }
 
-// claim holds a pending call that was admitted at (unix nanoseconds)
-// until release: onInvite has it.
+// claim holds a pending call that was admitted at (unix nanoseconds; 0:
+// not pending, a re-sent INVITE of a call claimed before) until release:
+// onInvite has it.
 func (a *admission) claim(at int64) {
 	a.mu.Lock()
-	a.pending.leave(at)
+	if at != 0 {
+		a.pending.leave(at)
+	}
 	a.active++
 	a.mu.Unlock()
 }
@@ -359,9 +362,13 @@ func (a *admission) limitNow(now time.Time) (limit float64, inProgress int, perS
 }
 
 // recentSet remembers the Call-IDs of recent INVITEs (hashed), taken or
-// shed, in two generations of recentFor each: -1 shed, the unix
-// nanoseconds of its read for a call taken and in setup, 0 for one taken
-// whose ACK came.
+// shed, in two generations of recentFor each: -1 shed; for a call taken,
+// the unix nanoseconds of its read (less its two low bits), with
+// recentAcked once its first ACK came and recentClaimed once onInvite
+// claimed it. The read's time stays after the ACK: an INVITE challenged
+// for credentials (407) is ACKed and re-sent with the same Call-ID, and
+// the re-sent one's claim takes the first one's place among the calls in
+// progress (it counted twice for 2 s when the ACK wiped the time).
 type recentSet struct {
 	seed      maphash.Seed
 	mu        sync.Mutex
@@ -369,20 +376,45 @@ type recentSet struct {
 	rotated   time.Time
 }
 
+// The flags of a call taken in recentSet.
+const (
+	recentAcked   = 1 // its first ACK came: out of setup
+	recentClaimed = 2 // onInvite holds it: no longer pending
+	recentFlags   = recentAcked | recentClaimed
+)
+
 // key is a Call-ID's hash (maphash.String of the same text is equal).
 func (r *recentSet) key(callID []byte) uint64 { return maphash.Bytes(r.seed, callID) }
 
 // get reports what became of the INVITE of a Call-ID: taken, or known
-// at all; at is when a call taken and still in setup was read (unix
-// nanoseconds, 0 otherwise).
-func (r *recentSet) get(k uint64) (taken, known bool, at int64) {
+// at all.
+func (r *recentSet) get(k uint64) (taken, known bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	v, known := r.cur[k]
 	if !known {
 		v, known = r.prev[k]
 	}
-	return known && v >= 0, known, max(v, 0)
+	return known && v >= 0, known
+}
+
+// claim marks a call taken as claimed by onInvite: it returns when its
+// INVITE was read (unix nanoseconds) the first time, 0 after (a re-sent
+// INVITE of the same call: its place was claimed already), or when the
+// Call-ID is not of a call taken.
+func (r *recentSet) claim(k uint64) int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, m := range []map[uint64]int64{r.cur, r.prev} {
+		if v, ok := m[k]; ok {
+			if v < 0 || v&recentClaimed != 0 {
+				return 0
+			}
+			m[k] = v | recentClaimed
+			return v &^ recentFlags
+		}
+	}
+	return 0
 }
 
 func (r *recentSet) put(k uint64, taken bool, now time.Time) {
@@ -393,7 +425,7 @@ func (r *recentSet) put(k uint64, taken bool, now time.Time) {
 	}
 	v := int64(-1)
 	if taken {
-		v = now.UnixNano()
+		v = now.UnixNano() &^ recentFlags
 	}
 	r.cur[k] = v
 }
@@ -406,11 +438,11 @@ func (r *recentSet) ack(k uint64) int64 {
 	defer r.mu.Unlock()
 	for _, m := range []map[uint64]int64{r.cur, r.prev} {
 		if v, ok := m[k]; ok {
-			if v > 0 {
-				m[k] = 0
-				return v
+			if v < 0 || v&recentAcked != 0 {
+				return 0
 			}
-			return 0
+			m[k] = v | recentAcked
+			return v &^ recentFlags
 		}
 	}
 	return 0
@@ -426,7 +458,7 @@ func (s *Server) admitDatagram(data []byte, raddr net.Addr, account string) bool
 	}
 	now := time.Now()
 	k := s.adm.seen.key(id)
-	taken, known, _ := s.adm.seen.get(k)
+	taken, known := s.adm.seen.get(k)
 	switch {
 	case known && taken:
 		return true // a retransmission of a call taken: its transaction answers
@@ -469,8 +501,9 @@ func (s *Server) admitted(transport, callID string) (why string, held bool) {
 		return "", false
 	}
 	if transport == "UDP" {
-		if taken, known, at := s.adm.seen.get(maphash.String(s.adm.seen.seed, callID)); known && taken {
-			s.adm.claim(at)
+		k := maphash.String(s.adm.seen.seed, callID)
+		if taken, known := s.adm.seen.get(k); known && taken {
+			s.adm.claim(s.adm.seen.claim(k))
 			return "", true
 		}
 	}
@@ -492,7 +525,7 @@ func (s *Server) shedAck(data []byte) bool {
 		return false
 	}
 	k := s.adm.seen.key(id)
-	taken, known, _ := s.adm.seen.get(k)
+	taken, known := s.adm.seen.get(k)
 	if known && taken && s.adm.adaptive {
 		if at := s.adm.seen.ack(k); at > 0 {
 			s.adm.acked(at, time.Now())
