@@ -89,7 +89,7 @@ func NewAdmission(perSecond float64) *Admission {
 func (a *Admission) Admit(now time.Time) string { return a.admit(now, false, false) }
 
 // AdmitRead is admit as admitDatagram does it: the call taken is pending
-// until Claim.
+// until Claim, and in setup until Ack.
 func (a *Admission) AdmitRead(now time.Time) string { return a.admit(now, false, true) }
 
 // Claim is onInvite taking a call admitted as read at at.
@@ -136,10 +136,6 @@ var (
 
 // QuantileSince is quantileSince.
 var QuantileSince = quantileSince
-
-// Enter counts a call taken at now over UDP into setup, as admitDatagram
-// does.
-func (a *Admission) Enter(now time.Time) { a.entered(now) }
 
 // Ack ends the setup of a call that entered at at: its ACK was read at now.
 func (a *Admission) Ack(at, now time.Time) { a.acked(at.UnixNano(), now) }

@@ -174,6 +174,9 @@ func (a *admission) admit(now time.Time, saturated, pending bool) string {
 	a.taken++
 	if pending {
 		a.pending.enter(now.UnixNano())
+		if a.adaptive {
+			a.setup.enter(now.UnixNano()) // read over UDP: in setup until its ACK (shed_setup.go)
+		}
 	} else {
 		a.active++
 	}
@@ -320,16 +323,6 @@ func (a *admission) adjust(load, qload float64, judged bool, window time.Duratio
 	}
 }
 
-// entered counts a call taken at now over UDP into setup (shed_setup.go).
-func (a *admission) entered(now time.Time) {
-	if !a.adaptive {
-		return
-	}
-	a.mu.Lock()
-	a.setup.enter(now.UnixNano())
-	a.mu.Unlock()
-}
-
 // acked takes a call that entered setup at (unix nanoseconds) out of it:
 // its ACK was read at now.
 func (a *admission) acked(at int64, now time.Time) {
@@ -430,22 +423,26 @@ func (r *recentSet) put(k uint64, taken bool, now time.Time) {
 	r.cur[k] = v
 }
 
-// ack marks the first ACK of a call taken: it returns when the call's
-// INVITE was read (unix nanoseconds), 0 when the call is not in setup
-// (shed, unknown, or ACKed before).
-func (r *recentSet) ack(k uint64) int64 {
+// ack reports what became of the INVITE of an ACK's Call-ID (as get) and
+// marks the first ACK of a call taken: at is when the call's INVITE was
+// read (unix nanoseconds), 0 when the call is not in setup (shed,
+// unknown, or ACKed before). One look-up for both: every ACK comes here.
+func (r *recentSet) ack(k uint64) (taken, known bool, at int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, m := range []map[uint64]int64{r.cur, r.prev} {
 		if v, ok := m[k]; ok {
-			if v < 0 || v&recentAcked != 0 {
-				return 0
+			if v < 0 {
+				return false, true, 0
+			}
+			if v&recentAcked != 0 {
+				return true, true, 0
 			}
 			m[k] = v | recentAcked
-			return v &^ recentFlags
+			return true, true, v &^ recentFlags
 		}
 	}
-	return 0
+	return false, false, 0
 }
 
 // admitDatagram judges a new INVITE read over UDP from raddr (a trunk's
@@ -469,7 +466,6 @@ func (s *Server) admitDatagram(data []byte, raddr net.Addr, account string) bool
 	why := s.adm.admit(now, s.sat.saturated(), true)
 	s.adm.seen.put(k, why == "", now)
 	if why == "" {
-		s.adm.entered(now)
 		return true
 	}
 	s.countShed(why)
@@ -524,12 +520,9 @@ func (s *Server) shedAck(data []byte) bool {
 	if id == nil {
 		return false
 	}
-	k := s.adm.seen.key(id)
-	taken, known := s.adm.seen.get(k)
-	if known && taken && s.adm.adaptive {
-		if at := s.adm.seen.ack(k); at > 0 {
-			s.adm.acked(at, time.Now())
-		}
+	taken, known, at := s.adm.seen.ack(s.adm.seen.key(id))
+	if at > 0 && s.adm.adaptive {
+		s.adm.acked(at, time.Now())
 	}
 	return known && !taken
 }

@@ -29,19 +29,21 @@ func TestChallengedInviteCountsOnce(t *testing.T) {
 			t.Fatalf("admit: %s", why)
 		}
 		a.seen.put(key, true, now)
-		a.entered(now)
 	}
 	if n := inProgress(); n != 2 {
 		t.Fatalf("%d in progress after two INVITEs read, want 2", n)
 	}
 	// 407, and its ACK read.
-	if at := a.seen.ack(k); at == 0 || at/int64(setupSlot) != now.UnixNano()/int64(setupSlot) {
-		t.Fatalf("the 407's ACK: read at %d, want the INVITE's read", at)
+	if taken, known, at := a.seen.ack(k); !taken || !known || at/int64(setupSlot) != now.UnixNano()/int64(setupSlot) {
+		t.Fatalf("the 407's ACK: taken %v known %v read at %d, want the INVITE's read", taken, known, at)
 	} else {
 		a.acked(at, now)
 	}
-	if at := a.seen.ack(k); at != 0 {
-		t.Errorf("a second ACK ended the setup again (%d)", at)
+	if n, _ := a.setupNow(now); n != 1 {
+		t.Errorf("%d calls in setup after one of two ACKed, want 1", n)
+	}
+	if taken, known, at := a.seen.ack(k); !taken || !known || at != 0 {
+		t.Errorf("a second ACK: taken %v known %v, ended the setup again (%d)", taken, known, at)
 	}
 	// The INVITE re-sent with credentials: taken before, claimed now.
 	if taken, known := a.seen.get(k); !taken || !known {

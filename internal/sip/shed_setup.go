@@ -17,6 +17,11 @@ import (
 // the calls in progress (shed.go) now count a call the moment it is
 // taken, which is what this signal was for.
 //
+// The watch costs no look-up of its own: a call enters setup in admit,
+// under the lock its admission takes anyway, and leaves it on the one
+// look-up of its ACK's Call-ID (recentSet.ack) that drops the ACKs of the
+// 503s in any case; the ring is lock-guarded arithmetic.
+//
 // Each window's setup time is the shedSetupQuantile of the setup times of
 // the calls whose ACK came in it, or how long the calls still waiting
 // have waited when the ACKs stop coming while the calls taken keep
