@@ -86,3 +86,51 @@ func TestArrivalRefusesBadControl(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSocketRead is the read of one SIP datagram from the UDP
+// socket, plain (as before) and with the receive stamp and its wait
+// counted: what the standing-queue signal costs per datagram.
+func BenchmarkSocketRead(b *testing.B) {
+	for _, stamped := range []bool{false, true} {
+		name := map[bool]string{false: "plain", true: "stamped"}[stamped]
+		b.Run(name, func(b *testing.B) {
+			pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer pc.Close()
+			_ = pc.(*net.UDPConn).SetReadBuffer(4 << 20)
+			conn := pc
+			var wait queueWait
+			if stamped {
+				if conn, err = stampSocket(pc, &wait); err != nil {
+					b.Fatal(err)
+				}
+			}
+			peer, err := net.DialUDP("udp", nil, pc.LocalAddr().(*net.UDPAddr))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer peer.Close()
+			msg := make([]byte, 600)
+			buf := make([]byte, 1500)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i += 64 {
+				b.StopTimer()
+				burst := min(64, b.N-i)
+				for range burst {
+					if _, err := peer.Write(msg); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StartTimer()
+				for range burst {
+					if _, _, err := conn.ReadFrom(buf); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+	}
+}
