@@ -25,6 +25,7 @@ import (
 func TestShedByDefault(t *testing.T) {
 	s := servertest.NewAt(t, slog.LevelInfo, withSIP("127.0.0.1"), func(c *server.Config) {
 		c.SIP.ShedLatency = sip.DefaultShedLatency
+		c.SIP.ShedQueueDelay = sip.DefaultShedQueueDelay
 		c.Media.LocalPaths = true
 	})
 	wav := filepath.Join(t.TempDir(), "prompt.wav")

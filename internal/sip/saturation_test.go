@@ -111,7 +111,8 @@ func TestShedWhenSaturated(t *testing.T) {
 	}
 }
 
-// TestShedLimitCountsCallsInProgress: with --shed-latency on, a call taken
+// TestShedLimitCountsCallsInProgress: with --shed-latency on (and the
+// socket read with its receive stamps), a call taken
 // counts among the calls in progress (what the adaptive limit holds) from
 // its INVITE, over UDP (admitted as it is read, then claimed) and over
 // TCP, until it ends, and not a moment longer: a call refused by its flow
@@ -119,7 +120,11 @@ func TestShedWhenSaturated(t *testing.T) {
 // keep a place in the limit once its call is over.
 func TestShedLimitCountsCallsInProgress(t *testing.T) {
 	t.Parallel()
-	ts := newServer(t, sip.Config{ShedLatency: time.Second}) // on, never reached
+	// On, never reached; the SIP socket read with its receive stamps.
+	ts := newServer(t, sip.Config{ShedLatency: time.Second, ShedQueueDelay: sip.DefaultShedQueueDelay})
+	if _, on := ts.ShedQueueDelay(); !on {
+		t.Fatal("the socket's standing queue is not measured with --shed-queue-delay set")
+	}
 	inProgress := func() int {
 		_, n, on := ts.ShedLimit()
 		if !on {
