@@ -22,7 +22,10 @@ type stampedConn struct {
 	oob  []byte
 }
 
-// stampSocket turns the kernel's receive stamps on for pc and returns the
+// stampSocket turns the kernel's receive stamps on for pc (the kernel
+// starts stamping arriving packets a moment later, a deferred static key:
+// until then a datagram is stamped as it is read, and its wait reads as
+// none, which only delays the queue's say at start) and returns the
 // PacketConn that reads them into wait, or pc itself, and an error, when
 // it is no UDP socket or the kernel refuses (the queue's wait is then not
 // measured and the scheduler's latency judges alone).
