@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net"
+	"net/netip"
 	"sync"
 	"syscall"
 	"time"
@@ -50,21 +51,29 @@ func stampSocket(pc net.PacketConn, wait *queueWait) (net.PacketConn, error) {
 	return &stampedConn{UDPConn: c, wait: wait, oob: make([]byte, unix.CmsgSpace(16))}, nil
 }
 
-// ReadFrom reads a datagram as UDPConn.ReadFrom does, and counts how long
-// it waited in the socket.
-func (c *stampedConn) ReadFrom(b []byte) (int, net.Addr, error) {
+// ReadFromUDPAddrPort reads a datagram as UDPConn.ReadFromUDPAddrPort
+// does (its source costs no allocation), and counts how long it waited in
+// the socket. It hides the embedded UDPConn's, which would not count.
+func (c *stampedConn) ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error) {
 	c.mu.Lock()
-	n, oobn, _, addr, err := c.ReadMsgUDP(b, c.oob)
+	n, oobn, _, ap, err := c.ReadMsgUDPAddrPort(b, c.oob)
 	if err == nil {
 		if at, ok := arrival(c.oob[:oobn]); ok {
 			c.wait.add(max(0, time.Since(at)))
 		}
 	}
 	c.mu.Unlock()
-	if addr == nil {
+	return n, ap, err
+}
+
+// ReadFrom reads a datagram as UDPConn.ReadFrom does, and counts how long
+// it waited in the socket.
+func (c *stampedConn) ReadFrom(b []byte) (int, net.Addr, error) {
+	n, ap, err := c.ReadFromUDPAddrPort(b)
+	if !ap.IsValid() {
 		return n, nil, err // not a typed nil in the interface
 	}
-	return n, addr, err
+	return n, net.UDPAddrFromAddrPort(ap), err
 }
 
 // arrival is the SO_TIMESTAMPNS stamp in a datagram's control messages,

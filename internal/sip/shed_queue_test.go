@@ -20,9 +20,14 @@ func TestStampedSocketMeasuresWait(t *testing.T) {
 	}
 	defer pc.Close()
 	var wait queueWait
-	conn, err := stampSocket(pc, &wait)
+	stamped, err := stampSocket(pc, &wait)
 	if err != nil {
 		t.Fatalf("stampSocket: %v", err)
+	}
+	// Read as the server reads it: counted, each source made once.
+	conn := newCountedPacketConn(stamped, &messageStats{})
+	if conn.sources == nil {
+		t.Fatal("the stamped socket is read without the source table")
 	}
 	peer, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
@@ -53,6 +58,9 @@ func TestStampedSocketMeasuresWait(t *testing.T) {
 			}
 			if string(buf[:n]) != "OPTIONS sip:x SIP/2.0\r\n\r\n" || addr.String() != peer.LocalAddr().String() {
 				t.Fatalf("read %q from %v, want the datagram sent from %v", buf[:n], addr, peer.LocalAddr())
+			}
+			if _, ok := addr.(*sourceAddr); !ok {
+				t.Fatalf("source %T, want the table's *sourceAddr", addr)
 			}
 		}
 		var n uint64

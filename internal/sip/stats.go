@@ -3,6 +3,7 @@ package sip
 import (
 	"bytes"
 	"net"
+	"net/netip"
 	"strconv"
 	"sync/atomic"
 )
@@ -83,7 +84,7 @@ func (s *Server) MessageCounts() (requests, responses []MessageCount) {
 }
 
 // countedPacketConn counts the datagrams of the UDP listener: one SIP
-// message each. On a *net.UDPConn it gives each datagram's source as a
+// message each. On an addrPortReader it gives each datagram's source as a
 // sourceAddr of sources (one per source, made once).
 type countedPacketConn struct {
 	net.PacketConn
@@ -91,9 +92,16 @@ type countedPacketConn struct {
 	sources *sourceTable // nil: the sources are PacketConn's
 }
 
+// addrPortReader reads a datagram with its source as a netip.AddrPort,
+// which costs no allocation: *net.UDPConn, and the stamped socket that
+// wraps it when the queue's wait is measured.
+type addrPortReader interface {
+	ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error)
+}
+
 func newCountedPacketConn(pc net.PacketConn, stats *messageStats) countedPacketConn {
 	c := countedPacketConn{PacketConn: pc, stats: stats}
-	if _, ok := pc.(*net.UDPConn); ok {
+	if _, ok := pc.(addrPortReader); ok {
 		c.sources = &sourceTable{}
 	}
 	return c
@@ -107,7 +115,7 @@ func (c countedPacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
 		}
 		return n, addr, err
 	}
-	n, ap, err := c.PacketConn.(*net.UDPConn).ReadFromUDPAddrPort(b)
+	n, ap, err := c.PacketConn.(addrPortReader).ReadFromUDPAddrPort(b)
 	if n > 0 {
 		c.stats.count(dirIn, b[:n])
 	}
