@@ -74,7 +74,7 @@ const (
 	shedCutHold     = 400 * time.Millisecond
 	shedCut         = 0.9
 	shedCutSevere   = 0.8
-	shedDeep        = 4    // times the limit: a deep backlog, cut at once
+	shedDeep        = 2    // times the limit: a deep backlog, cut at once (to shedCutDeep: shedCutSevere, past the same 2×, is then not reached; at 4 the queue's law took 1.26–1.38 of the clean rate at 1.5× offered, not clean; bench/RESULTS.md)
 	shedCutDeep     = 0.6  // cut to this
 	shedClearRun    = 2    // clear windows in a row before a raise
 	shedOverRun     = 2    // windows over the limit in a row before a cut,
@@ -227,8 +227,7 @@ func (a *admission) release(since time.Time) {
 //   - over (a cut) only while the process is short of CPU and falls
 //     behind its socket, or while the latency alone is past shedDeep
 //     times its limit (a process so late that its answers will be,
-//     drained socket or not; twice that is severe, shedDeep times that
-//     deep and cut at once). A process that is busy but drains its socket
+//     drained socket or not: cut deep and at once). A process that is busy but drains its socket
 //     keeps up: refusing calls then refuses what it would carry (some 6 %
 //     of the calls at a rate the bench runs clean);
 //   - clear (a raise, while the limit binds) while the latency is, or

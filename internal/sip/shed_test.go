@@ -231,19 +231,19 @@ func TestAdmissionBusyButKeepingUp(t *testing.T) {
 }
 
 // TestAdmissionLatencyAloneStillCuts: with the socket drained, a latency
-// past 4 times its limit still cuts (its answers will be late), twice
-// running past 8 times severe, and at once past 16 times deep; under 4
-// times it never does.
+// past 2 times its limit still cuts (its answers will be late) when it
+// lasts two windows, and past 4 times at once and deep; under 2 times it
+// never does.
 func TestAdmissionLatencyAloneStillCuts(t *testing.T) {
 	for _, c := range []struct {
 		load    float64
 		windows int
 		want    float64 // the limit after, of 1,000 in progress; 0: none
 	}{
-		{3.9, 20, 0},
-		{6, 1, 0},
-		{6, 2, 900},
-		{10, 2, 800},
+		{1.9, 20, 0},
+		{3, 1, 0},
+		{3, 2, 900},
+		{5, 1, 600},
 		{20, 1, 600},
 	} {
 		a := sip.NewAdmission(0)
