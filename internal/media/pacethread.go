@@ -123,7 +123,7 @@ const step = ptime / pacerSlots
 // The pacing thread's real-time priority and its guard. SCHED_FIFO at
 // the lowest real-time priority: the thread runs as soon as it wakes,
 // ahead of every normal thread of the machine, and is safe there because
-// its work is bounded (one slot's sessions, a twentieth of the calls, per
+// its work is bounded (one slot's sessions, a tenth of the calls, per
 // wake-up), it never spins (it sleeps to the next deadline, and skips
 // ticks it is more than one behind rather than catching up), and the
 // guard lowers it to the normal class for paceDemoteFor whenever it took
@@ -137,10 +137,13 @@ const (
 	paceDemoteFor  = 10 * time.Second
 )
 
-// PriorityBounded's real-time part of a tick: a quarter of a step. By
-// estimate (75 sessions at 2–3 µs each, from the quiet machine's CPU per
-// packet) a tick of 1,500 calls fits in it on a quiet machine; on a busy
-// one (measured: 360–550 µs a tick beside load 20–30) the rest spills.
+// PriorityBounded's real-time part of a tick: an eighth of a step (of
+// a core), set when a step was 1 ms and kept at 2 ms, where it was
+// measured: 1,500 calls (150 sessions a tick, at 2–3 µs each, spill
+// their last part on a quiet machine) still paced at p99 2.42 ms, and a
+// sipp beside the server at 1,800 calls/s stayed clean. On a busy
+// machine (measured: 360–550 µs a 1 ms tick beside load 20–30) more of
+// each tick spills.
 const paceTickRT = 250 * time.Microsecond
 
 func (t *paceThread) run(done chan struct{}) {
